@@ -1,0 +1,164 @@
+package ptrace
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/palisade-sandbox/palisade/platform"
+	"golang.org/x/sys/unix"
+)
+
+// kickSignal is sent to a running stub thread to bring it back to the
+// Sentry (Context.Interrupt). Its delivery is always suppressed; it is a
+// signal whose default action kills, so that a kick that ever escaped the
+// tracer would fail loudly rather than silently.
+const kickSignal = unix.SIGUSR2
+
+// ptraceEventStop is the event in a PTRACE_SEIZE group-stop or interrupt.
+const ptraceEventStop = 128
+
+type context struct {
+	p *Platform
+	// tracer is the host tid of the OS thread this context lives on.
+	tracer int
+	// interrupted is set by Interrupt and consumed by Switch.
+	interrupted atomic.Bool
+	// running is the host tid of the stub thread running guest code for
+	// this context, or 0.
+	running atomic.Int64
+	// fpThread is the stub thread holding the live FP state of the guest
+	// thread last switched, or nil.
+	fpThread *thread
+}
+
+var _ platform.Context = (*context)(nil)
+
+func newContext(p *Platform) *context {
+	return &context{p: p, tracer: unix.Gettid()}
+}
+
+// Interrupt implements platform.Context.Interrupt.
+func (c *context) Interrupt() {
+	c.interrupted.Store(true)
+	if tid := c.running.Load(); tid != 0 {
+		unix.Tgkill(int(tid), int(tid), kickSignal)
+	}
+}
+
+// PullFP implements platform.Context.PullFP.
+func (c *context) PullFP(st *platform.State) error {
+	if st.FPValid || c.fpThread == nil {
+		st.FPValid = true
+		return nil
+	}
+	if err := getFPRegs(c.fpThread.tid, &st.FP); err != nil {
+		return os.NewSyscallError("ptrace(PTRACE_GETFPREGS)", err)
+	}
+	st.FPValid = true
+	return nil
+}
+
+// Release implements platform.Context.Release.
+func (c *context) Release() {
+	c.fpThread = nil
+}
+
+// Switch implements platform.Context.Switch.
+func (c *context) Switch(asi platform.AddressSpace, st *platform.State) (platform.Event, error) {
+	as := asi.(*addressSpace)
+	t, err := as.threadFor(c.tracer)
+	if err != nil {
+		return platform.Event{}, err
+	}
+	if !st.FPValid && c.fpThread != nil && c.fpThread != t {
+		// The guest thread moved to another stub thread (a new address
+		// space after fork or exec): carry its FP state along.
+		if err := c.PullFP(st); err != nil {
+			return platform.Event{}, err
+		}
+	}
+	if st.FPValid {
+		if err := setFPRegs(t.tid, &st.FP); err != nil {
+			return platform.Event{}, os.NewSyscallError("ptrace(PTRACE_SETFPREGS)", err)
+		}
+	}
+	c.fpThread = t
+	// The guest may not pick its own segments.
+	regs := &st.Regs
+	regs.Cs, regs.Ss, regs.Ds, regs.Es = t.initRegs.Cs, t.initRegs.Ss, t.initRegs.Ds, t.initRegs.Es
+	regs.Fs, regs.Gs = t.initRegs.Fs, t.initRegs.Gs
+	regs.Orig_rax = ^uint64(0)
+	if err := setRegs(t.tid, regs); err != nil {
+		return platform.Event{}, os.NewSyscallError("ptrace(PTRACE_SETREGS)", err)
+	}
+	st.FPValid = false
+	t.pinTo(currentCPU())
+
+	for {
+		c.running.Store(int64(t.tid))
+		if c.interrupted.Swap(false) {
+			c.running.Store(0)
+			return platform.Event{Kind: platform.EventInterrupted}, nil
+		}
+		if err := ptraceRaw(unix.PTRACE_SYSEMU, t.tid, 0, 0); err != nil {
+			c.running.Store(0)
+			return platform.Event{}, os.NewSyscallError("ptrace(PTRACE_SYSEMU)", err)
+		}
+		ws, err := wait4(t.tid)
+		c.running.Store(0)
+		if err != nil {
+			return platform.Event{}, err
+		}
+		if !ws.Stopped() {
+			return platform.Event{}, fmt.Errorf("ptrace: stub %d is gone: status %#x", t.tid, ws)
+		}
+		ev, ok, err := c.classify(t, ws, st)
+		if err != nil || ok {
+			return ev, err
+		}
+		// A stop that means nothing to the guest: resume it.
+	}
+}
+
+// classify turns a ptrace stop into an event. ok is false for stops the
+// guest must not see (stray job-control stops, kicks that raced with a
+// return, signals aimed at the stub from outside).
+func (c *context) classify(t *thread, ws unix.WaitStatus, st *platform.State) (platform.Event, bool, error) {
+	sig := ws.StopSignal()
+	if sig == unix.SIGTRAP|0x80 {
+		if err := getRegs(t.tid, &st.Regs); err != nil {
+			return platform.Event{}, false, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
+		}
+		return platform.Event{Kind: platform.EventSyscall}, true, nil
+	}
+	if int(ws)>>16 == ptraceEventStop {
+		return platform.Event{}, false, nil
+	}
+	var info siginfo
+	if err := getSiginfo(t.tid, &info); err != nil {
+		return platform.Event{}, false, os.NewSyscallError("ptrace(PTRACE_GETSIGINFO)", err)
+	}
+	if info.Code <= 0 {
+		// Sent by a process (kill, tgkill), not raised by the CPU.
+		if sig == kickSignal {
+			return platform.Event{Kind: platform.EventInterrupted}, true, nil
+		}
+		return platform.Event{}, false, nil
+	}
+	if err := getRegs(t.tid, &st.Regs); err != nil {
+		return platform.Event{}, false, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
+	}
+	ev := platform.Event{Signo: int(sig), Code: info.Code, Addr: info.Addr}
+	switch sig {
+	case unix.SIGSEGV, unix.SIGBUS:
+		ev.Kind = platform.EventFault
+	case unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
+		ev.Kind = platform.EventSignal
+	default:
+		// A kernel-generated signal we don't expect (e.g. SIGXCPU): hand
+		// it to the guest as is.
+		ev.Kind = platform.EventSignal
+	}
+	return ev, true, nil
+}

@@ -1,0 +1,56 @@
+// Package ptrace implements the platform with ptrace(2).
+//
+// Each guest address space is a stub process: a one-page program (see
+// stub.go) whose address space holds only that page and guest memory mapped
+// from the memory file. Each guest thread runs in a stub thread that is
+// traced by the Sentry OS thread running that task, so a guest system call
+// costs one ptrace stop and no cross-thread hand-off. Guest threads are
+// resumed with PTRACE_SYSEMU: a syscall instruction stops the thread before
+// the host kernel serves it, and the Sentry serves it instead.
+//
+// Stubs are never forked from the Sentry (a multithreaded Go process): one
+// master stub is started at start-up by exec'ing the stub program, and
+// every further stub is forked from it by a system call injected into it
+// (see master.go). Every stub is traced with PTRACE_O_EXITKILL and forked
+// with PR_SET_PDEATHSIG, so none outlives the Sentry.
+//
+// Lock order: addressSpace.mu is a leaf.
+package ptrace
+
+import (
+	"github.com/palisade-sandbox/palisade/platform"
+)
+
+// Platform is the ptrace platform.
+type Platform struct {
+	master *master
+}
+
+var _ platform.Platform = (*Platform)(nil)
+
+// New starts the master stub. memFD is the memory file; stubs inherit it.
+// New must run before the Sentry confines itself (it execs the stub through
+// /proc/self/fd).
+func New(memFD int) (*Platform, error) {
+	m, err := startMaster(memFD)
+	if err != nil {
+		return nil, err
+	}
+	return &Platform{master: m}, nil
+}
+
+// MinUserAddress implements platform.Platform.
+func (*Platform) MinUserAddress() uint64 { return 0x10000 }
+
+// MaxUserAddress implements platform.Platform.
+func (*Platform) MaxUserAddress() uint64 { return stubAddr }
+
+// NewAddressSpace implements platform.Platform.
+func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
+	return &addressSpace{p: p, threads: map[int]*thread{}}, nil
+}
+
+// NewContext implements platform.Platform.
+func (p *Platform) NewContext() (platform.Context, error) {
+	return newContext(p), nil
+}

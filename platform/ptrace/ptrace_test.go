@@ -1,0 +1,112 @@
+package ptrace
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/palisade-sandbox/palisade/platform"
+	"github.com/palisade-sandbox/palisade/sentry/memory"
+	"golang.org/x/sys/unix"
+)
+
+const codeAddr = 0x400000
+
+// setup returns a platform, an address space with code mapped at codeAddr
+// and a context for the calling (locked) thread.
+func setup(t *testing.T, code []byte) (platform.AddressSpace, platform.Context) {
+	t.Helper()
+	mf, err := memory.New("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(mf.FD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := mf.Allocate(memory.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(mf.Bytes(r), code)
+	as, err := p.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := as.MapFile(codeAddr, r.Start, memory.PageSize, platform.Access{Read: true, Execute: true}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := p.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { as.Release(); ctx.Release() })
+	return as, ctx
+}
+
+func TestSyscallIsCaughtNotExecuted(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// mov eax, 62 (kill); mov edi, 0; mov esi, 9 (SIGKILL); syscall; syscall
+	code := []byte{0xb8, 62, 0, 0, 0, 0xbf, 0, 0, 0, 0, 0xbe, 9, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x05}
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	st.Regs.Eflags = 0x202
+	for i := 0; i < 2; i++ {
+		ev, err := ctx.Switch(as, &st)
+		if err != nil {
+			t.Fatalf("switch %d: %v", i, err)
+		}
+		if ev.Kind != platform.EventSyscall || st.Regs.Orig_rax != unix.SYS_KILL {
+			t.Fatalf("switch %d: got %v with orig_rax %d, want syscall kill", i, ev, st.Regs.Orig_rax)
+		}
+		// The next syscall instruction reuses rax as its number.
+		st.Regs.Rax = unix.SYS_KILL
+	}
+}
+
+func TestFaultReportsAddress(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// mov rax, [0x500000]
+	code := []byte{0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x50, 0x00}
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	ev, err := ctx.Switch(as, &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != platform.EventFault || ev.Addr != 0x500000 {
+		t.Fatalf("got %v, want fault at 0x500000", ev)
+	}
+}
+
+func TestInterruptStopsSpinningGuest(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	code := []byte{0xeb, 0xfe} // jmp .
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				ctx.Interrupt()
+				runtime.Gosched()
+			}
+		}
+	}()
+	defer close(done)
+	ev, err := ctx.Switch(as, &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != platform.EventInterrupted {
+		t.Fatalf("got %v, want interrupted", ev)
+	}
+}

@@ -1,0 +1,82 @@
+package ptrace
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ptraceRaw issues ptrace(2) without entering the Go scheduler: every request
+// used here is non-blocking.
+func ptraceRaw(req int, tid int, addr, data uintptr) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// getRegs reads the general purpose registers of a stopped tracee.
+func getRegs(tid int, regs *unix.PtraceRegs) error {
+	// SAFETY: regs points to a PtraceRegs, the kernel's user_regs_struct,
+	// which the kernel writes in full and nothing more.
+	return ptraceRaw(unix.PTRACE_GETREGS, tid, 0, uintptr(unsafe.Pointer(regs)))
+}
+
+// setRegs writes the general purpose registers of a stopped tracee.
+func setRegs(tid int, regs *unix.PtraceRegs) error {
+	// SAFETY: as getRegs; the kernel only reads *regs.
+	return ptraceRaw(unix.PTRACE_SETREGS, tid, 0, uintptr(unsafe.Pointer(regs)))
+}
+
+// getFPRegs reads the fxsave area of a stopped tracee.
+func getFPRegs(tid int, fp *[512]byte) error {
+	// SAFETY: PTRACE_GETFPREGS writes a user_i387_struct, 512 bytes.
+	return ptraceRaw(unix.PTRACE_GETFPREGS, tid, 0, uintptr(unsafe.Pointer(fp)))
+}
+
+// setFPRegs writes the fxsave area of a stopped tracee.
+func setFPRegs(tid int, fp *[512]byte) error {
+	// SAFETY: PTRACE_SETFPREGS reads a user_i387_struct, 512 bytes.
+	return ptraceRaw(unix.PTRACE_SETFPREGS, tid, 0, uintptr(unsafe.Pointer(fp)))
+}
+
+// siginfo is the prefix of the kernel's siginfo_t that the platform reads.
+type siginfo struct {
+	Signo int32
+	Errno int32
+	Code  int32
+	_     int32
+	Addr  uint64 // si_addr for faults
+	_     [112]byte
+}
+
+// getSiginfo reads the siginfo of the signal that stopped a tracee.
+func getSiginfo(tid int, info *siginfo) error {
+	// SAFETY: siginfo is 128 bytes, the size of the kernel's siginfo_t.
+	return ptraceRaw(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(info)))
+}
+
+// wait4 waits for a state change of exactly tid (a tracee of this thread),
+// retrying when a Go runtime signal interrupts it.
+func wait4(tid int) (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		// SAFETY: ws is a 4-byte status word the kernel writes.
+		_, _, e := unix.Syscall6(unix.SYS_WAIT4, uintptr(tid), uintptr(unsafe.Pointer(&ws)), unix.WALL, 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return ws, nil
+	}
+}
+
+// uintptrOf passes a pointer to a raw system call.
+func uintptrOf(p *uint32) uintptr {
+	// SAFETY: the callee writes one uint32 through p during the call, and
+	// p stays live across the call because it is an argument.
+	return uintptr(unsafe.Pointer(p))
+}

@@ -1,0 +1,89 @@
+package ptrace
+
+import "encoding/binary"
+
+// The stub is a one-page static ELF executable that runsc writes to a memfd
+// and starts once, traced, as the master stub. Every other stub process is
+// forked from the master. The page holds only the few instructions below;
+// stubs run no other code of their own, and after start-up their address
+// space holds nothing but this page and guest memory.
+const (
+	// stubAddr is where the stub page lives in every stub process. It sits
+	// just below the top of the user address space, so the guest has the
+	// whole range below it.
+	stubAddr = 0x7ffffffe0000
+	stubSize = 0x1000
+
+	// stubMemFD is the descriptor number of the memory file in stubs.
+	stubMemFD = 3
+
+	// Offsets of the stub's code within the page (see stubCode).
+	stubEntry       = 0x80
+	stubSyscall     = stubEntry + 0x00 // syscall; int3
+	stubForkSyscall = stubEntry + 0x10 // fork trampoline
+)
+
+// stubCode is the machine code at stubEntry.
+//
+// At +0x00 an injected system call: the tracer loads the number and
+// arguments into registers, points rip here and continues the stub; the
+// int3 brings control back with the result in rax.
+//
+// At +0x10 the fork trampoline: the tracer injects fork(2) here. The parent
+// (the master stub) traps back at once with the child's pid in rax. The
+// child arranges to die with its parent (PR_SET_PDEATHSIG, SIGKILL) and
+// then stops itself with SIGSTOP until a Sentry thread attaches to it.
+var stubCode = []byte{
+	// +0x00
+	0x0f, 0x05, // syscall
+	0xcc, // int3
+	0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+	// +0x10
+	0x0f, 0x05, // syscall (fork)
+	0x48, 0x85, 0xc0, // test rax, rax
+	0x75, 0x28, // jnz +0x28 (to parent, +0x3f)
+	0xbf, 0x01, 0x00, 0x00, 0x00, // mov edi, PR_SET_PDEATHSIG
+	0xbe, 0x09, 0x00, 0x00, 0x00, // mov esi, SIGKILL
+	0xb8, 0x9d, 0x00, 0x00, 0x00, // mov eax, SYS_prctl
+	0x0f, 0x05, // syscall
+	// +0x28 stop:
+	0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, SYS_getpid
+	0x0f, 0x05, // syscall
+	0x89, 0xc7, // mov edi, eax
+	0xbe, 0x13, 0x00, 0x00, 0x00, // mov esi, SIGSTOP
+	0xb8, 0x3e, 0x00, 0x00, 0x00, // mov eax, SYS_kill
+	0x0f, 0x05, // syscall
+	0xeb, 0xe9, // jmp stop
+	// +0x3f parent:
+	0xcc, // int3
+}
+
+// stubELF returns the stub executable: an ELF header, one PT_LOAD program
+// header mapping the file read+execute at stubAddr, and stubCode at
+// stubEntry.
+func stubELF() []byte {
+	img := make([]byte, stubEntry+len(stubCode))
+	le := binary.LittleEndian
+	// ELF header.
+	copy(img, []byte{0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* LE */, 1 /* version */})
+	le.PutUint16(img[16:], 2)                  // e_type = ET_EXEC
+	le.PutUint16(img[18:], 62)                 // e_machine = EM_X86_64
+	le.PutUint32(img[20:], 1)                  // e_version
+	le.PutUint64(img[24:], stubAddr+stubEntry) // e_entry
+	le.PutUint64(img[32:], 64)                 // e_phoff
+	le.PutUint16(img[52:], 64)                 // e_ehsize
+	le.PutUint16(img[54:], 56)                 // e_phentsize
+	le.PutUint16(img[56:], 1)                  // e_phnum
+	// Program header.
+	ph := img[64:]
+	le.PutUint32(ph[0:], 1)                 // PT_LOAD
+	le.PutUint32(ph[4:], 5)                 // PF_R|PF_X
+	le.PutUint64(ph[8:], 0)                 // p_offset
+	le.PutUint64(ph[16:], stubAddr)         // p_vaddr
+	le.PutUint64(ph[24:], stubAddr)         // p_paddr
+	le.PutUint64(ph[32:], uint64(len(img))) // p_filesz
+	le.PutUint64(ph[40:], stubSize)         // p_memsz
+	le.PutUint64(ph[48:], stubSize)         // p_align
+	copy(img[stubEntry:], stubCode)
+	return img
+}
