@@ -1,0 +1,197 @@
+package mm
+
+import (
+	"github.com/palisade-sandbox/palisade/platform"
+	"golang.org/x/sys/unix"
+)
+
+// FaultError says why a fault cannot be resolved: the guest gets SIGSEGV
+// with Code (SEGV_MAPERR or SEGV_ACCERR).
+type FaultError struct {
+	Code int32
+}
+
+func (e *FaultError) Error() string {
+	if e.Code == segvMapErr {
+		return "fault on unmapped address"
+	}
+	return "fault on forbidden access"
+}
+
+const (
+	segvMapErr = 1 // SEGV_MAPERR
+	segvAccErr = 2 // SEGV_ACCERR
+)
+
+// HandleFault resolves a guest page fault at addr reported by the platform.
+// A nil return means the guest may retry the access; a *FaultError means
+// it must receive SIGSEGV.
+func (mm *MemoryManager) HandleFault(addr uint64) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	v := mm.vmaAtLocked(addr)
+	if v == nil {
+		v = mm.growStackLocked(addr)
+		if v == nil {
+			return &FaultError{Code: segvMapErr}
+		}
+	}
+	if !v.perms.Read && !v.perms.Write && !v.perms.Execute {
+		return &FaultError{Code: segvAccErr}
+	}
+	page := PageRoundDown(addr)
+	if p := mm.pmaAtLocked(page); p != nil {
+		// The page is mapped with the VMA's permissions already, so the
+		// access was one they don't allow, or a write to a copy-on-write
+		// page.
+		if p.cow && v.perms.Write {
+			return mm.breakCOWLocked(v, page)
+		}
+		return &FaultError{Code: segvAccErr}
+	}
+	return mm.populateLocked(v, page, page+pageSize)
+}
+
+// growStackLocked extends a grows-down VMA (the main stack) to cover addr,
+// as Linux does for accesses just below it, and returns it; nil if addr is
+// not in such a VMA's reach.
+func (mm *MemoryManager) growStackLocked(addr uint64) *vma {
+	const maxStack = 8 << 20
+	i := mm.findVMALocked(addr)
+	if i == len(mm.vmas) || !mm.vmas[i].growsDown {
+		return nil
+	}
+	v := mm.vmas[i]
+	page := PageRoundDown(addr)
+	if v.end-page > maxStack || page < mm.pl.MinUserAddress() {
+		return nil
+	}
+	if i > 0 && mm.vmas[i-1].end > page-pageSize {
+		// Keep a guard page between the stack and the mapping below.
+		return nil
+	}
+	v.start = page
+	return v
+}
+
+// window returns the aligned window of size around page, clipped to v and
+// to the PMAs already present.
+func (mm *MemoryManager) windowLocked(v *vma, start, end, size uint64) (uint64, uint64) {
+	ws := start &^ (size - 1)
+	we := (end + size - 1) &^ (size - 1)
+	if ws < v.start {
+		ws = v.start
+	}
+	if we > v.end || we < ws {
+		we = v.end
+	}
+	// Don't overlap existing PMAs.
+	i := mm.findPMALocked(ws)
+	for ; i < len(mm.pmas) && mm.pmas[i].start < we; i++ {
+		p := mm.pmas[i]
+		if p.end <= start {
+			ws = p.end
+			continue
+		}
+		if p.start >= end {
+			we = p.start
+			break
+		}
+	}
+	return ws, we
+}
+
+// populateLocked creates PMAs for the unbacked pages of [start, end) (at
+// least; a window around it may be populated too), inside v.
+func (mm *MemoryManager) populateLocked(v *vma, start, end uint64) error {
+	for start < end {
+		if p := mm.pmaAtLocked(start); p != nil {
+			start = p.end
+			continue
+		}
+		winSize := uint64(anonFaultWindow)
+		if v.file != nil {
+			winSize = fileFaultWindow
+		}
+		ws, we := mm.windowLocked(v, start, start+pageSize, winSize)
+		p, err := mm.backLocked(v, ws, we)
+		if err != nil {
+			return err
+		}
+		if err := mm.insertPMALocked(p, v.perms); err != nil {
+			return err
+		}
+		start = we
+	}
+	return nil
+}
+
+// backLocked allocates the pages backing [start, end) of v.
+func (mm *MemoryManager) backLocked(v *vma, start, end uint64) (*pma, error) {
+	if !v.private {
+		sm, ok := v.file.(SharedMappable)
+		if !ok {
+			return nil, unix.ENODEV
+		}
+		r, err := sm.Translate(v.off+(start-v.start), end-start)
+		if err != nil {
+			return nil, err
+		}
+		if r.Length() < end-start {
+			end = start + r.Length()
+		}
+		return &pma{start: start, end: end, off: r.Start}, nil
+	}
+	r, err := mm.mf.Allocate(end - start)
+	if err != nil {
+		return nil, err
+	}
+	if v.file != nil {
+		if _, err := v.file.ReadAt(mm.mf.Bytes(r), int64(v.off+(start-v.start))); err != nil && err != errEOF {
+			// Pages past the end of the file stay zero (a real kernel
+			// would raise SIGBUS on touching them; see docs/memory.md).
+			_ = err
+		}
+	}
+	return &pma{start: start, end: end, off: r.Start}, nil
+}
+
+// breakCOWLocked gives v a private copy of the copy-on-write pages around
+// page.
+func (mm *MemoryManager) breakCOWLocked(v *vma, page uint64) error {
+	p := mm.pmaAtLocked(page)
+	if mm.mf.Exclusive(p.fileRange()) {
+		// Everyone else has let go: write in place.
+		p.cow = false
+		return mm.as.Protect(p.start, p.end-p.start, v.perms)
+	}
+	ws := page &^ (cowWindow - 1)
+	we := ws + cowWindow
+	if ws < p.start {
+		ws = p.start
+	}
+	if we > p.end {
+		we = p.end
+	}
+	mm.splitPMAsLocked(ws)
+	mm.splitPMAsLocked(we)
+	p = mm.pmaAtLocked(page)
+	old := p.fileRange()
+	r, err := mm.mf.Allocate(old.Length())
+	if err != nil {
+		return err
+	}
+	copy(mm.mf.Bytes(r), mm.mf.Bytes(old))
+	p.off = r.Start
+	p.cow = false
+	mm.mf.DecRef(old)
+	return mm.as.MapFile(p.start, p.off, p.end-p.start, v.perms)
+}
+
+// perms returns the VMA permissions needed for an access kind.
+func needs(write bool) func(platform.Access) bool {
+	if write {
+		return func(a platform.Access) bool { return a.Write }
+	}
+	return func(a platform.Access) bool { return a.Read }
+}
