@@ -107,14 +107,16 @@ type pma struct {
 	cow bool
 }
 
-func (p *pma) fileRange() memory.Range { return memory.Range{Start: p.off, End: p.off + p.end - p.start} }
+func (p *pma) fileRange() memory.Range {
+	return memory.Range{Start: p.off, End: p.off + p.end - p.start}
+}
 
 // MemoryManager is an address space. Linux: struct mm_struct.
 type MemoryManager struct {
-	mf  *memory.File
-	pl  platform.Platform
-	as  platform.AddressSpace
-	mu  sync.Mutex
+	mf *memory.File
+	pl platform.Platform
+	as platform.AddressSpace
+	mu sync.Mutex
 	// vmas are sorted by start and never overlap. Protected by mu.
 	vmas []*vma
 	// pmas are sorted by start, never overlap, and lie within VMAs.
