@@ -1,0 +1,92 @@
+// Package arch knows the x86-64 user-mode machine: system call argument
+// registers, the initial FP state, and the layout of signal frames that the
+// Sentry builds on guest stacks and reads back in rt_sigreturn.
+//
+// Registers are unix.PtraceRegs (the kernel's user_regs_struct) and the FP
+// state is the 512-byte fxsave area, exactly what the platform moves in and
+// out of the host.
+package arch
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// FPState is the x87/SSE state in fxsave format.
+type FPState = [512]byte
+
+// Offsets and defaults in the fxsave area (Intel SDM vol. 1, 10.5.1).
+const (
+	fxsaveFCW        = 0
+	fxsaveMXCSR      = 24
+	fxsaveMXCSRMask  = 28
+	defaultFCW       = 0x037f
+	defaultMXCSR     = 0x1f80
+	defaultMXCSRMask = 0xffbf
+)
+
+// InitFP sets fp to the state a new program starts with: all x87 and SSE
+// exceptions masked, round to nearest.
+func InitFP(fp *FPState) {
+	clear(fp[:])
+	fp[fxsaveFCW] = defaultFCW & 0xff
+	fp[fxsaveFCW+1] = defaultFCW >> 8
+	putU32(fp[fxsaveMXCSR:], defaultMXCSR)
+	putU32(fp[fxsaveMXCSRMask:], defaultMXCSRMask)
+}
+
+// sanitizeFP clears MXCSR bits the CPU would refuse, so state restored from
+// guest memory can always be loaded.
+func sanitizeFP(fp *FPState) {
+	mx := getU32(fp[fxsaveMXCSR:])
+	putU32(fp[fxsaveMXCSR:], mx&defaultMXCSRMask)
+	putU32(fp[fxsaveMXCSRMask:], defaultMXCSRMask)
+}
+
+// InitRegs returns the registers a new program starts with.
+func InitRegs(entry, sp uint64) unix.PtraceRegs {
+	return unix.PtraceRegs{Rip: entry, Rsp: sp, Eflags: flagIF | flagReserved}
+}
+
+// Flags bits (Intel SDM vol. 1, 3.4.3).
+const (
+	flagCF       = 1 << 0
+	flagReserved = 1 << 1
+	flagPF       = 1 << 2
+	flagAF       = 1 << 4
+	flagZF       = 1 << 6
+	flagSF       = 1 << 7
+	flagTF       = 1 << 8
+	flagIF       = 1 << 9
+	flagDF       = 1 << 10
+	flagOF       = 1 << 11
+	flagRF       = 1 << 16
+	flagAC       = 1 << 18
+	// userFlags are the bits a program may change (rt_sigreturn).
+	userFlags = flagCF | flagPF | flagAF | flagZF | flagSF | flagTF | flagDF | flagOF | flagRF | flagAC
+)
+
+// SyscallArgs are the six argument registers of a system call.
+type SyscallArgs [6]uint64
+
+// Args returns the system call number and arguments in regs.
+func Args(regs *unix.PtraceRegs) (uint64, SyscallArgs) {
+	return regs.Orig_rax, SyscallArgs{regs.Rdi, regs.Rsi, regs.Rdx, regs.R10, regs.R8, regs.R9}
+}
+
+// SetReturn sets the system call return value.
+func SetReturn(regs *unix.PtraceRegs, v uint64) { regs.Rax = v }
+
+// RestartSyscall rewinds regs so the system call instruction runs again
+// with number nr (after a signal handler, or with restart_syscall).
+func RestartSyscall(regs *unix.PtraceRegs, nr uint64) {
+	regs.Rax = nr
+	regs.Rip -= 2 // the syscall instruction is two bytes
+}
+
+func putU32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+func getU32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}

@@ -1,0 +1,181 @@
+package kernel
+
+import (
+	"crypto/rand"
+
+	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/loader"
+	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"golang.org/x/sys/unix"
+)
+
+// loadProgram loads filename into a new address space for t.
+func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, argv, envv []string) (*mm.MemoryManager, loader.Result, error) {
+	k := t.k
+	m, err := mm.New(k.MemoryFile, k.Platform)
+	if err != nil {
+		return nil, loader.Result{}, err
+	}
+	creds := t.Credentials()
+	cfg := loader.Config{
+		Filename: filename, Argv: argv, Envv: envv,
+		Open:  func(path string) (loader.File, error) { return t.openExecutable(dirfd, path) },
+		HWCap: k.HWCap, HWCap2: k.HWCap2,
+		UID: creds.RealUID, EUID: creds.EffectiveUID, GID: creds.RealGID, EGID: creds.EffectiveGID,
+	}
+	rand.Read(cfg.Random[:])
+	res, err := loader.Load(m, k.Platform.MaxUserAddress(), cfg)
+	if err != nil {
+		m.DecUsers()
+		return nil, loader.Result{}, err
+	}
+	return m, res, nil
+}
+
+// openExecutable opens path for execution relative to dirfd (or the cwd
+// when dirfd is not set).
+func (t *Task) openExecutable(dirfd vfs.VirtualDentry, path string) (loader.File, error) {
+	root := t.fs.Root()
+	defer root.DecRef(t.ctx)
+	start := dirfd
+	if !start.Ok() {
+		start = t.fs.Cwd()
+		defer start.DecRef(t.ctx)
+	}
+	pop := &vfs.PathOperation{Root: root, Start: start, Path: path, FollowFinalSymlink: true}
+	if err := t.k.VFS.AccessAt(t.ctx, pop, unix.X_OK, true); err != nil {
+		return nil, err
+	}
+	fd, err := t.k.VFS.OpenAt(t.ctx, pop, vfs.OpenOptions{Flags: unix.O_RDONLY})
+	if err != nil {
+		return nil, err
+	}
+	st, err := fd.Stat(t.ctx)
+	if err != nil {
+		fd.DecRef(t.ctx)
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		fd.DecRef(t.ctx)
+		return nil, unix.EACCES
+	}
+	name := t.k.VFS.PathnameWithDeleted(t.ctx, root, fd.VirtualDentry())
+	return &execFile{t: t, fd: fd, name: name}, nil
+}
+
+// execFile adapts an open file to loader.File.
+type execFile struct {
+	t    *Task
+	fd   *vfs.FileDescription
+	name string
+}
+
+func (f *execFile) ReadAt(p []byte, off int64) (int, error) {
+	return readFull(f.t, f.fd, p, off)
+}
+
+func (f *execFile) Mappable() mm.Mappable { return NewFileMappable(f.t, f.fd, f.name) }
+
+func (f *execFile) Close() { f.fd.DecRef(f.t.ctx) }
+
+// Execve implements execve(2): on success the task runs the new program
+// and the caller must not touch its registers.
+func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, argv, envv []string) error {
+	newMM, res, err := t.loadProgram(dirfd, filename, argv, envv)
+	if err != nil {
+		return err
+	}
+	// Point of no return.
+	old := t.mm
+	t.mm = newMM
+	old.DecUsers()
+	if t.fdTable.refs.Load() > 1 {
+		shared := t.fdTable
+		t.fdTable = shared.Fork()
+		shared.DecRef(t)
+	}
+	t.fdTable.RemoveCloseOnExec(t)
+
+	k := t.k
+	k.mu.Lock()
+	h := t.tg.handlers.fork()
+	for sig := range h.actions {
+		if h.actions[sig].Handler != linux.SIG_IGN {
+			h.actions[sig] = linux.SigAction{}
+		}
+		h.actions[sig].Flags &^= linux.SA_ONSTACK | linux.SA_RESTART | linux.SA_RESETHAND
+	}
+	t.tg.handlers = h
+	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
+	t.comm = res.Comm
+	if t.vforkDone != nil {
+		close(t.vforkDone)
+		t.vforkDone = nil
+	}
+	k.mu.Unlock()
+
+	t.clearChildTID = 0
+	t.robustList, t.robustLen = 0, 0
+	t.st.Regs = arch.InitRegs(res.Entry, res.SP)
+	arch.InitFP(&t.st.FP)
+	t.st.FPValid = true
+	return ErrNoSysReturn
+}
+
+// readFull reads len(p) bytes at off unless the file ends first.
+func readFull(t *Task, fd *vfs.FileDescription, p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := fd.PRead(t.ctx, p[done:], off+int64(done))
+		done += n
+		if err != nil {
+			return done, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return done, nil
+}
+
+// fileMappable lets mm map an open file privately.
+type fileMappable struct {
+	k    *Kernel
+	fd   *vfs.FileDescription
+	name string
+}
+
+// NewFileMappable returns fd as an mm.Mappable; it takes no reference
+// until the mapping does (IncRef).
+func NewFileMappable(t *Task, fd *vfs.FileDescription, name string) mm.Mappable {
+	return &fileMappable{k: t.k, fd: fd, name: name}
+}
+
+func (m *fileMappable) ReadAt(dst []byte, off int64) (int, error) {
+	ctx := m.k.backgroundContext()
+	done := 0
+	for done < len(dst) {
+		n, err := m.fd.PRead(ctx, dst[done:], off+int64(done))
+		done += n
+		if err != nil || n == 0 {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+func (m *fileMappable) IncRef() { m.fd.IncRef() }
+
+func (m *fileMappable) DecRef() { m.fd.DecRef(m.k.backgroundContext()) }
+
+func (m *fileMappable) Name() string { return m.name }
+
+func (m *fileMappable) DeviceInode() (uint64, uint64) {
+	st, err := m.fd.Stat(m.k.backgroundContext())
+	if err != nil {
+		return 0, 0
+	}
+	return unix.Mkdev(st.Dev_major, st.Dev_minor), st.Ino
+}

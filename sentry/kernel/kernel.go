@@ -1,0 +1,190 @@
+// Package kernel models the processes of one sandbox: the Kernel, its
+// tasks (guest threads) and thread groups (processes), the PID table,
+// parent/child relations, signals, credentials, file descriptor tables and
+// filesystem contexts, and the task loop that runs guest code through the
+// platform and serves its system calls.
+//
+// Every task is a goroutine locked to its own OS thread for its whole life:
+// the ptrace platform requires that a stub thread is always driven by the
+// same host thread, and it keeps each guest syscall to one ptrace stop.
+//
+// Lock order:
+//
+//	Kernel.mu (tasks, process tree, signal state)
+//	  mm.MemoryManager.mu
+//	    memory.File.mu
+//	FDTable.mu and FSContext.mu are leaves.
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"sync"
+	"time"
+
+	"github.com/palisade-sandbox/palisade/platform"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/memory"
+	"github.com/palisade-sandbox/palisade/vfs"
+)
+
+// SyscallDispatcher serves one system call for a task. The syscalls/linux
+// package provides it (with strace and the unimplemented-call log).
+type SyscallDispatcher interface {
+	Dispatch(t *Task, nr uint64, args arch.SyscallArgs) (uint64, error)
+}
+
+// UTS holds uname's names.
+type UTS struct {
+	Sysname, Nodename, Release, Version, Machine, Domainname string
+}
+
+// Kernel is one sandbox's kernel.
+type Kernel struct {
+	MemoryFile *memory.File
+	Platform   platform.Platform
+	VFS        *vfs.VirtualFilesystem
+	Mounts     *vfs.MountNamespace
+	Syscalls   SyscallDispatcher
+	// HWCap and HWCap2 are reported in auxv.
+	HWCap, HWCap2 uint64
+	// Log receives warnings and debug lines.
+	Log *log.Logger
+	// Debug enables per-event debug logging.
+	Debug bool
+	// BootTime is when the kernel started (for /proc and CLOCK_BOOTTIME).
+	BootTime time.Time
+
+	// mu protects the task tables, the process tree and signal state.
+	mu sync.Mutex
+	// uts is protected by mu.
+	uts UTS
+	// nextID is the next thread ID to try. Protected by mu.
+	nextID int32
+	// tasks maps thread IDs to tasks. Protected by mu.
+	tasks map[int32]*Task
+	// groups maps thread group IDs to thread groups, including zombies
+	// until reaped. Protected by mu.
+	groups map[int32]*ThreadGroup
+	// init is the first process; orphans are reparented to it. Protected
+	// by mu.
+	init *ThreadGroup
+	// done is closed when init has exited and every task is gone.
+	done chan struct{}
+	// live counts running tasks. Protected by mu.
+	live int
+	// initStatus is init's wait status. Protected by mu.
+	initStatus WaitStatus
+}
+
+// Config is what New needs.
+type Config struct {
+	MemoryFile *memory.File
+	Platform   platform.Platform
+	VFS        *vfs.VirtualFilesystem
+	Mounts     *vfs.MountNamespace
+	Syscalls   SyscallDispatcher
+	UTS        UTS
+	HWCap      uint64
+	HWCap2     uint64
+	LogOutput  io.Writer
+	Debug      bool
+}
+
+// New returns a kernel with no tasks.
+func New(c Config) *Kernel {
+	return &Kernel{
+		MemoryFile: c.MemoryFile, Platform: c.Platform, VFS: c.VFS, Mounts: c.Mounts,
+		Syscalls: c.Syscalls, HWCap: c.HWCap, HWCap2: c.HWCap2,
+		Log: log.New(c.LogOutput, "sentry: ", log.Lmicroseconds), Debug: c.Debug,
+		BootTime: time.Now(), uts: c.UTS, nextID: 1,
+		tasks: map[int32]*Task{}, groups: map[int32]*ThreadGroup{}, done: make(chan struct{}),
+	}
+}
+
+// UTS returns the uname names.
+func (k *Kernel) UTS() UTS {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.uts
+}
+
+// SetHostname sets the nodename (sethostname(2)).
+func (k *Kernel) SetHostname(name string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.uts.Nodename = name
+}
+
+// SetDomainname sets the domain name (setdomainname(2)).
+func (k *Kernel) SetDomainname(name string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.uts.Domainname = name
+}
+
+// Wait blocks until the init process has exited and all tasks are gone,
+// and returns init's wait status.
+func (k *Kernel) Wait() WaitStatus {
+	<-k.done
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.initStatus
+}
+
+// Warnf logs a warning.
+func (k *Kernel) Warnf(format string, args ...any) {
+	k.Log.Output(2, "W "+fmt.Sprintf(format, args...))
+}
+
+// Debugf logs a debug line when debugging is on.
+func (k *Kernel) Debugf(format string, args ...any) {
+	if k.Debug {
+		k.Log.Output(2, "D "+fmt.Sprintf(format, args...))
+	}
+}
+
+// allocIDLocked returns an unused thread ID.
+func (k *Kernel) allocIDLocked() (int32, error) {
+	const maxID = 1 << 22
+	for i := 0; i < maxID; i++ {
+		id := k.nextID
+		k.nextID++
+		if k.nextID >= maxID {
+			k.nextID = 2
+		}
+		if _, ok := k.tasks[id]; ok {
+			continue
+		}
+		if _, ok := k.groups[id]; ok {
+			continue
+		}
+		return id, nil
+	}
+	return 0, errNoIDs
+}
+
+// TaskByID returns the task with thread ID tid, or nil.
+func (k *Kernel) TaskByID(tid int32) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tasks[tid]
+}
+
+// ThreadGroups returns the live and zombie processes, by ID order.
+func (k *Kernel) ThreadGroups() []*ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]*ThreadGroup, 0, len(k.groups))
+	for _, tg := range k.groups {
+		out = append(out, tg)
+	}
+	sortGroups(out)
+	return out
+}
+
+// backgroundContext is used where no task is at hand: files kept open by
+// mappings that outlive their creator, kernel teardown. It acts as root.
+func (k *Kernel) backgroundContext() context.Context { return context.Background() }

@@ -1,0 +1,82 @@
+package kernel
+
+import (
+	"time"
+
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"golang.org/x/sys/unix"
+)
+
+// CreateProcessArgs describe the sandbox's first process.
+type CreateProcessArgs struct {
+	Filename string
+	Argv     []string
+	Envv     []string
+	// WorkingDirectory is an absolute path inside the sandbox.
+	WorkingDirectory string
+	Credentials      *Credentials
+	Umask            uint32
+	// FDTable holds the initial descriptors (stdio).
+	FDTable *FDTable
+	// Limits are the initial resource limits.
+	Limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
+}
+
+// CreateProcess creates and starts the init process (PID 1).
+func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
+	root := k.Mounts.Root()
+	defer root.DecRef(k.backgroundContext())
+	t := &Task{k: k, fdTable: a.FDTable, interruptCh: make(chan struct{}, 1)}
+	t.creds.Store(a.Credentials)
+	t.ctx = t.newContext()
+	cwd, err := k.VFS.GetDentryAt(t.ctx, &vfs.PathOperation{Root: root, Start: root, Path: a.WorkingDirectory, FollowFinalSymlink: true}, vfs.GetDentryOptions{CheckSearchable: true})
+	if err != nil {
+		return nil, err
+	}
+	t.fs = NewFSContext(root, cwd, a.Umask)
+	cwd.DecRef(t.ctx)
+
+	k.mu.Lock()
+	tid, err := k.allocIDLocked()
+	if err != nil {
+		k.mu.Unlock()
+		return nil, err
+	}
+	t.tid = tid
+	tg := &ThreadGroup{
+		k: k, id: tid, leader: t, tasks: map[*Task]struct{}{t: {}},
+		children: map[*ThreadGroup]struct{}{}, pgid: tid, sid: tid,
+		handlers: &SignalHandlers{}, exitSignal: int(unix.SIGCHLD),
+		childEvents: make(chan struct{}), limits: a.Limits, startTime: time.Now(),
+	}
+	t.tg = tg
+	k.tasks[tid] = t
+	k.groups[tid] = tg
+	if k.init == nil {
+		k.init = tg
+	}
+	k.live++
+	k.mu.Unlock()
+
+	m, res, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, a.Argv, a.Envv)
+	if err != nil {
+		k.mu.Lock()
+		delete(k.tasks, tid)
+		delete(k.groups, tid)
+		if k.init == tg {
+			k.init = nil
+		}
+		k.live--
+		k.mu.Unlock()
+		t.fs.DecRef(t)
+		return nil, err
+	}
+	t.mm = m
+	t.comm = res.Comm
+	t.st.Regs = arch.InitRegs(res.Entry, res.SP)
+	arch.InitFP(&t.st.FP)
+	t.st.FPValid = true
+	t.Start()
+	return tg, nil
+}

@@ -1,0 +1,489 @@
+package kernel
+
+import (
+	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"golang.org/x/sys/unix"
+)
+
+// signalQueue holds pending signals: at most one of each standard signal,
+// any number of each realtime signal. Linux: struct sigpending.
+type signalQueue struct {
+	set   linux.SignalSet
+	infos [linux.NumSignals + 1][]linux.SignalInfo
+}
+
+func (q *signalQueue) add(info *linux.SignalInfo) {
+	sig := int(info.Signo)
+	if sig < linux.SIGRTMIN && q.set.Has(sig) {
+		return // standard signals don't queue
+	}
+	q.set |= linux.SignalSetOf(sig)
+	q.infos[sig] = append(q.infos[sig], *info)
+}
+
+func (q *signalQueue) take(sig int) linux.SignalInfo {
+	info := q.infos[sig][0]
+	q.infos[sig] = q.infos[sig][1:]
+	if len(q.infos[sig]) == 0 {
+		q.set &^= linux.SignalSetOf(sig)
+	}
+	return info
+}
+
+func (q *signalQueue) remove(sig int) {
+	q.infos[sig] = nil
+	q.set &^= linux.SignalSetOf(sig)
+}
+
+// unblockable signals can't be blocked or caught.
+var unblockable = linux.SignalSetOf(int(unix.SIGKILL), int(unix.SIGSTOP))
+
+// synchronous signals are delivered before others.
+var synchronous = linux.SignalSetOf(int(unix.SIGSEGV), int(unix.SIGBUS), int(unix.SIGILL), int(unix.SIGTRAP), int(unix.SIGFPE), int(unix.SIGSYS))
+
+// defaultAction is what SIG_DFL does with a signal.
+type defaultAction int
+
+const (
+	actTerm defaultAction = iota
+	actCore
+	actIgnore
+	actStop
+	actContinue
+)
+
+func defaultActionOf(sig int) defaultAction {
+	switch unix.Signal(sig) {
+	case unix.SIGCHLD, unix.SIGURG, unix.SIGWINCH:
+		return actIgnore
+	case unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
+		return actStop
+	case unix.SIGCONT:
+		return actContinue
+	case unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE,
+		unix.SIGSEGV, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGSYS:
+		return actCore
+	}
+	return actTerm
+}
+
+// ignoredLocked reports whether sig would be discarded by tg on arrival.
+func (tg *ThreadGroup) ignoredLocked(sig int) bool {
+	act := tg.handlers.actions[sig]
+	if act.Handler == linux.SIG_IGN {
+		return true
+	}
+	if act.Handler == linux.SIG_DFL {
+		d := defaultActionOf(sig)
+		return d == actIgnore || d == actContinue
+	}
+	return false
+}
+
+// deliverableLocked returns the signal t should handle next, or 0.
+func (t *Task) deliverableLocked() int {
+	pending := (t.pending.set | t.tg.pending.set) &^ (t.sigMask &^ unblockable)
+	if pending == 0 {
+		return 0
+	}
+	if s := pending & synchronous; s != 0 {
+		pending = s
+	}
+	for sig := 1; sig <= linux.NumSignals; sig++ {
+		if pending.Has(sig) {
+			return sig
+		}
+	}
+	return 0
+}
+
+// sendLocked queues info for a thread (group false) or its whole process.
+func (k *Kernel) sendLocked(t *Task, info *linux.SignalInfo, group bool) {
+	tg := t.tg
+	sig := int(info.Signo)
+	if tg.exiting {
+		return
+	}
+	if sig == int(unix.SIGKILL) {
+		k.killGroupLocked(tg, WaitStatusSignaled(sig, false))
+		return
+	}
+	if sig == int(unix.SIGCONT) {
+		for _, s := range []unix.Signal{unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU} {
+			tg.pending.remove(int(s))
+			for m := range tg.tasks {
+				m.pending.remove(int(s))
+			}
+		}
+	}
+	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) {
+		return
+	}
+	if group {
+		tg.pending.add(info)
+		// Wake a thread that can take it, the target first.
+		if !t.sigMask.Has(sig) {
+			t.wakeLocked()
+			return
+		}
+		for m := range tg.tasks {
+			if !m.sigMask.Has(sig) {
+				m.wakeLocked()
+				return
+			}
+		}
+		return
+	}
+	t.pending.add(info)
+	t.wakeLocked()
+}
+
+// killGroupLocked makes every thread of tg exit with status.
+func (k *Kernel) killGroupLocked(tg *ThreadGroup, status WaitStatus) {
+	if !tg.exiting {
+		tg.exiting = true
+		tg.exitStatus = status
+	}
+	for m := range tg.tasks {
+		m.exiting = true
+		m.wakeLocked()
+	}
+}
+
+// SendSignal sends info to t's process (kill(2)).
+func (t *Task) SendSignal(info *linux.SignalInfo, group bool) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	t.k.sendLocked(t, info, group)
+}
+
+// forceSignal delivers a synchronous signal raised by the guest's own
+// instruction: it cannot be blocked or ignored (Linux: force_sig_fault).
+func (t *Task) forceSignal(sig int, code int32, addr uint64) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	act := &t.tg.handlers.actions[sig]
+	if t.sigMask.Has(sig) || act.Handler == linux.SIG_IGN {
+		act.Handler = linux.SIG_DFL
+		t.sigMask &^= linux.SignalSetOf(sig)
+	}
+	info := linux.SignalInfo{Signo: int32(sig), Code: code}
+	info.SetAddr(addr)
+	t.pending.add(&info)
+}
+
+// restartErrno reports whether the last syscall left a restart errno in
+// rax, and which.
+func (t *Task) restartErrno() (unix.Errno, bool) {
+	if t.st.Regs.Orig_rax == ^uint64(0) {
+		return 0, false
+	}
+	e := unix.Errno(-int64(t.st.Regs.Rax))
+	switch e {
+	case linux.ERESTARTSYS, linux.ERESTARTNOINTR, linux.ERESTARTNOHAND, linux.ERESTART_RESTARTBLOCK:
+		return e, true
+	}
+	return 0, false
+}
+
+// handleSignals runs before each switch into the guest: it finishes
+// syscall restarts and delivers one pending signal. It returns true when
+// the task must exit.
+func (t *Task) handleSignals() bool {
+	k := t.k
+	k.mu.Lock()
+	for {
+		if t.exiting {
+			k.mu.Unlock()
+			return true
+		}
+		sig := t.deliverableLocked()
+		if sig == 0 {
+			if e, ok := t.restartErrno(); ok {
+				t.restartLocked(e, true)
+			}
+			if t.hasSaved {
+				t.sigMask, t.hasSaved = t.savedMask, false
+			}
+			t.st.Regs.Orig_rax = ^uint64(0)
+			k.mu.Unlock()
+			return false
+		}
+		var info linux.SignalInfo
+		if t.pending.set.Has(sig) {
+			info = t.pending.take(sig)
+		} else {
+			info = t.tg.pending.take(sig)
+		}
+		act := t.tg.handlers.actions[sig]
+		if act.Handler == linux.SIG_IGN && sig != int(unix.SIGKILL) {
+			continue
+		}
+		if act.Handler == linux.SIG_DFL || sig == int(unix.SIGKILL) {
+			switch defaultActionOf(sig) {
+			case actIgnore, actContinue:
+				continue
+			case actStop:
+				// Job control stops arrive with issue 4; until then a
+				// stop signal is reported and dropped, not silently.
+				k.Warnf("task %d: %s would stop the process; job control is not implemented, ignoring", t.tid, linux.SignalName(sig))
+				continue
+			case actCore:
+				k.killGroupLocked(t.tg, WaitStatusSignaled(sig, true))
+				continue
+			default:
+				k.killGroupLocked(t.tg, WaitStatusSignaled(sig, false))
+				continue
+			}
+		}
+		// A handler: settle the interrupted syscall first.
+		if e, ok := t.restartErrno(); ok {
+			if e == linux.ERESTARTNOINTR || (e == linux.ERESTARTSYS && act.Flags&linux.SA_RESTART != 0) {
+				t.restartLocked(e, false)
+			} else {
+				t.st.Regs.Rax = negErrno(unix.EINTR)
+			}
+		}
+		t.st.Regs.Orig_rax = ^uint64(0)
+		oldMask := t.sigMask
+		if t.hasSaved {
+			oldMask, t.hasSaved = t.savedMask, false
+		}
+		t.sigMask |= linux.SignalSet(act.Mask)
+		if act.Flags&linux.SA_NODEFER == 0 {
+			t.sigMask |= linux.SignalSetOf(sig)
+		}
+		t.sigMask &^= unblockable
+		if act.Flags&linux.SA_RESETHAND != 0 {
+			t.tg.handlers.actions[sig] = linux.SigAction{}
+		}
+		frame := arch.SignalFrame{
+			Signo: sig, Info: info, Handler: act.Handler, Restorer: act.Restorer,
+			OldMask: oldMask, AltStack: t.altStack, UseAltStack: act.Flags&linux.SA_ONSTACK != 0,
+		}
+		if act.Flags&linux.SA_RESTORER == 0 {
+			// x86-64 has no kernel-provided trampoline: without a
+			// restorer the handler could not return.
+			k.killGroupLocked(t.tg, WaitStatusSignaled(int(unix.SIGSEGV), true))
+			continue
+		}
+		k.mu.Unlock()
+		fp := t.FPState()
+		err := arch.PushSignalFrame(t.mm, &t.st.Regs, fp, &frame)
+		k.mu.Lock()
+		if err != nil {
+			// Linux: a bad stack at delivery kills with SIGSEGV.
+			k.killGroupLocked(t.tg, WaitStatusSignaled(int(unix.SIGSEGV), true))
+			continue
+		}
+		if frame.UseAltStack && t.altStack.Flags&ssAutoDisarm != 0 {
+			t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
+		}
+		k.mu.Unlock()
+		return false
+	}
+}
+
+// restartLocked rewinds the task to re-run its interrupted syscall.
+func (t *Task) restartLocked(e unix.Errno, noHandler bool) {
+	nr := t.st.Regs.Orig_rax
+	if e == linux.ERESTART_RESTARTBLOCK {
+		nr = unix.SYS_RESTART_SYSCALL
+	}
+	arch.RestartSyscall(&t.st.Regs, nr)
+}
+
+// SigReturn implements rt_sigreturn(2).
+func (t *Task) SigReturn() error {
+	fp := t.FPState()
+	mask, alt, err := arch.PopSignalFrame(t.mm, &t.st.Regs, fp)
+	t.MarkFPModified()
+	if err != nil {
+		t.forceSignal(int(unix.SIGSEGV), linux.SI_KERNEL, 0)
+		return ErrNoSysReturn
+	}
+	t.k.mu.Lock()
+	t.sigMask = mask &^ unblockable
+	if alt.Flags&linux.SS_DISABLE == 0 || alt.Size != 0 {
+		t.altStack = linux.SignalStack{Addr: alt.Addr, Size: alt.Size, Flags: alt.Flags &^ linux.SS_ONSTACK}
+	}
+	t.k.mu.Unlock()
+	return ErrNoSysReturn
+}
+
+// SigAction implements rt_sigaction(2): it returns the old action and, if
+// act is not nil, installs it.
+func (t *Task) SigAction(sig int, act *linux.SigAction) (linux.SigAction, error) {
+	if sig < 1 || sig > linux.NumSignals {
+		return linux.SigAction{}, unix.EINVAL
+	}
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	old := t.tg.handlers.actions[sig]
+	if act != nil {
+		if unblockable.Has(sig) {
+			return linux.SigAction{}, unix.EINVAL
+		}
+		a := *act
+		a.Mask &^= unblockable
+		t.tg.handlers.actions[sig] = a
+		// Setting SIG_IGN (or a default-ignore SIG_DFL) discards
+		// pending instances (POSIX).
+		if t.tg.ignoredLocked(sig) {
+			t.tg.pending.remove(sig)
+			for m := range t.tg.tasks {
+				m.pending.remove(sig)
+			}
+		}
+	}
+	return old, nil
+}
+
+// SigProcMask implements rt_sigprocmask(2).
+func (t *Task) SigProcMask(how int, set *linux.SignalSet) (linux.SignalSet, error) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	old := t.sigMask
+	if set == nil {
+		return old, nil
+	}
+	switch how {
+	case unix.SIG_BLOCK:
+		t.sigMask |= *set
+	case unix.SIG_UNBLOCK:
+		t.sigMask &^= *set
+	case unix.SIG_SETMASK:
+		t.sigMask = *set
+	default:
+		return 0, unix.EINVAL
+	}
+	t.sigMask &^= unblockable
+	return old, nil
+}
+
+// SigPending returns the pending signals that are blocked.
+func (t *Task) SigPending() linux.SignalSet {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return (t.pending.set | t.tg.pending.set) & t.sigMask
+}
+
+// SigSuspend implements rt_sigsuspend(2): it waits with mask installed
+// until a signal is delivered.
+func (t *Task) SigSuspend(mask linux.SignalSet) error {
+	k := t.k
+	k.mu.Lock()
+	t.savedMask, t.hasSaved = t.sigMask, true
+	t.sigMask = mask &^ unblockable
+	k.mu.Unlock()
+	for {
+		if err := t.Block(nil); err != nil {
+			return linux.ERESTARTNOHAND
+		}
+	}
+}
+
+// SigAltStack implements sigaltstack(2).
+func (t *Task) SigAltStack(ss *linux.SignalStack) (linux.SignalStack, error) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	old := t.altStack
+	onStack := old.Flags&linux.SS_DISABLE == 0 && old.Contains(t.st.Regs.Rsp)
+	if onStack {
+		old.Flags |= linux.SS_ONSTACK
+	}
+	if ss == nil {
+		return old, nil
+	}
+	if onStack {
+		return linux.SignalStack{}, unix.EPERM
+	}
+	mode := ss.Flags &^ ssAutoDisarm
+	switch mode {
+	case linux.SS_DISABLE:
+		t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
+	case 0, linux.SS_ONSTACK:
+		if ss.Size < linux.MINSIGSTKSZ {
+			return linux.SignalStack{}, unix.ENOMEM
+		}
+		t.altStack = linux.SignalStack{Addr: ss.Addr, Size: ss.Size, Flags: ss.Flags & ssAutoDisarm}
+	default:
+		return linux.SignalStack{}, unix.EINVAL
+	}
+	return old, nil
+}
+
+// Kill implements kill(2)'s targeting: pid > 0 one process, 0 the
+// caller's process group, -1 every process it may signal but init and
+// itself, < -1 process group -pid. sig 0 only checks.
+func (t *Task) Kill(pid int32, info *linux.SignalInfo) error {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var targets []*ThreadGroup
+	switch {
+	case pid > 0:
+		if tg := k.groups[pid]; tg != nil && !tg.zombie {
+			targets = append(targets, tg)
+		} else if tg != nil {
+			return nil // a zombie accepts and drops signals
+		}
+	case pid == -1:
+		for _, tg := range k.groups {
+			if tg != k.init && tg != t.tg && !tg.zombie {
+				targets = append(targets, tg)
+			}
+		}
+		if len(targets) == 0 {
+			return unix.ESRCH
+		}
+	default:
+		pg := -pid
+		if pid == 0 {
+			pg = t.tg.pgid
+		}
+		for _, tg := range k.groups {
+			if tg.pgid == pg && !tg.zombie {
+				targets = append(targets, tg)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return unix.ESRCH
+	}
+	if info.Signo == 0 {
+		return nil
+	}
+	for _, tg := range targets {
+		if tg.leader != nil {
+			k.sendLocked(tg.leader, info, true)
+		}
+	}
+	return nil
+}
+
+// Tgkill implements tgkill(2) (tgid -1 for tkill).
+func (t *Task) Tgkill(tgid, tid int32, info *linux.SignalInfo) error {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	target := k.tasks[tid]
+	if target == nil || (tgid != -1 && target.tg.id != tgid) {
+		return unix.ESRCH
+	}
+	if info.Signo != 0 {
+		k.sendLocked(target, info, false)
+	}
+	return nil
+}
+
+// ssAutoDisarm is SS_AUTODISARM as the int32 ss_flags holds it.
+const ssAutoDisarm = int32(-1 << 31)
+
+// negErrno returns -e as a syscall return value.
+func negErrno(e unix.Errno) uint64 { return uint64(-int64(e)) }

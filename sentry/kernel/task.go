@@ -1,0 +1,318 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/platform"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"golang.org/x/sys/unix"
+)
+
+var errNoIDs = errors.New("kernel: out of thread IDs")
+
+// ErrNoSysReturn is returned by syscall handlers that have set the task's
+// registers themselves (rt_sigreturn, a successful execve): the return
+// value must not be written to rax.
+var ErrNoSysReturn = errors.New("no syscall return value")
+
+// Task is a guest thread. Linux: struct task_struct.
+type Task struct {
+	k  *Kernel
+	tg *ThreadGroup
+	// tid is the thread ID. Immutable.
+	tid int32
+
+	// The fields below are used only by the task's own goroutine, unless
+	// marked otherwise.
+
+	// mm is the address space.
+	mm *mm.MemoryManager
+	// st is the register state.
+	st platform.State
+	// pctx runs the task's guest code.
+	pctx platform.Context
+	// fdTable and fs may be shared with other tasks.
+	fdTable *FDTable
+	fs      *FSContext
+	// creds are the credentials. Replaced, never mutated, so readers
+	// may keep a pointer.
+	creds atomic.Pointer[Credentials]
+	// ctx carries the task to lower layers (credentials, blocking).
+	ctx context.Context
+
+	// Signal state, protected by Kernel.mu.
+	sigMask   linux.SignalSet
+	savedMask linux.SignalSet
+	hasSaved  bool
+	pending   signalQueue
+	altStack  linux.SignalStack
+	// interruptCh wakes the task from Block when a signal arrives.
+	interruptCh chan struct{}
+
+	// comm is the task name. Protected by Kernel.mu.
+	comm string
+	// exiting is set once the task has started to exit. Protected by
+	// Kernel.mu.
+	exiting bool
+	// clearChildTID is set_tid_address's address.
+	clearChildTID uint64
+	// robustList is set_robust_list's head and length.
+	robustList, robustLen uint64
+	// vforkDone is closed when a vfork child execs or exits. Protected
+	// by Kernel.mu.
+	vforkDone chan struct{}
+	// restartBlock is the call restart_syscall resumes.
+	restartBlock func(t *Task) (uint64, error)
+	// stats
+	syscallCount uint64
+}
+
+// Kernel returns the task's kernel.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// ThreadGroup returns the task's process.
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// ThreadID returns the task's thread ID.
+func (t *Task) ThreadID() int32 { return t.tid }
+
+// MemoryManager returns the task's address space.
+func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
+
+// Regs returns the task's registers, for syscall handlers that change them.
+func (t *Task) Regs() *unix.PtraceRegs { return &t.st.Regs }
+
+// FDTable returns the task's file descriptor table.
+func (t *Task) FDTable() *FDTable { return t.fdTable }
+
+// FSContext returns the task's root, cwd and umask.
+func (t *Task) FSContext() *FSContext { return t.fs }
+
+// Credentials returns the task's credentials.
+func (t *Task) Credentials() *Credentials { return t.creds.Load() }
+
+// SetCredentials replaces the task's credentials.
+func (t *Task) SetCredentials(c *Credentials) {
+	t.creds.Store(c)
+	t.ctx = t.newContext()
+}
+
+// Context returns a context for calls into lower layers on behalf of t.
+func (t *Task) Context() context.Context { return t.ctx }
+
+// Name returns the task's comm.
+func (t *Task) Name() string {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.comm
+}
+
+// SetName sets the task's comm, truncated to 15 bytes.
+func (t *Task) SetName(name string) {
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	t.k.mu.Lock()
+	t.comm = name
+	t.k.mu.Unlock()
+}
+
+// SetClearChildTID records set_tid_address's address.
+func (t *Task) SetClearChildTID(addr uint64) { t.clearChildTID = addr }
+
+// SetRobustList records set_robust_list's list.
+func (t *Task) SetRobustList(head, length uint64) { t.robustList, t.robustLen = head, length }
+
+// RobustList returns the robust futex list.
+func (t *Task) RobustList() (uint64, uint64) { return t.robustList, t.robustLen }
+
+// SetRestartBlock sets the continuation restart_syscall runs.
+func (t *Task) SetRestartBlock(fn func(t *Task) (uint64, error)) { t.restartBlock = fn }
+
+// RestartSyscall runs the pending restart block (restart_syscall(2)).
+func (t *Task) RestartSyscall() (uint64, error) {
+	fn := t.restartBlock
+	t.restartBlock = nil
+	if fn == nil {
+		return 0, unix.EINTR
+	}
+	return fn(t)
+}
+
+// taskContextKey finds the Task in a context.
+type taskContextKey struct{}
+
+// TaskFromContext returns the task a context belongs to, or nil.
+func TaskFromContext(ctx context.Context) *Task {
+	t, _ := ctx.Value(taskContextKey{}).(*Task)
+	return t
+}
+
+func (t *Task) newContext() context.Context {
+	ctx := context.WithValue(context.Background(), taskContextKey{}, t)
+	ctx = vfs.WithCredentials(ctx, t.Credentials().VFS())
+	return vfs.WithBlocker(ctx, t)
+}
+
+// Block implements vfs.Blocker: it waits for ch, or for a signal.
+func (t *Task) Block(ch <-chan struct{}) error {
+	if t.interrupted() {
+		return vfs.ErrInterrupted
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-t.interruptCh:
+		return vfs.ErrInterrupted
+	}
+}
+
+// interrupted reports whether a signal is waiting to be handled.
+func (t *Task) interrupted() bool {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.exiting || t.deliverableLocked() != 0
+}
+
+// wake interrupts the task's blocking call or guest execution.
+//
+// Preconditions: Kernel.mu is held.
+func (t *Task) wakeLocked() {
+	select {
+	case t.interruptCh <- struct{}{}:
+	default:
+	}
+	if t.pctx != nil {
+		t.pctx.Interrupt()
+	}
+}
+
+// Start runs the task in a new goroutine.
+func (t *Task) Start() {
+	go t.run()
+}
+
+// run is the task goroutine: it runs guest code and serves what comes
+// back until the task exits.
+func (t *Task) run() {
+	// The OS thread is never unlocked: it traces this task's stub
+	// threads, and Go ends it when the goroutine returns.
+	runtime.LockOSThread()
+	pctx, err := t.k.Platform.NewContext()
+	if err != nil {
+		t.k.Warnf("task %d: no platform context: %v", t.tid, err)
+		t.exitGroup(WaitStatusSignaled(int(unix.SIGKILL), false))
+		t.finishExit()
+		return
+	}
+	t.k.mu.Lock()
+	t.pctx = pctx
+	t.k.mu.Unlock()
+	for {
+		if t.handleSignals() {
+			break
+		}
+		ev, err := pctx.Switch(t.mm.AddressSpace(), &t.st)
+		if err != nil {
+			t.k.Warnf("task %d: platform failed: %v; killing its process", t.tid, err)
+			t.exitGroup(WaitStatusSignaled(int(unix.SIGKILL), false))
+			continue
+		}
+		switch ev.Kind {
+		case platform.EventSyscall:
+			t.doSyscall()
+		case platform.EventFault:
+			if err := t.mm.HandleFault(ev.Addr); err != nil {
+				code := int32(linux.SEGV_MAPERR)
+				var fe *mm.FaultError
+				if errors.As(err, &fe) {
+					code = fe.Code
+				}
+				if ev.Signo == int(unix.SIGBUS) {
+					t.forceSignal(int(unix.SIGBUS), ev.Code, ev.Addr)
+				} else {
+					t.forceSignal(int(unix.SIGSEGV), code, ev.Addr)
+				}
+			}
+		case platform.EventSignal:
+			t.forceSignal(ev.Signo, ev.Code, ev.Addr)
+		case platform.EventInterrupted:
+		}
+	}
+	t.k.mu.Lock()
+	t.pctx = nil
+	t.k.mu.Unlock()
+	pctx.Release()
+	t.finishExit()
+}
+
+// doSyscall serves the system call the task just made.
+func (t *Task) doSyscall() {
+	nr, args := arch.Args(&t.st.Regs)
+	t.syscallCount++
+	ret, err := t.k.Syscalls.Dispatch(t, nr, args)
+	if err == ErrNoSysReturn {
+		return
+	}
+	if err != nil {
+		ret = uint64(-int64(t.errnoOf(nr, err)))
+	}
+	arch.SetReturn(&t.st.Regs, ret)
+	// Remember the number for a restart (see handleSignals).
+	t.st.Regs.Orig_rax = nr
+}
+
+// errnoOf turns a handler's error into an errno.
+func (t *Task) errnoOf(nr uint64, err error) unix.Errno {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, vfs.ErrInterrupted) {
+		return linux.ERESTARTSYS
+	}
+	t.k.Warnf("task %d: syscall %s returned a non-errno error: %v", t.tid, linux.SyscallName(uintptr(nr)), err)
+	return unix.EIO
+}
+
+// FPState returns the task's FP state, fetched from the platform.
+func (t *Task) FPState() *arch.FPState {
+	if err := t.pctx.PullFP(&t.st); err != nil {
+		t.k.Warnf("task %d: reading FP state: %v", t.tid, err)
+	}
+	return &t.st.FP
+}
+
+// MarkFPModified says the FP state was changed by the Sentry.
+func (t *Task) MarkFPModified() { t.st.FPValid = true }
+
+// CopyIn copies guest memory at addr into dst.
+func (t *Task) CopyIn(addr uint64, dst []byte) (int, error) { return t.mm.CopyIn(addr, dst) }
+
+// CopyOut copies src to guest memory at addr.
+func (t *Task) CopyOut(addr uint64, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
+
+// CopyInString reads a NUL-terminated string of at most max bytes.
+func (t *Task) CopyInString(addr uint64, max int) (string, error) {
+	return t.mm.CopyInString(addr, max)
+}
+
+// taskMemory adapts a task's memory to vfs.UserMemory.
+type taskMemory struct{ t *Task }
+
+// UserMemory returns the task's memory for ioctl handlers.
+func (t *Task) UserMemory() vfs.UserMemory { return taskMemory{t} }
+
+func (m taskMemory) CopyIn(addr uintptr, dst []byte) (int, error) {
+	return m.t.mm.CopyIn(uint64(addr), dst)
+}
+
+func (m taskMemory) CopyOut(addr uintptr, src []byte) (int, error) {
+	return m.t.mm.CopyOut(uint64(addr), src)
+}
