@@ -1,0 +1,193 @@
+// Package linux is the Linux system call table of the Sentry: one entry per
+// amd64 system call with its name, handler and support level, and one file
+// per area (sys_file.go, sys_mmap.go, ...) whose handlers decode arguments,
+// validate them, and delegate to the kernel, vfs and mm layers.
+//
+// A handler returns its result or an error: a unix.Errno (what the guest
+// sees), vfs.ErrInterrupted (the call is restarted or fails with EINTR,
+// as Linux's ERESTARTSYS), or kernel.ErrNoSysReturn when it has set the
+// task's registers itself.
+package linux
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	abi "github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/syscalls/strace"
+	"golang.org/x/sys/unix"
+)
+
+// Support says how completely a system call is implemented.
+type Support int
+
+// Support levels.
+const (
+	// Unimplemented calls return ENOSYS and are logged once.
+	Unimplemented Support = iota
+	// Partial calls work for common uses; Note says what is missing.
+	Partial
+	// Full calls behave as Linux's.
+	Full
+)
+
+// String names the level as docs/compatibility.md shows it.
+func (s Support) String() string {
+	switch s {
+	case Full:
+		return "full"
+	case Partial:
+		return "partial"
+	}
+	return "unimplemented"
+}
+
+// Handler serves one system call.
+type Handler func(t *kernel.Task, args arch.SyscallArgs) (uint64, error)
+
+// Syscall is one table entry.
+type Syscall struct {
+	Name    string
+	Handler Handler
+	Support Support
+	// Note says what a partial implementation lacks, or why a call is
+	// unimplemented.
+	Note string
+}
+
+// table maps syscall numbers to entries. Written only by init functions.
+var table = map[uint64]Syscall{}
+
+// register adds implemented calls; the name comes from the ABI table.
+func register(nr uint64, support Support, note string, h Handler) {
+	if _, dup := table[nr]; dup {
+		panic(fmt.Sprintf("syscall %d registered twice", nr))
+	}
+	table[nr] = Syscall{Name: abi.SyscallName(uintptr(nr)), Handler: h, Support: support, Note: note}
+}
+
+// full registers a call implemented as Linux does.
+func full(nr uint64, h Handler) { register(nr, Full, "", h) }
+
+// partial registers a call with known gaps.
+func partial(nr uint64, note string, h Handler) { register(nr, Partial, note, h) }
+
+// Table returns every amd64 syscall number with its entry, in number
+// order; unimplemented calls have a nil handler.
+func Table() []Syscall {
+	nrs := abi.SyscallNumbers()
+	sort.Slice(nrs, func(i, j int) bool { return nrs[i] < nrs[j] })
+	out := make([]Syscall, 0, len(nrs))
+	for _, nr := range nrs {
+		out = append(out, Lookup(uint64(nr)))
+	}
+	return out
+}
+
+// Lookup returns the entry for nr.
+func Lookup(nr uint64) Syscall {
+	if s, ok := table[nr]; ok {
+		return s
+	}
+	return Syscall{Name: abi.SyscallName(uintptr(nr)), Support: Unimplemented, Note: unimplementedNotes[nr]}
+}
+
+// unimplementedNotes explain why some calls return ENOSYS.
+var unimplementedNotes = map[uint64]string{}
+
+// Dispatcher implements kernel.SyscallDispatcher.
+type Dispatcher struct {
+	// Strace, when set, receives a line per syscall entry and exit.
+	Strace io.Writer
+	// Warn logs the first use of each unimplemented syscall.
+	Warn func(format string, args ...any)
+
+	straceMu sync.Mutex
+	// reported marks unimplemented syscalls already logged.
+	reported [abi.MaxSyscallNumber + 1]atomic.Bool
+	// unknownReported is set once an out-of-range number was logged.
+	unknownReported atomic.Bool
+}
+
+var _ kernel.SyscallDispatcher = (*Dispatcher)(nil)
+
+// Dispatch implements kernel.SyscallDispatcher.Dispatch.
+func (d *Dispatcher) Dispatch(t *kernel.Task, nr uint64, args arch.SyscallArgs) (uint64, error) {
+	s, ok := table[nr]
+	if d.Strace != nil {
+		d.straceEnter(t, nr, args)
+	}
+	var ret uint64
+	var err error
+	if !ok {
+		d.reportMissing(t, nr)
+		err = unix.ENOSYS
+	} else {
+		ret, err = s.Handler(t, args)
+	}
+	if d.Strace != nil && err != kernel.ErrNoSysReturn {
+		d.straceExit(t, nr, args, ret, err)
+	}
+	return ret, err
+}
+
+func (d *Dispatcher) reportMissing(t *kernel.Task, nr uint64) {
+	if nr <= abi.MaxSyscallNumber {
+		if d.reported[nr].Swap(true) {
+			return
+		}
+	} else if d.unknownReported.Swap(true) {
+		return
+	}
+	if d.Warn != nil {
+		d.Warn("unimplemented syscall %s (%d) called by task %d (%s): returning ENOSYS", abi.SyscallName(uintptr(nr)), nr, t.ThreadID(), t.Name())
+	}
+}
+
+// straceMemory reads guest memory for strace.
+type straceMemory struct{ t *kernel.Task }
+
+func (m straceMemory) ReadString(addr uintptr, max int) (string, error) {
+	return m.t.CopyInString(uint64(addr), max)
+}
+
+func (m straceMemory) ReadBytes(addr uintptr, n int) ([]byte, error) {
+	b := make([]byte, n)
+	got, err := m.t.CopyIn(uint64(addr), b)
+	return b[:got], err
+}
+
+func toStraceArgs(args arch.SyscallArgs) [6]uintptr {
+	var a [6]uintptr
+	for i, v := range args {
+		a[i] = uintptr(v)
+	}
+	return a
+}
+
+func (d *Dispatcher) straceEnter(t *kernel.Task, nr uint64, args arch.SyscallArgs) {
+	line := strace.Enter(straceMemory{t}, uintptr(nr), toStraceArgs(args))
+	d.straceMu.Lock()
+	defer d.straceMu.Unlock()
+	fmt.Fprintf(d.Strace, "[%4d] %s\n", t.ThreadID(), line)
+}
+
+func (d *Dispatcher) straceExit(t *kernel.Task, nr uint64, args arch.SyscallArgs, ret uint64, err error) {
+	var errno unix.Errno
+	if err != nil {
+		if e, ok := err.(unix.Errno); ok {
+			errno = e
+		} else {
+			errno = abi.ERESTARTSYS
+		}
+	}
+	line := strace.Exit(straceMemory{t}, uintptr(nr), toStraceArgs(args), uintptr(ret), errno)
+	d.straceMu.Lock()
+	defer d.straceMu.Unlock()
+	fmt.Fprintf(d.Strace, "[%4d] %s %s\n", t.ThreadID(), abi.SyscallName(uintptr(nr)), line)
+}

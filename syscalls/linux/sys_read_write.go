@@ -1,0 +1,272 @@
+package linux
+
+import (
+	"encoding/binary"
+
+	abi "github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	full(unix.SYS_READ, Read)
+	full(unix.SYS_WRITE, Write)
+	full(unix.SYS_PREAD64, Pread64)
+	full(unix.SYS_PWRITE64, Pwrite64)
+	full(unix.SYS_READV, Readv)
+	full(unix.SYS_WRITEV, Writev)
+	full(unix.SYS_PREADV, Preadv)
+	full(unix.SYS_PWRITEV, Pwritev)
+	full(unix.SYS_CLOSE, Close)
+	full(unix.SYS_LSEEK, Lseek)
+}
+
+// readInto reads up to size bytes from f (at off, or the file position
+// when off < 0) into guest memory at addr, in bounded chunks. It stops
+// after a short read.
+func readInto(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
+	size = min(size, maxRW)
+	buf := make([]byte, min(size, ioChunk))
+	var done uint64
+	for done < size {
+		chunk := buf[:min(uint64(len(buf)), size-done)]
+		var n int
+		var err error
+		if off < 0 {
+			n, err = f.Read(t.Context(), chunk)
+		} else {
+			n, err = f.PRead(t.Context(), chunk, off+int64(done))
+		}
+		if n > 0 {
+			if _, cerr := t.CopyOut(addr+done, chunk[:n]); cerr != nil {
+				if done == 0 {
+					return 0, unix.EFAULT
+				}
+				return done, nil
+			}
+			done += uint64(n)
+		}
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if n < len(chunk) {
+			break
+		}
+	}
+	return done, nil
+}
+
+// writeFrom writes size bytes of guest memory at addr to f.
+func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
+	size = min(size, maxRW)
+	buf := make([]byte, min(size, ioChunk))
+	var done uint64
+	for done < size {
+		chunk := buf[:min(uint64(len(buf)), size-done)]
+		if _, err := t.CopyIn(addr+done, chunk); err != nil {
+			if done == 0 {
+				return 0, unix.EFAULT
+			}
+			return done, nil
+		}
+		var n int
+		var err error
+		if off < 0 {
+			n, err = f.Write(t.Context(), chunk)
+		} else {
+			n, err = f.PWrite(t.Context(), chunk, off+int64(done))
+		}
+		done += uint64(n)
+		if err != nil {
+			if err == unix.EPIPE {
+				t.SendSignal(&abi.SignalInfo{Signo: int32(unix.SIGPIPE), Code: abi.SI_USER}, false)
+			}
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if n < len(chunk) {
+			break
+		}
+	}
+	return done, nil
+}
+
+// Read implements read(2).
+func Read(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	if int64(args[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return readInto(t, f, args[1], args[2], -1)
+}
+
+// Write implements write(2).
+func Write(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	if int64(args[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return writeFrom(t, f, args[1], args[2], -1)
+}
+
+// Pread64 implements pread64(2).
+func Pread64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	off := int64(args[3])
+	if off < 0 || int64(args[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return readInto(t, f, args[1], args[2], off)
+}
+
+// Pwrite64 implements pwrite64(2).
+func Pwrite64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	off := int64(args[3])
+	if off < 0 || int64(args[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return writeFrom(t, f, args[1], args[2], off)
+}
+
+// iovec is struct iovec.
+type iovec struct{ base, len uint64 }
+
+// copyInIovecs reads an iovec array: EINVAL for a bad count or a total
+// that overflows ssize_t, EFAULT for a bad array.
+func copyInIovecs(t *kernel.Task, addr uint64, count int32) ([]iovec, error) {
+	if count < 0 || count > uioMaxIOV {
+		return nil, unix.EINVAL
+	}
+	b := make([]byte, 16*int(count))
+	if err := copyIn(t, addr, b); err != nil {
+		return nil, err
+	}
+	out := make([]iovec, count)
+	var total uint64
+	for i := range out {
+		out[i] = iovec{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
+		if int64(out[i].len) < 0 {
+			return nil, unix.EINVAL
+		}
+		total += out[i].len
+		if int64(total) < 0 {
+			return nil, unix.EINVAL
+		}
+	}
+	return out, nil
+}
+
+// vectorIO runs one transfer per iovec, stopping at the first short one.
+func vectorIO(t *kernel.Task, args arch.SyscallArgs, off int64, write bool) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	iovs, err := copyInIovecs(t, args[1], intArg(args[2]))
+	if err != nil {
+		return 0, err
+	}
+	var done uint64
+	for _, iov := range iovs {
+		if iov.len == 0 {
+			continue
+		}
+		pos := int64(-1)
+		if off >= 0 {
+			pos = off + int64(done)
+		}
+		var n uint64
+		if write {
+			n, err = writeFrom(t, f, iov.base, iov.len, pos)
+		} else {
+			n, err = readInto(t, f, iov.base, iov.len, pos)
+		}
+		done += n
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if n < iov.len {
+			break
+		}
+	}
+	return done, nil
+}
+
+// Readv implements readv(2).
+func Readv(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return vectorIO(t, args, -1, false)
+}
+
+// Writev implements writev(2).
+func Writev(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return vectorIO(t, args, -1, true)
+}
+
+// Preadv implements preadv(2).
+func Preadv(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	if int64(args[3]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return vectorIO(t, args, int64(args[3]), false)
+}
+
+// Pwritev implements pwritev(2).
+func Pwritev(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	if int64(args[3]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return vectorIO(t, args, int64(args[3]), true)
+}
+
+// Close implements close(2).
+func Close(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f := t.FDTable().Remove(fdArg(args[0]))
+	if f == nil {
+		return 0, unix.EBADF
+	}
+	f.DecRef(t.Context())
+	return 0, nil
+}
+
+// Lseek implements lseek(2).
+func Lseek(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	whence := intArg(args[2])
+	if whence < unix.SEEK_SET || whence > unix.SEEK_HOLE {
+		return 0, unix.EINVAL
+	}
+	off, err := f.Seek(t.Context(), int64(args[1]), whence)
+	return uint64(off), err
+}
