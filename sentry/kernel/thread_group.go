@@ -85,6 +85,8 @@ type ThreadGroup struct {
 	startTime time.Time
 	// uid is the real UID at exit, for waitid's si_uid.
 	uid uint32
+	// realTimer is ITIMER_REAL. Protected by Kernel.mu.
+	realTimer realTimer
 }
 
 // ID returns the process ID.

@@ -1,0 +1,159 @@
+package linux
+
+import (
+	"github.com/palisade-sandbox/palisade/platform"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	partial(unix.SYS_MMAP, "MAP_SHARED file mappings need memory-backed files (issue 5); MAP_LOCKED/MAP_HUGETLB are accepted as hints", Mmap)
+	full(unix.SYS_MUNMAP, Munmap)
+	full(unix.SYS_MPROTECT, Mprotect)
+	full(unix.SYS_BRK, Brk)
+	partial(unix.SYS_MREMAP, "a range must lie in one mapping; old_size 0 (duplicate) is not supported", Mremap)
+	partial(unix.SYS_MADVISE, "only DONTNEED and FREE change memory; other advice is accepted", Madvise)
+	full(unix.SYS_MINCORE, Mincore)
+	partial(unix.SYS_MSYNC, "private and anonymous memory only: nothing to write back", Msync)
+}
+
+// protToAccess converts PROT_* bits.
+func protToAccess(prot uint64) platform.Access {
+	return platform.Access{
+		Read:    prot&(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) != 0, // x86: write and exec imply read
+		Write:   prot&unix.PROT_WRITE != 0,
+		Execute: prot&unix.PROT_EXEC != 0,
+	}
+}
+
+const knownMapFlags = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE | unix.MAP_FIXED |
+	unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN | unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | unix.MAP_LOCKED |
+	unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK | unix.MAP_HUGETLB |
+	unix.MAP_FIXED_NOREPLACE | unix.MAP_32BIT | 0x3f<<26 // MAP_HUGE_SHIFT size bits
+
+// Mmap implements mmap(2).
+func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	addr, length, prot, flags, fd, off := args[0], args[1], args[2], args[3], fdArg(args[4]), args[5]
+	typ := flags & (unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE)
+	if typ != unix.MAP_SHARED && typ != unix.MAP_PRIVATE && typ != unix.MAP_SHARED_VALIDATE {
+		return 0, unix.EINVAL
+	}
+	if typ == unix.MAP_SHARED_VALIDATE && flags&^uint64(knownMapFlags) != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	if length == 0 || off&(mmPageSize-1) != 0 || prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MAP_32BIT != 0 && flags&unix.MAP_FIXED == 0 && addr == 0 {
+		// No low-2GiB placement yet: hint at it instead.
+		addr = 0x40000000
+	}
+	opts := mm.MMapOpts{
+		Addr: addr, Length: length,
+		Fixed:     flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0,
+		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0,
+		Private:   typ == unix.MAP_PRIVATE,
+		Perms:     protToAccess(prot), MaxPerms: platform.AnyAccess,
+		GrowsDown: flags&unix.MAP_GROWSDOWN != 0,
+	}
+	if flags&unix.MAP_ANONYMOUS == 0 {
+		f, err := getFile(t, fd)
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef(t.Context())
+		if !f.IsReadable() {
+			return 0, unix.EACCES
+		}
+		st, err := f.Stat(t.Context())
+		if err != nil {
+			return 0, err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return 0, unix.ENODEV
+		}
+		if !opts.Private {
+			// Shared file mappings must see later writes to the file
+			// and write back; that needs memory-backed files.
+			t.Kernel().Warnf("task %d: mmap MAP_SHARED of a file is not supported yet", t.ThreadID())
+			return 0, unix.ENODEV
+		}
+		vd := f.VirtualDentry()
+		root := t.FSContext().Root()
+		name := t.Kernel().VFS.PathnameWithDeleted(t.Context(), root, vd)
+		root.DecRef(t.Context())
+		opts.File = kernel.NewFileMappable(t, f, name)
+		opts.Offset = off
+	} else {
+		opts.Offset = 0
+	}
+	a, err := t.MemoryManager().MMap(opts)
+	return a, err
+}
+
+const mmPageSize = 4096
+
+// Munmap implements munmap(2).
+func Munmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, t.MemoryManager().Munmap(args[0], args[1])
+}
+
+// Mprotect implements mprotect(2).
+func Mprotect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	prot := args[2]
+	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 ||
+		prot&(unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP {
+		return 0, unix.EINVAL
+	}
+	return 0, t.MemoryManager().Mprotect(args[0], args[1], protToAccess(prot), prot&unix.PROT_GROWSDOWN != 0)
+}
+
+// Brk implements brk(2).
+func Brk(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return t.MemoryManager().Brk(args[0]), nil
+}
+
+// Mremap implements mremap(2).
+func Mremap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	flags := args[3]
+	if flags&^uint64(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MREMAP_DONTUNMAP != 0 {
+		t.Kernel().Warnf("task %d: mremap MREMAP_DONTUNMAP is not supported", t.ThreadID())
+		return 0, unix.EINVAL
+	}
+	return t.MemoryManager().Mremap(args[0], args[1], args[2], flags&unix.MREMAP_MAYMOVE != 0, flags&unix.MREMAP_FIXED != 0, args[4])
+}
+
+// Madvise implements madvise(2).
+func Madvise(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, t.MemoryManager().Madvise(args[0], args[1], int(intArg(args[2])))
+}
+
+// Mincore implements mincore(2).
+func Mincore(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	vec, err := t.MemoryManager().Mincore(args[0], args[1])
+	if err != nil {
+		return 0, err
+	}
+	return 0, copyOut(t, args[2], vec)
+}
+
+// Msync implements msync(2).
+func Msync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	addr, length, flags := args[0], args[1], args[2]
+	if addr&(mmPageSize-1) != 0 || flags&^uint64(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 ||
+		flags&(unix.MS_ASYNC|unix.MS_SYNC) == unix.MS_ASYNC|unix.MS_SYNC {
+		return 0, unix.EINVAL
+	}
+	if vec, err := t.MemoryManager().Mincore(addr, length); err != nil || vec == nil {
+		if err == unix.ENOMEM {
+			return 0, unix.ENOMEM
+		}
+		return 0, err
+	}
+	return 0, nil
+}
