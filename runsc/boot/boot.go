@@ -1,0 +1,292 @@
+// Package boot builds and runs one sandbox inside the `runsc boot` process:
+// it creates the memory file and platform, mounts the container's
+// filesystems, confines the process, and starts the first guest process.
+//
+// Everything that needs a host path (the stub program, /proc/cpuinfo,
+// reopening stdio) happens before confinement; afterwards the Sentry
+// reaches host files only through the gofer.
+package boot
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"strings"
+
+	"github.com/palisade-sandbox/palisade/gofer/protocol"
+	"github.com/palisade-sandbox/palisade/platform/ptrace"
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/memory"
+	"github.com/palisade-sandbox/palisade/syscalls/linux"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/dev"
+	vfsgofer "github.com/palisade-sandbox/palisade/vfs/gofer"
+	"github.com/palisade-sandbox/palisade/vfs/host"
+	"github.com/palisade-sandbox/palisade/vfs/tmpfs"
+	"golang.org/x/sys/unix"
+)
+
+// Args describe the sandbox to build.
+type Args struct {
+	Argv    []string
+	Env     []string
+	Cwd     string
+	GoferFD int
+	Strace  bool
+	Debug   bool
+	Log     io.Writer
+}
+
+// Sandbox is a running sandbox.
+type Sandbox struct {
+	k    *kernel.Kernel
+	init *kernel.ThreadGroup
+}
+
+// defaultPath is searched when the environment has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// New builds the sandbox and starts Argv in it.
+func New(a Args) (*Sandbox, error) {
+	ctx := context.Background()
+	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
+	hwcap, hwcap2 := hostHWCaps()
+	stdio, err := reopenStdio()
+	if err != nil {
+		return nil, err
+	}
+
+	mf, err := memory.New("palisade-memory")
+	if err != nil {
+		return nil, err
+	}
+	pl, err := ptrace.New(mf.FD())
+	if err != nil {
+		return nil, err
+	}
+
+	v := vfs.New()
+	if err := dev.Register(v); err != nil {
+		return nil, err
+	}
+	client, err := protocol.NewClient(os.NewFile(uintptr(a.GoferFD), "gofer"))
+	if err != nil {
+		return nil, fmt.Errorf("connecting to gofer: %w", err)
+	}
+	rootFS, readOnly, err := vfsgofer.NewFilesystem(ctx, client, vfsgofer.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("mounting root: %w", err)
+	}
+	var rootFlags uint32
+	if readOnly {
+		rootFlags = unix.MS_RDONLY
+	}
+	mounts, err := v.NewMountNamespace(ctx, rootFS, rootFlags)
+	if err != nil {
+		return nil, err
+	}
+
+	hostname, _ := os.Hostname()
+	dispatcher := &linux.Dispatcher{}
+	if a.Strace {
+		dispatcher.Strace = a.Log
+	}
+	k := kernel.New(kernel.Config{
+		MemoryFile: mf, Platform: pl, VFS: v, Mounts: mounts, Syscalls: dispatcher,
+		UTS: kernel.UTS{
+			Sysname: "Linux", Nodename: hostname, Release: "6.1.0", Version: "#1 SMP Palisade",
+			Machine: "x86_64", Domainname: "(none)",
+		},
+		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
+	})
+	dispatcher.Warn = k.Warnf
+
+	tmp, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, RootMode: 01777})
+	if err != nil {
+		return nil, err
+	}
+	_ = cpuinfo // PROCFS
+	for _, m := range []struct {
+		target string
+		fs     *vfs.Filesystem
+		flags  uint32
+	}{
+		{"/dev", dev.New(ctx), unix.MS_NOSUID},
+		{"/tmp", tmp, unix.MS_NOSUID | unix.MS_NODEV},
+	} {
+		root := mounts.Root()
+		err := v.MountAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: m.target, FollowFinalSymlink: true}, m.fs, m.flags)
+		root.DecRef(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("mounting %s: %w", m.target, err)
+		}
+	}
+
+	fdTable := kernel.NewFDTable()
+	for i, hfd := range stdio {
+		f, err := host.NewFD(ctx, hfd, stdioFlags(hfd))
+		if err != nil {
+			return nil, fmt.Errorf("stdio %d: %w", i, err)
+		}
+		if _, err := fdTable.Install(int32(i), 3, f, kernel.FDFlags{}); err != nil {
+			return nil, err
+		}
+		f.DecRef(ctx)
+	}
+
+	if err := confine(); err != nil {
+		return nil, err
+	}
+
+	filename, err := lookPath(ctx, v, mounts, a.Cwd, a.Argv[0], a.Env)
+	if err != nil {
+		return nil, err
+	}
+	var limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
+	for r := range limits {
+		unix.Getrlimit(r, &limits[r])
+	}
+	tg, err := k.CreateProcess(kernel.CreateProcessArgs{
+		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: a.Cwd,
+		Credentials: kernel.RootCredentials(), Umask: 0022, FDTable: fdTable, Limits: limits,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Argv[0], err)
+	}
+	s := &Sandbox{k: k, init: tg}
+	s.forwardSignals()
+	return s, nil
+}
+
+// Wait waits for the sandbox's first process to exit and returns its
+// shell-style status (128+N when killed by signal N).
+func (s *Sandbox) Wait() int {
+	return s.k.Wait().ShellStatus()
+}
+
+// forwardSignals passes signals sent to the sandbox process on to the
+// first guest process.
+func (s *Sandbox) forwardSignals() {
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	go func() {
+		for sig := range ch {
+			s.k.SignalProcess(s.init, int(sig.(unix.Signal)))
+		}
+	}()
+}
+
+// reopenStdio gives the sandbox terminal descriptions of its own, so that
+// setting O_NONBLOCK inside doesn't change the caller's terminal. Other
+// stdio (files, whose offset must stay shared; pipes; sockets) is dup'ed.
+func reopenStdio() ([3]int, error) {
+	var out [3]int
+	for i := 0; i < 3; i++ {
+		flags := unix.O_RDONLY
+		if i > 0 {
+			flags = unix.O_WRONLY
+		}
+		if fl, err := unix.FcntlInt(uintptr(i), unix.F_GETFL, 0); err == nil {
+			flags = fl & unix.O_ACCMODE
+		} else {
+			// Closed stdio: give the guest /dev/null.
+			fd, err := unix.Open("/dev/null", flags|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return out, os.NewSyscallError("open /dev/null", err)
+			}
+			out[i] = fd
+			continue
+		}
+		var st unix.Stat_t
+		fd, err := -1, unix.Fstat(i, &st)
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR {
+			fd, err = unix.Open(fmt.Sprintf("/proc/self/fd/%d", i), flags|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		} else {
+			err = unix.EINVAL
+		}
+		if err != nil {
+			if fd, err = unix.FcntlInt(uintptr(i), unix.F_DUPFD_CLOEXEC, 3); err != nil {
+				return out, os.NewSyscallError("dup stdio", err)
+			}
+		}
+		out[i] = fd
+	}
+	return out, nil
+}
+
+// stdioFlags returns the open flags the guest sees for a host stdio fd.
+func stdioFlags(fd int) uint32 {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return unix.O_RDWR
+	}
+	return uint32(fl) & (unix.O_ACCMODE | unix.O_APPEND)
+}
+
+// hostHWCaps reads AT_HWCAP and AT_HWCAP2 from the process's own auxv.
+func hostHWCaps() (uint64, uint64) {
+	b, err := os.ReadFile("/proc/self/auxv")
+	if err != nil {
+		return 0, 0
+	}
+	var hw, hw2 uint64
+	for i := 0; i+16 <= len(b); i += 16 {
+		switch binary.LittleEndian.Uint64(b[i:]) {
+		case 16: // AT_HWCAP
+			hw = binary.LittleEndian.Uint64(b[i+8:])
+		case 26: // AT_HWCAP2
+			hw2 = binary.LittleEndian.Uint64(b[i+8:])
+		}
+	}
+	return hw, hw2
+}
+
+// confine chroots the Sentry into an empty, read-only directory of its own
+// mount namespace: after this no host path is reachable.
+func confine() error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return os.NewSyscallError("making mounts private", err)
+	}
+	dir := "/tmp"
+	if err := unix.Mount("palisade-empty", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "size=0,nr_inodes=1"); err != nil {
+		return os.NewSyscallError("mounting empty root", err)
+	}
+	if err := unix.Chroot(dir); err != nil {
+		return os.NewSyscallError("chroot", err)
+	}
+	return os.NewSyscallError("chdir", unix.Chdir("/"))
+}
+
+// lookPath finds argv0 as execvp would: names with a slash are used as
+// they are, others are searched in the sandbox's PATH.
+func lookPath(ctx context.Context, v *vfs.VirtualFilesystem, mounts *vfs.MountNamespace, cwd, argv0 string, env []string) (string, error) {
+	if strings.Contains(argv0, "/") {
+		return argv0, nil
+	}
+	pathVar := defaultPath
+	for _, e := range env {
+		if p, ok := strings.CutPrefix(e, "PATH="); ok {
+			pathVar = p
+		}
+	}
+	root := mounts.Root()
+	defer root.DecRef(ctx)
+	for _, dir := range strings.Split(pathVar, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		if !path.IsAbs(dir) {
+			dir = path.Join(cwd, dir)
+		}
+		p := path.Join(dir, argv0)
+		st, err := v.StatAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinalSymlink: true})
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: executable file not found in $PATH", argv0)
+}

@@ -1,0 +1,156 @@
+// Package cmd holds runsc's subcommands, one per file.
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/google/subcommands"
+	"github.com/palisade-sandbox/palisade/gofer/protocol"
+	"github.com/palisade-sandbox/palisade/runsc/config"
+	"golang.org/x/sys/unix"
+)
+
+// Do is `runsc do CMD [ARG...]`: it runs a command in a new sandbox whose
+// root is the host's root, read-only, with a private /tmp, /dev and /proc,
+// and exits with the command's status.
+type Do struct{}
+
+// Name implements subcommands.Command.
+func (*Do) Name() string { return "do" }
+
+// Synopsis implements subcommands.Command.
+func (*Do) Synopsis() string { return "run a command in a new sandbox" }
+
+// Usage implements subcommands.Command.
+func (*Do) Usage() string {
+	return `do [flags] CMD [ARG...]
+
+Runs CMD in a new sandbox. The sandbox's root is the host's root filesystem,
+read-only, with a private tmpfs at /tmp, a private /dev and its own /proc.
+The working directory and environment are the caller's. runsc exits with
+CMD's exit status, or 128+N if CMD was killed by signal N.
+`
+}
+
+// SetFlags implements subcommands.Command.
+func (*Do) SetFlags(*flag.FlagSet) {}
+
+// Execute implements subcommands.Command.
+func (*Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
+	conf := args[0].(*config.Config)
+	fail := func(err error) subcommands.ExitStatus {
+		fmt.Fprintf(os.Stderr, "runsc do: %v\n", err)
+		return subcommands.ExitFailure
+	}
+	if f.NArg() == 0 {
+		fmt.Fprint(os.Stderr, "runsc do: missing command\nusage: runsc "+(&Do{}).Usage())
+		return subcommands.ExitUsageError
+	}
+	if err := conf.Validate(); err != nil {
+		return fail(err)
+	}
+	status, err := runSandbox(conf, f.Args())
+	if err != nil {
+		return fail(err)
+	}
+	os.Exit(status)
+	return subcommands.ExitSuccess
+}
+
+// sandboxNamespaces are the namespaces of the boot process.
+const sandboxNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET
+
+// runSandbox starts the gofer and the sandbox for argv and returns the
+// command's shell-style exit status.
+func runSandbox(conf *config.Config, argv []string) (int, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return 0, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	goferEnd, sentryEnd, err := protocol.Socketpair()
+	if err != nil {
+		return 0, err
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer statusR.Close()
+
+	gofer := exec.Command(self, append(conf.ToFlags(), "gofer", "--root=/", "--fd=3", "--read-only")...)
+	gofer.ExtraFiles = []*os.File{goferEnd}
+	gofer.Stderr = os.Stderr
+	gofer.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC, Pdeathsig: syscall.SIGKILL}
+	if err := gofer.Start(); err != nil {
+		return 0, permissionHint(fmt.Errorf("starting gofer: %w", err))
+	}
+	defer func() {
+		gofer.Process.Kill()
+		gofer.Wait()
+	}()
+
+	boot := exec.Command(self, append(conf.ToFlags(), "boot", "--gofer-fd=3", "--status-fd=4", "--cwd="+cwd, "--")...)
+	boot.Args = append(boot.Args, argv...)
+	boot.ExtraFiles = []*os.File{sentryEnd, statusW}
+	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
+	boot.SysProcAttr = &syscall.SysProcAttr{Cloneflags: sandboxNamespaces, Pdeathsig: syscall.SIGKILL}
+	if err := boot.Start(); err != nil {
+		return 0, permissionHint(fmt.Errorf("starting sandbox: %w", err))
+	}
+	goferEnd.Close()
+	sentryEnd.Close()
+	statusW.Close()
+
+	// Signals for the command go to the sandbox, which passes them on.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			boot.Process.Signal(s)
+		}
+	}()
+
+	line, _ := bufio.NewReader(statusR).ReadString('\n')
+	line = strings.TrimSpace(line)
+	if line != "ok" {
+		boot.Wait()
+		if msg, ok := strings.CutPrefix(line, "error "); ok {
+			return 0, errors.New(msg)
+		}
+		return 0, fmt.Errorf("sandbox failed to start")
+	}
+	err = boot.Wait()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 0, fmt.Errorf("sandbox died: %v", ws.Signal())
+		}
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// permissionHint explains EPERM from namespace creation.
+func permissionHint(err error) error {
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("%w (runsc do needs root to create the sandbox's namespaces)", err)
+	}
+	return err
+}

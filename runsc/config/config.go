@@ -1,0 +1,64 @@
+// Package config holds runsc's global flags, which every subcommand sees and
+// which runsc passes on to the boot and gofer processes it starts.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Config is the set of global flags.
+type Config struct {
+	// Root is where container state lives.
+	Root string
+	// Platform names the platform; only "ptrace" exists.
+	Platform string
+	// Debug enables debug logging.
+	Debug bool
+	// DebugLog is a file for logs (stderr if empty).
+	DebugLog string
+	// Strace logs every guest system call.
+	Strace bool
+}
+
+// RegisterFlags adds the global flags to fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Root, "root", "/var/run/runsc", "root directory for container state")
+	fs.StringVar(&c.Platform, "platform", "ptrace", "platform that runs guest code: ptrace")
+	fs.BoolVar(&c.Debug, "debug", false, "enable debug logging")
+	fs.StringVar(&c.DebugLog, "debug-log", "", "file for debug and strace output (default: stderr)")
+	fs.BoolVar(&c.Strace, "strace", false, "log every guest system call with its arguments and result")
+}
+
+// Validate checks the flags' values, naming the bad one.
+func (c *Config) Validate() error {
+	if c.Platform != "ptrace" {
+		return fmt.Errorf("--platform=%q: unsupported platform (supported: ptrace)", c.Platform)
+	}
+	return nil
+}
+
+// ToFlags returns the flags to pass to a child runsc process.
+func (c *Config) ToFlags() []string {
+	return []string{
+		"--root=" + c.Root,
+		"--platform=" + c.Platform,
+		fmt.Sprintf("--debug=%t", c.Debug),
+		"--debug-log=" + c.DebugLog,
+		fmt.Sprintf("--strace=%t", c.Strace),
+	}
+}
+
+// LogOutput opens the log destination.
+func (c *Config) LogOutput() (io.Writer, error) {
+	if c.DebugLog == "" {
+		return os.Stderr, nil
+	}
+	f, err := os.OpenFile(c.DebugLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0644)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-log=%q: %w", c.DebugLog, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,432 @@
+// Package host implements file descriptions backed by host file
+// descriptors donated to the Sentry at start-up: the sandbox's stdin,
+// stdout and stderr (a tty, pipes, or files).
+//
+// Host descriptors that can be polled are switched to O_NONBLOCK (their
+// original flags are restored on release), and a blocking guest read or
+// write waits for readiness reported by one epoll instance shared by all
+// host files (a poller goroutine turns epoll events into waiter
+// notifications), so a signal can interrupt the wait. Regular files are not
+// pollable; they are read and written with pread/pwrite at the guest's
+// offset.
+//
+// Terminal ioctls (TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ,
+// TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP) and FIONREAD are passed through to the
+// host descriptor for now. Process group IDs are therefore host IDs: job
+// control inside the sandbox needs a Sentry-side terminal (later).
+//
+// Lock order: poller.mu, then waiter.Queue.mu.
+package host
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/waiter"
+)
+
+// hostFile is an open host descriptor.
+type hostFile struct {
+	vfs.FileDescriptionDefaultImpl
+	// fd is the host descriptor, owned by hostFile. Immutable.
+	fd int
+	// origFlags are the host status flags before O_NONBLOCK was set.
+	// Immutable.
+	origFlags int
+	// pollable says whether fd is registered with the poller (not a
+	// regular file). Immutable.
+	pollable bool
+	// stream says whether fd has no position (not a regular file).
+	// Immutable.
+	stream bool
+	// queue receives readiness events from the poller.
+	queue waiter.Queue
+}
+
+var _ vfs.FileDescriptionImpl = (*hostFile)(nil)
+
+// NewFD returns a file description for the host descriptor hostFD, which
+// it takes ownership of (it is closed when the file description is
+// released), opened with the open flags flags (access mode and
+// O_NONBLOCK/O_APPEND as the guest should see them).
+func NewFD(ctx context.Context, hostFD int, flags uint32) (*vfs.FileDescription, error) {
+	var st unix.Stat_t
+	if err := fstat(hostFD, &st); err != nil {
+		return nil, err
+	}
+	fl, err := unix.FcntlInt(uintptr(hostFD), unix.F_GETFL, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl(F_GETFL)", err)
+	}
+	f := &hostFile{fd: hostFD, origFlags: fl, stream: st.Mode&unix.S_IFMT != unix.S_IFREG}
+	if f.stream {
+		if _, err := unix.FcntlInt(uintptr(hostFD), unix.F_SETFL, fl|unix.O_NONBLOCK); err != nil {
+			return nil, os.NewSyscallError("fcntl(F_SETFL)", err)
+		}
+		if err := thePoller.add(f); err == nil {
+			f.pollable = true
+		} else {
+			// Not pollable (a directory or some odd character device):
+			// use it in blocking mode.
+			unix.FcntlInt(uintptr(hostFD), unix.F_SETFL, fl)
+		}
+	}
+	fd := vfs.NewFileDescription(f, flags&^unix.O_PATH, vfs.VirtualDentry{})
+	if !f.stream {
+		// A redirected stdio file continues where the caller's offset is.
+		if off, err := unix.Seek(hostFD, 0, unix.SEEK_CUR); err == nil {
+			fd.SetOffset(off)
+		}
+	}
+	return fd, nil
+}
+
+// fstat is fstat(2), retrying EINTR.
+func fstat(fd int, st *unix.Stat_t) error {
+	for {
+		err := unix.Fstat(fd, st)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// Release implements vfs.FileDescriptionImpl.Release.
+func (f *hostFile) Release(ctx context.Context) {
+	if f.pollable {
+		thePoller.remove(f)
+		unix.FcntlInt(uintptr(f.fd), unix.F_SETFL, f.origFlags)
+	}
+	unix.Close(f.fd)
+}
+
+// Stream implements vfs.FileDescriptionImpl.Stream.
+func (f *hostFile) Stream() bool { return f.stream }
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (f *hostFile) Read(ctx context.Context, fd *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	if !f.stream {
+		n, err := retry(func() (int, error) { return unix.Pread(f.fd, dst, off) })
+		if n > 0 {
+			// Keep the host offset, which the caller of runsc shares,
+			// where the guest's is.
+			unix.Seek(f.fd, off+int64(n), unix.SEEK_SET)
+		}
+		return n, err
+	}
+	return f.wait(ctx, fd, unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR, func() (int, error) {
+		return unix.Read(f.fd, dst)
+	})
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (f *hostFile) Write(ctx context.Context, fd *vfs.FileDescription, src []byte, off int64) (int, int64, error) {
+	if !f.stream {
+		n, err := retry(func() (int, error) { return unix.Pwrite(f.fd, src, off) })
+		if n < 0 {
+			n = 0
+		}
+		newOff := off + int64(n)
+		if fd.StatusFlags()&unix.O_APPEND != 0 {
+			var st unix.Stat_t
+			if fstat(f.fd, &st) == nil {
+				newOff = st.Size
+			}
+		}
+		// Keep the host offset, which the caller of runsc shares, where
+		// the guest's is.
+		unix.Seek(f.fd, newOff, unix.SEEK_SET)
+		return n, newOff, err
+	}
+	done := 0
+	for done < len(src) {
+		n, err := f.wait(ctx, fd, unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP, func() (int, error) {
+			return unix.Write(f.fd, src[done:])
+		})
+		done += n
+		if err != nil {
+			if done > 0 {
+				return done, 0, nil
+			}
+			return 0, 0, err
+		}
+		if fd.StatusFlags()&unix.O_NONBLOCK != 0 {
+			break
+		}
+	}
+	return done, 0, nil
+}
+
+// retry calls op until it does not fail with EINTR.
+func retry(op func() (int, error)) (int, error) {
+	for {
+		n, err := op()
+		if err != unix.EINTR {
+			if n < 0 {
+				n = 0
+			}
+			return n, err
+		}
+	}
+}
+
+// wait runs op (a read or write on the non-blocking host descriptor) until
+// it does something, blocking for the events in mask between attempts
+// unless the guest's file is O_NONBLOCK.
+func (f *hostFile) wait(ctx context.Context, fd *vfs.FileDescription, mask uint32, op func() (int, error)) (int, error) {
+	var e *waiter.Entry
+	defer func() {
+		if e != nil {
+			f.queue.EventUnregister(e)
+		}
+	}()
+	for {
+		n, err := retry(op)
+		if err != unix.EAGAIN || !f.pollable || fd.StatusFlags()&unix.O_NONBLOCK != 0 {
+			return n, err
+		}
+		if e == nil {
+			// Register, then try again: an edge that came before the
+			// registration is not lost.
+			e = f.queue.Register(mask)
+			continue
+		}
+		if err := vfs.Block(ctx, e.C); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Readiness implements vfs.FileDescriptionImpl.Readiness by polling the
+// host descriptor.
+func (f *hostFile) Readiness(mask uint32) uint32 {
+	if !f.pollable {
+		return mask & (unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDNORM | unix.EPOLLWRNORM)
+	}
+	pfd := []unix.PollFd{{Fd: int32(f.fd), Events: int16(mask & 0xffff)}}
+	if _, err := retry(func() (int, error) { return unix.Poll(pfd, 0) }); err != nil {
+		return 0
+	}
+	return uint32(uint16(pfd[0].Revents)) & (mask | unix.EPOLLERR | unix.EPOLLHUP)
+}
+
+// EventRegister implements vfs.FileDescriptionImpl.EventRegister.
+func (f *hostFile) EventRegister(e *waiter.Entry) { f.queue.EventRegister(e) }
+
+// EventUnregister implements vfs.FileDescriptionImpl.EventUnregister.
+func (f *hostFile) EventUnregister(e *waiter.Entry) { f.queue.EventUnregister(e) }
+
+// Stat implements vfs.FileDescriptionImpl.Stat with the host's attributes.
+func (f *hostFile) Stat(ctx context.Context) (unix.Statx_t, error) {
+	var st unix.Stat_t
+	if err := fstat(f.fd, &st); err != nil {
+		return unix.Statx_t{}, err
+	}
+	ts := func(t unix.Timespec) unix.StatxTimestamp {
+		return unix.StatxTimestamp{Sec: t.Sec, Nsec: uint32(t.Nsec)}
+	}
+	return unix.Statx_t{
+		Mask:       unix.STATX_BASIC_STATS,
+		Blksize:    uint32(st.Blksize),
+		Nlink:      uint32(st.Nlink),
+		Uid:        st.Uid,
+		Gid:        st.Gid,
+		Mode:       uint16(st.Mode),
+		Ino:        st.Ino,
+		Size:       uint64(st.Size),
+		Blocks:     uint64(st.Blocks),
+		Atime:      ts(st.Atim),
+		Mtime:      ts(st.Mtim),
+		Ctime:      ts(st.Ctim),
+		Rdev_major: unix.Major(st.Rdev),
+		Rdev_minor: unix.Minor(st.Rdev),
+		Dev_major:  unix.Major(st.Dev),
+		Dev_minor:  unix.Minor(st.Dev),
+	}, nil
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek for regular host files.
+func (f *hostFile) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	var st unix.Stat_t
+	if err := fstat(f.fd, &st); err != nil {
+		return 0, err
+	}
+	return vfs.GenericSeek(cur, off, whence, st.Size)
+}
+
+// termiosSize is the size of the kernel's struct termios on amd64 (TCGETS
+// and TCSETS*; unix.Termios is the larger termios2).
+const termiosSize = 36
+
+// Ioctl implements vfs.FileDescriptionImpl.Ioctl.
+func (f *hostFile) Ioctl(ctx context.Context, fd *vfs.FileDescription, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
+	switch cmd {
+	case unix.TCGETS:
+		t, err := unix.IoctlGetTermios(f.fd, unix.TCGETS)
+		if err != nil {
+			return 0, err
+		}
+		var b [termiosSize]byte
+		binary.LittleEndian.PutUint32(b[0:], t.Iflag)
+		binary.LittleEndian.PutUint32(b[4:], t.Oflag)
+		binary.LittleEndian.PutUint32(b[8:], t.Cflag)
+		binary.LittleEndian.PutUint32(b[12:], t.Lflag)
+		b[16] = t.Line
+		copy(b[17:], t.Cc[:])
+		return 0, copyOut(mem, arg, b[:])
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
+		var b [termiosSize]byte
+		if err := copyIn(mem, arg, b[:]); err != nil {
+			return 0, err
+		}
+		// Start from the current settings so the speeds are kept.
+		t, err := unix.IoctlGetTermios(f.fd, unix.TCGETS)
+		if err != nil {
+			return 0, err
+		}
+		t.Iflag = binary.LittleEndian.Uint32(b[0:])
+		t.Oflag = binary.LittleEndian.Uint32(b[4:])
+		t.Cflag = binary.LittleEndian.Uint32(b[8:])
+		t.Lflag = binary.LittleEndian.Uint32(b[12:])
+		t.Line = b[16]
+		copy(t.Cc[:], b[17:])
+		return 0, unix.IoctlSetTermios(f.fd, uint(cmd), t)
+	case unix.TIOCGWINSZ:
+		w, err := unix.IoctlGetWinsize(f.fd, unix.TIOCGWINSZ)
+		if err != nil {
+			return 0, err
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint16(b[0:], w.Row)
+		binary.LittleEndian.PutUint16(b[2:], w.Col)
+		binary.LittleEndian.PutUint16(b[4:], w.Xpixel)
+		binary.LittleEndian.PutUint16(b[6:], w.Ypixel)
+		return 0, copyOut(mem, arg, b[:])
+	case unix.TIOCSWINSZ:
+		var b [8]byte
+		if err := copyIn(mem, arg, b[:]); err != nil {
+			return 0, err
+		}
+		w := unix.Winsize{
+			Row:    binary.LittleEndian.Uint16(b[0:]),
+			Col:    binary.LittleEndian.Uint16(b[2:]),
+			Xpixel: binary.LittleEndian.Uint16(b[4:]),
+			Ypixel: binary.LittleEndian.Uint16(b[6:]),
+		}
+		return 0, unix.IoctlSetWinsize(f.fd, unix.TIOCSWINSZ, &w)
+	case unix.TIOCGPGRP, unix.TIOCINQ:
+		v, err := unix.IoctlGetInt(f.fd, uint(cmd))
+		if err != nil {
+			return 0, err
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(int32(v)))
+		return 0, copyOut(mem, arg, b[:])
+	case unix.TIOCSPGRP:
+		var b [4]byte
+		if err := copyIn(mem, arg, b[:]); err != nil {
+			return 0, err
+		}
+		return 0, unix.IoctlSetPointerInt(f.fd, unix.TIOCSPGRP, int(int32(binary.LittleEndian.Uint32(b[:]))))
+	}
+	return 0, unix.ENOTTY
+}
+
+// copyIn reads len(b) bytes of guest memory at addr, or fails with EFAULT.
+func copyIn(mem vfs.UserMemory, addr uintptr, b []byte) error {
+	if mem == nil {
+		return unix.EFAULT
+	}
+	if n, err := mem.CopyIn(addr, b); err != nil || n != len(b) {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// copyOut writes b to guest memory at addr, or fails with EFAULT.
+func copyOut(mem vfs.UserMemory, addr uintptr, b []byte) error {
+	if mem == nil {
+		return unix.EFAULT
+	}
+	if n, err := mem.CopyOut(addr, b); err != nil || n != len(b) {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// poller turns epoll events on host descriptors into waiter notifications.
+type poller struct {
+	// once starts the epoll instance and its goroutine.
+	once sync.Once
+	// epfd is the epoll instance (-1 if it could not be created). Set by
+	// once.
+	epfd int
+	mu   sync.Mutex
+	// files maps registered host descriptors to their files. Protected by
+	// mu.
+	files map[int32]*hostFile
+}
+
+// thePoller serves all host files.
+var thePoller poller
+
+func (p *poller) start() {
+	p.once.Do(func() {
+		p.files = make(map[int32]*hostFile)
+		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			p.epfd = -1
+			return
+		}
+		p.epfd = fd
+		go p.run()
+	})
+}
+
+// add registers f's descriptor (edge-triggered, for every event).
+func (p *poller) add(f *hostFile) error {
+	p.start()
+	if p.epfd < 0 {
+		return unix.ENOSYS
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(f.fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, f.fd, &ev); err != nil {
+		return err
+	}
+	p.files[int32(f.fd)] = f
+	return nil
+}
+
+// remove unregisters f's descriptor.
+func (p *poller) remove(f *hostFile) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, f.fd, nil)
+	delete(p.files, int32(f.fd))
+}
+
+// run waits for events forever.
+func (p *poller) run() {
+	events := make([]unix.EpollEvent, 64)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			// EINTR from the Go runtime's signals; nothing else is expected.
+			continue
+		}
+		p.mu.Lock()
+		for _, ev := range events[:n] {
+			if f := p.files[ev.Fd]; f != nil {
+				f.queue.Notify(ev.Events)
+			}
+		}
+		p.mu.Unlock()
+	}
+}
