@@ -1,0 +1,48 @@
+# Palisade build. `make` builds bin/runsc and the test programs; `make test`
+# runs everything CI runs; `make bench` prints benchmark ratios.
+
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+export CGO_ENABLED := 0
+
+.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean
+
+all: deps runsc
+	$(MAKE) -C test/syscalls
+
+deps:
+	@scripts/install-deps.sh
+
+runsc:
+	$(GO) build -o bin/runsc ./runsc
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+generate:
+	$(GO) run ./tools/gencompat > docs/compatibility.md
+
+check-generate:
+	@$(GO) run ./tools/gencompat | diff -u docs/compatibility.md - || { echo "docs/compatibility.md is stale: run make generate"; exit 1; }
+
+unit-test:
+	$(GO) test ./...
+
+integration-test: all
+	$(GO) test -count=1 ./test/integration/
+
+syscall-test: all
+	test/syscalls/run --sandbox "$(CURDIR)/bin/runsc do"
+
+# test runs vet, the generated-file check, unit and integration tests, and
+# finally the C syscall suite natively and sandboxed; its last line is the
+# suite's "N passed, M failed, K skipped".
+test: all vet check-generate unit-test integration-test syscall-test
+
+bench: all
+	test/bench/run
+
+clean:
+	rm -rf bin
+	$(MAKE) -C test/syscalls clean

@@ -1,0 +1,138 @@
+// Package integration runs real programs through `bin/runsc do` and
+// compares what they do with the same programs run natively.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runsc returns the path of the runsc binary built by make.
+func runsc(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	bin := filepath.Join(filepath.Dir(file), "..", "..", "bin", "runsc")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("bin/runsc not built (run make): %v", err)
+	}
+	return bin
+}
+
+// result is what a command did.
+type result struct {
+	stdout, stderr string
+	status         int
+}
+
+// run runs argv with a deadline; a hang is a failure.
+func run(t *testing.T, dir string, argv ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%q hung (killed after 60s); stderr: %s", argv, errb.String())
+	}
+	status := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		status = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%q: %v", argv, err)
+	}
+	return result{out.String(), errb.String(), status}
+}
+
+// sandboxed runs argv with runsc do.
+func sandboxed(t *testing.T, argv ...string) result {
+	t.Helper()
+	return run(t, "/", append([]string{runsc(t), "do"}, argv...)...)
+}
+
+// stubCount counts live stub processes.
+func stubCount(t *testing.T) int {
+	out, _ := exec.Command("pgrep", "-c", "-x", "palisade-stub").Output()
+	n := 0
+	for _, c := range strings.TrimSpace(string(out)) {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func TestPrograms(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.txt")
+	var content bytes.Buffer
+	for i := 0; i < 5000; i++ {
+		content.WriteString("palisade sandbox line ")
+		content.WriteString(strings.Repeat("x", i%37))
+		content.WriteString("\n")
+	}
+	if err := os.WriteFile(data, content.Bytes(), 0644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0755)
+	before := stubCount(t)
+	for _, tc := range []struct {
+		name string
+		argv []string
+		// want is the expected stdout; empty means "same as native".
+		want   string
+		status int
+	}{
+		{"busybox pipeline", []string{"busybox", "sh", "-c", "echo a b c | busybox tr ' ' '\\n' | busybox wc -l"}, "3\n", 0},
+		{"bash loop sorted", []string{"bash", "-c", "for i in $(seq 3); do echo $i; done | sort -r"}, "3\n2\n1\n", 0},
+		{"ls -l /usr", []string{"/bin/ls", "-l", "/usr"}, "", 0},
+		{"exit status", []string{"sh", "-c", "exit 7"}, "", 7},
+		{"killed by signal", []string{"sh", "-c", "kill -9 $$"}, "", 137},
+		{"sha256sum", []string{"sha256sum", data}, "", 0},
+		{"cat host file", []string{"cat", data}, "", 0},
+		{"tmp write and read", []string{"sh", "-c", "echo private > /tmp/f && cat /tmp/f && ls /tmp"}, "private\nf\n", 0},
+		{"sandbox pid namespace", []string{"sh", "-c", "echo $$"}, "1\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := sandboxed(t, tc.argv...)
+			want := tc.want
+			if want == "" && tc.status == 0 {
+				native := run(t, "/", tc.argv...)
+				want = native.stdout
+			}
+			if got.status != tc.status {
+				t.Errorf("exit status %d, want %d; stderr: %s", got.status, tc.status, got.stderr)
+			}
+			if got.stdout != want {
+				t.Errorf("stdout differs from expected\n got: %q\nwant: %q\nstderr: %s", trim(got.stdout), trim(want), got.stderr)
+			}
+		})
+	}
+	if after := stubCount(t); after > before {
+		t.Errorf("%d stub processes leaked", after-before)
+	}
+}
+
+func trim(s string) string {
+	if len(s) > 400 {
+		return s[:400] + "..."
+	}
+	return s
+}
+
+func TestMissingCommandIsOneClearLine(t *testing.T) {
+	got := sandboxed(t, "/nope")
+	if got.status != 1 {
+		t.Errorf("exit status %d, want 1", got.status)
+	}
+	if want := "runsc do: /nope: no such file or directory\n"; got.stderr != want {
+		t.Errorf("stderr %q, want %q", got.stderr, want)
+	}
+}
