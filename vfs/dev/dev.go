@@ -1,0 +1,399 @@
+// Package dev implements the Sentry's /dev: a small, fixed filesystem with
+// the memory devices (null, zero, full, random, urandom), the usual
+// symlinks into /proc/self/fd, and empty shm and pts directories (on which
+// boot code may mount a tmpfs and a devpts).
+//
+// The memory devices are character device drivers registered with the VFS
+// by Register, so a device node with their number opens them on any
+// filesystem, as on Linux; New builds the /dev filesystem itself.
+//
+// The tree is fixed: creating, removing or renaming names fails with EPERM.
+// Attribute changes (chmod, chown, utimes) are kept.
+//
+// Lock order: filesystem.mu is a leaf.
+package dev
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/vfs"
+)
+
+// Name is the filesystem type name (Linux's /dev is a devtmpfs).
+const Name = "devtmpfs"
+
+// Memory device numbers (Linux: drivers/char/mem.c).
+const (
+	MemMajor    = 1
+	NullMinor   = 3
+	ZeroMinor   = 5
+	FullMinor   = 7
+	RandomMinor = 8
+	URandMinor  = 9
+)
+
+// memDevice is one memory device driver.
+type memDevice struct {
+	minor uint32
+}
+
+var _ vfs.CharDevice = memDevice{}
+
+// Register registers the memory devices with v.
+func Register(v *vfs.VirtualFilesystem) error {
+	for _, m := range []uint32{NullMinor, ZeroMinor, FullMinor, RandomMinor, URandMinor} {
+		if err := v.RegisterCharDevice(MemMajor, m, memDevice{minor: m}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Open implements vfs.CharDevice.Open.
+func (d memDevice) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	return &memFD{minor: d.minor}, nil
+}
+
+// memFD is an open memory device.
+type memFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// minor says which device. Immutable.
+	minor uint32
+}
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (fd *memFD) Read(ctx context.Context, _ *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	switch fd.minor {
+	case NullMinor:
+		return 0, nil
+	case RandomMinor, URandMinor:
+		return getrandom(dst)
+	default:
+		clear(dst)
+		return len(dst), nil
+	}
+}
+
+// getrandom fills dst from the host's random source (Linux's random and
+// urandom no longer differ once the pool is initialised).
+func getrandom(dst []byte) (int, error) {
+	n := 0
+	for n < len(dst) {
+		m, err := unix.Getrandom(dst[n:], 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, unix.EIO
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (fd *memFD) Write(ctx context.Context, _ *vfs.FileDescription, src []byte, off int64) (int, int64, error) {
+	if fd.minor == FullMinor {
+		return 0, off, unix.ENOSPC
+	}
+	return len(src), off + int64(len(src)), nil
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek: the memory devices accept
+// any seek and stay at offset 0, as Linux's null_lseek does.
+func (fd *memFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	return 0, nil
+}
+
+// filesystem is one /dev instance.
+type filesystem struct {
+	// dev is the st_dev of the filesystem. Immutable.
+	dev uint64
+	// mu protects the mutable attributes of all inodes.
+	mu sync.Mutex
+	// lastIno is the last inode number handed out.
+	lastIno atomic.Uint64
+}
+
+// Name implements vfs.FilesystemImpl.Name.
+func (fs *filesystem) Name() string { return Name }
+
+// Release implements vfs.FilesystemImpl.Release.
+func (fs *filesystem) Release(ctx context.Context) {}
+
+// New returns a new /dev filesystem. The memory devices must have been
+// registered (Register) for its device nodes to open.
+func New(ctx context.Context) *vfs.Filesystem {
+	fs := &filesystem{dev: vfs.AnonDevice()}
+	root := fs.newDir(0o755)
+	for _, c := range []struct {
+		name  string
+		minor uint32
+	}{{"null", NullMinor}, {"zero", ZeroMinor}, {"full", FullMinor}, {"random", RandomMinor}, {"urandom", URandMinor}} {
+		n := fs.newInode(unix.S_IFCHR | 0o666)
+		n.rdev = unix.Mkdev(MemMajor, c.minor)
+		root.children[c.name] = n
+	}
+	for name, target := range map[string]string{
+		"fd":     "/proc/self/fd",
+		"stdin":  "/proc/self/fd/0",
+		"stdout": "/proc/self/fd/1",
+		"stderr": "/proc/self/fd/2",
+	} {
+		root.children[name] = &symlink{node: *fs.newInode(unix.S_IFLNK | 0o777), target: target}
+	}
+	root.children["shm"] = fs.newDir(0o1777)
+	root.children["pts"] = fs.newDir(0o755)
+	root.seal()
+	return vfs.NewFilesystem(fs, root)
+}
+
+// node is a file of /dev. Nodes live as long as the filesystem; reference
+// counting is not needed to free anything.
+type node struct {
+	fs *filesystem
+	// ino is the inode number. Immutable.
+	ino uint64
+	// mode is the type and permission bits. Written under fs.mu, read
+	// atomically.
+	mode atomic.Uint32
+	// rdev is the device number of a device node. Immutable.
+	rdev uint64
+	// uid, gid and the times are protected by fs.mu.
+	uid, gid            uint32
+	atime, mtime, ctime unix.StatxTimestamp
+}
+
+var (
+	_ vfs.Inode        = (*node)(nil)
+	_ vfs.DirInode     = (*dir)(nil)
+	_ vfs.SymlinkInode = (*symlink)(nil)
+)
+
+func nowTS() unix.StatxTimestamp {
+	t := time.Now()
+	return unix.StatxTimestamp{Sec: t.Unix(), Nsec: uint32(t.Nanosecond())}
+}
+
+func (fs *filesystem) newInode(mode uint32) *node {
+	t := nowTS()
+	n := &node{fs: fs, ino: fs.lastIno.Add(1), atime: t, mtime: t, ctime: t}
+	n.mode.Store(mode)
+	return n
+}
+
+// IncRef implements vfs.Inode.IncRef.
+func (n *node) IncRef() {}
+
+// DecRef implements vfs.Inode.DecRef.
+func (n *node) DecRef(ctx context.Context) {}
+
+// Mode implements vfs.Inode.Mode.
+func (n *node) Mode() uint32 { return n.mode.Load() }
+
+// CheckPermissions implements vfs.Inode.CheckPermissions.
+func (n *node) CheckPermissions(ctx context.Context, creds *vfs.Credentials, ats vfs.AccessTypes) error {
+	n.fs.mu.Lock()
+	uid, gid := n.uid, n.gid
+	n.fs.mu.Unlock()
+	return vfs.GenericCheckPermissions(creds, ats, n.Mode(), uid, gid)
+}
+
+// Stat implements vfs.Inode.Stat.
+func (n *node) Stat(ctx context.Context) (unix.Statx_t, error) {
+	n.fs.mu.Lock()
+	defer n.fs.mu.Unlock()
+	nlink := uint32(1)
+	if n.Mode()&unix.S_IFMT == unix.S_IFDIR {
+		nlink = 2
+	}
+	return unix.Statx_t{
+		Mask:       unix.STATX_BASIC_STATS,
+		Blksize:    4096,
+		Nlink:      nlink,
+		Uid:        n.uid,
+		Gid:        n.gid,
+		Mode:       uint16(n.Mode()),
+		Ino:        n.ino,
+		Atime:      n.atime,
+		Mtime:      n.mtime,
+		Ctime:      n.ctime,
+		Rdev_major: unix.Major(n.rdev),
+		Rdev_minor: unix.Minor(n.rdev),
+		Dev_major:  unix.Major(n.fs.dev),
+		Dev_minor:  unix.Minor(n.fs.dev),
+	}, nil
+}
+
+// SetStat implements vfs.Inode.SetStat.
+func (n *node) SetStat(ctx context.Context, opts *vfs.SetStatOptions) error {
+	if opts.Mask&unix.STATX_SIZE != 0 {
+		return unix.EINVAL
+	}
+	n.fs.mu.Lock()
+	defer n.fs.mu.Unlock()
+	if opts.Mask&unix.STATX_MODE != 0 {
+		n.mode.Store(n.Mode()&unix.S_IFMT | opts.Mode&07777)
+	}
+	if opts.Mask&unix.STATX_UID != 0 {
+		n.uid = opts.UID
+	}
+	if opts.Mask&unix.STATX_GID != 0 {
+		n.gid = opts.GID
+	}
+	if opts.Mask&unix.STATX_ATIME != 0 {
+		n.atime = unix.StatxTimestamp{Sec: opts.Atime.Sec, Nsec: uint32(opts.Atime.Nsec)}
+	}
+	if opts.Mask&unix.STATX_MTIME != 0 {
+		n.mtime = unix.StatxTimestamp{Sec: opts.Mtime.Sec, Nsec: uint32(opts.Mtime.Nsec)}
+	}
+	n.ctime = nowTS()
+	return nil
+}
+
+// Open implements vfs.Inode.Open. Device nodes are opened by the VFS
+// through their driver; anything else reaching here has no driver.
+func (n *node) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	return nil, unix.ENXIO
+}
+
+// symlink is a symbolic link.
+type symlink struct {
+	node
+	// target is the link target. Immutable.
+	target string
+}
+
+// Readlink implements vfs.SymlinkInode.Readlink.
+func (s *symlink) Readlink(ctx context.Context) (string, error) { return s.target, nil }
+
+// Stat implements vfs.Inode.Stat.
+func (s *symlink) Stat(ctx context.Context) (unix.Statx_t, error) {
+	st, err := s.node.Stat(ctx)
+	st.Size = uint64(len(s.target))
+	return st, err
+}
+
+// dir is a directory with a fixed set of children.
+type dir struct {
+	node
+	// children are the entries. Immutable after New.
+	children map[string]vfs.Inode
+	// names are the entries' names in getdents order. Immutable after New.
+	names []string
+}
+
+func (fs *filesystem) newDir(perm uint32) *dir {
+	return &dir{node: *fs.newInode(unix.S_IFDIR | perm), children: make(map[string]vfs.Inode)}
+}
+
+// Open implements vfs.Inode.Open.
+func (d *dir) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	return &dirFD{dir: d}, nil
+}
+
+// seal computes the getdents order once all children are in place.
+func (d *dir) seal() {
+	d.names = make([]string, 0, len(d.children))
+	for name, c := range d.children {
+		d.names = append(d.names, name)
+		if cd, ok := c.(*dir); ok {
+			cd.seal()
+		}
+	}
+	sort.Strings(d.names)
+}
+
+// Lookup implements vfs.DirInode.Lookup.
+func (d *dir) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
+	c, ok := d.children[name]
+	if !ok {
+		return nil, unix.ENOENT
+	}
+	return c, nil
+}
+
+// Create implements vfs.DirInode.Create.
+func (d *dir) Create(context.Context, string, *vfs.CreateOptions) (vfs.Inode, error) {
+	return nil, unix.EPERM
+}
+
+// Mkdir implements vfs.DirInode.Mkdir.
+func (d *dir) Mkdir(context.Context, string, *vfs.CreateOptions) error { return unix.EPERM }
+
+// Mknod implements vfs.DirInode.Mknod.
+func (d *dir) Mknod(context.Context, string, *vfs.CreateOptions) error { return unix.EPERM }
+
+// Symlink implements vfs.DirInode.Symlink.
+func (d *dir) Symlink(context.Context, string, string, *vfs.CreateOptions) error { return unix.EPERM }
+
+// Link implements vfs.DirInode.Link.
+func (d *dir) Link(context.Context, string, vfs.Inode) error { return unix.EPERM }
+
+// Unlink implements vfs.DirInode.Unlink.
+func (d *dir) Unlink(context.Context, string, vfs.Inode) error { return unix.EPERM }
+
+// Rmdir implements vfs.DirInode.Rmdir.
+func (d *dir) Rmdir(context.Context, string, vfs.Inode) error { return unix.EPERM }
+
+// Rename implements vfs.DirInode.Rename.
+func (d *dir) Rename(context.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
+	return unix.EPERM
+}
+
+// dirFD is an open directory of /dev.
+type dirFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// dir is the directory. Immutable.
+	dir *dir
+}
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (fd *dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
+	return 0, unix.EISDIR
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek.
+func (fd *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	if whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
+		return 0, unix.EINVAL
+	}
+	return vfs.GenericSeek(cur, off, whence, 0)
+}
+
+// IterDirents implements vfs.FileDescriptionImpl.IterDirents: offsets 0
+// and 1 are "." and "..", then the entries by index.
+func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
+	d := fd.dir
+	names := d.names
+	for ; off < int64(len(names))+2; off++ {
+		var de vfs.Dirent
+		switch off {
+		case 0:
+			de = vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino}
+		case 1:
+			// ".." is the directory itself at the root of /dev, or the
+			// root for shm and pts; the inode number is informative only.
+			de = vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: d.ino}
+		default:
+			name := names[off-2]
+			c := d.children[name]
+			st, _ := c.Stat(ctx)
+			de = vfs.Dirent{Name: name, Type: vfs.DirentType(c.Mode()), Ino: st.Ino}
+		}
+		de.NextOff = off + 1
+		if !emit(de) {
+			return nil
+		}
+	}
+	return nil
+}

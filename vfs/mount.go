@@ -1,0 +1,197 @@
+package vfs
+
+import (
+	"context"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Filesystem is one instance of a filesystem (Linux: struct super_block).
+type Filesystem struct {
+	// refs is held by each Mount of the filesystem and by its creator.
+	refs atomic.Int64
+	// impl is the filesystem implementation. Immutable.
+	impl FilesystemImpl
+	// root is the filesystem's root dentry; the Filesystem holds a
+	// reference on it. Immutable.
+	root *Dentry
+}
+
+// NewFilesystem returns a Filesystem with one reference (the caller's) for
+// impl, whose root directory is root. It takes over the caller's reference
+// on root.
+func NewFilesystem(impl FilesystemImpl, root Inode) *Filesystem {
+	fs := &Filesystem{impl: impl}
+	fs.refs.Store(1)
+	fs.root = newDentry(fs, nil, "", root)
+	return fs
+}
+
+// Impl returns the filesystem implementation.
+func (fs *Filesystem) Impl() FilesystemImpl { return fs.impl }
+
+// Root returns the root dentry, without a reference.
+func (fs *Filesystem) Root() *Dentry { return fs.root }
+
+// IncRef takes a reference on fs.
+func (fs *Filesystem) IncRef() { fs.refs.Add(1) }
+
+// DecRef drops a reference on fs, releasing it with the last.
+func (fs *Filesystem) DecRef(ctx context.Context) {
+	if fs.refs.Add(-1) == 0 {
+		fs.root.DecRef(ctx)
+		fs.impl.Release(ctx)
+	}
+}
+
+var anonDevMinor atomic.Uint32
+
+// AnonDevice returns a new device number (major 0) for a filesystem
+// instance to report as st_dev, as Linux's anonymous block devices.
+func AnonDevice() uint64 {
+	return unix.Mkdev(0, anonDevMinor.Add(1))
+}
+
+// Mount is a filesystem attached to the mount tree (Linux: struct mount).
+type Mount struct {
+	// vfs is the VFS the mount belongs to. Immutable.
+	vfs *VirtualFilesystem
+	// fs is the mounted filesystem; the mount holds a reference. Immutable.
+	fs *Filesystem
+	// root is the dentry at the root of this mount (fs's root). Immutable.
+	root *Dentry
+	// id is the mount ID (statx stx_mnt_id). Immutable.
+	id uint64
+	// flags are the per-mount flags (unix.MS_RDONLY, MS_NOEXEC, MS_NOSUID,
+	// MS_NODEV). Accessed atomically.
+	flags atomic.Uint32
+	// refs counts VirtualDentries (open files, cwds) and the mount tree's
+	// own reference while attached.
+	refs atomic.Int64
+	// parent and point are where the mount is attached (nil for a
+	// namespace root). The mount holds a reference on point. Protected by
+	// VirtualFilesystem.mu.
+	parent *Mount
+	point  *Dentry
+}
+
+// ID returns the mount ID.
+func (m *Mount) ID() uint64 { return m.id }
+
+// Filesystem returns the mounted filesystem.
+func (m *Mount) Filesystem() *Filesystem { return m.fs }
+
+// Flags returns the mount flags.
+func (m *Mount) Flags() uint32 { return m.flags.Load() }
+
+// ReadOnly reports whether the mount is read-only.
+func (m *Mount) ReadOnly() bool { return m.flags.Load()&unix.MS_RDONLY != 0 }
+
+// IncRef takes a reference on m.
+func (m *Mount) IncRef() { m.refs.Add(1) }
+
+// DecRef drops a reference on m; the filesystem is released with the last.
+func (m *Mount) DecRef(ctx context.Context) {
+	if m.refs.Add(-1) == 0 {
+		m.root.DecRef(ctx)
+		m.fs.DecRef(ctx)
+	}
+}
+
+// mountFlagsMask are the mount flags the VFS understands.
+const mountFlagsMask = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME
+
+// newMount returns a detached mount of fs with one reference.
+func (vfs *VirtualFilesystem) newMount(fs *Filesystem, flags uint32) *Mount {
+	fs.IncRef()
+	fs.root.IncRef()
+	m := &Mount{vfs: vfs, fs: fs, root: fs.root, id: vfs.lastMountID.Add(1)}
+	m.flags.Store(flags & mountFlagsMask)
+	m.refs.Store(1)
+	return m
+}
+
+// mountKey identifies a mount point: a dentry as seen through a mount.
+type mountKey struct {
+	parent *Mount
+	point  *Dentry
+}
+
+// MountNamespace is a mount tree with a root (Linux: struct
+// mnt_namespace).
+type MountNamespace struct {
+	// root is the root mount. Immutable.
+	root *Mount
+}
+
+// NewMountNamespace returns a namespace whose root is a mount of fs with
+// the given mount flags (unix.MS_RDONLY for a read-only root).
+func (vfs *VirtualFilesystem) NewMountNamespace(ctx context.Context, fs *Filesystem, flags uint32) (*MountNamespace, error) {
+	if fs == nil || !fs.root.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	return &MountNamespace{root: vfs.newMount(fs, flags)}, nil
+}
+
+// Root returns the namespace's root location, with a new reference.
+func (mntns *MountNamespace) Root() VirtualDentry {
+	vd := VirtualDentry{mount: mntns.root, dentry: mntns.root.root}
+	vd.IncRef()
+	return vd
+}
+
+// MountAt mounts fs on the directory target resolves to, with the given
+// mount flags. A mount on a location that already has mounts goes on top.
+// It requires CAP_SYS_ADMIN.
+func (vfs *VirtualFilesystem) MountAt(ctx context.Context, target *PathOperation, fs *Filesystem, flags uint32) error {
+	creds := credsOf(ctx)
+	if !creds.HasCap(CapSysAdmin) {
+		return unix.EPERM
+	}
+	if fs == nil {
+		return unix.EINVAL
+	}
+	vfs.mu.Lock()
+	defer vfs.mu.Unlock()
+	r, err := vfs.newResolver(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer r.release()
+	r.follow = true
+	if err := r.resolve(); err != nil {
+		return err
+	}
+	vd := r.cur
+	if !vd.dentry.isDir() || !fs.root.isDir() {
+		return unix.ENOTDIR
+	}
+	if vd.dentry.dead.Load() {
+		return unix.ENOENT
+	}
+	m := vfs.newMount(fs, flags)
+	vd.dentry.IncRef()
+	m.parent, m.point = vd.mount, vd.dentry
+	vd.dentry.mounts++
+	vfs.mounts[mountKey{vd.mount, vd.dentry}] = m
+	return nil
+}
+
+// crossMountsLocked replaces vd by the root of the topmost mount stacked on
+// it, if any, adjusting references.
+//
+// Preconditions: vfs.mu is held.
+func (vfs *VirtualFilesystem) crossMountsLocked(ctx context.Context, vd VirtualDentry) VirtualDentry {
+	for vd.dentry.mounts > 0 {
+		m := vfs.mounts[mountKey{vd.mount, vd.dentry}]
+		if m == nil {
+			break
+		}
+		next := VirtualDentry{mount: m, dentry: m.root}
+		next.IncRef()
+		vd.DecRef(ctx)
+		vd = next
+	}
+	return vd
+}

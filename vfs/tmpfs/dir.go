@@ -1,0 +1,401 @@
+package tmpfs
+
+import (
+	"context"
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/pipe"
+)
+
+// bogoDirentSize is the size a directory reports per entry, as Linux's
+// tmpfs does.
+const bogoDirentSize = 20
+
+// dirent is one entry of a directory.
+type dirent struct {
+	// child is the named file; the entry holds a reference on it.
+	child vfs.Inode
+	// seq orders entries for getdents; it is the entry's directory offset.
+	seq int64
+}
+
+// dirInode is a directory.
+type dirInode struct {
+	inode
+	// parent is the containing directory (itself for the root). Protected
+	// by fs.mu.
+	parent *dirInode
+	// entries maps names to entries. Protected by fs.mu.
+	entries map[string]*dirent
+	// nextSeq is the offset of the next entry added. Offsets 0 and 1 are
+	// "." and "..". Protected by fs.mu.
+	nextSeq int64
+}
+
+var (
+	_ vfs.DirInode            = (*dirInode)(nil)
+	_ vfs.FileDescriptionImpl = (*dirFD)(nil)
+)
+
+// newDir returns a directory with one reference (the entry's, or the
+// Filesystem's for the root).
+func (fs *filesystem) newDir(parent *dirInode, opts *vfs.CreateOptions) *dirInode {
+	d := &dirInode{}
+	fs.initInode(&d.inode, opts)
+	d.nlink = 2
+	d.entries = make(map[string]*dirent)
+	d.nextSeq = 2
+	d.parent = parent
+	if parent == nil {
+		d.parent = d
+	}
+	return d
+}
+
+// Stat implements vfs.Inode.Stat.
+func (d *dirInode) Stat(ctx context.Context) (unix.Statx_t, error) {
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	return d.statLocked(uint64(len(d.entries)+2)*bogoDirentSize, 0), nil
+}
+
+// Open implements vfs.Inode.Open.
+func (d *dirInode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	return &dirFD{dir: d}, nil
+}
+
+// Lookup implements vfs.DirInode.Lookup.
+func (d *dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	e, ok := d.entries[name]
+	if !ok {
+		return nil, unix.ENOENT
+	}
+	e.child.IncRef()
+	return e.child, nil
+}
+
+// addLocked adds child (whose reference the entry takes over) as name.
+//
+// Preconditions: fs.mu is held; name does not exist.
+func (d *dirInode) addLocked(name string, child vfs.Inode) {
+	d.entries[name] = &dirent{child: child, seq: d.nextSeq}
+	d.nextSeq++
+	t := now()
+	d.mtime, d.ctime = t, t
+}
+
+// newChildLocked checks that name is free.
+//
+// Preconditions: fs.mu is held.
+func (d *dirInode) checkFreeLocked(name string) error {
+	if _, ok := d.entries[name]; ok {
+		return unix.EEXIST
+	}
+	if d.nlink == 0 {
+		return unix.ENOENT
+	}
+	return nil
+}
+
+// Create implements vfs.DirInode.Create.
+func (d *dirInode) Create(ctx context.Context, name string, opts *vfs.CreateOptions) (vfs.Inode, error) {
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	if err := d.checkFreeLocked(name); err != nil {
+		return nil, err
+	}
+	f := d.fs.newRegularFile(opts)
+	d.addLocked(name, f)
+	f.IncRef()
+	return f, nil
+}
+
+// Mkdir implements vfs.DirInode.Mkdir.
+func (d *dirInode) Mkdir(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	if err := d.checkFreeLocked(name); err != nil {
+		return err
+	}
+	if d.nlink == ^uint32(0) {
+		return unix.EMLINK
+	}
+	d.addLocked(name, d.fs.newDir(d, opts))
+	d.nlink++
+	return nil
+}
+
+// Mknod implements vfs.DirInode.Mknod.
+func (d *dirInode) Mknod(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+	switch opts.Mode & unix.S_IFMT {
+	case unix.S_IFIFO, unix.S_IFCHR, unix.S_IFBLK, unix.S_IFSOCK:
+	default:
+		return unix.EPERM
+	}
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	if err := d.checkFreeLocked(name); err != nil {
+		return err
+	}
+	s := &specialInode{}
+	d.fs.initInode(&s.inode, opts)
+	if opts.Mode&unix.S_IFMT == unix.S_IFIFO {
+		s.pipe = pipe.New(ctx)
+	}
+	d.addLocked(name, s)
+	return nil
+}
+
+// Symlink implements vfs.DirInode.Symlink.
+func (d *dirInode) Symlink(ctx context.Context, name, target string, opts *vfs.CreateOptions) error {
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	if err := d.checkFreeLocked(name); err != nil {
+		return err
+	}
+	s := &symlinkInode{target: target}
+	d.fs.initInode(&s.inode, opts)
+	d.addLocked(name, s)
+	return nil
+}
+
+// common returns the shared part of one of this filesystem's inodes, or
+// nil if child belongs to another filesystem.
+func (d *dirInode) common(child vfs.Inode) *inode {
+	var i *inode
+	switch c := child.(type) {
+	case *regularFile:
+		i = &c.inode
+	case *dirInode:
+		i = &c.inode
+	case *symlinkInode:
+		i = &c.inode
+	case *specialInode:
+		i = &c.inode
+	default:
+		return nil
+	}
+	if i.fs != d.fs {
+		return nil
+	}
+	return i
+}
+
+// Link implements vfs.DirInode.Link.
+func (d *dirInode) Link(ctx context.Context, name string, target vfs.Inode) error {
+	t := d.common(target)
+	if t == nil {
+		return unix.EXDEV
+	}
+	if _, ok := target.(*dirInode); ok {
+		return unix.EPERM
+	}
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	if err := d.checkFreeLocked(name); err != nil {
+		return err
+	}
+	if t.nlink == 0 {
+		return unix.ENOENT
+	}
+	if t.nlink == ^uint32(0) {
+		return unix.EMLINK
+	}
+	t.nlink++
+	t.ctime = now()
+	target.IncRef()
+	d.addLocked(name, target)
+	return nil
+}
+
+// removeLocked removes the entry name, which must name child, and returns
+// the entry's reference on child for the caller to drop after unlocking.
+//
+// Preconditions: fs.mu is held.
+func (d *dirInode) removeLocked(name string, child vfs.Inode) (*inode, error) {
+	e, ok := d.entries[name]
+	if !ok || e.child != child {
+		return nil, unix.ENOENT
+	}
+	i := d.common(child)
+	if i == nil {
+		return nil, unix.EIO
+	}
+	if cd, ok := child.(*dirInode); ok {
+		if len(cd.entries) != 0 {
+			return nil, unix.ENOTEMPTY
+		}
+		i.nlink = 0
+		d.nlink--
+	} else {
+		i.nlink--
+	}
+	delete(d.entries, name)
+	t := now()
+	d.mtime, d.ctime, i.ctime = t, t, t
+	return i, nil
+}
+
+// Unlink implements vfs.DirInode.Unlink.
+func (d *dirInode) Unlink(ctx context.Context, name string, child vfs.Inode) error {
+	if _, ok := child.(*dirInode); ok {
+		return unix.EISDIR
+	}
+	d.fs.mu.Lock()
+	_, err := d.removeLocked(name, child)
+	d.fs.mu.Unlock()
+	if err == nil {
+		child.DecRef(ctx)
+	}
+	return err
+}
+
+// Rmdir implements vfs.DirInode.Rmdir.
+func (d *dirInode) Rmdir(ctx context.Context, name string, child vfs.Inode) error {
+	if _, ok := child.(*dirInode); !ok {
+		return unix.ENOTDIR
+	}
+	d.fs.mu.Lock()
+	_, err := d.removeLocked(name, child)
+	d.fs.mu.Unlock()
+	if err == nil {
+		child.DecRef(ctx)
+	}
+	return err
+}
+
+// Rename implements vfs.DirInode.Rename.
+func (d *dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
+	nd, ok := newDir.(*dirInode)
+	if !ok || nd.fs != d.fs || d.common(child) == nil {
+		return unix.EXDEV
+	}
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	e, ok := d.entries[oldName]
+	if !ok || e.child != child {
+		return unix.ENOENT
+	}
+	if nd.nlink == 0 {
+		return unix.ENOENT
+	}
+	ne := nd.entries[newName]
+	if (ne == nil && replaced != nil) || (ne != nil && ne.child != replaced) {
+		return unix.ENOENT
+	}
+	cd, childIsDir := child.(*dirInode)
+	t := now()
+	if flags&unix.RENAME_EXCHANGE != 0 {
+		if ne == nil {
+			return unix.ENOENT
+		}
+		rd, replacedIsDir := replaced.(*dirInode)
+		e.child, ne.child = replaced, child
+		if d != nd {
+			if childIsDir {
+				cd.parent = nd
+				d.nlink--
+				nd.nlink++
+			}
+			if replacedIsDir {
+				rd.parent = d
+				nd.nlink--
+				d.nlink++
+			}
+		}
+		d.common(replaced).ctime = t
+	} else {
+		if ne != nil {
+			// Replace the existing entry; its reference is dropped below.
+			r := d.common(replaced)
+			if rd, ok := replaced.(*dirInode); ok {
+				if len(rd.entries) != 0 {
+					return unix.ENOTEMPTY
+				}
+				r.nlink = 0
+				nd.nlink--
+			} else {
+				r.nlink--
+			}
+			r.ctime = t
+			delete(nd.entries, newName)
+			defer replaced.DecRef(ctx)
+		}
+		delete(d.entries, oldName)
+		nd.entries[newName] = &dirent{child: child, seq: nd.nextSeq}
+		nd.nextSeq++
+		if childIsDir && d != nd {
+			cd.parent = nd
+			d.nlink--
+			nd.nlink++
+		}
+	}
+	d.common(child).ctime = t
+	d.mtime, d.ctime, nd.mtime, nd.ctime = t, t, t, t
+	return nil
+}
+
+// dirFD is an open directory.
+type dirFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// dir is the directory. Immutable.
+	dir *dirInode
+}
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (fd *dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
+	return 0, unix.EISDIR
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (fd *dirFD) Write(context.Context, *vfs.FileDescription, []byte, int64) (int, int64, error) {
+	return 0, 0, unix.EISDIR
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek: SEEK_SET and SEEK_CUR to
+// any non-negative offset.
+func (fd *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	switch whence {
+	case unix.SEEK_SET, unix.SEEK_CUR:
+		return vfs.GenericSeek(cur, off, whence, 0)
+	}
+	return 0, unix.EINVAL
+}
+
+// IterDirents implements vfs.FileDescriptionImpl.IterDirents. Offsets are
+// entry sequence numbers, so they stay valid while entries come and go.
+func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
+	d := fd.dir
+	type entry struct {
+		vfs.Dirent
+		seq int64
+	}
+	d.fs.mu.Lock()
+	var list []entry
+	if off <= 0 {
+		list = append(list, entry{vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino, NextOff: 1}, 0})
+	}
+	if off <= 1 {
+		list = append(list, entry{vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: d.parent.ino, NextOff: 2}, 1})
+	}
+	for name, e := range d.entries {
+		if e.seq < off {
+			continue
+		}
+		i := d.common(e.child)
+		list = append(list, entry{vfs.Dirent{Name: name, Type: vfs.DirentType(e.child.Mode()), Ino: i.ino, NextOff: e.seq + 1}, e.seq})
+	}
+	d.fs.mu.Unlock()
+	sort.Slice(list, func(a, b int) bool { return list[a].seq < list[b].seq })
+	for _, e := range list {
+		if !emit(e.Dirent) {
+			break
+		}
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package tmpfs
+
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/sentry/memory"
+	"github.com/palisade-sandbox/palisade/vfs"
+)
+
+// regularFile is a regular file. Its data is a sparse set of pages of the
+// memory file; missing pages read as zeros.
+type regularFile struct {
+	inode
+	// dataMu protects size and pages. Lock order: dataMu, then fs.mu.
+	dataMu sync.RWMutex
+	// size is the file size. Protected by dataMu.
+	size int64
+	// pages maps a page index to the memory-file page holding it; the file
+	// holds one reference on each. Protected by dataMu.
+	pages map[int64]memory.Range
+}
+
+var (
+	_ vfs.Inode               = (*regularFile)(nil)
+	_ vfs.FileDescriptionImpl = (*regularFD)(nil)
+)
+
+// newRegularFile returns an empty file with one reference.
+func (fs *filesystem) newRegularFile(opts *vfs.CreateOptions) *regularFile {
+	f := &regularFile{pages: make(map[int64]memory.Range)}
+	fs.initInode(&f.inode, opts)
+	f.release = f.freeData
+	return f
+}
+
+// freeData releases the file's pages; it runs when the last reference
+// goes.
+func (f *regularFile) freeData() {
+	f.dataMu.Lock()
+	defer f.dataMu.Unlock()
+	for idx, r := range f.pages {
+		f.fs.freePage(r)
+		delete(f.pages, idx)
+	}
+	f.size = 0
+}
+
+// Stat implements vfs.Inode.Stat.
+func (f *regularFile) Stat(ctx context.Context) (unix.Statx_t, error) {
+	f.dataMu.RLock()
+	defer f.dataMu.RUnlock()
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	return f.statLocked(uint64(f.size), uint64(len(f.pages))*pageSize/512), nil
+}
+
+// SetStat implements vfs.Inode.SetStat.
+func (f *regularFile) SetStat(ctx context.Context, opts *vfs.SetStatOptions) error {
+	f.dataMu.Lock()
+	defer f.dataMu.Unlock()
+	if opts.Mask&unix.STATX_SIZE != 0 {
+		if opts.Size > uint64(maxFileSize) {
+			return unix.EFBIG
+		}
+		if int64(opts.Size) != f.size {
+			f.truncateLocked(int64(opts.Size))
+			f.fs.mu.Lock()
+			t := now()
+			f.mtime, f.ctime = t, t
+			f.fs.mu.Unlock()
+		}
+	}
+	if opts.Mask&^unix.STATX_SIZE != 0 {
+		f.fs.mu.Lock()
+		f.setStatLocked(opts)
+		f.fs.mu.Unlock()
+	}
+	return nil
+}
+
+// truncateLocked sets the size, freeing pages beyond it and zeroing the
+// tail of the last partial page.
+//
+// Preconditions: dataMu is held for writing.
+func (f *regularFile) truncateLocked(size int64) {
+	if size < f.size {
+		lastKept := (size + pageSize - 1) / pageSize // first page index to free
+		for idx, r := range f.pages {
+			if idx >= lastKept {
+				f.fs.freePage(r)
+				delete(f.pages, idx)
+			}
+		}
+		if rem := size % pageSize; rem != 0 {
+			if r, ok := f.pages[size/pageSize]; ok {
+				clear(f.fs.mem.Bytes(r)[rem:])
+			}
+		}
+	}
+	f.size = size
+}
+
+// Open implements vfs.Inode.Open.
+func (f *regularFile) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	return &regularFD{file: f}, nil
+}
+
+// readAt copies file data at off into dst.
+func (f *regularFile) readAt(dst []byte, off int64) int {
+	f.dataMu.RLock()
+	defer f.dataMu.RUnlock()
+	if off >= f.size {
+		return 0
+	}
+	if int64(len(dst)) > f.size-off {
+		dst = dst[:f.size-off]
+	}
+	n := 0
+	for n < len(dst) {
+		pos := off + int64(n)
+		idx, pgoff := pos/pageSize, pos%pageSize
+		chunk := dst[n:min(len(dst), n+int(pageSize-pgoff))]
+		if r, ok := f.pages[idx]; ok {
+			copy(chunk, f.fs.mem.Bytes(r)[pgoff:])
+		} else {
+			clear(chunk)
+		}
+		n += len(chunk)
+	}
+	return n
+}
+
+// writeAt copies src into the file at off (at the end if appendMode) and
+// returns the count and the offset past the written data.
+func (f *regularFile) writeAt(src []byte, off int64, appendMode bool) (int, int64, error) {
+	f.dataMu.Lock()
+	defer f.dataMu.Unlock()
+	if appendMode {
+		off = f.size
+	}
+	if len(src) == 0 {
+		return 0, off, nil
+	}
+	if off >= maxFileSize {
+		return 0, off, unix.EFBIG
+	}
+	if int64(len(src)) > maxFileSize-off {
+		src = src[:maxFileSize-off]
+	}
+	n := 0
+	var err error
+	for n < len(src) {
+		pos := off + int64(n)
+		idx, pgoff := pos/pageSize, pos%pageSize
+		r, ok := f.pages[idx]
+		if !ok {
+			r, err = f.fs.allocPage()
+			if err != nil {
+				break
+			}
+			f.pages[idx] = r
+		}
+		n += copy(f.fs.mem.Bytes(r)[pgoff:], src[n:])
+	}
+	if end := off + int64(n); end > f.size {
+		f.size = end
+	}
+	if n > 0 {
+		f.fs.mu.Lock()
+		t := now()
+		f.mtime, f.ctime = t, t
+		// A write by anyone clears set-user-ID (Linux: file_remove_privs;
+		// simplified: the caller's capabilities are not consulted).
+		if m := f.Mode(); m&unix.S_ISUID != 0 || m&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP {
+			f.mode.Store(m &^ (unix.S_ISUID | unix.S_ISGID))
+		}
+		f.fs.mu.Unlock()
+		err = nil
+	}
+	return n, off + int64(n), err
+}
+
+// regularFD is an open regular file.
+type regularFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// file is the open file. Immutable.
+	file *regularFile
+}
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (fd *regularFD) Read(ctx context.Context, vfd *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	return fd.file.readAt(dst, off), nil
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (fd *regularFD) Write(ctx context.Context, vfd *vfs.FileDescription, src []byte, off int64) (int, int64, error) {
+	return fd.file.writeAt(src, off, vfd.StatusFlags()&unix.O_APPEND != 0)
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek.
+func (fd *regularFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	fd.file.dataMu.RLock()
+	size := fd.file.size
+	fd.file.dataMu.RUnlock()
+	return vfs.GenericSeek(cur, off, whence, size)
+}
