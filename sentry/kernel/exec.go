@@ -57,7 +57,7 @@ func (t *Task) openExecutable(dirfd vfs.VirtualDentry, path string) (loader.File
 		fd.DecRef(t.ctx)
 		return nil, err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || fd.VirtualDentry().Mount().Flags()&unix.MS_NOEXEC != 0 {
 		fd.DecRef(t.ctx)
 		return nil, unix.EACCES
 	}

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"time"
+
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"golang.org/x/sys/unix"
@@ -487,3 +489,112 @@ const ssAutoDisarm = int32(-1 << 31)
 
 // negErrno returns -e as a syscall return value.
 func negErrno(e unix.Errno) uint64 { return uint64(-int64(e)) }
+
+// SignalProcess sends sig to tg from outside the sandbox (SI_USER from
+// PID 0), as when runsc forwards a signal it received.
+func (k *Kernel) SignalProcess(tg *ThreadGroup, sig int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if tg.leader == nil {
+		return
+	}
+	info := linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER}
+	k.sendLocked(tg.leader, &info, true)
+}
+
+// dequeueLocked removes and returns the first pending signal of t in set
+// (thread-directed first), or false.
+func (t *Task) dequeueLocked(set linux.SignalSet) (linux.SignalInfo, bool) {
+	for _, q := range []*signalQueue{&t.pending, &t.tg.pending} {
+		if s := q.set & set; s != 0 {
+			for sig := 1; sig <= linux.NumSignals; sig++ {
+				if s.Has(sig) {
+					return q.take(sig), true
+				}
+			}
+		}
+	}
+	return linux.SignalInfo{}, false
+}
+
+// SigTimedWait implements rt_sigtimedwait(2): it takes a pending signal in
+// set, waiting up to timeout (forever if negative) for one. It returns
+// EAGAIN on timeout and EINTR if another signal interrupts the wait.
+func (t *Task) SigTimedWait(set linux.SignalSet, timeout time.Duration) (linux.SignalInfo, error) {
+	k := t.k
+	set &^= unblockable
+	k.mu.Lock()
+	if info, ok := t.dequeueLocked(set); ok {
+		k.mu.Unlock()
+		return info, nil
+	}
+	if timeout == 0 {
+		k.mu.Unlock()
+		return linux.SignalInfo{}, unix.EAGAIN
+	}
+	// While waiting, the awaited signals count as unblocked so that
+	// their arrival wakes the task; they are taken here, never handled.
+	saved := t.sigMask
+	t.sigMask &^= set
+	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		t.sigMask = saved
+		k.mu.Unlock()
+	}()
+	var expired chan struct{}
+	if timeout > 0 {
+		expired = make(chan struct{})
+		timer := time.AfterFunc(timeout, func() { close(expired) })
+		defer timer.Stop()
+	}
+	for {
+		err := t.Block(expired)
+		k.mu.Lock()
+		info, ok := t.dequeueLocked(set)
+		other := t.deliverableLocked() != 0
+		k.mu.Unlock()
+		if ok {
+			return info, nil
+		}
+		if err == nil {
+			return linux.SignalInfo{}, unix.EAGAIN
+		}
+		if other {
+			return linux.SignalInfo{}, unix.EINTR
+		}
+	}
+}
+
+// QueueSignal implements rt_sigqueueinfo(2) (tid < 0) and
+// rt_tgsigqueueinfo(2): it sends a signal with caller-supplied siginfo.
+// Linux forbids forging kernel or kill(2) codes when signalling another
+// process.
+func (t *Task) QueueSignal(tgid, tid int32, info *linux.SignalInfo) error {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var target *Task
+	if tid < 0 {
+		tg := k.groups[tgid]
+		if tg == nil || tg.zombie {
+			return unix.ESRCH
+		}
+		target = tg.leader
+	} else {
+		target = k.tasks[tid]
+		if target == nil || target.tg.id != tgid {
+			return unix.ESRCH
+		}
+	}
+	if target == nil {
+		return unix.ESRCH
+	}
+	if (info.Code >= 0 || info.Code == linux.SI_TKILL) && target.tg != t.tg {
+		return unix.EPERM
+	}
+	if info.Signo != 0 {
+		k.sendLocked(target, info, tid < 0)
+	}
+	return nil
+}

@@ -231,10 +231,14 @@ func (t *Task) run() {
 			if err := t.mm.HandleFault(ev.Addr); err != nil {
 				code := int32(linux.SEGV_MAPERR)
 				var fe *mm.FaultError
+				bus := ev.Signo == int(unix.SIGBUS)
 				if errors.As(err, &fe) {
 					code = fe.Code
+					if fe.Bus {
+						bus, ev.Code = true, fe.Code
+					}
 				}
-				if ev.Signo == int(unix.SIGBUS) {
+				if bus {
 					t.forceSignal(int(unix.SIGBUS), ev.Code, ev.Addr)
 				} else {
 					t.forceSignal(int(unix.SIGSEGV), code, ev.Addr)

@@ -2,6 +2,7 @@ package mm
 
 import (
 	"github.com/palisade-sandbox/palisade/platform"
+	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"golang.org/x/sys/unix"
 )
 
@@ -9,9 +10,15 @@ import (
 // with Code (SEGV_MAPERR or SEGV_ACCERR).
 type FaultError struct {
 	Code int32
+	// Bus is set when the fault is past the end of a mapped file:
+	// SIGBUS (BUS_ADRERR) rather than SIGSEGV.
+	Bus bool
 }
 
 func (e *FaultError) Error() string {
+	if e.Bus {
+		return "fault beyond the end of a mapped file"
+	}
 	if e.Code == segvMapErr {
 		return "fault on unmapped address"
 	}
@@ -21,6 +28,7 @@ func (e *FaultError) Error() string {
 const (
 	segvMapErr = 1 // SEGV_MAPERR
 	segvAccErr = 2 // SEGV_ACCERR
+	busAdrErr  = 2 // BUS_ADRERR
 )
 
 // HandleFault resolves a guest page fault at addr reported by the platform.
@@ -118,6 +126,11 @@ func (mm *MemoryManager) populateLocked(v *vma, start, end uint64) error {
 		if err != nil {
 			return err
 		}
+		if p.end <= start {
+			// The page lies wholly beyond the end of the file.
+			mm.mf.DecRef(p.fileRange())
+			return &FaultError{Code: busAdrErr, Bus: true}
+		}
 		if err := mm.insertPMALocked(p, v.perms); err != nil {
 			return err
 		}
@@ -147,10 +160,16 @@ func (mm *MemoryManager) backLocked(v *vma, start, end uint64) (*pma, error) {
 		return nil, err
 	}
 	if v.file != nil {
-		if _, err := v.file.ReadAt(mm.mf.Bytes(r), int64(v.off+(start-v.start))); err != nil && err != errEOF {
-			// Pages past the end of the file stay zero (a real kernel
-			// would raise SIGBUS on touching them; see docs/memory.md).
-			_ = err
+		n, err := v.file.ReadAt(mm.mf.Bytes(r), int64(v.off+(start-v.start)))
+		if err != nil && err != errEOF {
+			mm.mf.DecRef(r)
+			return nil, err
+		}
+		if valid, _ := PageRoundUp(uint64(n)); valid < r.Length() {
+			// Only pages holding file data (the last one zero-filled
+			// past the end) are mapped; touching the rest is SIGBUS.
+			mm.mf.DecRef(memory.Range{Start: r.Start + valid, End: r.End})
+			end = start + valid
 		}
 	}
 	return &pma{start: start, end: end, off: r.Start}, nil

@@ -330,3 +330,12 @@ func Getcpu(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	return 0, nil
 }
+
+func init() {
+	// rseq is how glibc registers restartable sequences; it falls back
+	// silently when the kernel lacks it, so this ENOSYS is expected and
+	// not logged.
+	register(unix.SYS_RSEQ, Unimplemented, "restartable sequences are not supported; glibc falls back", func(*kernel.Task, arch.SyscallArgs) (uint64, error) {
+		return 0, unix.ENOSYS
+	})
+}

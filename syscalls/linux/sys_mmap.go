@@ -74,6 +74,9 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return 0, unix.ENODEV
 		}
+		if !opts.Private && prot&unix.PROT_WRITE != 0 && !f.IsWritable() {
+			return 0, unix.EACCES
+		}
 		if !opts.Private {
 			// Shared file mappings must see later writes to the file
 			// and write back; that needs memory-backed files.

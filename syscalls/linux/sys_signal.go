@@ -2,6 +2,7 @@ package linux
 
 import (
 	"encoding/binary"
+	"time"
 
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
@@ -188,4 +189,69 @@ func Tgkill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	return 0, t.Tgkill(tgid, tid, info)
+}
+
+func init() {
+	full(unix.SYS_RT_SIGTIMEDWAIT, RtSigtimedwait)
+	full(unix.SYS_RT_SIGQUEUEINFO, RtSigqueueinfo)
+	full(unix.SYS_RT_TGSIGQUEUEINFO, RtTgsigqueueinfo)
+}
+
+// RtSigtimedwait implements rt_sigtimedwait(2).
+func RtSigtimedwait(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	set, err := sigsetArg(t, args[0], args[3])
+	if err != nil {
+		return 0, err
+	}
+	timeout := time.Duration(-1)
+	if args[2] != 0 {
+		if timeout, err = copyInTimespec(t, args[2]); err != nil {
+			return 0, err
+		}
+	}
+	info, err := t.SigTimedWait(set, timeout)
+	if err != nil {
+		return 0, err
+	}
+	if args[1] != 0 {
+		if err := copyOut(t, args[1], abi.AsBytes(&info)); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(info.Signo), nil
+}
+
+// queuedSignal reads rt_sigqueueinfo's siginfo and checks its number.
+func queuedSignal(t *kernel.Task, sig uint64, addr uint64) (*abi.SignalInfo, error) {
+	if sig > abi.NumSignals {
+		return nil, unix.EINVAL
+	}
+	info := new(abi.SignalInfo)
+	if err := copyIn(t, addr, abi.AsBytes(info)); err != nil {
+		return nil, err
+	}
+	info.Signo = int32(sig)
+	return info, nil
+}
+
+// RtSigqueueinfo implements rt_sigqueueinfo(2).
+func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	info, err := queuedSignal(t, args[1], args[2])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.QueueSignal(intArg(args[0]), -1, info)
+}
+
+// RtTgsigqueueinfo implements rt_tgsigqueueinfo(2).
+func RtTgsigqueueinfo(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	tgid, tid := intArg(args[0]), intArg(args[1])
+	if tgid <= 0 || tid <= 0 {
+		return 0, unix.EINVAL
+	}
+	info, err := queuedSignal(t, args[2], args[3])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.QueueSignal(tgid, tid, info)
 }

@@ -1,0 +1,1356 @@
+package linux
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"sync/atomic"
+
+	abi "github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/pipe"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	partial(unix.SYS_OPEN, "O_TMPFILE fails with EOPNOTSUPP (no filesystem supports unnamed files yet)", Open)
+	partial(unix.SYS_OPENAT, "O_TMPFILE fails with EOPNOTSUPP (no filesystem supports unnamed files yet)", Openat)
+	full(unix.SYS_CREAT, Creat)
+	partial(unix.SYS_OPENAT2, "RESOLVE_IN_ROOT supported; RESOLVE_BENEATH, RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS and RESOLVE_NO_SYMLINKS fail with EINVAL; RESOLVE_CACHED always fails with EAGAIN", Openat2)
+	partial(unix.SYS_CLOSE_RANGE, "CLOSE_RANGE_UNSHARE fails with EINVAL (descriptor tables cannot be unshared yet)", CloseRange)
+	full(unix.SYS_DUP, Dup)
+	full(unix.SYS_DUP2, Dup2)
+	full(unix.SYS_DUP3, Dup3)
+	partial(unix.SYS_FCNTL, "record locks (F_GETLK, F_SETLK, F_SETLKW, F_OFD_*) fail with EINVAL (record locks in issue 5); F_SETOWN/F_GETOWN/F_SETSIG/F_GETSIG (SIGIO), F_SETLEASE and F_NOTIFY fail with EINVAL", Fcntl)
+	partial(unix.SYS_IOCTL, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (regular files) handled generically, the rest by each file; FIOASYNC sets O_ASYNC but SIGIO is never sent", Ioctl)
+	full(unix.SYS_MKDIR, Mkdir)
+	full(unix.SYS_MKDIRAT, Mkdirat)
+	full(unix.SYS_MKNOD, Mknod)
+	full(unix.SYS_MKNODAT, Mknodat)
+	full(unix.SYS_UNLINK, Unlink)
+	full(unix.SYS_UNLINKAT, Unlinkat)
+	full(unix.SYS_RMDIR, Rmdir)
+	full(unix.SYS_RENAME, Rename)
+	full(unix.SYS_RENAMEAT, Renameat)
+	partial(unix.SYS_RENAMEAT2, "RENAME_WHITEOUT fails with EINVAL", Renameat2)
+	full(unix.SYS_SYMLINK, Symlink)
+	full(unix.SYS_SYMLINKAT, Symlinkat)
+	full(unix.SYS_LINK, Link)
+	full(unix.SYS_LINKAT, Linkat)
+	full(unix.SYS_READLINK, Readlink)
+	full(unix.SYS_READLINKAT, Readlinkat)
+	full(unix.SYS_ACCESS, Access)
+	full(unix.SYS_FACCESSAT, Faccessat)
+	full(unix.SYS_FACCESSAT2, Faccessat2)
+	full(unix.SYS_CHMOD, Chmod)
+	full(unix.SYS_FCHMOD, Fchmod)
+	full(unix.SYS_FCHMODAT, Fchmodat)
+	full(unix.SYS_CHOWN, Chown)
+	full(unix.SYS_FCHOWN, Fchown)
+	full(unix.SYS_LCHOWN, Lchown)
+	full(unix.SYS_FCHOWNAT, Fchownat)
+	full(unix.SYS_TRUNCATE, Truncate)
+	full(unix.SYS_FTRUNCATE, Ftruncate)
+	partial(unix.SYS_FSYNC, "validates the descriptor only: the VFS has no sync hook (tmpfs needs none; gofer files are written through)", Fsync)
+	partial(unix.SYS_FDATASYNC, "validates the descriptor only: the VFS has no sync hook (tmpfs needs none; gofer files are written through)", Fdatasync)
+	partial(unix.SYS_SYNC, "nothing to flush: the VFS has no sync hook (tmpfs needs none; gofer files are written through)", Sync)
+	partial(unix.SYS_SYNCFS, "validates the descriptor only: the VFS has no sync hook (tmpfs needs none; gofer files are written through)", Syncfs)
+	full(unix.SYS_UTIMENSAT, Utimensat)
+	full(unix.SYS_UTIMES, Utimes)
+	full(unix.SYS_UTIME, Utime)
+	full(unix.SYS_FUTIMESAT, Futimesat)
+	full(unix.SYS_UMASK, Umask)
+	full(unix.SYS_GETCWD, Getcwd)
+	full(unix.SYS_CHDIR, Chdir)
+	full(unix.SYS_FCHDIR, Fchdir)
+	full(unix.SYS_CHROOT, Chroot)
+}
+
+// nrOpen caps RLIMIT_NOFILE (Linux: the default of /proc/sys/fs/nr_open),
+// so that a guest with a huge limit cannot make its descriptor table
+// allocate gigabytes with dup2(fd, 1<<30).
+const nrOpen = 1 << 20
+
+// fdLimit returns the first descriptor number a process may not use
+// (the RLIMIT_NOFILE soft limit).
+func fdLimit(t *kernel.Task) int32 {
+	cur := t.ThreadGroup().Limit(unix.RLIMIT_NOFILE).Cur
+	if cur > nrOpen {
+		return nrOpen
+	}
+	return int32(cur)
+}
+
+// newFD installs f at the lowest free descriptor: EMFILE when the
+// RLIMIT_NOFILE soft limit leaves none.
+func newFD(t *kernel.Task, f *vfs.FileDescription, flags kernel.FDFlags) (int32, error) {
+	limit := fdLimit(t)
+	if limit <= 0 {
+		return 0, unix.EMFILE
+	}
+	return t.FDTable().NewFD(0, limit, f, flags)
+}
+
+// getOpenFile is getFile for calls that do not accept O_PATH descriptors
+// (Linux: fdget rather than fdget_raw): they see EBADF.
+func getOpenFile(t *kernel.Task, fd int32) (*vfs.FileDescription, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return nil, err
+	}
+	if f.IsPath() {
+		f.DecRef(t.Context())
+		return nil, unix.EBADF
+	}
+	return f, nil
+}
+
+// errNoLocation is returned by emptyPathOp for a descriptor that has no
+// location in the filesystem (a pipe); callers handle it themselves.
+var errNoLocation = errors.New("descriptor has no location")
+
+// emptyPathOp returns a path operation naming dirfd itself, or the working
+// directory for AT_FDCWD: what an empty path with AT_EMPTY_PATH names. It
+// returns errNoLocation if dirfd is a file with no location (a pipe).
+//
+// The operation walks the path "/" with dirfd's location as its root,
+// which by the walk's rules ends at that location without following it if
+// it is a symlink and without checking that it is a directory.
+func emptyPathOp(t *kernel.Task, dirfd int32) (*pathOperation, error) {
+	var vd vfs.VirtualDentry
+	if dirfd == unix.AT_FDCWD {
+		vd = t.FSContext().Cwd()
+	} else {
+		f, err := getFile(t, dirfd)
+		if err != nil {
+			return nil, err
+		}
+		defer f.DecRef(t.Context())
+		vd = f.VirtualDentry()
+		if !vd.Ok() {
+			return nil, errNoLocation
+		}
+		vd.IncRef()
+	}
+	p := &pathOperation{t: t, refs: []vfs.VirtualDentry{vd}}
+	p.Root = vd
+	p.Start = vd
+	p.Path = "/"
+	return p, nil
+}
+
+// atPathOp reads the path argument of an *at call and resolves it against
+// dirfd. With emptyOK (AT_EMPTY_PATH) an empty path names dirfd itself
+// (see emptyPathOp); otherwise it fails with ENOENT.
+func atPathOp(t *kernel.Task, dirfd int32, addr uint64, follow, emptyOK bool) (*pathOperation, error) {
+	path, err := copyInPath(t, addr)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		if !emptyOK {
+			return nil, unix.ENOENT
+		}
+		return emptyPathOp(t, dirfd)
+	}
+	return newPathOp(t, dirfd, path, follow)
+}
+
+// taskVFS returns the task's VFS.
+func taskVFS(t *kernel.Task) *vfs.VirtualFilesystem { return t.Kernel().VFS }
+
+// Open flags. Linux: include/linux/fcntl.h.
+const (
+	// validOpenFlags are the flags open(2) knows (VALID_OPEN_FLAGS);
+	// open and openat silently drop the others, openat2 rejects them.
+	validOpenFlags = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
+		unix.O_APPEND | unix.O_NONBLOCK | unix.O_SYNC | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
+		abi.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC |
+		unix.O_PATH | unix.O_TMPFILE
+	// oPathFlags are the flags that may accompany O_PATH (O_PATH_FLAGS).
+	oPathFlags = unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH | unix.O_CLOEXEC
+	// oTmpfileBit is __O_TMPFILE: unix.O_TMPFILE includes O_DIRECTORY.
+	oTmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
+
+	// resolveCached is RESOLVE_CACHED, which x/sys does not name.
+	resolveCached = 0x20
+	// validResolveFlags are openat2's RESOLVE_* flags.
+	validResolveFlags = unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS |
+		unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT | resolveCached
+)
+
+// openHow is struct open_how (openat2(2)).
+type openHow struct {
+	Flags   uint64
+	Mode    uint64
+	Resolve uint64
+}
+
+// openHowSizeVer0 is the size of the first published struct open_how.
+const openHowSizeVer0 = 24
+
+// willCreate reports whether open flags may create a file.
+func willCreate(flags uint64) bool { return flags&(unix.O_CREAT|oTmpfileBit) != 0 }
+
+// checkOpenFlags applies the checks every open variant makes on its flags
+// and mode (Linux: build_open_flags).
+func checkOpenFlags(flags, mode uint64) error {
+	if willCreate(flags) {
+		if mode&^07777 != 0 {
+			return unix.EINVAL
+		}
+	} else if mode != 0 {
+		return unix.EINVAL
+	}
+	// Creating a regular file with O_DIRECTORY is refused outright.
+	if flags&(unix.O_DIRECTORY|unix.O_CREAT) == unix.O_DIRECTORY|unix.O_CREAT {
+		return unix.EINVAL
+	}
+	if flags&oTmpfileBit != 0 {
+		if flags&unix.O_DIRECTORY == 0 {
+			return unix.EINVAL
+		}
+		if acc := flags & unix.O_ACCMODE; acc != unix.O_WRONLY && acc != unix.O_RDWR {
+			return unix.EINVAL
+		}
+	}
+	if flags&unix.O_PATH != 0 && flags&^oPathFlags != 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// openPath opens path relative to dirfd and installs the new file at the
+// lowest free descriptor. flags and mode have been checked; mode has no
+// umask applied yet. inRoot is RESOLVE_IN_ROOT.
+func openPath(t *kernel.Task, dirfd int32, addr uint64, flags uint32, mode uint32, inRoot bool) (uint64, error) {
+	path, err := copyInPath(t, addr)
+	if err != nil {
+		return 0, err
+	}
+	if path == "" {
+		return 0, unix.ENOENT
+	}
+	var pop *pathOperation
+	if inRoot {
+		pop, err = inRootPathOp(t, dirfd, path)
+	} else {
+		pop, err = newPathOp(t, dirfd, path, flags&unix.O_NOFOLLOW == 0)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	if willCreate(uint64(flags)) {
+		mode = mode &^ t.FSContext().Umask()
+	} else {
+		mode = 0
+	}
+	ctx := t.Context()
+	f, err := taskVFS(t).OpenAt(ctx, &pop.PathOperation, vfs.OpenOptions{Flags: flags, Mode: mode})
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(ctx)
+	if flags&unix.O_NOATIME != 0 && flags&unix.O_PATH == 0 {
+		// Only the owner (or CAP_FOWNER) may suppress atime updates.
+		st, err := f.Stat(ctx)
+		if err != nil {
+			return 0, err
+		}
+		creds := t.Credentials()
+		if st.Uid != creds.FSUID && !creds.HasCap(unix.CAP_FOWNER) {
+			return 0, unix.EPERM
+		}
+	}
+	fd, err := newFD(t, f, kernel.FDFlags{CloseOnExec: flags&unix.O_CLOEXEC != 0})
+	return uint64(fd), err
+}
+
+// inRootPathOp resolves path with dirfd (or the working directory) as the
+// root: ".." and absolute symlinks never leave it (RESOLVE_IN_ROOT).
+func inRootPathOp(t *kernel.Task, dirfd int32, path string) (*pathOperation, error) {
+	var vd vfs.VirtualDentry
+	if dirfd == unix.AT_FDCWD {
+		vd = t.FSContext().Cwd()
+	} else {
+		f, err := getFile(t, dirfd)
+		if err != nil {
+			return nil, err
+		}
+		defer f.DecRef(t.Context())
+		vd = f.VirtualDentry()
+		if !vd.Ok() {
+			return nil, unix.ENOTDIR
+		}
+		st, err := f.Stat(t.Context())
+		if err != nil {
+			return nil, err
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return nil, unix.ENOTDIR
+		}
+		vd.IncRef()
+	}
+	p := &pathOperation{t: t, refs: []vfs.VirtualDentry{vd}}
+	p.Root = vd
+	p.Start = vd
+	p.Path = path
+	return p, nil
+}
+
+// openFlagsArg turns the flags and mode of open, openat and creat into
+// what openat2 would get (Linux: build_open_how): unknown flags dropped,
+// O_PATH keeping only its companions, O_LARGEFILE forced as on every
+// 64-bit kernel.
+func openFlagsArg(flags, mode uint64) (uint32, uint32, error) {
+	flags = uint64(uint32(flags)) | abi.O_LARGEFILE
+	flags &= validOpenFlags
+	if flags&unix.O_PATH != 0 {
+		flags &= oPathFlags
+	}
+	mode &= 07777
+	if !willCreate(flags) {
+		mode = 0
+	}
+	if err := checkOpenFlags(flags, mode); err != nil {
+		return 0, 0, err
+	}
+	return uint32(flags), uint32(mode), nil
+}
+
+// Open implements open(2).
+func Open(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	flags, mode, err := openFlagsArg(args[1], args[2])
+	if err != nil {
+		return 0, err
+	}
+	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, false)
+}
+
+// Openat implements openat(2).
+func Openat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	flags, mode, err := openFlagsArg(args[2], args[3])
+	if err != nil {
+		return 0, err
+	}
+	return openPath(t, fdArg(args[0]), args[1], flags, mode, false)
+}
+
+// Creat implements creat(2).
+func Creat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	flags, mode, err := openFlagsArg(unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, args[1])
+	if err != nil {
+		return 0, err
+	}
+	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, false)
+}
+
+// unsupportedResolveWarned is set once an unsupported RESOLVE_* flag was
+// logged.
+var unsupportedResolveWarned atomic.Bool
+
+// Openat2 implements openat2(2).
+func Openat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	dirfd, pathAddr, howAddr, size := fdArg(args[0]), args[1], args[2], args[3]
+	if size < openHowSizeVer0 {
+		return 0, unix.EINVAL
+	}
+	if size > pageSize {
+		return 0, unix.E2BIG
+	}
+	var how openHow
+	if err := copyInExtensible(t, howAddr, size, abi.AsBytes(&how)); err != nil {
+		return 0, err
+	}
+	flags := how.Flags &^ unix.O_CLOEXEC
+	if flags&^validOpenFlags != 0 || how.Resolve&^validResolveFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	if how.Resolve&unix.RESOLVE_BENEATH != 0 && how.Resolve&unix.RESOLVE_IN_ROOT != 0 {
+		return 0, unix.EINVAL
+	}
+	if err := checkOpenFlags(how.Flags, how.Mode); err != nil {
+		return 0, err
+	}
+	if how.Resolve&resolveCached != 0 {
+		// Lookups are never promised to be served from the dentry cache
+		// alone; EAGAIN tells the caller to retry without the flag, as
+		// Linux does whenever the cache cannot answer.
+		return 0, unix.EAGAIN
+	}
+	if unsupported := how.Resolve &^ unix.RESOLVE_IN_ROOT; unsupported != 0 {
+		// The VFS walk cannot yet refuse symlinks, magic links, mount
+		// crossings or escapes from dirfd. Silently ignoring such a
+		// security restriction would be worse than failing.
+		if !unsupportedResolveWarned.Swap(true) {
+			t.Kernel().Warnf("openat2: unsupported resolve flags %#x: returning EINVAL", unsupported)
+		}
+		return 0, unix.EINVAL
+	}
+	flags = how.Flags
+	if flags&unix.O_PATH == 0 {
+		flags |= abi.O_LARGEFILE
+	}
+	return openPath(t, dirfd, pathAddr, uint32(flags), uint32(how.Mode), how.Resolve&unix.RESOLVE_IN_ROOT != 0)
+}
+
+// pageSize bounds extensible structures (Linux: PAGE_SIZE).
+const pageSize = 4096
+
+// copyInExtensible reads an extensible structure of size bytes at addr
+// into dst (Linux: copy_struct_from_user): a shorter guest structure
+// leaves the rest of dst zero, a longer one must have only zero bytes
+// beyond dst (E2BIG otherwise).
+func copyInExtensible(t *kernel.Task, addr, size uint64, dst []byte) error {
+	n := min(size, uint64(len(dst)))
+	if err := copyIn(t, addr, dst[:n]); err != nil {
+		return err
+	}
+	if size <= uint64(len(dst)) {
+		clear(dst[n:])
+		return nil
+	}
+	rest := make([]byte, size-n)
+	if err := copyIn(t, addr+n, rest); err != nil {
+		return err
+	}
+	for _, b := range rest {
+		if b != 0 {
+			return unix.E2BIG
+		}
+	}
+	return nil
+}
+
+// CloseRange implements close_range(2).
+func CloseRange(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	first, last, flags := uint32(args[0]), uint32(args[1]), uint32(args[2])
+	if flags&^(unix.CLOSE_RANGE_UNSHARE|unix.CLOSE_RANGE_CLOEXEC) != 0 {
+		return 0, unix.EINVAL
+	}
+	if first > last {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.CLOSE_RANGE_UNSHARE != 0 {
+		// Closing in a table shared with other tasks (CLONE_FILES, vfork
+		// children) would close their descriptors too.
+		return 0, unix.EINVAL
+	}
+	table := t.FDTable()
+	for _, fd := range table.FDs() {
+		if uint32(fd) < first || uint32(fd) > last {
+			continue
+		}
+		if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
+			// A descriptor closed meanwhile by another thread is no
+			// longer in the range's business.
+			_ = table.SetFlags(fd, kernel.FDFlags{CloseOnExec: true})
+			continue
+		}
+		if f := table.Remove(fd); f != nil {
+			f.DecRef(t.Context())
+		}
+	}
+	return 0, nil
+}
+
+// Dup implements dup(2).
+func Dup(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	fd, err := newFD(t, f, kernel.FDFlags{})
+	return uint64(fd), err
+}
+
+// dupTo installs oldfd's file at newfd, closing what was there.
+func dupTo(t *kernel.Task, oldfd, newfd int32, flags kernel.FDFlags) (uint64, error) {
+	limit := fdLimit(t)
+	if newfd < 0 || newfd >= limit {
+		return 0, unix.EBADF
+	}
+	f, err := getFile(t, oldfd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	old, err := t.FDTable().Install(newfd, limit, f, flags)
+	if err != nil {
+		return 0, err
+	}
+	if old != nil {
+		old.DecRef(t.Context())
+	}
+	return uint64(newfd), nil
+}
+
+// Dup2 implements dup2(2).
+func Dup2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	oldfd, newfd := fdArg(args[0]), fdArg(args[1])
+	if oldfd == newfd {
+		f, err := getFile(t, oldfd)
+		if err != nil {
+			return 0, err
+		}
+		f.DecRef(t.Context())
+		return uint64(newfd), nil
+	}
+	return dupTo(t, oldfd, newfd, kernel.FDFlags{})
+}
+
+// Dup3 implements dup3(2).
+func Dup3(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	oldfd, newfd, flags := fdArg(args[0]), fdArg(args[1]), uint32(args[2])
+	if flags&^unix.O_CLOEXEC != 0 {
+		return 0, unix.EINVAL
+	}
+	if oldfd == newfd {
+		return 0, unix.EINVAL
+	}
+	return dupTo(t, oldfd, newfd, kernel.FDFlags{CloseOnExec: flags&unix.O_CLOEXEC != 0})
+}
+
+// fcntlPathCmds are the fcntl commands allowed on O_PATH descriptors
+// (Linux: check_fcntl_cmd).
+func fcntlPathCmd(cmd uint32) bool {
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC, unix.F_GETFD, unix.F_SETFD, unix.F_GETFL:
+		return true
+	}
+	return false
+}
+
+// Fcntl implements fcntl(2).
+func Fcntl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	fd, cmd, arg := fdArg(args[0]), uint32(args[1]), args[2]
+	f, fdFlags := t.FDTable().Get(fd)
+	if f == nil {
+		return 0, unix.EBADF
+	}
+	ctx := t.Context()
+	defer f.DecRef(ctx)
+	if f.IsPath() && !fcntlPathCmd(cmd) {
+		return 0, unix.EBADF
+	}
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		limit := fdLimit(t)
+		if arg >= uint64(limit) {
+			return 0, unix.EINVAL
+		}
+		nfd, err := t.FDTable().NewFD(int32(arg), limit, f, kernel.FDFlags{CloseOnExec: cmd == unix.F_DUPFD_CLOEXEC})
+		return uint64(nfd), err
+	case unix.F_GETFD:
+		if fdFlags.CloseOnExec {
+			return unix.FD_CLOEXEC, nil
+		}
+		return 0, nil
+	case unix.F_SETFD:
+		return 0, t.FDTable().SetFlags(fd, kernel.FDFlags{CloseOnExec: arg&unix.FD_CLOEXEC != 0})
+	case unix.F_GETFL:
+		return uint64(f.StatusFlags()), nil
+	case unix.F_SETFL:
+		return 0, f.SetStatusFlags(ctx, uint32(arg))
+	case unix.F_GETPIPE_SZ:
+		p := pipe.FromImpl(f.Impl())
+		if p == nil {
+			return 0, unix.EBADF
+		}
+		return uint64(p.Capacity()), nil
+	case unix.F_SETPIPE_SZ:
+		p := pipe.FromImpl(f.Impl())
+		if p == nil {
+			return 0, unix.EBADF
+		}
+		// Linux takes the size as an unsigned int, rounds anything below
+		// a page up to a page, and refuses sizes above 2^31.
+		size := uint32(arg)
+		if size > 1<<31 {
+			return 0, unix.EINVAL
+		}
+		size = max(size, pageSize)
+		n, err := p.SetCapacity(int64(size))
+		return uint64(n), err
+	case unix.F_GETLEASE:
+		// No lease can be taken (F_SETLEASE is refused), so none is held.
+		return unix.F_UNLCK, nil
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
+		// Record locks are not implemented yet (issue 5). EINVAL rather
+		// than pretending the lock was taken: callers treat it as
+		// "locking not supported here".
+		return 0, unix.EINVAL
+	case unix.F_GET_SEALS, unix.F_ADD_SEALS:
+		// Only memfd and shmem files take seals; there are none yet, and
+		// Linux answers EINVAL for every other file.
+		return 0, unix.EINVAL
+	}
+	// F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG
+	// (SIGIO), F_SETLEASE, F_NOTIFY and the rest are not implemented;
+	// unknown commands are EINVAL on Linux too.
+	return 0, unix.EINVAL
+}
+
+// Ioctl implements ioctl(2).
+func Ioctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	fd, cmd, arg := fdArg(args[0]), uint32(args[1]), args[2]
+	f, err := getOpenFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	ctx := t.Context()
+	defer f.DecRef(ctx)
+	switch cmd {
+	case abi.FIOCLEX, abi.FIONCLEX:
+		return 0, t.FDTable().SetFlags(fd, kernel.FDFlags{CloseOnExec: cmd == abi.FIOCLEX})
+	case abi.FIONBIO, abi.FIOASYNC:
+		var b [4]byte
+		if err := copyIn(t, arg, b[:]); err != nil {
+			return 0, err
+		}
+		bit := uint32(unix.O_NONBLOCK)
+		if cmd == abi.FIOASYNC {
+			bit = unix.O_ASYNC
+		}
+		flags := f.StatusFlags() &^ bit
+		if b != [4]byte{} {
+			flags |= bit
+		}
+		return 0, f.SetStatusFlags(ctx, flags)
+	case abi.FIONREAD:
+		st, err := f.Stat(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			break
+		}
+		// For regular files the answer is generic: the bytes between the
+		// file position and the end.
+		pos, err := f.Seek(ctx, 0, unix.SEEK_CUR)
+		if err != nil {
+			return 0, err
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(int64(st.Size)-pos))
+		return 0, copyOut(t, arg, b[:])
+	}
+	ret, err := f.Ioctl(ctx, t.UserMemory(), cmd, uintptr(arg))
+	return uint64(ret), err
+}
+
+// mkdirAt implements mkdir and mkdirat.
+func mkdirAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32) (uint64, error) {
+	pop, err := pathArg(t, dirfd, addr, false)
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	mode = mode & (0777 | unix.S_ISVTX) &^ t.FSContext().Umask()
+	return 0, taskVFS(t).MkdirAt(t.Context(), &pop.PathOperation, mode)
+}
+
+// Mkdir implements mkdir(2).
+func Mkdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return mkdirAt(t, unix.AT_FDCWD, args[0], uint32(args[1]))
+}
+
+// Mkdirat implements mkdirat(2).
+func Mkdirat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return mkdirAt(t, fdArg(args[0]), args[1], uint32(args[2]))
+}
+
+// decodeDev splits a dev_t as the kernel's mknod takes it (32 bits:
+// Linux new_decode_dev) into a device number.
+func decodeDev(dev uint32) uint64 {
+	major := (dev & 0xfff00) >> 8
+	minor := (dev & 0xff) | ((dev >> 12) & 0xfff00)
+	return unix.Mkdev(major, minor)
+}
+
+// mknodAt implements mknod and mknodat.
+func mknodAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32, dev uint32) (uint64, error) {
+	// The file type is checked before the path (Linux: may_mknod).
+	switch mode & unix.S_IFMT {
+	case 0, unix.S_IFREG, unix.S_IFCHR, unix.S_IFBLK, unix.S_IFIFO, unix.S_IFSOCK:
+	case unix.S_IFDIR:
+		return 0, unix.EPERM
+	default:
+		return 0, unix.EINVAL
+	}
+	pop, err := pathArg(t, dirfd, addr, false)
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	mode = mode&unix.S_IFMT | mode&07777&^t.FSContext().Umask()
+	return 0, taskVFS(t).MknodAt(t.Context(), &pop.PathOperation, mode, decodeDev(dev))
+}
+
+// Mknod implements mknod(2).
+func Mknod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return mknodAt(t, unix.AT_FDCWD, args[0], uint32(args[1]), uint32(args[2]))
+}
+
+// Mknodat implements mknodat(2).
+func Mknodat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return mknodAt(t, fdArg(args[0]), args[1], uint32(args[2]), uint32(args[3]))
+}
+
+// removeAt implements unlink, rmdir and unlinkat.
+func removeAt(t *kernel.Task, dirfd int32, addr uint64, rmdir bool) (uint64, error) {
+	pop, err := pathArg(t, dirfd, addr, false)
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	if rmdir {
+		return 0, taskVFS(t).RmdirAt(t.Context(), &pop.PathOperation)
+	}
+	return 0, taskVFS(t).UnlinkAt(t.Context(), &pop.PathOperation)
+}
+
+// Unlink implements unlink(2).
+func Unlink(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return removeAt(t, unix.AT_FDCWD, args[0], false)
+}
+
+// Unlinkat implements unlinkat(2).
+func Unlinkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	flags := intArg(args[2])
+	if flags&^unix.AT_REMOVEDIR != 0 {
+		return 0, unix.EINVAL
+	}
+	return removeAt(t, fdArg(args[0]), args[1], flags&unix.AT_REMOVEDIR != 0)
+}
+
+// Rmdir implements rmdir(2).
+func Rmdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return removeAt(t, unix.AT_FDCWD, args[0], true)
+}
+
+// renameAt implements the rename family.
+func renameAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, newAddr uint64, flags uint32) (uint64, error) {
+	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE|unix.RENAME_WHITEOUT) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.RENAME_EXCHANGE != 0 && flags&(unix.RENAME_NOREPLACE|unix.RENAME_WHITEOUT) != 0 {
+		return 0, unix.EINVAL
+	}
+	oldpop, err := pathArg(t, olddirfd, oldAddr, false)
+	if err != nil {
+		return 0, err
+	}
+	defer oldpop.release()
+	newpop, err := pathArg(t, newdirfd, newAddr, false)
+	if err != nil {
+		return 0, err
+	}
+	defer newpop.release()
+	return 0, taskVFS(t).RenameAt(t.Context(), &oldpop.PathOperation, &newpop.PathOperation, flags)
+}
+
+// Rename implements rename(2).
+func Rename(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return renameAt(t, unix.AT_FDCWD, args[0], unix.AT_FDCWD, args[1], 0)
+}
+
+// Renameat implements renameat(2).
+func Renameat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return renameAt(t, fdArg(args[0]), args[1], fdArg(args[2]), args[3], 0)
+}
+
+// Renameat2 implements renameat2(2).
+func Renameat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return renameAt(t, fdArg(args[0]), args[1], fdArg(args[2]), args[3], uint32(args[4]))
+}
+
+// symlinkAt implements symlink and symlinkat.
+func symlinkAt(t *kernel.Task, targetAddr uint64, dirfd int32, linkAddr uint64) (uint64, error) {
+	target, err := copyInPath(t, targetAddr)
+	if err != nil {
+		return 0, err
+	}
+	if target == "" {
+		return 0, unix.ENOENT
+	}
+	pop, err := pathArg(t, dirfd, linkAddr, false)
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	return 0, taskVFS(t).SymlinkAt(t.Context(), &pop.PathOperation, target)
+}
+
+// Symlink implements symlink(2).
+func Symlink(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return symlinkAt(t, args[0], unix.AT_FDCWD, args[1])
+}
+
+// Symlinkat implements symlinkat(2).
+func Symlinkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return symlinkAt(t, args[0], fdArg(args[1]), args[2])
+}
+
+// linkAt implements link and linkat.
+func linkAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, newAddr uint64, flags int32) (uint64, error) {
+	if flags&^(unix.AT_SYMLINK_FOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	emptyOK := flags&unix.AT_EMPTY_PATH != 0
+	if emptyOK && !t.Credentials().HasCap(unix.CAP_DAC_READ_SEARCH) {
+		// Linking an open file by descriptor is privileged: it could
+		// give a name back to a file its owner unlinked.
+		return 0, unix.ENOENT
+	}
+	oldpop, err := atPathOp(t, olddirfd, oldAddr, flags&unix.AT_SYMLINK_FOLLOW != 0, emptyOK)
+	if err == errNoLocation {
+		// Pipes and other anonymous files have no name to link to.
+		return 0, unix.ENOENT
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer oldpop.release()
+	newpop, err := pathArg(t, newdirfd, newAddr, false)
+	if err != nil {
+		return 0, err
+	}
+	defer newpop.release()
+	return 0, taskVFS(t).LinkAt(t.Context(), &oldpop.PathOperation, &newpop.PathOperation)
+}
+
+// Link implements link(2).
+func Link(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return linkAt(t, unix.AT_FDCWD, args[0], unix.AT_FDCWD, args[1], 0)
+}
+
+// Linkat implements linkat(2).
+func Linkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return linkAt(t, fdArg(args[0]), args[1], fdArg(args[2]), args[3], intArg(args[4]))
+}
+
+// readlinkAt implements readlink and readlinkat.
+func readlinkAt(t *kernel.Task, dirfd int32, addr, buf uint64, size int32) (uint64, error) {
+	if size <= 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := copyInPath(t, addr)
+	if err != nil {
+		return 0, err
+	}
+	ctx := t.Context()
+	var target string
+	if path == "" {
+		// An empty path reads the symlink dirfd was opened on (with
+		// O_PATH|O_NOFOLLOW); anything else is ENOENT.
+		target, err = readlinkEmptyPath(t, dirfd)
+	} else {
+		var pop *pathOperation
+		pop, err = newPathOp(t, dirfd, path, false)
+		if err != nil {
+			return 0, err
+		}
+		target, err = taskVFS(t).ReadlinkAt(ctx, &pop.PathOperation)
+		pop.release()
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := min(len(target), int(size))
+	if err := copyOut(t, buf, []byte(target[:n])); err != nil {
+		return 0, err
+	}
+	return uint64(n), nil
+}
+
+// readlinkEmptyPath returns the target of the symlink at dirfd.
+func readlinkEmptyPath(t *kernel.Task, dirfd int32) (string, error) {
+	var vd vfs.VirtualDentry
+	if dirfd == unix.AT_FDCWD {
+		vd = t.FSContext().Cwd()
+		defer vd.DecRef(t.Context())
+	} else {
+		f, err := getFile(t, dirfd)
+		if err != nil {
+			return "", err
+		}
+		defer f.DecRef(t.Context())
+		vd = f.VirtualDentry()
+	}
+	if !vd.Ok() {
+		return "", unix.ENOENT
+	}
+	inode := vd.Dentry().Inode()
+	sl, ok := inode.(vfs.SymlinkInode)
+	if !ok || inode.Mode()&unix.S_IFMT != unix.S_IFLNK {
+		return "", unix.ENOENT
+	}
+	return sl.Readlink(t.Context())
+}
+
+// Readlink implements readlink(2).
+func Readlink(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return readlinkAt(t, unix.AT_FDCWD, args[0], args[1], intArg(args[2]))
+}
+
+// Readlinkat implements readlinkat(2).
+func Readlinkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return readlinkAt(t, fdArg(args[0]), args[1], args[2], intArg(args[3]))
+}
+
+// accessContext returns the context access(2) checks with: the real user
+// and group IDs unless eaccess (AT_EACCESS).
+func accessContext(t *kernel.Task, eaccess bool) context.Context {
+	if eaccess {
+		return t.Context()
+	}
+	// kernel.Credentials.VFS does not fill the real IDs that
+	// VirtualFilesystem.AccessAt uses without AT_EACCESS.
+	c := t.Credentials()
+	vc := c.VFS()
+	vc.RealUID, vc.RealGID = c.RealUID, c.RealGID
+	return vfs.WithCredentials(t.Context(), vc)
+}
+
+// accessAt implements the access family.
+func accessAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32, flags int32) (uint64, error) {
+	if mode&^(unix.R_OK|unix.W_OK|unix.X_OK) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&^(unix.AT_EACCESS|unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	eaccess := flags&unix.AT_EACCESS != 0
+	pop, err := atPathOp(t, dirfd, addr, flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0)
+	if err == errNoLocation {
+		return 0, accessAnonymous(t, dirfd, mode, eaccess)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	ctx := accessContext(t, eaccess)
+	return 0, taskVFS(t).AccessAt(ctx, &pop.PathOperation, mode, eaccess)
+}
+
+// accessAnonymous checks access to a file with no location (a pipe) by
+// its attributes.
+func accessAnonymous(t *kernel.Task, fd int32, mode uint32, eaccess bool) error {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return err
+	}
+	defer f.DecRef(t.Context())
+	st, err := f.Stat(t.Context())
+	if err != nil {
+		return err
+	}
+	if mode == 0 {
+		return nil
+	}
+	c := t.Credentials()
+	creds := c.VFS()
+	if !eaccess {
+		// As VirtualFilesystem.AccessAt: the real IDs, and capabilities
+		// only for a real root.
+		creds.UID, creds.GID = c.RealUID, c.RealGID
+		if creds.UID != 0 {
+			creds.EffectiveCaps = 0
+		}
+	}
+	return vfs.GenericCheckPermissions(creds, vfs.AccessTypes(mode), uint32(st.Mode), st.Uid, st.Gid)
+}
+
+// Access implements access(2).
+func Access(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return accessAt(t, unix.AT_FDCWD, args[0], uint32(args[1]), 0)
+}
+
+// Faccessat implements faccessat(2) (the system call has no flags).
+func Faccessat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return accessAt(t, fdArg(args[0]), args[1], uint32(args[2]), 0)
+}
+
+// Faccessat2 implements faccessat2(2).
+func Faccessat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return accessAt(t, fdArg(args[0]), args[1], uint32(args[2]), intArg(args[3]))
+}
+
+// setStatAt applies opts to the file path names relative to dirfd. With
+// emptyOK (AT_EMPTY_PATH) an empty path names dirfd itself.
+func setStatAt(t *kernel.Task, dirfd int32, addr uint64, follow, emptyOK bool, opts vfs.SetStatOptions) error {
+	pop, err := atPathOp(t, dirfd, addr, follow, emptyOK)
+	if err == errNoLocation {
+		return setStatFD(t, dirfd, opts, false)
+	}
+	if err != nil {
+		return err
+	}
+	defer pop.release()
+	return taskVFS(t).SetStatAt(t.Context(), &pop.PathOperation, opts)
+}
+
+// setStatFD applies opts through the open file fd. O_PATH descriptors
+// are refused with EBADF unless allowPath.
+func setStatFD(t *kernel.Task, fd int32, opts vfs.SetStatOptions, allowPath bool) error {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return err
+	}
+	defer f.DecRef(t.Context())
+	if f.IsPath() && !allowPath {
+		return unix.EBADF
+	}
+	return f.SetStat(t.Context(), opts)
+}
+
+// chmodOpts is a mode change.
+func chmodOpts(mode uint64) vfs.SetStatOptions {
+	return vfs.SetStatOptions{Mask: unix.STATX_MODE, Mode: uint32(mode) & 07777}
+}
+
+// Chmod implements chmod(2).
+func Chmod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, setStatAt(t, unix.AT_FDCWD, args[0], true, false, chmodOpts(args[1]))
+}
+
+// Fchmod implements fchmod(2).
+func Fchmod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, setStatFD(t, fdArg(args[0]), chmodOpts(args[1]), false)
+}
+
+// Fchmodat implements fchmodat(2) (the system call has no flags).
+func Fchmodat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, setStatAt(t, fdArg(args[0]), args[1], true, false, chmodOpts(args[2]))
+}
+
+// chownOpts is an owner change; -1 (all ones) leaves an ID unchanged.
+func chownOpts(uid, gid uint64) vfs.SetStatOptions {
+	return vfs.SetStatOptions{Mask: unix.STATX_UID | unix.STATX_GID, UID: uint32(uid), GID: uint32(gid)}
+}
+
+// Chown implements chown(2).
+func Chown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, setStatAt(t, unix.AT_FDCWD, args[0], true, false, chownOpts(args[1], args[2]))
+}
+
+// Lchown implements lchown(2).
+func Lchown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, setStatAt(t, unix.AT_FDCWD, args[0], false, false, chownOpts(args[1], args[2]))
+}
+
+// Fchown implements fchown(2).
+func Fchown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, setStatFD(t, fdArg(args[0]), chownOpts(args[1], args[2]), false)
+}
+
+// Fchownat implements fchownat(2).
+func Fchownat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	flags := intArg(args[4])
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, setStatAt(t, fdArg(args[0]), args[1], flags&unix.AT_SYMLINK_NOFOLLOW == 0,
+		flags&unix.AT_EMPTY_PATH != 0, chownOpts(args[2], args[3]))
+}
+
+// checkFileSize enforces RLIMIT_FSIZE on a new file size: beyond it the
+// task gets SIGXFSZ and the call EFBIG.
+func checkFileSize(t *kernel.Task, size int64) error {
+	lim := t.ThreadGroup().Limit(unix.RLIMIT_FSIZE).Cur
+	if lim == unix.RLIM_INFINITY || uint64(size) <= lim {
+		return nil
+	}
+	t.SendSignal(&abi.SignalInfo{Signo: int32(unix.SIGXFSZ), Code: abi.SI_USER}, false)
+	return unix.EFBIG
+}
+
+// Truncate implements truncate(2).
+func Truncate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	length := int64(args[1])
+	if length < 0 {
+		return 0, unix.EINVAL
+	}
+	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	ctx := t.Context()
+	if lim := t.ThreadGroup().Limit(unix.RLIMIT_FSIZE).Cur; lim != unix.RLIM_INFINITY && uint64(length) > lim {
+		// Path errors come before the size limit (and its signal).
+		if _, err := taskVFS(t).StatAt(ctx, &pop.PathOperation); err != nil {
+			return 0, err
+		}
+		return 0, checkFileSize(t, length)
+	}
+	return 0, taskVFS(t).SetStatAt(ctx, &pop.PathOperation, vfs.SetStatOptions{Mask: unix.STATX_SIZE, Size: uint64(length)})
+}
+
+// Ftruncate implements ftruncate(2).
+func Ftruncate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	length := int64(args[1])
+	if length < 0 {
+		return 0, unix.EINVAL
+	}
+	f, err := getOpenFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	ctx := t.Context()
+	defer f.DecRef(ctx)
+	if !f.IsWritable() {
+		return 0, unix.EINVAL
+	}
+	if err := checkFileSize(t, length); err != nil {
+		return 0, err
+	}
+	return 0, f.SetStat(ctx, vfs.SetStatOptions{Mask: unix.STATX_SIZE, Size: uint64(length)})
+}
+
+// syncFD validates the descriptor of fsync and fdatasync. There is
+// nothing to flush: tmpfs lives in memory and gofer files are written
+// through to the host.
+func syncFD(t *kernel.Task, fd int32) (uint64, error) {
+	f, err := getOpenFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	st, err := f.Stat(t.Context())
+	if err != nil {
+		return 0, err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFDIR:
+		return 0, nil
+	}
+	// Pipes, sockets and devices have no fsync operation.
+	return 0, unix.EINVAL
+}
+
+// Fsync implements fsync(2).
+func Fsync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return syncFD(t, fdArg(args[0]))
+}
+
+// Fdatasync implements fdatasync(2).
+func Fdatasync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return syncFD(t, fdArg(args[0]))
+}
+
+// Sync implements sync(2).
+func Sync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, nil
+}
+
+// Syncfs implements syncfs(2).
+func Syncfs(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getOpenFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	f.DecRef(t.Context())
+	return 0, nil
+}
+
+// utimeNow sets both times to now.
+var utimeNow = vfs.SetStatOptions{
+	Mask:  unix.STATX_ATIME | unix.STATX_MTIME,
+	Atime: unix.Timespec{Nsec: unix.UTIME_NOW},
+	Mtime: unix.Timespec{Nsec: unix.UTIME_NOW},
+}
+
+// validUtimeNsec reports whether nsec is a valid utimensat nanosecond
+// field.
+func validUtimeNsec(nsec int64) bool {
+	return (nsec >= 0 && nsec < 1e9) || nsec == unix.UTIME_NOW || nsec == unix.UTIME_OMIT
+}
+
+// setTimes sets the times of dirfd/path (or of dirfd itself when the path
+// pointer is NULL, as futimens does).
+func setTimes(t *kernel.Task, dirfd int32, addr uint64, opts vfs.SetStatOptions, flags int32) error {
+	if addr == 0 && dirfd != unix.AT_FDCWD {
+		if flags != 0 {
+			return unix.EINVAL
+		}
+		return setStatFD(t, dirfd, opts, false)
+	}
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return unix.EINVAL
+	}
+	return setStatAt(t, dirfd, addr, flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0, opts)
+}
+
+// Utimensat implements utimensat(2).
+func Utimensat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	dirfd, addr, timesAddr, flags := fdArg(args[0]), args[1], args[2], intArg(args[3])
+	opts := utimeNow
+	if timesAddr != 0 {
+		var ts [2]unix.Timespec
+		if err := copyIn(t, timesAddr, abi.AsBytes(&ts)); err != nil {
+			return 0, err
+		}
+		if ts[0].Nsec == unix.UTIME_OMIT && ts[1].Nsec == unix.UTIME_OMIT {
+			// Nothing to do; the path is not even looked at.
+			return 0, nil
+		}
+		if !validUtimeNsec(ts[0].Nsec) || !validUtimeNsec(ts[1].Nsec) {
+			return 0, unix.EINVAL
+		}
+		opts.Atime, opts.Mtime = ts[0], ts[1]
+	}
+	return 0, setTimes(t, dirfd, addr, opts, flags)
+}
+
+// timevalsArg reads the struct timeval[2] of utimes and futimesat.
+func timevalsArg(t *kernel.Task, addr uint64) (vfs.SetStatOptions, error) {
+	if addr == 0 {
+		return utimeNow, nil
+	}
+	var tv [2]unix.Timeval
+	if err := copyIn(t, addr, abi.AsBytes(&tv)); err != nil {
+		return vfs.SetStatOptions{}, err
+	}
+	for _, v := range tv {
+		if v.Usec < 0 || v.Usec >= 1e6 {
+			return vfs.SetStatOptions{}, unix.EINVAL
+		}
+	}
+	return vfs.SetStatOptions{
+		Mask:  unix.STATX_ATIME | unix.STATX_MTIME,
+		Atime: unix.Timespec{Sec: tv[0].Sec, Nsec: tv[0].Usec * 1000},
+		Mtime: unix.Timespec{Sec: tv[1].Sec, Nsec: tv[1].Usec * 1000},
+	}, nil
+}
+
+// Utimes implements utimes(2).
+func Utimes(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	opts, err := timevalsArg(t, args[1])
+	if err != nil {
+		return 0, err
+	}
+	return 0, setTimes(t, unix.AT_FDCWD, args[0], opts, 0)
+}
+
+// Futimesat implements futimesat(2).
+func Futimesat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	opts, err := timevalsArg(t, args[2])
+	if err != nil {
+		return 0, err
+	}
+	return 0, setTimes(t, fdArg(args[0]), args[1], opts, 0)
+}
+
+// Utime implements utime(2).
+func Utime(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	opts := utimeNow
+	if args[1] != 0 {
+		// struct utimbuf { time_t actime, modtime; }
+		var ub [2]int64
+		if err := copyIn(t, args[1], abi.AsBytes(&ub)); err != nil {
+			return 0, err
+		}
+		opts.Atime = unix.Timespec{Sec: ub[0]}
+		opts.Mtime = unix.Timespec{Sec: ub[1]}
+	}
+	return 0, setTimes(t, unix.AT_FDCWD, args[0], opts, 0)
+}
+
+// Umask implements umask(2).
+func Umask(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return uint64(t.FSContext().SwapUmask(uint32(args[0]) & 0777)), nil
+}
+
+// Getcwd implements getcwd(2). It returns the length of the path
+// including its NUL.
+func Getcwd(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	addr, size := args[0], args[1]
+	fs := t.FSContext()
+	ctx := t.Context()
+	root := fs.Root()
+	defer root.DecRef(ctx)
+	cwd := fs.Cwd()
+	defer cwd.DecRef(ctx)
+	path, err := taskVFS(t).PathnameReachable(ctx, root, cwd)
+	if err != nil {
+		return 0, err
+	}
+	n := uint64(len(path) + 1)
+	if n > vfs.PathMax {
+		return 0, unix.ENAMETOOLONG
+	}
+	if n > size {
+		return 0, unix.ERANGE
+	}
+	buf := append([]byte(path), 0)
+	if err := copyOut(t, addr, buf); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Chdir implements chdir(2).
+func Chdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	ctx := t.Context()
+	vd, err := taskVFS(t).GetDentryAt(ctx, &pop.PathOperation, vfs.GetDentryOptions{CheckSearchable: true})
+	if err != nil {
+		return 0, err
+	}
+	defer vd.DecRef(ctx)
+	t.FSContext().SetCwd(t, vd)
+	return 0, nil
+}
+
+// Fchdir implements fchdir(2).
+func Fchdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	ctx := t.Context()
+	defer f.DecRef(ctx)
+	vd := f.VirtualDentry()
+	if !vd.Ok() {
+		return 0, unix.ENOTDIR
+	}
+	inode := vd.Dentry().Inode()
+	if inode.Mode()&unix.S_IFMT != unix.S_IFDIR {
+		return 0, unix.ENOTDIR
+	}
+	if err := inode.CheckPermissions(ctx, t.Credentials().VFS(), vfs.MayExec); err != nil {
+		return 0, err
+	}
+	t.FSContext().SetCwd(t, vd)
+	return 0, nil
+}
+
+// Chroot implements chroot(2).
+func Chroot(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	ctx := t.Context()
+	vd, err := taskVFS(t).GetDentryAt(ctx, &pop.PathOperation, vfs.GetDentryOptions{CheckSearchable: true})
+	if err != nil {
+		return 0, err
+	}
+	defer vd.DecRef(ctx)
+	if !t.Credentials().HasCap(unix.CAP_SYS_CHROOT) {
+		return 0, unix.EPERM
+	}
+	t.FSContext().SetRoot(t, vd)
+	return 0, nil
+}

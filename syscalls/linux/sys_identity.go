@@ -1,0 +1,90 @@
+package linux
+
+import (
+	"encoding/binary"
+
+	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	full(unix.SYS_SETUID, Setuid)
+	full(unix.SYS_SETGID, Setgid)
+	full(unix.SYS_SETREUID, Setreuid)
+	full(unix.SYS_SETREGID, Setregid)
+	full(unix.SYS_SETRESUID, Setresuid)
+	full(unix.SYS_SETRESGID, Setresgid)
+	full(unix.SYS_SETFSUID, Setfsuid)
+	full(unix.SYS_SETFSGID, Setfsgid)
+	full(unix.SYS_SETGROUPS, Setgroups)
+}
+
+// idArg decodes a uid_t/gid_t argument.
+func idArg(a uint64) uint32 { return uint32(a) }
+
+// Setuid implements setuid(2).
+func Setuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	if idArg(args[0]) == ^uint32(0) {
+		return 0, unix.EINVAL
+	}
+	return 0, t.SetUID(idArg(args[0]))
+}
+
+// Setgid implements setgid(2).
+func Setgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	if idArg(args[0]) == ^uint32(0) {
+		return 0, unix.EINVAL
+	}
+	return 0, t.SetGID(idArg(args[0]))
+}
+
+// Setreuid implements setreuid(2).
+func Setreuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, t.SetREUID(idArg(args[0]), idArg(args[1]))
+}
+
+// Setregid implements setregid(2).
+func Setregid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, t.SetREGID(idArg(args[0]), idArg(args[1]))
+}
+
+// Setresuid implements setresuid(2).
+func Setresuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, t.SetUIDs(idArg(args[0]), idArg(args[1]), idArg(args[2]))
+}
+
+// Setresgid implements setresgid(2).
+func Setresgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, t.SetGIDs(idArg(args[0]), idArg(args[1]), idArg(args[2]))
+}
+
+// Setfsuid implements setfsuid(2).
+func Setfsuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return uint64(t.SetFSUID(idArg(args[0]))), nil
+}
+
+// Setfsgid implements setfsgid(2).
+func Setfsgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return uint64(t.SetFSGID(idArg(args[0]))), nil
+}
+
+// ngroupsMax is NGROUPS_MAX.
+const ngroupsMax = 65536
+
+// Setgroups implements setgroups(2).
+func Setgroups(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	n := intArg(args[0])
+	if n < 0 || n > ngroupsMax {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 4*int(n))
+	if err := copyIn(t, args[1], b); err != nil {
+		return 0, err
+	}
+	groups := make([]uint32, n)
+	for i := range groups {
+		groups[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return 0, t.SetGroups(groups)
+}
