@@ -36,11 +36,12 @@ func (t *Task) ExitGroup(status WaitStatus) { t.exitGroup(status) }
 func (t *Task) finishExit() {
 	k := t.k
 	if t.clearChildTID != 0 {
-		// Linux writes 0 and wakes a futex waiter; futex wake-ups
-		// arrive with threads.
+		// Linux writes 0 and wakes a futex waiter (pthread_join).
 		var zero [4]byte
 		binary.LittleEndian.PutUint32(zero[:], 0)
-		t.mm.CopyOut(t.clearChildTID, zero[:])
+		if _, err := t.mm.CopyOut(t.clearChildTID, zero[:]); err == nil {
+			t.FutexWake(t.clearChildTID, false, 1, FutexBitsetMatchAny)
+		}
 	}
 	t.mm.DecUsers()
 	t.fdTable.DecRef(t)

@@ -77,6 +77,8 @@ type Kernel struct {
 	live int
 	// initStatus is init's wait status. Protected by mu.
 	initStatus WaitStatus
+	// futexes holds futex waiters; it has its own lock.
+	futexes futexTable
 }
 
 // Config is what New needs.

@@ -482,3 +482,29 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 	}
 	return child, nil
 }
+
+// FutexKey returns what identifies the futex word at addr across address
+// spaces: for a shared mapping the memory-file offset of the word (shared
+// is true), otherwise the address itself (meaningful only within mm).
+func (mm *MemoryManager) FutexKey(addr uint64) (key uint64, shared bool, err error) {
+	if addr&3 != 0 {
+		return 0, false, unix.EINVAL
+	}
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	v := mm.vmaAtLocked(addr)
+	if v == nil {
+		return 0, false, unix.EFAULT
+	}
+	if v.private {
+		return addr, false, nil
+	}
+	p := mm.pmaAtLocked(addr)
+	if p == nil {
+		if err := mm.populateLocked(v, PageRoundDown(addr), PageRoundDown(addr)+pageSize); err != nil {
+			return 0, false, unix.EFAULT
+		}
+		p = mm.pmaAtLocked(addr)
+	}
+	return p.off + (addr - p.start), true, nil
+}

@@ -1107,6 +1107,13 @@ func Ftruncate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if !f.IsWritable() {
 		return 0, unix.EINVAL
 	}
+	st, err := f.Stat(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, unix.EINVAL
+	}
 	if err := checkFileSize(t, length); err != nil {
 		return 0, err
 	}

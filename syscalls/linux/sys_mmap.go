@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_MMAP, "MAP_SHARED file mappings need memory-backed files (issue 5); MAP_LOCKED/MAP_HUGETLB are accepted as hints", Mmap)
+	partial(unix.SYS_MMAP, "MAP_SHARED of writable files needs memory-backed files (issue 5); read-only MAP_SHARED file mappings are private copies; MAP_LOCKED/MAP_HUGETLB are hints", Mmap)
 	full(unix.SYS_MUNMAP, Munmap)
 	full(unix.SYS_MPROTECT, Mprotect)
 	full(unix.SYS_BRK, Brk)
@@ -78,10 +78,17 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			return 0, unix.EACCES
 		}
 		if !opts.Private {
-			// Shared file mappings must see later writes to the file
-			// and write back; that needs memory-backed files.
-			t.Kernel().Warnf("task %d: mmap MAP_SHARED of a file is not supported yet", t.ThreadID())
-			return 0, unix.ENODEV
+			if f.IsWritable() {
+				// Writable shared file mappings must write back and
+				// see later writes; that needs memory-backed files.
+				t.Kernel().Warnf("task %d: mmap MAP_SHARED of a writable file is not supported yet", t.ThreadID())
+				return 0, unix.ENODEV
+			}
+			// A shared mapping of a read-only descriptor can never be
+			// written: a private copy behaves the same, except that it
+			// does not see later changes made to the file by others.
+			opts.Private = true
+			opts.MaxPerms.Write = false
 		}
 		vd := f.VirtualDentry()
 		root := t.FSContext().Root()
