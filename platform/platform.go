@@ -154,6 +154,12 @@ type AddressSpace interface {
 	// caller may free them.
 	Unmap(addr, length uint64) error
 
+	// PrepareThread readies the address space to be run by one more OS
+	// thread (a guest thread or vfork child sharing it). It must be
+	// called on an OS thread that runs a guest thread in it; the next
+	// Switch into it from a new OS thread takes what it prepared.
+	PrepareThread() error
+
 	// Release destroys the address space. It must not be in use.
 	Release()
 }

@@ -23,6 +23,9 @@ type addressSpace struct {
 	// pending holds mapping changes made before the stub existed.
 	// Protected by mu.
 	pending []mapOp
+	// spare holds threads made by PrepareThread that no tracer has
+	// claimed yet. Protected by mu.
+	spare []int
 	// released is set by Release. Protected by mu.
 	released bool
 }
@@ -90,7 +93,17 @@ func (as *addressSpace) threadFor(tracer int) (*thread, error) {
 		return nil, fmt.Errorf("ptrace: switch into a released address space")
 	}
 	if as.pid != 0 {
-		return nil, fmt.Errorf("ptrace: address space %d is traced by another OS thread (multi-threaded guests are not supported yet)", as.pid)
+		if len(as.spare) == 0 {
+			return nil, fmt.Errorf("ptrace: address space %d has no thread prepared for OS thread %d", as.pid, tracer)
+		}
+		tid := as.spare[0]
+		as.spare = as.spare[1:]
+		t, err := attachThread(as.pid, tid)
+		if err != nil {
+			return nil, err
+		}
+		as.threads[tracer] = t
+		return t, nil
 	}
 	pid, err := as.p.master.fork()
 	if err != nil {
@@ -111,14 +124,62 @@ func (as *addressSpace) threadFor(tracer int) (*thread, error) {
 	return t, nil
 }
 
+// threadFlags are the clone flags of an added stub thread.
+const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD | unix.CLONE_SYSVSEM
+
+// PrepareThread implements platform.AddressSpace.PrepareThread: the calling
+// OS thread, which runs a guest thread in as, adds a stub thread that
+// another OS thread will claim on its first Switch.
+func (as *addressSpace) PrepareThread() error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.pid == 0 {
+		// Not started yet: whoever switches first creates the process,
+		// and a later tracer needs a thread of its own.
+		return fmt.Errorf("ptrace: PrepareThread on an address space that has not run")
+	}
+	t := as.threads[unix.Gettid()]
+	if t == nil {
+		return fmt.Errorf("ptrace: PrepareThread from an OS thread that does not run address space %d", as.pid)
+	}
+	tid, err := t.syscallAt(stubAddr+stubCloneThread, unix.SYS_CLONE, threadFlags, 0, 0, 0, 0)
+	if err != nil {
+		return fmt.Errorf("ptrace: adding a stub thread: %w", err)
+	}
+	as.spare = append(as.spare, int(tid))
+	return nil
+}
+
+// dropThread ends the stub thread traced by tracer, if any, leaving the
+// rest of the process running. It must be called on tracer's OS thread.
+func (as *addressSpace) dropThread(tracer int) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	t := as.threads[tracer]
+	if t == nil {
+		return
+	}
+	delete(as.threads, tracer)
+	if len(as.threads) == 0 && len(as.spare) == 0 {
+		// The last thread: the whole process goes.
+		t.kill()
+		return
+	}
+	t.exitThread()
+}
+
 // Release implements platform.AddressSpace.Release.
 func (as *addressSpace) Release() {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	as.released = true
 	as.pending = nil
+	if as.pid != 0 {
+		unix.Kill(as.pid, unix.SIGKILL)
+	}
 	for _, t := range as.threads {
 		t.kill()
 	}
 	as.threads = nil
+	as.spare = nil
 }

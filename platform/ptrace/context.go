@@ -30,6 +30,9 @@ type context struct {
 	// fpThread is the stub thread holding the live FP state of the guest
 	// thread last switched, or nil.
 	fpThread *thread
+	// lastAS is the address space this context last ran in; it holds a
+	// stub thread traced by this context's OS thread.
+	lastAS *addressSpace
 }
 
 var _ platform.Context = (*context)(nil)
@@ -59,9 +62,15 @@ func (c *context) PullFP(st *platform.State) error {
 	return nil
 }
 
-// Release implements platform.Context.Release.
+// Release implements platform.Context.Release. The stub thread this
+// context ran must go before its tracer does: PTRACE_O_EXITKILL would
+// otherwise kill the whole stub process, other guest threads included.
 func (c *context) Release() {
 	c.fpThread = nil
+	if c.lastAS != nil {
+		c.lastAS.dropThread(c.tracer)
+		c.lastAS = nil
+	}
 }
 
 // Switch implements platform.Context.Switch.
@@ -84,6 +93,14 @@ func (c *context) Switch(asi platform.AddressSpace, st *platform.State) (platfor
 		}
 	}
 	c.fpThread = t
+	if c.lastAS != as {
+		// After execve the old address space (still used by others, or
+		// released) keeps no thread of ours.
+		if c.lastAS != nil {
+			c.lastAS.dropThread(c.tracer)
+		}
+		c.lastAS = as
+	}
 	// The guest may not pick its own segments.
 	regs := &st.Regs
 	regs.Cs, regs.Ss, regs.Ds, regs.Es = t.initRegs.Cs, t.initRegs.Ss, t.initRegs.Ds, t.initRegs.Es

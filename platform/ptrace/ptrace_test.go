@@ -1,6 +1,7 @@
 package ptrace
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -108,5 +109,46 @@ func TestInterruptStopsSpinningGuest(t *testing.T) {
 	}
 	if ev.Kind != platform.EventInterrupted {
 		t.Fatalf("got %v, want interrupted", ev)
+	}
+}
+
+func TestSecondThreadSharesAddressSpace(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// mov eax, 39 (getpid); syscall; jmp back
+	code := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7}
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first thread: %v, %v", ev, err)
+	}
+	if err := as.PrepareThread(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		ctx2, err := ctx.(*context).p.NewContext()
+		if err != nil {
+			done <- err
+			return
+		}
+		var st2 platform.State
+		st2.Regs.Rip = codeAddr
+		ev, err := ctx2.Switch(as, &st2)
+		if err == nil && (ev.Kind != platform.EventSyscall || st2.Regs.Orig_rax != unix.SYS_GETPID) {
+			err = fmt.Errorf("second thread: got %v, orig_rax %d", ev, st2.Regs.Orig_rax)
+		}
+		ctx2.Release()
+		done <- err
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The first thread still runs after the second one left.
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first thread after second left: %v, %v", ev, err)
 	}
 }

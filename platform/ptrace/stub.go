@@ -21,6 +21,7 @@ const (
 	stubEntry       = 0x80
 	stubSyscall     = stubEntry + 0x00 // syscall; int3
 	stubForkSyscall = stubEntry + 0x10 // fork trampoline
+	stubCloneThread = stubEntry + 0x40 // new-thread trampoline
 )
 
 // stubCode is the machine code at stubEntry.
@@ -33,6 +34,12 @@ const (
 // (the master stub) traps back at once with the child's pid in rax. The
 // child arranges to die with its parent (PR_SET_PDEATHSIG, SIGKILL) and
 // then stops itself with SIGSTOP until a Sentry thread attaches to it.
+//
+// At +0x40 the thread trampoline: the tracer injects clone(CLONE_THREAD...)
+// here to add a thread to a stub process. The caller traps back with the
+// new thread's tid; the new thread waits in pause(2) (it has no stack and
+// needs none) until the Sentry thread that will run it seizes and
+// interrupts it.
 var stubCode = []byte{
 	// +0x00
 	0x0f, 0x05, // syscall
@@ -55,6 +62,16 @@ var stubCode = []byte{
 	0x0f, 0x05, // syscall
 	0xeb, 0xe9, // jmp stop
 	// +0x3f parent:
+	0xcc, // int3
+	// +0x40 thread trampoline:
+	0x0f, 0x05, // syscall (clone)
+	0x48, 0x85, 0xc0, // test rax, rax
+	0x75, 0x09, // jnz +9 (to parent, +0x50)
+	// +0x47 wait:
+	0xb8, 0x22, 0x00, 0x00, 0x00, // mov eax, SYS_pause
+	0x0f, 0x05, // syscall
+	0xeb, 0xf7, // jmp wait
+	// +0x50 parent:
 	0xcc, // int3
 }
 

@@ -49,6 +49,51 @@ func attach(pid int) (*thread, error) {
 	return t, nil
 }
 
+// attachThread makes the calling OS thread the tracer of thread tid of
+// stub process pid, which waits in pause(2) (see the thread trampoline).
+func attachThread(pid, tid int) (*thread, error) {
+	t := &thread{pid: pid, tid: tid, tracer: unix.Gettid(), cpu: -1}
+	if err := ptraceRaw(unix.PTRACE_SEIZE, tid, 0, ptraceOptions); err != nil {
+		return nil, os.NewSyscallError("ptrace(PTRACE_SEIZE)", err)
+	}
+	if err := ptraceRaw(unix.PTRACE_INTERRUPT, tid, 0, 0); err != nil {
+		return nil, os.NewSyscallError("ptrace(PTRACE_INTERRUPT)", err)
+	}
+	ws, err := wait4(tid)
+	if err != nil {
+		return nil, err
+	}
+	if !ws.Stopped() {
+		return nil, fmt.Errorf("ptrace: new stub thread %d did not stop: status %#x", tid, ws)
+	}
+	if err := getRegs(tid, &t.initRegs); err != nil {
+		return nil, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
+	}
+	return t, nil
+}
+
+// exitThread makes the stub thread exit by itself (exit(2), not
+// exit_group), and waits until it is gone.
+func (t *thread) exitThread() {
+	regs := t.initRegs
+	regs.Rip = stubAddr + stubSyscall
+	regs.Rax = unix.SYS_EXIT
+	regs.Orig_rax = ^uint64(0)
+	regs.Rdi = 0
+	if setRegs(t.tid, &regs) != nil || ptraceRaw(unix.PTRACE_CONT, t.tid, 0, 0) != nil {
+		return
+	}
+	for {
+		ws, err := wait4(t.tid)
+		if err != nil || ws.Exited() || ws.Signaled() {
+			return
+		}
+		if ptraceRaw(unix.PTRACE_CONT, t.tid, 0, 0) != nil {
+			return
+		}
+	}
+}
+
 // syscall runs a host system call in the stub and returns its result.
 func (t *thread) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
 	return t.syscallAt(stubAddr+stubSyscall, nr, args...)
