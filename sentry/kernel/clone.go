@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,25 +21,18 @@ type CloneOptions struct {
 // supportedCloneFlags are the flags Clone implements.
 const supportedCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 	unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
-	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_SYSVSEM | unix.CLONE_DETACHED
+	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_SYSVSEM | unix.CLONE_DETACHED | unix.CLONE_THREAD
 
-// Clone implements clone(2) for new processes (fork, vfork and their
-// variants) and returns the child's thread ID.
-//
-// CLONE_VM without CLONE_THREAD (vfork, posix_spawn) gives the child a
-// copy-on-write copy of the address space rather than the same one: the
-// ptrace platform runs one address space from one host thread for now.
-// The parent still waits for the child to exec or exit, so the only
-// visible difference is that the child's writes to memory are not seen by
-// the parent (docs/kernel.md).
+// Clone implements clone(2): new processes (fork, vfork and their
+// variants) and new threads (CLONE_THREAD). It returns the child's thread
+// ID.
 func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	f := opts.Flags
-	if f&unix.CLONE_THREAD != 0 {
-		t.k.Warnf("task %d: clone with CLONE_THREAD: threads are not implemented yet (issue 4)", t.tid)
-		return 0, unix.ENOSYS
-	}
 	if f&^uint64(supportedCloneFlags) != 0 {
 		t.k.Warnf("task %d: clone flags %#x not supported", t.tid, f&^uint64(supportedCloneFlags))
+		return 0, unix.EINVAL
+	}
+	if f&unix.CLONE_THREAD != 0 && f&unix.CLONE_SIGHAND == 0 {
 		return 0, unix.EINVAL
 	}
 	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
@@ -49,9 +43,19 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 	k := t.k
 
-	childMM, err := t.mm.Fork()
-	if err != nil {
-		return 0, err
+	var childMM *mm.MemoryManager
+	if f&unix.CLONE_VM != 0 {
+		if err := t.mm.AddressSpace().PrepareThread(); err != nil {
+			k.Warnf("task %d: clone(CLONE_VM): %v", t.tid, err)
+			return 0, unix.EAGAIN
+		}
+		t.mm.IncUsers()
+		childMM = t.mm
+	} else {
+		var err error
+		if childMM, err = t.mm.Fork(); err != nil {
+			return 0, err
+		}
 	}
 	fdTable := t.fdTable
 	if f&unix.CLONE_FILES != 0 {
@@ -111,6 +115,21 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	if f&unix.CLONE_PARENT != 0 && t.tg.parent != nil {
 		parent = t.tg.parent
 	}
+	if f&unix.CLONE_THREAD != 0 {
+		if t.tg.exiting {
+			k.mu.Unlock()
+			childMM.DecUsers()
+			fdTable.DecRef(t)
+			fs.DecRef(t)
+			return 0, unix.EAGAIN
+		}
+		child.tg = t.tg
+		t.tg.tasks[child] = struct{}{}
+		k.tasks[tid] = child
+		k.live++
+		k.mu.Unlock()
+		return t.startChild(child, opts, childMM, nil)
+	}
 	handlers := t.tg.handlers
 	if f&unix.CLONE_SIGHAND == 0 {
 		handlers = handlers.fork()
@@ -128,8 +147,15 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	k.groups[tid] = tg
 	k.live++
 	k.mu.Unlock()
-	child.ctx = child.newContext()
+	return t.startChild(child, opts, childMM, vforkDone)
+}
 
+// startChild finishes a clone: it writes the requested TIDs, starts the
+// child and, for vfork, waits for it to exec or exit.
+func (t *Task) startChild(child *Task, opts CloneOptions, childMM *mm.MemoryManager, vforkDone chan struct{}) (int32, error) {
+	f := opts.Flags
+	tid := child.tid
+	child.ctx = child.newContext()
 	var tidBytes [4]byte
 	binary.LittleEndian.PutUint32(tidBytes[:], uint32(tid))
 	if f&unix.CLONE_PARENT_SETTID != 0 {

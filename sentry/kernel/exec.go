@@ -87,7 +87,9 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, argv, envv []str
 	if err != nil {
 		return err
 	}
-	// Point of no return.
+	// Point of no return. Linux gives the exec'ing thread the leader's
+	// TID; here it keeps its own (docs/kernel.md).
+	t.killOtherThreads()
 	old := t.mm
 	t.mm = newMM
 	old.DecUsers()

@@ -57,6 +57,10 @@ func (t *Task) finishExit() {
 	delete(tg.tasks, t)
 	delete(k.tasks, t.tid)
 	k.live--
+	if tg.threadExited != nil {
+		close(tg.threadExited)
+		tg.threadExited = nil
+	}
 	if len(tg.tasks) == 0 {
 		tg.zombie = true
 		tg.uid = t.Credentials().RealUID
@@ -139,4 +143,29 @@ func (k *Kernel) notifyParentLocked(tg *ThreadGroup) {
 		k.sendLocked(parent.leader, &info, true)
 	}
 	parent.notifyChildEventLocked()
+}
+
+// killOtherThreads makes every other thread of t's process exit and waits
+// until they have (execve's de_thread).
+func (t *Task) killOtherThreads() {
+	k := t.k
+	for {
+		k.mu.Lock()
+		if len(t.tg.tasks) == 1 {
+			k.mu.Unlock()
+			return
+		}
+		for m := range t.tg.tasks {
+			if m != t {
+				m.exiting = true
+				m.wakeLocked()
+			}
+		}
+		if t.tg.threadExited == nil {
+			t.tg.threadExited = make(chan struct{})
+		}
+		ch := t.tg.threadExited
+		k.mu.Unlock()
+		<-ch
+	}
 }

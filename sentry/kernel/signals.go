@@ -125,7 +125,7 @@ func (k *Kernel) sendLocked(t *Task, info *linux.SignalInfo, group bool) {
 	if group {
 		tg.pending.add(info)
 		// Wake a thread that can take it, the target first.
-		if !t.sigMask.Has(sig) {
+		if _, live := tg.tasks[t]; live && !t.sigMask.Has(sig) {
 			t.wakeLocked()
 			return
 		}

@@ -87,6 +87,9 @@ type ThreadGroup struct {
 	uid uint32
 	// realTimer is ITIMER_REAL. Protected by Kernel.mu.
 	realTimer realTimer
+	// threadExited, when not nil, is closed when a thread exits.
+	// Protected by Kernel.mu.
+	threadExited chan struct{}
 }
 
 // ID returns the process ID.

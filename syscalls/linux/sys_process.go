@@ -68,18 +68,29 @@ func Clone3(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err := copyIn(t, args[0], b); err != nil {
 		return 0, err
 	}
-	for _, c := range b[88:] {
-		if c != 0 && size > 88 {
-			return 0, unix.E2BIG
+	// struct clone_args grows at the end; bytes past what we know must
+	// be zero.
+	if size > 88 {
+		for _, c := range b[88:] {
+			if c != 0 {
+				return 0, unix.E2BIG
+			}
 		}
 	}
+	b = append(b, make([]byte, 88)...) // zero the fields an older caller left out
 	u := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
-	flags, pidfd, childTID, parentTID, exitSignal, stack, stackSize, tls := u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7)
-	if flags&unix.CLONE_PIDFD != 0 || pidfd != 0 || exitSignal > abi.NumSignals || (stack == 0) != (stackSize == 0) {
+	// pidfd (u(1)) is read only with CLONE_PIDFD; glibc fills it anyway.
+	flags, childTID, parentTID, exitSignal, stack, stackSize, tls := u(0), u(2), u(3), u(4), u(5), u(6), u(7)
+	if flags&(unix.CLONE_PIDFD|unix.CLONE_INTO_CGROUP|unix.CLONE_CLEAR_SIGHAND) != 0 {
+		t.Kernel().Warnf("task %d: clone3 flags %#x are not supported", t.ThreadID(), flags)
 		return 0, unix.EINVAL
 	}
-	if size >= 88 && u(9) != 0 {
-		return 0, unix.EINVAL // set_tid
+	if exitSignal > abi.NumSignals || (stack == 0) != (stackSize == 0) {
+		return 0, unix.EINVAL
+	}
+	if u(9) != 0 {
+		t.Kernel().Warnf("task %d: clone3 set_tid is not supported", t.ThreadID())
+		return 0, unix.EINVAL
 	}
 	sp := uint64(0)
 	if stack != 0 {
