@@ -73,25 +73,21 @@ func attachThread(pid, tid int) (*thread, error) {
 }
 
 // exitThread makes the stub thread exit by itself (exit(2), not
-// exit_group), and waits until it is gone.
+// exit_group): it points the thread at an exit system call and detaches
+// from it. Waiting for the exit is not possible in general (a thread
+// group leader's exit is reported only when the whole group has exited),
+// and detaching also ends PTRACE_O_EXITKILL, which would otherwise kill
+// the whole stub process when this tracer thread dies.
 func (t *thread) exitThread() {
 	regs := t.initRegs
 	regs.Rip = stubAddr + stubSyscall
 	regs.Rax = unix.SYS_EXIT
 	regs.Orig_rax = ^uint64(0)
 	regs.Rdi = 0
-	if setRegs(t.tid, &regs) != nil || ptraceRaw(unix.PTRACE_CONT, t.tid, 0, 0) != nil {
+	if setRegs(t.tid, &regs) != nil {
 		return
 	}
-	for {
-		ws, err := wait4(t.tid)
-		if err != nil || ws.Exited() || ws.Signaled() {
-			return
-		}
-		if ptraceRaw(unix.PTRACE_CONT, t.tid, 0, 0) != nil {
-			return
-		}
-	}
+	ptraceRaw(unix.PTRACE_DETACH, t.tid, 0, 0)
 }
 
 // syscall runs a host system call in the stub and returns its result.

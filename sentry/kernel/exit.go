@@ -35,6 +35,7 @@ func (t *Task) ExitGroup(status WaitStatus) { t.exitGroup(status) }
 // turns the process into a zombie and tells its parent.
 func (t *Task) finishExit() {
 	k := t.k
+	t.exitRobustList()
 	if t.clearChildTID != 0 {
 		// Linux writes 0 and wakes a futex waiter (pthread_join).
 		var zero [4]byte

@@ -285,3 +285,64 @@ func (t *Task) FutexWakeOp(addr, addr2 uint64, private bool, nwake, nwake2 int, 
 	}
 	return n, nil
 }
+
+// Robust futex word bits (futex(2), "Robust futexes").
+const (
+	futexTIDMask    = 0x3fffffff
+	futexOwnerDied  = 0x40000000
+	futexWaiters    = 0x80000000
+	robustListLimit = 2048
+)
+
+// exitRobustList marks the robust futexes t still holds as owner-died and
+// wakes one waiter of each, as Linux does when a thread exits.
+func (t *Task) exitRobustList() {
+	head := t.robustList
+	if head == 0 {
+		return
+	}
+	read64 := func(addr uint64) (uint64, bool) {
+		var b [8]byte
+		if _, err := t.mm.CopyIn(addr, b[:]); err != nil {
+			return 0, false
+		}
+		return binary.LittleEndian.Uint64(b[:]), true
+	}
+	next, ok1 := read64(head)
+	offset, ok2 := read64(head + 8)
+	pending, ok3 := read64(head + 16)
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	for i := 0; next != head && next != 0 && i < robustListLimit; i++ {
+		entry := next
+		if next, ok1 = read64(entry &^ 1); !ok1 {
+			break
+		}
+		if entry != pending {
+			t.handleFutexDeath((entry &^ 1) + offset)
+		}
+	}
+	if pending != 0 {
+		t.handleFutexDeath((pending &^ 1) + offset)
+	}
+}
+
+// handleFutexDeath releases the futex word at addr if t owns it.
+func (t *Task) handleFutexDeath(addr uint64) {
+	ft := &t.k.futexes
+	ft.mu.Lock()
+	val, err := t.loadFutexWord(addr)
+	if err != nil || val&futexTIDMask != uint32(t.tid) {
+		ft.mu.Unlock()
+		return
+	}
+	nv := val&futexWaiters | futexOwnerDied
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], nv)
+	_, err = t.mm.CopyOut(addr, b[:])
+	ft.mu.Unlock()
+	if err == nil && val&futexWaiters != 0 {
+		t.FutexWake(addr, false, 1, FutexBitsetMatchAny)
+	}
+}

@@ -119,18 +119,18 @@ func (k *Kernel) sendLocked(t *Task, info *linux.SignalInfo, group bool) {
 			}
 		}
 	}
-	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) {
+	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) && !t.sigWaiting.Has(sig) {
 		return
 	}
 	if group {
 		tg.pending.add(info)
 		// Wake a thread that can take it, the target first.
-		if _, live := tg.tasks[t]; live && !t.sigMask.Has(sig) {
+		if _, live := tg.tasks[t]; live && t.acceptsLocked(sig) {
 			t.wakeLocked()
 			return
 		}
 		for m := range tg.tasks {
-			if !m.sigMask.Has(sig) {
+			if m.acceptsLocked(sig) {
 				m.wakeLocked()
 				return
 			}
@@ -532,14 +532,13 @@ func (t *Task) SigTimedWait(set linux.SignalSet, timeout time.Duration) (linux.S
 		k.mu.Unlock()
 		return linux.SignalInfo{}, unix.EAGAIN
 	}
-	// While waiting, the awaited signals count as unblocked so that
-	// their arrival wakes the task; they are taken here, never handled.
-	saved := t.sigMask
-	t.sigMask &^= set
+	// While waiting, the awaited signals wake the task even if blocked
+	// or ignored; they are taken here, never handled.
+	t.sigWaiting = set
 	k.mu.Unlock()
 	defer func() {
 		k.mu.Lock()
-		t.sigMask = saved
+		t.sigWaiting = 0
 		k.mu.Unlock()
 	}()
 	var expired chan struct{}
@@ -597,4 +596,10 @@ func (t *Task) QueueSignal(tgid, tid int32, info *linux.SignalInfo) error {
 		k.sendLocked(target, info, tid < 0)
 	}
 	return nil
+}
+
+// acceptsLocked reports whether t would take sig now: not blocked, or
+// awaited by sigtimedwait.
+func (t *Task) acceptsLocked(sig int) bool {
+	return !t.sigMask.Has(sig) || t.sigWaiting.Has(sig)
 }

@@ -51,7 +51,9 @@ type Task struct {
 	savedMask linux.SignalSet
 	hasSaved  bool
 	pending   signalQueue
-	altStack  linux.SignalStack
+	// sigWaiting are the signals rt_sigtimedwait is waiting for.
+	sigWaiting linux.SignalSet
+	altStack   linux.SignalStack
 	// interruptCh wakes the task from Block when a signal arrives.
 	interruptCh chan struct{}
 
