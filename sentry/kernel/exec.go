@@ -6,6 +6,7 @@ import (
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/loader"
+	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
@@ -150,9 +151,29 @@ type fileMappable struct {
 }
 
 // NewFileMappable returns fd as an mm.Mappable; it takes no reference
-// until the mapping does (IncRef).
+// until the mapping does (IncRef). Files whose pages live in the memory
+// file (tmpfs) are mm.SharedMappable, so MAP_SHARED works on them.
 func NewFileMappable(t *Task, fd *vfs.FileDescription, name string) mm.Mappable {
-	return &fileMappable{k: t.k, fd: fd, name: name}
+	fm := &fileMappable{k: t.k, fd: fd, name: name}
+	if tr, ok := fd.Impl().(pageTranslator); ok {
+		return &sharedFileMappable{fileMappable: fm, tr: tr}
+	}
+	return fm
+}
+
+// pageTranslator is implemented by files whose data is in the memory file.
+type pageTranslator interface {
+	Translate(off, length uint64) (memory.Range, error)
+}
+
+// sharedFileMappable is a file that MAP_SHARED can map.
+type sharedFileMappable struct {
+	*fileMappable
+	tr pageTranslator
+}
+
+func (m *sharedFileMappable) Translate(off, length uint64) (memory.Range, error) {
+	return m.tr.Translate(off, length)
 }
 
 func (m *fileMappable) ReadAt(dst []byte, off int64) (int, error) {

@@ -147,6 +147,9 @@ func (mm *MemoryManager) backLocked(v *vma, start, end uint64) (*pma, error) {
 			return nil, unix.ENODEV
 		}
 		r, err := sm.Translate(v.off+(start-v.start), end-start)
+		if err == errEOF {
+			return nil, &FaultError{Code: busAdrErr, Bus: true}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -78,7 +78,8 @@ type SharedMappable interface {
 	Mappable
 	// Translate returns the memory-file range backing the page-aligned
 	// file range [off, off+length) (possibly shorter than asked), taking
-	// a reference on it for the caller.
+	// a reference on it for the caller; io.EOF if off is beyond the end
+	// of the file.
 	Translate(off, length uint64) (memory.Range, error)
 }
 

@@ -31,7 +31,7 @@ type MMapOpts struct {
 // MMap creates a mapping and returns its address.
 func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 	length, ok := PageRoundUp(opts.Length)
-	if !ok || length == 0 {
+	if !ok || length == 0 || length > mm.pl.MaxUserAddress()-mm.pl.MinUserAddress() {
 		return 0, unix.ENOMEM
 	}
 	if opts.Offset&pageMask != 0 || opts.Offset+length < opts.Offset {

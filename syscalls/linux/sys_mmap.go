@@ -77,24 +77,26 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if !opts.Private && prot&unix.PROT_WRITE != 0 && !f.IsWritable() {
 			return 0, unix.EACCES
 		}
-		if !opts.Private {
-			if f.IsWritable() {
-				// Writable shared file mappings must write back and
-				// see later writes; that needs memory-backed files.
-				t.Kernel().Warnf("task %d: mmap MAP_SHARED of a writable file is not supported yet", t.ThreadID())
-				return 0, unix.ENODEV
-			}
-			// A shared mapping of a read-only descriptor can never be
-			// written: a private copy behaves the same, except that it
-			// does not see later changes made to the file by others.
-			opts.Private = true
-			opts.MaxPerms.Write = false
-		}
 		vd := f.VirtualDentry()
 		root := t.FSContext().Root()
 		name := t.Kernel().VFS.PathnameWithDeleted(t.Context(), root, vd)
 		root.DecRef(t.Context())
 		opts.File = kernel.NewFileMappable(t, f, name)
+		if !opts.Private {
+			opts.MaxPerms.Write = f.IsWritable()
+			if _, ok := opts.File.(mm.SharedMappable); !ok {
+				if f.IsWritable() {
+					// Writable shared mappings of host files need the
+					// gofer's FD in the stub (issue 5).
+					t.Kernel().Warnf("task %d: mmap MAP_SHARED of a writable host file is not supported yet", t.ThreadID())
+					return 0, unix.ENODEV
+				}
+				// A shared mapping of a read-only descriptor can never
+				// be written: a private copy behaves the same, except
+				// that it misses later changes made by others.
+				opts.Private = true
+			}
+		}
 		opts.Offset = off
 	} else {
 		opts.Offset = 0

@@ -2,6 +2,7 @@ package tmpfs
 
 import (
 	"context"
+	"io"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -206,4 +207,30 @@ func (fd *regularFD) Seek(ctx context.Context, cur, off int64, whence int32) (in
 	size := fd.file.size
 	fd.file.dataMu.RUnlock()
 	return vfs.GenericSeek(cur, off, whence, size)
+}
+
+// Translate returns the memory-file page holding the file's page at byte
+// offset off (page aligned), allocating it if it is a hole, with a
+// reference for the caller: MAP_SHARED mappings map these very pages, so
+// they see write(2)s and write(2)s see them. It returns io.EOF for pages
+// wholly beyond the end of the file. length is a hint; one page is
+// returned.
+func (fd *regularFD) Translate(off, length uint64) (memory.Range, error) {
+	f := fd.file
+	f.dataMu.Lock()
+	defer f.dataMu.Unlock()
+	if int64(off) < 0 || int64(off) >= f.size {
+		return memory.Range{}, io.EOF
+	}
+	idx := int64(off) / pageSize
+	r, ok := f.pages[idx]
+	if !ok {
+		var err error
+		if r, err = f.fs.allocPage(); err != nil {
+			return memory.Range{}, err
+		}
+		f.pages[idx] = r
+	}
+	f.fs.mem.IncRef(r)
+	return r, nil
 }
