@@ -603,3 +603,26 @@ func (t *Task) QueueSignal(tgid, tid int32, info *linux.SignalInfo) error {
 func (t *Task) acceptsLocked(sig int) bool {
 	return !t.sigMask.Has(sig) || t.sigWaiting.Has(sig)
 }
+
+// SetTemporarySignalMask installs mask for the duration of a call
+// (ppoll, pselect6, epoll_pwait), remembering the old mask: if a signal
+// handler runs, its frame restores the old mask; otherwise
+// RestoreSignalMask does when the call returns.
+func (t *Task) SetTemporarySignalMask(mask linux.SignalSet) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if !t.hasSaved {
+		t.savedMask, t.hasSaved = t.sigMask, true
+	}
+	t.sigMask = mask &^ unblockable
+}
+
+// RestoreSignalMask undoes SetTemporarySignalMask when no signal handler
+// will.
+func (t *Task) RestoreSignalMask() {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if t.hasSaved && t.deliverableLocked() == 0 {
+		t.sigMask, t.hasSaved = t.savedMask, false
+	}
+}

@@ -86,3 +86,9 @@ func (q *Queue) Events() uint32 {
 	}
 	return m
 }
+
+// NewEntryOn returns an entry interested in mask that signals ch, which
+// several entries may share (poll waits on many files at once).
+func NewEntryOn(mask uint32, ch chan struct{}) *Entry {
+	return &Entry{C: ch, mask: mask}
+}
