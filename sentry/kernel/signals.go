@@ -118,6 +118,18 @@ func (k *Kernel) sendLocked(t *Task, info *linux.SignalInfo, group bool) {
 				m.pending.remove(int(s))
 			}
 		}
+		if tg.stopped {
+			tg.stopped = false
+			close(tg.resumed)
+			tg.stopReport, tg.contReport = false, true
+			k.notifyJobControlLocked(tg, linux.CLD_CONTINUED, int(unix.SIGCONT))
+		}
+	} else if defaultActionOf(sig) == actStop {
+		// A stop signal cancels a pending SIGCONT.
+		tg.pending.remove(int(unix.SIGCONT))
+		for m := range tg.tasks {
+			m.pending.remove(int(unix.SIGCONT))
+		}
 	}
 	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) && !t.sigWaiting.Has(sig) {
 		return
@@ -146,6 +158,10 @@ func (k *Kernel) killGroupLocked(tg *ThreadGroup, status WaitStatus) {
 	if !tg.exiting {
 		tg.exiting = true
 		tg.exitStatus = status
+	}
+	if tg.stopped {
+		tg.stopped = false
+		close(tg.resumed)
 	}
 	for m := range tg.tasks {
 		m.exiting = true
@@ -201,6 +217,17 @@ func (t *Task) handleSignals() bool {
 			k.mu.Unlock()
 			return true
 		}
+		if t.tg.stopped {
+			// Job control stop: wait for SIGCONT (or SIGKILL).
+			ch := t.tg.resumed
+			k.mu.Unlock()
+			select {
+			case <-ch:
+			case <-t.interruptCh:
+			}
+			k.mu.Lock()
+			continue
+		}
 		sig := t.deliverableLocked()
 		if sig == 0 {
 			if e, ok := t.restartErrno(); ok {
@@ -228,9 +255,7 @@ func (t *Task) handleSignals() bool {
 			case actIgnore, actContinue:
 				continue
 			case actStop:
-				// Job control stops arrive with issue 4; until then a
-				// stop signal is reported and dropped, not silently.
-				k.Warnf("task %d: %s would stop the process; job control is not implemented, ignoring", t.tid, linux.SignalName(sig))
+				k.stopGroupLocked(t.tg, sig)
 				continue
 			case actCore:
 				k.killGroupLocked(t.tg, WaitStatusSignaled(sig, true))
@@ -625,4 +650,35 @@ func (t *Task) RestoreSignalMask() {
 	if t.hasSaved && t.deliverableLocked() == 0 {
 		t.sigMask, t.hasSaved = t.savedMask, false
 	}
+}
+
+// stopGroupLocked stops every thread of tg (a job control stop).
+func (k *Kernel) stopGroupLocked(tg *ThreadGroup, sig int) {
+	if tg.stopped || tg.exiting {
+		return
+	}
+	tg.stopped, tg.stopSig = true, sig
+	tg.resumed = make(chan struct{})
+	tg.stopReport, tg.contReport = true, false
+	for m := range tg.tasks {
+		m.wakeLocked()
+	}
+	k.notifyJobControlLocked(tg, linux.CLD_STOPPED, sig)
+}
+
+// notifyJobControlLocked tells tg's parent that tg stopped or continued:
+// SIGCHLD unless the parent set SA_NOCLDSTOP, and a wait(2) wake-up.
+func (k *Kernel) notifyJobControlLocked(tg *ThreadGroup, code int32, sig int) {
+	parent := tg.parent
+	if parent == nil {
+		return
+	}
+	act := parent.handlers.actions[unix.SIGCHLD]
+	if act.Flags&linux.SA_NOCLDSTOP == 0 && parent.leader != nil {
+		info := linux.SignalInfo{Signo: int32(unix.SIGCHLD), Code: code}
+		info.SetPID(tg.id)
+		info.SetStatus(int32(sig))
+		k.sendLocked(parent.leader, &info, true)
+	}
+	parent.notifyChildEventLocked()
 }

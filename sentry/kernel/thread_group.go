@@ -90,6 +90,16 @@ type ThreadGroup struct {
 	// threadExited, when not nil, is closed when a thread exits.
 	// Protected by Kernel.mu.
 	threadExited chan struct{}
+
+	// Job control, protected by Kernel.mu. stopped is set while the
+	// process is stopped by stopSig; resumed is closed by SIGCONT.
+	// stopReport and contReport are pending reports for wait(2)
+	// (WUNTRACED, WCONTINUED).
+	stopped    bool
+	stopSig    int
+	resumed    chan struct{}
+	stopReport bool
+	contReport bool
 }
 
 // ID returns the process ID.
@@ -233,6 +243,9 @@ type WaitOptions struct {
 	NoHang bool
 	// NoWait (WNOWAIT) leaves the child waitable.
 	NoWait bool
+	// Stopped (WUNTRACED, WSTOPPED) and Continued (WCONTINUED) look for
+	// children stopped or continued by job control signals.
+	Stopped, Continued bool
 }
 
 // WaitResult describes a child that changed state.
@@ -241,6 +254,15 @@ type WaitResult struct {
 	UID    uint32
 	Status WaitStatus
 }
+
+// WaitStatusStopped is the status of a process stopped by sig.
+func WaitStatusStopped(sig int) WaitStatus { return WaitStatus(sig&0xff)<<8 | 0x7f }
+
+// WaitStatusContinued is the status of a process resumed by SIGCONT.
+const WaitStatusContinued WaitStatus = 0xffff
+
+// StopSignal reports whether w is a stop status, and the signal.
+func (w WaitStatus) StopSignal() (int, bool) { return int(w>>8) & 0xff, w&0xff == 0x7f }
 
 // Wait implements the wait family: it returns a child that exited, nil
 // with WNOHANG if none has yet, or ECHILD if no child matches.
@@ -254,6 +276,22 @@ func (t *Task) Wait(opts WaitOptions) (*WaitResult, error) {
 				continue
 			}
 			matched = true
+			if opts.Stopped && child.stopReport && !child.zombie {
+				r := &WaitResult{PID: child.id, Status: WaitStatusStopped(child.stopSig)}
+				if !opts.NoWait {
+					child.stopReport = false
+				}
+				k.mu.Unlock()
+				return r, nil
+			}
+			if opts.Continued && child.contReport && !child.zombie {
+				r := &WaitResult{PID: child.id, Status: WaitStatusContinued}
+				if !opts.NoWait {
+					child.contReport = false
+				}
+				k.mu.Unlock()
+				return r, nil
+			}
 			if child.zombie && opts.Exited {
 				r := &WaitResult{PID: child.id, UID: child.uid, Status: child.exitStatus}
 				if !opts.NoWait {

@@ -19,8 +19,8 @@ func init() {
 	full(unix.SYS_EXECVEAT, Execveat)
 	full(unix.SYS_EXIT, Exit)
 	full(unix.SYS_EXIT_GROUP, ExitGroup)
-	partial(unix.SYS_WAIT4, "no stopped/continued children (job control: issue 4); rusage is zero", Wait4)
-	partial(unix.SYS_WAITID, "no stopped/continued children (job control: issue 4); P_PIDFD unsupported", Waitid)
+	partial(unix.SYS_WAIT4, "rusage is zero", Wait4)
+	partial(unix.SYS_WAITID, "P_PIDFD unsupported", Waitid)
 	full(unix.SYS_GETPID, Getpid)
 	full(unix.SYS_GETPPID, Getppid)
 	full(unix.SYS_GETTID, Gettid)
@@ -203,7 +203,8 @@ func Wait4(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if pid == -1<<31 {
 		return 0, unix.ESRCH
 	}
-	r, err := t.Wait(kernel.WaitOptions{PID: pid, Exited: true, NoHang: options&unix.WNOHANG != 0})
+	r, err := t.Wait(kernel.WaitOptions{PID: pid, Exited: true, NoHang: options&unix.WNOHANG != 0,
+		Stopped: options&unix.WUNTRACED != 0, Continued: options&unix.WCONTINUED != 0})
 	if err != nil || r == nil {
 		return 0, err
 	}
@@ -230,7 +231,8 @@ func Waitid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		options&(unix.WEXITED|unix.WSTOPPED|unix.WCONTINUED) == 0 {
 		return 0, unix.EINVAL
 	}
-	opts := kernel.WaitOptions{Exited: options&unix.WEXITED != 0, NoHang: options&unix.WNOHANG != 0, NoWait: options&unix.WNOWAIT != 0}
+	opts := kernel.WaitOptions{Exited: options&unix.WEXITED != 0, NoHang: options&unix.WNOHANG != 0, NoWait: options&unix.WNOWAIT != 0,
+		Stopped: options&unix.WSTOPPED != 0, Continued: options&unix.WCONTINUED != 0}
 	switch idtype {
 	case unix.P_ALL:
 		opts.PID = -1
@@ -262,7 +264,13 @@ func Waitid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		info.Signo = int32(unix.SIGCHLD)
 		info.SetPID(r.PID)
 		info.SetUID(r.UID)
-		if sig, ok := r.Status.Signaled(); ok {
+		if sig, ok := r.Status.StopSignal(); ok {
+			info.Code = abi.CLD_STOPPED
+			info.SetStatus(int32(sig))
+		} else if r.Status == kernel.WaitStatusContinued {
+			info.Code = abi.CLD_CONTINUED
+			info.SetStatus(int32(unix.SIGCONT))
+		} else if sig, ok := r.Status.Signaled(); ok {
 			info.Code = abi.CLD_KILLED
 			if r.Status&0x80 != 0 {
 				info.Code = abi.CLD_DUMPED
