@@ -12,8 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// loadProgram loads filename into a new address space for t.
-func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, argv, envv []string) (*mm.MemoryManager, loader.Result, error) {
+// loadProgram loads filename into a new address space for t. With
+// fdFile set, dirfd itself is the program (execveat with AT_EMPTY_PATH)
+// and filename only names it.
+func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) (*mm.MemoryManager, loader.Result, error) {
 	k := t.k
 	m, err := mm.New(k.MemoryFile, k.Platform)
 	if err != nil {
@@ -22,7 +24,13 @@ func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, argv, envv 
 	creds := t.Credentials()
 	cfg := loader.Config{
 		Filename: filename, Argv: argv, Envv: envv,
-		Open:  func(path string) (loader.File, error) { return t.openExecutable(dirfd, path) },
+		Open: func(path string) (loader.File, error) {
+			if fdFile && path == filename {
+				// Resolving "/" with dirfd as the root names dirfd.
+				return t.openExecutableAt(&vfs.PathOperation{Root: dirfd, Start: dirfd, Path: "/"})
+			}
+			return t.openExecutable(dirfd, path)
+		},
 		HWCap: k.HWCap, HWCap2: k.HWCap2,
 		UID: creds.RealUID, EUID: creds.EffectiveUID, GID: creds.RealGID, EGID: creds.EffectiveGID,
 	}
@@ -45,7 +53,11 @@ func (t *Task) openExecutable(dirfd vfs.VirtualDentry, path string) (loader.File
 		start = t.fs.Cwd()
 		defer start.DecRef(t.ctx)
 	}
-	pop := &vfs.PathOperation{Root: root, Start: start, Path: path, FollowFinalSymlink: true}
+	return t.openExecutableAt(&vfs.PathOperation{Root: root, Start: start, Path: path, FollowFinalSymlink: true})
+}
+
+// openExecutableAt opens the file pop names for execution.
+func (t *Task) openExecutableAt(pop *vfs.PathOperation) (loader.File, error) {
 	if err := t.k.VFS.AccessAt(t.ctx, pop, unix.X_OK, true); err != nil {
 		return nil, err
 	}
@@ -62,6 +74,8 @@ func (t *Task) openExecutable(dirfd vfs.VirtualDentry, path string) (loader.File
 		fd.DecRef(t.ctx)
 		return nil, unix.EACCES
 	}
+	root := t.fs.Root()
+	defer root.DecRef(t.ctx)
 	name := t.k.VFS.PathnameWithDeleted(t.ctx, root, fd.VirtualDentry())
 	return &execFile{t: t, fd: fd, name: name}, nil
 }
@@ -81,10 +95,11 @@ func (f *execFile) Mappable() mm.Mappable { return NewFileMappable(f.t, f.fd, f.
 
 func (f *execFile) Close() { f.fd.DecRef(f.t.ctx) }
 
-// Execve implements execve(2): on success the task runs the new program
-// and the caller must not touch its registers.
-func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, argv, envv []string) error {
-	newMM, res, err := t.loadProgram(dirfd, filename, argv, envv)
+// Execve implements execve(2) and execveat(2): on success the task runs
+// the new program and the caller must not touch its registers. With
+// fdFile, dirfd is the program itself (AT_EMPTY_PATH).
+func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) error {
+	newMM, res, err := t.loadProgram(dirfd, filename, fdFile, argv, envv)
 	if err != nil {
 		return err
 	}

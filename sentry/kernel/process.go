@@ -59,7 +59,7 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	k.live++
 	k.mu.Unlock()
 
-	m, res, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, a.Argv, a.Envv)
+	m, res, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, false, a.Argv, a.Envv)
 	if err != nil {
 		k.mu.Lock()
 		delete(k.tasks, tid)

@@ -508,3 +508,14 @@ func (mm *MemoryManager) FutexKey(addr uint64) (key uint64, shared bool, err err
 	}
 	return p.off + (addr - p.start), true, nil
 }
+
+// VirtualSize returns the total size of all mappings (VmSize).
+func (mm *MemoryManager) VirtualSize() uint64 {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	var n uint64
+	for _, v := range mm.vmas {
+		n += v.end - v.start
+	}
+	return n
+}

@@ -101,6 +101,11 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	} else {
 		opts.Offset = 0
 	}
+	if lim := t.ThreadGroup().Limit(unix.RLIMIT_AS).Cur; lim != unix.RLIM_INFINITY {
+		if size := t.MemoryManager().VirtualSize(); size+length > lim || size+length < size {
+			return 0, unix.ENOMEM
+		}
+	}
 	a, err := t.MemoryManager().MMap(opts)
 	return a, err
 }

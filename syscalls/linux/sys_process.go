@@ -2,6 +2,7 @@ package linux
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
@@ -151,25 +152,30 @@ func execve(t *kernel.Task, dirfd int32, pathAddr, argvAddr, envvAddr uint64, fl
 		return 0, err
 	}
 	var start vfs.VirtualDentry
+	fdFile := false
 	if dirfd != unix.AT_FDCWD && (path == "" || path[0] != '/') {
 		f, err := getFile(t, dirfd)
 		if err != nil {
 			return 0, err
 		}
 		start = f.VirtualDentry()
-		start.IncRef()
 		f.DecRef(t.Context())
+		if !start.Ok() {
+			return 0, unix.EACCES
+		}
+		start.IncRef()
 		defer start.DecRef(t.Context())
 		if path == "" {
 			if flags&unix.AT_EMPTY_PATH == 0 {
 				return 0, unix.ENOENT
 			}
-			path = "."
+			// Linux names such a program /dev/fd/N.
+			path, fdFile = fmt.Sprintf("/dev/fd/%d", dirfd), true
 		}
 	} else if path == "" {
 		return 0, unix.ENOENT
 	}
-	return 0, t.Execve(start, path, argv, envv)
+	return 0, t.Execve(start, path, fdFile, argv, envv)
 }
 
 // Execve implements execve(2).

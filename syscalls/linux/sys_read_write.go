@@ -61,9 +61,40 @@ func readInto(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int
 	return done, nil
 }
 
+// fileSizeLimit applies RLIMIT_FSIZE to a write of size bytes to a
+// regular file at off (the file position when off < 0): it returns how
+// much may be written, or EFBIG after raising SIGXFSZ.
+func fileSizeLimit(t *kernel.Task, f *vfs.FileDescription, size uint64, off int64) (uint64, error) {
+	lim := t.ThreadGroup().Limit(unix.RLIMIT_FSIZE).Cur
+	if lim == unix.RLIM_INFINITY || size == 0 {
+		return size, nil
+	}
+	st, err := f.Stat(t.Context())
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return size, nil
+	}
+	pos := off
+	if pos < 0 {
+		if f.StatusFlags()&unix.O_APPEND != 0 {
+			pos = int64(st.Size)
+		} else if pos, err = f.Seek(t.Context(), 0, unix.SEEK_CUR); err != nil {
+			return size, nil
+		}
+	}
+	if uint64(pos) >= lim {
+		t.SendSignal(&abi.SignalInfo{Signo: int32(unix.SIGXFSZ), Code: abi.SI_USER}, false)
+		return 0, unix.EFBIG
+	}
+	return min(size, lim-uint64(pos)), nil
+}
+
 // writeFrom writes size bytes of guest memory at addr to f.
 func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
 	size = min(size, maxRW)
+	size, err := fileSizeLimit(t, f, size, off)
+	if err != nil {
+		return 0, err
+	}
 	buf := make([]byte, min(size, ioChunk))
 	var done uint64
 	for done < size {
