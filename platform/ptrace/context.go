@@ -38,7 +38,17 @@ type context struct {
 var _ platform.Context = (*context)(nil)
 
 func newContext(p *Platform) *context {
-	return &context{p: p, tracer: unix.Gettid()}
+	c := &context{p: p, tracer: unix.Gettid()}
+	// Pin the tracer thread to one CPU, and (in Switch) its stub threads
+	// to the same one: a ptrace stop that wakes the tracer on another CPU
+	// costs several times one that stays on the same CPU. Contexts are
+	// spread over the allowed CPUs round-robin.
+	if cpu := p.nextCPU(); cpu >= 0 {
+		var set unix.CPUSet
+		set.Set(cpu)
+		unix.SchedSetaffinity(0, &set)
+	}
+	return c
 }
 
 // Interrupt implements platform.Context.Interrupt.

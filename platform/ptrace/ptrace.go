@@ -18,12 +18,27 @@
 package ptrace
 
 import (
+	"sync/atomic"
+
 	"github.com/palisade-sandbox/palisade/platform"
+	"golang.org/x/sys/unix"
 )
 
 // Platform is the ptrace platform.
 type Platform struct {
 	master *master
+	// cpus are the CPUs the Sentry may use; next picks the next one for
+	// a new context.
+	cpus []int
+	next atomic.Uint32
+}
+
+// nextCPU returns the CPU for a new context, or -1 if unknown.
+func (p *Platform) nextCPU() int {
+	if len(p.cpus) == 0 {
+		return -1
+	}
+	return p.cpus[int(p.next.Add(1)-1)%len(p.cpus)]
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -36,7 +51,16 @@ func New(memFD int) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Platform{master: m}, nil
+	p := &Platform{master: m}
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) == nil {
+		for cpu := 0; cpu < 1024; cpu++ {
+			if set.IsSet(cpu) {
+				p.cpus = append(p.cpus, cpu)
+			}
+		}
+	}
+	return p, nil
 }
 
 // MinUserAddress implements platform.Platform.
