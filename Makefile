@@ -27,7 +27,7 @@ check-generate:
 	@$(GO) run ./tools/gencompat | diff -u docs/compatibility.md - || { echo "docs/compatibility.md is stale: run make generate"; exit 1; }
 
 unit-test:
-	$(GO) test ./...
+	$(GO) test $$($(GO) list ./... | grep -v /test/integration)
 
 integration-test: all
 	$(GO) test -count=1 ./test/integration/
