@@ -105,11 +105,23 @@ func New(a Args) (*Sandbox, error) {
 	})
 	dispatcher.Warn = k.Warnf
 
-	tmp, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, RootMode: 01777})
+	// Like Linux's default tmpfs size: half the machine's memory.
+	var si unix.Sysinfo_t
+	unix.Sysinfo(&si)
+	tmp, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, RootMode: 01777, SizeLimit: si.Totalram * uint64(si.Unit) / 2})
 	if err != nil {
 		return nil, err
 	}
-	_ = cpuinfo // PROCFS
+	procFS, err := NewProcFilesystem(k, cpuinfo, "/dev", "/tmp", "/sys", "/proc")
+	if err != nil {
+		return nil, err
+	}
+	// Until sysfs exists (issue 5), /sys is an empty read-only directory:
+	// the host's must never show through the gofer.
+	emptySys, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, RootMode: 0555, SizeLimit: 0})
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range []struct {
 		target string
 		fs     *vfs.Filesystem
@@ -117,6 +129,8 @@ func New(a Args) (*Sandbox, error) {
 	}{
 		{"/dev", dev.New(ctx), unix.MS_NOSUID},
 		{"/tmp", tmp, unix.MS_NOSUID | unix.MS_NODEV},
+		{"/sys", emptySys, unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{"/proc", procFS, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 	} {
 		root := mounts.Root()
 		err := v.MountAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: m.target, FollowFinalSymlink: true}, m.fs, m.flags)

@@ -1,0 +1,297 @@
+package boot
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/proc"
+)
+
+// NewProcFilesystem returns a procfs showing k's processes. cpuinfo is the
+// host's /proc/cpuinfo, read at start-up. mountPoints are the absolute
+// paths of the sandbox's mounts other than the root (for example "/dev",
+// "/tmp", "/sys", "/proc"); /proc/PID/mounts lists the root and those of
+// them that are mount points when read. It must be called before the
+// Sentry confines itself (it asks the host for its memory size).
+func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, mountPoints ...string) (*vfs.Filesystem, error) {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return nil, err
+	}
+	return proc.New(&procKernel{k: k, mountPoints: mountPoints}, proc.Options{
+		CPUInfo:  cpuinfo,
+		MemTotal: si.Totalram * uint64(si.Unit),
+	}), nil
+}
+
+// procKernel adapts *kernel.Kernel to proc.Kernel.
+type procKernel struct {
+	k *kernel.Kernel
+	// mountPoints are the paths of the non-root mounts. Immutable.
+	mountPoints []string
+}
+
+var (
+	_ proc.Kernel  = (*procKernel)(nil)
+	_ proc.Process = procProcess{}
+	_ proc.Thread  = procThread{}
+	_ proc.Memory  = procMemory{}
+)
+
+// VFS implements proc.Kernel.VFS.
+func (pk *procKernel) VFS() *vfs.VirtualFilesystem { return pk.k.VFS }
+
+// CallerPID implements proc.Kernel.CallerPID.
+func (pk *procKernel) CallerPID(ctx context.Context) int32 {
+	if t := kernel.TaskFromContext(ctx); t != nil {
+		return t.ThreadGroup().ID()
+	}
+	return 0
+}
+
+// CallerTID implements proc.Kernel.CallerTID.
+func (pk *procKernel) CallerTID(ctx context.Context) int32 {
+	if t := kernel.TaskFromContext(ctx); t != nil {
+		return t.ThreadID()
+	}
+	return 0
+}
+
+// CallerRoot implements proc.Kernel.CallerRoot.
+func (pk *procKernel) CallerRoot(ctx context.Context) vfs.VirtualDentry {
+	if t := kernel.TaskFromContext(ctx); t != nil {
+		if vd := t.ProcRoot(); vd.Ok() {
+			return vd
+		}
+	}
+	return pk.k.Mounts.Root()
+}
+
+// ProcessIDs implements proc.Kernel.ProcessIDs.
+func (pk *procKernel) ProcessIDs() []int32 {
+	tgs := pk.k.ThreadGroups()
+	out := make([]int32, len(tgs))
+	for i, tg := range tgs {
+		out[i] = tg.ID()
+	}
+	return out
+}
+
+// Process implements proc.Kernel.Process.
+func (pk *procKernel) Process(pid int32) proc.Process {
+	tg := pk.k.ThreadGroupByID(pid)
+	if tg == nil {
+		return nil
+	}
+	return procProcess{tg}
+}
+
+// LastPID implements proc.Kernel.LastPID.
+func (pk *procKernel) LastPID() int32 { return pk.k.LastID() }
+
+// RunningThreads implements proc.Kernel.RunningThreads.
+func (pk *procKernel) RunningThreads() int { return pk.k.LiveTaskCount() }
+
+// UTS implements proc.Kernel.UTS.
+func (pk *procKernel) UTS() proc.UTS {
+	u := pk.k.UTS()
+	return proc.UTS{Sysname: u.Sysname, Nodename: u.Nodename, Release: u.Release, Version: u.Version, Machine: u.Machine, Domainname: u.Domainname}
+}
+
+// BootTime implements proc.Kernel.BootTime.
+func (pk *procKernel) BootTime() time.Time { return pk.k.BootTime }
+
+// MemoryUsage implements proc.Kernel.MemoryUsage.
+func (pk *procKernel) MemoryUsage() uint64 {
+	if pk.k.MemoryFile == nil {
+		return 0
+	}
+	return pk.k.MemoryFile.Usage()
+}
+
+// Mounts implements proc.Kernel.Mounts: the namespace's root, then each
+// configured mount point that resolves to the root of a mount. The VFS
+// has no way to list mounts yet; parents are shown as the root mount.
+func (pk *procKernel) Mounts(ctx context.Context) []proc.MountInfo {
+	root := pk.k.Mounts.Root()
+	defer root.DecRef(ctx)
+	rootID := root.Mount().ID()
+	out := []proc.MountInfo{mountInfo(ctx, root, "/", rootID)}
+	seen := map[uint64]bool{rootID: true}
+	for _, p := range pk.mountPoints {
+		vd, err := pk.k.VFS.GetDentryAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinalSymlink: true}, vfs.GetDentryOptions{})
+		if err != nil {
+			continue
+		}
+		m := vd.Mount()
+		if vd.Dentry() == m.Filesystem().Root() && !seen[m.ID()] {
+			seen[m.ID()] = true
+			out = append(out, mountInfo(ctx, vd, p, rootID))
+		}
+		vd.DecRef(ctx)
+	}
+	return out
+}
+
+// mountInfo describes the mount whose root is vd, mounted at path.
+func mountInfo(ctx context.Context, vd vfs.VirtualDentry, path string, parentID uint64) proc.MountInfo {
+	m := vd.Mount()
+	mi := proc.MountInfo{
+		ID: m.ID(), ParentID: parentID, MountPoint: path,
+		FSType: m.Filesystem().Impl().Name(), Flags: m.Flags(),
+	}
+	if st, err := vd.Dentry().Inode().Stat(ctx); err == nil {
+		mi.Dev = unix.Mkdev(st.Dev_major, st.Dev_minor)
+	}
+	return mi
+}
+
+// procProcess adapts *kernel.ThreadGroup to proc.Process.
+type procProcess struct{ tg *kernel.ThreadGroup }
+
+// PID implements proc.Process.PID.
+func (p procProcess) PID() int32 { return p.tg.ID() }
+
+// StartTime implements proc.Process.StartTime.
+func (p procProcess) StartTime() time.Time { return p.tg.StartTime() }
+
+// ParentPID implements proc.Process.ParentPID.
+func (p procProcess) ParentPID() int32 { return p.tg.ParentID() }
+
+// ProcessGroupID implements proc.Process.ProcessGroupID.
+func (p procProcess) ProcessGroupID() int32 { return p.tg.ProcessGroupID() }
+
+// SessionID implements proc.Process.SessionID.
+func (p procProcess) SessionID() int32 { return p.tg.SessionID() }
+
+// Zombie implements proc.Process.Zombie.
+func (p procProcess) Zombie() bool { return p.tg.IsZombie() }
+
+// ThreadIDs implements proc.Process.ThreadIDs.
+func (p procProcess) ThreadIDs() []int32 { return p.tg.TaskIDs() }
+
+// Thread implements proc.Process.Thread.
+func (p procProcess) Thread(tid int32) proc.Thread {
+	if t := p.tg.TaskWithID(tid); t != nil {
+		return procThread{t}
+	}
+	return nil
+}
+
+// MainThread implements proc.Process.MainThread.
+func (p procProcess) MainThread() proc.Thread {
+	if t := p.tg.MainTask(); t != nil {
+		return procThread{t}
+	}
+	return nil
+}
+
+// Limit implements proc.Process.Limit.
+func (p procProcess) Limit(resource int) unix.Rlimit {
+	if resource < 0 || resource > unix.RLIMIT_RTTIME {
+		return unix.Rlimit{}
+	}
+	return p.tg.Limit(resource)
+}
+
+// Signals implements proc.Process.Signals.
+func (p procProcess) Signals() proc.ProcessSignals {
+	ign, cgt := p.tg.SignalDispositions()
+	return proc.ProcessSignals{
+		Ignored: uint64(ign), Caught: uint64(cgt),
+		SharedPending: uint64(p.tg.SharedPendingSignals()),
+		Queued:        p.tg.QueuedSignalCount(),
+	}
+}
+
+// procThread adapts *kernel.Task to proc.Thread.
+type procThread struct{ t *kernel.Task }
+
+// TID implements proc.Thread.TID.
+func (pt procThread) TID() int32 { return pt.t.ThreadID() }
+
+// Comm implements proc.Thread.Comm.
+func (pt procThread) Comm() string { return pt.t.Name() }
+
+// State implements proc.Thread.State. The kernel does not track whether
+// a task runs or waits: other tasks show as sleeping.
+func (pt procThread) State() byte {
+	if pt.t.IsExiting() {
+		return 'X'
+	}
+	return 'S'
+}
+
+// Credentials implements proc.Thread.Credentials.
+func (pt procThread) Credentials() proc.Credentials {
+	c := pt.t.Credentials()
+	return proc.Credentials{
+		RealUID: c.RealUID, EffectiveUID: c.EffectiveUID, SavedUID: c.SavedUID, FSUID: c.FSUID,
+		RealGID: c.RealGID, EffectiveGID: c.EffectiveGID, SavedGID: c.SavedGID, FSGID: c.FSGID,
+		Groups:      append([]uint32(nil), c.Groups...),
+		Inheritable: c.Inheritable, Permitted: c.Permitted, Effective: c.Effective, Bounding: c.Bounding,
+	}
+}
+
+// Signals implements proc.Thread.Signals.
+func (pt procThread) Signals() proc.ThreadSignals {
+	return proc.ThreadSignals{Blocked: uint64(pt.t.BlockedSignals()), Pending: uint64(pt.t.ThreadPendingSignals())}
+}
+
+// Umask implements proc.Thread.Umask.
+func (pt procThread) Umask() uint32 { return pt.t.ProcUmask() }
+
+// Cwd implements proc.Thread.Cwd.
+func (pt procThread) Cwd() vfs.VirtualDentry { return pt.t.ProcCwd() }
+
+// Root implements proc.Thread.Root.
+func (pt procThread) Root() vfs.VirtualDentry { return pt.t.ProcRoot() }
+
+// FDs implements proc.Thread.FDs.
+func (pt procThread) FDs() []int32 {
+	if f := pt.t.ProcFDTable(); f != nil {
+		return f.FDs()
+	}
+	return nil
+}
+
+// FD implements proc.Thread.FD.
+func (pt procThread) FD(fd int32) (*vfs.FileDescription, bool) {
+	f := pt.t.ProcFDTable()
+	if f == nil {
+		return nil, false
+	}
+	file, flags := f.Get(fd)
+	return file, flags.CloseOnExec
+}
+
+// Memory implements proc.Thread.Memory.
+func (pt procThread) Memory() proc.Memory {
+	if m := pt.t.ProcMemoryManager(); m != nil {
+		return procMemory{m}
+	}
+	return nil
+}
+
+// procMemory adapts *mm.MemoryManager to proc.Memory.
+type procMemory struct{ m *mm.MemoryManager }
+
+// Maps implements proc.Memory.Maps.
+func (pm procMemory) Maps() string { return pm.m.Maps() }
+
+// Layout implements proc.Memory.Layout.
+func (pm procMemory) Layout() proc.Layout {
+	l := pm.m.Layout()
+	return proc.Layout{
+		ArgvStart: l.ArgvStart, ArgvEnd: l.ArgvEnd, EnvvStart: l.EnvvStart, EnvvEnd: l.EnvvEnd,
+		StackStart: l.StackStart, Auxv: append([]uint64(nil), l.Auxv...), Executable: l.Executable,
+	}
+}
+
+// CopyIn implements proc.Memory.CopyIn.
+func (pm procMemory) CopyIn(addr uint64, dst []byte) (int, error) { return pm.m.CopyIn(addr, dst) }
