@@ -20,9 +20,6 @@ type sharedAnon struct {
 
 var _ SharedMappable = (*sharedAnon)(nil)
 
-// sharedAnonIno numbers shared anonymous objects for /proc/PID/maps.
-var sharedAnonIno atomic.Uint64
-
 func newSharedAnon(mf *memory.File, length uint64) (*sharedAnon, error) {
 	r, err := mf.Allocate(length)
 	if err != nil {

@@ -106,8 +106,6 @@ func (i *inode) DecRef(ctx context.Context) {
 // Mode implements vfs.Inode.
 func (i *inode) Mode() uint32 { return i.mode.Load() }
 
-func (i *inode) isDir() bool { return i.Mode()&unix.S_IFMT == unix.S_IFDIR }
-
 // attrs returns the cached attributes.
 func (i *inode) attrs() protocol.Attr {
 	i.mu.Lock()

@@ -33,14 +33,6 @@ type fdDir struct {
 // fdDirBase is the position of descriptor 0 (after "." and "..").
 const fdDirBase = 2
 
-// subdir is "fd/" or "fdinfo/".
-func (d fdDir) subdir() string {
-	if d.info {
-		return "fdinfo/"
-	}
-	return "fd/"
-}
-
 func (d fdDir) list(ctx context.Context) []dynamicEntry {
 	t := d.dir.task.thread()
 	if t == nil {
