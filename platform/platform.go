@@ -10,6 +10,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -121,6 +122,11 @@ func (e Event) String() string {
 		return "interrupted"
 	}
 }
+
+// ErrForeignThread is returned by AddressSpace methods called from an OS
+// thread that runs no guest thread in that address space. For MapFile it
+// is harmless: the mapping is made when the guest faults on it.
+var ErrForeignThread = errors.New("platform: address space changed from an OS thread that does not run it")
 
 // Platform creates address spaces and execution contexts.
 type Platform interface {

@@ -67,9 +67,10 @@ func (as *addressSpace) do(op mapOp) error {
 	}
 	t := as.threads[unix.Gettid()]
 	if t == nil {
-		// Another OS thread traces this stub. Multi-threaded guests
-		// (several tracers per address space) are not supported yet.
-		return fmt.Errorf("ptrace: address space %d changed from an OS thread that does not trace it", as.pid)
+		// Only a thread that runs this address space traces a stub
+		// thread in it (the Sentry reading another process's memory for
+		// /proc, for example).
+		return platform.ErrForeignThread
 	}
 	return as.applyLocked(t, op)
 }

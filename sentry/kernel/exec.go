@@ -106,12 +106,19 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 	// Point of no return. Linux gives the exec'ing thread the leader's
 	// TID; here it keeps its own (docs/kernel.md).
 	t.killOtherThreads()
+	// mm and fdTable are swapped under Kernel.mu: /proc reads them from
+	// other goroutines.
+	t.k.mu.Lock()
 	old := t.mm
 	t.mm = newMM
+	t.k.mu.Unlock()
 	old.DecUsers()
 	if t.fdTable.refs.Load() > 1 {
 		shared := t.fdTable
-		t.fdTable = shared.Fork()
+		forked := shared.Fork()
+		t.k.mu.Lock()
+		t.fdTable = forked
+		t.k.mu.Unlock()
 		shared.DecRef(t)
 	}
 	t.fdTable.RemoveCloseOnExec(t)

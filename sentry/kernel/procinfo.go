@@ -178,9 +178,7 @@ func (t *Task) ProcUmask() uint32 {
 }
 
 // ProcFDTable returns t's descriptor table, or nil once t is exiting.
-//
-// The table pointer is replaced by execve without a lock; reading another
-// task's table may race with its execve (the race detector would say so).
+
 func (t *Task) ProcFDTable() *FDTable {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
@@ -192,7 +190,7 @@ func (t *Task) ProcFDTable() *FDTable {
 
 // ProcMemoryManager returns t's address space, or nil once t is exiting.
 // The caller gets no user reference: a released address space reads as
-// empty. As ProcFDTable, it may race with another task's execve.
+// empty.
 func (t *Task) ProcMemoryManager() *mm.MemoryManager {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()

@@ -49,14 +49,22 @@ func (mm *MemoryManager) HandleFault(addr uint64) error {
 	}
 	page := PageRoundDown(addr)
 	if p := mm.pmaAtLocked(page); p != nil {
-		// The page is mapped with the VMA's permissions already, so the
-		// access was one they don't allow, or a write to a copy-on-write
-		// page.
+		// The page should be mapped with the VMA's permissions already,
+		// so the access was a write to a copy-on-write page, or one the
+		// permissions don't allow, or the host mapping was deferred
+		// (made from a thread that doesn't run this address space).
 		if p.cow && v.perms.Write {
+			mm.remapped = 0
 			return mm.breakCOWLocked(v, page)
 		}
+		if mm.remapped != page+1 {
+			mm.remapped = page + 1
+			return mm.as.MapFile(p.start, p.off, p.end-p.start, effective(v.perms, p))
+		}
+		mm.remapped = 0
 		return &FaultError{Code: segvAccErr}
 	}
+	mm.remapped = 0
 	return mm.populateLocked(v, page, page+pageSize)
 }
 

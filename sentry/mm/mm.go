@@ -132,6 +132,10 @@ type MemoryManager struct {
 	layout Layout
 	// users counts the tasks using this mm (CLONE_VM). Protected by mu.
 	users int
+	// remapped is the page HandleFault last remapped because it had a
+	// PMA already; a second fault there is a real access violation.
+	// Protected by mu.
+	remapped uint64
 }
 
 // Layout is what /proc/PID reports about an address space's contents.
@@ -283,7 +287,13 @@ func (mm *MemoryManager) insertPMALocked(p *pma, perms platform.Access) error {
 	mm.pmas = append(mm.pmas, nil)
 	copy(mm.pmas[i+1:], mm.pmas[i:])
 	mm.pmas[i] = p
-	return mm.as.MapFile(p.start, p.off, p.end-p.start, effective(perms, p))
+	err := mm.as.MapFile(p.start, p.off, p.end-p.start, effective(perms, p))
+	if err == platform.ErrForeignThread {
+		// Mapped when the guest faults on it (HandleFault remaps
+		// present PMAs once).
+		return nil
+	}
+	return err
 }
 
 // effective returns the host permissions of p inside a VMA with perms.
