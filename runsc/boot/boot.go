@@ -19,6 +19,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
 	"github.com/palisade-sandbox/palisade/platform/ptrace"
+	"github.com/palisade-sandbox/palisade/runsc/boot/filter"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/syscalls/linux"
@@ -153,6 +154,9 @@ func New(a Args) (*Sandbox, error) {
 	}
 
 	if err := confine(); err != nil {
+		return nil, err
+	}
+	if err := filter.Install(); err != nil {
 		return nil, err
 	}
 
