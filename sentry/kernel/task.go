@@ -69,6 +69,10 @@ type Task struct {
 	// vforkDone is closed when a vfork child execs or exits. Protected
 	// by Kernel.mu.
 	vforkDone chan struct{}
+	// nice is the nice value; cpuMask the recorded CPU affinity.
+	// Protected by Kernel.mu.
+	nice    int
+	cpuMask []byte
 	// restartBlock is the call restart_syscall resumes.
 	restartBlock func(t *Task) (uint64, error)
 	// stats

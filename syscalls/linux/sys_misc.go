@@ -301,21 +301,32 @@ func SchedYield(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return 0, nil
 }
 
-// SchedGetaffinity implements sched_getaffinity(2).
+// SchedGetaffinity implements sched_getaffinity(2): the mask last set, or
+// every CPU of the sandbox.
 func SchedGetaffinity(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	size := args[1]
 	if size < 8 || size%8 != 0 {
 		return 0, unix.EINVAL
 	}
-	if pid := intArg(args[0]); pid != 0 && t.Kernel().TaskByID(pid) == nil {
-		return 0, unix.ESRCH
+	target, err := taskArg(t, intArg(args[0]))
+	if err != nil {
+		return 0, err
 	}
 	n := runtime.NumCPU()
-	b := make([]byte, 8)
-	for i := 0; i < n && i < 64; i++ {
-		b[i/8] |= 1 << (i % 8)
+	b := make([]byte, max(8, (n+63)/64*8))
+	if uint64(len(b)) > size {
+		return 0, unix.EINVAL
 	}
-	return 8, copyOut(t, args[2], b)
+	if mask := target.CPUMask(); mask != nil {
+		for cpu := 0; cpu < n && cpu/8 < len(mask); cpu++ {
+			b[cpu/8] |= mask[cpu/8] & (1 << (cpu % 8))
+		}
+	} else {
+		for cpu := 0; cpu < n; cpu++ {
+			b[cpu/8] |= 1 << (cpu % 8)
+		}
+	}
+	return uint64(len(b)), copyOut(t, args[2], b)
 }
 
 // Getcpu implements getcpu(2).
