@@ -3,7 +3,7 @@
 # when they are missing. Safe to run again; does nothing if all are there.
 set -euo pipefail
 
-packages=(gcc libc6-dev make busybox-static)
+packages=(gcc libc6-dev make busybox-static python3 perl)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

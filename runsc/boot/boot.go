@@ -113,7 +113,12 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	procFS, err := NewProcFilesystem(k, cpuinfo, "/dev", "/tmp", "/sys", "/proc")
+	procFS, err := NewProcFilesystem(k, cpuinfo, "/dev", "/dev/shm", "/tmp", "/sys", "/proc")
+	if err != nil {
+		return nil, err
+	}
+	// POSIX shared memory and semaphores live in /dev/shm, a tmpfs.
+	shm, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, RootMode: 01777, SizeLimit: si.Totalram * uint64(si.Unit) / 2})
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +134,7 @@ func New(a Args) (*Sandbox, error) {
 		flags  uint32
 	}{
 		{"/dev", dev.New(ctx), unix.MS_NOSUID},
+		{"/dev/shm", shm, unix.MS_NOSUID | unix.MS_NODEV},
 		{"/tmp", tmp, unix.MS_NOSUID | unix.MS_NODEV},
 		{"/sys", emptySys, unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 		{"/proc", procFS, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},

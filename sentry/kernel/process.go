@@ -3,6 +3,7 @@ package kernel
 import (
 	"time"
 
+	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
@@ -27,7 +28,8 @@ type CreateProcessArgs struct {
 func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	root := k.Mounts.Root()
 	defer root.DecRef(k.backgroundContext())
-	t := &Task{k: k, fdTable: a.FDTable, interruptCh: make(chan struct{}, 1)}
+	t := &Task{k: k, fdTable: a.FDTable, interruptCh: make(chan struct{}, 1),
+		altStack: linux.SignalStack{Flags: linux.SS_DISABLE}}
 	t.creds.Store(a.Credentials)
 	t.ctx = t.newContext()
 	cwd, err := k.VFS.GetDentryAt(t.ctx, &vfs.PathOperation{Root: root, Start: root, Path: a.WorkingDirectory, FollowFinalSymlink: true}, vfs.GetDentryOptions{CheckSearchable: true})

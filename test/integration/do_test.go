@@ -70,7 +70,15 @@ func stubCount(t *testing.T) int {
 }
 
 func TestPrograms(t *testing.T) {
-	dir := t.TempDir()
+	// Not under /tmp: the sandbox has a private /tmp.
+	dir, err := os.MkdirTemp(".", "data-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if dir, err = filepath.Abs(dir); err != nil {
+		t.Fatal(err)
+	}
 	data := filepath.Join(dir, "data.txt")
 	var content bytes.Buffer
 	for i := 0; i < 5000; i++ {

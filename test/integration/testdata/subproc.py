@@ -1,0 +1,4 @@
+import subprocess
+
+r = subprocess.run(["echo", "hi"], capture_output=True, text=True)
+print(repr(r.stdout), r.returncode)
