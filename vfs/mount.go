@@ -74,7 +74,13 @@ type Mount struct {
 	// VirtualFilesystem.mu.
 	parent *Mount
 	point  *Dentry
+	// anon marks the detached mounts of anonymous files (anon.go).
+	// Immutable.
+	anon bool
 }
+
+// anonMountIDs numbers anonymous mounts from the top of the ID space.
+var anonMountIDs = func() *atomic.Uint64 { var a atomic.Uint64; a.Store(1 << 32); return &a }()
 
 // ID returns the mount ID.
 func (m *Mount) ID() uint64 { return m.id }

@@ -350,3 +350,29 @@ func init() {
 		return 0, unix.ENOSYS
 	})
 }
+
+func init() {
+	full(unix.SYS_FADVISE64, Fadvise64)
+}
+
+// Fadvise64 implements fadvise64(2). The advice is a hint about future
+// access; the Sentry's caches don't use it, which Linux permits.
+func Fadvise64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	f, err := getFile(t, fdArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	if int64(args[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	switch intArg(args[3]) {
+	case unix.FADV_NORMAL, unix.FADV_RANDOM, unix.FADV_SEQUENTIAL, unix.FADV_WILLNEED, unix.FADV_DONTNEED, unix.FADV_NOREUSE:
+	default:
+		return 0, unix.EINVAL
+	}
+	if st, err := f.Stat(t.Context()); err == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		return 0, unix.ESPIPE
+	}
+	return 0, nil
+}

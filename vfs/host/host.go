@@ -21,6 +21,7 @@ package host
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"sync"
 
@@ -55,18 +56,38 @@ var _ vfs.FileDescriptionImpl = (*hostFile)(nil)
 // released), opened with the open flags flags (access mode and
 // O_NONBLOCK/O_APPEND as the guest should see them).
 func NewFD(ctx context.Context, hostFD int, flags uint32) (*vfs.FileDescription, error) {
+	f, st, err := newHostFile(hostFD)
+	if err != nil {
+		return nil, err
+	}
+	// The file gets an anonymous location, so that /proc/self/fd/N (and
+	// /dev/stdin) can reach and reopen it.
+	loc := vfs.NewAnonymousLocation("hostfs", hostLinkName(&st, hostFD), &hostInode{f: f, flags: flags})
+	defer loc.DecRef(ctx)
+	fd := vfs.NewFileDescription(f, flags&^unix.O_PATH, loc)
+	if !f.stream {
+		// A redirected stdio file continues where the caller's offset is.
+		if off, err := unix.Seek(hostFD, 0, unix.SEEK_CUR); err == nil {
+			fd.SetOffset(off)
+		}
+	}
+	return fd, nil
+}
+
+// newHostFile wraps hostFD, taking ownership of it.
+func newHostFile(hostFD int) (*hostFile, unix.Stat_t, error) {
 	var st unix.Stat_t
 	if err := fstat(hostFD, &st); err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	fl, err := unix.FcntlInt(uintptr(hostFD), unix.F_GETFL, 0)
 	if err != nil {
-		return nil, os.NewSyscallError("fcntl(F_GETFL)", err)
+		return nil, st, os.NewSyscallError("fcntl(F_GETFL)", err)
 	}
 	f := &hostFile{fd: hostFD, origFlags: fl, stream: st.Mode&unix.S_IFMT != unix.S_IFREG}
 	if f.stream {
 		if _, err := unix.FcntlInt(uintptr(hostFD), unix.F_SETFL, fl|unix.O_NONBLOCK); err != nil {
-			return nil, os.NewSyscallError("fcntl(F_SETFL)", err)
+			return nil, st, os.NewSyscallError("fcntl(F_SETFL)", err)
 		}
 		if err := thePoller.add(f); err == nil {
 			f.pollable = true
@@ -76,14 +97,73 @@ func NewFD(ctx context.Context, hostFD int, flags uint32) (*vfs.FileDescription,
 			unix.FcntlInt(uintptr(hostFD), unix.F_SETFL, fl)
 		}
 	}
-	fd := vfs.NewFileDescription(f, flags&^unix.O_PATH, vfs.VirtualDentry{})
-	if !f.stream {
-		// A redirected stdio file continues where the caller's offset is.
-		if off, err := unix.Seek(hostFD, 0, unix.SEEK_CUR); err == nil {
-			fd.SetOffset(off)
-		}
+	return f, st, nil
+}
+
+// hostLinkName is what /proc/PID/fd/N shows for a host file.
+func hostLinkName(st *unix.Stat_t, hostFD int) string {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return fmt.Sprintf("pipe:[%d]", st.Ino)
+	case unix.S_IFSOCK:
+		return fmt.Sprintf("socket:[%d]", st.Ino)
 	}
-	return fd, nil
+	return fmt.Sprintf("anon_inode:[host:%d]", hostFD)
+}
+
+// hostInode is a donated host file as an inode of the anonymous hostfs:
+// opening it (through /proc/self/fd/N) duplicates the host descriptor.
+type hostInode struct {
+	// f is the original file; flags its open flags. Immutable.
+	f     *hostFile
+	flags uint32
+}
+
+var _ vfs.Inode = (*hostInode)(nil)
+
+// IncRef implements vfs.Inode.IncRef; the inode lives with its location.
+func (*hostInode) IncRef() {}
+
+// DecRef implements vfs.Inode.DecRef.
+func (*hostInode) DecRef(context.Context) {}
+
+// Mode implements vfs.Inode.Mode.
+func (i *hostInode) Mode() uint32 {
+	var st unix.Stat_t
+	if fstat(i.f.fd, &st) != nil {
+		return unix.S_IFCHR | 0o600
+	}
+	return st.Mode
+}
+
+// CheckPermissions implements vfs.Inode.CheckPermissions: the access the
+// donated descriptor has (a reopen can't gain write access, say).
+func (i *hostInode) CheckPermissions(ctx context.Context, creds *vfs.Credentials, ats vfs.AccessTypes) error {
+	acc := i.flags & unix.O_ACCMODE
+	if ats&vfs.MayWrite != 0 && acc == unix.O_RDONLY || ats&vfs.MayRead != 0 && acc == unix.O_WRONLY {
+		return unix.EACCES
+	}
+	return nil
+}
+
+// Stat implements vfs.Inode.Stat.
+func (i *hostInode) Stat(ctx context.Context) (unix.Statx_t, error) { return i.f.Stat(ctx) }
+
+// SetStat implements vfs.Inode.SetStat: donated files can't be changed.
+func (*hostInode) SetStat(context.Context, *vfs.SetStatOptions) error { return unix.EPERM }
+
+// Open implements vfs.Inode.Open with a duplicate of the host descriptor.
+func (i *hostInode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	nfd, err := unix.FcntlInt(uintptr(i.f.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, unix.ENXIO
+	}
+	f, _, err := newHostFile(nfd)
+	if err != nil {
+		unix.Close(nfd)
+		return nil, err
+	}
+	return f, nil
 }
 
 // fstat is fstat(2), retrying EINTR.

@@ -11,6 +11,7 @@ package pipe
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,8 +91,11 @@ func NewPipe2(ctx context.Context, flags uint32) (r, w *vfs.FileDescription, err
 	wimpl := p.openLocked(false, true)
 	p.mu.Unlock()
 	nb := flags & unix.O_NONBLOCK
-	return vfs.NewFileDescription(rimpl, unix.O_RDONLY|nb, vfs.VirtualDentry{}),
-		vfs.NewFileDescription(wimpl, unix.O_WRONLY|nb, vfs.VirtualDentry{}), nil
+	// The pipe lives on pipefs, so /proc/PID/fd/N can reopen it.
+	loc := vfs.NewAnonymousLocation("pipefs", fmt.Sprintf("pipe:[%d]", p.ino), &pipeInode{pipe: p})
+	defer loc.DecRef(ctx)
+	return vfs.NewFileDescription(rimpl, unix.O_RDONLY|nb, loc),
+		vfs.NewFileDescription(wimpl, unix.O_WRONLY|nb, loc), nil
 }
 
 // Capacity returns the capacity in bytes (F_GETPIPE_SZ).
@@ -398,7 +402,11 @@ func (fd *pipeFD) Ioctl(ctx context.Context, vfd *vfs.FileDescription, mem vfs.U
 
 // Stat implements vfs.FileDescriptionImpl.Stat (for pipes from pipe2).
 func (fd *pipeFD) Stat(ctx context.Context) (unix.Statx_t, error) {
-	p := fd.pipe
+	return fd.pipe.stat(), nil
+}
+
+// stat returns the attributes of a pipe made by pipe2.
+func (p *Pipe) stat() unix.Statx_t {
 	return unix.Statx_t{
 		Mask:      unix.STATX_BASIC_STATS,
 		Blksize:   4096,
@@ -412,5 +420,5 @@ func (fd *pipeFD) Stat(ctx context.Context) (unix.Statx_t, error) {
 		Mtime:     p.ctime,
 		Dev_major: unix.Major(pipefsDev),
 		Dev_minor: unix.Minor(pipefsDev),
-	}, nil
+	}
 }

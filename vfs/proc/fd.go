@@ -139,7 +139,11 @@ func (fs *filesystem) fdTarget(ctx context.Context, r *taskRef, fd int32) (strin
 		return "", err
 	}
 	defer file.DecRef(ctx)
-	if vd := file.VirtualDentry(); vd.Ok() {
+	vd := file.VirtualDentry()
+	if name, ok := vd.IsAnonymous(); ok {
+		return name, nil
+	}
+	if vd.Ok() {
 		vd.IncRef()
 		return fs.pathOf(ctx, vd), nil
 	}
