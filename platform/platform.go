@@ -59,19 +59,17 @@ var (
 	AnyAccess = Access{Read: true, Write: true, Execute: true}
 )
 
-// FPStateSize is the size of the x87/SSE state in fxsave format.
-const FPStateSize = 512
-
 // State is the user-visible CPU state of one guest thread.
 type State struct {
 	// Regs are the general purpose registers.
 	Regs unix.PtraceRegs
 
-	// FP is the x87/SSE register state in fxsave format. It is
-	// authoritative only when FPValid is true; otherwise the live state is
-	// held by the platform (in the host thread that last ran this guest
-	// thread) and Context.PullFP fetches it.
-	FP [FPStateSize]byte
+	// FP is the FPU/SSE/AVX state in the XSAVE standard format, of the
+	// size Platform.FPLayout gives. It is authoritative only when FPValid
+	// is true; otherwise the live state is held by the platform (in the
+	// host thread that last ran this guest thread) and Context.PullFP
+	// fetches it.
+	FP []byte
 
 	// FPValid says FP holds the current state. Setting it (after writing
 	// FP, for example in rt_sigreturn) makes the platform load FP into the
@@ -137,6 +135,10 @@ type Platform interface {
 	// must be called, and the context used, on one locked OS thread (see
 	// runtime.LockOSThread) for the context's whole life.
 	NewContext() (Context, error)
+
+	// FPLayout returns the size of the XSAVE area and the state
+	// components (XCR0 bits) the host enables.
+	FPLayout() (size int, features uint64)
 
 	// MinUserAddress and MaxUserAddress bound the guest's usable
 	// addresses: [MinUserAddress, MaxUserAddress).

@@ -65,8 +65,11 @@ func (c *context) PullFP(st *platform.State) error {
 		st.FPValid = true
 		return nil
 	}
-	if err := getFPRegs(c.fpThread.tid, &st.FP); err != nil {
-		return os.NewSyscallError("ptrace(PTRACE_GETFPREGS)", err)
+	if len(st.FP) != c.p.xsize {
+		st.FP = make([]byte, c.p.xsize)
+	}
+	if _, err := getXState(c.fpThread.tid, st.FP); err != nil {
+		return os.NewSyscallError("ptrace(PTRACE_GETREGSET)", err)
 	}
 	st.FPValid = true
 	return nil
@@ -98,8 +101,8 @@ func (c *context) Switch(asi platform.AddressSpace, st *platform.State) (platfor
 		}
 	}
 	if st.FPValid {
-		if err := setFPRegs(t.tid, &st.FP); err != nil {
-			return platform.Event{}, os.NewSyscallError("ptrace(PTRACE_SETFPREGS)", err)
+		if err := setXState(t.tid, st.FP); err != nil {
+			return platform.Event{}, os.NewSyscallError("ptrace(PTRACE_SETREGSET)", err)
 		}
 	}
 	c.fpThread = t

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,6 +17,10 @@ const userTop = 0x7ffffffff000
 // that forks new stubs from it on request.
 type master struct {
 	requests chan chan forkResult
+	// xsize and xfeatures are the host's XSAVE area size and enabled
+	// components, read from the master stub at start-up.
+	xsize     int
+	xfeatures uint64
 }
 
 type forkResult struct {
@@ -40,6 +45,11 @@ func (m *master) run(memFD int, ready chan<- error) {
 	runtime.LockOSThread()
 	t, err := execStub(memFD)
 	if err != nil {
+		ready <- err
+		return
+	}
+	if err := m.readXStateLayout(t); err != nil {
+		t.kill()
 		ready <- err
 		return
 	}
@@ -116,4 +126,29 @@ func (m *master) fork() (int, error) {
 		return 0, fmt.Errorf("ptrace: forking stub: %w", r.err)
 	}
 	return r.pid, nil
+}
+
+// readXStateLayout learns the XSAVE area's size from the master stub.
+func (m *master) readXStateLayout(t *thread) error {
+	buf := make([]byte, 64<<10)
+	n, err := getXState(t.tid, buf)
+	if err != nil {
+		return os.NewSyscallError("ptrace(PTRACE_GETREGSET, NT_X86_XSTATE)", err)
+	}
+	if n < 576 {
+		return fmt.Errorf("ptrace: XSAVE area of %d bytes is too small", n)
+	}
+	m.xsize = n
+	// The components the guest's FP state may hold: x87 and SSE always,
+	// AVX and AVX-512 when the CPU has them (and so the host kernel has
+	// enabled them in XCR0). Others (PKRU, AMX) stay in their initial
+	// state across signal frames.
+	m.xfeatures = 0x3
+	if cpu.X86.HasAVX {
+		m.xfeatures |= 0x4
+	}
+	if cpu.X86.HasAVX512F {
+		m.xfeatures |= 0xe0
+	}
+	return nil
 }

@@ -31,7 +31,13 @@ type Platform struct {
 	// a new context.
 	cpus []int
 	next atomic.Uint32
+	// xsize and xfeatures describe the host's XSAVE area. Immutable.
+	xsize     int
+	xfeatures uint64
 }
+
+// FPLayout implements platform.Platform.FPLayout.
+func (p *Platform) FPLayout() (int, uint64) { return p.xsize, p.xfeatures }
 
 // nextCPU returns the CPU for a new context, or -1 if unknown.
 func (p *Platform) nextCPU() int {
@@ -51,7 +57,7 @@ func New(memFD int) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Platform{master: m}
+	p := &Platform{master: m, xsize: m.xsize, xfeatures: m.xfeatures}
 	var set unix.CPUSet
 	if unix.SchedGetaffinity(0, &set) == nil {
 		for cpu := 0; cpu < 1024; cpu++ {

@@ -29,16 +29,24 @@ func setRegs(tid int, regs *unix.PtraceRegs) error {
 	return ptraceRaw(unix.PTRACE_SETREGS, tid, 0, uintptr(unsafe.Pointer(regs)))
 }
 
-// getFPRegs reads the fxsave area of a stopped tracee.
-func getFPRegs(tid int, fp *[512]byte) error {
-	// SAFETY: PTRACE_GETFPREGS writes a user_i387_struct, 512 bytes.
-	return ptraceRaw(unix.PTRACE_GETFPREGS, tid, 0, uintptr(unsafe.Pointer(fp)))
+// ntX86XState is the NT_X86_XSTATE register set (the XSAVE area).
+const ntX86XState = 0x202
+
+// getXState reads the XSAVE area of a stopped tracee into buf and returns
+// its size.
+func getXState(tid int, buf []byte) (int, error) {
+	// SAFETY: the kernel writes at most iov.Len bytes to buf, which stays
+	// live (referenced by iov) for the call.
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	err := ptraceRaw(unix.PTRACE_GETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+	return int(iov.Len), err
 }
 
-// setFPRegs writes the fxsave area of a stopped tracee.
-func setFPRegs(tid int, fp *[512]byte) error {
-	// SAFETY: PTRACE_SETFPREGS reads a user_i387_struct, 512 bytes.
-	return ptraceRaw(unix.PTRACE_SETFPREGS, tid, 0, uintptr(unsafe.Pointer(fp)))
+// setXState loads buf, an XSAVE area, into a stopped tracee.
+func setXState(tid int, buf []byte) error {
+	// SAFETY: as getXState; the kernel only reads buf.
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	return ptraceRaw(unix.PTRACE_SETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
 }
 
 // siginfo is the prefix of the kernel's siginfo_t that the platform reads.

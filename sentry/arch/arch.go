@@ -11,35 +11,64 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FPState is the x87/SSE state in fxsave format.
-type FPState = [512]byte
+// FPState is the FPU/SSE/AVX state in the XSAVE standard format: the
+// 512-byte legacy (fxsave) region, the 64-byte XSAVE header, then the
+// extended components.
+type FPState = []byte
 
-// Offsets and defaults in the fxsave area (Intel SDM vol. 1, 10.5.1).
+// FPLayout describes the host's XSAVE area.
+type FPLayout struct {
+	// Size is the size of the area in bytes.
+	Size int
+	// Features are the state components (XCR0 bits) it holds.
+	Features uint64
+}
+
+// Offsets and defaults in the XSAVE area (Intel SDM vol. 1, 10.5.1 and
+// 13.4).
 const (
 	fxsaveFCW        = 0
 	fxsaveMXCSR      = 24
 	fxsaveMXCSRMask  = 28
+	xsaveHeader      = 512
+	xsaveHeaderSize  = 64
+	legacySize       = 512
 	defaultFCW       = 0x037f
 	defaultMXCSR     = 0x1f80
 	defaultMXCSRMask = 0xffbf
 )
 
+// NewFP returns the FP state a new program starts with.
+func NewFP(l FPLayout) FPState {
+	fp := make(FPState, max(l.Size, legacySize+xsaveHeaderSize))
+	InitFP(fp)
+	return fp
+}
+
 // InitFP sets fp to the state a new program starts with: all x87 and SSE
-// exceptions masked, round to nearest.
-func InitFP(fp *FPState) {
-	clear(fp[:])
+// exceptions masked, round to nearest, every extended component in its
+// initial state (XSTATE_BV clear).
+func InitFP(fp FPState) {
+	clear(fp)
 	fp[fxsaveFCW] = defaultFCW & 0xff
 	fp[fxsaveFCW+1] = defaultFCW >> 8
 	putU32(fp[fxsaveMXCSR:], defaultMXCSR)
 	putU32(fp[fxsaveMXCSRMask:], defaultMXCSRMask)
 }
 
-// sanitizeFP clears MXCSR bits the CPU would refuse, so state restored from
-// guest memory can always be loaded.
-func sanitizeFP(fp *FPState) {
+// sanitizeFP makes state restored from guest memory loadable: MXCSR bits
+// the CPU would refuse are cleared, and the XSAVE header may name only the
+// host's components in the standard (uncompacted) format, with its
+// reserved bytes zero.
+func sanitizeFP(fp FPState, l FPLayout) {
 	mx := getU32(fp[fxsaveMXCSR:])
 	putU32(fp[fxsaveMXCSR:], mx&defaultMXCSRMask)
 	putU32(fp[fxsaveMXCSRMask:], defaultMXCSRMask)
+	if len(fp) >= xsaveHeader+xsaveHeaderSize {
+		bv := getU64(fp[xsaveHeader:]) & l.Features
+		clear(fp[xsaveHeader : xsaveHeader+xsaveHeaderSize])
+		putU64(fp[xsaveHeader:], bv)
+	}
 }
 
 // InitRegs returns the registers a new program starts with.
@@ -86,6 +115,8 @@ func RestartSyscall(regs *unix.PtraceRegs, nr uint64) {
 func putU32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
+
+func getU64(b []byte) uint64 { return uint64(getU32(b)) | uint64(getU32(b[4:]))<<32 }
 
 func getU32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24

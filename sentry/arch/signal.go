@@ -18,7 +18,6 @@ const (
 	ucontextSize  = 304
 	siginfoSize   = 128
 	frameSize     = 8 + ucontextSize + siginfoSize
-	fpAreaSize    = 512
 	ucontextOff   = 8
 	siginfoOff    = 8 + ucontextSize
 	sigmaskOffset = 296 // of uc_sigmask within ucontext
@@ -37,11 +36,23 @@ type SignalFrame struct {
 	// UseAltStack says the action asked for it (SA_ONSTACK).
 	AltStack    linux.SignalStack
 	UseAltStack bool
+	// FP describes the XSAVE area saved in the frame.
+	FP FPLayout
 }
+
+// Software-reserved words of an XSAVE area in a signal frame (struct
+// _fpx_sw_bytes at byte 464, and a trailing magic): they tell the reader
+// the area is a full XSAVE image and how large it is.
+const (
+	fpxSwBytes      = 464
+	fpXStateMagic1  = 0x46505853
+	fpXStateMagic2  = 0x46505845
+	fpXStateMagic2Z = 4
+)
 
 // PushSignalFrame writes an rt_sigframe for f on the guest stack and points
 // regs at the handler. regs and fp are the interrupted state.
-func PushSignalFrame(mem Memory, regs *unix.PtraceRegs, fp *FPState, f *SignalFrame) error {
+func PushSignalFrame(mem Memory, regs *unix.PtraceRegs, fp FPState, f *SignalFrame) error {
 	sp := regs.Rsp
 	alt := f.AltStack
 	onAlt := alt.Flags&linux.SS_DISABLE == 0 && alt.Contains(sp)
@@ -50,7 +61,14 @@ func PushSignalFrame(mem Memory, regs *unix.PtraceRegs, fp *FPState, f *SignalFr
 	} else {
 		sp -= redZone
 	}
-	sp = (sp - fpAreaSize) &^ 63
+	area := make([]byte, len(fp)+fpXStateMagic2Z)
+	copy(area, fp)
+	putU32(area[fpxSwBytes:], fpXStateMagic1)
+	putU32(area[fpxSwBytes+4:], uint32(len(area)))
+	putU64(area[fpxSwBytes+8:], f.FP.Features)
+	putU32(area[fpxSwBytes+16:], uint32(len(fp)))
+	putU32(area[len(fp):], fpXStateMagic2)
+	sp = (sp - uint64(len(area))) &^ 63
 	fpAddr := sp
 	sp -= frameSize
 	sp = ((sp + 8) &^ 15) - 8
@@ -76,9 +94,9 @@ func PushSignalFrame(mem Memory, regs *unix.PtraceRegs, fp *FPState, f *SignalFr
 		mc.Cr2 = f.Info.Addr()
 	}
 	uc.Sigmask = f.OldMask
-	uc.Flags = linux.UC_SIGCONTEXT_SS
+	uc.Flags = linux.UC_SIGCONTEXT_SS | linux.UC_FP_XSTATE
 
-	if _, err := mem.CopyOut(fpAddr, fp[:]); err != nil {
+	if _, err := mem.CopyOut(fpAddr, area); err != nil {
 		return err
 	}
 	frame := make([]byte, frameSize)
@@ -102,7 +120,7 @@ func PushSignalFrame(mem Memory, regs *unix.PtraceRegs, fp *FPState, f *SignalFr
 // (the handler has returned into the restorer, popping the return
 // address), restores regs and fp, and returns the mask and alternate stack
 // saved in the frame.
-func PopSignalFrame(mem Memory, regs *unix.PtraceRegs, fp *FPState) (linux.SignalSet, linux.SignalStack, error) {
+func PopSignalFrame(mem Memory, regs *unix.PtraceRegs, fp FPState, l FPLayout) (linux.SignalSet, linux.SignalStack, error) {
 	var uc linux.UContext
 	buf := make([]byte, ucontextSize)
 	if _, err := mem.CopyIn(regs.Rsp, buf); err != nil {
@@ -111,12 +129,18 @@ func PopSignalFrame(mem Memory, regs *unix.PtraceRegs, fp *FPState) (linux.Signa
 	linux.FromBytes(buf, &uc)
 	mc := &uc.MContext
 	if mc.Fpstate != 0 {
-		var nfp FPState
-		if _, err := mem.CopyIn(mc.Fpstate, nfp[:]); err != nil {
+		nfp := make(FPState, len(fp))
+		n := len(nfp)
+		if uc.Flags&linux.UC_FP_XSTATE == 0 {
+			// A legacy frame holds only the fxsave region; the
+			// extended state returns to its initial values.
+			n = legacySize
+		}
+		if _, err := mem.CopyIn(mc.Fpstate, nfp[:n]); err != nil {
 			return 0, linux.SignalStack{}, err
 		}
-		sanitizeFP(&nfp)
-		*fp = nfp
+		sanitizeFP(nfp, l)
+		copy(fp, nfp)
 	} else {
 		InitFP(fp)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"golang.org/x/sys/unix"
 )
@@ -76,7 +77,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 	child.creds.Store(t.Credentials())
 	child.st.Regs = t.st.Regs
-	child.st.FP = *t.FPState()
+	child.st.FP = append(arch.FPState(nil), t.FPState()...)
 	child.st.FPValid = true
 	child.st.Regs.Rax = 0
 	child.st.Regs.Orig_rax = ^uint64(0)

@@ -144,7 +144,7 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 	t.clearChildTID = 0
 	t.robustList, t.robustLen = 0, 0
 	t.st.Regs = arch.InitRegs(res.Entry, res.SP)
-	arch.InitFP(&t.st.FP)
+	t.st.FP = arch.NewFP(t.k.FPLayout)
 	t.st.FPValid = true
 	return ErrNoSysReturn
 }

@@ -56,6 +56,8 @@ type Kernel struct {
 	Debug bool
 	// BootTime is when the kernel started (for /proc and CLOCK_BOOTTIME).
 	BootTime time.Time
+	// FPLayout is the host's XSAVE area, as the platform reports it.
+	FPLayout arch.FPLayout
 
 	// mu protects the task tables, the process tree and signal state.
 	mu sync.Mutex
@@ -97,13 +99,15 @@ type Config struct {
 
 // New returns a kernel with no tasks.
 func New(c Config) *Kernel {
-	return &Kernel{
+	k := &Kernel{
 		MemoryFile: c.MemoryFile, Platform: c.Platform, VFS: c.VFS, Mounts: c.Mounts,
 		Syscalls: c.Syscalls, HWCap: c.HWCap, HWCap2: c.HWCap2,
 		Log: log.New(c.LogOutput, "sentry: ", log.Lmicroseconds), Debug: c.Debug,
 		BootTime: time.Now(), uts: c.UTS, nextID: 1,
 		tasks: map[int32]*Task{}, groups: map[int32]*ThreadGroup{}, done: make(chan struct{}),
 	}
+	k.FPLayout.Size, k.FPLayout.Features = c.Platform.FPLayout()
+	return k
 }
 
 // UTS returns the uname names.

@@ -77,7 +77,7 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	t.mm = m
 	t.comm = res.Comm
 	t.st.Regs = arch.InitRegs(res.Entry, res.SP)
-	arch.InitFP(&t.st.FP)
+	t.st.FP = arch.NewFP(k.FPLayout)
 	t.st.FPValid = true
 	t.Start()
 	return tg, nil
