@@ -134,6 +134,7 @@ func (k *Kernel) sendLocked(t *Task, info *linux.SignalInfo, group bool) {
 	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) && !t.sigWaiting.Has(sig) {
 		return
 	}
+	k.notifySignalFDsLocked()
 	if group {
 		tg.pending.add(info)
 		// Wake a thread that can take it, the target first.
@@ -289,6 +290,7 @@ func (t *Task) handleSignals() bool {
 		frame := arch.SignalFrame{
 			Signo: sig, Info: info, Handler: act.Handler, Restorer: act.Restorer,
 			OldMask: oldMask, AltStack: t.altStack, UseAltStack: act.Flags&linux.SA_ONSTACK != 0,
+			FP: k.FPLayout,
 		}
 		if act.Flags&linux.SA_RESTORER == 0 {
 			// x86-64 has no kernel-provided trampoline: without a
@@ -325,7 +327,7 @@ func (t *Task) restartLocked(e unix.Errno, noHandler bool) {
 // SigReturn implements rt_sigreturn(2).
 func (t *Task) SigReturn() error {
 	fp := t.FPState()
-	mask, alt, err := arch.PopSignalFrame(t.mm, &t.st.Regs, fp)
+	mask, alt, err := arch.PopSignalFrame(t.mm, &t.st.Regs, fp, t.k.FPLayout)
 	t.MarkFPModified()
 	if err != nil {
 		t.forceSignal(int(unix.SIGSEGV), linux.SI_KERNEL, 0)

@@ -224,7 +224,9 @@ func (t *Task) run() {
 		if t.handleSignals() {
 			break
 		}
+		mark := t.accountSentry()
 		ev, err := pctx.Switch(t.mm.AddressSpace(), &t.st)
+		t.accountGuest(mark)
 		if err != nil {
 			t.k.Warnf("task %d: platform failed: %v; killing its process", t.tid, err)
 			t.exitGroup(WaitStatusSignaled(int(unix.SIGKILL), false))
@@ -292,11 +294,11 @@ func (t *Task) errnoOf(nr uint64, err error) unix.Errno {
 }
 
 // FPState returns the task's FP state, fetched from the platform.
-func (t *Task) FPState() *arch.FPState {
+func (t *Task) FPState() arch.FPState {
 	if err := t.pctx.PullFP(&t.st); err != nil {
 		t.k.Warnf("task %d: reading FP state: %v", t.tid, err)
 	}
-	return &t.st.FP
+	return t.st.FP
 }
 
 // MarkFPModified says the FP state was changed by the Sentry.
