@@ -9,12 +9,23 @@ import (
 
 // realTimer is ITIMER_REAL: it sends SIGALRM to the process. Protected by
 // Kernel.mu.
+//
+// ThreadGroup's only timer field (thread_group.go) has this type, so it
+// also carries the process's other per-process time state: CPU-time
+// accounting with ITIMER_VIRTUAL, ITIMER_PROF and RLIMIT_CPU (cputime.go),
+// and POSIX timers (posix_timers.go). Reach them through
+// ThreadGroup.cpuState and ThreadGroup.posixTimersLocked.
 type realTimer struct {
 	timer    *time.Timer
 	deadline time.Time
 	interval time.Duration
 	// gen invalidates expirations of a replaced timer.
 	gen uint64
+
+	// cpu is the process's CPU-time accounting and CPU timers.
+	cpu groupCPU
+	// posix are the process's POSIX timers (timer_create(2)).
+	posix posixTimers
 }
 
 // SetRealTimer arms (value > 0) or disarms ITIMER_REAL and returns the
@@ -66,7 +77,9 @@ func (tg *ThreadGroup) realTimerFired(gen uint64) {
 		return
 	}
 	rt.timer = nil
-	info := linux.SignalInfo{Signo: int32(unix.SIGALRM), Code: linux.SI_TIMER}
+	// Linux sends ITIMER_REAL's SIGALRM as a kernel signal (SI_KERNEL);
+	// SI_TIMER is for POSIX timers.
+	info := linux.SignalInfo{Signo: int32(unix.SIGALRM), Code: linux.SI_KERNEL}
 	k.sendLocked(tg.leader, &info, true)
 	if rt.interval > 0 {
 		tg.armRealTimerLocked(rt.interval)

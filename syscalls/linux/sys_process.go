@@ -20,7 +20,7 @@ func init() {
 	full(unix.SYS_EXECVEAT, Execveat)
 	full(unix.SYS_EXIT, Exit)
 	full(unix.SYS_EXIT_GROUP, ExitGroup)
-	partial(unix.SYS_WAIT4, "rusage is zero", Wait4)
+	partial(unix.SYS_WAIT4, "rusage has CPU times and maxrss only", Wait4)
 	partial(unix.SYS_WAITID, "P_PIDFD unsupported", Waitid)
 	full(unix.SYS_GETPID, Getpid)
 	full(unix.SYS_GETPPID, Getppid)
@@ -222,7 +222,7 @@ func Wait4(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		}
 	}
 	if rusage != 0 {
-		var ru unix.Rusage
+		ru := ChildRusage(t, r.PID)
 		if err := copyOut(t, rusage, abi.AsBytes(&ru)); err != nil {
 			return 0, err
 		}

@@ -12,39 +12,69 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_CLOCK_GETTIME, "CPU-time clocks report the task's wall time since start (CPU accounting: issue 4)", ClockGettime)
+	full(unix.SYS_CLOCK_GETTIME, ClockGettime)
 	full(unix.SYS_CLOCK_GETRES, ClockGetres)
 	full(unix.SYS_GETTIMEOFDAY, Gettimeofday)
 	full(unix.SYS_TIME, Time)
 	full(unix.SYS_NANOSLEEP, Nanosleep)
 	partial(unix.SYS_CLOCK_NANOSLEEP, "CPU-time clocks are not supported", ClockNanosleep)
 	full(unix.SYS_ALARM, Alarm)
-	partial(unix.SYS_SETITIMER, "ITIMER_REAL only (VIRTUAL and PROF: issue 4)", Setitimer)
-	partial(unix.SYS_GETITIMER, "ITIMER_REAL only (VIRTUAL and PROF: issue 4)", Getitimer)
-	partial(unix.SYS_TIMES, "CPU times are zero (CPU accounting: issue 4)", Times)
-	partial(unix.SYS_GETRUSAGE, "CPU times and counters are zero (CPU accounting: issue 4)", Getrusage)
+	full(unix.SYS_SETITIMER, Setitimer)
+	full(unix.SYS_GETITIMER, Getitimer)
+	full(unix.SYS_TIMES, Times)
+	partial(unix.SYS_GETRUSAGE, "ru_utime, ru_stime and ru_maxrss (approximated by the address-space size) only; the counters are zero", Getrusage)
 }
 
-// clockNow reads a clock by ID.
+// clockNow reads a clock by ID: EINVAL for an unknown clock or a CPU
+// clock of a task that doesn't exist (or, for a thread clock, is not in
+// the caller's process).
 func clockNow(t *kernel.Task, id int32) (time.Duration, error) {
+	if now, ok := wallClockNow(t.Kernel(), id); ok {
+		return now, nil
+	}
+	c, err := cpuClockOf(t, id)
+	if err != nil {
+		return 0, err
+	}
+	return c.Now(), nil
+}
+
+// wallClockNow reads a clock that is not a CPU clock.
+func wallClockNow(k *kernel.Kernel, id int32) (time.Duration, bool) {
 	switch id {
-	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI:
-		return time.Duration(time.Now().UnixNano()), nil
-	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_BOOTTIME:
-		return time.Since(t.Kernel().BootTime) + bootOffset, nil
+	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI, unix.CLOCK_REALTIME_ALARM:
+		return time.Duration(time.Now().UnixNano()), true
+	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
+		return time.Since(k.BootTime) + bootOffset, true
+	}
+	return 0, false
+}
+
+// CPU clock ID encoding (clock_getcpuclockid(3), pthread_getcpuclockid(3)):
+// a negative ID is (~pid << 3) | kind, with cpuClockPerThread set for a
+// thread's clock; pid 0 is the caller. Linux: CPUCLOCK_* in
+// include/linux/posix-timers.h.
+const (
+	cpuClockPerThread = 4
+	cpuClockKindMask  = 3
+)
+
+// cpuClockOf decodes a CPU clock ID and finds its thread or process.
+func cpuClockOf(t *kernel.Task, id int32) (kernel.CPUClock, error) {
+	switch id {
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
-		return time.Since(t.ThreadGroup().StartTime()), nil
+		return t.LookupCPUClock(0, false, kernel.CPUClockSched)
 	case unix.CLOCK_THREAD_CPUTIME_ID:
-		return time.Since(t.ThreadGroup().StartTime()), nil
+		return t.LookupCPUClock(0, true, kernel.CPUClockSched)
 	}
-	if id < 0 {
-		// Per-process and per-thread CPU clocks (clock_getcpuclockid).
-		pid := ^(id >> 3)
-		if pid == 0 || t.Kernel().TaskByID(pid) != nil {
-			return time.Since(t.ThreadGroup().StartTime()), nil
-		}
+	if id >= 0 {
+		return kernel.CPUClock{}, unix.EINVAL
 	}
-	return 0, unix.EINVAL
+	which := int(id & cpuClockKindMask)
+	if which == cpuClockKindMask {
+		return kernel.CPUClock{}, unix.EINVAL
+	}
+	return t.LookupCPUClock(^(id >> 3), id&cpuClockPerThread != 0, which)
 }
 
 // bootOffset makes the monotonic clock start at a plausible uptime rather
@@ -94,6 +124,10 @@ func ClockGetres(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	res := time.Nanosecond
 	if id == unix.CLOCK_REALTIME_COARSE || id == unix.CLOCK_MONOTONIC_COARSE {
+		res = 4 * time.Millisecond
+	}
+	if id < 0 && id&cpuClockKindMask != kernel.CPUClockSched {
+		// Linux: PROF and VIRT clocks tick at HZ (250 here).
 		res = 4 * time.Millisecond
 	}
 	return 0, copyOut(t, args[1], timespecBytes(res))
@@ -215,71 +249,135 @@ func itimervalBytes(value, interval time.Duration) []byte {
 	return b[:]
 }
 
+// copyInItimerval reads a struct itimerval (interval, then value),
+// EINVAL if a timeval is out of range.
+func copyInItimerval(t *kernel.Task, addr uint64) (value, interval time.Duration, err error) {
+	var b [32]byte
+	if err := copyIn(t, addr, b[:]); err != nil {
+		return 0, 0, err
+	}
+	get := func(off int) (time.Duration, bool) {
+		s, us := int64(binary.LittleEndian.Uint64(b[off:])), int64(binary.LittleEndian.Uint64(b[off+8:]))
+		if s < 0 || us < 0 || us >= 1e6 {
+			return 0, false
+		}
+		if s > int64(maxTimerDuration/time.Second) {
+			return maxTimerDuration, true
+		}
+		return time.Duration(s)*time.Second + time.Duration(us)*time.Microsecond, true
+	}
+	interval, ok1 := get(0)
+	value, ok2 := get(16)
+	if !ok1 || !ok2 {
+		return 0, 0, unix.EINVAL
+	}
+	return value, interval, nil
+}
+
+// maxTimerDuration bounds timer settings, far beyond any real use.
+const maxTimerDuration = time.Duration(1 << 62)
+
 // Setitimer implements setitimer(2).
 func Setitimer(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	which := intArg(args[0])
-	if which != unix.ITIMER_REAL {
-		if which == unix.ITIMER_VIRTUAL || which == unix.ITIMER_PROF {
-			t.Kernel().Warnf("task %d: setitimer(%d) is not implemented", t.ThreadID(), which)
-			return 0, unix.ENOSYS
-		}
+	if which != unix.ITIMER_REAL && which != unix.ITIMER_VIRTUAL && which != unix.ITIMER_PROF {
 		return 0, unix.EINVAL
 	}
 	var value, interval time.Duration
 	if args[1] != 0 {
-		var b [32]byte
-		if err := copyIn(t, args[1], b[:]); err != nil {
+		// A NULL new value disarms the timer, as Linux allows.
+		var err error
+		if value, interval, err = copyInItimerval(t, args[1]); err != nil {
 			return 0, err
 		}
-		get := func(off int) (time.Duration, bool) {
-			s, us := int64(binary.LittleEndian.Uint64(b[off:])), int64(binary.LittleEndian.Uint64(b[off+8:]))
-			return time.Duration(s)*time.Second + time.Duration(us)*time.Microsecond, s >= 0 && us >= 0 && us < 1e6
-		}
-		var ok1, ok2 bool
-		interval, ok1 = get(0)
-		value, ok2 = get(16)
-		if !ok1 || !ok2 {
-			return 0, unix.EINVAL
-		}
 	}
-	oldValue, oldInterval := t.ThreadGroup().SetRealTimer(value, interval)
+	var oldValue, oldInterval time.Duration
+	switch which {
+	case unix.ITIMER_REAL:
+		oldValue, oldInterval = t.ThreadGroup().SetRealTimer(value, interval)
+	default:
+		oldValue, oldInterval = t.ThreadGroup().SetCPUItimer(which == unix.ITIMER_PROF, value, interval)
+	}
 	if args[2] != 0 {
-		return 0, copyOut(t, args[2], itimervalBytes(oldValue, oldInterval))
+		return 0, copyOut(t, args[2], itimervalBytes(roundUpMicro(oldValue), oldInterval))
 	}
 	return 0, nil
 }
 
+// roundUpMicro rounds a remaining time up to a whole microsecond, so that
+// an armed timer never reads as disarmed in a struct timeval.
+func roundUpMicro(d time.Duration) time.Duration {
+	if r := d % time.Microsecond; r != 0 {
+		d += time.Microsecond - r
+	}
+	return d
+}
+
 // Getitimer implements getitimer(2).
 func Getitimer(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	var value, interval time.Duration
 	switch intArg(args[0]) {
 	case unix.ITIMER_REAL:
-		value, interval := t.ThreadGroup().RealTimer()
-		return 0, copyOut(t, args[1], itimervalBytes(value, interval))
-	case unix.ITIMER_VIRTUAL, unix.ITIMER_PROF:
-		return 0, copyOut(t, args[1], itimervalBytes(0, 0))
+		value, interval = t.ThreadGroup().RealTimer()
+	case unix.ITIMER_VIRTUAL:
+		value, interval = t.ThreadGroup().CPUItimer(false)
+	case unix.ITIMER_PROF:
+		value, interval = t.ThreadGroup().CPUItimer(true)
+	default:
+		return 0, unix.EINVAL
 	}
-	return 0, unix.EINVAL
+	return 0, copyOut(t, args[1], itimervalBytes(roundUpMicro(value), interval))
 }
+
+// clockTicks converts to clock_t ticks (USER_HZ, 100 per second).
+func clockTicks(d time.Duration) uint64 { return uint64(d / (10 * time.Millisecond)) }
 
 // Times implements times(2).
 func Times(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if args[0] != 0 {
+		self := t.ResourceUsage(kernel.UsageSelf)
+		children := t.ResourceUsage(kernel.UsageChildren)
 		var tms [32]byte
+		binary.LittleEndian.PutUint64(tms[0:], clockTicks(self.User))
+		binary.LittleEndian.PutUint64(tms[8:], clockTicks(self.Sys))
+		binary.LittleEndian.PutUint64(tms[16:], clockTicks(children.User))
+		binary.LittleEndian.PutUint64(tms[24:], clockTicks(children.Sys))
 		if err := copyOut(t, args[0], tms[:]); err != nil {
 			return 0, err
 		}
 	}
 	// Clock ticks (100 Hz) since boot.
-	return uint64((time.Since(t.Kernel().BootTime) + bootOffset) / (10 * time.Millisecond)), nil
+	return clockTicks(time.Since(t.Kernel().BootTime) + bootOffset), nil
+}
+
+// rusageOf fills the parts of struct rusage the Sentry tracks.
+func rusageOf(u kernel.ResourceUsage) unix.Rusage {
+	return unix.Rusage{
+		Utime:  unix.NsecToTimeval(int64(u.User)),
+		Stime:  unix.NsecToTimeval(int64(u.Sys)),
+		Maxrss: int64(u.MaxRSS / 1024),
+	}
+}
+
+// ChildRusage is the struct rusage wait4(2) and waitid(2) report for
+// child pid, just waited for.
+func ChildRusage(t *kernel.Task, pid int32) unix.Rusage {
+	return rusageOf(t.ChildResourceUsage(pid))
 }
 
 // Getrusage implements getrusage(2).
 func Getrusage(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	var who kernel.Who
 	switch intArg(args[0]) {
-	case unix.RUSAGE_SELF, unix.RUSAGE_CHILDREN, unix.RUSAGE_THREAD:
+	case unix.RUSAGE_SELF:
+		who = kernel.UsageSelf
+	case unix.RUSAGE_CHILDREN:
+		who = kernel.UsageChildren
+	case unix.RUSAGE_THREAD:
+		who = kernel.UsageThread
 	default:
 		return 0, unix.EINVAL
 	}
-	var ru unix.Rusage
+	ru := rusageOf(t.ResourceUsage(who))
 	return 0, copyOut(t, args[1], abi.AsBytes(&ru))
 }

@@ -71,8 +71,6 @@ func TestRuntimes(t *testing.T) {
 			name: "go static goroutines sleep signal",
 			argv: []string{goprog},
 			want: "sum=4999950000 slept=true signal=user defined signal 1\n",
-			skip: "needs epoll (issue 4): the Go runtime's netpollinit calls epoll_create1, which is ENOSYS, " +
-				"and the runtime throws \"netpollinit failed\" before main; eventfd2 and epoll_ctl/epoll_pwait come next",
 		},
 		{
 			name: "python threading",
@@ -93,8 +91,6 @@ func TestRuntimes(t *testing.T) {
 			name: "python asyncio gather",
 			argv: py("async.py"),
 			want: "['a', 'b']\n",
-			skip: "needs AF_UNIX socketpair (issue 4): asyncio's event loop self-pipe calls " +
-				"socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC) = ENOSYS; epoll_create1 is ENOSYS too (selectors falls back to poll)",
 		},
 		{
 			name: "python setitimer ITIMER_REAL",
