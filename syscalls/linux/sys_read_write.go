@@ -114,7 +114,7 @@ func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off in
 		}
 		done += uint64(n)
 		if err != nil {
-			if err == unix.EPIPE {
+			if err == unix.EPIPE && raisesSIGPIPE(f) {
 				t.SendSignal(&abi.SignalInfo{Signo: int32(unix.SIGPIPE), Code: abi.SI_USER}, false)
 			}
 			if done > 0 {
@@ -300,4 +300,14 @@ func Lseek(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	off, err := f.Seek(t.Context(), int64(args[1]), whence)
 	return uint64(off), err
+}
+
+// raisesSIGPIPE reports whether EPIPE from writing f raises SIGPIPE: yes
+// for pipes and stream sockets, no for files that say otherwise (datagram
+// and seqpacket sockets).
+func raisesSIGPIPE(f *vfs.FileDescription) bool {
+	if r, ok := f.Impl().(interface{ RaisesSIGPIPE() bool }); ok {
+		return r.RaisesSIGPIPE()
+	}
+	return true
 }

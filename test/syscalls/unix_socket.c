@@ -1152,3 +1152,14 @@ TEST(unix_socket, passed_socket_keeps_working_after_the_sender_closes_it)
 	EXPECT_EQ(read(fd, &c, 1), 1);
 	EXPECT_EQ(c, 'q');
 }
+
+TEST(write, on_seqpacket_socket_with_closed_peer_fails_with_EPIPE_without_SIGPIPE)
+{
+	int sv[2];
+	ASSERT_SYSCALL_OK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	close(sv[1]);
+	// SIGPIPE keeps its default action: if it were raised, the case
+	// would die.
+	signal(SIGPIPE, SIG_DFL);
+	EXPECT_ERRNO(write(sv[0], "x", 1), EPIPE);
+}

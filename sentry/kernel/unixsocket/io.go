@@ -433,3 +433,7 @@ func (s *Socket) recvStreamLocked(ctx context.Context, dst []byte, opts RecvOpti
 		}
 	}
 }
+
+// RaisesSIGPIPE reports whether a write that fails with EPIPE raises
+// SIGPIPE: only stream sockets do (datagram and seqpacket sends just fail).
+func (s *Socket) RaisesSIGPIPE() bool { return s.stype == unix.SOCK_STREAM }
