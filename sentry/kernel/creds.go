@@ -20,6 +20,16 @@ type Credentials struct {
 	Groups                                 []uint32
 	Permitted, Effective, Inheritable      uint64
 	Bounding                               uint64
+	// KeepCaps is PR_SET_KEEPCAPS: a change of every UID away from 0
+	// keeps the permitted capabilities. Linux: SECURE_KEEP_CAPS in
+	// cred::securebits (cleared by execve).
+	KeepCaps bool
+	// NoNewPrivs is PR_SET_NO_NEW_PRIVS: once set it is inherited by
+	// every child and kept across execve, never cleared. Linux keeps
+	// it in task_struct::atomic_flags; it lives with the credentials
+	// here because they have exactly that lifetime (clone copies them,
+	// execve keeps them).
+	NoNewPrivs bool
 }
 
 // RootCredentials returns the credentials of the sandbox's root user.
@@ -51,7 +61,7 @@ const noID = ^uint32(0)
 func (c *Credentials) fixCapsAfterUIDChange(old *Credentials) {
 	wasRoot := old.RealUID == 0 || old.EffectiveUID == 0 || old.SavedUID == 0
 	isRoot := c.RealUID == 0 || c.EffectiveUID == 0 || c.SavedUID == 0
-	if wasRoot && !isRoot {
+	if wasRoot && !isRoot && !c.KeepCaps {
 		c.Permitted, c.Effective = 0, 0
 	}
 	if old.EffectiveUID == 0 && c.EffectiveUID != 0 {
@@ -62,58 +72,92 @@ func (c *Credentials) fixCapsAfterUIDChange(old *Credentials) {
 	}
 }
 
-// SetUIDs implements setresuid(2) (and, through it, setuid and setreuid):
-// noID leaves an ID unchanged. Unprivileged callers may only pick among
-// their current real, effective and saved IDs.
-func (t *Task) SetUIDs(r, e, s uint32) error {
-	old := t.Credentials()
-	ok := func(id uint32) bool {
-		return id == noID || id == old.RealUID || id == old.EffectiveUID || id == old.SavedUID
+// idSet is a real, effective and saved ID.
+type idSet struct{ real, effective, saved uint32 }
+
+// has reports whether id is one of the set (or noID, "unchanged").
+func (ids idSet) has(id uint32) bool {
+	return id == noID || id == ids.real || id == ids.effective || id == ids.saved
+}
+
+// setRES applies setres[ug]id(r, e, s): unprivileged callers may only pick
+// among their current real, effective and saved IDs.
+func setRES(cur idSet, privileged bool, r, e, s uint32) (idSet, error) {
+	if !privileged && (!cur.has(r) || !cur.has(e) || !cur.has(s)) {
+		return cur, unix.EPERM
 	}
-	if !old.HasCap(capSetUID) && (!ok(r) || !ok(e) || !ok(s)) {
-		return unix.EPERM
+	for _, p := range []struct {
+		dst *uint32
+		v   uint32
+	}{{&cur.real, r}, {&cur.effective, e}, {&cur.saved, s}} {
+		if p.v != noID {
+			*p.dst = p.v
+		}
 	}
-	c := old.Copy()
+	return cur, nil
+}
+
+// setRE applies setre[ug]id(r, e): the real ID may become the effective
+// one, the effective any of the three; setting the real ID, or the
+// effective to anything but the real, also sets the saved ID.
+func setRE(cur idSet, privileged bool, r, e uint32) (idSet, error) {
+	if !privileged && (r != noID && r != cur.real && r != cur.effective || !cur.has(e)) {
+		return cur, unix.EPERM
+	}
+	next := cur
 	if r != noID {
-		c.RealUID = r
+		next.real = r
 	}
 	if e != noID {
-		c.EffectiveUID = e
+		next.effective = e
 	}
-	if s != noID {
-		c.SavedUID = s
+	if r != noID || (e != noID && e != cur.real) {
+		next.saved = next.effective
 	}
-	c.FSUID = c.EffectiveUID
+	return next, nil
+}
+
+func (c *Credentials) uids() idSet { return idSet{c.RealUID, c.EffectiveUID, c.SavedUID} }
+func (c *Credentials) gids() idSet { return idSet{c.RealGID, c.EffectiveGID, c.SavedGID} }
+
+// setUIDs installs new UIDs (FS UID follows the effective one) and
+// adjusts capabilities.
+func (t *Task) setUIDs(old *Credentials, ids idSet) {
+	c := old.Copy()
+	c.RealUID, c.EffectiveUID, c.SavedUID, c.FSUID = ids.real, ids.effective, ids.saved, ids.effective
 	c.fixCapsAfterUIDChange(old)
 	t.SetCredentials(c)
-	return nil
+}
+
+// setGIDs installs new GIDs (FS GID follows the effective one).
+func (t *Task) setGIDs(old *Credentials, ids idSet) {
+	c := old.Copy()
+	c.RealGID, c.EffectiveGID, c.SavedGID, c.FSGID = ids.real, ids.effective, ids.saved, ids.effective
+	t.SetCredentials(c)
+}
+
+// SetUIDs implements setresuid(2); noID leaves an ID unchanged.
+func (t *Task) SetUIDs(r, e, s uint32) error {
+	old := t.Credentials()
+	ids, err := setRES(old.uids(), old.HasCap(capSetUID), r, e, s)
+	if err == nil {
+		t.setUIDs(old, ids)
+	}
+	return err
 }
 
 // SetGIDs implements setresgid(2).
 func (t *Task) SetGIDs(r, e, s uint32) error {
 	old := t.Credentials()
-	ok := func(id uint32) bool {
-		return id == noID || id == old.RealGID || id == old.EffectiveGID || id == old.SavedGID
+	ids, err := setRES(old.gids(), old.HasCap(capSetGID), r, e, s)
+	if err == nil {
+		t.setGIDs(old, ids)
 	}
-	if !old.HasCap(capSetGID) && (!ok(r) || !ok(e) || !ok(s)) {
-		return unix.EPERM
-	}
-	c := old.Copy()
-	if r != noID {
-		c.RealGID = r
-	}
-	if e != noID {
-		c.EffectiveGID = e
-	}
-	if s != noID {
-		c.SavedGID = s
-	}
-	c.FSGID = c.EffectiveGID
-	t.SetCredentials(c)
-	return nil
+	return err
 }
 
-// SetUID implements setuid(2).
+// SetUID implements setuid(2): privileged callers set all three IDs,
+// others only the effective one, to the real or saved ID.
 func (t *Task) SetUID(uid uint32) error {
 	old := t.Credentials()
 	if old.HasCap(capSetUID) {
@@ -140,63 +184,21 @@ func (t *Task) SetGID(gid uint32) error {
 // SetREUID implements setreuid(2).
 func (t *Task) SetREUID(r, e uint32) error {
 	old := t.Credentials()
-	priv := old.HasCap(capSetUID)
-	if !priv && r != noID && r != old.RealUID && r != old.EffectiveUID {
-		return unix.EPERM
+	ids, err := setRE(old.uids(), old.HasCap(capSetUID), r, e)
+	if err == nil {
+		t.setUIDs(old, ids)
 	}
-	if !priv && e != noID && e != old.RealUID && e != old.EffectiveUID && e != old.SavedUID {
-		return unix.EPERM
-	}
-	s := uint32(noID)
-	if r != noID || (e != noID && e != old.RealUID) {
-		s = e
-		if e == noID {
-			s = old.EffectiveUID
-		}
-	}
-	c := old.Copy()
-	if r != noID {
-		c.RealUID = r
-	}
-	if e != noID {
-		c.EffectiveUID = e
-	}
-	if s != noID {
-		c.SavedUID = s
-	}
-	c.FSUID = c.EffectiveUID
-	c.fixCapsAfterUIDChange(old)
-	t.SetCredentials(c)
-	return nil
+	return err
 }
 
 // SetREGID implements setregid(2).
 func (t *Task) SetREGID(r, e uint32) error {
 	old := t.Credentials()
-	priv := old.HasCap(capSetGID)
-	if !priv && r != noID && r != old.RealGID && r != old.EffectiveGID {
-		return unix.EPERM
+	ids, err := setRE(old.gids(), old.HasCap(capSetGID), r, e)
+	if err == nil {
+		t.setGIDs(old, ids)
 	}
-	if !priv && e != noID && e != old.RealGID && e != old.EffectiveGID && e != old.SavedGID {
-		return unix.EPERM
-	}
-	c := old.Copy()
-	if r != noID || (e != noID && e != old.RealGID) {
-		if e != noID {
-			c.SavedGID = e
-		} else {
-			c.SavedGID = old.EffectiveGID
-		}
-	}
-	if r != noID {
-		c.RealGID = r
-	}
-	if e != noID {
-		c.EffectiveGID = e
-	}
-	c.FSGID = c.EffectiveGID
-	t.SetCredentials(c)
-	return nil
+	return err
 }
 
 // SetFSUID implements setfsuid(2): it returns the old FS UID, changing it
