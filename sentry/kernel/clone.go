@@ -117,7 +117,9 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		parent = t.tg.parent
 	}
 	if f&unix.CLONE_THREAD != 0 {
-		if t.tg.exiting {
+		if t.tg.exiting || t.exiting {
+			// The process is exiting, or another thread's execve is
+			// killing this one.
 			k.mu.Unlock()
 			childMM.DecUsers()
 			fdTable.DecRef(t)

@@ -103,9 +103,18 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 	if err != nil {
 		return err
 	}
-	// Point of no return. Linux gives the exec'ing thread the leader's
-	// TID; here it keeps its own (docs/kernel.md).
-	t.killOtherThreads()
+	// Point of no return: the other threads go (Linux: de_thread), and
+	// the caller becomes the leader with the leader's TID.
+	if !t.killOtherThreads() {
+		// Another thread is exec'ing or the process is exiting: this
+		// thread is being killed, and the error is never seen.
+		newMM.DecUsers()
+		return unix.EAGAIN
+	}
+	// Robust futexes of the old image are released (Linux:
+	// futex_exec_release), under the TID that owns them.
+	t.exitRobustList()
+	t.becomeLeader()
 	// mm and fdTable are swapped under Kernel.mu: /proc reads them from
 	// other goroutines.
 	t.k.mu.Lock()

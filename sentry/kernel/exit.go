@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"golang.org/x/sys/unix"
@@ -14,9 +15,16 @@ func (t *Task) Exit(status WaitStatus) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	t.exiting = true
-	if len(t.tg.tasks) == 1 && !t.tg.exiting {
-		t.tg.exiting = true
-		t.tg.exitStatus = status
+	tg := t.tg
+	if tg.exiting {
+		return
+	}
+	// Without a group exit, wait(2) reports the code of the thread that
+	// exits last, as Linux does; threads exiting at once may not see
+	// each other as the last, so each records its status.
+	tg.exitStatus = status
+	if len(tg.tasks) == 1 {
+		tg.exiting = true
 	}
 }
 
@@ -63,6 +71,7 @@ func (t *Task) finishExit() {
 		tg.threadExited = nil
 	}
 	if len(tg.tasks) == 0 {
+		tg.exiting = true
 		tg.zombie = true
 		tg.uid = t.Credentials().RealUID
 		if tg.leader == t {
@@ -89,21 +98,85 @@ func (t *Task) finishExit() {
 	}
 }
 
-// orphanChildrenLocked gives tg's children to init.
+// subreapers records the processes that called
+// prctl(PR_SET_CHILD_SUBREAPER, 1) (Linux:
+// signal_struct::is_child_subreaper). It belongs in ThreadGroup; it is
+// kept here, under its own leaf lock, until that file's owner moves it.
+// Entries go when the process becomes a zombie.
+var subreapers struct {
+	mu  sync.Mutex
+	set map[*ThreadGroup]struct{}
+}
+
+// SetChildSubreaper implements prctl(PR_SET_CHILD_SUBREAPER): orphaned
+// descendants of t's process are given to it rather than to init.
+func (t *Task) SetChildSubreaper(on bool) {
+	subreapers.mu.Lock()
+	defer subreapers.mu.Unlock()
+	if !on {
+		delete(subreapers.set, t.tg)
+		return
+	}
+	if subreapers.set == nil {
+		subreapers.set = map[*ThreadGroup]struct{}{}
+	}
+	subreapers.set[t.tg] = struct{}{}
+}
+
+// IsChildSubreaper implements prctl(PR_GET_CHILD_SUBREAPER).
+func (t *Task) IsChildSubreaper() bool {
+	return isSubreaper(t.tg)
+}
+
+func isSubreaper(tg *ThreadGroup) bool {
+	subreapers.mu.Lock()
+	defer subreapers.mu.Unlock()
+	_, ok := subreapers.set[tg]
+	return ok
+}
+
+// newReaperLocked returns the process that inherits the children of tg,
+// which is exiting: the nearest ancestor that is a child subreaper and
+// still has a live thread, else init (nil if init is gone). Linux:
+// find_new_reaper.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) newReaperLocked(tg *ThreadGroup) *ThreadGroup {
+	for a := tg.parent; a != nil && a != k.init; a = a.parent {
+		if !a.exiting && !a.zombie && len(a.tasks) > 0 && isSubreaper(a) {
+			return a
+		}
+	}
+	if k.init == nil || k.init == tg || k.init.zombie {
+		return nil
+	}
+	return k.init
+}
+
+// orphanChildrenLocked gives tg's children to the nearest subreaper or to
+// init. A reparented child's exit signal becomes SIGCHLD; a zombie child
+// is reported to its new parent at once.
+//
+// Preconditions: Kernel.mu is held.
 func (k *Kernel) orphanChildrenLocked(tg *ThreadGroup) {
+	reaper := k.newReaperLocked(tg)
+	subreapers.mu.Lock()
+	delete(subreapers.set, tg)
+	subreapers.mu.Unlock()
 	for child := range tg.children {
 		delete(tg.children, child)
-		if k.init == nil || k.init == tg || k.init.zombie {
+		if reaper == nil {
 			child.parent = nil
 			if child.zombie {
 				delete(k.groups, child.id)
 			}
 			continue
 		}
-		child.parent = k.init
-		k.init.children[child] = struct{}{}
+		child.parent = reaper
+		child.exitSignal = int(unix.SIGCHLD)
+		reaper.children[child] = struct{}{}
 		if child.zombie {
-			k.init.notifyChildEventLocked()
+			k.notifyParentLocked(child)
 		}
 	}
 }
@@ -147,14 +220,20 @@ func (k *Kernel) notifyParentLocked(tg *ThreadGroup) {
 }
 
 // killOtherThreads makes every other thread of t's process exit and waits
-// until they have (execve's de_thread).
-func (t *Task) killOtherThreads() {
+// until they have (execve's de_thread). It returns false if t itself must
+// exit instead: another thread is exec'ing (and has told t to exit) or the
+// process is exiting.
+func (t *Task) killOtherThreads() bool {
 	k := t.k
 	for {
 		k.mu.Lock()
+		if t.exiting {
+			k.mu.Unlock()
+			return false
+		}
 		if len(t.tg.tasks) == 1 {
 			k.mu.Unlock()
-			return
+			return true
 		}
 		for m := range t.tg.tasks {
 			if m != t {
@@ -169,4 +248,28 @@ func (t *Task) killOtherThreads() {
 		k.mu.Unlock()
 		<-ch
 	}
+}
+
+// becomeLeader makes t, the last thread of its process, the thread group
+// leader with the leader's TID, as Linux's de_thread does for a thread
+// that calls execve: afterwards gettid() == getpid(). The old leader has
+// exited (killOtherThreads), so its TID is free in Kernel.tasks; it
+// stays reserved meanwhile because allocIDLocked skips thread group IDs.
+//
+// t.tid is written under Kernel.mu; other goroutines read it under
+// Kernel.mu (the task tables) or through the task itself.
+func (t *Task) becomeLeader() {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg := t.tg
+	tg.leader = t
+	if t.tid == tg.id {
+		return
+	}
+	if k.tasks[t.tid] == t {
+		delete(k.tasks, t.tid)
+	}
+	t.tid = tg.id
+	k.tasks[t.tid] = t
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"golang.org/x/sys/unix"
 )
@@ -16,32 +17,87 @@ type futexKey struct {
 	addr uint64
 }
 
-// futexWaiter is one task blocked in FUTEX_WAIT.
+// futexNotify is how a blocked task learns it was woken. One futex_waitv
+// call has one notify shared by the waiters of all its words. Its fields
+// are protected by futexTable.mu.
+type futexNotify struct {
+	// ch is closed by the first wake-up or by the timeout.
+	ch     chan struct{}
+	closed bool
+	// fired is set by a waker (never by the timeout): the wait succeeded.
+	// index is then the waiter that was woken (futex_waitv's result).
+	fired bool
+	index int
+}
+
+func newFutexNotify() *futexNotify { return &futexNotify{ch: make(chan struct{})} }
+
+// closeLocked releases the blocked task.
+func (n *futexNotify) closeLocked() {
+	if !n.closed {
+		n.closed = true
+		close(n.ch)
+	}
+}
+
+// fireLocked records a wake-up of waiter index and releases the task. It
+// returns false if the task had already been woken.
+func (n *futexNotify) fireLocked(index int) bool {
+	if n.fired {
+		return false
+	}
+	n.fired, n.index = true, index
+	n.closeLocked()
+	return true
+}
+
+// futexWaiter is one task blocked on one futex word: in FUTEX_WAIT (or
+// futex_waitv, one waiter per word) or, with pi set, in FUTEX_LOCK_PI.
 type futexWaiter struct {
 	key    futexKey
 	bitset uint32
-	// woken is closed by the waker. Protected by futexTable.mu.
-	woken chan struct{}
+	n      *futexNotify
+	index  int
+	// pi waiters wait for the lock itself: FUTEX_UNLOCK_PI hands it to
+	// the first one by storing its tid in the word. t is the waiting task
+	// and addr the word's address in its address space.
+	pi   bool
+	t    *Task
+	addr uint64
 }
 
-// futexTable holds the waiters of every futex in the sandbox.
+// futexTable holds the waiters of every futex in the sandbox. Linux has
+// no priority inheritance to do here: scheduling is the host's, so PI
+// futexes are plain sleeping locks whose word follows Linux's protocol
+// (owner TID, FUTEX_WAITERS, FUTEX_OWNER_DIED).
 //
-// Lock order: futexTable.mu, then mm.MemoryManager.mu (values are read and
-// written under mu, so compare-and-block is atomic against wakers).
+// Lock order: Kernel.mu, then futexTable.mu, then mm.MemoryManager.mu
+// (words are read and written under mu, so compare-and-block is atomic
+// against wakers).
 type futexTable struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// waiters are in arrival order. Protected by mu.
 	waiters map[futexKey][]*futexWaiter
 }
 
 // FutexBitsetMatchAny matches every waiter.
 const FutexBitsetMatchAny = ^uint32(0)
 
+// futexKey returns the key of the word at addr. A private futex (or one
+// in a private mapping) is keyed by address space and address; Linux does
+// not look at the mapping of a private futex at all, so neither does this.
 func (t *Task) futexKey(addr uint64, private bool) (futexKey, error) {
+	if addr&3 != 0 {
+		return futexKey{}, unix.EINVAL
+	}
+	if private {
+		return futexKey{mm: t.mm, addr: addr}, nil
+	}
 	key, shared, err := t.mm.FutexKey(addr)
 	if err != nil {
 		return futexKey{}, err
 	}
-	if shared && !private {
+	if shared {
 		return futexKey{addr: key}, nil
 	}
 	return futexKey{mm: t.mm, addr: addr}, nil
@@ -55,9 +111,122 @@ func (t *Task) loadFutexWord(addr uint64) (uint32, error) {
 	return binary.LittleEndian.Uint32(b[:]), nil
 }
 
+// updateFutexWord atomically transforms the word at addr (see
+// mm.UpdateUint32); faults become EFAULT.
+func (t *Task) updateFutexWord(addr uint64, fn func(old uint32) (uint32, bool)) (uint32, error) {
+	old, err := t.mm.UpdateUint32(addr, fn)
+	if err != nil {
+		return 0, unix.EFAULT
+	}
+	return old, nil
+}
+
+func (ft *futexTable) addLocked(w *futexWaiter) {
+	if ft.waiters == nil {
+		ft.waiters = map[futexKey][]*futexWaiter{}
+	}
+	ft.waiters[w.key] = append(ft.waiters[w.key], w)
+}
+
+func (ft *futexTable) removeLocked(w *futexWaiter) {
+	ws := ft.waiters[w.key]
+	for i, x := range ws {
+		if x == w {
+			ws = append(ws[:i:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(ft.waiters, w.key)
+	} else {
+		ft.waiters[w.key] = ws
+	}
+}
+
+// wakeLocked wakes up to n waiters of key matching bitset. Like Linux it
+// wakes one even when n is 0. PI waiters are left alone.
+func (ft *futexTable) wakeLocked(key futexKey, n int, bitset uint32) int {
+	woken := 0
+	ws := ft.waiters[key]
+	kept := ws[:0]
+	for _, w := range ws {
+		if w.pi || w.bitset&bitset == 0 || (woken > 0 && woken >= n) {
+			kept = append(kept, w)
+			continue
+		}
+		if w.n.fireLocked(w.index) {
+			woken++
+		}
+		// A waiter whose task was already woken through another word
+		// (futex_waitv) just leaves.
+	}
+	for i := len(kept); i < len(ws); i++ {
+		ws[i] = nil
+	}
+	if len(kept) == 0 {
+		delete(ft.waiters, key)
+	} else {
+		ft.waiters[key] = kept
+	}
+	return woken
+}
+
+// firstPIWaiterLocked returns the first LOCK_PI waiter of key and whether
+// there are others.
+func (ft *futexTable) firstPIWaiterLocked(key futexKey) (first *futexWaiter, more bool) {
+	for _, w := range ft.waiters[key] {
+		if !w.pi {
+			continue
+		}
+		if first != nil {
+			return first, true
+		}
+		first = w
+	}
+	return first, false
+}
+
+// blockOnFutex waits until n is closed, a signal arrives or the deadline
+// (zero: none) passes. It returns nil if a waker fired n (whatever else
+// happened), vfs.ErrInterrupted for a signal, or ETIMEDOUT; in the last
+// two cases the caller still has to remove its waiters.
+//
+// Preconditions: ft.mu is not held.
+func (t *Task) blockOnFutex(n *futexNotify, deadline time.Time) (fired bool, err error) {
+	ft := &t.k.futexes
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			ft.mu.Lock()
+			n.closeLocked()
+			ft.mu.Unlock()
+		} else {
+			timer := time.AfterFunc(d, func() {
+				ft.mu.Lock()
+				n.closeLocked()
+				ft.mu.Unlock()
+			})
+			defer timer.Stop()
+		}
+	}
+	err = t.Block(n.ch)
+	ft.mu.Lock()
+	fired = n.fired
+	ft.mu.Unlock()
+	if fired {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, unix.ETIMEDOUT
+}
+
 // FutexWait implements FUTEX_WAIT and FUTEX_WAIT_BITSET: if the word at
 // addr still holds val, sleep until woken, the deadline (zero: none)
-// passes (ETIMEDOUT), or a signal arrives.
+// passes (ETIMEDOUT), or a signal arrives. A wait with a deadline that a
+// signal interrupts is restarted (restart_syscall) with the same deadline
+// unless a handler runs, as Linux's futex_wait_restart.
 func (t *Task) FutexWait(addr uint64, private bool, val, bitset uint32, deadline time.Time) error {
 	if bitset == 0 {
 		return unix.EINVAL
@@ -77,79 +246,32 @@ func (t *Task) FutexWait(addr uint64, private bool, val, bitset uint32, deadline
 		ft.mu.Unlock()
 		return unix.EAGAIN
 	}
-	w := &futexWaiter{key: key, bitset: bitset, woken: make(chan struct{})}
-	if ft.waiters == nil {
-		ft.waiters = map[futexKey][]*futexWaiter{}
-	}
-	ft.waiters[key] = append(ft.waiters[key], w)
+	w := &futexWaiter{key: key, bitset: bitset, n: newFutexNotify()}
+	ft.addLocked(w)
 	ft.mu.Unlock()
 
-	wait := w.woken
-	var timedOut chan struct{}
-	if !deadline.IsZero() {
-		timedOut = make(chan struct{})
-		timer := time.AfterFunc(time.Until(deadline), func() { close(timedOut) })
-		defer timer.Stop()
-		either, stop := make(chan struct{}), make(chan struct{})
-		defer close(stop)
-		go func() {
-			select {
-			case <-w.woken:
-			case <-timedOut:
-			case <-stop:
-				return
-			}
-			close(either)
-		}()
-		wait = either
-	}
-	err = t.Block(wait)
-	ft.mu.Lock()
-	defer ft.mu.Unlock()
-	select {
-	case <-w.woken:
+	fired, err := t.blockOnFutex(w.n, deadline)
+	if fired {
 		return nil
-	default:
+	}
+	ft.mu.Lock()
+	// The waiter may have been requeued: remove it by its current key.
+	if w.n.fired {
+		ft.mu.Unlock()
+		return nil
 	}
 	ft.removeLocked(w)
-	if err != nil {
+	ft.mu.Unlock()
+	if err == unix.ETIMEDOUT {
 		return err
 	}
-	return unix.ETIMEDOUT
-}
-
-func (ft *futexTable) removeLocked(w *futexWaiter) {
-	ws := ft.waiters[w.key]
-	for i, x := range ws {
-		if x == w {
-			ft.waiters[w.key] = append(ws[:i:i], ws[i+1:]...)
-			break
-		}
+	if !deadline.IsZero() {
+		t.SetRestartBlock(func(t *Task) (uint64, error) {
+			return 0, t.FutexWait(addr, private, val, bitset, deadline)
+		})
+		return linux.ERESTART_RESTARTBLOCK
 	}
-	if len(ft.waiters[w.key]) == 0 {
-		delete(ft.waiters, w.key)
-	}
-}
-
-// wakeLocked wakes up to n waiters of key matching bitset.
-func (ft *futexTable) wakeLocked(key futexKey, n int, bitset uint32) int {
-	woken := 0
-	ws := ft.waiters[key]
-	kept := ws[:0]
-	for _, w := range ws {
-		if woken < n && w.bitset&bitset != 0 {
-			close(w.woken)
-			woken++
-			continue
-		}
-		kept = append(kept, w)
-	}
-	if len(kept) == 0 {
-		delete(ft.waiters, key)
-	} else {
-		ft.waiters[key] = kept
-	}
-	return woken
+	return err
 }
 
 // FutexWake implements FUTEX_WAKE and FUTEX_WAKE_BITSET.
@@ -190,20 +312,28 @@ func (t *Task) FutexRequeue(addr, addr2 uint64, private bool, nwake, nrequeue in
 			return 0, unix.EAGAIN
 		}
 	}
-	done := ft.wakeLocked(key, nwake, FutexBitsetMatchAny)
-	moved := 0
-	ws := ft.waiters[key]
-	for len(ws) > 0 && moved < nrequeue && key != key2 {
-		w := ws[0]
-		ws = ws[1:]
-		w.key = key2
-		ft.waiters[key2] = append(ft.waiters[key2], w)
-		moved++
+	done := 0
+	if nwake > 0 {
+		done = ft.wakeLocked(key, nwake, FutexBitsetMatchAny)
 	}
-	if len(ws) == 0 {
+	moved := 0
+	var kept, move []*futexWaiter
+	for _, w := range ft.waiters[key] {
+		if !w.pi && moved < nrequeue {
+			move = append(move, w)
+			moved++
+			continue
+		}
+		kept = append(kept, w)
+	}
+	if len(kept) == 0 {
 		delete(ft.waiters, key)
 	} else {
-		ft.waiters[key] = ws
+		ft.waiters[key] = kept
+	}
+	for _, w := range move {
+		w.key = key2
+		ft.addLocked(w)
 	}
 	return done + moved, nil
 }
@@ -222,44 +352,37 @@ func (t *Task) FutexWakeOp(addr, addr2 uint64, private bool, nwake, nwake2 int, 
 	}
 	opType, cmp := (op>>28)&7, (op>>24)&15
 	oparg, cmparg := (op>>12)&0xfff, op&0xfff
-	if op>>31 != 0 { // FUTEX_OP_OPARG_SHIFT
-		if oparg >= 32 {
-			return 0, unix.EINVAL
-		}
-		oparg = 1 << oparg
-	}
 	// Sign-extend the 12-bit arguments.
 	soparg := uint32(int32(oparg<<20) >> 20)
-	if op>>31 != 0 {
-		soparg = oparg
+	if op>>31 != 0 { // FUTEX_OP_OPARG_SHIFT
+		if soparg >= 32 {
+			return 0, unix.EINVAL
+		}
+		soparg = 1 << soparg
 	}
 	scmparg := int32(cmparg<<20) >> 20
+	if opType > 4 || cmp > 5 {
+		return 0, unix.ENOSYS
+	}
 	ft := &t.k.futexes
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
-	old, err := t.loadFutexWord(addr2)
+	old, err := t.updateFutexWord(addr2, func(old uint32) (uint32, bool) {
+		switch opType {
+		case 0:
+			return soparg, true
+		case 1:
+			return old + soparg, true
+		case 2:
+			return old | soparg, true
+		case 3:
+			return old &^ soparg, true
+		default:
+			return old ^ soparg, true
+		}
+	})
 	if err != nil {
 		return 0, err
-	}
-	var nv uint32
-	switch opType {
-	case 0:
-		nv = soparg
-	case 1:
-		nv = old + soparg
-	case 2:
-		nv = old | soparg
-	case 3:
-		nv = old &^ soparg
-	case 4:
-		nv = old ^ soparg
-	default:
-		return 0, unix.ENOSYS
-	}
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], nv)
-	if _, err := t.mm.CopyOut(addr2, b[:]); err != nil {
-		return 0, unix.EFAULT
 	}
 	n := ft.wakeLocked(key, nwake, FutexBitsetMatchAny)
 	o := int32(old)
@@ -275,10 +398,8 @@ func (t *Task) FutexWakeOp(addr, addr2 uint64, private bool, nwake, nwake2 int, 
 		ok = o <= scmparg
 	case 4:
 		ok = o > scmparg
-	case 5:
-		ok = o >= scmparg
 	default:
-		return 0, unix.ENOSYS
+		ok = o >= scmparg
 	}
 	if ok {
 		n += ft.wakeLocked(key2, nwake2, FutexBitsetMatchAny)
@@ -286,7 +407,59 @@ func (t *Task) FutexWakeOp(addr, addr2 uint64, private bool, nwake, nwake2 int, 
 	return n, nil
 }
 
-// Robust futex word bits (futex(2), "Robust futexes").
+// FutexWaitvEntry is one word of futex_waitv(2).
+type FutexWaitvEntry struct {
+	Addr    uint64
+	Val     uint32
+	Private bool
+}
+
+// FutexWaitv implements futex_waitv(2): sleep until one of the words is
+// woken and return its index. It fails with EAGAIN at once if any word
+// no longer holds its value.
+func (t *Task) FutexWaitv(entries []FutexWaitvEntry, deadline time.Time) (int, error) {
+	keys := make([]futexKey, len(entries))
+	for i, e := range entries {
+		k, err := t.futexKey(e.Addr, e.Private)
+		if err != nil {
+			return 0, err
+		}
+		keys[i] = k
+	}
+	ft := &t.k.futexes
+	n := newFutexNotify()
+	ws := make([]*futexWaiter, len(entries))
+	ft.mu.Lock()
+	for i, e := range entries {
+		cur, err := t.loadFutexWord(e.Addr)
+		if err == nil && cur != e.Val {
+			err = unix.EAGAIN
+		}
+		if err != nil {
+			for _, w := range ws[:i] {
+				ft.removeLocked(w)
+			}
+			ft.mu.Unlock()
+			return 0, err
+		}
+		ws[i] = &futexWaiter{key: keys[i], bitset: FutexBitsetMatchAny, n: n, index: i}
+		ft.addLocked(ws[i])
+	}
+	ft.mu.Unlock()
+
+	_, err := t.blockOnFutex(n, deadline)
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	for _, w := range ws {
+		ft.removeLocked(w)
+	}
+	if n.fired {
+		return n.index, nil
+	}
+	return 0, err
+}
+
+// Robust and PI futex word bits (futex(2)).
 const (
 	futexTIDMask    = 0x3fffffff
 	futexOwnerDied  = 0x40000000
@@ -294,13 +467,167 @@ const (
 	robustListLimit = 2048
 )
 
+// FutexLockPI implements FUTEX_LOCK_PI (and FUTEX_TRYLOCK_PI with try):
+// take the lock whose word is at addr by storing the caller's TID in it,
+// or, if another thread holds it, set FUTEX_WAITERS and sleep until the
+// holder hands it over in FUTEX_UNLOCK_PI or the deadline passes. A
+// FUTEX_OWNER_DIED bit in a free word is kept for the new owner.
+func (t *Task) FutexLockPI(addr uint64, private bool, deadline time.Time, try bool) error {
+	key, err := t.futexKey(addr, private)
+	if err != nil {
+		return err
+	}
+	tid := uint32(t.tid)
+	ft := &t.k.futexes
+	ft.mu.Lock()
+	var acquired, own bool
+	_, err = t.updateFutexWord(addr, func(old uint32) (uint32, bool) {
+		acquired, own = false, false
+		switch owner := old & futexTIDMask; {
+		case owner == 0:
+			acquired = true
+			nv := tid | old&futexOwnerDied
+			if w, _ := ft.firstPIWaiterLocked(key); w != nil {
+				nv |= futexWaiters
+			}
+			return nv, true
+		case owner == tid:
+			own = true
+			return old, false
+		case try:
+			return old, false
+		default:
+			return old | futexWaiters, true
+		}
+	})
+	switch {
+	case err != nil:
+		ft.mu.Unlock()
+		return err
+	case acquired:
+		ft.mu.Unlock()
+		return nil
+	case own:
+		ft.mu.Unlock()
+		return unix.EDEADLK
+	case try:
+		ft.mu.Unlock()
+		return unix.EAGAIN
+	}
+	w := &futexWaiter{key: key, bitset: FutexBitsetMatchAny, n: newFutexNotify(), pi: true, t: t, addr: addr}
+	ft.addLocked(w)
+	ft.mu.Unlock()
+
+	fired, err := t.blockOnFutex(w.n, deadline)
+	if fired {
+		return nil // the lock was handed to us
+	}
+	ft.mu.Lock()
+	if w.n.fired {
+		ft.mu.Unlock()
+		return nil
+	}
+	ft.removeLocked(w)
+	ft.mu.Unlock()
+	if err == unix.ETIMEDOUT {
+		return err
+	}
+	// Linux restarts an interrupted FUTEX_LOCK_PI even after a handler;
+	// the deadline is absolute.
+	return linux.ERESTARTNOINTR
+}
+
+// FutexUnlockPI implements FUTEX_UNLOCK_PI: the caller must own the lock;
+// it passes to the first waiter (its TID is stored in the word, with
+// FUTEX_WAITERS if others still wait), or the word becomes 0.
+func (t *Task) FutexUnlockPI(addr uint64, private bool) error {
+	key, err := t.futexKey(addr, private)
+	if err != nil {
+		return err
+	}
+	tid := uint32(t.tid)
+	ft := &t.k.futexes
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	next, more := ft.firstPIWaiterLocked(key)
+	notOwner := false
+	_, err = t.updateFutexWord(addr, func(old uint32) (uint32, bool) {
+		if old&futexTIDMask != tid {
+			notOwner = true
+			return old, false
+		}
+		notOwner = false
+		return handoffValue(next, more, 0), true
+	})
+	if err != nil {
+		return err
+	}
+	if notOwner {
+		return unix.EPERM
+	}
+	if next != nil {
+		ft.removeLocked(next)
+		next.n.fireLocked(0)
+	}
+	return nil
+}
+
+// handoffValue is the futex word of a PI lock passed to next (nil: freed),
+// with flags added.
+func handoffValue(next *futexWaiter, more bool, flags uint32) uint32 {
+	if next == nil {
+		return flags
+	}
+	v := uint32(next.t.tid) | flags
+	if more {
+		v |= futexWaiters
+	}
+	return v
+}
+
+// exitPILocksLocked hands every PI lock the exiting task t still holds
+// and others wait for to the first waiter, as Linux's exit_pi_state_list
+// does. (Robust PI locks were already marked FUTEX_OWNER_DIED.)
+//
+// Preconditions: ft.mu is held.
+func (t *Task) exitPILocksLocked() {
+	ft := &t.k.futexes
+	tid := uint32(t.tid)
+	for key := range ft.waiters {
+		next, more := ft.firstPIWaiterLocked(key)
+		if next == nil {
+			continue
+		}
+		handed := false
+		next.t.mm.UpdateUint32(next.addr, func(old uint32) (uint32, bool) {
+			handed = old&futexTIDMask == tid
+			if !handed {
+				return old, false
+			}
+			return handoffValue(next, more, old&futexOwnerDied), true
+		})
+		if handed {
+			ft.removeLocked(next)
+			next.n.fireLocked(0)
+		}
+	}
+}
+
 // exitRobustList marks the robust futexes t still holds as owner-died and
-// wakes one waiter of each, as Linux does when a thread exits.
+// wakes one waiter of each (or, for PI futexes, hands the lock to the
+// first waiter), as Linux does when a thread exits.
 func (t *Task) exitRobustList() {
 	head := t.robustList
-	if head == 0 {
-		return
+	if head != 0 {
+		t.walkRobustList(head)
 	}
+	ft := &t.k.futexes
+	ft.mu.Lock()
+	t.exitPILocksLocked()
+	ft.mu.Unlock()
+}
+
+func (t *Task) walkRobustList(head uint64) {
 	read64 := func(addr uint64) (uint64, bool) {
 		var b [8]byte
 		if _, err := t.mm.CopyIn(addr, b[:]); err != nil {
@@ -320,29 +647,52 @@ func (t *Task) exitRobustList() {
 			break
 		}
 		if entry != pending {
-			t.handleFutexDeath((entry &^ 1) + offset)
+			t.handleFutexDeath((entry&^1)+offset, entry&1 != 0)
 		}
 	}
 	if pending != 0 {
-		t.handleFutexDeath((pending &^ 1) + offset)
+		t.handleFutexDeath((pending&^1)+offset, pending&1 != 0)
 	}
 }
 
-// handleFutexDeath releases the futex word at addr if t owns it.
-func (t *Task) handleFutexDeath(addr uint64) {
-	ft := &t.k.futexes
-	ft.mu.Lock()
-	val, err := t.loadFutexWord(addr)
-	if err != nil || val&futexTIDMask != uint32(t.tid) {
-		ft.mu.Unlock()
+// handleFutexDeath releases the robust futex word at addr if t owns it.
+func (t *Task) handleFutexDeath(addr uint64, pi bool) {
+	if addr&3 != 0 {
 		return
 	}
-	nv := val&futexWaiters | futexOwnerDied
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], nv)
-	_, err = t.mm.CopyOut(addr, b[:])
-	ft.mu.Unlock()
-	if err == nil && val&futexWaiters != 0 {
-		t.FutexWake(addr, false, 1, FutexBitsetMatchAny)
+	key, err := t.futexKey(addr, false)
+	if err != nil {
+		return
+	}
+	tid := uint32(t.tid)
+	ft := &t.k.futexes
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	var next *futexWaiter
+	var more bool
+	if pi {
+		next, more = ft.firstPIWaiterLocked(key)
+	}
+	owned := false
+	old, err := t.updateFutexWord(addr, func(old uint32) (uint32, bool) {
+		owned = old&futexTIDMask == tid
+		if !owned {
+			return old, false
+		}
+		if next != nil {
+			return handoffValue(next, more, futexOwnerDied), true
+		}
+		return old&futexWaiters | futexOwnerDied, true
+	})
+	if err != nil || !owned {
+		return
+	}
+	if next != nil {
+		ft.removeLocked(next)
+		next.n.fireLocked(0)
+		return
+	}
+	if !pi && old&futexWaiters != 0 {
+		ft.wakeLocked(key, 1, FutexBitsetMatchAny)
 	}
 }

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"encoding/binary"
 	"time"
 
 	"github.com/palisade-sandbox/palisade/sentry/arch"
@@ -9,7 +10,9 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_FUTEX, "WAIT, WAKE, *_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP; no PI futexes yet (issue 4)", Futex)
+	partial(unix.SYS_FUTEX, "WAIT, WAKE, *_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI "+
+		"(no priority inheritance: scheduling is the host's); no WAIT_REQUEUE_PI/CMP_REQUEUE_PI", Futex)
+	full(unix.SYS_FUTEX_WAITV, FutexWaitv)
 }
 
 // Futex operations and flags (futex(2)).
@@ -19,18 +22,45 @@ const (
 	futexRequeue       = 3
 	futexCmpRequeue    = 4
 	futexWakeOp        = 5
+	futexLockPI        = 6
+	futexUnlockPI      = 7
+	futexTrylockPI     = 8
 	futexWaitBitset    = 9
 	futexWakeBitset    = 10
+	futexLockPI2       = 13
 	futexPrivateFlag   = 128
 	futexClockRealtime = 256
 )
+
+// futexDeadline reads the timeout at addr (0: none) and turns it into a
+// deadline: relative for FUTEX_WAIT, otherwise absolute on CLOCK_REALTIME
+// (realtime set) or CLOCK_MONOTONIC.
+func futexDeadline(t *kernel.Task, addr uint64, relative, realtime bool) (time.Time, error) {
+	if addr == 0 {
+		return time.Time{}, nil
+	}
+	d, err := copyInTimespec(t, addr)
+	if err != nil {
+		return time.Time{}, err
+	}
+	switch {
+	case relative:
+		return time.Now().Add(d), nil
+	case realtime:
+		return time.Unix(0, int64(d)), nil
+	default:
+		now, _ := clockNow(t, unix.CLOCK_MONOTONIC)
+		return time.Now().Add(d - now), nil
+	}
+}
 
 // Futex implements futex(2).
 func Futex(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	addr, op, val, timeoutAddr, addr2, val3 := args[0], intArg(args[1]), uint32(args[2]), args[3], args[4], uint32(args[5])
 	private := op&futexPrivateFlag != 0
+	realtime := op&futexClockRealtime != 0
 	cmd := op &^ (futexPrivateFlag | futexClockRealtime)
-	if op&futexClockRealtime != 0 && cmd != futexWaitBitset && cmd != futexWait {
+	if realtime && cmd != futexWaitBitset && cmd != futexWait && cmd != futexLockPI2 {
 		return 0, unix.ENOSYS
 	}
 	switch cmd {
@@ -39,20 +69,9 @@ func Futex(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if cmd == futexWaitBitset {
 			bitset = val3
 		}
-		var deadline time.Time
-		if timeoutAddr != 0 {
-			d, err := copyInTimespec(t, timeoutAddr)
-			if err != nil {
-				return 0, err
-			}
-			if cmd == futexWait {
-				deadline = time.Now().Add(d)
-			} else if op&futexClockRealtime != 0 {
-				deadline = time.Unix(0, int64(d))
-			} else {
-				now, _ := clockNow(t, unix.CLOCK_MONOTONIC)
-				deadline = time.Now().Add(d - now)
-			}
+		deadline, err := futexDeadline(t, timeoutAddr, cmd == futexWait, realtime)
+		if err != nil {
+			return 0, err
 		}
 		return 0, t.FutexWait(addr, private, val, bitset, deadline)
 	case futexWake, futexWakeBitset:
@@ -69,9 +88,64 @@ func Futex(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		n, err := t.FutexRequeue(addr, addr2, private, int(val), int(uint32(timeoutAddr)), cmd == futexCmpRequeue, val3)
 		return uint64(n), err
 	case futexWakeOp:
-		n, err := t.FutexWakeOp(addr, addr2, private, int(val), int(uint32(timeoutAddr)), val3)
+		n, err := t.FutexWakeOp(addr, addr2, private, int(min(val, 1<<31-1)), int(min(uint32(timeoutAddr), 1<<31-1)), val3)
 		return uint64(n), err
+	case futexLockPI, futexLockPI2:
+		// LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on
+		// CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
+		deadline, err := futexDeadline(t, timeoutAddr, false, cmd == futexLockPI || realtime)
+		if err != nil {
+			return 0, err
+		}
+		return 0, t.FutexLockPI(addr, private, deadline, false)
+	case futexTrylockPI:
+		return 0, t.FutexLockPI(addr, private, time.Time{}, true)
+	case futexUnlockPI:
+		return 0, t.FutexUnlockPI(addr, private)
 	}
 	t.Kernel().Warnf("task %d: futex op %d is not implemented", t.ThreadID(), cmd)
 	return 0, unix.ENOSYS
+}
+
+// futex_waitv(2) limits and flags (FUTEX2_*).
+const (
+	futexWaitvMax    = 128
+	futex2SizeU32    = 2
+	futex2SizeMask   = 3
+	futex2Private    = 128
+	futexWaitvSizeof = 24
+)
+
+// FutexWaitv implements futex_waitv(2).
+func FutexWaitv(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	addr, n, flags, timeoutAddr, clock := args[0], args[1], args[2], args[3], intArg(args[4])
+	if flags != 0 || n == 0 || n > futexWaitvMax {
+		return 0, unix.EINVAL
+	}
+	var deadline time.Time
+	if timeoutAddr != 0 {
+		if clock != unix.CLOCK_MONOTONIC && clock != unix.CLOCK_REALTIME {
+			return 0, unix.EINVAL
+		}
+		var err error
+		if deadline, err = futexDeadline(t, timeoutAddr, false, clock == unix.CLOCK_REALTIME); err != nil {
+			return 0, err
+		}
+	}
+	buf := make([]byte, n*futexWaitvSizeof)
+	if err := copyIn(t, addr, buf); err != nil {
+		return 0, err
+	}
+	entries := make([]kernel.FutexWaitvEntry, n)
+	for i := range entries {
+		b := buf[i*futexWaitvSizeof:]
+		val, uaddr := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		f, reserved := binary.LittleEndian.Uint32(b[16:]), binary.LittleEndian.Uint32(b[20:])
+		if reserved != 0 || f&^(futex2SizeMask|futex2Private) != 0 || f&futex2SizeMask != futex2SizeU32 || val>>32 != 0 {
+			return 0, unix.EINVAL
+		}
+		entries[i] = kernel.FutexWaitvEntry{Addr: uaddr, Val: uint32(val), Private: f&futex2Private != 0}
+	}
+	idx, err := t.FutexWaitv(entries, deadline)
+	return uint64(idx), err
 }
