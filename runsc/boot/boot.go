@@ -199,7 +199,12 @@ func (s *Sandbox) forwardSignals() {
 	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
 	go func() {
 		for sig := range ch {
-			s.k.SignalProcess(s.init, int(sig.(unix.Signal)))
+			if sig == unix.SIGINT || sig == unix.SIGQUIT || sig == unix.SIGWINCH {
+				// Terminal signals go where the terminal would send them.
+				s.k.SignalForeground(int(sig.(unix.Signal)))
+			} else {
+				s.k.SignalProcess(s.init, int(sig.(unix.Signal)))
+			}
 		}
 	}()
 }

@@ -93,7 +93,9 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 	gofer := exec.Command(self, append(conf.ToFlags(), "gofer", "--root=/", "--fd=3", "--read-only")...)
 	gofer.ExtraFiles = []*os.File{goferEnd}
 	gofer.Stderr = os.Stderr
-	gofer.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC, Pdeathsig: syscall.SIGKILL}
+	// Own sessions for the gofer and the sandbox: signals from the
+	// caller's terminal (^C) reach runsc alone, which passes them on.
+	gofer.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC, Pdeathsig: syscall.SIGKILL, Setsid: true}
 	if err := gofer.Start(); err != nil {
 		return 0, permissionHint(fmt.Errorf("starting gofer: %w", err))
 	}
@@ -106,7 +108,7 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 	boot.Args = append(boot.Args, argv...)
 	boot.ExtraFiles = []*os.File{sentryEnd, statusW}
 	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
-	boot.SysProcAttr = &syscall.SysProcAttr{Cloneflags: sandboxNamespaces, Pdeathsig: syscall.SIGKILL}
+	boot.SysProcAttr = &syscall.SysProcAttr{Cloneflags: sandboxNamespaces, Pdeathsig: syscall.SIGKILL, Setsid: true}
 	if err := boot.Start(); err != nil {
 		return 0, permissionHint(fmt.Errorf("starting sandbox: %w", err))
 	}

@@ -42,6 +42,9 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	if opts.ExitSignal < 0 || opts.ExitSignal > linux.NumSignals {
 		return 0, unix.EINVAL
 	}
+	if err := t.CheckNProc(); err != nil {
+		return 0, err
+	}
 	k := t.k
 
 	var childMM *mm.MemoryManager
@@ -128,6 +131,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		}
 		child.tg = t.tg
 		t.tg.tasks[child] = struct{}{}
+		t.InheritPrctlStateLocked(child)
 		k.tasks[tid] = child
 		k.live++
 		k.mu.Unlock()
@@ -146,6 +150,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 	child.tg = tg
 	parent.children[tg] = struct{}{}
+	t.InheritPrctlStateLocked(child)
 	k.tasks[tid] = child
 	k.groups[tid] = tg
 	k.live++

@@ -149,6 +149,7 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 		t.vforkDone = nil
 	}
 	k.mu.Unlock()
+	t.ResetPrctlStateOnExec()
 
 	t.clearChildTID = 0
 	t.robustList, t.robustLen = 0, 0

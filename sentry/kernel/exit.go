@@ -66,6 +66,7 @@ func (t *Task) finishExit() {
 	delete(tg.tasks, t)
 	delete(k.tasks, t.tid)
 	k.live--
+	k.SendParentDeathSignalsLocked(t)
 	if tg.threadExited != nil {
 		close(tg.threadExited)
 		tg.threadExited = nil
@@ -77,6 +78,7 @@ func (t *Task) finishExit() {
 		if tg.leader == t {
 			tg.leader = nil
 		}
+		k.ReleaseControllingTTYLocked(tg)
 		k.orphanChildrenLocked(tg)
 		k.notifyParentLocked(tg)
 		if tg == k.init {

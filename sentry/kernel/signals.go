@@ -684,3 +684,25 @@ func (k *Kernel) notifyJobControlLocked(tg *ThreadGroup, code int32, sig int) {
 	}
 	parent.notifyChildEventLocked()
 }
+
+// SignalForeground sends sig from outside the sandbox to the foreground
+// process group of init's controlling terminal (as a terminal's ^C does),
+// or to init when there is no such terminal.
+func (k *Kernel) SignalForeground(sig int) {
+	pgid := k.ForegroundProcessGroup()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	info := linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER}
+	sent := false
+	if pgid > 0 {
+		for _, tg := range k.groups {
+			if tg.pgid == pgid && !tg.zombie && tg.leader != nil {
+				k.sendLocked(tg.leader, &info, true)
+				sent = true
+			}
+		}
+	}
+	if !sent && k.init != nil && k.init.leader != nil {
+		k.sendLocked(k.init.leader, &info, true)
+	}
+}

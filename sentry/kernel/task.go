@@ -77,6 +77,15 @@ type Task struct {
 	restartBlock func(t *Task) (uint64, error)
 	// stats
 	syscallCount uint64
+
+	// pdeathSig is PR_SET_PDEATHSIG's signal, sent to this task's
+	// process when the thread that created it exits (0: none).
+	// Protected by Kernel.mu. Linux: task_struct::pdeath_signal.
+	pdeathSig int
+	// timerSlack is PR_SET_TIMERSLACK's value in nanoseconds (0: the
+	// default). Recorded only: timers do not coalesce. Protected by
+	// Kernel.mu. Linux: task_struct::timer_slack_ns.
+	timerSlack uint64
 }
 
 // Kernel returns the task's kernel.

@@ -100,6 +100,20 @@ type ThreadGroup struct {
 	resumed    chan struct{}
 	stopReport bool
 	contReport bool
+
+	// creator is the thread that forked this process; its exit sends
+	// the parent-death signals (PR_SET_PDEATHSIG). nil if not recorded
+	// (then the parent process's last thread counts). Protected by
+	// Kernel.mu. Linux: the task_struct::real_parent thread.
+	creator *Task
+	// notDumpable is PR_SET_DUMPABLE(0) (inverted so the zero value is
+	// Linux's default, dumpable). Protected by Kernel.mu. Linux:
+	// mm_struct::flags MMF_DUMPABLE bits.
+	notDumpable bool
+	// noCtty is set when the process gave up its controlling terminal
+	// with TIOCNOTTY without being the session leader. Protected by
+	// Kernel.mu. Linux: signal_struct::tty == NULL.
+	noCtty bool
 }
 
 // ID returns the process ID.

@@ -11,9 +11,10 @@
 // offset.
 //
 // Terminal ioctls (TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ,
-// TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP) and FIONREAD are passed through to the
-// host descriptor for now. Process group IDs are therefore host IDs: job
-// control inside the sandbox needs a Sentry-side terminal (later).
+// TIOCSWINSZ) and FIONREAD are passed through to the host descriptor. Job
+// control (the controlling session, the foreground process group, SIGTTIN
+// and SIGTTOU) is the kernel's: a terminal consults the Terminal that the
+// kernel registers with SetTerminalProvider (terminal.go).
 //
 // Lock order: poller.mu, then waiter.Queue.mu.
 package host
@@ -47,6 +48,10 @@ type hostFile struct {
 	stream bool
 	// queue receives readiness events from the poller.
 	queue waiter.Queue
+	// isTTY says whether fd is a terminal; ttyKey is then its device.
+	// Immutable.
+	isTTY  bool
+	ttyKey TerminalKey
 }
 
 var _ vfs.FileDescriptionImpl = (*hostFile)(nil)
@@ -85,6 +90,11 @@ func newHostFile(hostFD int) (*hostFile, unix.Stat_t, error) {
 		return nil, st, os.NewSyscallError("fcntl(F_GETFL)", err)
 	}
 	f := &hostFile{fd: hostFD, origFlags: fl, stream: st.Mode&unix.S_IFMT != unix.S_IFREG}
+	if st.Mode&unix.S_IFMT == unix.S_IFCHR {
+		if _, err := unix.IoctlGetTermios(hostFD, unix.TCGETS); err == nil {
+			f.isTTY, f.ttyKey = true, TerminalKey(st.Rdev)
+		}
+	}
 	if f.stream {
 		if _, err := unix.FcntlInt(uintptr(hostFD), unix.F_SETFL, fl|unix.O_NONBLOCK); err != nil {
 			return nil, st, os.NewSyscallError("fcntl(F_SETFL)", err)
@@ -199,6 +209,11 @@ func (f *hostFile) Read(ctx context.Context, fd *vfs.FileDescription, dst []byte
 		}
 		return n, err
 	}
+	if term := f.terminal(ctx); term != nil {
+		if err := term.CheckRead(ctx); err != nil {
+			return 0, err
+		}
+	}
 	return f.wait(ctx, fd, unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR, func() (int, error) {
 		return unix.Read(f.fd, dst)
 	})
@@ -222,6 +237,11 @@ func (f *hostFile) Write(ctx context.Context, fd *vfs.FileDescription, src []byt
 		// the guest's is.
 		unix.Seek(f.fd, newOff, unix.SEEK_SET)
 		return n, newOff, err
+	}
+	if term := f.terminal(ctx); term != nil {
+		if err := term.CheckWrite(ctx, f.tostop); err != nil {
+			return 0, 0, err
+		}
 	}
 	done := 0
 	for done < len(src) {
@@ -360,6 +380,11 @@ func (f *hostFile) Ioctl(ctx context.Context, fd *vfs.FileDescription, mem vfs.U
 		copy(b[17:], t.Cc[:])
 		return 0, copyOut(mem, arg, b[:])
 	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
+		if term := f.terminal(ctx); term != nil {
+			if err := term.CheckChange(ctx); err != nil {
+				return 0, err
+			}
+		}
 		var b [termiosSize]byte
 		if err := copyIn(mem, arg, b[:]); err != nil {
 			return 0, err
@@ -399,7 +424,15 @@ func (f *hostFile) Ioctl(ctx context.Context, fd *vfs.FileDescription, mem vfs.U
 			Ypixel: binary.LittleEndian.Uint16(b[6:]),
 		}
 		return 0, unix.IoctlSetWinsize(f.fd, unix.TIOCSWINSZ, &w)
-	case unix.TIOCGPGRP, unix.TIOCINQ:
+	case unix.TIOCGPGRP, unix.TIOCSPGRP, unix.TIOCGSID, unix.TIOCSCTTY, unix.TIOCNOTTY:
+		if !f.isTTY {
+			return 0, unix.ENOTTY
+		}
+		if term := f.terminal(ctx); term != nil {
+			return term.JobControlIoctl(ctx, mem, cmd, arg, fd.IsReadable())
+		}
+		return f.hostJobControlIoctl(mem, cmd, arg)
+	case unix.TIOCINQ:
 		v, err := unix.IoctlGetInt(f.fd, uint(cmd))
 		if err != nil {
 			return 0, err
@@ -407,14 +440,37 @@ func (f *hostFile) Ioctl(ctx context.Context, fd *vfs.FileDescription, mem vfs.U
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(int32(v)))
 		return 0, copyOut(mem, arg, b[:])
+	}
+	return 0, unix.ENOTTY
+}
+
+// hostJobControlIoctl passes TIOCGPGRP and TIOCSPGRP through to the host
+// when no kernel terminal layer is registered (unit tests); the process
+// group IDs are then the host's.
+func (f *hostFile) hostJobControlIoctl(mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
+	var b [4]byte
+	switch cmd {
+	case unix.TIOCGPGRP:
+		v, err := unix.IoctlGetInt(f.fd, uint(cmd))
+		if err != nil {
+			return 0, err
+		}
+		binary.LittleEndian.PutUint32(b[:], uint32(int32(v)))
+		return 0, copyOut(mem, arg, b[:])
 	case unix.TIOCSPGRP:
-		var b [4]byte
 		if err := copyIn(mem, arg, b[:]); err != nil {
 			return 0, err
 		}
 		return 0, unix.IoctlSetPointerInt(f.fd, unix.TIOCSPGRP, int(int32(binary.LittleEndian.Uint32(b[:]))))
 	}
 	return 0, unix.ENOTTY
+}
+
+// tostop reports whether the terminal has TOSTOP set (background writes
+// raise SIGTTOU).
+func (f *hostFile) tostop() bool {
+	t, err := unix.IoctlGetTermios(f.fd, unix.TCGETS)
+	return err == nil && t.Lflag&unix.TOSTOP != 0
 }
 
 // copyIn reads len(b) bytes of guest memory at addr, or fails with EFAULT.

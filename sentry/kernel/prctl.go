@@ -1,0 +1,164 @@
+package kernel
+
+import (
+	"github.com/palisade-sandbox/palisade/abi/linux"
+	"golang.org/x/sys/unix"
+)
+
+// This file holds the per-task and per-process state that prctl(2)
+// reads and changes, and the hooks that act on it at clone, exec and exit.
+
+// DefaultTimerSlack is Linux's default timer slack, 50 µs.
+const DefaultTimerSlack = 50000
+
+// MaxCap is the highest capability number (CAP_CHECKPOINT_RESTORE).
+const MaxCap = 40
+
+// ParentDeathSignal returns PR_GET_PDEATHSIG's signal (0: none).
+func (t *Task) ParentDeathSignal() int {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.pdeathSig
+}
+
+// SetParentDeathSignal implements PR_SET_PDEATHSIG: sig (0 clears it) is
+// sent to t's process when the thread that created it exits.
+func (t *Task) SetParentDeathSignal(sig int) error {
+	if sig < 0 || sig > linux.NumSignals {
+		return unix.EINVAL
+	}
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	t.pdeathSig = sig
+	return nil
+}
+
+// Dumpable implements PR_GET_DUMPABLE: 1 (SUID_DUMP_USER) or 0.
+func (t *Task) Dumpable() int {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if t.tg.notDumpable {
+		return 0
+	}
+	return 1
+}
+
+// SetDumpable implements PR_SET_DUMPABLE with 0 or 1 (2, SUID_DUMP_ROOT,
+// is refused with EINVAL as Linux does from prctl).
+func (t *Task) SetDumpable(v uint64) error {
+	if v > 1 {
+		return unix.EINVAL
+	}
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	t.tg.notDumpable = v == 0
+	return nil
+}
+
+// TimerSlack implements PR_GET_TIMERSLACK.
+func (t *Task) TimerSlack() uint64 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if t.timerSlack == 0 {
+		return DefaultTimerSlack
+	}
+	return t.timerSlack
+}
+
+// SetTimerSlack implements PR_SET_TIMERSLACK: 0 restores the default.
+func (t *Task) SetTimerSlack(ns uint64) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	t.timerSlack = ns
+}
+
+// ClearChildTID returns set_tid_address's address (PR_GET_TID_ADDRESS).
+func (t *Task) ClearChildTID() uint64 { return t.clearChildTID }
+
+// SetKeepCaps implements PR_SET_KEEPCAPS.
+func (t *Task) SetKeepCaps(keep bool) {
+	c := t.Credentials().Copy()
+	c.KeepCaps = keep
+	t.SetCredentials(c)
+}
+
+// SetNoNewPrivs implements PR_SET_NO_NEW_PRIVS (it can only be set).
+func (t *Task) SetNoNewPrivs() {
+	if t.Credentials().NoNewPrivs {
+		return
+	}
+	c := t.Credentials().Copy()
+	c.NoNewPrivs = true
+	t.SetCredentials(c)
+}
+
+// DropBoundingCap implements PR_CAPBSET_DROP.
+func (t *Task) DropBoundingCap(cp uint64) error {
+	if cp > MaxCap {
+		return unix.EINVAL
+	}
+	old := t.Credentials()
+	if !old.HasCap(capSetPCap) {
+		return unix.EPERM
+	}
+	c := old.Copy()
+	c.Bounding &^= 1 << cp
+	t.SetCredentials(c)
+	return nil
+}
+
+// InheritPrctlStateLocked copies to a new child what prctl set and clone
+// keeps: the timer slack and, for a new process, its creator thread and
+// dumpability, and the TIOCNOTTY state. The parent-death signal is not
+// inherited. Clone calls it before the child is started.
+//
+// Preconditions: Kernel.mu is held; child.tg is set.
+func (t *Task) InheritPrctlStateLocked(child *Task) {
+	child.timerSlack = t.timerSlack
+	if child.tg != t.tg {
+		child.tg.creator = t
+		child.tg.notDumpable = t.tg.notDumpable
+		child.tg.noCtty = t.tg.noCtty
+	}
+}
+
+// ResetPrctlStateOnExec applies execve's resets: the process becomes
+// dumpable again and PR_SET_KEEPCAPS is cleared.
+func (t *Task) ResetPrctlStateOnExec() {
+	t.k.mu.Lock()
+	t.tg.notDumpable = false
+	t.k.mu.Unlock()
+	if c := t.Credentials(); c.KeepCaps {
+		n := c.Copy()
+		n.KeepCaps = false
+		t.SetCredentials(n)
+	}
+}
+
+// SendParentDeathSignalsLocked sends the PR_SET_PDEATHSIG signals of the
+// children t created: exit calls it for every exiting thread, after t
+// has left its thread group. Children whose creator is not recorded
+// count as created by the process's last thread.
+//
+// Preconditions: Kernel.mu is held; t has been removed from t.tg.tasks.
+func (k *Kernel) SendParentDeathSignalsLocked(t *Task) {
+	last := len(t.tg.tasks) == 0
+	for child := range t.tg.children {
+		if child.zombie || child.exiting {
+			continue
+		}
+		if child.creator != t && !(child.creator == nil && last) {
+			continue
+		}
+		child.creator = nil
+		for m := range child.tasks {
+			if m.pdeathSig == 0 {
+				continue
+			}
+			info := linux.SignalInfo{Signo: int32(m.pdeathSig), Code: linux.SI_USER}
+			info.SetPID(t.tg.id)
+			info.SetUID(t.Credentials().RealUID)
+			k.sendLocked(m, &info, true)
+		}
+	}
+}
