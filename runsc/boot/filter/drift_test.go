@@ -92,8 +92,11 @@ func TestIoctlRequestsCoverHostFiles(t *testing.T) {
 	if !slices.Contains(used, "TCGETS") {
 		t.Errorf("found %v in vfs/host, no TCGETS: is the scan broken?", used)
 	}
+	// Job-control requests vfs/host hands to the kernel's terminal; they
+	// never reach the host.
+	sentryOnly := map[string]bool{"TIOCGSID": true, "TIOCSCTTY": true, "TIOCNOTTY": true}
 	for _, name := range used {
-		if _, ok := known[name]; !ok {
+		if _, ok := known[name]; !ok && !sentryOnly[name] {
 			t.Errorf("vfs/host uses %s, which the Sentry's filter does not allow: add it to ioctlRequests", name)
 		}
 	}
