@@ -541,7 +541,7 @@ func controlOut(t *kernel.Task, r *recvmsgResult, hasControl bool, room uint64, 
 			fds = binary.LittleEndian.AppendUint32(fds, uint32(fd))
 		}
 		if len(fds) > 0 {
-			out, room, _ = putCmsg(out, room, unix.SCM_RIGHTS, fds)
+			out, _, _ = putCmsg(out, room, unix.SCM_RIGHTS, fds)
 		}
 		if len(fds)/4 < len(rights) {
 			flags |= unix.MSG_CTRUNC
