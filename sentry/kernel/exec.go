@@ -21,6 +21,9 @@ func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool
 	if err != nil {
 		return nil, loader.Result{}, err
 	}
+	if t.tg != nil {
+		m.SetStackLimit(t.tg.Limit(unix.RLIMIT_STACK).Cur)
+	}
 	creds := t.Credentials()
 	cfg := loader.Config{
 		Filename: filename, Argv: argv, Envv: envv,

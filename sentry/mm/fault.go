@@ -72,7 +72,10 @@ func (mm *MemoryManager) HandleFault(addr uint64) error {
 // as Linux does for accesses just below it, and returns it; nil if addr is
 // not in such a VMA's reach.
 func (mm *MemoryManager) growStackLocked(addr uint64) *vma {
-	const maxStack = 8 << 20
+	maxStack := mm.stackLimit
+	if maxStack == 0 {
+		maxStack = 8 << 20
+	}
 	i := mm.findVMALocked(addr)
 	if i == len(mm.vmas) || !mm.vmas[i].growsDown {
 		return nil

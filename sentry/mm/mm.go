@@ -132,6 +132,9 @@ type MemoryManager struct {
 	layout Layout
 	// users counts the tasks using this mm (CLONE_VM). Protected by mu.
 	users int
+	// stackLimit bounds the growth of the main stack (RLIMIT_STACK; 0
+	// means 8 MiB). Protected by mu.
+	stackLimit uint64
 	// remapped is the page HandleFault last remapped because it had a
 	// PMA already; a second fault there is a real access violation.
 	// Protected by mu.
@@ -350,3 +353,10 @@ func (mm *MemoryManager) String() string {
 
 // errFault is returned for accesses to unmapped or forbidden memory.
 var errFault = unix.EFAULT
+
+// SetStackLimit sets how far the main stack may grow (RLIMIT_STACK).
+func (mm *MemoryManager) SetStackLimit(limit uint64) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	mm.stackLimit = limit
+}
