@@ -4,6 +4,10 @@
 set -euo pipefail
 
 packages=(gcc libc6-dev make busybox-static python3 perl)
+# Tools test/integration/tools_test.go runs in the sandbox: ps, top, free
+# (procps), df, head, seq (coreutils), mount, script (util-linux), tar,
+# gzip, diff, git, sqlite3.
+packages+=(procps coreutils mount util-linux bsdutils tar gzip diffutils sed git sqlite3)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

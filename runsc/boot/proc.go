@@ -284,6 +284,9 @@ type procMemory struct{ m *mm.MemoryManager }
 // Maps implements proc.Memory.Maps.
 func (pm procMemory) Maps() string { return pm.m.Maps() }
 
+// ResidentBytes implements proc.ResidentMemory.
+func (pm procMemory) ResidentBytes() uint64 { return pm.m.ResidentSize() }
+
 // Layout implements proc.Memory.Layout.
 func (pm procMemory) Layout() proc.Layout {
 	l := pm.m.Layout()

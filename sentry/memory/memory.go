@@ -262,3 +262,20 @@ func (f *File) releaseLocked(r Range) {
 		f.free = append(f.free[:i], f.free[i+1:]...)
 	}
 }
+
+// Resident returns how many bytes of r are backed by host memory (touched
+// and not freed), for resident-set figures.
+func (f *File) Resident(r Range) uint64 {
+	if r.Start >= r.End || r.End > maxFileSize {
+		return 0
+	}
+	vec := make([]byte, r.Length()/PageSize)
+	if err := mincore(f.mapping[r.Start:r.End], vec); err != nil {
+		return 0
+	}
+	var n uint64
+	for _, v := range vec {
+		n += uint64(v & 1)
+	}
+	return n * PageSize
+}

@@ -519,3 +519,15 @@ func (mm *MemoryManager) VirtualSize() uint64 {
 	}
 	return n
 }
+
+// ResidentSize returns how much of the address space is backed by host
+// memory (VmRSS). Pages shared with other address spaces count in each.
+func (mm *MemoryManager) ResidentSize() uint64 {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	var n uint64
+	for _, p := range mm.pmas {
+		n += mm.mf.Resident(p.fileRange())
+	}
+	return n
+}

@@ -117,6 +117,8 @@ var sentryRules = []Rule{
 		Why: "Go heap; mapping the memory file and donated files"},
 	{Name: "lseek", Nr: unix.SYS_LSEEK, Action: Allow,
 		Why: "I/O on donated files"},
+	{Name: "mincore", Nr: unix.SYS_MINCORE, Action: Allow,
+		Why: "memory file: counting resident pages for /proc (VmRSS)"},
 	{Name: "getrandom", Nr: unix.SYS_GETRANDOM, Action: Allow,
 		Why: "Go runtime and guest getrandom"},
 	{Name: "getrlimit", Nr: unix.SYS_GETRLIMIT, Action: Allow,
