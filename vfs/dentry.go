@@ -57,6 +57,11 @@ type Dentry struct {
 	// failed revalidation): the dentry is no longer in its parent's cache.
 	dead atomic.Bool
 
+	// tmpfile is set for the dentry of an unnamed file made by O_TMPFILE:
+	// it is dead from the start but may be given a name by linkat if the
+	// filesystem allows. Immutable.
+	tmpfile bool
+
 	// mounts is the number of mounts whose mount point is this dentry.
 	// Protected by VirtualFilesystem.mu.
 	mounts int

@@ -168,7 +168,15 @@ type FileDescription struct {
 	offMu sync.Mutex
 	// off is the file position. Protected by offMu.
 	off int64
+
+	// releaseHook, if set, runs when the last reference goes, before the
+	// filesystem's Release (vfs/lock drops flock and OFD locks there).
+	releaseHook atomic.Pointer[ReleaseHook]
 }
+
+// ReleaseHook is a function run when a file description's last reference
+// is dropped. See FileDescription.SetReleaseHook.
+type ReleaseHook func(ctx context.Context, fd *FileDescription)
 
 // NewFileDescription returns a file description with one reference for
 // impl, opened with the open flags flags at vd (which may be the zero
@@ -200,11 +208,32 @@ func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 // DecRef drops a reference on fd, releasing it with the last.
 func (fd *FileDescription) DecRef(ctx context.Context) {
 	if fd.refs.Add(-1) == 0 {
+		notifyClose(fd)
+		if h := fd.releaseHook.Load(); h != nil {
+			(*h)(ctx, fd)
+		}
 		if fd.impl != nil {
 			fd.impl.Release(ctx)
 		}
 		fd.vd.DecRef(ctx)
 	}
+}
+
+// SetReleaseHook arranges for h to run when fd's last reference is
+// dropped, unless a hook is already set (the first one stays). It is for
+// state kept about fd outside the VFS, such as file locks.
+func (fd *FileDescription) SetReleaseHook(h *ReleaseHook) {
+	fd.releaseHook.CompareAndSwap(nil, h)
+}
+
+// LockKey returns the identity of the file fd is open on, for file locks:
+// its inode, or for files with no location (pipes, host fds) its
+// implementation (nil for O_PATH files with no location).
+func (fd *FileDescription) LockKey() any {
+	if fd.vd.Ok() {
+		return fd.vd.Dentry().Inode()
+	}
+	return fd.impl
 }
 
 // Impl returns the filesystem's part of fd (nil for O_PATH files).
@@ -247,12 +276,15 @@ func (fd *FileDescription) Read(ctx context.Context, dst []byte) (int, error) {
 		return 0, unix.EBADF
 	}
 	if fd.impl.Stream() {
-		return fd.impl.Read(ctx, fd, dst, -1)
+		n, err := fd.impl.Read(ctx, fd, dst, -1)
+		fd.notifyIf(n > 0, unix.IN_ACCESS)
+		return n, err
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()
 	n, err := fd.impl.Read(ctx, fd, dst, fd.off)
 	fd.off += int64(n)
+	fd.notifyIf(n > 0, unix.IN_ACCESS)
 	return n, err
 }
 
@@ -267,7 +299,9 @@ func (fd *FileDescription) PRead(ctx context.Context, dst []byte, off int64) (in
 	if fd.impl.Stream() {
 		return 0, unix.ESPIPE
 	}
-	return fd.impl.Read(ctx, fd, dst, off)
+	n, err := fd.impl.Read(ctx, fd, dst, off)
+	fd.notifyIf(n > 0, unix.IN_ACCESS)
+	return n, err
 }
 
 // Write writes at the current position (at the end with O_APPEND) and
@@ -278,6 +312,7 @@ func (fd *FileDescription) Write(ctx context.Context, src []byte) (int, error) {
 	}
 	if fd.impl.Stream() {
 		n, _, err := fd.impl.Write(ctx, fd, src, -1)
+		fd.notifyIf(n > 0, unix.IN_MODIFY)
 		return n, err
 	}
 	fd.offMu.Lock()
@@ -286,6 +321,7 @@ func (fd *FileDescription) Write(ctx context.Context, src []byte) (int, error) {
 	if n > 0 || err == nil {
 		fd.off = newOff
 	}
+	fd.notifyIf(n > 0, unix.IN_MODIFY)
 	return n, err
 }
 
@@ -302,6 +338,7 @@ func (fd *FileDescription) PWrite(ctx context.Context, src []byte, off int64) (i
 		return 0, unix.ESPIPE
 	}
 	n, _, err := fd.impl.Write(ctx, fd, src, off)
+	fd.notifyIf(n > 0, unix.IN_MODIFY)
 	return n, err
 }
 
@@ -354,6 +391,7 @@ func (fd *FileDescription) Getdents64(ctx context.Context, dst []byte) (int, err
 		fd.off = d.NextOff
 		return true
 	})
+	fd.notifyIf(n > 0 || err == nil, unix.IN_ACCESS)
 	switch {
 	case n > 0:
 		// Entries already returned win over a later error.
@@ -420,5 +458,13 @@ func (fd *FileDescription) EventRegister(e *waiter.Entry) {
 func (fd *FileDescription) EventUnregister(e *waiter.Entry) {
 	if !fd.isPath {
 		fd.impl.EventUnregister(e)
+	}
+}
+
+// notifyIf reports mask (IN_ACCESS, IN_MODIFY) to the watchers of fd's
+// file if cond holds.
+func (fd *FileDescription) notifyIf(cond bool, mask uint32) {
+	if cond {
+		notifyDentry(fd.vd.dentry, mask)
 	}
 }

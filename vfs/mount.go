@@ -77,6 +77,14 @@ type Mount struct {
 	// anon marks the detached mounts of anonymous files (anon.go).
 	// Immutable.
 	anon bool
+	// source is the mount source shown in /proc/PID/mounts ("" for
+	// none), and propagation the recorded propagation type
+	// (mount_ops.go). Protected by VirtualFilesystem.mu.
+	source      string
+	propagation uint32
+	// peerGroup is the shared peer group ID shown in mountinfo when
+	// propagation is shared. Protected by VirtualFilesystem.mu.
+	peerGroup uint64
 }
 
 // anonMountIDs numbers anonymous mounts from the top of the ID space.
@@ -127,8 +135,9 @@ type mountKey struct {
 // MountNamespace is a mount tree with a root (Linux: struct
 // mnt_namespace).
 type MountNamespace struct {
-	// root is the root mount. Immutable.
-	root *Mount
+	// root is the root mount; pivot_root replaces it (with
+	// VirtualFilesystem.mu held for writing).
+	root atomic.Pointer[Mount]
 }
 
 // NewMountNamespace returns a namespace whose root is a mount of fs with
@@ -137,12 +146,15 @@ func (vfs *VirtualFilesystem) NewMountNamespace(ctx context.Context, fs *Filesys
 	if fs == nil || !fs.root.isDir() {
 		return nil, unix.ENOTDIR
 	}
-	return &MountNamespace{root: vfs.newMount(fs, flags)}, nil
+	mntns := &MountNamespace{}
+	mntns.root.Store(vfs.newMount(fs, flags))
+	return mntns, nil
 }
 
 // Root returns the namespace's root location, with a new reference.
 func (mntns *MountNamespace) Root() VirtualDentry {
-	vd := VirtualDentry{mount: mntns.root, dentry: mntns.root.root}
+	m := mntns.root.Load()
+	vd := VirtualDentry{mount: m, dentry: m.root}
 	vd.IncRef()
 	return vd
 }

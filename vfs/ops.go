@@ -15,7 +15,7 @@ func fileType(mode uint32) uint32 { return mode & unix.S_IFMT }
 func (vfs *VirtualFilesystem) OpenAt(ctx context.Context, pop *PathOperation, opts OpenOptions) (*FileDescription, error) {
 	flags := opts.Flags
 	if flags&(unix.O_TMPFILE&^unix.O_DIRECTORY) != 0 {
-		return nil, unix.EOPNOTSUPP
+		return vfs.openTmpfile(ctx, pop, opts)
 	}
 	if flags&unix.O_PATH != 0 {
 		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
@@ -57,7 +57,9 @@ func (vfs *VirtualFilesystem) OpenAt(ctx context.Context, pop *PathOperation, op
 			fd.DecRef(ctx)
 			return nil, err
 		}
+		notifyDentry(vd.dentry, unix.IN_MODIFY)
 	}
+	notifyDentry(vd.dentry, unix.IN_OPEN)
 	return fd, nil
 }
 
@@ -194,6 +196,7 @@ func (r *resolver) createFileLocked(name string, trailing bool, mode uint32) (*D
 	parent := r.cur.dentry
 	d := newDentry(parent.fs, parent, name, inode)
 	parent.insertChild(d)
+	notifyChild(parent.inode, unix.IN_CREATE, 0, name, inode)
 	return d, nil
 }
 
@@ -271,7 +274,11 @@ func (vfs *VirtualFilesystem) createAt(ctx context.Context, pop *PathOperation, 
 	if err != nil {
 		return err
 	}
-	return create(r, dir, name, opts)
+	if err := create(r, dir, name, opts); err != nil {
+		return err
+	}
+	notifyCreated(parent.inode, name, mode)
+	return nil
 }
 
 // MkdirAt creates a directory (mkdir(2)). mode has the umask applied.
@@ -340,10 +347,14 @@ func (vfs *VirtualFilesystem) LinkAt(ctx context.Context, oldpop, newpop *PathOp
 		if r.cur.mount != old.mount {
 			return unix.EXDEV
 		}
-		if old.dentry.dead.Load() {
+		if old.dentry.dead.Load() && !old.dentry.tmpfile {
 			return unix.ENOENT
 		}
-		return dir.Link(ctx, name, old.dentry.inode)
+		if err := dir.Link(ctx, name, old.dentry.inode); err != nil {
+			return err
+		}
+		notifyInode(old.dentry.inode, unix.IN_ATTRIB)
+		return nil
 	})
 }
 
@@ -411,6 +422,7 @@ func (vfs *VirtualFilesystem) removeAt(ctx context.Context, pop *PathOperation, 
 		return err
 	}
 	parent.dentry.removeChild(c)
+	notifyRemoved(ctx, parent.dentry.inode, name, c.inode)
 	return nil
 }
 
@@ -581,14 +593,16 @@ func (vfs *VirtualFilesystem) RenameAt(ctx context.Context, oldpop, newpop *Path
 	if err := oldDir.Rename(ctx, oldName, renamed.inode, newDir, newName, replacedInode, flags); err != nil {
 		return err
 	}
-	if flags&unix.RENAME_EXCHANGE != 0 {
+	exchange := flags&unix.RENAME_EXCHANGE != 0
+	if exchange {
 		vfs.exchangeDentriesLocked(ctx, renamed, replaced)
-		return nil
+	} else {
+		if replaced != nil {
+			newParent.removeChild(replaced)
+		}
+		vfs.moveDentryLocked(ctx, renamed, oldParent, newParent, newName)
 	}
-	if replaced != nil {
-		newParent.removeChild(replaced)
-	}
-	vfs.moveDentryLocked(ctx, renamed, oldParent, newParent, newName)
+	notifyRenamed(ctx, oldParent.inode, oldName, newParent.inode, newName, renamed.inode, replacedInode, exchange)
 	return nil
 }
 
@@ -862,7 +876,11 @@ func setStat(ctx context.Context, vd VirtualDentry, in *SetStatOptions, viaFD bo
 			return err
 		}
 	}
-	return inode.SetStat(ctx, &opts)
+	if err := inode.SetStat(ctx, &opts); err != nil {
+		return err
+	}
+	notifySetStat(vd.dentry, opts.Mask)
+	return nil
 }
 
 // PathnameReachable returns the path of vd as seen from root, for

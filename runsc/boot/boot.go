@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"runtime"
 	"strings"
 
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
@@ -25,8 +26,11 @@ import (
 	"github.com/palisade-sandbox/palisade/syscalls/linux"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/dev"
+	"github.com/palisade-sandbox/palisade/vfs/devpts"
 	vfsgofer "github.com/palisade-sandbox/palisade/vfs/gofer"
 	"github.com/palisade-sandbox/palisade/vfs/host"
+	"github.com/palisade-sandbox/palisade/vfs/overlay"
+	"github.com/palisade-sandbox/palisade/vfs/sys"
 	"github.com/palisade-sandbox/palisade/vfs/tmpfs"
 	"golang.org/x/sys/unix"
 )
@@ -74,6 +78,10 @@ func New(a Args) (*Sandbox, error) {
 	if err := dev.Register(v); err != nil {
 		return nil, err
 	}
+	ptys, err := devpts.Register(v)
+	if err != nil {
+		return nil, err
+	}
 	client, err := protocol.NewClient(os.NewFile(uintptr(a.GoferFD), "gofer"))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to gofer: %w", err)
@@ -82,10 +90,23 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mounting root: %w", err)
 	}
-	var rootFlags uint32
-	if readOnly {
-		rootFlags = unix.MS_RDONLY
+	// The root is an overlay (vfs/overlay): the gofer-backed image is its
+	// read-only lower layer and a tmpfs in Sentry memory, with /tmp's size
+	// limit, its upper layer, so the container may write anywhere in / and
+	// the image on the host is never written (whether or not the gofer
+	// serves it read-only). Changes vanish with the sandbox.
+	var rootSI unix.Sysinfo_t
+	unix.Sysinfo(&rootSI)
+	rootUpper, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, SizeLimit: rootSI.Totalram * uint64(rootSI.Unit) / 2})
+	if err != nil {
+		return nil, err
 	}
+	_ = readOnly // the overlay never writes the lower layer
+	rootFS, err = overlay.New(ctx, overlay.Options{Lower: rootFS, Upper: rootUpper})
+	if err != nil {
+		return nil, fmt.Errorf("mounting root overlay: %w", err)
+	}
+	var rootFlags uint32
 	mounts, err := v.NewMountNamespace(ctx, rootFS, rootFlags)
 	if err != nil {
 		return nil, err
@@ -113,7 +134,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	procFS, err := NewProcFilesystem(k, cpuinfo, "/dev", "/dev/shm", "/tmp", "/sys", "/proc")
+	procFS, err := NewProcFilesystem(k, cpuinfo)
 	if err != nil {
 		return nil, err
 	}
@@ -122,25 +143,24 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Until sysfs exists (issue 5), /sys is an empty read-only directory:
-	// the host's must never show through the gofer.
-	emptySys, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, RootMode: 0555, SizeLimit: 0})
-	if err != nil {
-		return nil, err
-	}
+	// The sandbox's own sysfs: the host's must never show through the
+	// gofer.
+	sysFS := sys.New(ctx, sys.Options{NumCPU: runtime.NumCPU()})
+	registerFilesystemTypes(k, mf, si.Totalram*uint64(si.Unit), procFS, sysFS)
 	for _, m := range []struct {
-		target string
-		fs     *vfs.Filesystem
-		flags  uint32
+		target, source string
+		fs             *vfs.Filesystem
+		flags          uint32
 	}{
-		{"/dev", dev.New(ctx), unix.MS_NOSUID},
-		{"/dev/shm", shm, unix.MS_NOSUID | unix.MS_NODEV},
-		{"/tmp", tmp, unix.MS_NOSUID | unix.MS_NODEV},
-		{"/sys", emptySys, unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
-		{"/proc", procFS, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{"/dev", "tmpfs", dev.New(ctx), unix.MS_NOSUID},
+		{"/dev/shm", "shm", shm, unix.MS_NOSUID | unix.MS_NODEV},
+		{"/dev/pts", "devpts", ptys.Filesystem(), unix.MS_NOSUID | unix.MS_NOEXEC},
+		{"/tmp", "tmpfs", tmp, unix.MS_NOSUID | unix.MS_NODEV},
+		{"/sys", "sysfs", sysFS, unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{"/proc", "proc", procFS, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 	} {
 		root := mounts.Root()
-		err := v.MountAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: m.target, FollowFinalSymlink: true}, m.fs, m.flags)
+		err := v.MountFilesystemAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: m.target, FollowFinalSymlink: true}, m.fs, vfs.MountOptions{Flags: m.flags, Source: m.source})
 		root.DecRef(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("mounting %s: %w", m.target, err)

@@ -2,6 +2,7 @@ package boot
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -13,17 +14,15 @@ import (
 )
 
 // NewProcFilesystem returns a procfs showing k's processes. cpuinfo is the
-// host's /proc/cpuinfo, read at start-up. mountPoints are the absolute
-// paths of the sandbox's mounts other than the root (for example "/dev",
-// "/tmp", "/sys", "/proc"); /proc/PID/mounts lists the root and those of
-// them that are mount points when read. It must be called before the
-// Sentry confines itself (it asks the host for its memory size).
-func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, mountPoints ...string) (*vfs.Filesystem, error) {
+// host's /proc/cpuinfo, read at start-up. /proc/PID/mounts lists the
+// mount tree of the reader's root. It must be called before the Sentry
+// confines itself (it asks the host for its memory size).
+func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte) (*vfs.Filesystem, error) {
 	var si unix.Sysinfo_t
 	if err := unix.Sysinfo(&si); err != nil {
 		return nil, err
 	}
-	return proc.New(&procKernel{k: k, mountPoints: mountPoints}, proc.Options{
+	return proc.New(&procKernel{k: k}, proc.Options{
 		CPUInfo:  cpuinfo,
 		MemTotal: si.Totalram * uint64(si.Unit),
 	}), nil
@@ -32,8 +31,6 @@ func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, mountPoints ...string) 
 // procKernel adapts *kernel.Kernel to proc.Kernel.
 type procKernel struct {
 	k *kernel.Kernel
-	// mountPoints are the paths of the non-root mounts. Immutable.
-	mountPoints []string
 }
 
 var (
@@ -114,41 +111,33 @@ func (pk *procKernel) MemoryUsage() uint64 {
 	return pk.k.MemoryFile.Usage()
 }
 
-// Mounts implements proc.Kernel.Mounts: the namespace's root, then each
-// configured mount point that resolves to the root of a mount. The VFS
-// has no way to list mounts yet; parents are shown as the root mount.
+// Mounts implements proc.Kernel.Mounts: the mount tree of the caller's
+// root, as seen from it.
 func (pk *procKernel) Mounts(ctx context.Context) []proc.MountInfo {
-	root := pk.k.Mounts.Root()
+	root := pk.CallerRoot(ctx)
 	defer root.DecRef(ctx)
-	rootID := root.Mount().ID()
-	out := []proc.MountInfo{mountInfo(ctx, root, "/", rootID)}
-	seen := map[uint64]bool{rootID: true}
-	for _, p := range pk.mountPoints {
-		vd, err := pk.k.VFS.GetDentryAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinalSymlink: true}, vfs.GetDentryOptions{})
-		if err != nil {
-			continue
+	ms := pk.k.VFS.MountsFrom(ctx, root)
+	out := make([]proc.MountInfo, len(ms))
+	for i, m := range ms {
+		out[i] = proc.MountInfo{
+			ID: m.ID, ParentID: m.ParentID, Dev: m.Dev, Root: m.Root, MountPoint: m.MountPoint,
+			FSType: m.FSType, Source: m.Source, Flags: m.Flags, Optional: optionalFields(m),
 		}
-		m := vd.Mount()
-		if vd.Dentry() == m.Filesystem().Root() && !seen[m.ID()] {
-			seen[m.ID()] = true
-			out = append(out, mountInfo(ctx, vd, p, rootID))
-		}
-		vd.DecRef(ctx)
 	}
 	return out
 }
 
-// mountInfo describes the mount whose root is vd, mounted at path.
-func mountInfo(ctx context.Context, vd vfs.VirtualDentry, path string, parentID uint64) proc.MountInfo {
-	m := vd.Mount()
-	mi := proc.MountInfo{
-		ID: m.ID(), ParentID: parentID, MountPoint: path,
-		FSType: m.Filesystem().Impl().Name(), Flags: m.Flags(),
+// optionalFields formats mountinfo's optional fields for m.
+func optionalFields(m vfs.MountInfo) string {
+	switch m.Propagation {
+	case unix.MS_SHARED:
+		return fmt.Sprintf("shared:%d", m.PeerGroup)
+	case unix.MS_SLAVE:
+		return "master:1"
+	case unix.MS_UNBINDABLE:
+		return "unbindable"
 	}
-	if st, err := vd.Dentry().Inode().Stat(ctx); err == nil {
-		mi.Dev = unix.Mkdev(st.Dev_major, st.Dev_minor)
-	}
-	return mi
+	return ""
 }
 
 // procProcess adapts *kernel.ThreadGroup to proc.Process.

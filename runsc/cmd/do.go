@@ -20,8 +20,8 @@ import (
 )
 
 // Do is `runsc do CMD [ARG...]`: it runs a command in a new sandbox whose
-// root is the host's root, read-only, with a private /tmp, /dev and /proc,
-// and exits with the command's status.
+// root is the host's root under an in-memory overlay, with a private /tmp,
+// /dev, /proc and /sys, and exits with the command's status.
 type Do struct{}
 
 // Name implements subcommands.Command.
@@ -34,8 +34,9 @@ func (*Do) Synopsis() string { return "run a command in a new sandbox" }
 func (*Do) Usage() string {
 	return `do [flags] CMD [ARG...]
 
-Runs CMD in a new sandbox. The sandbox's root is the host's root filesystem,
-read-only, with a private tmpfs at /tmp, a private /dev and its own /proc.
+Runs CMD in a new sandbox. The sandbox's root is the host's root filesystem
+under a writable overlay kept in sandbox memory (nothing reaches the host),
+with a private tmpfs at /tmp, a private /dev and its own /proc and /sys.
 The working directory and environment are the caller's. runsc exits with
 CMD's exit status, or 128+N if CMD was killed by signal N.
 `

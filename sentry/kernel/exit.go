@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/vfs/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -75,6 +76,7 @@ func (t *Task) finishExit() {
 		tg.exiting = true
 		tg.zombie = true
 		tg.uid = t.Credentials().RealUID
+		lock.ReleaseProcess(tg.id)
 		if tg.leader == t {
 			tg.leader = nil
 		}

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -162,6 +163,7 @@ func (f *FDTable) RemoveCloseOnExec(t *Task) {
 	}
 	f.mu.Unlock()
 	for _, file := range closed {
+		lock.ReleasePOSIX(file, t.tg.id)
 		file.DecRef(t.Context())
 	}
 }

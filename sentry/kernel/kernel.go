@@ -81,6 +81,9 @@ type Kernel struct {
 	initStatus WaitStatus
 	// futexes holds futex waiters; it has its own lock.
 	futexes futexTable
+	// fsTypes are the filesystem types mount(2) can create
+	// (fstypes.go); it has its own lock.
+	fsTypes fsTypeRegistry
 }
 
 // Config is what New needs.

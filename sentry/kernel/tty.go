@@ -7,12 +7,13 @@ import (
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/devpts"
 	"github.com/palisade-sandbox/palisade/vfs/host"
 	"golang.org/x/sys/unix"
 )
 
-// TTY is the job control state of one terminal of the sandbox (today:
-// a host terminal donated as stdio): the session it is the controlling
+// TTY is the job control state of one terminal of the sandbox (a host
+// terminal donated as stdio, or a pseudo-terminal slave): the session it is the controlling
 // terminal of, and that session's foreground process group. Linux:
 // tty_struct::ctrl.
 //
@@ -31,13 +32,21 @@ type TTY struct {
 	fg int32
 }
 
-var _ host.Terminal = (*TTY)(nil)
+var (
+	_ host.Terminal   = (*TTY)(nil)
+	_ devpts.Terminal = (*TTY)(nil)
+)
 
-// ttyID names a terminal of one kernel.
+// ttyID names a terminal of one kernel. key is a host.TerminalKey or, for
+// a pseudo-terminal, a ptyKey.
 type ttyID struct {
 	k   *Kernel
-	key host.TerminalKey
+	key any
 }
+
+// ptyKey names a pseudo-terminal's TTY: its own address, as ptys have no
+// number of their own once their index is reused.
+type ptyKey struct{ tty *TTY }
 
 // ttys holds every kernel's terminals, created on first use. Its mutex
 // is a leaf: it may be taken with Kernel.mu held, never the reverse.
@@ -46,7 +55,62 @@ var ttys struct {
 	m  map[ttyID]*TTY
 }
 
-func init() { host.SetTerminalProvider(terminalFor) }
+func init() {
+	host.SetTerminalProvider(terminalFor)
+	devpts.SetTerminalFactory(newPtyTerminal)
+}
+
+// newPtyTerminal implements devpts.TerminalFactory: a pseudo-terminal
+// starts with no session (it becomes a controlling terminal through
+// TIOCSCTTY).
+func newPtyTerminal(ctx context.Context) devpts.Terminal {
+	t := TaskFromContext(ctx)
+	if t == nil {
+		return nil
+	}
+	tty := &TTY{k: t.k}
+	ttys.mu.Lock()
+	defer ttys.mu.Unlock()
+	if ttys.m == nil {
+		ttys.m = map[ttyID]*TTY{}
+	}
+	ttys.m[ttyID{t.k, ptyKey{tty}}] = tty
+	return tty
+}
+
+// Release implements devpts.Terminal.Release: the kernel forgets the
+// pseudo-terminal.
+func (tty *TTY) Release() {
+	ttys.mu.Lock()
+	defer ttys.mu.Unlock()
+	delete(ttys.m, ttyID{tty.k, ptyKey{tty}})
+}
+
+// ForegroundGroup implements devpts.Terminal.ForegroundGroup.
+func (tty *TTY) ForegroundGroup() int32 {
+	tty.k.mu.Lock()
+	defer tty.k.mu.Unlock()
+	tty.sessionLocked()
+	return tty.fg
+}
+
+// SignalForeground implements devpts.Terminal.SignalForeground.
+func (tty *TTY) SignalForeground(sig unix.Signal) {
+	tty.k.mu.Lock()
+	defer tty.k.mu.Unlock()
+	if tty.sessionLocked() != 0 && tty.fg != 0 {
+		tty.k.signalGroupLocked(tty.fg, sig)
+	}
+}
+
+// HangUp implements devpts.Terminal.HangUp (the master closed).
+func (tty *TTY) HangUp() {
+	tty.k.mu.Lock()
+	defer tty.k.mu.Unlock()
+	if tty.sessionLocked() != 0 {
+		tty.hangUpLocked()
+	}
+}
 
 // terminalFor implements host.TerminalProvider. A terminal first used
 // becomes the controlling terminal of the init process's session, with

@@ -15,15 +15,15 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_OPEN, "O_TMPFILE fails with EOPNOTSUPP (no filesystem supports unnamed files yet)", Open)
-	partial(unix.SYS_OPENAT, "O_TMPFILE fails with EOPNOTSUPP (no filesystem supports unnamed files yet)", Openat)
+	partial(unix.SYS_OPEN, "O_TMPFILE is supported on tmpfs only (EOPNOTSUPP elsewhere)", Open)
+	partial(unix.SYS_OPENAT, "O_TMPFILE is supported on tmpfs only (EOPNOTSUPP elsewhere)", Openat)
 	full(unix.SYS_CREAT, Creat)
 	partial(unix.SYS_OPENAT2, "RESOLVE_IN_ROOT supported; RESOLVE_BENEATH, RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS and RESOLVE_NO_SYMLINKS fail with EINVAL; RESOLVE_CACHED always fails with EAGAIN", Openat2)
 	partial(unix.SYS_CLOSE_RANGE, "CLOSE_RANGE_UNSHARE fails with EINVAL (descriptor tables cannot be unshared yet)", CloseRange)
 	full(unix.SYS_DUP, Dup)
 	full(unix.SYS_DUP2, Dup2)
 	full(unix.SYS_DUP3, Dup3)
-	partial(unix.SYS_FCNTL, "record locks (F_GETLK, F_SETLK, F_SETLKW, F_OFD_*) fail with EINVAL (record locks in issue 5); F_SETOWN/F_GETOWN/F_SETSIG/F_GETSIG (SIGIO), F_SETLEASE and F_NOTIFY fail with EINVAL", Fcntl)
+	partial(unix.SYS_FCNTL, "F_SETOWN/F_GETOWN/F_SETSIG/F_GETSIG (SIGIO), F_SETLEASE and F_NOTIFY fail with EINVAL", Fcntl)
 	partial(unix.SYS_IOCTL, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (regular files) handled generically, the rest by each file; FIOASYNC sets O_ASYNC but SIGIO is never sent", Ioctl)
 	full(unix.SYS_MKDIR, Mkdir)
 	full(unix.SYS_MKDIRAT, Mkdirat)
@@ -451,6 +451,7 @@ func CloseRange(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			continue
 		}
 		if f := table.Remove(fd); f != nil {
+			releasePOSIXLocks(t, f)
 			f.DecRef(t.Context())
 		}
 	}
@@ -484,6 +485,7 @@ func dupTo(t *kernel.Task, oldfd, newfd int32, flags kernel.FDFlags) (uint64, er
 		return 0, err
 	}
 	if old != nil {
+		releasePOSIXLocks(t, old)
 		old.DecRef(t.Context())
 	}
 	return uint64(newfd), nil
@@ -580,14 +582,9 @@ func Fcntl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		// No lease can be taken (F_SETLEASE is refused), so none is held.
 		return unix.F_UNLCK, nil
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
-		// Record locks are not implemented yet (issue 5). EINVAL rather
-		// than pretending the lock was taken: callers treat it as
-		// "locking not supported here".
-		return 0, unix.EINVAL
+		return fcntlLock(t, f, cmd, arg)
 	case unix.F_GET_SEALS, unix.F_ADD_SEALS:
-		// Only memfd and shmem files take seals; there are none yet, and
-		// Linux answers EINVAL for every other file.
-		return 0, unix.EINVAL
+		return fcntlSeals(f, cmd, arg)
 	}
 	// F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG
 	// (SIGIO), F_SETLEASE, F_NOTIFY and the rest are not implemented;
@@ -802,9 +799,10 @@ func linkAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, newA
 		return 0, unix.EINVAL
 	}
 	emptyOK := flags&unix.AT_EMPTY_PATH != 0
-	if emptyOK && !t.Credentials().HasCap(unix.CAP_DAC_READ_SEARCH) {
+	if emptyOK && !t.Credentials().HasCap(unix.CAP_DAC_READ_SEARCH) && !isTmpfileFD(t, olddirfd) {
 		// Linking an open file by descriptor is privileged: it could
-		// give a name back to a file its owner unlinked.
+		// give a name back to a file its owner unlinked. An O_TMPFILE
+		// file is made to be named this way.
 		return 0, unix.ENOENT
 	}
 	oldpop, err := atPathOp(t, olddirfd, oldAddr, flags&unix.AT_SYMLINK_FOLLOW != 0, emptyOK)
@@ -822,6 +820,17 @@ func linkAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, newA
 	}
 	defer newpop.release()
 	return 0, taskVFS(t).LinkAt(t.Context(), &oldpop.PathOperation, &newpop.PathOperation)
+}
+
+// isTmpfileFD reports whether fd is an open O_TMPFILE file.
+func isTmpfileFD(t *kernel.Task, fd int32) bool {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return false
+	}
+	defer f.DecRef(t.Context())
+	vd := f.VirtualDentry()
+	return vd.Ok() && vd.Dentry().IsTmpfile()
 }
 
 // Link implements link(2).

@@ -283,6 +283,7 @@ func Close(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if f == nil {
 		return 0, unix.EBADF
 	}
+	releasePOSIXLocks(t, f)
 	f.DecRef(t.Context())
 	return 0, nil
 }

@@ -3,42 +3,273 @@ package linux
 import (
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
 
 func init() {
-	const note = "no filesystem supports extended attributes yet (issue 5): EOPNOTSUPP, as Linux answers for such filesystems"
-	for _, nr := range []uint64{
-		unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_SETXATTR, unix.SYS_LSETXATTR,
-		unix.SYS_LISTXATTR, unix.SYS_LLISTXATTR, unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR,
-	} {
-		partial(nr, note, pathXattr)
+	const note = "tmpfs stores user.*, trusted.* and security.* attributes; other filesystems answer EOPNOTSUPP; system.* (POSIX ACLs) is not supported"
+	partial(unix.SYS_GETXATTR, note, Getxattr)
+	partial(unix.SYS_LGETXATTR, note, Lgetxattr)
+	partial(unix.SYS_FGETXATTR, note, Fgetxattr)
+	partial(unix.SYS_SETXATTR, note, Setxattr)
+	partial(unix.SYS_LSETXATTR, note, Lsetxattr)
+	partial(unix.SYS_FSETXATTR, note, Fsetxattr)
+	partial(unix.SYS_LISTXATTR, note, Listxattr)
+	partial(unix.SYS_LLISTXATTR, note, Llistxattr)
+	partial(unix.SYS_FLISTXATTR, note, Flistxattr)
+	partial(unix.SYS_REMOVEXATTR, note, Removexattr)
+	partial(unix.SYS_LREMOVEXATTR, note, Lremovexattr)
+	partial(unix.SYS_FREMOVEXATTR, note, Fremovexattr)
+}
+
+// copyInXattrName reads an attribute name: EFAULT for a bad pointer,
+// ERANGE if empty or longer than XATTR_NAME_MAX.
+func copyInXattrName(t *kernel.Task, addr uint64) (string, error) {
+	s, err := t.CopyInString(addr, vfs.XattrNameMax+1)
+	if err == mm.ErrStringTooLong {
+		return "", unix.ERANGE
 	}
-	for _, nr := range []uint64{unix.SYS_FGETXATTR, unix.SYS_FSETXATTR, unix.SYS_FLISTXATTR, unix.SYS_FREMOVEXATTR} {
-		partial(nr, note, fdXattr)
+	if err != nil {
+		return "", unix.EFAULT
+	}
+	if s == "" || len(s) > vfs.XattrNameMax {
+		return "", unix.ERANGE
+	}
+	return s, nil
+}
+
+// xattrTarget is the file an xattr call operates on: a path (followed or
+// not) or a descriptor.
+type xattrTarget struct {
+	t    *kernel.Task
+	pop  *pathOperation
+	file *vfs.FileDescription
+}
+
+// xattrPathTarget resolves a path argument.
+func xattrPathTarget(t *kernel.Task, addr uint64, follow bool) (*xattrTarget, error) {
+	pop, err := pathArg(t, unix.AT_FDCWD, addr, follow)
+	if err != nil {
+		return nil, err
+	}
+	return &xattrTarget{t: t, pop: pop}, nil
+}
+
+// xattrFDTarget takes a descriptor argument.
+func xattrFDTarget(t *kernel.Task, fd int32) (*xattrTarget, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return nil, err
+	}
+	return &xattrTarget{t: t, file: f}, nil
+}
+
+// release drops the target's references.
+func (x *xattrTarget) release() {
+	if x.pop != nil {
+		x.pop.release()
+	}
+	if x.file != nil {
+		x.file.DecRef(x.t.Context())
 	}
 }
 
-// pathXattr implements the path-based xattr calls: the file must exist
-// (ENOENT, EFAULT, ELOOP as for stat), then EOPNOTSUPP.
-func pathXattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
-	if err != nil {
-		return 0, err
+func (x *xattrTarget) get(name string) ([]byte, error) {
+	if x.file != nil {
+		return x.file.Getxattr(x.t.Context(), name)
 	}
-	defer pop.release()
-	if _, err := t.Kernel().VFS.StatAt(t.Context(), &pop.PathOperation); err != nil {
-		return 0, err
-	}
-	return 0, unix.EOPNOTSUPP
+	return taskVFS(x.t).GetxattrAt(x.t.Context(), &x.pop.PathOperation, name)
 }
 
-// fdXattr implements the descriptor-based xattr calls.
-func fdXattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+func (x *xattrTarget) set(name string, value []byte, flags uint32) error {
+	if x.file != nil {
+		return x.file.Setxattr(x.t.Context(), name, value, flags)
+	}
+	return taskVFS(x.t).SetxattrAt(x.t.Context(), &x.pop.PathOperation, name, value, flags)
+}
+
+func (x *xattrTarget) list() ([]string, error) {
+	if x.file != nil {
+		return x.file.Listxattr(x.t.Context())
+	}
+	return taskVFS(x.t).ListxattrAt(x.t.Context(), &x.pop.PathOperation)
+}
+
+func (x *xattrTarget) remove(name string) error {
+	if x.file != nil {
+		return x.file.Removexattr(x.t.Context(), name)
+	}
+	return taskVFS(x.t).RemovexattrAt(x.t.Context(), &x.pop.PathOperation, name)
+}
+
+// target builds the target of a path call (fdCall false) or a descriptor
+// call.
+func xattrTargetArg(t *kernel.Task, arg uint64, fdCall, follow bool) (*xattrTarget, error) {
+	if fdCall {
+		return xattrFDTarget(t, fdArg(arg))
+	}
+	return xattrPathTarget(t, arg, follow)
+}
+
+// getxattr implements getxattr, lgetxattr and fgetxattr: size 0 asks
+// for the value's size; ERANGE if size is too small.
+func getxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+	valueAddr, size := args[2], args[3]
+	name, err := copyInXattrName(t, args[1])
 	if err != nil {
 		return 0, err
 	}
-	f.DecRef(t.Context())
-	return 0, unix.EOPNOTSUPP
+	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	v, err := x.get(name)
+	if err != nil {
+		return 0, err
+	}
+	if size == 0 {
+		return uint64(len(v)), nil
+	}
+	if uint64(len(v)) > size {
+		return 0, unix.ERANGE
+	}
+	if err := copyOut(t, valueAddr, v); err != nil {
+		return 0, err
+	}
+	return uint64(len(v)), nil
+}
+
+// setxattr implements setxattr, lsetxattr and fsetxattr.
+func setxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+	valueAddr, size, flags := args[2], args[3], uint32(args[4])
+	if flags&^(unix.XATTR_CREATE|unix.XATTR_REPLACE) != 0 {
+		return 0, unix.EINVAL
+	}
+	name, err := copyInXattrName(t, args[1])
+	if err != nil {
+		return 0, err
+	}
+	if size > vfs.XattrSizeMax {
+		return 0, unix.E2BIG
+	}
+	value := make([]byte, size)
+	if err := copyIn(t, valueAddr, value); err != nil {
+		return 0, err
+	}
+	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	return 0, x.set(name, value, flags)
+}
+
+// listxattr implements listxattr, llistxattr and flistxattr: NUL-ended
+// names; size 0 asks for the size needed, ERANGE if size is too small.
+func listxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+	listAddr, size := args[1], args[2]
+	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	names, err := x.list()
+	if err != nil {
+		return 0, err
+	}
+	var buf []byte
+	for _, n := range names {
+		buf = append(buf, n...)
+		buf = append(buf, 0)
+	}
+	if len(buf) > vfs.XattrListMax {
+		return 0, unix.E2BIG
+	}
+	if size == 0 {
+		return uint64(len(buf)), nil
+	}
+	if uint64(len(buf)) > size {
+		return 0, unix.ERANGE
+	}
+	if err := copyOut(t, listAddr, buf); err != nil {
+		return 0, err
+	}
+	return uint64(len(buf)), nil
+}
+
+// removexattr implements removexattr, lremovexattr and fremovexattr.
+func removexattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+	name, err := copyInXattrName(t, args[1])
+	if err != nil {
+		return 0, err
+	}
+	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	if err != nil {
+		return 0, err
+	}
+	defer x.release()
+	return 0, x.remove(name)
+}
+
+// Getxattr implements getxattr(2).
+func Getxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return getxattr(t, args, false, true)
+}
+
+// Lgetxattr implements lgetxattr(2).
+func Lgetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return getxattr(t, args, false, false)
+}
+
+// Fgetxattr implements fgetxattr(2).
+func Fgetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return getxattr(t, args, true, false)
+}
+
+// Setxattr implements setxattr(2).
+func Setxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return setxattr(t, args, false, true)
+}
+
+// Lsetxattr implements lsetxattr(2).
+func Lsetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return setxattr(t, args, false, false)
+}
+
+// Fsetxattr implements fsetxattr(2).
+func Fsetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return setxattr(t, args, true, false)
+}
+
+// Listxattr implements listxattr(2).
+func Listxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return listxattr(t, args, false, true)
+}
+
+// Llistxattr implements llistxattr(2).
+func Llistxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return listxattr(t, args, false, false)
+}
+
+// Flistxattr implements flistxattr(2).
+func Flistxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return listxattr(t, args, true, false)
+}
+
+// Removexattr implements removexattr(2).
+func Removexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return removexattr(t, args, false, true)
+}
+
+// Lremovexattr implements lremovexattr(2).
+func Lremovexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return removexattr(t, args, false, false)
+}
+
+// Fremovexattr implements fremovexattr(2).
+func Fremovexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return removexattr(t, args, true, false)
 }

@@ -171,9 +171,6 @@ func TestTools(t *testing.T) {
 					t.Errorf("output %q does not contain inside-pty", out)
 				}
 			},
-			skip: "no pseudo-terminals: the sandbox's /dev has no ptmx and /dev/pts is an " +
-				"empty directory (no devpts), so script's openat(\"/dev/ptmx\", O_RDWR) fails " +
-				"with ENOENT and it exits 1 with \"failed to create pseudo-terminal\"",
 		},
 		{
 			name:  "tar create list extract",

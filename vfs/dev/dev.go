@@ -1,7 +1,8 @@
 // Package dev implements the Sentry's /dev: a small, fixed filesystem with
 // the memory devices (null, zero, full, random, urandom), the usual
-// symlinks into /proc/self/fd, and empty shm and pts directories (on which
-// boot code may mount a tmpfs and a devpts).
+// symlinks into /proc/self/fd, the /dev/ptmx node (its driver is
+// vfs/devpts), and empty shm and pts directories (on which boot code may
+// mount a tmpfs and a devpts).
 //
 // The memory devices are character device drivers registered with the VFS
 // by Register, so a device node with their number opens them on any
@@ -36,6 +37,12 @@ const (
 	FullMinor   = 7
 	RandomMinor = 8
 	URandMinor  = 9
+)
+
+// /dev/ptmx's number (Linux: TTYAUX_MAJOR); vfs/devpts registers its driver.
+const (
+	PtmxMajor = 5
+	PtmxMinor = 2
 )
 
 // memDevice is one memory device driver.
@@ -143,6 +150,9 @@ func New(ctx context.Context) *vfs.Filesystem {
 		n.rdev = unix.Mkdev(MemMajor, c.minor)
 		root.children[c.name] = n
 	}
+	ptmx := fs.newInode(unix.S_IFCHR | 0o666)
+	ptmx.rdev = unix.Mkdev(PtmxMajor, PtmxMinor)
+	root.children["ptmx"] = ptmx
 	for name, target := range map[string]string{
 		"fd":     "/proc/self/fd",
 		"stdin":  "/proc/self/fd/0",

@@ -5,7 +5,8 @@
 // gone, EPIPE for writes with no reader left (the syscall layer raises
 // SIGPIPE), O_NONBLOCK (EAGAIN), readiness for poll/epoll, and FIONREAD.
 //
-// Lock order: Pipe.mu, then waiter.Queue.mu.
+// Lock order: Pipe.mu, then waiter.Queue.mu. Moving data between two
+// pipes (splice, tee) holds both Pipe.mu, the lower inode number first.
 package pipe
 
 import (
@@ -257,10 +258,15 @@ func (fd *pipeFD) Release(ctx context.Context) {
 
 // Read implements vfs.FileDescriptionImpl.Read.
 func (fd *pipeFD) Read(ctx context.Context, vfd *vfs.FileDescription, dst []byte, _ int64) (int, error) {
+	return fd.pipe.Read(ctx, dst, vfd.StatusFlags()&unix.O_NONBLOCK != 0)
+}
+
+// Read reads from the pipe as read(2) on its read end does, except that
+// nonblock replaces the file's O_NONBLOCK (splice(2)'s SPLICE_F_NONBLOCK).
+func (p *Pipe) Read(ctx context.Context, dst []byte, nonblock bool) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	p := fd.pipe
 	var e *waiter.Entry
 	defer func() {
 		if e != nil {
@@ -283,7 +289,7 @@ func (fd *pipeFD) Read(ctx context.Context, vfd *vfs.FileDescription, dst []byte
 			p.mu.Unlock()
 			return 0, nil
 		}
-		if vfd.StatusFlags()&unix.O_NONBLOCK != 0 {
+		if nonblock {
 			p.mu.Unlock()
 			return 0, unix.EAGAIN
 		}
@@ -299,10 +305,17 @@ func (fd *pipeFD) Read(ctx context.Context, vfd *vfs.FileDescription, dst []byte
 
 // Write implements vfs.FileDescriptionImpl.Write.
 func (fd *pipeFD) Write(ctx context.Context, vfd *vfs.FileDescription, src []byte, _ int64) (int, int64, error) {
+	n, err := fd.pipe.Write(ctx, src, vfd.StatusFlags()&unix.O_NONBLOCK != 0)
+	return n, 0, err
+}
+
+// Write writes to the pipe as write(2) on its write end does, except that
+// nonblock replaces the file's O_NONBLOCK (splice(2)'s SPLICE_F_NONBLOCK).
+// EPIPE means the caller must raise SIGPIPE.
+func (p *Pipe) Write(ctx context.Context, src []byte, nonblock bool) (int, error) {
 	if len(src) == 0 {
-		return 0, 0, nil
+		return 0, nil
 	}
-	p := fd.pipe
 	var e *waiter.Entry
 	defer func() {
 		if e != nil {
@@ -315,9 +328,9 @@ func (fd *pipeFD) Write(ctx context.Context, vfd *vfs.FileDescription, src []byt
 		if p.readers == 0 {
 			p.mu.Unlock()
 			if done > 0 {
-				return done, 0, nil
+				return done, nil
 			}
-			return 0, 0, unix.EPIPE
+			return 0, unix.EPIPE
 		}
 		avail := p.capacity - len(p.buf)
 		rest := src[done:]
@@ -329,15 +342,15 @@ func (fd *pipeFD) Write(ctx context.Context, vfd *vfs.FileDescription, src []byt
 			p.queue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
 			if done == len(src) {
 				p.mu.Unlock()
-				return done, 0, nil
+				return done, nil
 			}
 		}
-		if vfd.StatusFlags()&unix.O_NONBLOCK != 0 {
+		if nonblock {
 			p.mu.Unlock()
 			if done > 0 {
-				return done, 0, nil
+				return done, nil
 			}
-			return 0, 0, unix.EAGAIN
+			return 0, unix.EAGAIN
 		}
 		if e == nil {
 			e = p.queue.Register(unix.EPOLLOUT | unix.EPOLLERR)
@@ -345,9 +358,9 @@ func (fd *pipeFD) Write(ctx context.Context, vfd *vfs.FileDescription, src []byt
 		p.mu.Unlock()
 		if err := vfs.Block(ctx, e.C); err != nil {
 			if done > 0 {
-				return done, 0, nil
+				return done, nil
 			}
-			return 0, 0, err
+			return 0, err
 		}
 	}
 }

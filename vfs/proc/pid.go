@@ -689,8 +689,16 @@ func (fs *filesystem) mountinfo(ctx context.Context, r *taskRef) ([]byte, error)
 		if m.Flags&unix.MS_RDONLY != 0 {
 			ro = "ro"
 		}
-		fmt.Fprintf(&b, "%d %d %d:%d / %s %s - %s %s %s\n", m.ID, m.ParentID, unix.Major(m.Dev), unix.Minor(m.Dev),
-			escapeMountPath(m.MountPoint), mountOptions(m.Flags), m.FSType, escapeMountPath(src), ro)
+		root := m.Root
+		if root == "" {
+			root = "/"
+		}
+		opt := m.Optional
+		if opt != "" {
+			opt += " "
+		}
+		fmt.Fprintf(&b, "%d %d %d:%d %s %s %s %s- %s %s %s\n", m.ID, m.ParentID, unix.Major(m.Dev), unix.Minor(m.Dev),
+			escapeMountPath(root), escapeMountPath(m.MountPoint), mountOptions(m.Flags), opt, m.FSType, escapeMountPath(src), ro)
 	}
 	return b.Bytes(), nil
 }

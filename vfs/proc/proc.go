@@ -82,8 +82,15 @@ type MountInfo struct {
 	ID, ParentID uint64
 	// Dev is the filesystem's st_dev.
 	Dev uint64
+	// Root is the path of the mount's root inside its filesystem ("/" if
+	// empty).
+	Root string
 	// MountPoint is where the mount is attached, as a path.
 	MountPoint string
+	// Optional are mountinfo's optional fields ("shared:N",
+	// "master:N", "unbindable"), space-separated; empty for a private
+	// mount.
+	Optional string
 	// FSType is the filesystem type name.
 	FSType string
 	// Source is the mount source ("none" if empty).

@@ -200,12 +200,13 @@ func (d *dirInode) Link(ctx context.Context, name string, target vfs.Inode) erro
 	if err := d.checkFreeLocked(name); err != nil {
 		return err
 	}
-	if t.nlink == 0 {
+	if t.nlink == 0 && !t.linkable {
 		return unix.ENOENT
 	}
 	if t.nlink == ^uint32(0) {
 		return unix.EMLINK
 	}
+	t.linkable = false
 	t.nlink++
 	t.ctime = now()
 	target.IncRef()

@@ -22,6 +22,10 @@ type regularFile struct {
 	// pages maps a page index to the memory-file page holding it; the file
 	// holds one reference on each. Protected by dataMu.
 	pages map[int64]memory.Range
+	// seals are the F_SEAL_* bits (memfd_create(2), fcntl(2)
+	// F_ADD_SEALS). Files not made by memfd_create are born with
+	// F_SEAL_SEAL, as Linux's shmem files. Protected by dataMu.
+	seals uint32
 }
 
 var (
@@ -31,7 +35,7 @@ var (
 
 // newRegularFile returns an empty file with one reference.
 func (fs *filesystem) newRegularFile(opts *vfs.CreateOptions) *regularFile {
-	f := &regularFile{pages: make(map[int64]memory.Range)}
+	f := &regularFile{pages: make(map[int64]memory.Range), seals: unix.F_SEAL_SEAL}
 	fs.initInode(&f.inode, opts)
 	f.release = f.freeData
 	return f
@@ -66,6 +70,11 @@ func (f *regularFile) SetStat(ctx context.Context, opts *vfs.SetStatOptions) err
 		if opts.Size > uint64(maxFileSize) {
 			return unix.EFBIG
 		}
+	}
+	if err := f.checkSealsLocked(opts); err != nil {
+		return err
+	}
+	if opts.Mask&unix.STATX_SIZE != 0 {
 		if int64(opts.Size) != f.size {
 			f.truncateLocked(int64(opts.Size))
 			f.fs.mu.Lock()
@@ -150,6 +159,25 @@ func (f *regularFile) writeAt(src []byte, off int64, appendMode bool) (int, int6
 	}
 	if int64(len(src)) > maxFileSize-off {
 		src = src[:maxFileSize-off]
+	}
+	if f.seals&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+		return 0, off, unix.EPERM
+	}
+	if f.seals&unix.F_SEAL_GROW != 0 && off+int64(len(src)) > f.size {
+		// Linux checks page by page: the write stops before the first
+		// page-bounded chunk that would extend the file.
+		end := off
+		for end < off+int64(len(src)) {
+			next := min(off+int64(len(src)), (end/pageSize+1)*pageSize)
+			if next > f.size {
+				break
+			}
+			end = next
+		}
+		if end == off {
+			return 0, off, unix.EPERM
+		}
+		src = src[:end-off]
 	}
 	n := 0
 	var err error

@@ -155,6 +155,12 @@ type inode struct {
 	// release frees type-specific resources when refs reaches zero.
 	// Immutable.
 	release func()
+	// xattrs are the extended attributes (nil until the first is set).
+	// Protected by fs.mu.
+	xattrs map[string][]byte
+	// linkable is set on an O_TMPFILE file until it gets a name (Linux:
+	// I_LINKABLE). Protected by fs.mu.
+	linkable bool
 }
 
 func (fs *filesystem) initInode(i *inode, opts *vfs.CreateOptions) {

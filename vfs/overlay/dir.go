@@ -1,0 +1,537 @@
+package overlay
+
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/vfs"
+)
+
+// whiteoutOpts are the attributes of a whiteout: a character device 0/0.
+var whiteoutOpts = vfs.CreateOptions{Mode: unix.S_IFCHR}
+
+// Lookup implements vfs.DirInode.Lookup: the upper entry wins; a whiteout
+// hides the name; a directory present in both layers merges, unless the
+// upper one is opaque.
+func (d dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
+	upperDir, lowerDir := d.layers()
+	var upper, lower vfs.Inode
+	if upperDir != nil {
+		c, err := upperDir.(vfs.DirInode).Lookup(ctx, name)
+		switch {
+		case err == nil && isWhiteout(ctx, c):
+			c.DecRef(ctx)
+			return nil, unix.ENOENT
+		case err == nil:
+			upper = c
+		case err != unix.ENOENT:
+			return nil, err
+		}
+	}
+	if lowerDir != nil && (upper == nil || isDir(upper)) {
+		c, err := lowerDir.(vfs.DirInode).Lookup(ctx, name)
+		switch {
+		case err == nil && upper != nil && !isDir(c):
+			// A directory in the upper layer hides a non-directory.
+			c.DecRef(ctx)
+		case err == nil:
+			lower = c
+		case err != unix.ENOENT:
+			if upper != nil {
+				upper.DecRef(ctx)
+			}
+			return nil, err
+		}
+	}
+	if upper == nil && lower == nil {
+		return nil, unix.ENOENT
+	}
+	i, err := d.fs.newInode(ctx, d.inode, name, upper, lower)
+	if err != nil {
+		return nil, err
+	}
+	return i.vfsInode(), nil
+}
+
+// lowerHasLocked reports whether name exists in d's visible lower
+// directory, so that removing it from the upper layer needs a whiteout.
+//
+// Preconditions: fs.mu is held.
+func (d *inode) lowerHasLocked(ctx context.Context, name string) (bool, error) {
+	_, lower := d.layers()
+	if lower == nil {
+		return false, nil
+	}
+	c, err := lower.(vfs.DirInode).Lookup(ctx, name)
+	if err == unix.ENOENT {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	c.DecRef(ctx)
+	return true, nil
+}
+
+// createLocked makes a new upper file name in d with mk, which creates a
+// file called n in dir, and returns it with a reference. If the upper
+// layer has a whiteout at name, the file is made in the work directory and
+// renamed over the whiteout; a directory made so is opaque, hiding the
+// lower directory of that name.
+//
+// Preconditions: fs.mu is held.
+func (d dirInode) createLocked(ctx context.Context, name string, mk func(dir vfs.DirInode, n string) error) (vfs.Inode, error) {
+	fs := d.fs
+	if err := d.copyUpLocked(ctx, false); err != nil {
+		return nil, err
+	}
+	ud := d.upperDir()
+	old, err := ud.Lookup(ctx, name)
+	if err == unix.ENOENT {
+		if err := mk(ud, name); err != nil {
+			return nil, err
+		}
+		return ud.Lookup(ctx, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer old.DecRef(ctx)
+	if !isWhiteout(ctx, old) {
+		return nil, unix.EEXIST
+	}
+	tmp := fs.tempNameLocked()
+	if err := mk(fs.work, tmp); err != nil {
+		return nil, err
+	}
+	c, err := fs.work.Lookup(ctx, tmp)
+	if err != nil {
+		return nil, err
+	}
+	var ino uint64
+	if isDir(c) {
+		st, err := c.Stat(ctx)
+		if err == nil {
+			ino = st.Ino
+			fs.metaMu.Lock()
+			fs.opaque[ino] = struct{}{}
+			fs.metaMu.Unlock()
+		}
+	}
+	if err := fs.work.Rename(ctx, tmp, c, ud, name, old, 0); err != nil {
+		if isDir(c) {
+			fs.work.Rmdir(ctx, tmp, c)
+			fs.forgetUpper(ino)
+		} else {
+			fs.work.Unlink(ctx, tmp, c)
+		}
+		c.DecRef(ctx)
+		return nil, err
+	}
+	return c, nil
+}
+
+// create is createLocked for a new name, dropping the new file.
+func (d dirInode) create(ctx context.Context, name string, mk func(dir vfs.DirInode, n string) error) error {
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	c, err := d.createLocked(ctx, name, mk)
+	if err != nil {
+		return err
+	}
+	c.DecRef(ctx)
+	return nil
+}
+
+// Create implements vfs.DirInode.Create.
+func (d dirInode) Create(ctx context.Context, name string, opts *vfs.CreateOptions) (vfs.Inode, error) {
+	d.fs.mu.Lock()
+	c, err := d.createLocked(ctx, name, func(dir vfs.DirInode, n string) error {
+		f, err := dir.Create(ctx, n, opts)
+		if err == nil {
+			f.DecRef(ctx)
+		}
+		return err
+	})
+	d.fs.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	i, err := d.fs.newInode(ctx, d.inode, name, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	return i.vfsInode(), nil
+}
+
+// Mkdir implements vfs.DirInode.Mkdir.
+func (d dirInode) Mkdir(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+	return d.create(ctx, name, func(dir vfs.DirInode, n string) error { return dir.Mkdir(ctx, n, opts) })
+}
+
+// Mknod implements vfs.DirInode.Mknod.
+func (d dirInode) Mknod(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+	return d.create(ctx, name, func(dir vfs.DirInode, n string) error { return dir.Mknod(ctx, n, opts) })
+}
+
+// Symlink implements vfs.DirInode.Symlink.
+func (d dirInode) Symlink(ctx context.Context, name, target string, opts *vfs.CreateOptions) error {
+	return d.create(ctx, name, func(dir vfs.DirInode, n string) error { return dir.Symlink(ctx, n, target, opts) })
+}
+
+// Link implements vfs.DirInode.Link: the target is copied up first, and
+// the new name links to its upper file.
+func (d dirInode) Link(ctx context.Context, name string, target vfs.Inode) error {
+	t := baseOf(target)
+	if t == nil || t.fs != d.fs {
+		return unix.EXDEV
+	}
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	if err := t.copyUpLocked(ctx, false); err != nil {
+		return err
+	}
+	tu := t.current()
+	c, err := d.createLocked(ctx, name, func(dir vfs.DirInode, n string) error { return dir.Link(ctx, n, tu) })
+	if err != nil {
+		return err
+	}
+	c.DecRef(ctx)
+	return nil
+}
+
+// Unlink implements vfs.DirInode.Unlink.
+func (d dirInode) Unlink(ctx context.Context, name string, child vfs.Inode) error {
+	return d.remove(ctx, name, child, false)
+}
+
+// Rmdir implements vfs.DirInode.Rmdir: the merged directory must be empty
+// (whiteouts in its upper part do not count).
+func (d dirInode) Rmdir(ctx context.Context, name string, child vfs.Inode) error {
+	return d.remove(ctx, name, child, true)
+}
+
+// remove removes name (the file child) from the overlay: from the upper
+// layer, and with a whiteout if the lower layer has the name.
+func (d dirInode) remove(ctx context.Context, name string, child vfs.Inode, rmdir bool) error {
+	c := baseOf(child)
+	if c == nil || c.fs != d.fs {
+		return unix.ENOENT
+	}
+	fs := d.fs
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if rmdir {
+		if err := c.emptyLocked(ctx); err != nil {
+			return err
+		}
+	}
+	if err := d.copyUpLocked(ctx, false); err != nil {
+		return err
+	}
+	ud := d.upperDir()
+	hasLower, err := d.lowerHasLocked(ctx, name)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	cu, cuIno := c.upper, c.upperIno
+	c.mu.Unlock()
+	switch {
+	case hasLower:
+		// Replace the upper entry (or nothing) by a whiteout, in one step.
+		tmp := fs.tempNameLocked()
+		wo := whiteoutOpts
+		if err := fs.work.Mknod(ctx, tmp, &wo); err != nil {
+			return err
+		}
+		wh, err := fs.work.Lookup(ctx, tmp)
+		if err != nil {
+			return err
+		}
+		defer wh.DecRef(ctx)
+		if err := fs.work.Rename(ctx, tmp, wh, ud, name, cu, 0); err != nil {
+			fs.work.Unlink(ctx, tmp, wh)
+			return err
+		}
+	case cu == nil:
+		// The lower file vanished on the host.
+		return unix.ENOENT
+	case rmdir:
+		if err := ud.Rmdir(ctx, name, cu); err != nil {
+			return err
+		}
+	default:
+		if err := ud.Unlink(ctx, name, cu); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	c.dead = true
+	c.mu.Unlock()
+	if rmdir && cu != nil {
+		fs.forgetUpper(cuIno)
+	}
+	return nil
+}
+
+// emptyLocked returns ENOTEMPTY unless the merged directory i has no
+// entries, and then removes the whiteouts from its upper part, so that the
+// upper directory can be removed.
+//
+// Preconditions: fs.mu is held.
+func (i *inode) emptyLocked(ctx context.Context) error {
+	ents, err := i.mergedEntries(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ents) > 2 { // "." and ".."
+		return unix.ENOTEMPTY
+	}
+	upper, _ := i.layers()
+	if upper == nil {
+		return nil
+	}
+	ud := upper.(vfs.DirInode)
+	raw, err := readDir(ctx, upper)
+	if err != nil {
+		return err
+	}
+	for _, e := range raw {
+		c, err := ud.Lookup(ctx, e.Name)
+		if err != nil {
+			continue
+		}
+		if isWhiteout(ctx, c) {
+			ud.Unlink(ctx, e.Name, c)
+		}
+		c.DecRef(ctx)
+	}
+	return nil
+}
+
+// Rename implements vfs.DirInode.Rename. The renamed file is copied up and
+// moved in the upper layer; a whiteout is left at the old name if the
+// lower layer has it. Directories with a lower part cannot move (EXDEV),
+// and RENAME_EXCHANGE is not supported (EINVAL).
+func (d dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
+	if flags&^unix.RENAME_NOREPLACE != 0 {
+		return unix.EINVAL
+	}
+	c, nd := baseOf(child), baseOf(newDir)
+	if c == nil || nd == nil || c.fs != d.fs || nd.fs != d.fs {
+		return unix.EXDEV
+	}
+	fs := d.fs
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	childIsDir := isDir(child)
+	if childIsDir && c.lower != nil {
+		return unix.EXDEV
+	}
+	for _, x := range []*inode{d.inode, nd, c} {
+		if err := x.copyUpLocked(ctx, false); err != nil {
+			return err
+		}
+	}
+	var r *inode
+	if replaced != nil {
+		if r = baseOf(replaced); r == nil {
+			return unix.EXDEV
+		}
+		if isDir(replaced) {
+			if err := r.emptyLocked(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	srcLower, err := d.lowerHasLocked(ctx, oldName)
+	if err != nil {
+		return err
+	}
+	dstLower, err := nd.lowerHasLocked(ctx, newName)
+	if err != nil {
+		return err
+	}
+	ud, nud := d.upperDir(), nd.upperDir()
+	dst, err := nud.Lookup(ctx, newName) // r's upper file, a whiteout, or none
+	switch {
+	case err == nil:
+		defer dst.DecRef(ctx)
+	case err == unix.ENOENT:
+		dst = nil
+	default:
+		return err
+	}
+	c.mu.Lock()
+	cu, cuIno := c.upper, c.upperIno
+	c.mu.Unlock()
+	if err := ud.Rename(ctx, oldName, cu, nud, newName, dst, 0); err != nil {
+		return err
+	}
+	if childIsDir && dstLower {
+		fs.metaMu.Lock()
+		fs.opaque[cuIno] = struct{}{}
+		fs.metaMu.Unlock()
+		c.mu.Lock()
+		c.opaque = true
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	oldParent := c.parent
+	nd.IncRef()
+	c.parent, c.name = nd, newName
+	c.mu.Unlock()
+	oldParent.DecRef(ctx)
+	if r != nil {
+		r.mu.Lock()
+		r.dead = true
+		rIno, rIsDir := r.upperIno, r.upper != nil && isDir(r.upper)
+		r.mu.Unlock()
+		if rIsDir {
+			fs.forgetUpper(rIno)
+		}
+	}
+	if srcLower {
+		wo := whiteoutOpts
+		if err := ud.Mknod(ctx, oldName, &wo); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readDir returns the entries of the layer directory dir, without "." and
+// "..".
+func readDir(ctx context.Context, dir vfs.Inode) ([]vfs.Dirent, error) {
+	impl, err := dir.Open(ctx, vfs.VirtualDentry{}, &vfs.OpenOptions{Flags: unix.O_RDONLY | unix.O_DIRECTORY})
+	if err != nil {
+		return nil, err
+	}
+	defer impl.Release(ctx)
+	var out []vfs.Dirent
+	var off int64
+	for {
+		n := 0
+		err := impl.IterDirents(ctx, off, func(e vfs.Dirent) bool {
+			if e.Name != "." && e.Name != ".." {
+				out = append(out, e)
+			}
+			off = e.NextOff
+			n++
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return out, nil
+		}
+	}
+}
+
+// mergedEntries lists the merged directory i: ".", "..", the upper
+// entries but whiteouts, then the lower entries not present in the upper
+// layer. NextOff is left for the caller.
+func (i *inode) mergedEntries(ctx context.Context) ([]vfs.Dirent, error) {
+	upper, lower := i.layers()
+	i.mu.Lock()
+	parentIno := i.ino
+	if i.parent != nil {
+		parentIno = i.parent.ino
+	}
+	i.mu.Unlock()
+	list := []vfs.Dirent{{Name: ".", Type: unix.DT_DIR, Ino: i.ino}, {Name: "..", Type: unix.DT_DIR, Ino: parentIno}}
+	seen := make(map[string]struct{})
+	if upper != nil {
+		ents, err := readDir(ctx, upper)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			seen[e.Name] = struct{}{}
+			if e.Type == unix.DT_CHR {
+				if c, err := upper.(vfs.DirInode).Lookup(ctx, e.Name); err == nil {
+					wh := isWhiteout(ctx, c)
+					c.DecRef(ctx)
+					if wh {
+						continue
+					}
+				}
+			}
+			e.Ino = i.fs.inoOfUpper(e.Ino)
+			list = append(list, e)
+		}
+	}
+	if lower != nil {
+		ents, err := readDir(ctx, lower)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if _, ok := seen[e.Name]; !ok {
+				list = append(list, e)
+			}
+		}
+	}
+	return list, nil
+}
+
+// dirFD is an open overlay directory. Its listing is taken when reading
+// starts at position 0 (open, rewinddir), as Linux's overlayfs caches a
+// merged directory; positions are indexes into that listing.
+type dirFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// dir is the directory. Immutable.
+	dir *inode
+
+	// mu protects entries.
+	mu sync.Mutex
+	// entries is the listing, or nil before the first read.
+	entries []vfs.Dirent
+}
+
+var _ vfs.FileDescriptionImpl = (*dirFD)(nil)
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (f *dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
+	return 0, unix.EISDIR
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (f *dirFD) Write(context.Context, *vfs.FileDescription, []byte, int64) (int, int64, error) {
+	return 0, 0, unix.EISDIR
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek: SEEK_SET and SEEK_CUR to
+// any non-negative position.
+func (f *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	switch whence {
+	case unix.SEEK_SET, unix.SEEK_CUR:
+		return vfs.GenericSeek(cur, off, whence, 0)
+	}
+	return 0, unix.EINVAL
+}
+
+// IterDirents implements vfs.FileDescriptionImpl.IterDirents.
+func (f *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if off == 0 || f.entries == nil {
+		ents, err := f.dir.mergedEntries(ctx)
+		if err != nil {
+			return err
+		}
+		f.entries = ents
+	}
+	for k := off; k < int64(len(f.entries)); k++ {
+		e := f.entries[k]
+		e.NextOff = k + 1
+		if !emit(e) {
+			break
+		}
+	}
+	return nil
+}

@@ -1,0 +1,321 @@
+// Package sys implements a minimal, read-only sysfs: the files that
+// nproc, glibc's sysconf, and the Go and Java runtimes read, with values
+// describing the sandbox rather than the host.
+//
+// The tree is built once by New and never changes:
+//
+//	/sys/devices/system/cpu/{online,possible,present,kernel_max}
+//	/sys/devices/system/cpu/cpuN/            (one per CPU; cpuN/online for N > 0)
+//	/sys/devices/system/node/{online,possible}, node0/
+//	/sys/kernel/mm/transparent_hugepage/{enabled,defrag,hpage_pmd_size}
+//	/sys/fs/cgroup/, /sys/class/net/, /sys/block/, /sys/bus/, /sys/dev/
+//
+// Lock order: the filesystem has no locks; everything is immutable.
+package sys
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/vfs"
+)
+
+// Name is the filesystem type name.
+const Name = "sysfs"
+
+// Options configure New.
+type Options struct {
+	// NumCPU is the number of processors the sandbox shows (at least 1).
+	NumCPU int
+}
+
+// filesystem is the sysfs instance.
+type filesystem struct {
+	// dev is the device number reported as st_dev. Immutable.
+	dev uint64
+	// lastIno numbers inodes while the tree is built.
+	lastIno atomic.Uint64
+	// created is every file's timestamp. Immutable.
+	created unix.StatxTimestamp
+}
+
+var _ vfs.FilesystemImpl = (*filesystem)(nil)
+
+// Name implements vfs.FilesystemImpl.Name.
+func (fs *filesystem) Name() string { return Name }
+
+// Release implements vfs.FilesystemImpl.Release.
+func (fs *filesystem) Release(ctx context.Context) {}
+
+// cpuRange formats the CPUs 0..n-1 as Linux's cpulist format.
+func cpuRange(n int) string {
+	if n <= 1 {
+		return "0\n"
+	}
+	return fmt.Sprintf("0-%d\n", n-1)
+}
+
+// New returns a sysfs instance with one reference.
+func New(ctx context.Context, opts Options) *vfs.Filesystem {
+	n := opts.NumCPU
+	if n < 1 {
+		n = 1
+	}
+	t := time.Now()
+	fs := &filesystem{dev: vfs.AnonDevice(), created: unix.StatxTimestamp{Sec: t.Unix(), Nsec: uint32(t.Nanosecond())}}
+	root := fs.newDir()
+	cpu := root.mkdirAll("devices", "system", "cpu")
+	cpu.addFile("online", cpuRange(n))
+	cpu.addFile("possible", cpuRange(n))
+	cpu.addFile("present", cpuRange(n))
+	cpu.addFile("offline", "\n")
+	cpu.addFile("kernel_max", "8191\n")
+	for i := 0; i < n; i++ {
+		c := cpu.mkdirAll(fmt.Sprintf("cpu%d", i))
+		if i > 0 {
+			c.addFile("online", "1\n")
+		}
+		topo := c.mkdirAll("topology")
+		topo.addFile("core_id", fmt.Sprintf("%d\n", i))
+		topo.addFile("physical_package_id", "0\n")
+	}
+	node := root.mkdirAll("devices", "system", "node")
+	node.addFile("online", "0\n")
+	node.addFile("possible", "0\n")
+	node.mkdirAll("node0").addFile("cpulist", cpuRange(n))
+	thp := root.mkdirAll("kernel", "mm", "transparent_hugepage")
+	thp.addFile("enabled", "always madvise [never]\n")
+	thp.addFile("defrag", "always defer defer+madvise madvise [never]\n")
+	thp.addFile("shmem_enabled", "always within_size advise [never] deny force\n")
+	thp.addFile("hpage_pmd_size", "2097152\n")
+	for _, p := range [][]string{{"fs", "cgroup"}, {"class", "net"}, {"block"}, {"bus"}, {"dev", "block"}, {"dev", "char"}, {"firmware"}, {"module"}, {"power"}} {
+		root.mkdirAll(p...)
+	}
+	root.seal()
+	return vfs.NewFilesystem(fs, root)
+}
+
+// node is the part of every sysfs inode. Inodes live as long as the
+// filesystem: reference counting frees nothing.
+type node struct {
+	fs *filesystem
+	// ino and mode are immutable.
+	ino  uint64
+	mode uint32
+}
+
+var (
+	_ vfs.Inode    = (*node)(nil)
+	_ vfs.DirInode = (*dir)(nil)
+)
+
+// IncRef implements vfs.Inode.IncRef.
+func (n *node) IncRef() {}
+
+// DecRef implements vfs.Inode.DecRef.
+func (n *node) DecRef(ctx context.Context) {}
+
+// Mode implements vfs.Inode.Mode.
+func (n *node) Mode() uint32 { return n.mode }
+
+// CheckPermissions implements vfs.Inode.CheckPermissions. Files are owned
+// by root.
+func (n *node) CheckPermissions(ctx context.Context, creds *vfs.Credentials, ats vfs.AccessTypes) error {
+	return vfs.GenericCheckPermissions(creds, ats, n.mode, 0, 0)
+}
+
+// Stat implements vfs.Inode.Stat.
+func (n *node) Stat(ctx context.Context) (unix.Statx_t, error) {
+	nlink := uint32(1)
+	if n.mode&unix.S_IFMT == unix.S_IFDIR {
+		nlink = 2
+	}
+	return unix.Statx_t{
+		Mask: unix.STATX_BASIC_STATS, Blksize: 4096, Nlink: nlink, Mode: uint16(n.mode), Ino: n.ino,
+		Atime: n.fs.created, Mtime: n.fs.created, Ctime: n.fs.created,
+		Dev_major: unix.Major(n.fs.dev), Dev_minor: unix.Minor(n.fs.dev),
+		Size: 4096,
+	}, nil
+}
+
+// SetStat implements vfs.Inode.SetStat: sysfs attributes cannot change.
+func (n *node) SetStat(ctx context.Context, opts *vfs.SetStatOptions) error {
+	return unix.EPERM
+}
+
+// Open implements vfs.Inode.Open.
+func (n *node) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	return nil, unix.ENXIO
+}
+
+// file is a read-only attribute with fixed contents.
+type file struct {
+	node
+	// data is the contents. Immutable.
+	data string
+}
+
+// Open implements vfs.Inode.Open.
+func (f *file) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	if opts.Flags&unix.O_ACCMODE != unix.O_RDONLY {
+		return nil, unix.EACCES
+	}
+	return &fileFD{f: f}, nil
+}
+
+// fileFD is an open attribute file.
+type fileFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// f is the file. Immutable.
+	f *file
+}
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (fd *fileFD) Read(ctx context.Context, _ *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	if off >= int64(len(fd.f.data)) {
+		return 0, nil
+	}
+	return copy(dst, fd.f.data[off:]), nil
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek.
+func (fd *fileFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	return vfs.GenericSeek(cur, off, whence, int64(len(fd.f.data)))
+}
+
+// dir is a directory with fixed children.
+type dir struct {
+	node
+	// children and names (sorted) are immutable after seal.
+	children map[string]vfs.Inode
+	names    []string
+}
+
+func (fs *filesystem) newDir() *dir {
+	return &dir{node: node{fs: fs, ino: fs.lastIno.Add(1), mode: unix.S_IFDIR | 0o755}, children: make(map[string]vfs.Inode)}
+}
+
+// mkdirAll returns the directory at the path of names below d, creating
+// what is missing. Only while the tree is built.
+func (d *dir) mkdirAll(names ...string) *dir {
+	for _, name := range names {
+		c, ok := d.children[name].(*dir)
+		if !ok {
+			c = d.fs.newDir()
+			d.children[name] = c
+		}
+		d = c
+	}
+	return d
+}
+
+// addFile adds a read-only attribute. Only while the tree is built.
+func (d *dir) addFile(name, data string) {
+	d.children[name] = &file{node: node{fs: d.fs, ino: d.fs.lastIno.Add(1), mode: unix.S_IFREG | 0o444}, data: data}
+}
+
+// seal sorts the names of d and its subdirectories.
+func (d *dir) seal() {
+	d.names = make([]string, 0, len(d.children))
+	for name, c := range d.children {
+		d.names = append(d.names, name)
+		if cd, ok := c.(*dir); ok {
+			cd.seal()
+		}
+	}
+	sort.Strings(d.names)
+}
+
+// Open implements vfs.Inode.Open.
+func (d *dir) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	return &dirFD{dir: d}, nil
+}
+
+// Lookup implements vfs.DirInode.Lookup.
+func (d *dir) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
+	if c, ok := d.children[name]; ok {
+		return c, nil
+	}
+	return nil, unix.ENOENT
+}
+
+// Create implements vfs.DirInode.Create.
+func (d *dir) Create(context.Context, string, *vfs.CreateOptions) (vfs.Inode, error) {
+	return nil, unix.EPERM
+}
+
+// Mkdir implements vfs.DirInode.Mkdir.
+func (d *dir) Mkdir(context.Context, string, *vfs.CreateOptions) error { return unix.EPERM }
+
+// Mknod implements vfs.DirInode.Mknod.
+func (d *dir) Mknod(context.Context, string, *vfs.CreateOptions) error { return unix.EPERM }
+
+// Symlink implements vfs.DirInode.Symlink.
+func (d *dir) Symlink(context.Context, string, string, *vfs.CreateOptions) error { return unix.EPERM }
+
+// Link implements vfs.DirInode.Link.
+func (d *dir) Link(context.Context, string, vfs.Inode) error { return unix.EPERM }
+
+// Unlink implements vfs.DirInode.Unlink.
+func (d *dir) Unlink(context.Context, string, vfs.Inode) error { return unix.EPERM }
+
+// Rmdir implements vfs.DirInode.Rmdir.
+func (d *dir) Rmdir(context.Context, string, vfs.Inode) error { return unix.EPERM }
+
+// Rename implements vfs.DirInode.Rename.
+func (d *dir) Rename(context.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
+	return unix.EPERM
+}
+
+// dirFD is an open sysfs directory.
+type dirFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// dir is the directory. Immutable.
+	dir *dir
+}
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (fd *dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
+	return 0, unix.EISDIR
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek.
+func (fd *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	if whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
+		return 0, unix.EINVAL
+	}
+	return vfs.GenericSeek(cur, off, whence, 0)
+}
+
+// IterDirents implements vfs.FileDescriptionImpl.IterDirents: offsets 0
+// and 1 are "." and "..", then the entries in name order.
+func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
+	d := fd.dir
+	for ; off < int64(len(d.names))+2; off++ {
+		var de vfs.Dirent
+		switch off {
+		case 0:
+			de = vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino}
+		case 1:
+			de = vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: d.ino}
+		default:
+			name := d.names[off-2]
+			c := d.children[name]
+			st, _ := c.Stat(ctx)
+			de = vfs.Dirent{Name: name, Type: vfs.DirentType(c.Mode()), Ino: st.Ino}
+		}
+		de.NextOff = off + 1
+		if !emit(de) {
+			return nil
+		}
+	}
+	return nil
+}
