@@ -172,6 +172,11 @@ func (c *context) classify(t *thread, ws unix.WaitStatus, st *platform.State) (p
 	if info.Code <= 0 {
 		// Sent by a process (kill, tgkill), not raised by the CPU.
 		if sig == kickSignal {
+			// The guest ran since the last switch: its registers
+			// must be read back, or the next switch would rewind it.
+			if err := getRegs(t.tid, &st.Regs); err != nil {
+				return platform.Event{}, false, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
+			}
 			return platform.Event{Kind: platform.EventInterrupted}, true, nil
 		}
 		return platform.Event{}, false, nil

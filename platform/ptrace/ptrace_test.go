@@ -3,6 +3,7 @@ package ptrace
 import (
 	"fmt"
 	"runtime"
+	"time"
 	"testing"
 
 	"github.com/palisade-sandbox/palisade/platform"
@@ -150,5 +151,48 @@ func TestSecondThreadSharesAddressSpace(t *testing.T) {
 	// The first thread still runs after the second one left.
 	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
 		t.Fatalf("first thread after second left: %v, %v", ev, err)
+	}
+}
+
+func TestInterruptReturnsTheGuestsCurrentRegisters(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	code := []byte{0x48, 0xff, 0xc3, 0xeb, 0xfb} // loop: inc rbx; jmp loop
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				ctx.Interrupt()
+				time.Sleep(200 * time.Microsecond)
+			}
+		}
+	}()
+	defer close(done)
+	var last uint64
+	// Some switches return before the guest runs (the interrupt was
+	// already pending); keep going until it has made progress.
+	for i := 0; i < 5000 && last < 1000; i++ {
+		ev, err := ctx.Switch(as, &st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind != platform.EventInterrupted {
+			t.Fatalf("got %v, want interrupted", ev)
+		}
+		// A stale register set would rewind the counter on the next
+		// switch, so it must only ever grow.
+		if st.Regs.Rbx < last {
+			t.Fatalf("rbx went from %d back to %d: registers were not read after the interrupt", last, st.Regs.Rbx)
+		}
+		last = st.Regs.Rbx
+	}
+	if last == 0 {
+		t.Errorf("rbx = 0 after 5000 interrupted runs: the guest's progress was lost")
 	}
 }

@@ -77,6 +77,9 @@ type Task struct {
 	restartBlock func(t *Task) (uint64, error)
 	// stats
 	syscallCount uint64
+	// lastFaultPage is the page of the task's previous event if it was a
+	// fault, else noFaultPage (see mm.HandleFault's repeated).
+	lastFaultPage uint64
 
 	// pdeathSig is PR_SET_PDEATHSIG's signal, sent to this task's
 	// process when the thread that created it exits (0: none).
@@ -241,11 +244,17 @@ func (t *Task) run() {
 			t.exitGroup(WaitStatusSignaled(int(unix.SIGKILL), false))
 			continue
 		}
+		if ev.Kind != platform.EventFault {
+			t.lastFaultPage = noFaultPage
+		}
 		switch ev.Kind {
 		case platform.EventSyscall:
 			t.doSyscall()
 		case platform.EventFault:
-			if err := t.mm.HandleFault(ev.Addr); err != nil {
+			page := ev.Addr &^ 0xfff
+			repeated := page == t.lastFaultPage
+			t.lastFaultPage = page
+			if err := t.mm.HandleFault(ev.Addr, repeated); err != nil {
 				code := int32(linux.SEGV_MAPERR)
 				var fe *mm.FaultError
 				bus := ev.Signo == int(unix.SIGBUS)
@@ -337,3 +346,6 @@ func (m taskMemory) CopyIn(addr uintptr, dst []byte) (int, error) {
 func (m taskMemory) CopyOut(addr uintptr, src []byte) (int, error) {
 	return m.t.mm.CopyOut(uint64(addr), src)
 }
+
+// noFaultPage marks that a task's previous event was not a fault.
+const noFaultPage = ^uint64(0)

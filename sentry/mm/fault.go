@@ -33,8 +33,11 @@ const (
 
 // HandleFault resolves a guest page fault at addr reported by the platform.
 // A nil return means the guest may retry the access; a *FaultError means
-// it must receive SIGSEGV.
-func (mm *MemoryManager) HandleFault(addr uint64) error {
+// it must receive SIGSEGV. repeated says the same thread faulted on the
+// same page just before and the retry faulted again: with the page
+// present, that is a real access violation (the platform can't tell
+// reads, writes and instruction fetches apart).
+func (mm *MemoryManager) HandleFault(addr uint64, repeated bool) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	v := mm.vmaAtLocked(addr)
@@ -54,17 +57,16 @@ func (mm *MemoryManager) HandleFault(addr uint64) error {
 		// permissions don't allow, or the host mapping was deferred
 		// (made from a thread that doesn't run this address space).
 		if p.cow && v.perms.Write {
-			mm.remapped = 0
 			return mm.breakCOWLocked(v, page)
 		}
-		if mm.remapped != page+1 {
-			mm.remapped = page + 1
+		if !repeated {
+			// Another thread may have faulted the page in while this
+			// one was stopped, or the host mapping was deferred: map
+			// it (again) and let the guest retry once.
 			return mm.as.MapFile(p.start, p.off, p.end-p.start, effective(v.perms, p))
 		}
-		mm.remapped = 0
 		return &FaultError{Code: segvAccErr}
 	}
-	mm.remapped = 0
 	return mm.populateLocked(v, page, page+pageSize)
 }
 

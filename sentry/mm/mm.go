@@ -135,10 +135,6 @@ type MemoryManager struct {
 	// stackLimit bounds the growth of the main stack (RLIMIT_STACK; 0
 	// means 8 MiB). Protected by mu.
 	stackLimit uint64
-	// remapped is the page HandleFault last remapped because it had a
-	// PMA already; a second fault there is a real access violation.
-	// Protected by mu.
-	remapped uint64
 }
 
 // Layout is what /proc/PID reports about an address space's contents.
