@@ -3,8 +3,8 @@ package ptrace
 import (
 	"fmt"
 	"runtime"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/palisade-sandbox/palisade/platform"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
