@@ -457,17 +457,18 @@ func (vfs *VirtualFilesystem) RmdirAt(ctx context.Context, pop *PathOperation) e
 }
 
 // RenameAt renames oldpop to newpop (rename(2), renameat2(2) with flags
-// RENAME_NOREPLACE; RENAME_EXCHANGE is passed to the filesystem).
+// RENAME_NOREPLACE; RENAME_EXCHANGE and RENAME_WHITEOUT are passed to the
+// filesystem).
 func (vfs *VirtualFilesystem) RenameAt(ctx context.Context, oldpop, newpop *PathOperation, flags uint32) error {
 	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE|unix.RENAME_WHITEOUT) != 0 {
 		return unix.EINVAL
 	}
-	if flags&unix.RENAME_NOREPLACE != 0 && flags&(unix.RENAME_EXCHANGE|unix.RENAME_WHITEOUT) != 0 {
+	if flags&unix.RENAME_EXCHANGE != 0 && flags&(unix.RENAME_NOREPLACE|unix.RENAME_WHITEOUT) != 0 {
 		return unix.EINVAL
 	}
-	if flags&unix.RENAME_WHITEOUT != 0 {
-		return unix.EINVAL
-	}
+	// RENAME_WHITEOUT leaves a whiteout (a 0/0 character device) at the old
+	// name; filesystems that cannot make one fail with EINVAL. As Linux
+	// since 5.8, it needs no CAP_MKNOD.
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
 	oldr, err := vfs.newResolver(ctx, oldpop)

@@ -7,6 +7,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Walk restrictions for PathOperation.Resolve, with the values of Linux's
+// RESOLVE_* flags (openat2(2)).
+const (
+	// ResolveNoXdev fails a walk that crosses a mount point, in either
+	// direction (EXDEV).
+	ResolveNoXdev = unix.RESOLVE_NO_XDEV
+	// ResolveNoMagicLinks fails a walk through a magic link (ELOOP).
+	ResolveNoMagicLinks = unix.RESOLVE_NO_MAGICLINKS
+	// ResolveNoSymlinks fails a walk through any symlink (ELOOP).
+	ResolveNoSymlinks = unix.RESOLVE_NO_SYMLINKS
+	// ResolveBeneath keeps the walk below Start, which must also be Root:
+	// absolute paths, absolute symlinks, ".." above Root and magic links
+	// fail with EXDEV.
+	ResolveBeneath = unix.RESOLVE_BENEATH
+	// ResolveInRoot treats Root as the root, as for any walk, and fails
+	// magic links with EXDEV.
+	ResolveInRoot = unix.RESOLVE_IN_ROOT
+)
+
 // resolver walks one path. It holds a reference on cur.
 //
 // Preconditions for all methods: VirtualFilesystem.mu is held.
@@ -26,6 +45,8 @@ type resolver struct {
 	symlinks int
 	// mustBeDir is set when the final component had a trailing slash.
 	mustBeDir bool
+	// restrict is PathOperation.Resolve.
+	restrict uint32
 }
 
 func (vfs *VirtualFilesystem) newResolver(ctx context.Context, pop *PathOperation) (*resolver, error) {
@@ -41,7 +62,10 @@ func (vfs *VirtualFilesystem) newResolver(ctx context.Context, pop *PathOperatio
 	if !pop.Root.Ok() {
 		return nil, unix.ENOENT
 	}
-	r := &resolver{vfs: vfs, ctx: ctx, creds: credsOf(ctx), root: pop.Root, rest: pop.Path, follow: pop.FollowFinalSymlink}
+	if pop.Resolve&ResolveBeneath != 0 && pop.Path[0] == '/' {
+		return nil, unix.EXDEV
+	}
+	r := &resolver{vfs: vfs, ctx: ctx, creds: credsOf(ctx), root: pop.Root, rest: pop.Path, follow: pop.FollowFinalSymlink, restrict: pop.Resolve}
 	if pop.Path[0] == '/' || !pop.Start.Ok() {
 		// A relative path without a start walks from the root.
 		r.cur = pop.Root
@@ -97,12 +121,16 @@ func (r *resolver) checkSearch() error {
 }
 
 // dotdot moves cur to its parent, never above root, crossing from a mount's
-// root to its mount point.
-func (r *resolver) dotdot() {
+// root to its mount point. With ResolveBeneath, ".." at root fails; with
+// ResolveNoXdev, so does a mount crossing.
+func (r *resolver) dotdot() error {
 	vd := r.cur
 	for {
 		if vd.Equal(r.root) {
-			return
+			if r.restrict&ResolveBeneath != 0 {
+				return unix.EXDEV
+			}
+			return nil
 		}
 		if vd.dentry != vd.mount.root || vd.mount.parent == nil {
 			break
@@ -116,8 +144,14 @@ func (r *resolver) dotdot() {
 	}
 	next := VirtualDentry{mount: vd.mount, dentry: parent}
 	next.IncRef()
+	next = r.vfs.crossMountsLocked(r.ctx, next)
+	if r.restrict&ResolveNoXdev != 0 && next.mount != r.cur.mount {
+		next.DecRef(r.ctx)
+		return unix.EXDEV
+	}
 	r.cur.DecRef(r.ctx)
-	r.cur = r.vfs.crossMountsLocked(r.ctx, next)
+	r.cur = next
+	return nil
 }
 
 // child returns cur's child called name (crossing mounts) with a
@@ -131,7 +165,12 @@ func (r *resolver) child(name string) (VirtualDentry, error) {
 		return VirtualDentry{}, err
 	}
 	r.cur.mount.IncRef()
-	return r.vfs.crossMountsLocked(r.ctx, VirtualDentry{mount: r.cur.mount, dentry: d}), nil
+	c := r.vfs.crossMountsLocked(r.ctx, VirtualDentry{mount: r.cur.mount, dentry: d})
+	if r.restrict&ResolveNoXdev != 0 && c.mount != r.cur.mount {
+		c.DecRef(r.ctx)
+		return VirtualDentry{}, unix.EXDEV
+	}
+	return c, nil
 }
 
 // isSymlink reports whether vd names a symbolic link.
@@ -148,7 +187,15 @@ func (r *resolver) followSymlink(link VirtualDentry) error {
 	if r.symlinks > MaxSymlinkTraversals {
 		return unix.ELOOP
 	}
+	if r.restrict&ResolveNoSymlinks != 0 {
+		return unix.ELOOP
+	}
 	if ml, ok := link.dentry.inode.(MagicLinkInode); ok {
+		// As Linux (nd_jump_link): the restrictions are checked in this
+		// order, and scoped walks never jump through magic links.
+		if r.restrict&ResolveNoMagicLinks != 0 {
+			return unix.ELOOP
+		}
 		// Magic links are never walked as text: their Readlink may call
 		// back into the VFS, which must not happen under vfs.mu.
 		target, err := ml.GetLink(r.ctx)
@@ -157,6 +204,14 @@ func (r *resolver) followSymlink(link VirtualDentry) error {
 		}
 		if !target.Ok() {
 			return unix.ENOENT
+		}
+		if r.restrict&ResolveNoXdev != 0 && target.mount != r.cur.mount {
+			target.DecRef(r.ctx)
+			return unix.EXDEV
+		}
+		if r.restrict&(ResolveBeneath|ResolveInRoot) != 0 {
+			target.DecRef(r.ctx)
+			return unix.EXDEV
 		}
 		r.cur.DecRef(r.ctx)
 		r.cur = target
@@ -175,6 +230,14 @@ func (r *resolver) followSymlink(link VirtualDentry) error {
 	}
 	if len(target)+len(r.rest) >= PathMax {
 		return unix.ENAMETOOLONG
+	}
+	if target[0] == '/' {
+		if r.restrict&ResolveBeneath != 0 {
+			return unix.EXDEV
+		}
+		if r.restrict&ResolveNoXdev != 0 && r.root.mount != r.cur.mount {
+			return unix.EXDEV
+		}
 	}
 	r.rest = target + r.rest
 	if target[0] == '/' {
@@ -202,7 +265,9 @@ func (r *resolver) resolve() error {
 		case ".":
 			continue
 		case "..":
-			r.dotdot()
+			if err := r.dotdot(); err != nil {
+				return err
+			}
 			continue
 		}
 		c, err := r.child(name)
@@ -247,7 +312,9 @@ func (r *resolver) resolveParent() (name string, trailing bool, err error) {
 		case ".":
 			continue
 		case "..":
-			r.dotdot()
+			if err := r.dotdot(); err != nil {
+				return "", false, err
+			}
 			continue
 		}
 		c, err := r.child(name)

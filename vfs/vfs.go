@@ -77,4 +77,8 @@ type PathOperation struct {
 	// FollowFinalSymlink says whether a symlink as the final component is
 	// followed.
 	FollowFinalSymlink bool
+	// Resolve restricts the walk (openat2's RESOLVE_* flags, see
+	// ResolveBeneath and the others in resolve.go); 0 for every other
+	// syscall.
+	Resolve uint32
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"sync/atomic"
 
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
@@ -18,7 +17,7 @@ func init() {
 	partial(unix.SYS_OPEN, "O_TMPFILE is supported on tmpfs only (EOPNOTSUPP elsewhere)", Open)
 	partial(unix.SYS_OPENAT, "O_TMPFILE is supported on tmpfs only (EOPNOTSUPP elsewhere)", Openat)
 	full(unix.SYS_CREAT, Creat)
-	partial(unix.SYS_OPENAT2, "RESOLVE_IN_ROOT supported; RESOLVE_BENEATH, RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS and RESOLVE_NO_SYMLINKS fail with EINVAL; RESOLVE_CACHED always fails with EAGAIN", Openat2)
+	partial(unix.SYS_OPENAT2, "RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS and RESOLVE_NO_SYMLINKS supported; RESOLVE_CACHED always fails with EAGAIN", Openat2)
 	partial(unix.SYS_CLOSE_RANGE, "CLOSE_RANGE_UNSHARE fails with EINVAL (descriptor tables cannot be unshared yet)", CloseRange)
 	full(unix.SYS_DUP, Dup)
 	full(unix.SYS_DUP2, Dup2)
@@ -34,7 +33,7 @@ func init() {
 	full(unix.SYS_RMDIR, Rmdir)
 	full(unix.SYS_RENAME, Rename)
 	full(unix.SYS_RENAMEAT, Renameat)
-	partial(unix.SYS_RENAMEAT2, "RENAME_WHITEOUT fails with EINVAL", Renameat2)
+	partial(unix.SYS_RENAMEAT2, "RENAME_WHITEOUT supported on tmpfs (no CAP_MKNOD needed, as Linux 5.8+); overlay fails it with EINVAL, gofer passes it to the host", Renameat2)
 	full(unix.SYS_SYMLINK, Symlink)
 	full(unix.SYS_SYMLINKAT, Symlinkat)
 	full(unix.SYS_LINK, Link)
@@ -224,8 +223,9 @@ func checkOpenFlags(flags, mode uint64) error {
 
 // openPath opens path relative to dirfd and installs the new file at the
 // lowest free descriptor. flags and mode have been checked; mode has no
-// umask applied yet. inRoot is RESOLVE_IN_ROOT.
-func openPath(t *kernel.Task, dirfd int32, addr uint64, flags uint32, mode uint32, inRoot bool) (uint64, error) {
+// umask applied yet. resolve holds openat2's RESOLVE_* flags (0 for the
+// other open variants); the VFS walk enforces them.
+func openPath(t *kernel.Task, dirfd int32, addr uint64, flags uint32, mode uint32, resolve uint32) (uint64, error) {
 	path, err := copyInPath(t, addr)
 	if err != nil {
 		return 0, err
@@ -234,7 +234,8 @@ func openPath(t *kernel.Task, dirfd int32, addr uint64, flags uint32, mode uint3
 		return 0, unix.ENOENT
 	}
 	var pop *pathOperation
-	if inRoot {
+	if resolve&(unix.RESOLVE_IN_ROOT|unix.RESOLVE_BENEATH) != 0 {
+		// Both scope the walk to dirfd; the VFS tells them apart.
 		pop, err = inRootPathOp(t, dirfd, path)
 	} else {
 		pop, err = newPathOp(t, dirfd, path, flags&unix.O_NOFOLLOW == 0)
@@ -243,6 +244,7 @@ func openPath(t *kernel.Task, dirfd int32, addr uint64, flags uint32, mode uint3
 		return 0, err
 	}
 	defer pop.release()
+	pop.Resolve = resolve
 	if willCreate(uint64(flags)) {
 		mode = mode &^ t.FSContext().Umask()
 	} else {
@@ -327,7 +329,7 @@ func Open(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, false)
+	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, 0)
 }
 
 // Openat implements openat(2).
@@ -336,7 +338,7 @@ func Openat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return openPath(t, fdArg(args[0]), args[1], flags, mode, false)
+	return openPath(t, fdArg(args[0]), args[1], flags, mode, 0)
 }
 
 // Creat implements creat(2).
@@ -345,12 +347,8 @@ func Creat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, false)
+	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, 0)
 }
-
-// unsupportedResolveWarned is set once an unsupported RESOLVE_* flag was
-// logged.
-var unsupportedResolveWarned atomic.Bool
 
 // Openat2 implements openat2(2).
 func Openat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
@@ -381,20 +379,11 @@ func Openat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		// Linux does whenever the cache cannot answer.
 		return 0, unix.EAGAIN
 	}
-	if unsupported := how.Resolve &^ unix.RESOLVE_IN_ROOT; unsupported != 0 {
-		// The VFS walk cannot yet refuse symlinks, magic links, mount
-		// crossings or escapes from dirfd. Silently ignoring such a
-		// security restriction would be worse than failing.
-		if !unsupportedResolveWarned.Swap(true) {
-			t.Kernel().Warnf("openat2: unsupported resolve flags %#x: returning EINVAL", unsupported)
-		}
-		return 0, unix.EINVAL
-	}
 	flags = how.Flags
 	if flags&unix.O_PATH == 0 {
 		flags |= abi.O_LARGEFILE
 	}
-	return openPath(t, dirfd, pathAddr, uint32(flags), uint32(how.Mode), how.Resolve&unix.RESOLVE_IN_ROOT != 0)
+	return openPath(t, dirfd, pathAddr, uint32(flags), uint32(how.Mode), uint32(how.Resolve))
 }
 
 // pageSize bounds extensible structures (Linux: PAGE_SIZE).

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	full(unix.SYS_PIPE, Pipe)
-	partial(unix.SYS_PIPE2, "O_DIRECT is accepted but packet mode is not implemented (the pipe stays a byte stream); O_NOTIFICATION_PIPE fails with EINVAL", Pipe2)
+	partial(unix.SYS_PIPE2, "O_DIRECT packet mode supported (packets of at most PIPE_BUF bytes; capacity counted in bytes, not slots); O_NOTIFICATION_PIPE fails with EINVAL", Pipe2)
 }
 
 // pipe2 makes a pipe and writes its two descriptors to addr.
@@ -20,7 +20,7 @@ func pipe2(t *kernel.Task, addr uint64, flags uint32) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	ctx := t.Context()
-	r, w, err := pipe.NewPipe2(ctx, flags&(unix.O_CLOEXEC|unix.O_NONBLOCK))
+	r, w, err := pipe.NewPipe2(ctx, flags&(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT))
 	if err != nil {
 		return 0, err
 	}

@@ -65,6 +65,56 @@ type Pipe struct {
 	// openCh is closed (and replaced) whenever an end is opened, to wake
 	// FIFO opens waiting for the other end. Protected by mu.
 	openCh chan struct{}
+	// consumed counts the bytes ever removed from the front of buf: buf[0]
+	// is byte number consumed of the stream. Protected by mu.
+	consumed uint64
+	// packets lists, oldest first, the stream ranges written in packet mode
+	// (O_DIRECT) still (partly) in buf. Protected by mu.
+	packets []packet
+}
+
+// packet is the stream range [start, end) of one packet-mode write.
+type packet struct{ start, end uint64 }
+
+// dropLocked removes the first n bytes of buf.
+//
+// Preconditions: p.mu is held; n <= len(p.buf).
+func (p *Pipe) dropLocked(n int) {
+	p.buf = p.buf[n:]
+	if len(p.buf) == 0 {
+		p.buf = nil
+	}
+	p.consumed += uint64(n)
+	i := 0
+	for i < len(p.packets) && p.packets[i].end <= p.consumed {
+		i++
+	}
+	if i > 0 {
+		p.packets = append(p.packets[:0], p.packets[i:]...)
+	}
+}
+
+// readLenLocked returns how many bytes a read of at most n bytes takes
+// from buf and how many of them it returns: a read that takes part of a
+// packet takes all of it but returns only what fits (Linux discards the
+// rest of a packet read short).
+//
+// Preconditions: p.mu is held; buf is not empty.
+func (p *Pipe) readLenLocked(n int) (take, ret int) {
+	ret = min(n, len(p.buf))
+	if len(p.packets) == 0 {
+		return ret, ret
+	}
+	pk := p.packets[0]
+	// A read never goes past the end of the first packet.
+	if end := int(pk.end - p.consumed); ret > end {
+		ret = end
+	}
+	take = ret
+	if p.consumed+uint64(ret) > pk.start {
+		take = int(pk.end - p.consumed)
+	}
+	return take, ret
 }
 
 // New returns a pipe with no ends open, owned by the caller's credentials.
@@ -79,11 +129,13 @@ func New(ctx context.Context) *Pipe {
 }
 
 // NewPipe2 implements pipe2(2): it returns the read and write ends of a new
-// pipe, each with one reference. flags may contain O_NONBLOCK (O_CLOEXEC
-// is the syscall layer's business; O_DIRECT "packet mode" is not
-// supported and rejected with EINVAL).
+// pipe, each with one reference. flags may contain O_NONBLOCK and O_DIRECT
+// ("packet mode", which as Linux only the write end gets: each write made
+// with O_DIRECT is stored as packets of at most PIPE_BUF bytes, and a read
+// returns at most one packet, discarding what did not fit); O_CLOEXEC is
+// the syscall layer's business.
 func NewPipe2(ctx context.Context, flags uint32) (r, w *vfs.FileDescription, err error) {
-	if flags&^(unix.O_NONBLOCK|unix.O_CLOEXEC) != 0 {
+	if flags&^(unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_DIRECT) != 0 {
 		return nil, nil, unix.EINVAL
 	}
 	p := New(ctx)
@@ -96,7 +148,7 @@ func NewPipe2(ctx context.Context, flags uint32) (r, w *vfs.FileDescription, err
 	loc := vfs.NewAnonymousLocation("pipefs", fmt.Sprintf("pipe:[%d]", p.ino), &pipeInode{pipe: p})
 	defer loc.DecRef(ctx)
 	return vfs.NewFileDescription(rimpl, unix.O_RDONLY|nb, loc),
-		vfs.NewFileDescription(wimpl, unix.O_WRONLY|nb, loc), nil
+		vfs.NewFileDescription(wimpl, unix.O_WRONLY|nb|flags&unix.O_DIRECT, loc), nil
 }
 
 // Capacity returns the capacity in bytes (F_GETPIPE_SZ).
@@ -276,11 +328,9 @@ func (p *Pipe) Read(ctx context.Context, dst []byte, nonblock bool) (int, error)
 	for {
 		p.mu.Lock()
 		if len(p.buf) > 0 {
-			n := copy(dst, p.buf)
-			p.buf = p.buf[n:]
-			if len(p.buf) == 0 {
-				p.buf = nil
-			}
+			take, n := p.readLenLocked(len(dst))
+			copy(dst, p.buf[:n])
+			p.dropLocked(take)
 			p.queue.Notify(unix.EPOLLOUT | unix.EPOLLWRNORM)
 			p.mu.Unlock()
 			return n, nil
@@ -305,7 +355,8 @@ func (p *Pipe) Read(ctx context.Context, dst []byte, nonblock bool) (int, error)
 
 // Write implements vfs.FileDescriptionImpl.Write.
 func (fd *pipeFD) Write(ctx context.Context, vfd *vfs.FileDescription, src []byte, _ int64) (int, int64, error) {
-	n, err := fd.pipe.Write(ctx, src, vfd.StatusFlags()&unix.O_NONBLOCK != 0)
+	flags := vfd.StatusFlags()
+	n, err := fd.pipe.write(ctx, src, flags&unix.O_NONBLOCK != 0, flags&unix.O_DIRECT != 0)
 	return n, 0, err
 }
 
@@ -313,6 +364,12 @@ func (fd *pipeFD) Write(ctx context.Context, vfd *vfs.FileDescription, src []byt
 // nonblock replaces the file's O_NONBLOCK (splice(2)'s SPLICE_F_NONBLOCK).
 // EPIPE means the caller must raise SIGPIPE.
 func (p *Pipe) Write(ctx context.Context, src []byte, nonblock bool) (int, error) {
+	return p.write(ctx, src, nonblock, false)
+}
+
+// write is Write; packet says the writer is in packet mode (O_DIRECT):
+// src is stored as packets of at most PIPE_BUF bytes, each whole.
+func (p *Pipe) write(ctx context.Context, src []byte, nonblock, pkt bool) (int, error) {
 	if len(src) == 0 {
 		return 0, nil
 	}
@@ -334,8 +391,30 @@ func (p *Pipe) Write(ctx context.Context, src []byte, nonblock bool) (int, error
 		}
 		avail := p.capacity - len(p.buf)
 		rest := src[done:]
-		// Writes of at most PIPE_BUF bytes go in whole or not at all.
-		if avail > 0 && (len(src) > AtomicIOBytes || avail >= len(rest)) {
+		if pkt {
+			// Whole packets of at most PIPE_BUF bytes, as many as fit.
+			before := done
+			for len(rest) > 0 {
+				n := min(len(rest), AtomicIOBytes)
+				if avail < n {
+					break
+				}
+				start := p.consumed + uint64(len(p.buf))
+				p.buf = append(p.buf, rest[:n]...)
+				p.packets = append(p.packets, packet{start, start + uint64(n)})
+				done += n
+				avail -= n
+				rest = rest[n:]
+			}
+			if done > before {
+				p.queue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
+			}
+			if done == len(src) {
+				p.mu.Unlock()
+				return done, nil
+			}
+		} else if avail > 0 && (len(src) > AtomicIOBytes || avail >= len(rest)) {
+			// Writes of at most PIPE_BUF bytes go in whole or not at all.
 			n := min(avail, len(rest))
 			p.buf = append(p.buf, rest[:n]...)
 			done += n

@@ -24,6 +24,9 @@ func (p *Pipe) Unread(b []byte) {
 	defer p.mu.Unlock()
 	buf := make([]byte, 0, len(b)+len(p.buf))
 	p.buf = append(append(buf, b...), p.buf...)
+	// The bytes put back are plain stream data: packets already consumed
+	// are gone from the packet list.
+	p.consumed -= uint64(len(b))
 	p.queue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
 }
 
@@ -131,10 +134,7 @@ func (p *Pipe) transfer(ctx context.Context, dst *Pipe, n int, nonblock, consume
 			dst.buf = append(dst.buf, p.buf[:m]...)
 			dst.queue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
 			if consume {
-				p.buf = p.buf[m:]
-				if len(p.buf) == 0 {
-					p.buf = nil
-				}
+				p.dropLocked(m)
 				p.queue.Notify(unix.EPOLLOUT | unix.EPOLLWRNORM)
 			}
 		} else {

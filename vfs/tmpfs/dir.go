@@ -330,6 +330,12 @@ func (d *dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, 
 		delete(d.entries, oldName)
 		nd.entries[newName] = &dirent{child: child, seq: nd.nextSeq}
 		nd.nextSeq++
+		if flags&unix.RENAME_WHITEOUT != 0 {
+			// The old name becomes a whiteout: a character device 0/0
+			// owned by the caller (no CAP_MKNOD needed, as Linux 5.8+).
+			d.entries[oldName] = &dirent{child: d.newWhiteoutLocked(ctx), seq: d.nextSeq}
+			d.nextSeq++
+		}
 		if childIsDir && d != nd {
 			cd.parent = nd
 			d.nlink--
@@ -339,6 +345,23 @@ func (d *dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, 
 	d.common(child).ctime = t
 	d.mtime, d.ctime, nd.mtime, nd.ctime = t, t, t, t
 	return nil
+}
+
+// newWhiteoutLocked returns a new whiteout inode for an entry of d, owned
+// by the caller (the group is d's if d is set-group-ID), with a reference.
+//
+// Preconditions: fs.mu is held.
+func (d *dirInode) newWhiteoutLocked(ctx context.Context) vfs.Inode {
+	opts := vfs.CreateOptions{Mode: unix.S_IFCHR}
+	if c := vfs.CredentialsFromContext(ctx); c != nil {
+		opts.UID, opts.GID = c.UID, c.GID
+	}
+	if d.mode.Load()&unix.S_ISGID != 0 {
+		opts.GID = d.gid
+	}
+	w := &specialInode{}
+	d.fs.initInode(&w.inode, &opts)
+	return w
 }
 
 // dirFD is an open directory.
