@@ -145,7 +145,7 @@ func New(a Args) (*Sandbox, error) {
 	}
 	// The sandbox's own sysfs: the host's must never show through the
 	// gofer.
-	sysFS := sys.New(ctx, sys.Options{NumCPU: runtime.NumCPU()})
+	sysFS := sys.New(ctx, sys.Options{NumCPU: runtime.NumCPU(), MemoryMax: si.Totalram * uint64(si.Unit), MemoryUsage: mf.Usage})
 	registerFilesystemTypes(k, mf, si.Totalram*uint64(si.Unit), procFS, sysFS)
 	for _, m := range []struct {
 		target, source string

@@ -10,8 +10,95 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/dev"
 	"github.com/palisade-sandbox/palisade/vfs/proc"
 )
+
+func init() {
+	dev.SetTerminalFinders(controllingTerminal, consoleTerminal)
+}
+
+// scratchMemory is a UserMemory of a few bytes at address 0, for asking a
+// terminal's ioctls questions on the Sentry's own behalf.
+type scratchMemory struct{ b [64]byte }
+
+// CopyIn implements vfs.UserMemory.CopyIn.
+func (m *scratchMemory) CopyIn(addr uintptr, dst []byte) (int, error) {
+	if addr >= uintptr(len(m.b)) {
+		return 0, unix.EFAULT
+	}
+	return copy(dst, m.b[addr:]), nil
+}
+
+// CopyOut implements vfs.UserMemory.CopyOut.
+func (m *scratchMemory) CopyOut(addr uintptr, src []byte) (int, error) {
+	if addr >= uintptr(len(m.b)) {
+		return 0, unix.EFAULT
+	}
+	return copy(m.b[addr:], src), nil
+}
+
+// controllingTerminal is /dev/tty's dev.TerminalFinder: the first of the
+// caller's descriptors that is open on its controlling terminal (TIOCGSID
+// succeeds only there). ENXIO if there is none, in particular after
+// setsid(2); also, unlike Linux, if the caller holds its controlling
+// terminal without having it open.
+func controllingTerminal(ctx context.Context) (*vfs.FileDescription, error) {
+	t := kernel.TaskFromContext(ctx)
+	if t == nil {
+		return nil, unix.ENXIO
+	}
+	ft := t.ProcFDTable()
+	if ft == nil {
+		return nil, unix.ENXIO
+	}
+	for _, n := range ft.FDs() {
+		f, _ := ft.Get(n)
+		if f == nil {
+			continue
+		}
+		if st, err := f.Stat(ctx); err == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR {
+			var m scratchMemory
+			if _, err := f.Ioctl(ctx, &m, unix.TIOCGSID, 0); err == nil {
+				return f, nil
+			}
+		}
+		f.DecRef(ctx)
+	}
+	return nil, unix.ENXIO
+}
+
+// consoleTerminal is /dev/console's dev.TerminalFinder: the sandbox's
+// stdout (descriptor 1 of process 1) if it is a terminal; ENXIO
+// otherwise, or once process 1 is gone.
+func consoleTerminal(ctx context.Context) (*vfs.FileDescription, error) {
+	t := kernel.TaskFromContext(ctx)
+	if t == nil {
+		return nil, unix.ENXIO
+	}
+	tg := t.Kernel().ThreadGroupByID(1)
+	if tg == nil {
+		return nil, unix.ENXIO
+	}
+	init := tg.MainTask()
+	if init == nil {
+		return nil, unix.ENXIO
+	}
+	ft := init.ProcFDTable()
+	if ft == nil {
+		return nil, unix.ENXIO
+	}
+	f, _ := ft.Get(1)
+	if f == nil {
+		return nil, unix.ENXIO
+	}
+	var m scratchMemory
+	if _, err := f.Ioctl(ctx, &m, unix.TCGETS, 0); err != nil {
+		f.DecRef(ctx)
+		return nil, unix.ENXIO
+	}
+	return f, nil
+}
 
 // NewProcFilesystem returns a procfs showing k's processes. cpuinfo is the
 // host's /proc/cpuinfo, read at start-up. /proc/PID/mounts lists the

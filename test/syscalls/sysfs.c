@@ -100,3 +100,39 @@ TEST(sysfs, transparent_hugepage_enabled_brackets_the_current_mode)
 	char *l = strchr(buf, '['), *r = strchr(buf, ']');
 	EXPECT_TRUE(l != NULL && r != NULL && l < r);
 }
+
+TEST(sysfs, sys_fs_cgroup_is_a_directory)
+{
+	struct stat st;
+	ASSERT_SYSCALL_OK(stat("/sys/fs/cgroup", &st));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+}
+
+/* On a cgroup2 view (the sandbox's, or a cgroup2 host), the limits parse;
+ * a cgroup v1 host has no cgroup.controllers at the top and is skipped. */
+TEST(sysfs, cgroup2_limits_parse)
+{
+	char buf[256];
+	if (read_file("/sys/fs/cgroup/cgroup.controllers", buf, sizeof(buf)) < 0)
+		return;
+	ASSERT_GT(read_file("/sys/fs/cgroup/memory.max", buf, sizeof(buf)), 0);
+	if (strcmp(buf, "max\n") != 0) {
+		char *end;
+		unsigned long long v = strtoull(buf, &end, 10);
+		EXPECT_GT(v, 0);
+		EXPECT_STREQ(end, "\n");
+	}
+	if (read_file("/sys/fs/cgroup/cpu.max", buf, sizeof(buf)) > 0) {
+		char quota[32];
+		long period = 0;
+		EXPECT_EQ(sscanf(buf, "%31s %ld", quota, &period), 2);
+		EXPECT_GT(period, 0);
+	}
+	if (read_file("/sys/fs/cgroup/pids.max", buf, sizeof(buf)) > 0)
+		EXPECT_TRUE(strcmp(buf, "max\n") == 0 || atol(buf) > 0);
+	if (read_file("/sys/fs/cgroup/memory.current", buf, sizeof(buf)) > 0) {
+		char *end;
+		strtoull(buf, &end, 10);
+		EXPECT_STREQ(end, "\n");
+	}
+}

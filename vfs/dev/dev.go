@@ -1,5 +1,6 @@
 // Package dev implements the Sentry's /dev: a small, fixed filesystem with
-// the memory devices (null, zero, full, random, urandom), the usual
+// the memory devices (null, zero, full, random, urandom), /dev/tty and
+// /dev/console (forwarding to a terminal; see SetTerminalFinders), the usual
 // symlinks into /proc/self/fd, the /dev/ptmx node (its driver is
 // vfs/devpts), and empty shm and pts directories (on which boot code may
 // mount a tmpfs and a devpts).
@@ -24,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/waiter"
 )
 
 // Name is the filesystem type name (Linux's /dev is a devtmpfs).
@@ -45,6 +47,97 @@ const (
 	PtmxMinor = 2
 )
 
+// /dev/tty's and /dev/console's numbers (Linux: TTYAUX_MAJOR). This
+// package registers their drivers, which forward to a terminal that a
+// TerminalFinder finds.
+const (
+	TTYMinor     = 0
+	ConsoleMinor = 1
+)
+
+// TerminalFinder returns, with a reference, an open file description of
+// a terminal on behalf of the caller of ctx, or an error (ENXIO: there is
+// none).
+type TerminalFinder func(ctx context.Context) (*vfs.FileDescription, error)
+
+// Terminal finders, set by the kernel's glue (SetTerminalFinders). Nil
+// finders make /dev/tty and /dev/console fail with ENXIO.
+var (
+	controllingTerminal atomic.Pointer[TerminalFinder]
+	consoleTerminal     atomic.Pointer[TerminalFinder]
+)
+
+// SetTerminalFinders sets how /dev/tty finds the caller's controlling
+// terminal and how /dev/console finds the sandbox's console (nil: none).
+// The Sentry's kernel knows sessions and terminals; this package does
+// not import it.
+func SetTerminalFinders(ctty, console TerminalFinder) {
+	controllingTerminal.Store(&ctty)
+	consoleTerminal.Store(&console)
+}
+
+// ttyDevice is the driver of /dev/tty (console false) or /dev/console.
+type ttyDevice struct{ console bool }
+
+// Open implements vfs.CharDevice.Open: the new file description forwards
+// to an open file description of the terminal (Linux reopens the
+// tty_struct; the Sentry's terminals are reached through the files that
+// have them open). ENXIO when there is no terminal.
+func (d ttyDevice) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
+	p := controllingTerminal.Load()
+	if d.console {
+		p = consoleTerminal.Load()
+	}
+	if p == nil || *p == nil {
+		return nil, unix.ENXIO
+	}
+	fd, err := (*p)(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &forwardFD{fd: fd}, nil
+}
+
+// forwardFD is an open /dev/tty or /dev/console: every operation goes to
+// the terminal's file description, which it holds a reference on. The two
+// share that description's file status flags.
+type forwardFD struct {
+	vfs.FileDescriptionDefaultImpl
+	// fd is the terminal. Immutable.
+	fd *vfs.FileDescription
+}
+
+// Release implements vfs.FileDescriptionImpl.Release.
+func (f *forwardFD) Release(ctx context.Context) { f.fd.DecRef(ctx) }
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (f *forwardFD) Read(ctx context.Context, _ *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	return f.fd.Read(ctx, dst)
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (f *forwardFD) Write(ctx context.Context, _ *vfs.FileDescription, src []byte, off int64) (int, int64, error) {
+	n, err := f.fd.Write(ctx, src)
+	return n, off + int64(n), err
+}
+
+// Ioctl implements vfs.FileDescriptionImpl.Ioctl.
+func (f *forwardFD) Ioctl(ctx context.Context, _ *vfs.FileDescription, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
+	return f.fd.Ioctl(ctx, mem, cmd, arg)
+}
+
+// Readiness implements vfs.FileDescriptionImpl.Readiness.
+func (f *forwardFD) Readiness(mask uint32) uint32 { return f.fd.Readiness(mask) }
+
+// EventRegister implements vfs.FileDescriptionImpl.EventRegister.
+func (f *forwardFD) EventRegister(e *waiter.Entry) { f.fd.EventRegister(e) }
+
+// EventUnregister implements vfs.FileDescriptionImpl.EventUnregister.
+func (f *forwardFD) EventUnregister(e *waiter.Entry) { f.fd.EventUnregister(e) }
+
+// Stream implements vfs.FileDescriptionImpl.Stream.
+func (f *forwardFD) Stream() bool { return true }
+
 // memDevice is one memory device driver.
 type memDevice struct {
 	minor uint32
@@ -52,14 +145,18 @@ type memDevice struct {
 
 var _ vfs.CharDevice = memDevice{}
 
-// Register registers the memory devices with v.
+// Register registers the memory devices, /dev/tty and /dev/console with
+// v.
 func Register(v *vfs.VirtualFilesystem) error {
 	for _, m := range []uint32{NullMinor, ZeroMinor, FullMinor, RandomMinor, URandMinor} {
 		if err := v.RegisterCharDevice(MemMajor, m, memDevice{minor: m}); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := v.RegisterCharDevice(PtmxMajor, TTYMinor, ttyDevice{}); err != nil {
+		return err
+	}
+	return v.RegisterCharDevice(PtmxMajor, ConsoleMinor, ttyDevice{console: true})
 }
 
 // Open implements vfs.CharDevice.Open.
@@ -150,9 +247,15 @@ func New(ctx context.Context) *vfs.Filesystem {
 		n.rdev = unix.Mkdev(MemMajor, c.minor)
 		root.children[c.name] = n
 	}
-	ptmx := fs.newInode(unix.S_IFCHR | 0o666)
-	ptmx.rdev = unix.Mkdev(PtmxMajor, PtmxMinor)
-	root.children["ptmx"] = ptmx
+	for _, c := range []struct {
+		name  string
+		minor uint32
+		perm  uint32
+	}{{"ptmx", PtmxMinor, 0o666}, {"tty", TTYMinor, 0o666}, {"console", ConsoleMinor, 0o600}} {
+		n := fs.newInode(unix.S_IFCHR | c.perm)
+		n.rdev = unix.Mkdev(PtmxMajor, c.minor)
+		root.children[c.name] = n
+	}
 	for name, target := range map[string]string{
 		"fd":     "/proc/self/fd",
 		"stdin":  "/proc/self/fd/0",

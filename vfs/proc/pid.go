@@ -75,6 +75,7 @@ func (fs *filesystem) pidEntries(ref *taskRef) []staticEntry {
 		fs.exeEntry(ref),
 		dir("fd", 0o500, func(d *dirNode) dynamicDir { return fdDir{fs: fs, dir: d, info: false} }),
 		dir("fdinfo", 0o500, func(d *dirNode) dynamicDir { return fdDir{fs: fs, dir: d, info: true} }),
+		file("io", 0o400, fs.ioFile),
 		file("limits", 0o444, fs.limits),
 		file("loginuid", 0o644, func(context.Context, *taskRef) ([]byte, error) { return []byte("4294967295"), nil }),
 		file("maps", 0o444, func(ctx context.Context, r *taskRef) ([]byte, error) {
@@ -86,12 +87,22 @@ func (fs *filesystem) pidEntries(ref *taskRef) []staticEntry {
 		}),
 		file("mountinfo", 0o444, fs.mountinfo),
 		file("mounts", 0o444, fs.mounts),
+		fs.nsEntry(ref),
 		file("oom_score", 0o444, func(context.Context, *taskRef) ([]byte, error) { return []byte("0\n"), nil }),
 		fs.oomScoreAdjEntry(ref),
 		magic("root", fs.rootTarget, fs.rootLink),
+		file("smaps", 0o444, fs.smaps),
 		file("stat", 0o444, fs.statFile),
 		file("statm", 0o444, fs.statm),
 		file("status", 0o444, fs.status),
+		file("wchan", 0o444, func(ctx context.Context, r *taskRef) ([]byte, error) {
+			if r.process() == nil {
+				return nil, unix.ESRCH
+			}
+			// The Sentry does not say where a task sleeps: "0", as Linux
+			// shows when it hides the symbol.
+			return []byte("0"), nil
+		}),
 	}
 	if ref.tid == 0 {
 		entries = append(entries, staticEntry{name: "task", mode: unix.S_IFDIR | 0o555, make: func(ino uint64) vfs.Inode {

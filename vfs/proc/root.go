@@ -20,7 +20,14 @@ const (
 	ngroupsMax = 65536
 	capLastCap = 40
 	nrOpen     = 1 << 20
+	// pipeMaxSize is the largest pipe capacity F_SETPIPE_SZ accepts
+	// without CAP_SYS_RESOURCE (Linux's default).
+	pipeMaxSize = 1 << 20
 )
+
+// kernelCmdline is /proc/cmdline: a fixed command line, the same in every
+// sandbox, that reveals nothing of the host's.
+const kernelCmdline = "BOOT_IMAGE=/boot/vmlinuz-palisade ro console=ttyS0 quiet\n"
 
 // newRoot builds /proc.
 func (fs *filesystem) newRoot() *dirNode {
@@ -37,6 +44,7 @@ func (fs *filesystem) newRoot() *dirNode {
 	static := []staticEntry{
 		link("self", fs.selfTarget),
 		link("thread-self", fs.threadSelfTarget),
+		file("cmdline", staticFile(kernelCmdline)),
 		file("cpuinfo", fs.cpuinfo),
 		file("filesystems", staticFile("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\t9p\nnodev\toverlay\n")),
 		file("loadavg", fs.loadavg),
@@ -221,6 +229,7 @@ func (fs *filesystem) sysDir(name string, parentIno uint64) staticEntry {
 		"sys/fs/": {
 			{name: "file-max", gen: num(1<<63 - 1)},
 			{name: "nr_open", gen: num(nrOpen)},
+			{name: "pipe-max-size", gen: num(pipeMaxSize)},
 		},
 		"sys/kernel/": {
 			{name: "cap_last_cap", gen: num(capLastCap)},
@@ -234,6 +243,12 @@ func (fs *filesystem) sysDir(name string, parentIno uint64) staticEntry {
 			{name: "shmall", gen: num(1<<64 - 1<<24 - 1)},
 			{name: "shmmax", gen: num(1<<64 - 1<<24 - 1)},
 			{name: "version", gen: uts(func(u UTS) string { return u.Version })},
+			{name: "yama/"},
+		},
+		"sys/kernel/yama/": {
+			// Restricted ptrace: only descendants may be traced, which is
+			// what the Sentry's ptrace allows.
+			{name: "ptrace_scope", gen: num(1)},
 		},
 		"sys/kernel/random/": {
 			{name: "boot_id", gen: staticFile(fs.opts.BootID + "\n")},

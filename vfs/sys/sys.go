@@ -8,9 +8,14 @@
 //	/sys/devices/system/cpu/cpuN/            (one per CPU; cpuN/online for N > 0)
 //	/sys/devices/system/node/{online,possible}, node0/
 //	/sys/kernel/mm/transparent_hugepage/{enabled,defrag,hpage_pmd_size}
-//	/sys/fs/cgroup/, /sys/class/net/, /sys/block/, /sys/bus/, /sys/dev/
+//	/sys/fs/cgroup/{cgroup.controllers,memory.max,memory.current,cpu.max,pids.max,...}
+//	/sys/class/net/, /sys/block/, /sys/bus/, /sys/dev/
 //
-// Lock order: the filesystem has no locks; everything is immutable.
+// /sys/fs/cgroup is a read-only cgroup2-like view of the sandbox's
+// limits: the sandbox is the root of its own hierarchy.
+//
+// Lock order: the filesystem has no locks; everything is immutable
+// (memory.current is generated at each open).
 package sys
 
 import (
@@ -32,6 +37,12 @@ const Name = "sysfs"
 type Options struct {
 	// NumCPU is the number of processors the sandbox shows (at least 1).
 	NumCPU int
+	// MemoryMax is the sandbox's memory limit in bytes, shown as
+	// /sys/fs/cgroup/memory.max (0: "max").
+	MemoryMax uint64
+	// MemoryUsage returns the bytes of memory in use, shown as
+	// /sys/fs/cgroup/memory.current (nil: 0).
+	MemoryUsage func() uint64
 }
 
 // filesystem is the sysfs instance.
@@ -93,7 +104,8 @@ func New(ctx context.Context, opts Options) *vfs.Filesystem {
 	thp.addFile("defrag", "always defer defer+madvise madvise [never]\n")
 	thp.addFile("shmem_enabled", "always within_size advise [never] deny force\n")
 	thp.addFile("hpage_pmd_size", "2097152\n")
-	for _, p := range [][]string{{"fs", "cgroup"}, {"class", "net"}, {"block"}, {"bus"}, {"dev", "block"}, {"dev", "char"}, {"firmware"}, {"module"}, {"power"}} {
+	fs.addCgroup(root.mkdirAll("fs", "cgroup"), opts)
+	for _, p := range [][]string{{"class", "net"}, {"block"}, {"bus"}, {"dev", "block"}, {"dev", "char"}, {"firmware"}, {"module"}, {"power"}} {
 		root.mkdirAll(p...)
 	}
 	root.seal()
@@ -158,6 +170,9 @@ type file struct {
 	node
 	// data is the contents. Immutable.
 	data string
+	// gen, if not nil, generates the contents at each open instead.
+	// Immutable.
+	gen func() string
 }
 
 // Open implements vfs.Inode.Open.
@@ -165,14 +180,18 @@ func (f *file) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOpt
 	if opts.Flags&unix.O_ACCMODE != unix.O_RDONLY {
 		return nil, unix.EACCES
 	}
-	return &fileFD{f: f}, nil
+	data := f.data
+	if f.gen != nil {
+		data = f.gen()
+	}
+	return &fileFD{data: data}, nil
 }
 
 // fileFD is an open attribute file.
 type fileFD struct {
 	vfs.FileDescriptionDefaultImpl
-	// f is the file. Immutable.
-	f *file
+	// data is the contents as of the open. Immutable.
+	data string
 }
 
 // Read implements vfs.FileDescriptionImpl.Read.
@@ -180,15 +199,15 @@ func (fd *fileFD) Read(ctx context.Context, _ *vfs.FileDescription, dst []byte, 
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	if off >= int64(len(fd.f.data)) {
+	if off >= int64(len(fd.data)) {
 		return 0, nil
 	}
-	return copy(dst, fd.f.data[off:]), nil
+	return copy(dst, fd.data[off:]), nil
 }
 
 // Seek implements vfs.FileDescriptionImpl.Seek.
 func (fd *fileFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
-	return vfs.GenericSeek(cur, off, whence, int64(len(fd.f.data)))
+	return vfs.GenericSeek(cur, off, whence, int64(len(fd.data)))
 }
 
 // dir is a directory with fixed children.
@@ -220,6 +239,42 @@ func (d *dir) mkdirAll(names ...string) *dir {
 // addFile adds a read-only attribute. Only while the tree is built.
 func (d *dir) addFile(name, data string) {
 	d.children[name] = &file{node: node{fs: d.fs, ino: d.fs.lastIno.Add(1), mode: unix.S_IFREG | 0o444}, data: data}
+}
+
+// addGenFile adds a read-only attribute generated at each open. Only
+// while the tree is built.
+func (d *dir) addGenFile(name string, gen func() string) {
+	d.children[name] = &file{node: node{fs: d.fs, ino: d.fs.lastIno.Add(1), mode: unix.S_IFREG | 0o444}, gen: gen}
+}
+
+// addCgroup fills /sys/fs/cgroup: the sandbox as the root of a cgroup2
+// hierarchy with the cpu, memory and pids controllers, whose limits are
+// those the sandbox enforces (none for cpu and pids).
+func (fs *filesystem) addCgroup(cg *dir, opts Options) {
+	memMax := "max\n"
+	if opts.MemoryMax != 0 {
+		memMax = fmt.Sprintf("%d\n", opts.MemoryMax)
+	}
+	cg.addFile("cgroup.controllers", "cpu memory pids\n")
+	cg.addFile("cgroup.subtree_control", "\n")
+	cg.addFile("cgroup.type", "domain\n")
+	cg.addFile("cgroup.max.depth", "max\n")
+	cg.addFile("cgroup.max.descendants", "max\n")
+	cg.addFile("cpu.max", "max 100000\n")
+	cg.addFile("cpu.weight", "100\n")
+	cg.addFile("memory.max", memMax)
+	cg.addFile("memory.high", "max\n")
+	cg.addFile("memory.low", "0\n")
+	cg.addFile("memory.min", "0\n")
+	cg.addFile("memory.swap.max", "0\n")
+	cg.addFile("pids.max", "max\n")
+	usage := opts.MemoryUsage
+	cg.addGenFile("memory.current", func() string {
+		if usage == nil {
+			return "0\n"
+		}
+		return fmt.Sprintf("%d\n", usage())
+	})
 }
 
 // seal sorts the names of d and its subdirectories.
