@@ -398,6 +398,7 @@ func (s *symlink) Stat(ctx context.Context) (unix.Statx_t, error) {
 
 // dir is a directory with a fixed set of children.
 type dir struct {
+	vfs.ReadOnlyDirDefaults
 	node
 	// children are the entries. Immutable after New.
 	children map[string]vfs.Inode
@@ -433,34 +434,6 @@ func (d *dir) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 		return nil, unix.ENOENT
 	}
 	return c, nil
-}
-
-// Create implements vfs.DirInode.Create.
-func (d *dir) Create(context.Context, string, *vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-
-// Mkdir implements vfs.DirInode.Mkdir.
-func (d *dir) Mkdir(context.Context, string, *vfs.CreateOptions) error { return unix.EPERM }
-
-// Mknod implements vfs.DirInode.Mknod.
-func (d *dir) Mknod(context.Context, string, *vfs.CreateOptions) error { return unix.EPERM }
-
-// Symlink implements vfs.DirInode.Symlink.
-func (d *dir) Symlink(context.Context, string, string, *vfs.CreateOptions) error { return unix.EPERM }
-
-// Link implements vfs.DirInode.Link.
-func (d *dir) Link(context.Context, string, vfs.Inode) error { return unix.EPERM }
-
-// Unlink implements vfs.DirInode.Unlink.
-func (d *dir) Unlink(context.Context, string, vfs.Inode) error { return unix.EPERM }
-
-// Rmdir implements vfs.DirInode.Rmdir.
-func (d *dir) Rmdir(context.Context, string, vfs.Inode) error { return unix.EPERM }
-
-// Rename implements vfs.DirInode.Rename.
-func (d *dir) Rename(context.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
-	return unix.EPERM
 }
 
 // dirFD is an open directory of /dev.
