@@ -227,9 +227,6 @@ sqlite3 /tmp/db.sqlite "select s from t where i = 500;"`},
 					t.Errorf("got %q, want %q", out, want)
 				}
 			},
-			skip: "no record locks: fcntl(F_SETLK) fails with EINVAL (syscalls/linux/sys_file.go, " +
-				"record locks are issue 5 work), so sqlite3 cannot lock the database and " +
-				"reports \"disk I/O error (10)\"",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
