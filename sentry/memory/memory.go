@@ -137,12 +137,26 @@ func (f *File) takeFreeLocked(length uint64) (Range, bool) {
 	return Range{}, false
 }
 
-// insertUsedLocked inserts a range that overlaps nothing in used.
+// insertUsedLocked inserts a range that overlaps nothing in used, merging
+// it with neighbours of the same count so that many small allocations
+// (tmpfs allocates page by page) stay a few runs.
 func (f *File) insertUsedLocked(rr refRange) {
 	i := sort.Search(len(f.used), func(i int) bool { return f.used[i].Start >= rr.End })
-	f.used = append(f.used, refRange{})
-	copy(f.used[i+1:], f.used[i:])
-	f.used[i] = rr
+	left := i > 0 && f.used[i-1].End == rr.Start && f.used[i-1].refs == rr.refs
+	right := i < len(f.used) && f.used[i].Start == rr.End && f.used[i].refs == rr.refs
+	switch {
+	case left && right:
+		f.used[i-1].End = f.used[i].End
+		f.used = append(f.used[:i], f.used[i+1:]...)
+	case left:
+		f.used[i-1].End = rr.End
+	case right:
+		f.used[i].Start = rr.Start
+	default:
+		f.used = append(f.used, refRange{})
+		copy(f.used[i+1:], f.used[i:])
+		f.used[i] = rr
+	}
 }
 
 // IncRef takes one more reference on every page of r, which must be allocated.

@@ -55,3 +55,28 @@ func TestPartialReferences(t *testing.T) {
 		t.Errorf("used=%v free=%v, want none used and one coalesced free range", f.used, f.free)
 	}
 }
+
+func TestPageByPageAllocationsStayFewRuns(t *testing.T) {
+	f, err := New("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []Range
+	for i := 0; i < 1000; i++ {
+		r, err := f.Allocate(PageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	if len(f.used) != 1 {
+		t.Errorf("1000 adjacent one-page allocations make %d runs, want 1", len(f.used))
+	}
+	// Free in a scattered order: the free list must coalesce back.
+	for i := 0; i < 1000; i++ {
+		f.DecRef(rs[(i*379)%1000])
+	}
+	if len(f.used) != 0 || len(f.free) != 1 {
+		t.Errorf("after freeing everything: %d used runs, %d free runs; want 0 and 1", len(f.used), len(f.free))
+	}
+}

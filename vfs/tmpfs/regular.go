@@ -46,10 +46,7 @@ func (fs *filesystem) newRegularFile(opts *vfs.CreateOptions) *regularFile {
 func (f *regularFile) freeData() {
 	f.dataMu.Lock()
 	defer f.dataMu.Unlock()
-	for idx, r := range f.pages {
-		f.fs.freePage(r)
-		delete(f.pages, idx)
-	}
+	f.fs.freePages(f.pages, 0)
 	f.size = 0
 }
 
@@ -98,12 +95,7 @@ func (f *regularFile) SetStat(ctx context.Context, opts *vfs.SetStatOptions) err
 func (f *regularFile) truncateLocked(size int64) {
 	if size < f.size {
 		lastKept := (size + pageSize - 1) / pageSize // first page index to free
-		for idx, r := range f.pages {
-			if idx >= lastKept {
-				f.fs.freePage(r)
-				delete(f.pages, idx)
-			}
-		}
+		f.fs.freePages(f.pages, lastKept)
 		if rem := size % pageSize; rem != 0 {
 			if r, ok := f.pages[size/pageSize]; ok {
 				clear(f.fs.mem.Bytes(r)[rem:])

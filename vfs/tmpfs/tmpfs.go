@@ -16,6 +16,7 @@ package tmpfs
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,6 +123,31 @@ func (fs *filesystem) allocPage() (memory.Range, error) {
 func (fs *filesystem) freePage(r memory.Range) {
 	fs.mem.DecRef(r)
 	fs.usedPages.Add(-1)
+}
+
+// freePages frees and removes the pages of a file from index from on. It
+// releases them in memory-file order, merging neighbours, so the memory
+// file's free list stays short (freeing in map order fragmented it and made
+// deleting a large file quadratic).
+func (fs *filesystem) freePages(pages map[int64]memory.Range, from int64) {
+	var rs []memory.Range
+	for idx, r := range pages {
+		if idx >= from {
+			rs = append(rs, r)
+			delete(pages, idx)
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
+	for i := 0; i < len(rs); {
+		run := rs[i]
+		j := i + 1
+		for ; j < len(rs) && rs[j].Start == run.End; j++ {
+			run.End = rs[j].End
+		}
+		fs.mem.DecRef(run)
+		i = j
+	}
+	fs.usedPages.Add(-int64(len(rs)))
 }
 
 // Name implements vfs.FilesystemImpl.Name.
