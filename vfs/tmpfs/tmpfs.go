@@ -119,12 +119,6 @@ func (fs *filesystem) allocPage() (memory.Range, error) {
 	return r, nil
 }
 
-// freePage releases a page from allocPage.
-func (fs *filesystem) freePage(r memory.Range) {
-	fs.mem.DecRef(r)
-	fs.usedPages.Add(-1)
-}
-
 // freePages frees and removes the pages of a file from index from on. It
 // releases them in memory-file order, merging neighbours, so the memory
 // file's free list stays short (freeing in map order fragmented it and made
