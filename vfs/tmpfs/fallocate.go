@@ -1,0 +1,80 @@
+package tmpfs
+
+import (
+	"context"
+
+	"github.com/palisade-sandbox/palisade/sentry/memory"
+	"github.com/palisade-sandbox/palisade/vfs"
+	"golang.org/x/sys/unix"
+)
+
+// Fallocate implements fallocate(2) for tmpfs files: mode 0 and
+// FALLOC_FL_KEEP_SIZE allocate the pages of [off, off+length) (zeroed,
+// counted against the size limit; mode 0 also extends the file);
+// FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE frees whole pages in the range
+// and zeroes the partial ones. Other modes fail with EOPNOTSUPP, as on
+// Linux's tmpfs.
+func (fd *regularFD) Fallocate(ctx context.Context, vfd *vfs.FileDescription, mode uint32, off, length int64) error {
+	f := fd.file
+	f.dataMu.Lock()
+	defer f.dataMu.Unlock()
+	end := off + length
+	if end > maxFileSize || end < off {
+		return unix.EFBIG
+	}
+	switch mode {
+	case 0, unix.FALLOC_FL_KEEP_SIZE:
+		if f.seals&unix.F_SEAL_GROW != 0 && mode == 0 && end > f.size {
+			return unix.EPERM
+		}
+		var added []int64
+		for idx := off / pageSize; idx*pageSize < end; idx++ {
+			if _, ok := f.pages[idx]; ok {
+				continue
+			}
+			r, err := f.fs.allocPage()
+			if err != nil {
+				// Undo this call's allocations, as Linux does on ENOSPC.
+				undo := map[int64]memory.Range{}
+				for _, a := range added {
+					undo[a] = f.pages[a]
+					delete(f.pages, a)
+				}
+				f.fs.freePages(undo, 0)
+				return err
+			}
+			f.pages[idx] = r
+			added = append(added, idx)
+		}
+		if mode == 0 && end > f.size {
+			f.size = end
+		}
+		return nil
+	case unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE:
+		if f.seals&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+			return unix.EPERM
+		}
+		first := (off + pageSize - 1) / pageSize
+		last := end / pageSize // first page not wholly inside
+		hole := map[int64]memory.Range{}
+		for idx, r := range f.pages {
+			if idx >= first && idx < last {
+				hole[idx] = r
+				delete(f.pages, idx)
+			}
+		}
+		f.fs.freePages(hole, 0)
+		// Zero the partial pages at either end.
+		for _, p := range []struct{ from, to int64 }{{off, min(end, first*pageSize)}, {max(off, last*pageSize), end}} {
+			if p.from >= p.to {
+				continue
+			}
+			if r, ok := f.pages[p.from/pageSize]; ok {
+				b := f.fs.mem.Bytes(r)
+				clear(b[p.from%pageSize : (p.to-1)%pageSize+1])
+			}
+		}
+		return nil
+	}
+	return unix.EOPNOTSUPP
+}
