@@ -2,6 +2,7 @@ package linux
 
 import (
 	"encoding/binary"
+	"sync"
 
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
@@ -28,7 +29,8 @@ func init() {
 // after a short read.
 func readInto(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
 	size = min(size, maxRW)
-	buf := make([]byte, min(size, ioChunk))
+	buf := getIOBuffer(min(size, ioChunk))
+	defer putIOBuffer(buf)
 	var done uint64
 	for done < size {
 		chunk := buf[:min(uint64(len(buf)), size-done)]
@@ -95,7 +97,8 @@ func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off in
 	if err != nil {
 		return 0, err
 	}
-	buf := make([]byte, min(size, ioChunk))
+	buf := getIOBuffer(min(size, ioChunk))
+	defer putIOBuffer(buf)
 	var done uint64
 	for done < size {
 		chunk := buf[:min(uint64(len(buf)), size-done)]
@@ -311,4 +314,24 @@ func raisesSIGPIPE(f *vfs.FileDescription) bool {
 		return r.RaisesSIGPIPE()
 	}
 	return true
+}
+
+// ioBuffers recycles transfer buffers: a fresh 1 MiB buffer per read or
+// write would be allocated and zeroed every call.
+var ioBuffers = sync.Pool{New: func() any { b := make([]byte, ioChunk); return &b }}
+
+// getIOBuffer returns a buffer of n bytes (n <= ioChunk).
+func getIOBuffer(n uint64) []byte {
+	if n < 4096 {
+		return make([]byte, n)
+	}
+	return (*ioBuffers.Get().(*[]byte))[:n]
+}
+
+// putIOBuffer recycles a buffer from getIOBuffer.
+func putIOBuffer(b []byte) {
+	if cap(b) == ioChunk {
+		b = b[:ioChunk]
+		ioBuffers.Put(&b)
+	}
 }
