@@ -97,6 +97,20 @@ func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off in
 	if err != nil {
 		return 0, err
 	}
+	// Files that can take the bytes straight from guest memory (tmpfs)
+	// get one copy instead of two.
+	if n, err, ok := f.WriteFrom(t.Context(), int(size), func(dst []byte, done int) (int, error) {
+		c, err := t.CopyIn(addr+uint64(done), dst)
+		if err != nil {
+			return c, unix.EFAULT
+		}
+		return c, nil
+	}, off); ok {
+		if n > 0 {
+			return uint64(n), nil
+		}
+		return 0, err
+	}
 	buf := getIOBuffer(min(size, ioChunk))
 	defer putIOBuffer(buf)
 	var done uint64

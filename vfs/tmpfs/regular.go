@@ -138,29 +138,37 @@ func (f *regularFile) readAt(dst []byte, off int64) int {
 // writeAt copies src into the file at off (at the end if appendMode) and
 // returns the count and the offset past the written data.
 func (f *regularFile) writeAt(src []byte, off int64, appendMode bool) (int, int64, error) {
+	return f.writeFrom(len(src), func(dst []byte, done int) (int, error) { return copy(dst, src[done:]), nil }, off, appendMode)
+}
+
+// writeFrom writes n bytes pulled from fill straight into the file's
+// pages (one copy, from wherever fill reads). A short fill ends the write
+// there.
+func (f *regularFile) writeFrom(n int, fill vfs.WriteSource, off int64, appendMode bool) (int, int64, error) {
+	srcLen := n
 	f.dataMu.Lock()
 	defer f.dataMu.Unlock()
 	if appendMode {
 		off = f.size
 	}
-	if len(src) == 0 {
+	if srcLen == 0 {
 		return 0, off, nil
 	}
 	if off >= maxFileSize {
 		return 0, off, unix.EFBIG
 	}
-	if int64(len(src)) > maxFileSize-off {
-		src = src[:maxFileSize-off]
+	if int64(srcLen) > maxFileSize-off {
+		srcLen = int(maxFileSize - off)
 	}
 	if f.seals&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
 		return 0, off, unix.EPERM
 	}
-	if f.seals&unix.F_SEAL_GROW != 0 && off+int64(len(src)) > f.size {
+	if f.seals&unix.F_SEAL_GROW != 0 && off+int64(srcLen) > f.size {
 		// Linux checks page by page: the write stops before the first
 		// page-bounded chunk that would extend the file.
 		end := off
-		for end < off+int64(len(src)) {
-			next := min(off+int64(len(src)), (end/pageSize+1)*pageSize)
+		for end < off+int64(srcLen) {
+			next := min(off+int64(srcLen), (end/pageSize+1)*pageSize)
 			if next > f.size {
 				break
 			}
@@ -169,11 +177,11 @@ func (f *regularFile) writeAt(src []byte, off int64, appendMode bool) (int, int6
 		if end == off {
 			return 0, off, unix.EPERM
 		}
-		src = src[:end-off]
+		srcLen = int(end - off)
 	}
-	n := 0
+	n = 0
 	var err error
-	for n < len(src) {
+	for n < srcLen {
 		pos := off + int64(n)
 		idx, pgoff := pos/pageSize, pos%pageSize
 		r, ok := f.pages[idx]
@@ -184,7 +192,18 @@ func (f *regularFile) writeAt(src []byte, off int64, appendMode bool) (int, int6
 			}
 			f.pages[idx] = r
 		}
-		n += copy(f.fs.mem.Bytes(r)[pgoff:], src[n:])
+		dst := f.fs.mem.Bytes(r)[pgoff:]
+		if len(dst) > srcLen-n {
+			dst = dst[:srcLen-n]
+		}
+		c, ferr := fill(dst, n)
+		n += c
+		if ferr != nil || c < len(dst) {
+			if n == 0 {
+				err = ferr
+			}
+			break
+		}
 	}
 	if end := off + int64(n); end > f.size {
 		f.size = end
@@ -253,4 +272,9 @@ func (fd *regularFD) Translate(off, length uint64) (memory.Range, error) {
 	}
 	f.fs.mem.IncRef(r)
 	return r, nil
+}
+
+// WriteFrom implements vfs.SourceWriter.
+func (fd *regularFD) WriteFrom(ctx context.Context, vfd *vfs.FileDescription, n int, src vfs.WriteSource, off int64) (int, int64, error) {
+	return fd.file.writeFrom(n, src, off, vfd.StatusFlags()&unix.O_APPEND != 0)
 }
