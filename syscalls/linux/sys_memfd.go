@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_MEMFD_CREATE, "MFD_HUGETLB fails with EINVAL; F_SEAL_WRITE and F_SEAL_FUTURE_WRITE do not refuse later mmap(MAP_SHARED, PROT_WRITE), and F_SEAL_WRITE's EBUSY sees only shared mappings whose pages were touched; /proc/PID/maps names the mapping \"/\"", MemfdCreate)
+	partial(unix.SYS_MEMFD_CREATE, "MFD_HUGETLB fails with EINVAL; F_SEAL_WRITE's EBUSY sees only shared mappings whose pages were touched; /proc/PID/maps names the mapping \"/\"", MemfdCreate)
 }
 
 // memfdNameMax is the longest name memfd_create accepts (Linux:

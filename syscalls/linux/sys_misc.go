@@ -25,7 +25,7 @@ func init() {
 	full(unix.SYS_GETRESUID, Getresuid)
 	full(unix.SYS_GETRESGID, Getresgid)
 	full(unix.SYS_GETGROUPS, Getgroups)
-	partial(unix.SYS_PRLIMIT64, "limits are recorded; NOFILE is enforced, others mostly not yet (issue 4)", Prlimit64)
+	partial(unix.SYS_PRLIMIT64, "enforced: NOFILE, NPROC, STACK (at exec), AS (mmap), FSIZE, CPU, MEMLOCK; recorded only: the rest", Prlimit64)
 	partial(unix.SYS_GETRLIMIT, "as prlimit64", Getrlimit)
 	partial(unix.SYS_SETRLIMIT, "as prlimit64", Setrlimit)
 	full(unix.SYS_SCHED_YIELD, SchedYield)

@@ -5,11 +5,12 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"github.com/palisade-sandbox/palisade/vfs/tmpfs"
 	"golang.org/x/sys/unix"
 )
 
 func init() {
-	partial(unix.SYS_MMAP, "MAP_SHARED of writable files needs memory-backed files (issue 5); read-only MAP_SHARED file mappings are private copies; MAP_LOCKED/MAP_HUGETLB are hints", Mmap)
+	partial(unix.SYS_MMAP, "MAP_SHARED of tmpfs/memfd files maps their pages; of writable host (gofer) files: ENODEV; read-only MAP_SHARED host mappings are private copies; MAP_LOCKED/MAP_HUGETLB are hints", Mmap)
 	full(unix.SYS_MUNMAP, Munmap)
 	full(unix.SYS_MPROTECT, Mprotect)
 	full(unix.SYS_BRK, Brk)
@@ -84,6 +85,14 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		opts.File = kernel.NewFileMappable(t, f, name)
 		if !opts.Private {
 			opts.MaxPerms.Write = f.IsWritable()
+			// A write-sealed memfd can't be mapped shared and writable,
+			// now or later through mprotect.
+			if seals, err := tmpfs.Seals(f.Impl()); err == nil && seals&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+				if prot&unix.PROT_WRITE != 0 {
+					return 0, unix.EPERM
+				}
+				opts.MaxPerms.Write = false
+			}
 			if _, ok := opts.File.(mm.SharedMappable); !ok {
 				if f.IsWritable() {
 					// Writable shared mappings of host files need the

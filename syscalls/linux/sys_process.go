@@ -13,8 +13,8 @@ import (
 
 func init() {
 	full(unix.SYS_FORK, Fork)
-	partial(unix.SYS_VFORK, "the child gets a copy-on-write copy of memory, not the parent's", Vfork)
-	partial(unix.SYS_CLONE, "no CLONE_THREAD (threads: issue 4); CLONE_VM without it copies memory", Clone)
+	full(unix.SYS_VFORK, Vfork)
+	partial(unix.SYS_CLONE, "no CLONE_NEWNS/CLONE_NEWPID/... namespaces, CLONE_PIDFD or CLONE_IO (EINVAL with a log line)", Clone)
 	partial(unix.SYS_CLONE3, "as clone; no set_tid, cgroup or pidfd", Clone3)
 	full(unix.SYS_EXECVE, Execve)
 	full(unix.SYS_EXECVEAT, Execveat)

@@ -233,3 +233,16 @@ TEST(memfd, O_TRUNC_reopen_of_a_shrink_sealed_file_is_EPERM)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	EXPECT_ERRNO(open(path, O_RDWR | O_TRUNC), EPERM);
 }
+
+TEST(memfd_create, F_SEAL_WRITE_forbids_writable_shared_mappings_now_and_through_mprotect)
+{
+	int fd = ASSERT_SYSCALL_OK(memfd_create("sealmap", MFD_ALLOW_SEALING));
+	ASSERT_SYSCALL_OK(ftruncate(fd, 4096));
+	ASSERT_SYSCALL_OK(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	EXPECT_EQ(p, MAP_FAILED);
+	EXPECT_EQ(errno, EPERM);
+	void *q = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(q, MAP_FAILED);
+	EXPECT_ERRNO(mprotect(q, 4096, PROT_READ | PROT_WRITE), EACCES);
+}
