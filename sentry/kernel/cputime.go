@@ -683,7 +683,7 @@ func (tg *ThreadGroup) CPUItimer(prof bool) (time.Duration, time.Duration) {
 // Preconditions: Kernel.mu is held.
 func (tg *ThreadGroup) checkCPULimitLocked() {
 	gc := tg.cpuState()
-	lim := tg.limits[unix.RLIMIT_CPU]
+	lim := tg.Limit(unix.RLIMIT_CPU)
 	if gc.rlimit.armed && lim.Cur == gc.rlimitCur && lim.Max == gc.rlimitMax {
 		return
 	}

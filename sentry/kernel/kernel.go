@@ -11,6 +11,7 @@
 // Lock order:
 //
 //	Kernel.mu (tasks, process tree, signal state)
+//	  ThreadGroup.limitsMu (a leaf)
 //	  mm.MemoryManager.mu
 //	    memory.File.mu
 //	FDTable.mu and FSContext.mu are leaves.

@@ -21,7 +21,7 @@ func (t *Task) CheckNProc() error {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	limit := t.tg.limits[unix.RLIMIT_NPROC].Cur
+	limit := t.tg.Limit(unix.RLIMIT_NPROC).Cur
 	if limit == unix.RLIM_INFINITY {
 		return nil
 	}

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
@@ -79,8 +80,11 @@ type ThreadGroup struct {
 	exitSignal int
 	// childEvents is closed (and replaced) when a child changes state.
 	childEvents chan struct{}
-	// limits are the resource limits.
-	limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
+	// limits are the resource limits. Protected by limitsMu, a leaf lock
+	// of its own so that the checks on hot paths (every write, for
+	// RLIMIT_FSIZE) don't take Kernel.mu.
+	limitsMu sync.Mutex
+	limits   [unix.RLIMIT_RTTIME + 1]unix.Rlimit
 	// startTime is when the process was created.
 	startTime time.Time
 	// uid is the real UID at exit, for waitid's si_uid.
@@ -169,16 +173,23 @@ func (tg *ThreadGroup) StartTime() time.Time { return tg.startTime }
 
 // Limit returns resource limit r.
 func (tg *ThreadGroup) Limit(r int) unix.Rlimit {
-	tg.k.mu.Lock()
-	defer tg.k.mu.Unlock()
+	tg.limitsMu.Lock()
+	defer tg.limitsMu.Unlock()
 	return tg.limits[r]
+}
+
+// copyLimits returns all resource limits, for a new process.
+func (tg *ThreadGroup) copyLimits() [unix.RLIMIT_RTTIME + 1]unix.Rlimit {
+	tg.limitsMu.Lock()
+	defer tg.limitsMu.Unlock()
+	return tg.limits
 }
 
 // SetLimit sets resource limit r. Raising a hard limit needs
 // CAP_SYS_RESOURCE (checked by the caller).
 func (tg *ThreadGroup) SetLimit(r int, l unix.Rlimit) {
-	tg.k.mu.Lock()
-	defer tg.k.mu.Unlock()
+	tg.limitsMu.Lock()
+	defer tg.limitsMu.Unlock()
 	tg.limits[r] = l
 }
 
