@@ -159,5 +159,7 @@ TEST(getsid, of_nonexistent_process_fails_with_ESRCH)
 		_exit(0);
 	test_wait_exit(pid);
 	EXPECT_ERRNO(getsid(pid), ESRCH);
-	EXPECT_GT(getsid(0), 0);
+	/* 0 when the session leader lives in an ancestor PID namespace (as
+	 * under a CI runner in a container), so only success is certain. */
+	EXPECT_GE(getsid(0), 0);
 }
