@@ -325,6 +325,10 @@ func (t *Task) MarkFPModified() { t.st.FPValid = true }
 // CopyIn copies guest memory at addr into dst.
 func (t *Task) CopyIn(addr uint64, dst []byte) (int, error) { return t.mm.CopyIn(addr, dst) }
 
+// PinIn pins n bytes of guest memory at addr for reading without the
+// memory manager's lock (mm.MemoryManager.PinIn).
+func (t *Task) PinIn(addr uint64, n int) (*mm.Pinned, int, error) { return t.mm.PinIn(addr, n) }
+
 // CopyOut copies src to guest memory at addr.
 func (t *Task) CopyOut(addr uint64, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
 

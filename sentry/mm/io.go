@@ -3,6 +3,8 @@ package mm
 import (
 	"errors"
 	"io"
+
+	"github.com/palisade-sandbox/palisade/sentry/memory"
 )
 
 // errEOF is what Mappable.ReadAt returns at the end of a file.
@@ -17,6 +19,16 @@ var ErrStringTooLong = errors.New("string too long")
 // it. It stops at the first inaccessible page and returns the bytes done
 // and EFAULT.
 func (mm *MemoryManager) access(addr uint64, n int, write bool, fn func(b []byte, done int)) (int, error) {
+	done := 0
+	return mm.accessFile(addr, n, write, func(_ memory.Range, b []byte) {
+		fn(b, done)
+		done += len(b)
+	})
+}
+
+// accessFile is access that also hands fn the memory-file byte range
+// (not page aligned) behind each view.
+func (mm *MemoryManager) accessFile(addr uint64, n int, write bool, fn func(r memory.Range, b []byte)) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
@@ -56,9 +68,10 @@ func (mm *MemoryManager) access(addr uint64, n int, write bool, fn func(b []byte
 			p = mm.pmaAtLocked(cur)
 		}
 		stop := min(p.end, end, v.end)
-		r := p.fileRange()
-		b := mm.mf.Bytes(r)[cur-p.start : stop-p.start]
-		fn(b, done)
+		fr := p.fileRange()
+		r := memory.Range{Start: fr.Start + (cur - p.start), End: fr.Start + (stop - p.start)}
+		b := mm.mf.Bytes(fr)[cur-p.start : stop-p.start]
+		fn(r, b)
 		done += len(b)
 		cur = stop
 	}
@@ -72,6 +85,41 @@ func (mm *MemoryManager) access(addr uint64, n int, write bool, fn func(b []byte
 // the bytes copied before it and EFAULT.
 func (mm *MemoryManager) CopyIn(addr uint64, dst []byte) (int, error) {
 	return mm.access(addr, len(dst), false, func(b []byte, done int) { copy(dst[done:], b) })
+}
+
+// Pinned is guest memory held for use without the memory manager's lock:
+// a reference on each memory-file page behind it keeps the bytes in place
+// even if the guest unmaps them meanwhile.
+type Pinned struct {
+	mf    *memory.File
+	pages []memory.Range
+	// Views are the Sentry's views of the pinned bytes, in guest order.
+	Views [][]byte
+}
+
+// Release drops the references. The views must not be used after it.
+func (p *Pinned) Release() {
+	for _, r := range p.pages {
+		p.mf.DecRef(r)
+	}
+	p.pages, p.Views = nil, nil
+}
+
+// PinIn pins the n bytes of guest memory at addr for reading, so a caller
+// can read them while holding locks that must not be held across guest
+// memory access (a file's data lock, which page faults on a mapping of the
+// file take after the memory manager's lock). On a bad address it pins the
+// bytes before it and returns their count with EFAULT; the result must be
+// released either way.
+func (mm *MemoryManager) PinIn(addr uint64, n int) (*Pinned, int, error) {
+	p := &Pinned{mf: mm.mf}
+	done, err := mm.accessFile(addr, n, false, func(r memory.Range, b []byte) {
+		pages := memory.Range{Start: PageRoundDown(r.Start), End: PageRoundDown(r.End + pageSize - 1)}
+		mm.mf.IncRef(pages)
+		p.pages = append(p.pages, pages)
+		p.Views = append(p.Views, b)
+	})
+	return p, done, err
 }
 
 // CopyOut copies src to guest memory at addr. On a bad address it returns

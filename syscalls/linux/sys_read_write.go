@@ -98,18 +98,22 @@ func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off in
 		return 0, err
 	}
 	// Files that can take the bytes straight from guest memory (tmpfs)
-	// get one copy instead of two.
-	if n, err, ok := f.WriteFrom(t.Context(), int(size), func(dst []byte, done int) (int, error) {
-		c, err := t.CopyIn(addr+uint64(done), dst)
-		if err != nil {
-			return c, unix.EFAULT
+	// get one copy instead of two. The guest's pages are pinned first:
+	// the file reads them holding its data lock, which must not be held
+	// while faulting guest memory in.
+	if f.CanWriteFrom() {
+		pinned, got, perr := t.PinIn(addr, int(size))
+		defer pinned.Release()
+		if got == 0 && perr != nil {
+			return 0, unix.EFAULT
 		}
-		return c, nil
-	}, off); ok {
-		if n > 0 {
-			return uint64(n), nil
+		n, err, ok := f.WriteFrom(t.Context(), got, vfs.ViewsSource(pinned.Views), off)
+		if ok {
+			if n > 0 {
+				return uint64(n), nil
+			}
+			return 0, err
 		}
-		return 0, err
 	}
 	buf := getIOBuffer(min(size, ioChunk))
 	defer putIOBuffer(buf)

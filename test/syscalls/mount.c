@@ -129,6 +129,26 @@ TEST(mount, tmpfs_size_option_limits_the_data_it_holds)
 	close(fd);
 }
 
+TEST(mount, tmpfs_full_mid_write_returns_the_bytes_that_fit_then_ENOSPC)
+{
+	if (!enter_private_ns())
+		return;
+	const char *d = mkdir_path("d");
+	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, "size=64k"));
+	char f[512];
+	snprintf(f, sizeof(f), "%s/big", d);
+	int fd = ASSERT_SYSCALL_OK(open(f, O_CREAT | O_WRONLY, 0644));
+	static char buf[1 << 20];
+	memset(buf, 'y', sizeof(buf));
+	EXPECT_EQ(write(fd, buf, 1000), 1000);
+	EXPECT_EQ(write(fd, buf, sizeof(buf)), 65536 - 1000);
+	EXPECT_ERRNO(write(fd, buf, 1), ENOSPC);
+	struct stat st;
+	ASSERT_SYSCALL_OK(fstat(fd, &st));
+	EXPECT_EQ(st.st_size, 65536);
+	close(fd);
+}
+
 TEST(mount, tmpfs_mode_uid_and_gid_options_set_the_root_directory)
 {
 	if (!enter_private_ns())

@@ -138,7 +138,7 @@ func (f *regularFile) readAt(dst []byte, off int64) int {
 // writeAt copies src into the file at off (at the end if appendMode) and
 // returns the count and the offset past the written data.
 func (f *regularFile) writeAt(src []byte, off int64, appendMode bool) (int, int64, error) {
-	return f.writeFrom(len(src), func(dst []byte, done int) (int, error) { return copy(dst, src[done:]), nil }, off, appendMode)
+	return f.writeFrom(len(src), vfs.SliceSource(src), off, appendMode)
 }
 
 // writeFrom writes n bytes pulled from fill straight into the file's
@@ -184,26 +184,34 @@ func (f *regularFile) writeFrom(n int, fill vfs.WriteSource, off int64, appendMo
 	for n < srcLen {
 		pos := off + int64(n)
 		idx, pgoff := pos/pageSize, pos%pageSize
-		r, ok := f.pages[idx]
-		if !ok {
-			r, err = f.fs.allocPage()
-			if err != nil {
-				break
+		var c int
+		var ferr error
+		if r, ok := f.pages[idx]; ok {
+			// Overwrite: copy into the page through the Sentry's view.
+			dst := f.fs.mem.Bytes(r)[pgoff:]
+			if len(dst) > srcLen-n {
+				dst = dst[:srcLen-n]
 			}
-			f.pages[idx] = r
+			c, ferr = fill.CopyTo(dst, n)
+			if ferr == nil && c < len(dst) {
+				ferr = unix.EFAULT
+			}
+		} else {
+			c, ferr = f.fillHolesLocked(idx, pgoff, srcLen-n, fill, n)
+			if c == 0 && ferr == nil {
+				break // out of space; err set below
+			}
 		}
-		dst := f.fs.mem.Bytes(r)[pgoff:]
-		if len(dst) > srcLen-n {
-			dst = dst[:srcLen-n]
-		}
-		c, ferr := fill(dst, n)
 		n += c
-		if ferr != nil || c < len(dst) {
+		if ferr != nil {
 			if n == 0 {
 				err = ferr
 			}
 			break
 		}
+	}
+	if n == 0 && err == nil && srcLen > 0 {
+		err = unix.ENOSPC
 	}
 	if end := off + int64(n); end > f.size {
 		f.size = end
@@ -221,6 +229,55 @@ func (f *regularFile) writeFrom(n int, fill vfs.WriteSource, off int64, appendMo
 		err = nil
 	}
 	return n, off + int64(n), err
+}
+
+// maxHoleRun bounds the pages filled by one fillHolesLocked call, so a huge
+// write does not reserve all its pages before copying any.
+const maxHoleRun = 256
+
+// fillHolesLocked writes up to max bytes from src (starting at byte done of
+// the write) into the run of missing pages that starts at page idx, byte
+// pgoff. The run's pages are allocated as one memory-file range and filled
+// through memory.File.WriteAt, so the host populates them straight from the
+// source instead of faulting in and zeroing each page first. It returns the
+// bytes written: 0 with a nil error when no page could be allocated.
+//
+// Preconditions: dataMu is held for writing; page idx is missing.
+func (f *regularFile) fillHolesLocked(idx, pgoff int64, max int, src vfs.WriteSource, done int) (int, error) {
+	lastIdx := (idx*pageSize + pgoff + int64(max) - 1) / pageSize
+	k := int64(1)
+	for k < maxHoleRun && idx+k <= lastIdx {
+		if _, ok := f.pages[idx+k]; ok {
+			break
+		}
+		k++
+	}
+	r, err := f.fs.allocPages(k)
+	for err != nil && k > 1 {
+		// Near the size limit: take what fits.
+		k /= 2
+		r, err = f.fs.allocPages(k)
+	}
+	if err != nil {
+		return 0, nil
+	}
+	want := min(int64(max), k*pageSize-pgoff)
+	at := r.Start + uint64(pgoff)
+	c, ferr := src(done, int(want), func(b []byte) {
+		f.fs.mem.WriteAt(b, at)
+		at += uint64(len(b))
+	})
+	if ferr == nil && int64(c) < want {
+		ferr = unix.EFAULT
+	}
+	// Keep the pages the write reached; give back the rest.
+	used := (pgoff + int64(c) + pageSize - 1) / pageSize
+	for i := int64(0); i < used; i++ {
+		start := r.Start + uint64(i)*pageSize
+		f.pages[idx+i] = memory.Range{Start: start, End: start + pageSize}
+	}
+	f.fs.unallocPages(memory.Range{Start: r.Start + uint64(used)*pageSize, End: r.End})
+	return c, ferr
 }
 
 // regularFD is an open regular file.

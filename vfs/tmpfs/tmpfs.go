@@ -39,6 +39,9 @@ type MemoryFile interface {
 	DecRef(r memory.Range)
 	// Bytes returns the Sentry's mapping of r.
 	Bytes(r memory.Range) []byte
+	// WriteAt stores b at byte off of the file, populating pages that are
+	// holes without zeroing them first.
+	WriteAt(b []byte, off uint64)
 }
 
 var _ MemoryFile = (*memory.File)(nil)
@@ -107,16 +110,31 @@ func New(ctx context.Context, opts Options) (*vfs.Filesystem, error) {
 // allocPage returns a zeroed page of the memory file, within the size
 // limit.
 func (fs *filesystem) allocPage() (memory.Range, error) {
-	if n := fs.usedPages.Add(1); fs.maxPages != 0 && n > fs.maxPages {
-		fs.usedPages.Add(-1)
+	return fs.allocPages(1)
+}
+
+// allocPages returns n contiguous zeroed pages of the memory file (one
+// reference each page), within the size limit.
+func (fs *filesystem) allocPages(n int64) (memory.Range, error) {
+	if used := fs.usedPages.Add(n); fs.maxPages != 0 && used > fs.maxPages {
+		fs.usedPages.Add(-n)
 		return memory.Range{}, unix.ENOSPC
 	}
-	r, err := fs.mem.Allocate(pageSize)
+	r, err := fs.mem.Allocate(uint64(n) * pageSize)
 	if err != nil {
-		fs.usedPages.Add(-1)
+		fs.usedPages.Add(-n)
 		return memory.Range{}, unix.ENOSPC
 	}
 	return r, nil
+}
+
+// unallocPages gives back pages of r that were allocated but never used.
+func (fs *filesystem) unallocPages(r memory.Range) {
+	if r.Length() == 0 {
+		return
+	}
+	fs.mem.DecRef(r)
+	fs.usedPages.Add(-int64(r.Length() / pageSize))
 }
 
 // freePages frees and removes the pages of a file from index from on. It
