@@ -162,6 +162,15 @@ type AddressSpace interface {
 	// caller may free them.
 	Unmap(addr, length uint64) error
 
+	// UnmapAsync removes every mapping in [addr, addr+length) on behalf
+	// of a caller that may not run the address space (a file truncated by
+	// another process): at once if the calling OS thread runs a guest
+	// thread in it, otherwise before any guest thread of it next enters
+	// guest code (one running guest code meanwhile keeps its view until
+	// it next stops). done is called when no guest thread can reach the
+	// old pages any more; the caller must not free them before.
+	UnmapAsync(addr, length uint64, done func()) error
+
 	// PrepareThread readies the address space to be run by one more OS
 	// thread (a guest thread or vfork child sharing it). It must be
 	// called on an OS thread that runs a guest thread in it; the next

@@ -3,6 +3,7 @@ package ptrace
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/palisade-sandbox/palisade/platform"
 	"golang.org/x/sys/unix"
@@ -28,6 +29,18 @@ type addressSpace struct {
 	spare []int
 	// released is set by Release. Protected by mu.
 	released bool
+	// deferred holds unmaps asked for by OS threads that run no guest
+	// thread here, for the next Switch into the address space to apply.
+	// Protected by mu; hasDeferred mirrors len(deferred) != 0 so Switch
+	// can check without the lock.
+	deferred    []deferredUnmap
+	hasDeferred atomic.Bool
+}
+
+// deferredUnmap is an unmap waiting for a stub thread to run it.
+type deferredUnmap struct {
+	op   mapOp
+	done func()
 }
 
 var _ platform.AddressSpace = (*addressSpace)(nil)
@@ -53,11 +66,74 @@ func (as *addressSpace) Unmap(addr, length uint64) error {
 	return as.do(mapOp{unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(length)}})
 }
 
+// UnmapAsync implements platform.AddressSpace.UnmapAsync.
+func (as *addressSpace) UnmapAsync(addr, length uint64, done func()) error {
+	op := mapOp{unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(length)}}
+	if err := checkOp(op); err != nil {
+		return err
+	}
+	as.mu.Lock()
+	if t := as.threads[unix.Gettid()]; t != nil && as.pid != 0 {
+		err := as.applyLocked(t, op)
+		as.mu.Unlock()
+		if err == nil {
+			done()
+		}
+		return err
+	}
+	if as.pid == 0 || as.released {
+		// No guest thread has run (queued maps are applied in order
+		// before the first does) or ever will again: nothing can
+		// reach the pages.
+		if as.pid == 0 && !as.released {
+			as.pending = append(as.pending, op)
+		}
+		as.mu.Unlock()
+		done()
+		return nil
+	}
+	as.deferred = append(as.deferred, deferredUnmap{op, done})
+	as.hasDeferred.Store(true)
+	as.mu.Unlock()
+	return nil
+}
+
+// applyDeferred runs the unmaps others asked for through t, before the
+// guest runs again, and tells their callers.
+func (as *addressSpace) applyDeferred(t *thread) error {
+	as.mu.Lock()
+	todo := as.deferred
+	as.deferred = nil
+	as.hasDeferred.Store(false)
+	var err error
+	for _, d := range todo {
+		if err = as.applyLocked(t, d.op); err != nil {
+			break
+		}
+	}
+	as.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, d := range todo {
+		d.done()
+	}
+	return nil
+}
+
+// checkOp refuses mapping changes that would touch the stub's own pages.
+func checkOp(op mapOp) error {
+	if op.args[0] >= stubAddr || op.args[0]+op.args[1] > stubAddr || op.args[0]+op.args[1] < op.args[0] {
+		return fmt.Errorf("ptrace: mapping change %#x+%#x overlaps the stub", op.args[0], op.args[1])
+	}
+	return nil
+}
+
 // do applies op now through the caller's stub thread, or queues it if the
 // stub does not exist yet.
 func (as *addressSpace) do(op mapOp) error {
-	if op.args[0] >= stubAddr || op.args[0]+op.args[1] > stubAddr || op.args[0]+op.args[1] < op.args[0] {
-		return fmt.Errorf("ptrace: mapping change %#x+%#x overlaps the stub", op.args[0], op.args[1])
+	if err := checkOp(op); err != nil {
+		return err
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -172,7 +248,6 @@ func (as *addressSpace) dropThread(tracer int) {
 // Release implements platform.AddressSpace.Release.
 func (as *addressSpace) Release() {
 	as.mu.Lock()
-	defer as.mu.Unlock()
 	as.released = true
 	as.pending = nil
 	if as.pid != 0 {
@@ -183,4 +258,12 @@ func (as *addressSpace) Release() {
 	}
 	as.threads = nil
 	as.spare = nil
+	deferred := as.deferred
+	as.deferred = nil
+	as.hasDeferred.Store(false)
+	as.mu.Unlock()
+	// The stub will never run guest code again.
+	for _, d := range deferred {
+		d.done()
+	}
 }

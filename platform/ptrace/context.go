@@ -93,6 +93,11 @@ func (c *context) Switch(asi platform.AddressSpace, st *platform.State) (platfor
 	if err != nil {
 		return platform.Event{}, err
 	}
+	if as.hasDeferred.Load() {
+		if err := as.applyDeferred(t); err != nil {
+			return platform.Event{}, err
+		}
+	}
 	if !st.FPValid && c.fpThread != nil && c.fpThread != t {
 		// The guest thread moved to another stub thread (a new address
 		// space after fork or exec): carry its FP state along.

@@ -30,6 +30,15 @@ const PageSize = 4096
 // for it. The file is sparse: only pages that are touched cost memory.
 const maxFileSize = 1 << 40
 
+// Mapper is an address space that maps pages of a memory-backed file
+// shared. The file tells it when pages leave the file (truncation, hole
+// punching) so it stops showing them.
+type Mapper interface {
+	// InvalidateMappings drops the mapper's mappings of bytes
+	// [start, end) of the file whose mapping ID is id.
+	InvalidateMappings(id any, start, end uint64)
+}
+
 // Range is a page-aligned byte range [Start, End) of the memory file.
 type Range struct {
 	Start, End uint64

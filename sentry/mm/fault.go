@@ -135,6 +135,12 @@ func (mm *MemoryManager) populateLocked(v *vma, start, end uint64) error {
 			winSize = fileFaultWindow
 		}
 		ws, we := mm.windowLocked(v, start, start+pageSize, winSize)
+		if !v.private {
+			// Translate may return fewer pages than asked (tmpfs: one),
+			// always from the start: begin at the faulting page, not
+			// before it, or the page itself would never be reached.
+			ws = start
+		}
 		p, err := mm.backLocked(v, ws, we)
 		if err != nil {
 			return err
@@ -159,6 +165,7 @@ func (mm *MemoryManager) backLocked(v *vma, start, end uint64) (*pma, error) {
 		if !ok {
 			return nil, unix.ENODEV
 		}
+		mm.registerMapperLocked(sm)
 		r, err := sm.Translate(v.off+(start-v.start), end-start)
 		if err == errEOF {
 			return nil, &FaultError{Code: busAdrErr, Bus: true}

@@ -135,6 +135,10 @@ type MemoryManager struct {
 	// stackLimit bounds the growth of the main stack (RLIMIT_STACK; 0
 	// means 8 MiB). Protected by mu.
 	stackLimit uint64
+	// mappedFiles holds the files mm registered with as a mapper (see
+	// InvalidatingMappable), by MappingID. Protected by mu; lock order:
+	// mu, then the files' own mapper locks.
+	mappedFiles map[any]InvalidatingMappable
 }
 
 // Layout is what /proc/PID reports about an address space's contents.
@@ -202,6 +206,7 @@ func (mm *MemoryManager) DecUsers() {
 			}
 		}
 		mm.pmas, mm.vmas = nil, nil
+		mm.unregisterMappersLocked()
 	}
 	mm.mu.Unlock()
 	if last {

@@ -450,6 +450,9 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	child.brkStart, child.brk, child.mmapBase, child.layout = mm.brkStart, mm.brk, mm.mmapBase, mm.layout
+	for _, im := range mm.mappedFiles {
+		child.registerMapperLocked(im)
+	}
 	for _, v := range mm.vmas {
 		nv := *v
 		if nv.file != nil {

@@ -15,7 +15,19 @@ import (
 // and zeroes the partial ones. Other modes fail with EOPNOTSUPP, as on
 // Linux's tmpfs.
 func (fd *regularFD) Fallocate(ctx context.Context, vfd *vfs.FileDescription, mode uint32, off, length int64) error {
-	f := fd.file
+	var hole [2]int64
+	err := fd.file.fallocate(mode, off, length, &hole)
+	// Mappings of punched-out pages go after dataMu is dropped (address
+	// spaces take their lock before it).
+	if hole[0] < hole[1] {
+		fd.file.invalidateMappings(uint64(hole[0]), uint64(hole[1]))
+	}
+	return err
+}
+
+// fallocate does Fallocate's work under dataMu and sets *hole to the byte
+// range of whole pages it punched out.
+func (f *regularFile) fallocate(mode uint32, off, length int64, hole *[2]int64) error {
 	f.dataMu.Lock()
 	defer f.dataMu.Unlock()
 	end := off + length
@@ -56,14 +68,17 @@ func (fd *regularFD) Fallocate(ctx context.Context, vfd *vfs.FileDescription, mo
 		}
 		first := (off + pageSize - 1) / pageSize
 		last := end / pageSize // first page not wholly inside
-		hole := map[int64]memory.Range{}
+		punched := map[int64]memory.Range{}
 		for idx, r := range f.pages {
 			if idx >= first && idx < last {
-				hole[idx] = r
+				punched[idx] = r
 				delete(f.pages, idx)
 			}
 		}
-		f.fs.freePages(hole, 0)
+		f.fs.freePages(punched, 0)
+		if first < last {
+			*hole = [2]int64{first * pageSize, last * pageSize}
+		}
 		// Zero the partial pages at either end.
 		for _, p := range []struct{ from, to int64 }{{off, min(end, first*pageSize)}, {max(off, last*pageSize), end}} {
 			if p.from >= p.to {

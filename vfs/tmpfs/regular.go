@@ -26,6 +26,13 @@ type regularFile struct {
 	// F_ADD_SEALS). Files not made by memfd_create are born with
 	// F_SEAL_SEAL, as Linux's shmem files. Protected by dataMu.
 	seals uint32
+
+	// mappersMu protects mappers. It is a leaf: address spaces take it
+	// holding their own lock.
+	mappersMu sync.Mutex
+	// mappers are the address spaces that have mapped pages of the file
+	// shared; they drop those mappings when pages leave the file.
+	mappers map[memory.Mapper]struct{}
 }
 
 var (
@@ -61,18 +68,49 @@ func (f *regularFile) Stat(ctx context.Context) (unix.Statx_t, error) {
 
 // SetStat implements vfs.Inode.SetStat.
 func (f *regularFile) SetStat(ctx context.Context, opts *vfs.SetStatOptions) error {
+	shrunk, err := f.setStat(opts)
+	if shrunk {
+		// Pages wholly past the new end are gone: so are their
+		// mappings (the partial last page stays, its tail zeroed).
+		// Done after dataMu is dropped, as address spaces take their
+		// lock before it.
+		f.invalidateMappings(uint64(opts.Size), ^uint64(0))
+	}
+	return err
+}
+
+// invalidateMappings tells every address space that mapped f shared to
+// drop its mappings of bytes [start, end) (whole pages).
+//
+// Preconditions: dataMu is not held.
+func (f *regularFile) invalidateMappings(start, end uint64) {
+	f.mappersMu.Lock()
+	ms := make([]memory.Mapper, 0, len(f.mappers))
+	for m := range f.mappers {
+		ms = append(ms, m)
+	}
+	f.mappersMu.Unlock()
+	for _, m := range ms {
+		m.InvalidateMappings(f, start, end)
+	}
+}
+
+// setStat does SetStat's work under dataMu and reports whether it made
+// the file shorter.
+func (f *regularFile) setStat(opts *vfs.SetStatOptions) (shrunk bool, err error) {
 	f.dataMu.Lock()
 	defer f.dataMu.Unlock()
 	if opts.Mask&unix.STATX_SIZE != 0 {
 		if opts.Size > uint64(maxFileSize) {
-			return unix.EFBIG
+			return false, unix.EFBIG
 		}
 	}
 	if err := f.checkSealsLocked(opts); err != nil {
-		return err
+		return false, err
 	}
 	if opts.Mask&unix.STATX_SIZE != 0 {
 		if int64(opts.Size) != f.size {
+			shrunk = int64(opts.Size) < f.size
 			f.truncateLocked(int64(opts.Size))
 			f.fs.mu.Lock()
 			t := now()
@@ -85,7 +123,7 @@ func (f *regularFile) SetStat(ctx context.Context, opts *vfs.SetStatOptions) err
 		f.setStatLocked(opts)
 		f.fs.mu.Unlock()
 	}
-	return nil
+	return shrunk, nil
 }
 
 // truncateLocked sets the size, freeing pages beyond it and zeroing the
@@ -329,6 +367,29 @@ func (fd *regularFD) Translate(off, length uint64) (memory.Range, error) {
 	}
 	f.fs.mem.IncRef(r)
 	return r, nil
+}
+
+// MappingID implements mm.InvalidatingMappable.MappingID (through the
+// kernel's mapping of this file).
+func (fd *regularFD) MappingID() any { return fd.file }
+
+// AddMapper implements mm.InvalidatingMappable.AddMapper.
+func (fd *regularFD) AddMapper(m memory.Mapper) {
+	f := fd.file
+	f.mappersMu.Lock()
+	defer f.mappersMu.Unlock()
+	if f.mappers == nil {
+		f.mappers = make(map[memory.Mapper]struct{})
+	}
+	f.mappers[m] = struct{}{}
+}
+
+// RemoveMapper implements mm.InvalidatingMappable.RemoveMapper.
+func (fd *regularFD) RemoveMapper(m memory.Mapper) {
+	f := fd.file
+	f.mappersMu.Lock()
+	defer f.mappersMu.Unlock()
+	delete(f.mappers, m)
 }
 
 // WriteFrom implements vfs.SourceWriter.
