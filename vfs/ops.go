@@ -909,6 +909,10 @@ func (vfs *VirtualFilesystem) PathnameWithDeleted(ctx context.Context, root, vd 
 	if !vd.Ok() {
 		return ""
 	}
+	if name, ok := vd.IsAnonymous(); ok {
+		// memfd's "/memfd:NAME (deleted)", "anon_inode:[eventfd]", ...
+		return name
+	}
 	p, _ := vfs.pathname(root, vd)
 	if vd.dentry.dead.Load() {
 		p += " (deleted)"

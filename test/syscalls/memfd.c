@@ -246,3 +246,26 @@ TEST(memfd_create, F_SEAL_WRITE_forbids_writable_shared_mappings_now_and_through
 	ASSERT_NE(q, MAP_FAILED);
 	EXPECT_ERRNO(mprotect(q, 4096, PROT_READ | PROT_WRITE), EACCES);
 }
+
+TEST(memfd, mappings_are_named_memfd_NAME_deleted_in_proc_maps)
+{
+	int fd = ASSERT_SYSCALL_OK(memfd_create("palisade-maps", 0));
+	ASSERT_SYSCALL_OK(ftruncate(fd, 4096));
+	char *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(m != MAP_FAILED);
+	FILE *f = fopen("/proc/self/maps", "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512], want[64];
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)m);
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, want, strlen(want)) != 0)
+			continue;
+		found = 1;
+		EXPECT_TRUE(strstr(line, " /memfd:palisade-maps (deleted)\n") != NULL);
+		if (!strstr(line, "/memfd:palisade-maps (deleted)"))
+			fprintf(stderr, "line: %s", line);
+	}
+	fclose(f);
+	EXPECT_TRUE(found);
+}
