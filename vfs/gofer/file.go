@@ -16,8 +16,12 @@ import (
 type regularFile struct {
 	vfs.FileDescriptionDefaultImpl
 	inode *inode
-	// hostFD is owned by the file and closed by Release. Immutable.
+	// hostFD is the host descriptor, owned by the file and closed by
+	// Release unless shared. Immutable.
 	hostFD int
+	// shared says hostFD is the inode's readFD, which the inode owns (the
+	// open file holds a reference on the inode). Immutable.
+	shared bool
 }
 
 var _ vfs.FileDescriptionImpl = (*regularFile)(nil)
@@ -29,7 +33,11 @@ var _ vfs.FileDescriptionImpl = (*regularFile)(nil)
 func (f *regularFile) HostFD() int { return f.hostFD }
 
 // Release implements vfs.FileDescriptionImpl.
-func (f *regularFile) Release(ctx context.Context) { unix.Close(f.hostFD) }
+func (f *regularFile) Release(ctx context.Context) {
+	if !f.shared {
+		unix.Close(f.hostFD)
+	}
+}
 
 // Read implements vfs.FileDescriptionImpl.
 func (f *regularFile) Read(ctx context.Context, fd *vfs.FileDescription, dst []byte, off int64) (int, error) {

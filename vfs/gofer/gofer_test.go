@@ -359,3 +359,32 @@ func TestWritable(t *testing.T) {
 		t.Errorf("a after mutations = %v", names)
 	}
 }
+
+func TestReadOnlyOpensShareOneHostDescriptor(t *testing.T) {
+	e := newEnv(t, true)
+	a, err := e.open("a/file", unix.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.open("a/file", unix.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, rb := a.Impl().(*regularFile), b.Impl().(*regularFile)
+	if !ra.shared || !rb.shared || ra.hostFD != rb.hostFD {
+		t.Errorf("read-only opens: fds %d (shared %v) and %d (shared %v); want one shared fd", ra.hostFD, ra.shared, rb.hostFD, rb.shared)
+	}
+	// Closing one leaves the other readable, offsets independent.
+	buf := make([]byte, 5)
+	if n, _ := b.Read(e.ctx, buf); string(buf[:n]) != "hello" {
+		t.Errorf("read = %q", buf[:n])
+	}
+	a.DecRef(e.ctx)
+	if n, _ := b.Read(e.ctx, buf); string(buf[:n]) != ", gof" {
+		t.Errorf("read after the other file closed = %q", buf[:n])
+	}
+	b.DecRef(e.ctx)
+	if got, err := e.readFile("a/file"); err != nil || got != "hello, gofer" {
+		t.Errorf("reopen after both closed = %q, %v", got, err)
+	}
+}

@@ -26,10 +26,15 @@ type inode struct {
 	// mode caches attr.Mode for Mode(), which must not block.
 	mode atomic.Uint32
 
-	// mu guards attr and serialises appending writes.
+	// mu guards attr and readFD, and serialises appending writes.
 	mu sync.Mutex
 	// attr are the attributes last fetched. Protected by mu.
 	attr protocol.Attr
+	// readFD is a read-only host descriptor of a regular file that every
+	// read-only open of it shares (files are read with pread, so no
+	// offset is shared), or -1: only the first open costs a server round
+	// trip. Closed with the last reference. Protected by mu.
+	readFD int
 
 	// cached indexes this directory's entries in the lookup cache.
 	// Protected by filesystem.cacheMu.
@@ -79,7 +84,7 @@ func baseOf(v vfs.Inode) *inode {
 // newInode returns an inode with one reference for a node the client
 // returned; it takes ownership of the node and its descriptor.
 func (fs *filesystem) newInode(n protocol.Node) *inode {
-	i := &inode{fs: fs, id: n.ID, pathFD: n.FD, attr: n.Attr}
+	i := &inode{fs: fs, id: n.ID, pathFD: n.FD, attr: n.Attr, readFD: -1}
 	i.refs.Store(1)
 	i.mode.Store(n.Attr.Mode)
 	return i
@@ -100,6 +105,9 @@ func (i *inode) DecRef(ctx context.Context) {
 	}
 	i.fs.forgetDir(ctx, i)
 	unix.Close(i.pathFD)
+	if i.readFD >= 0 {
+		unix.Close(i.readFD)
+	}
 	i.fs.releaseNode(i.id)
 }
 
@@ -222,11 +230,27 @@ func (i *inode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOp
 	case unix.S_IFREG:
 		// O_TRUNC is done by the VFS through SetStat; O_APPEND by Write.
 		flags := opts.Flags & (unix.O_ACCMODE | unix.O_SYNC | unix.O_DSYNC)
+		if flags == unix.O_RDONLY {
+			i.mu.Lock()
+			fd := i.readFD
+			i.mu.Unlock()
+			if fd >= 0 {
+				return &regularFile{inode: i, hostFD: fd, shared: true}, nil
+			}
+		}
 		fd, a, err := i.fs.client.Open(i.id, flags)
 		if err != nil {
 			return nil, toErrno(err)
 		}
 		i.setAttr(a)
+		if flags == unix.O_RDONLY {
+			i.mu.Lock()
+			defer i.mu.Unlock()
+			if i.readFD < 0 {
+				i.readFD = fd
+				return &regularFile{inode: i, hostFD: fd, shared: true}, nil
+			}
+		}
 		return &regularFile{inode: i, hostFD: fd}, nil
 	case unix.S_IFDIR:
 		fd, a, err := i.fs.client.Open(i.id, unix.O_RDONLY|unix.O_DIRECTORY)
