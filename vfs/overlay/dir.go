@@ -14,7 +14,8 @@ var whiteoutOpts = vfs.CreateOptions{Mode: unix.S_IFCHR}
 
 // Lookup implements vfs.DirInode.Lookup: the upper entry wins; a whiteout
 // hides the name; a directory present in both layers merges, unless the
-// upper one is opaque.
+// upper one is opaque; a redirected upper directory merges with the lower
+// directory it records, not with the lower entry of its name.
 func (d dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 	upperDir, lowerDir := d.layers()
 	var upper, lower vfs.Inode
@@ -30,7 +31,10 @@ func (d dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 			return nil, err
 		}
 	}
-	if lowerDir != nil && (upper == nil || isDir(upper)) {
+	if upper != nil && isDir(upper) {
+		lower = d.fs.redirectOf(ctx, upper)
+	}
+	if lower == nil && lowerDir != nil && (upper == nil || isDir(upper)) {
 		c, err := lowerDir.(vfs.DirInode).Lookup(ctx, name)
 		switch {
 		case err == nil && upper != nil && !isDir(c):
@@ -123,7 +127,7 @@ func (d dirInode) createLocked(ctx context.Context, name string, mk func(dir vfs
 	if err := fs.work.Rename(ctx, tmp, c, ud, name, old, 0); err != nil {
 		if isDir(c) {
 			fs.work.Rmdir(ctx, tmp, c)
-			fs.forgetUpper(ino)
+			fs.forgetUpper(ctx, ino)
 		} else {
 			fs.work.Unlink(ctx, tmp, c)
 		}
@@ -272,7 +276,7 @@ func (d dirInode) remove(ctx context.Context, name string, child vfs.Inode, rmdi
 	c.dead = true
 	c.mu.Unlock()
 	if rmdir && cu != nil {
-		fs.forgetUpper(cuIno)
+		fs.forgetUpper(ctx, cuIno)
 	}
 	return nil
 }
@@ -290,9 +294,18 @@ func (i *inode) emptyLocked(ctx context.Context) error {
 	if len(ents) > 2 { // "." and ".."
 		return unix.ENOTEMPTY
 	}
-	upper, _ := i.layers()
+	upper, lower := i.layers()
 	if upper == nil {
 		return nil
+	}
+	if lower != nil {
+		// Hide the lower part first, so that the lower entries stay
+		// hidden while their whiteouts go, and also if what the caller
+		// does next fails (as Linux makes the directory opaque).
+		i.mu.Lock()
+		upperIno := i.upperIno
+		i.mu.Unlock()
+		i.fs.setOpaque(i, upperIno)
 	}
 	ud := upper.(vfs.DirInode)
 	raw, err := readDir(ctx, upper)
@@ -312,39 +325,45 @@ func (i *inode) emptyLocked(ctx context.Context) error {
 	return nil
 }
 
-// Rename implements vfs.DirInode.Rename. The renamed file is copied up and
-// moved in the upper layer; a whiteout is left at the old name if the
-// lower layer has it. Directories with a lower part cannot move (EXDEV),
-// and RENAME_EXCHANGE is not supported (EINVAL).
+// Rename implements vfs.DirInode.Rename, as Linux's overlayfs with
+// redirect_dir=on. The renamed file (and with RENAME_EXCHANGE the other
+// one too) is copied up and moved in the upper layer; a whiteout is left
+// at the old name if the lower layer has it. A directory that has a
+// visible lower part keeps it through a redirect; one of the upper layer
+// alone that lands on a name the lower layer has becomes opaque.
+// RENAME_WHITEOUT is not supported (EINVAL), as on Linux.
 func (d dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
-	if flags&^unix.RENAME_NOREPLACE != 0 {
+	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) != 0 {
 		return unix.EINVAL
 	}
+	exchange := flags&unix.RENAME_EXCHANGE != 0
 	c, nd := baseOf(child), baseOf(newDir)
 	if c == nil || nd == nil || c.fs != d.fs || nd.fs != d.fs {
 		return unix.EXDEV
 	}
+	var r *inode
+	if replaced != nil {
+		if r = baseOf(replaced); r == nil || r.fs != d.fs {
+			return unix.EXDEV
+		}
+	} else if exchange {
+		return unix.ENOENT
+	}
 	fs := d.fs
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	childIsDir := isDir(child)
-	if childIsDir && c.lower != nil {
-		return unix.EXDEV
+	toCopy := []*inode{d.inode, nd, c}
+	if exchange {
+		toCopy = append(toCopy, r)
 	}
-	for _, x := range []*inode{d.inode, nd, c} {
+	for _, x := range toCopy {
 		if err := x.copyUpLocked(ctx, false); err != nil {
 			return err
 		}
 	}
-	var r *inode
-	if replaced != nil {
-		if r = baseOf(replaced); r == nil {
-			return unix.EXDEV
-		}
-		if isDir(replaced) {
-			if err := r.emptyLocked(ctx); err != nil {
-				return err
-			}
+	if r != nil && !exchange && isDir(replaced) {
+		if err := r.emptyLocked(ctx); err != nil {
+			return err
 		}
 	}
 	srcLower, err := d.lowerHasLocked(ctx, oldName)
@@ -365,42 +384,103 @@ func (d dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, n
 	default:
 		return err
 	}
+	if exchange && dst == nil {
+		return unix.ENOENT
+	}
+	// Record redirects and opaque marks before the move: at a directory's
+	// current name they change nothing, so lookups never see a moved
+	// directory without them.
+	var undo []func()
+	defer func() {
+		for _, u := range undo {
+			u()
+		}
+	}()
+	undo = append(undo, fs.keepLowerLocked(ctx, c, dstLower))
+	if exchange {
+		undo = append(undo, fs.keepLowerLocked(ctx, r, srcLower))
+	}
 	c.mu.Lock()
-	cu, cuIno := c.upper, c.upperIno
+	cu := c.upper
 	c.mu.Unlock()
-	if err := ud.Rename(ctx, oldName, cu, nud, newName, dst, 0); err != nil {
+	var uflags uint32
+	switch {
+	case exchange:
+		uflags = unix.RENAME_EXCHANGE
+	case srcLower:
+		// The old name becomes a whiteout in the same step.
+		uflags = unix.RENAME_WHITEOUT
+	}
+	if err := ud.Rename(ctx, oldName, cu, nud, newName, dst, uflags); err != nil {
 		return err
 	}
-	if childIsDir && dstLower {
-		fs.metaMu.Lock()
-		fs.opaque[cuIno] = struct{}{}
-		fs.metaMu.Unlock()
-		c.mu.Lock()
-		c.opaque = true
-		c.mu.Unlock()
-	}
-	c.mu.Lock()
-	oldParent := c.parent
-	nd.IncRef()
-	c.parent, c.name = nd, newName
-	c.mu.Unlock()
-	oldParent.DecRef(ctx)
-	if r != nil {
+	undo = nil
+	c.setParentLocked(ctx, nd, newName)
+	if exchange {
+		r.setParentLocked(ctx, d.inode, oldName)
+	} else if r != nil {
 		r.mu.Lock()
 		r.dead = true
 		rIno, rIsDir := r.upperIno, r.upper != nil && isDir(r.upper)
 		r.mu.Unlock()
 		if rIsDir {
-			fs.forgetUpper(rIno)
-		}
-	}
-	if srcLower {
-		wo := whiteoutOpts
-		if err := ud.Mknod(ctx, oldName, &wo); err != nil {
-			return err
+			fs.forgetUpper(ctx, rIno)
 		}
 	}
 	return nil
+}
+
+// keepLowerLocked prepares the copied-up file i to move to a name whose
+// parent's lower layer has that name if dstLower: a directory with a
+// visible lower part gets a redirect to it, one without becomes opaque
+// if dstLower. It returns a function that undoes what it did.
+//
+// Preconditions: fs.mu is held; i has been copied up.
+func (fs *filesystem) keepLowerLocked(ctx context.Context, i *inode, dstLower bool) func() {
+	upper, lower := i.layers()
+	if !isDir(upper) {
+		return func() {}
+	}
+	i.mu.Lock()
+	upperIno := i.upperIno
+	i.mu.Unlock()
+	switch {
+	case lower != nil:
+		if fs.setRedirect(ctx, upperIno, lower) {
+			return func() {
+				fs.metaMu.Lock()
+				delete(fs.redirect, upperIno)
+				fs.metaMu.Unlock()
+				lower.DecRef(ctx)
+			}
+		}
+	case dstLower:
+		if fs.setOpaque(i, upperIno) {
+			return func() {
+				fs.metaMu.Lock()
+				delete(fs.opaque, upperIno)
+				fs.metaMu.Unlock()
+				i.mu.Lock()
+				i.opaque = false
+				i.mu.Unlock()
+			}
+		}
+	}
+	return func() {}
+}
+
+// setParentLocked records that i is now called name in parent.
+//
+// Preconditions: fs.mu is held.
+func (i *inode) setParentLocked(ctx context.Context, parent *inode, name string) {
+	parent.IncRef()
+	i.mu.Lock()
+	old := i.parent
+	i.parent, i.name = parent, name
+	i.mu.Unlock()
+	if old != nil {
+		old.DecRef(ctx)
+	}
 }
 
 // readDir returns the entries of the layer directory dir, without "." and

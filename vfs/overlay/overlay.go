@@ -14,10 +14,12 @@
 //     character device 0/0 at that name in the upper layer (as Linux does);
 //     whiteouts are hidden from lookup and readdir and hide the lower
 //     entry.
-//   - Opaque directories: a directory created in the upper layer where the
-//     lower layer has an entry of that name hides the lower directory's
-//     contents. Linux records this in an xattr; here the filesystem keeps
-//     the set of opaque upper directories (by upper inode number).
+//   - Opaque directories: a directory created in (or moved to) the upper
+//     layer where the lower layer has an entry of that name hides the
+//     lower directory's contents; so does a merged directory emptied to
+//     be removed or renamed over. Linux records this in an xattr; here the
+//     filesystem keeps the set of opaque upper directories (by upper inode
+//     number).
 //   - Copy-up: the first change to a lower file (open for writing,
 //     truncate, chmod, chown, utimes, setxattr/removexattr, link, rename)
 //     copies it, its data, attributes and extended attributes (where both
@@ -26,8 +28,24 @@
 //     upper filesystem and renamed into place, so no one sees a partial
 //     copy. Files opened read-only before a copy-up keep reading the lower
 //     file, as on Linux.
-//   - Renaming a directory that has a lower part fails with EXDEV (Linux
-//     without redirect_dir); RENAME_EXCHANGE is not supported (EINVAL).
+//   - Redirects: renaming a directory that has a visible lower part (a
+//     merged directory, or a lower one, which is copied up first) moves
+//     its upper directory and records which lower directory it continues,
+//     as Linux's overlayfs with redirect_dir=on does with the
+//     trusted.overlay.redirect xattr; here the filesystem keeps the map
+//     from upper inode number to the lower directory itself. A lookup of
+//     a redirected upper directory merges it with that lower directory
+//     instead of the lower entry of the same name, wherever the directory
+//     now is (after renames back and forth, or of its parents). The old
+//     name becomes a whiteout in the same step if the lower layer has it.
+//     A directory of the upper layer alone that moves onto a name the
+//     lower layer has becomes opaque instead. Redirects and opaque marks
+//     are recorded before the upper rename, where they change nothing, so
+//     a lookup never sees a moved directory without them.
+//   - rename: RENAME_NOREPLACE and RENAME_EXCHANGE work on every kind of
+//     file (both files of an exchange are copied up; directories keep
+//     their lower parts through redirects); RENAME_WHITEOUT fails with
+//     EINVAL, as on Linux's overlayfs.
 //   - Inode numbers: a file with a lower part reports the lower file's
 //     inode number, also after copy-up and renames (the filesystem
 //     remembers each copy's origin); a file that exists only in the upper
@@ -107,6 +125,11 @@ type filesystem struct {
 	// byUpper maps upper files to their live overlay inode, so that hard
 	// links of one upper file are one overlay inode.
 	byUpper map[vfs.Inode]*inode
+	// redirect maps the upper inode number of a directory that was renamed
+	// while it had a visible lower part to that lower directory, on which
+	// the map holds a reference (Linux: the trusted.overlay.redirect
+	// xattr).
+	redirect map[uint64]vfs.Inode
 }
 
 var _ vfs.FilesystemImpl = (*filesystem)(nil)
@@ -155,13 +178,14 @@ func New(ctx context.Context, opts Options) (*vfs.Filesystem, error) {
 	}
 	upperRoot.SetStat(ctx, &vfs.SetStatOptions{Mask: unix.STATX_ATIME | unix.STATX_MTIME, Atime: timespec(lst.Atime), Mtime: timespec(lst.Mtime)})
 	fs := &filesystem{
-		lowerFS: opts.Lower,
-		upperFS: opts.Upper,
-		dev:     vfs.AnonDevice(),
-		work:    work,
-		opaque:  make(map[uint64]struct{}),
-		origin:  make(map[uint64]uint64),
-		byUpper: make(map[vfs.Inode]*inode),
+		lowerFS:  opts.Lower,
+		upperFS:  opts.Upper,
+		dev:      vfs.AnonDevice(),
+		work:     work,
+		opaque:   make(map[uint64]struct{}),
+		origin:   make(map[uint64]uint64),
+		byUpper:  make(map[vfs.Inode]*inode),
+		redirect: make(map[uint64]vfs.Inode),
 	}
 	opts.Lower.IncRef()
 	opts.Upper.IncRef()
@@ -187,6 +211,13 @@ func (fs *filesystem) Name() string { return Name }
 
 // Release implements vfs.FilesystemImpl.Release.
 func (fs *filesystem) Release(ctx context.Context) {
+	fs.metaMu.Lock()
+	redirects := fs.redirect
+	fs.redirect = nil
+	fs.metaMu.Unlock()
+	for _, l := range redirects {
+		l.DecRef(ctx)
+	}
 	fs.work.DecRef(ctx)
 	fs.lowerFS.DecRef(ctx)
 	fs.upperFS.DecRef(ctx)
@@ -211,11 +242,68 @@ func (fs *filesystem) isOpaque(ino uint64) bool {
 
 // forgetUpper drops what the filesystem remembers about the upper file
 // with inode number ino, which has just been removed for good.
-func (fs *filesystem) forgetUpper(ino uint64) {
+func (fs *filesystem) forgetUpper(ctx context.Context, ino uint64) {
 	fs.metaMu.Lock()
-	defer fs.metaMu.Unlock()
 	delete(fs.opaque, ino)
 	delete(fs.origin, ino)
+	l := fs.redirect[ino]
+	delete(fs.redirect, ino)
+	fs.metaMu.Unlock()
+	if l != nil {
+		l.DecRef(ctx)
+	}
+}
+
+// redirectOf returns, with a new reference, the lower directory that the
+// upper directory upper continues after a rename, or nil if it has no
+// redirect.
+func (fs *filesystem) redirectOf(ctx context.Context, upper vfs.Inode) vfs.Inode {
+	fs.metaMu.Lock()
+	none := len(fs.redirect) == 0
+	fs.metaMu.Unlock()
+	if none {
+		return nil
+	}
+	st, err := upper.Stat(ctx)
+	if err != nil {
+		return nil
+	}
+	fs.metaMu.Lock()
+	defer fs.metaMu.Unlock()
+	l := fs.redirect[st.Ino]
+	if l != nil {
+		l.IncRef()
+	}
+	return l
+}
+
+// setRedirect records that the upper directory with inode number upperIno
+// continues the lower directory lower, and reports whether that is new.
+func (fs *filesystem) setRedirect(ctx context.Context, upperIno uint64, lower vfs.Inode) bool {
+	lower.IncRef()
+	fs.metaMu.Lock()
+	old, had := fs.redirect[upperIno]
+	fs.redirect[upperIno] = lower
+	fs.metaMu.Unlock()
+	if had {
+		old.DecRef(ctx)
+	}
+	return !had
+}
+
+// setOpaque marks the upper directory of i opaque (with inode number
+// upperIno), hiding i's lower part, and reports whether that is new.
+//
+// Preconditions: fs.mu is held.
+func (fs *filesystem) setOpaque(i *inode, upperIno uint64) bool {
+	fs.metaMu.Lock()
+	_, had := fs.opaque[upperIno]
+	fs.opaque[upperIno] = struct{}{}
+	fs.metaMu.Unlock()
+	i.mu.Lock()
+	i.opaque = true
+	i.mu.Unlock()
+	return !had
 }
 
 // inoOfUpper returns the overlay inode number of the upper file with

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -37,7 +38,19 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with more files made by extra in the host dir
+// before the overlay is built.
+func newEnvWith(t *testing.T, extra func(host string) error) *env {
+	t.Helper()
 	host := t.TempDir()
+	if extra != nil {
+		if err := extra(host); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, step := range []error{
 		os.MkdirAll(filepath.Join(host, "etc", "sub"), 0o755),
 		os.Mkdir(filepath.Join(host, "empty"), 0o711),
@@ -311,9 +324,12 @@ func TestCreateRenameLink(t *testing.T) {
 	if got := e.readFile("/etc/issue"); got != "f" {
 		t.Errorf("renamed over lower file: %q", got)
 	}
-	// Directories with a lower part cannot move.
-	if err := e.vfs.RenameAt(e.ctx, e.pop("/etc/sub"), e.pop("/sub"), 0); err != unix.EXDEV {
-		t.Errorf("rename of lower dir = %v, want EXDEV", err)
+	// Directories with a lower part move too (through a redirect).
+	if err := e.vfs.RenameAt(e.ctx, e.pop("/etc/sub"), e.pop("/sub"), 0); err != nil {
+		t.Errorf("rename of lower dir: %v", err)
+	}
+	if err := e.vfs.RenameAt(e.ctx, e.pop("/sub"), e.pop("/etc/sub"), 0); err != nil {
+		t.Errorf("rename of lower dir back: %v", err)
 	}
 	if err := e.vfs.RenameAt(e.ctx, e.pop("/etc/new"), e.pop("/new"), 0); err != nil {
 		t.Errorf("rename of upper dir: %v", err)
@@ -367,4 +383,353 @@ func TestInodeNumbersStable(t *testing.T) {
 	if x1.Ino != x2.Ino || x1.Ino == 0 {
 		t.Errorf("upper file ino unstable: %d %d", x1.Ino, x2.Ino)
 	}
+}
+
+// renameTree adds to the host dir:
+//
+//	a/f1 "f1", a/f2 "f2", a/inner/g "g"
+//	b/h "h"
+//	c/            (empty)
+//	d/x "x"
+func renameTree(host string) error {
+	for _, dir := range []string{"a/inner", "b", "c", "d"} {
+		if err := os.MkdirAll(filepath.Join(host, dir), 0o755); err != nil {
+			return err
+		}
+	}
+	for name, data := range map[string]string{"a/f1": "f1", "a/f2": "f2", "a/inner/g": "g", "b/h": "h", "d/x": "x"} {
+		if err := os.WriteFile(filepath.Join(host, name), []byte(data), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ls is e.list joined with spaces.
+func (e *env) ls(path string) string {
+	e.t.Helper()
+	return strings.Join(e.list(path), " ")
+}
+
+func (e *env) rename(from, to string, flags uint32) {
+	e.t.Helper()
+	if err := e.vfs.RenameAt(e.ctx, e.pop(from), e.pop(to), flags); err != nil {
+		e.t.Fatalf("renameat2(%q, %q, %#x): %v", from, to, flags, err)
+	}
+}
+
+func (e *env) ino(path string) uint64 {
+	e.t.Helper()
+	st, err := e.stat(path)
+	if err != nil {
+		e.t.Fatalf("stat(%q): %v", path, err)
+	}
+	return st.Ino
+}
+
+func (e *env) expectGone(path string) {
+	e.t.Helper()
+	if _, err := e.stat(path); err != unix.ENOENT {
+		e.t.Errorf("stat(%q) = %v, want ENOENT", path, err)
+	}
+}
+
+// checkHostTree fails if renameTree's host files changed.
+func (e *env) checkHostTree() {
+	e.t.Helper()
+	for name, data := range map[string]string{"a/f1": "f1", "a/f2": "f2", "a/inner/g": "g", "b/h": "h", "d/x": "x"} {
+		if got := e.hostFile(name); got != data {
+			e.t.Errorf("host %s = %q, want it untouched (%q)", name, got, data)
+		}
+	}
+	for dir, want := range map[string]int{"a": 3, "b": 1, "c": 0, "d": 1} {
+		if ents, err := os.ReadDir(filepath.Join(e.host, dir)); err != nil || len(ents) != want {
+			e.t.Errorf("host dir %s: %d entries (%v), want %d", dir, len(ents), err, want)
+		}
+	}
+}
+
+func TestRenameLowerDir(t *testing.T) {
+	e := newEnvWith(t, renameTree)
+	dirIno, fileIno := e.ino("/a"), e.ino("/a/f1")
+	e.rename("/a", "/a2", 0)
+	if got := e.ls("/a2"); got != "f1 f2 inner" {
+		t.Errorf("ls /a2 = %q, want %q", got, "f1 f2 inner")
+	}
+	e.expectGone("/a")
+	e.expectGone("/a/f1")
+	if got := e.ls("/"); got != "a2 b c d empty etc" {
+		t.Errorf("ls / = %q", got)
+	}
+	if got := e.readFile("/a2/f2"); got != "f2" {
+		t.Errorf("read /a2/f2 = %q", got)
+	}
+	if got := e.readFile("/a2/inner/g"); got != "g" {
+		t.Errorf("read /a2/inner/g = %q", got)
+	}
+	if e.ino("/a2") != dirIno || e.ino("/a2/f1") != fileIno {
+		t.Errorf("inode numbers changed by rename: dir %d -> %d, file %d -> %d", dirIno, e.ino("/a2"), fileIno, e.ino("/a2/f1"))
+	}
+	// Changes inside: copy-up of a lower file, create, unlink.
+	e.write("/a2/f1", unix.O_APPEND, "+")
+	if got := e.readFile("/a2/f1"); got != "f1+" {
+		t.Errorf("after append in renamed dir: %q, want f1+", got)
+	}
+	if e.ino("/a2/f1") != fileIno {
+		t.Errorf("copy-up in renamed dir changed the inode number")
+	}
+	e.write("/a2/new", unix.O_CREAT, "new")
+	if err := e.vfs.UnlinkAt(e.ctx, e.pop("/a2/f2")); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.ls("/a2"); got != "f1 inner new" {
+		t.Errorf("ls /a2 after changes = %q", got)
+	}
+	// Rename back, and again into another directory.
+	e.rename("/a2", "/a", 0)
+	if got := e.ls("/a"); got != "f1 inner new" {
+		t.Errorf("ls /a after renaming back = %q", got)
+	}
+	e.expectGone("/a2")
+	if got := e.ls("/"); got != "a b c d empty etc" {
+		t.Errorf("ls / after renaming back = %q", got)
+	}
+	e.rename("/a", "/etc/a3", 0)
+	if got := e.ls("/etc/a3"); got != "f1 inner new" {
+		t.Errorf("ls /etc/a3 = %q", got)
+	}
+	if got := e.readFile("/etc/a3/f1"); got != "f1+" {
+		t.Errorf("read /etc/a3/f1 = %q", got)
+	}
+	e.expectGone("/a")
+	e.checkHostTree()
+}
+
+func TestRenameNestedDirs(t *testing.T) {
+	e := newEnvWith(t, renameTree)
+	// A lower dir into another lower dir, then the parent elsewhere.
+	e.rename("/a/inner", "/b/inner2", 0)
+	e.rename("/b", "/etc/sub/b2", 0)
+	if got := e.ls("/etc/sub/b2"); got != "h inner2" {
+		t.Errorf("ls /etc/sub/b2 = %q", got)
+	}
+	if got := e.ls("/etc/sub/b2/inner2"); got != "g" {
+		t.Errorf("ls /etc/sub/b2/inner2 = %q", got)
+	}
+	// And the grandparent.
+	e.rename("/etc/sub", "/sub", 0)
+	e.write("/sub/b2/inner2/g", unix.O_APPEND, "2")
+	if got := e.readFile("/sub/b2/inner2/g"); got != "g2" {
+		t.Errorf("read /sub/b2/inner2/g = %q", got)
+	}
+	if got := e.ls("/sub"); got != "b2 deep" {
+		t.Errorf("ls /sub = %q", got)
+	}
+	if got := e.ls("/a"); got != "f1 f2" {
+		t.Errorf("ls /a = %q", got)
+	}
+	e.expectGone("/b")
+	e.expectGone("/etc/sub")
+	if got := e.ls("/etc"); got != "issue link motd" {
+		t.Errorf("ls /etc = %q", got)
+	}
+	// A directory made where a renamed one was is new and empty.
+	if err := e.vfs.MkdirAt(e.ctx, e.pop("/b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.ls("/b"); got != "" {
+		t.Errorf("ls of new /b = %q, want empty", got)
+	}
+	e.checkHostTree()
+}
+
+func TestRenameOverDirs(t *testing.T) {
+	e := newEnvWith(t, renameTree)
+	if err := e.vfs.RenameAt(e.ctx, e.pop("/a"), e.pop("/d"), 0); err != unix.ENOTEMPTY {
+		t.Errorf("rename over non-empty lower dir = %v, want ENOTEMPTY", err)
+	}
+	if err := e.vfs.RenameAt(e.ctx, e.pop("/a"), e.pop("/b"), unix.RENAME_NOREPLACE); err != unix.EEXIST {
+		t.Errorf("RENAME_NOREPLACE over a dir = %v, want EEXIST", err)
+	}
+	// Over an empty lower dir.
+	e.rename("/a", "/c", 0)
+	if got := e.ls("/c"); got != "f1 f2 inner" {
+		t.Errorf("ls /c = %q", got)
+	}
+	// Over a merged dir emptied of its lower entries.
+	if err := e.vfs.UnlinkAt(e.ctx, e.pop("/d/x")); err != nil {
+		t.Fatal(err)
+	}
+	e.rename("/b", "/d", 0)
+	if got := e.ls("/d"); got != "h" {
+		t.Errorf("ls /d = %q, want h", got)
+	}
+	e.expectGone("/b")
+	// An upper dir over an emptied lower dir hides the lower entries.
+	if err := e.vfs.UnlinkAt(e.ctx, e.pop("/etc/sub/deep")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.vfs.MkdirAt(e.ctx, e.pop("/up"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.rename("/up", "/etc/sub", 0)
+	if got := e.ls("/etc/sub"); got != "" {
+		t.Errorf("ls /etc/sub = %q, want empty", got)
+	}
+	// A lower dir over an empty upper one.
+	if err := e.vfs.MkdirAt(e.ctx, e.pop("/up2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.rename("/c", "/up2", 0)
+	if got := e.ls("/up2"); got != "f1 f2 inner" {
+		t.Errorf("ls /up2 = %q", got)
+	}
+	if got := e.ls("/"); got != "d empty etc up2" {
+		t.Errorf("ls / = %q", got)
+	}
+	e.checkHostTree()
+}
+
+func TestRenameExchange(t *testing.T) {
+	e := newEnvWith(t, renameTree)
+	// A lower file with an upper file.
+	e.write("/a/up", unix.O_CREAT, "upper")
+	ino := e.ino("/a/f1")
+	e.rename("/a/f1", "/a/up", unix.RENAME_EXCHANGE)
+	if got := e.readFile("/a/f1"); got != "upper" {
+		t.Errorf("/a/f1 after exchange = %q, want upper", got)
+	}
+	if got := e.readFile("/a/up"); got != "f1" {
+		t.Errorf("/a/up after exchange = %q, want f1", got)
+	}
+	if e.ino("/a/up") != ino {
+		t.Errorf("exchanged lower file changed inode number")
+	}
+	if got := e.ls("/a"); got != "f1 f2 inner up" {
+		t.Errorf("ls /a = %q", got)
+	}
+	// Two lower dirs, one merged.
+	e.write("/b/new", unix.O_CREAT, "new")
+	e.rename("/a", "/b", unix.RENAME_EXCHANGE)
+	if got := e.ls("/a"); got != "h new" {
+		t.Errorf("ls /a after exchange = %q", got)
+	}
+	if got := e.ls("/b"); got != "f1 f2 inner up" {
+		t.Errorf("ls /b after exchange = %q", got)
+	}
+	if got := e.readFile("/b/inner/g"); got != "g" {
+		t.Errorf("read /b/inner/g = %q", got)
+	}
+	e.write("/a/h", unix.O_APPEND, "!")
+	if got := e.readFile("/a/h"); got != "h!" {
+		t.Errorf("read /a/h = %q", got)
+	}
+	// A lower dir with an upper dir, across parents.
+	if err := e.vfs.MkdirAt(e.ctx, e.pop("/etc/u"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.write("/etc/u/x", unix.O_CREAT, "ux")
+	e.rename("/d", "/etc/u", unix.RENAME_EXCHANGE)
+	if got := e.ls("/d"); got != "x" || e.readFile("/d/x") != "ux" {
+		t.Errorf("ls /d = %q, /d/x = %q; want x, ux", got, e.readFile("/d/x"))
+	}
+	if got := e.ls("/etc/u"); got != "x" || e.readFile("/etc/u/x") != "x" {
+		t.Errorf("ls /etc/u = %q, /etc/u/x = %q; want x, x", got, e.readFile("/etc/u/x"))
+	}
+	// A dir with a lower file.
+	e.rename("/c", "/etc/motd", unix.RENAME_EXCHANGE)
+	if got := e.readFile("/c"); got != "hello" {
+		t.Errorf("read /c = %q", got)
+	}
+	if got := e.ls("/etc/motd"); got != "" {
+		t.Errorf("ls /etc/motd = %q", got)
+	}
+	if got := e.ls("/"); got != "a b c d empty etc" {
+		t.Errorf("ls / = %q", got)
+	}
+	if got := e.ls("/etc"); got != "issue link motd sub u" {
+		t.Errorf("ls /etc = %q", got)
+	}
+	// And back.
+	e.rename("/etc/motd", "/c", unix.RENAME_EXCHANGE)
+	if got := e.readFile("/etc/motd"); got != "hello" {
+		t.Errorf("read /etc/motd = %q", got)
+	}
+	if err := e.vfs.RenameAt(e.ctx, e.pop("/a"), e.pop("/nothing"), unix.RENAME_EXCHANGE); err != unix.ENOENT {
+		t.Errorf("exchange with a missing name = %v, want ENOENT", err)
+	}
+	e.checkHostTree()
+}
+
+func TestRenameWhiteoutFlag(t *testing.T) {
+	e := newEnvWith(t, renameTree)
+	e.write("/a/up", unix.O_CREAT, "upper")
+	for _, from := range []string{"/a/f1", "/a/up"} {
+		if err := e.vfs.RenameAt(e.ctx, e.pop(from), e.pop("/a/wh"), unix.RENAME_WHITEOUT); err != unix.EINVAL {
+			t.Errorf("RENAME_WHITEOUT of %s = %v, want EINVAL", from, err)
+		}
+	}
+	if got := e.ls("/a"); got != "f1 f2 inner up" {
+		t.Errorf("ls /a = %q", got)
+	}
+}
+
+func TestRenameDirsConcurrently(t *testing.T) {
+	e := newEnvWith(t, renameTree)
+	var wg sync.WaitGroup
+	mover := func(x, y string) {
+		defer wg.Done()
+		for k := 0; k < 50; k++ {
+			e.vfs.RenameAt(e.ctx, e.pop(x), e.pop(y), 0)
+			e.vfs.RenameAt(e.ctx, e.pop(y), e.pop(x), 0)
+			e.vfs.RenameAt(e.ctx, e.pop(x), e.pop("/etc/"+y[1:]), unix.RENAME_NOREPLACE)
+			e.vfs.RenameAt(e.ctx, e.pop("/etc/"+y[1:]), e.pop(x), 0)
+		}
+	}
+	reader := func(paths ...string) {
+		defer wg.Done()
+		for k := 0; k < 100; k++ {
+			for _, p := range paths {
+				if fd, err := e.vfs.OpenAt(e.ctx, e.pop(p), vfs.OpenOptions{Flags: unix.O_RDONLY}); err == nil {
+					buf := make([]byte, 16)
+					fd.PRead(e.ctx, buf, 0)
+					fd.DecRef(e.ctx)
+				}
+			}
+		}
+	}
+	wg.Add(5)
+	go mover("/a", "/a2")
+	go mover("/b", "/b2")
+	go reader("/a/f1", "/a2/f1", "/etc/a2/f1", "/a/inner/g")
+	go reader("/b/h", "/b2/h", "/etc/b2/h", "/")
+	go func() {
+		defer wg.Done()
+		for k := 0; k < 50; k++ {
+			fd, err := e.vfs.OpenAt(e.ctx, e.pop("/c/x"), vfs.OpenOptions{Flags: unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, Mode: 0o644})
+			if err != nil {
+				t.Errorf("create /c/x: %v", err)
+				return
+			}
+			fd.DecRef(e.ctx)
+			if err := e.vfs.UnlinkAt(e.ctx, e.pop("/c/x")); err != nil {
+				t.Errorf("unlink /c/x: %v", err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	if got := e.ls("/a"); got != "f1 f2 inner" {
+		t.Errorf("ls /a = %q", got)
+	}
+	if got := e.ls("/b"); got != "h" {
+		t.Errorf("ls /b = %q", got)
+	}
+	if got := e.ls("/"); got != "a b c d empty etc" {
+		t.Errorf("ls / = %q", got)
+	}
+	if got := e.ls("/etc"); got != "issue link motd sub" {
+		t.Errorf("ls /etc = %q", got)
+	}
+	e.checkHostTree()
 }
