@@ -59,6 +59,9 @@ func (*Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommand
 	if err := conf.Validate(); err != nil {
 		return fail(err)
 	}
+	if err := checkStaticBuild(); err != nil {
+		return fail(err)
+	}
 	status, err := runSandbox(conf, f.Args())
 	if err != nil {
 		return fail(err)
