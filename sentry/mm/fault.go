@@ -205,7 +205,13 @@ func (mm *MemoryManager) breakCOWLocked(v *vma, page uint64) error {
 	if mm.mf.Exclusive(p.fileRange()) {
 		// Everyone else has let go: write in place.
 		p.cow = false
-		return mm.as.Protect(p.start, p.end-p.start, v.perms)
+		err := mm.as.Protect(p.start, p.end-p.start, v.perms)
+		if err == platform.ErrForeignThread {
+			// A write from outside (process_vm_writev): the guest's
+			// next write faults and HandleFault maps it writable.
+			return nil
+		}
+		return err
 	}
 	ws := page &^ (cowWindow - 1)
 	we := ws + cowWindow
@@ -226,8 +232,19 @@ func (mm *MemoryManager) breakCOWLocked(v *vma, page uint64) error {
 	copy(mm.mf.Bytes(r), mm.mf.Bytes(old))
 	p.off = r.Start
 	p.cow = false
+	// The old pages may be freed only once no guest thread can reach
+	// them through the host mapping being replaced.
+	err = mm.as.MapFile(p.start, p.off, p.end-p.start, v.perms)
+	if err == platform.ErrForeignThread {
+		// A write from outside (process_vm_writev): the host mapping
+		// can only change from the address space's own threads. Unmap
+		// it before they next run guest code, so they refault onto the
+		// copy, and free the old pages then.
+		mf := mm.mf
+		return mm.as.UnmapAsync(p.start, p.end-p.start, func() { mf.DecRef(old) })
+	}
 	mm.mf.DecRef(old)
-	return mm.as.MapFile(p.start, p.off, p.end-p.start, v.perms)
+	return err
 }
 
 // perms returns the VMA permissions needed for an access kind.

@@ -168,3 +168,33 @@ TEST(process_vm, other_users_process_fails_with_EPERM)
 	close(rel);
 	test_wait_exit(pid);
 }
+
+TEST(process_vm, writev_into_a_page_both_processes_still_share_reaches_only_the_child)
+{
+	/* A page of its own, written before the fork and by neither process
+	 * after it: the write must copy it for the child alone, and the child
+	 * must then see the new bytes, not the page it shared. */
+	char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(page != MAP_FAILED);
+	memset(page, 'o', 4096);
+	int go[2], res[2];
+	ASSERT_SYSCALL_OK(pipe(go));
+	ASSERT_SYSCALL_OK(pipe(res));
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		char c;
+		ASSERT_EQ(read(go[0], &c, 1), 1);
+		char seen[2] = {page[100], page[101]};
+		ASSERT_EQ(write(res[1], seen, 2), 2);
+		_exit(0);
+	}
+	struct iovec l = {"NW", 2}, r = {page + 100, 2};
+	EXPECT_EQ(process_vm_writev(pid, &l, 1, &r, 1, 0), 2);
+	EXPECT_EQ(page[100], 'o');
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	char seen[2] = {0};
+	EXPECT_EQ(read(res[0], seen, 2), 2);
+	EXPECT_MEMEQ(seen, "NW", 2);
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	EXPECT_EQ(page[100], 'o');
+}
