@@ -14,8 +14,10 @@ import (
 	"github.com/palisade-sandbox/palisade/vfs/proc"
 )
 
+// /dev/tty's opener is the kernel's (kernel.OpenControllingTerminal,
+// registered by package kernel); /dev/console's finder is here.
 func init() {
-	dev.SetTerminalFinders(controllingTerminal, consoleTerminal)
+	dev.SetConsoleFinder(consoleTerminal)
 }
 
 // scratchMemory is a UserMemory of a few bytes at address 0, for asking a
@@ -36,36 +38,6 @@ func (m *scratchMemory) CopyOut(addr uintptr, src []byte) (int, error) {
 		return 0, unix.EFAULT
 	}
 	return copy(m.b[addr:], src), nil
-}
-
-// controllingTerminal is /dev/tty's dev.TerminalFinder: the first of the
-// caller's descriptors that is open on its controlling terminal (TIOCGSID
-// succeeds only there). ENXIO if there is none, in particular after
-// setsid(2); also, unlike Linux, if the caller holds its controlling
-// terminal without having it open.
-func controllingTerminal(ctx context.Context) (*vfs.FileDescription, error) {
-	t := kernel.TaskFromContext(ctx)
-	if t == nil {
-		return nil, unix.ENXIO
-	}
-	ft := t.ProcFDTable()
-	if ft == nil {
-		return nil, unix.ENXIO
-	}
-	for _, n := range ft.FDs() {
-		f, _ := ft.Get(n)
-		if f == nil {
-			continue
-		}
-		if st, err := f.Stat(ctx); err == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR {
-			var m scratchMemory
-			if _, err := f.Ioctl(ctx, &m, unix.TIOCGSID, 0); err == nil {
-				return f, nil
-			}
-		}
-		f.DecRef(ctx)
-	}
-	return nil, unix.ENXIO
 }
 
 // consoleTerminal is /dev/console's dev.TerminalFinder: the sandbox's
@@ -121,10 +93,11 @@ type procKernel struct {
 }
 
 var (
-	_ proc.Kernel  = (*procKernel)(nil)
-	_ proc.Process = procProcess{}
-	_ proc.Thread  = procThread{}
-	_ proc.Memory  = procMemory{}
+	_ proc.Kernel           = (*procKernel)(nil)
+	_ proc.Process          = procProcess{}
+	_ proc.Thread           = procThread{}
+	_ proc.ExecutableThread = procThread{}
+	_ proc.Memory           = procMemory{}
 )
 
 // VFS implements proc.Kernel.VFS.
@@ -324,6 +297,9 @@ func (pt procThread) Umask() uint32 { return pt.t.ProcUmask() }
 
 // Cwd implements proc.Thread.Cwd.
 func (pt procThread) Cwd() vfs.VirtualDentry { return pt.t.ProcCwd() }
+
+// Executable implements proc.ExecutableThread.Executable.
+func (pt procThread) Executable() vfs.VirtualDentry { return pt.t.ProcExecutable() }
 
 // Root implements proc.Thread.Root.
 func (pt procThread) Root() vfs.VirtualDentry { return pt.t.ProcRoot() }

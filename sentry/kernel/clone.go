@@ -132,6 +132,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		child.tg = t.tg
 		t.tg.tasks[child] = struct{}{}
 		t.InheritPrctlStateLocked(child)
+		t.inheritExeLocked(child)
 		k.tasks[tid] = child
 		k.live++
 		k.mu.Unlock()
@@ -151,6 +152,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	child.tg = tg
 	parent.children[tg] = struct{}{}
 	t.InheritPrctlStateLocked(child)
+	t.inheritExeLocked(child)
 	k.tasks[tid] = child
 	k.groups[tid] = tg
 	k.live++
@@ -177,4 +179,15 @@ func (t *Task) startChild(child *Task, opts CloneOptions, childMM *mm.MemoryMana
 		<-vforkDone
 	}
 	return tid, nil
+}
+
+// inheritExeLocked gives child, a new task that shares or copies t's
+// address space, t's program location (Linux: dup_mm copies exe_file).
+//
+// Preconditions: Kernel.mu is held; child is not yet visible.
+func (t *Task) inheritExeLocked(child *Task) {
+	child.exe = t.exe
+	if child.exe.Ok() {
+		child.exe.IncRef()
+	}
 }

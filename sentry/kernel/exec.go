@@ -14,12 +14,13 @@ import (
 
 // loadProgram loads filename into a new address space for t. With
 // fdFile set, dirfd itself is the program (execveat with AT_EMPTY_PATH)
-// and filename only names it.
-func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) (*mm.MemoryManager, loader.Result, error) {
+// and filename only names it. exe is the program's location, with a
+// reference, for /proc/PID/exe (res.Executable is closed).
+func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) (m *mm.MemoryManager, res loader.Result, exe vfs.VirtualDentry, err error) {
 	k := t.k
-	m, err := mm.New(k.MemoryFile, k.Platform)
+	m, err = mm.New(k.MemoryFile, k.Platform)
 	if err != nil {
-		return nil, loader.Result{}, err
+		return nil, loader.Result{}, vfs.VirtualDentry{}, err
 	}
 	if t.tg != nil {
 		m.SetStackLimit(t.tg.Limit(unix.RLIMIT_STACK).Cur)
@@ -38,12 +39,18 @@ func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool
 		UID: creds.RealUID, EUID: creds.EffectiveUID, GID: creds.RealGID, EGID: creds.EffectiveGID,
 	}
 	rand.Read(cfg.Random[:])
-	res, err := loader.Load(m, k.Platform.MaxUserAddress(), cfg)
+	res, err = loader.Load(m, k.Platform.MaxUserAddress(), cfg)
 	if err != nil {
 		m.DecUsers()
-		return nil, loader.Result{}, err
+		return nil, loader.Result{}, vfs.VirtualDentry{}, err
 	}
-	return m, res, nil
+	if f, ok := res.Executable.(*execFile); ok {
+		exe = f.fd.VirtualDentry()
+		exe.IncRef()
+	}
+	res.Executable.Close()
+	res.Executable = nil
+	return m, res, exe, nil
 }
 
 // openExecutable opens path for execution relative to dirfd (or the cwd
@@ -102,7 +109,7 @@ func (f *execFile) Close() { f.fd.DecRef(f.t.ctx) }
 // the new program and the caller must not touch its registers. With
 // fdFile, dirfd is the program itself (AT_EMPTY_PATH).
 func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) error {
-	newMM, res, err := t.loadProgram(dirfd, filename, fdFile, argv, envv)
+	newMM, res, exe, err := t.loadProgram(dirfd, filename, fdFile, argv, envv)
 	if err != nil {
 		return err
 	}
@@ -112,19 +119,25 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 		// Another thread is exec'ing or the process is exiting: this
 		// thread is being killed, and the error is never seen.
 		newMM.DecUsers()
+		if exe.Ok() {
+			exe.DecRef(t.ctx)
+		}
 		return unix.EAGAIN
 	}
 	// Robust futexes of the old image are released (Linux:
 	// futex_exec_release), under the TID that owns them.
 	t.exitRobustList()
 	t.becomeLeader()
-	// mm and fdTable are swapped under Kernel.mu: /proc reads them from
-	// other goroutines.
+	// mm, exe and fdTable are swapped under Kernel.mu: /proc reads them
+	// from other goroutines.
 	t.k.mu.Lock()
-	old := t.mm
-	t.mm = newMM
+	old, oldExe := t.mm, t.exe
+	t.mm, t.exe = newMM, exe
 	t.k.mu.Unlock()
 	old.DecUsers()
+	if oldExe.Ok() {
+		oldExe.DecRef(t.ctx)
+	}
 	if t.fdTable.refs.Load() > 1 {
 		shared := t.fdTable
 		forked := shared.Fork()

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/lock"
 	"golang.org/x/sys/unix"
 )
@@ -56,6 +57,13 @@ func (t *Task) finishExit() {
 	t.mm.DecUsers()
 	t.fdTable.DecRef(t)
 	t.fs.DecRef(t)
+	k.mu.Lock()
+	exe := t.exe
+	t.exe = vfs.VirtualDentry{}
+	k.mu.Unlock()
+	if exe.Ok() {
+		exe.DecRef(t.ctx)
+	}
 
 	k.mu.Lock()
 	defer k.mu.Unlock()

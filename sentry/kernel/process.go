@@ -61,7 +61,7 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	k.live++
 	k.mu.Unlock()
 
-	m, res, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, false, a.Argv, a.Envv)
+	m, res, exe, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, false, a.Argv, a.Envv)
 	if err != nil {
 		k.mu.Lock()
 		delete(k.tasks, tid)
@@ -75,6 +75,9 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 		return nil, err
 	}
 	t.mm = m
+	k.mu.Lock()
+	t.exe = exe
+	k.mu.Unlock()
 	t.comm = res.Comm
 	t.st.Regs = arch.InitRegs(res.Entry, res.SP)
 	t.st.FP = arch.NewFP(k.FPLayout)

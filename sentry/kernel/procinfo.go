@@ -167,6 +167,19 @@ func (t *Task) ProcRoot() vfs.VirtualDentry {
 	return t.fs.Root()
 }
 
+// ProcExecutable returns the location of the program t runs with a
+// reference, or a zero VirtualDentry if unknown or once t is exiting
+// (/proc/PID/exe).
+func (t *Task) ProcExecutable() vfs.VirtualDentry {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if t.exiting || !t.exe.Ok() {
+		return vfs.VirtualDentry{}
+	}
+	t.exe.IncRef()
+	return t.exe
+}
+
 // ProcUmask returns t's umask, or 0 once t is exiting.
 func (t *Task) ProcUmask() uint32 {
 	t.k.mu.Lock()

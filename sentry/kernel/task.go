@@ -33,6 +33,11 @@ type Task struct {
 
 	// mm is the address space.
 	mm *mm.MemoryManager
+	// exe is the location of the program mm runs, with a reference, or
+	// zero; /proc/PID/exe opens it even once renamed or unlinked.
+	// Written by the task's own goroutine with Kernel.mu held; read by
+	// others with Kernel.mu held. Linux: mm_struct::exe_file.
+	exe vfs.VirtualDentry
 	// st is the register state.
 	st platform.State
 	// pctx runs the task's guest code.

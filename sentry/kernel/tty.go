@@ -7,6 +7,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/dev"
 	"github.com/palisade-sandbox/palisade/vfs/devpts"
 	"github.com/palisade-sandbox/palisade/vfs/host"
 	"golang.org/x/sys/unix"
@@ -22,8 +23,14 @@ import (
 // with TIOCNOTTY (ThreadGroup.noCtty). So setsid(2) leaves the terminal
 // behind as in Linux, and a session whose processes are all gone no
 // longer holds its terminal.
+//
+// /dev/tty opens a process's controlling terminal through the TTY
+// (OpenControllingTerminal), whether or not the process has it open.
 type TTY struct {
 	k *Kernel
+	// open opens a new description of the terminal (for /dev/tty), or is
+	// nil if it can't be reopened. Immutable.
+	open func(ctx context.Context) (vfs.FileDescriptionImpl, error)
 	// sid is the controlling session, 0 for none. Protected by
 	// Kernel.mu.
 	sid int32
@@ -58,17 +65,19 @@ var ttys struct {
 func init() {
 	host.SetTerminalProvider(terminalFor)
 	devpts.SetTerminalFactory(newPtyTerminal)
+	dev.SetControllingTerminalOpener(OpenControllingTerminal)
 }
 
 // newPtyTerminal implements devpts.TerminalFactory: a pseudo-terminal
 // starts with no session (it becomes a controlling terminal through
-// TIOCSCTTY).
-func newPtyTerminal(ctx context.Context) devpts.Terminal {
+// TIOCSCTTY, or when a session leader opens its slave without
+// O_NOCTTY).
+func newPtyTerminal(ctx context.Context, slave devpts.Slave) devpts.Terminal {
 	t := TaskFromContext(ctx)
 	if t == nil {
 		return nil
 	}
-	tty := &TTY{k: t.k}
+	tty := &TTY{k: t.k, open: slave.OpenSlave}
 	ttys.mu.Lock()
 	defer ttys.mu.Unlock()
 	if ttys.m == nil {
@@ -136,7 +145,9 @@ func terminalFor(ctx context.Context, key host.TerminalKey) host.Terminal {
 	if tty := ttys.m[id]; tty != nil {
 		return tty
 	}
-	tty = &TTY{k: k}
+	tty = &TTY{k: k, open: func(context.Context) (vfs.FileDescriptionImpl, error) {
+		return host.OpenTerminal(key)
+	}}
 	if init := k.init; init != nil && !init.zombie {
 		tty.sid, tty.fg = init.sid, init.pgid
 	}
@@ -145,6 +156,47 @@ func terminalFor(ctx context.Context, key host.TerminalKey) host.Terminal {
 	}
 	ttys.m[id] = tty
 	return tty
+}
+
+// OpenControllingTerminal opens a new description of the controlling
+// terminal of the caller of ctx: the terminal of its session, unless it
+// gave it up with TIOCNOTTY, whether or not it has the terminal open
+// (Linux: tty_open_current_tty). ENXIO if it has none. It implements
+// dev.ControllingTerminalOpener, for /dev/tty.
+func OpenControllingTerminal(ctx context.Context) (vfs.FileDescriptionImpl, error) {
+	t := TaskFromContext(ctx)
+	if t == nil {
+		return nil, unix.ENXIO
+	}
+	// Host terminals get their TTY on first use; the sandbox's own are
+	// init's session's controlling terminals from the start.
+	for _, key := range host.TerminalKeys() {
+		terminalFor(ctx, key)
+	}
+	k := t.k
+	k.mu.Lock()
+	tty := k.controllingTTYLocked(t.tg)
+	k.mu.Unlock()
+	if tty == nil || tty.open == nil {
+		return nil, unix.ENXIO
+	}
+	// Opened outside Kernel.mu: the terminal's driver takes its own
+	// locks. Should the terminal be hung up meanwhile, the open fails
+	// (a pseudo-terminal's slave with EIO) or yields a description of
+	// a terminal that is no longer the caller's, as in Linux.
+	return tty.open(ctx)
+}
+
+// controllingTTYLocked returns tg's controlling terminal, or nil.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) controllingTTYLocked(tg *ThreadGroup) *TTY {
+	for _, tty := range k.kernelTTYsLocked() {
+		if tty.isCttyLocked(tg) {
+			return tty
+		}
+	}
+	return nil
 }
 
 // kernelTTYsLocked returns k's terminals.
@@ -389,10 +441,8 @@ func (tty *TTY) setControlling(t *Task, arg int64, readable bool) error {
 	if !leader {
 		return unix.EPERM
 	}
-	for _, other := range k.kernelTTYsLocked() {
-		if other.isCttyLocked(tg) {
-			return unix.EPERM
-		}
+	if k.controllingTTYLocked(tg) != nil {
+		return unix.EPERM
 	}
 	admin := t.Credentials().HasCap(capSysAdmin)
 	if tty.sessionLocked() != 0 && !(arg == 1 && admin) {
@@ -404,6 +454,26 @@ func (tty *TTY) setControlling(t *Task, arg int64, readable bool) error {
 	tty.sid, tty.fg = tg.sid, tg.pgid
 	tg.noCtty = false
 	return nil
+}
+
+// OpenedWithoutNoctty implements devpts.Terminal.OpenedWithoutNoctty: a
+// session leader with no controlling terminal acquires tty if no session
+// holds it, with its process group in the foreground (Linux:
+// tty_open_proc_set_tty).
+func (tty *TTY) OpenedWithoutNoctty(ctx context.Context) {
+	t := TaskFromContext(ctx)
+	if t == nil {
+		return
+	}
+	k := tty.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg := t.tg
+	if tg.sid != tg.id || tty.sessionLocked() != 0 || k.controllingTTYLocked(tg) != nil {
+		return
+	}
+	tty.sid, tty.fg = tg.sid, tg.pgid
+	tg.noCtty = false
 }
 
 // giveUp implements TIOCNOTTY: the caller's process drops its

@@ -50,6 +50,11 @@ type Result struct {
 	Entry, SP uint64
 	// Comm is the task name (the basename of Filename, 15 bytes).
 	Comm string
+	// Executable is the program's file, still open: the main ELF
+	// object (a script's interpreter, not the script; not the ELF
+	// interpreter), which /proc/PID/exe names (Linux: mm_struct::exe_file).
+	// The caller owns it and must Close it.
+	Executable File
 }
 
 // Limits from Linux's binfmt code.
@@ -109,7 +114,13 @@ func Load(m *mm.MemoryManager, maxAddr uint64, cfg Config) (Result, error) {
 		}
 		argv, filename = nargv, interp
 	}
-	defer f.Close()
+	// f goes to the caller on success.
+	keep := false
+	defer func() {
+		if !keep {
+			f.Close()
+		}
+	}()
 
 	stackTop := maxAddr - 0x1000 // a guard page below the platform's own page
 	m.SetMmapBase(mm.PageRoundDown(stackTop - stackReserve))
@@ -175,7 +186,8 @@ func Load(m *mm.MemoryManager, maxAddr uint64, cfg Config) (Result, error) {
 	if len(comm) > 15 {
 		comm = comm[:15]
 	}
-	return Result{Entry: entry, SP: sp, Comm: comm}, nil
+	keep = true
+	return Result{Entry: entry, SP: sp, Comm: comm, Executable: f}, nil
 }
 
 // parseShebang splits a "#!" line into interpreter and optional argument.

@@ -182,3 +182,117 @@ TEST(proc, thread_self_names_the_calling_thread)
 	snprintf(want, sizeof(want), "%d/task/%ld", getpid(), (long)syscall(SYS_gettid));
 	EXPECT_STREQ(buf, want);
 }
+
+/* Compares the contents of two open files; returns 0 if they are equal. */
+static int same_contents(int a, int b)
+{
+	static char x[65536], y[65536];
+	for (;;) {
+		ssize_t n = read(a, x, sizeof x);
+		if (n < 0)
+			return 1;
+		size_t got = 0;
+		while (got < (size_t)n) {
+			ssize_t r = read(b, y + got, n - got);
+			if (r <= 0)
+				return 2;
+			got += r;
+		}
+		if (memcmp(x, y, n) != 0)
+			return 3;
+		if (n == 0)
+			return read(b, y, 1) == 0 ? 0 : 4;
+	}
+}
+
+TEST(proc, self_exe_opens_the_running_binary)
+{
+	int a = ASSERT_SYSCALL_OK(open("/proc/self/exe", O_RDONLY));
+	int b = ASSERT_SYSCALL_OK(open(test_self_exe(), O_RDONLY));
+	EXPECT_EQ(same_contents(a, b), 0);
+	struct stat sa, sb;
+	ASSERT_SYSCALL_OK(fstat(a, &sa));
+	ASSERT_SYSCALL_OK(fstat(b, &sb));
+	EXPECT_EQ(sa.st_ino, sb.st_ino);
+	EXPECT_EQ(sa.st_dev, sb.st_dev);
+	close(a);
+	close(b);
+}
+
+/* Copies the test binary to path, executable. */
+static void copy_self(const char *path)
+{
+	int in = ASSERT_SYSCALL_OK(open(test_self_exe(), O_RDONLY));
+	int out = ASSERT_SYSCALL_OK(open(path, O_WRONLY | O_CREAT | O_EXCL, 0755));
+	static char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		ASSERT_EQ(write(out, buf, n), n);
+	ASSERT_EQ(n, 0);
+	close(in);
+	ASSERT_SYSCALL_OK(close(out));
+}
+
+/* argv[1]: the program's path (a copy of the test binary); argv[2]: the
+ * path to rename it to, or "" to unlink it; argv[3]: the original. Checks that /proc/self/exe still opens
+ * the program and that readlink names it where it now is. */
+TEST_HELPER(exe_moved)
+{
+	if (argc < 4)
+		return 2;
+	char want[PATH_MAX + 16];
+	if (argv[2][0] == '\0') {
+		if (unlink(argv[1]) != 0)
+			return 3;
+		snprintf(want, sizeof want, "%s (deleted)", argv[1]);
+	} else {
+		if (rename(argv[1], argv[2]) != 0)
+			return 3;
+		snprintf(want, sizeof want, "%s", argv[2]);
+	}
+	char link[PATH_MAX + 16] = {0};
+	if (readlink("/proc/self/exe", link, sizeof(link) - 1) < 0)
+		return 4;
+	if (strcmp(link, want) != 0) {
+		fprintf(stderr, "readlink /proc/self/exe: %s, want %s\n", link, want);
+		return 5;
+	}
+	int a = open("/proc/self/exe", O_RDONLY);
+	if (a < 0)
+		return 6;
+	int b = open(argv[3], O_RDONLY);
+	if (b < 0)
+		return 7;
+	if (same_contents(a, b) != 0)
+		return 8;
+	struct stat st;
+	if (fstat(a, &st) != 0)
+		return 9;
+	if (argv[2][0] == '\0' && st.st_nlink != 0)
+		return 10;
+	return 0;
+}
+
+/* Runs a copy of the test binary as the exe_moved helper with target. */
+static int run_exe_moved(const char *target)
+{
+	const char *copy = test_path("copy");
+	copy_self(copy);
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		char *argv[] = {(char *)copy, "--helper", "exe_moved", (char *)copy, (char *)target, (char *)test_self_exe(), NULL};
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return test_wait_exit(pid);
+}
+
+TEST(proc, self_exe_opens_the_program_after_it_is_unlinked_and_reads_deleted)
+{
+	EXPECT_EXIT_STATUS(run_exe_moved(""), 0);
+}
+
+TEST(proc, self_exe_follows_the_program_when_it_is_renamed)
+{
+	EXPECT_EXIT_STATUS(run_exe_moved(test_path("renamed")), 0);
+}

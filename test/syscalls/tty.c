@@ -11,6 +11,7 @@
  */
 #include "test.h"
 
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sched.h>
 #include <termios.h>
@@ -503,4 +504,132 @@ TEST(tty, tcsetattr_from_background_with_SIGTTOU_ignored_succeeds)
 	int st = bg_run(tcsetattr_ignored);
 	SKIP_IF_NO_TTY(st);
 	EXPECT_EXIT_STATUS(st, 0);
+}
+
+/* --- /dev/tty: the session's controlling terminal (tty(4)) --- */
+
+/* Opens a pty master (new pair, slave unlocked) and puts its slave's name
+ * in name; fails the case if there is no /dev/ptmx. */
+static int must_open_pty(char *name, size_t n)
+{
+	int m = open_pty(name, n);
+	ASSERT_TRUE(m >= 0);
+	return m;
+}
+
+TEST(tty, dev_tty_opens_the_controlling_terminal_with_no_descriptor_open_on_it)
+{
+	char name[64];
+	int m = must_open_pty(name, sizeof name);
+	/* ready: the child wrote (the master reads EIO while no slave is
+	 * open); go: the parent read, the child may exit. */
+	int ready[2], go[2];
+	ASSERT_SYSCALL_OK(pipe(ready));
+	ASSERT_SYSCALL_OK(pipe(go));
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		close(m);
+		ASSERT_SYSCALL_OK(setsid());
+		int s = ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY));
+		ASSERT_SYSCALL_OK(ioctl(s, TIOCSCTTY, 0));
+		ASSERT_SYSCALL_OK(close(s));
+		/* No descriptor is open on the terminal any more. */
+		int t = ASSERT_SYSCALL_OK(open("/dev/tty", O_RDWR));
+		pid_t sid = -1;
+		ASSERT_SYSCALL_OK(ioctl(t, TIOCGSID, &sid));
+		ASSERT_EQ(sid, getpid());
+		ASSERT_EQ(write(t, "via dev tty", 11), 11);
+		ASSERT_EQ(write(ready[1], "r", 1), 1);
+		char c;
+		read(go[0], &c, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	char c;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	char buf[32] = {0};
+	size_t got = 0;
+	while (got < 11) {
+		struct pollfd p = {.fd = m, .events = POLLIN};
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		ssize_t r = read(m, buf + got, sizeof(buf) - 1 - got);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	EXPECT_STREQ(buf, "via dev tty");
+	close(go[1]);
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	close(m);
+}
+
+TEST(tty, dev_tty_without_a_controlling_terminal_fails_with_ENXIO)
+{
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(setsid());
+		ASSERT_ERRNO(open("/dev/tty", O_RDWR), ENXIO);
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+}
+
+TEST(tty, dev_tty_after_TIOCNOTTY_fails_with_ENXIO)
+{
+	char name[64];
+	int m = must_open_pty(name, sizeof name);
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(setsid());
+		int s = ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY));
+		ASSERT_SYSCALL_OK(ioctl(s, TIOCSCTTY, 0));
+		ASSERT_SYSCALL_OK(close(ASSERT_SYSCALL_OK(open("/dev/tty", O_RDWR))));
+		/* The session leader's TIOCNOTTY hangs up its foreground group. */
+		signal(SIGHUP, SIG_IGN);
+		ASSERT_SYSCALL_OK(ioctl(s, TIOCNOTTY));
+		ASSERT_ERRNO(open("/dev/tty", O_RDWR), ENXIO);
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	close(m);
+}
+
+TEST(tty, opening_a_terminal_without_O_NOCTTY_makes_it_the_session_leaders_controlling_terminal)
+{
+	char name[64];
+	int m = must_open_pty(name, sizeof name);
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(setsid());
+		/* With O_NOCTTY the terminal is not acquired. */
+		ASSERT_SYSCALL_OK(close(ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY))));
+		ASSERT_ERRNO(open("/dev/tty", O_RDWR), ENXIO);
+		/* Without it, a session leader with none acquires it. */
+		ASSERT_SYSCALL_OK(close(ASSERT_SYSCALL_OK(open(name, O_RDWR))));
+		int t = ASSERT_SYSCALL_OK(open("/dev/tty", O_RDWR));
+		pid_t sid = -1;
+		ASSERT_SYSCALL_OK(ioctl(t, TIOCGSID, &sid));
+		ASSERT_EQ(sid, getpid());
+		ASSERT_EQ(tcgetpgrp(t), getpgrp());
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	close(m);
+}
+
+TEST(tty, opening_a_master_without_O_NOCTTY_does_not_acquire_it)
+{
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(setsid());
+		int m = ASSERT_SYSCALL_OK(open("/dev/ptmx", O_RDWR));
+		ASSERT_ERRNO(open("/dev/tty", O_RDWR), ENXIO);
+		close(m);
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
 }

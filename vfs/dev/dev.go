@@ -1,6 +1,7 @@
 // Package dev implements the Sentry's /dev: a small, fixed filesystem with
 // the memory devices (null, zero, full, random, urandom), /dev/tty and
-// /dev/console (forwarding to a terminal; see SetTerminalFinders), the usual
+// /dev/console (the caller's controlling terminal and the sandbox's
+// console; see SetControllingTerminalOpener and SetConsoleFinder), the usual
 // symlinks into /proc/self/fd, the /dev/ptmx node (its driver is
 // vfs/devpts), and empty shm and pts directories (on which boot code may
 // mount a tmpfs and a devpts).
@@ -48,46 +49,63 @@ const (
 )
 
 // /dev/tty's and /dev/console's numbers (Linux: TTYAUX_MAJOR). This
-// package registers their drivers, which forward to a terminal that a
-// TerminalFinder finds.
+// package registers their drivers: /dev/tty opens the caller's
+// controlling terminal through the opener the kernel registers
+// (SetControllingTerminalOpener), and /dev/console forwards to a terminal
+// that a TerminalFinder finds (SetConsoleFinder).
 const (
 	TTYMinor     = 0
 	ConsoleMinor = 1
 )
+
+// ControllingTerminalOpener opens a new description of the controlling
+// terminal of the caller of ctx: the terminal of the caller's session
+// (Linux: signal_struct::tty), whether or not the caller has it open. It
+// fails with ENXIO when the caller has no controlling terminal.
+type ControllingTerminalOpener func(ctx context.Context) (vfs.FileDescriptionImpl, error)
 
 // TerminalFinder returns, with a reference, an open file description of
 // a terminal on behalf of the caller of ctx, or an error (ENXIO: there is
 // none).
 type TerminalFinder func(ctx context.Context) (*vfs.FileDescription, error)
 
-// Terminal finders, set by the kernel's glue (SetTerminalFinders). Nil
-// finders make /dev/tty and /dev/console fail with ENXIO.
+// The drivers' hooks, set by the kernel's glue. Nil hooks make /dev/tty
+// and /dev/console fail with ENXIO.
 var (
-	controllingTerminal atomic.Pointer[TerminalFinder]
+	controllingTerminal atomic.Pointer[ControllingTerminalOpener]
 	consoleTerminal     atomic.Pointer[TerminalFinder]
 )
 
-// SetTerminalFinders sets how /dev/tty finds the caller's controlling
-// terminal and how /dev/console finds the sandbox's console (nil: none).
-// The Sentry's kernel knows sessions and terminals; this package does
-// not import it.
-func SetTerminalFinders(ctty, console TerminalFinder) {
-	controllingTerminal.Store(&ctty)
+// SetControllingTerminalOpener sets how /dev/tty opens the caller's
+// controlling terminal (nil: never). The Sentry's kernel knows sessions
+// and terminals; this package does not import it.
+func SetControllingTerminalOpener(open ControllingTerminalOpener) {
+	controllingTerminal.Store(&open)
+}
+
+// SetConsoleFinder sets how /dev/console finds the sandbox's console
+// (nil: none).
+func SetConsoleFinder(console TerminalFinder) {
 	consoleTerminal.Store(&console)
 }
 
 // ttyDevice is the driver of /dev/tty (console false) or /dev/console.
 type ttyDevice struct{ console bool }
 
-// Open implements vfs.CharDevice.Open: the new file description forwards
-// to an open file description of the terminal (Linux reopens the
-// tty_struct; the Sentry's terminals are reached through the files that
-// have them open). ENXIO when there is no terminal.
+// Open implements vfs.CharDevice.Open. /dev/tty opens the caller's
+// controlling terminal anew, as Linux's tty_open reopens the session's
+// tty_struct: the new description has its own status flags, and fstat
+// still shows /dev/tty. /dev/console forwards to an open description of
+// the console. ENXIO when there is no terminal.
 func (d ttyDevice) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
-	p := controllingTerminal.Load()
-	if d.console {
-		p = consoleTerminal.Load()
+	if !d.console {
+		p := controllingTerminal.Load()
+		if p == nil || *p == nil {
+			return nil, unix.ENXIO
+		}
+		return (*p)(ctx)
 	}
+	p := consoleTerminal.Load()
 	if p == nil || *p == nil {
 		return nil, unix.ENXIO
 	}
@@ -98,7 +116,7 @@ func (d ttyDevice) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.Ope
 	return &forwardFD{fd: fd}, nil
 }
 
-// forwardFD is an open /dev/tty or /dev/console: every operation goes to
+// forwardFD is an open /dev/console: every operation goes to
 // the terminal's file description, which it holds a reference on. The two
 // share that description's file status flags.
 type forwardFD struct {

@@ -13,6 +13,8 @@
 // SIGTTIN/SIGTTOU, and the signals the line discipline raises) is the
 // kernel's: each pty has a Terminal made by the factory the kernel
 // registers with SetTerminalFactory, as vfs/host does for host terminals.
+// The factory gets the pair as a Slave, through which the kernel reopens
+// the slave for /dev/tty (outside the kernel's locks).
 //
 // Lock order:
 //
@@ -83,12 +85,26 @@ type Terminal interface {
 	// Release is called once the pair is gone; the kernel forgets the
 	// terminal.
 	Release()
+	// OpenedWithoutNoctty is called after the caller in ctx opened the
+	// slave without O_NOCTTY: a session leader with no controlling
+	// terminal acquires this one if no session holds it (Linux:
+	// tty_open_proc_set_tty).
+	OpenedWithoutNoctty(ctx context.Context)
 }
 
-// TerminalFactory returns a new Terminal, with no session, in the kernel
-// of the caller in ctx, or nil if ctx has no caller (then no job control
-// applies).
-type TerminalFactory func(ctx context.Context) Terminal
+// Slave is a pseudo-terminal's slave end as its Terminal reaches it.
+type Slave interface {
+	// OpenSlave opens a new description of the slave, as open(2) of
+	// /dev/tty does for the processes whose controlling terminal it is
+	// (no permission check, and the terminal is not acquired again). EIO
+	// once the master has closed.
+	OpenSlave(ctx context.Context) (vfs.FileDescriptionImpl, error)
+}
+
+// TerminalFactory returns a new Terminal, with no session, for the
+// pseudo-terminal whose slave is slave, in the kernel of the caller in
+// ctx, or nil if ctx has no caller (then no job control applies).
+type TerminalFactory func(ctx context.Context, slave Slave) Terminal
 
 // terminalFactory is the registered factory, or nil.
 var terminalFactory atomic.Pointer[TerminalFactory]
@@ -96,13 +112,14 @@ var terminalFactory atomic.Pointer[TerminalFactory]
 // SetTerminalFactory registers the kernel's terminal layer.
 func SetTerminalFactory(f TerminalFactory) { terminalFactory.Store(&f) }
 
-// newTerminal returns a Terminal for a new pair, or nil.
-func newTerminal(ctx context.Context) Terminal {
+// newTerminal returns a Terminal for a new pair whose slave is slave, or
+// nil.
+func newTerminal(ctx context.Context, slave Slave) Terminal {
 	f := terminalFactory.Load()
 	if f == nil {
 		return nil
 	}
-	return (*f)(ctx)
+	return (*f)(ctx, slave)
 }
 
 // Registry is the pseudo-terminals of one VirtualFilesystem: the /dev/ptmx
@@ -149,9 +166,9 @@ func (*filesystem) Name() string { return Name }
 // Release implements vfs.FilesystemImpl.Release.
 func (*filesystem) Release(context.Context) {}
 
-// allocate creates a pair with the lowest free index, its master open and
-// its slave locked.
-func (r *Registry) allocate(ctx context.Context, term Terminal) (*pty, error) {
+// allocate gives p, a new pair, the lowest free index and a slave inode,
+// and makes it visible.
+func (r *Registry) allocate(ctx context.Context, p *pty) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var index uint32
@@ -161,16 +178,16 @@ func (r *Registry) allocate(ctx context.Context, term Terminal) (*pty, error) {
 		}
 	}
 	if index == MaxPtys {
-		return nil, unix.ENOSPC
+		return unix.ENOSPC
 	}
 	if !r.drivers[index] {
 		err := r.vfs.RegisterCharDevice(SlaveMajor, index, slaveDriver{r: r, index: index})
 		if err != nil && err != unix.EEXIST {
-			return nil, err
+			return err
 		}
 		r.drivers[index] = true
 	}
-	p := newPty(r, index, term)
+	p.index = index
 	c := vfs.CredentialsFromContext(ctx)
 	t := nowTS()
 	p.inode = &slaveInode{p: p, ino: r.lastIno.Add(1), mode: 0o620, atime: t, mtime: t, ctime: t}
@@ -178,7 +195,7 @@ func (r *Registry) allocate(ctx context.Context, term Terminal) (*pty, error) {
 		p.inode.uid, p.inode.gid = c.UID, c.GID
 	}
 	r.ptys[index] = p
-	return p, nil
+	return nil
 }
 
 // remove forgets p's index (its master closed).
@@ -202,13 +219,14 @@ type ptmxDriver struct{ r *Registry }
 
 // Open implements vfs.CharDevice.Open: a new pair, returning its master.
 func (d ptmxDriver) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
-	// The Terminal is made outside Registry.mu: the factory takes the
-	// kernel's locks.
-	term := newTerminal(ctx)
-	p, err := d.r.allocate(ctx, term)
-	if err != nil {
-		if term != nil {
-			term.Release()
+	// The Terminal is made outside Registry.mu (the factory takes the
+	// kernel's locks), before the pair is visible: p.term is immutable
+	// once allocate publishes p.
+	p := newPty(d.r)
+	p.term = newTerminal(ctx, p)
+	if err := d.r.allocate(ctx, p); err != nil {
+		if p.term != nil {
+			p.term.Release()
 		}
 		return nil, err
 	}
@@ -222,13 +240,21 @@ type slaveDriver struct {
 }
 
 // Open implements vfs.CharDevice.Open: EIO if the pair is gone or
-// locked.
+// locked. Without O_NOCTTY, a session leader with no controlling
+// terminal acquires this one (Terminal.OpenedWithoutNoctty).
 func (d slaveDriver) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
 	p := d.r.lookup(d.index)
 	if p == nil {
 		return nil, unix.EIO
 	}
-	return p.openSlave()
+	fd, err := p.openSlave()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Flags&unix.O_NOCTTY == 0 && p.term != nil {
+		p.term.OpenedWithoutNoctty(ctx)
+	}
+	return fd, nil
 }
 
 func nowTS() unix.StatxTimestamp {

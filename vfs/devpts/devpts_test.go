@@ -11,7 +11,7 @@ import (
 // lines joined) and what the master can read (the echo).
 func feed(t *testing.T, mod func(*Termios), in string) (slave, master string, sigs []unix.Signal) {
 	t.Helper()
-	p := newPty(nil, 0, nil)
+	p := newPty(nil)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if mod != nil {
@@ -89,7 +89,7 @@ func TestOutputProcessing(t *testing.T) {
 		{name: "no OPOST", mod: raw, in: "a\n", want: "a\n"},
 		{name: "OCRNL", mod: func(t *Termios) { t.Oflag = unix.OPOST | unix.OCRNL }, in: "a\r", want: "a\n"},
 	} {
-		p := newPty(nil, 0, nil)
+		p := newPty(nil)
 		if tc.mod != nil {
 			tc.mod(&p.termios)
 		}

@@ -16,11 +16,12 @@ import (
 // tty->link, with the slave's n_tty line discipline).
 type pty struct {
 	// r is the owning registry, index the N of /dev/pts/N, inode the
-	// slave's inode. Immutable.
+	// slave's inode. Immutable once allocate made p visible.
 	r     *Registry
 	index uint32
 	inode *slaveInode
-	// term is the kernel's job control for the slave, or nil. Immutable.
+	// term is the kernel's job control for the slave, or nil. Immutable
+	// once allocate made p visible.
 	term Terminal
 
 	// masterQ and slaveQ notify the readiness of each end.
@@ -59,10 +60,17 @@ type pty struct {
 	echoed bool
 }
 
-// newPty returns a pair with index index, its master open and its slave
-// locked.
-func newPty(r *Registry, index uint32, term Terminal) *pty {
-	return &pty{r: r, index: index, term: term, locked: true, termios: defaultTermios()}
+// newPty returns a pair of r, its master open and its slave locked, with
+// no index yet (see Registry.allocate).
+func newPty(r *Registry) *pty {
+	return &pty{r: r, locked: true, termios: defaultTermios()}
+}
+
+var _ Slave = (*pty)(nil)
+
+// OpenSlave implements Slave.OpenSlave.
+func (p *pty) OpenSlave(ctx context.Context) (vfs.FileDescriptionImpl, error) {
+	return p.openSlave()
 }
 
 // openSlave opens a slave end.

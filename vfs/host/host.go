@@ -14,7 +14,9 @@
 // TIOCSWINSZ) and FIONREAD are passed through to the host descriptor. Job
 // control (the controlling session, the foreground process group, SIGTTIN
 // and SIGTTOU) is the kernel's: a terminal consults the Terminal that the
-// kernel registers with SetTerminalProvider (terminal.go).
+// kernel registers with SetTerminalProvider (terminal.go). The package
+// keeps a duplicate of each terminal's descriptor, from which /dev/tty
+// reopens it (OpenTerminal).
 //
 // Lock order: poller.mu, then waiter.Queue.mu.
 package host
@@ -64,6 +66,9 @@ func NewFD(ctx context.Context, hostFD int, flags uint32) (*vfs.FileDescription,
 	f, st, err := newHostFile(hostFD)
 	if err != nil {
 		return nil, err
+	}
+	if f.isTTY {
+		keepTerminal(f.ttyKey, hostFD)
 	}
 	// The file gets an anonymous location, so that /proc/self/fd/N (and
 	// /dev/stdin) can reach and reopen it.

@@ -2,7 +2,11 @@ package host
 
 import (
 	"context"
+	"sort"
+	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/vfs"
 )
@@ -61,4 +65,68 @@ func (f *hostFile) terminal(ctx context.Context) Terminal {
 		return nil
 	}
 	return (*p)(ctx, f.ttyKey)
+}
+
+// kept holds, for each host terminal the Sentry was given, a duplicate of
+// a descriptor of it, from which OpenTerminal reopens it after the guest
+// has closed every descriptor of its own (Linux keeps the tty_struct of a
+// session's controlling terminal). The duplicates are never closed: a
+// sandbox is given few terminals. mu is a leaf lock.
+var kept struct {
+	mu sync.Mutex
+	m  map[TerminalKey]int
+}
+
+// keepTerminal records a duplicate of hostFD, a descriptor of the
+// terminal key, unless one is kept already.
+func keepTerminal(key TerminalKey, hostFD int) {
+	kept.mu.Lock()
+	defer kept.mu.Unlock()
+	if _, ok := kept.m[key]; ok {
+		return
+	}
+	nfd, err := unix.FcntlInt(uintptr(hostFD), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	if kept.m == nil {
+		kept.m = map[TerminalKey]int{}
+	}
+	kept.m[key] = nfd
+}
+
+// TerminalKeys returns the keys of the host terminals the Sentry was
+// given, in increasing order.
+func TerminalKeys() []TerminalKey {
+	kept.mu.Lock()
+	defer kept.mu.Unlock()
+	keys := make([]TerminalKey, 0, len(kept.m))
+	for k := range kept.m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}
+
+// OpenTerminal opens a new description of the host terminal key (for
+// /dev/tty): a duplicate of the descriptor kept for it, so it shares the
+// host's file status flags with the others. ENXIO if the Sentry was not
+// given that terminal.
+func OpenTerminal(key TerminalKey) (vfs.FileDescriptionImpl, error) {
+	kept.mu.Lock()
+	hfd, ok := kept.m[key]
+	kept.mu.Unlock()
+	if !ok {
+		return nil, unix.ENXIO
+	}
+	nfd, err := unix.FcntlInt(uintptr(hfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, unix.ENXIO
+	}
+	f, _, err := newHostFile(nfd)
+	if err != nil {
+		unix.Close(nfd)
+		return nil, err
+	}
+	return f, nil
 }
