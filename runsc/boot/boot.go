@@ -65,6 +65,9 @@ func New(a Args) (*Sandbox, error) {
 		return nil, err
 	}
 
+	if err := dropBoundingSet(); err != nil {
+		return nil, err
+	}
 	mf, err := memory.New("palisade-memory")
 	if err != nil {
 		return nil, err
@@ -180,6 +183,9 @@ func New(a Args) (*Sandbox, error) {
 	}
 
 	if err := confine(); err != nil {
+		return nil, err
+	}
+	if err := dropCapabilities(); err != nil {
 		return nil, err
 	}
 	if err := filter.Install(); err != nil {

@@ -70,8 +70,19 @@ func (*Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommand
 	return subcommands.ExitSuccess
 }
 
-// sandboxNamespaces are the namespaces of the boot process.
-const sandboxNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET
+// sandboxNamespaces are the namespaces of the boot process. The user
+// namespace comes first (the kernel creates it before the others, which it
+// then owns): the Sentry is root there, with every capability over its own
+// namespaces, and none over the host's.
+const sandboxNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET
+
+// sandboxHostID is the host UID and GID the Sentry's root maps to: the
+// overflow ID "nobody", which owns no host files. A Sentry that escaped
+// its seccomp filter and chroot would be nobody on the host.
+const sandboxHostID = 65534
+
+// sandboxIDMap maps the sandbox's root, and only it, to sandboxHostID.
+var sandboxIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxHostID, Size: 1}}
 
 // runSandbox starts the gofer and the sandbox for argv and returns the
 // command's shell-style exit status.
@@ -112,7 +123,19 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 	boot.Args = append(boot.Args, argv...)
 	boot.ExtraFiles = []*os.File{sentryEnd, statusW}
 	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
-	boot.SysProcAttr = &syscall.SysProcAttr{Cloneflags: sandboxNamespaces, Pdeathsig: syscall.SIGKILL, Setsid: true}
+	boot.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  sandboxNamespaces,
+		UidMappings: sandboxIDMap,
+		GidMappings: sandboxIDMap,
+		// The boot process never needs setgroups; "deny" also keeps
+		// it from dropping groups to get around negative permissions.
+		GidMappingsEnableSetgroups: false,
+		// Become the namespace's root (host nobody) before exec, so
+		// runsc boot starts with the namespace's capabilities.
+		Credential: &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true},
+		Pdeathsig:  syscall.SIGKILL,
+		Setsid:     true,
+	}
 	if err := boot.Start(); err != nil {
 		return 0, permissionHint(fmt.Errorf("starting sandbox: %w", err))
 	}

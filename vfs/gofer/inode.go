@@ -130,14 +130,20 @@ func (i *inode) setAttr(a protocol.Attr) {
 }
 
 // refresh re-reads the attributes from the host through the O_PATH
-// descriptor (no server round trip).
+// descriptor (no server round trip). Ownership is kept from what the
+// server last said: the Sentry runs in a user namespace that maps only its
+// own root, so its fstat shows every other host ID as the overflow ID.
 func (i *inode) refresh() (protocol.Attr, error) {
 	var st unix.Stat_t
 	if err := fstat(i.pathFD, &st); err != nil {
 		return protocol.Attr{}, err
 	}
 	a := protocol.AttrFromStat(&st)
-	i.setAttr(a)
+	i.mu.Lock()
+	a.UID, a.GID = i.attr.UID, i.attr.GID
+	i.attr = a
+	i.mode.Store(a.Mode)
+	i.mu.Unlock()
 	return a, nil
 }
 
