@@ -254,7 +254,11 @@ func (t *Task) run() {
 		}
 		switch ev.Kind {
 		case platform.EventSyscall:
-			t.doSyscall()
+			if t.enteredThroughInt80() {
+				t.refuseInt80()
+			} else {
+				t.doSyscall()
+			}
 		case platform.EventFault:
 			page := ev.Addr &^ 0xfff
 			repeated := page == t.lastFaultPage
