@@ -38,27 +38,60 @@ const maxInFlight = 64
 // socket) for files under root until the peer closes the connection, then
 // releases every node and returns nil. If readOnly, every mutation and
 // every open for writing fails with EROFS. conn is duplicated; the caller
-// keeps ownership of it.
+// keeps ownership of it. It is NewServer followed by Server.Serve.
 func Serve(conn *os.File, root string, readOnly bool) error {
-	c, err := protocol.NewConn(conn)
+	srv, err := NewServer(conn, root, readOnly)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	return srv.Serve()
+}
+
+// Server is a connection ready to be served: its socket is wrapped and
+// registered with the Go runtime's poller and its root is open. Between
+// NewServer and Serve the process may confine itself further (runsc gofer
+// installs its seccomp filter there): serving makes no host call that
+// names a path other than a single component relative to a descriptor
+// the server holds.
+type Server struct {
+	s *server
+}
+
+// NewServer prepares to serve conn (a connected SOCK_SEQPACKET unix
+// socket) for files under root, as Serve describes. conn is duplicated;
+// the caller keeps ownership of it. If Serve is never called, Close
+// releases what NewServer took.
+func NewServer(conn *os.File, root string, readOnly bool) (*Server, error) {
+	c, err := protocol.NewConn(conn)
+	if err != nil {
+		return nil, err
+	}
 	rootFD, err := openat(unix.AT_FDCWD, root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("gofer: opening root %q: %w", root, err)
+		c.Close()
+		return nil, fmt.Errorf("gofer: opening root %q: %w", root, err)
 	}
-	defer unix.Close(rootFD)
-
-	s := &server{
+	return &Server{s: &server{
 		conn:     c,
 		rootFD:   rootFD,
 		readOnly: readOnly,
 		nodes:    make(map[protocol.NodeID]*node),
 		live:     make(map[*node]struct{}),
 		nextID:   1,
-	}
+	}}, nil
+}
+
+// Close releases the connection and the root without serving.
+func (srv *Server) Close() {
+	srv.s.conn.Close()
+	unix.Close(srv.s.rootFD)
+}
+
+// Serve answers requests until the peer closes the connection, then
+// releases every node, the root and the connection, and returns nil.
+func (srv *Server) Serve() error {
+	s := srv.s
+	defer srv.Close()
 	defer s.releaseAll()
 
 	sem := make(chan struct{}, maxInFlight)
@@ -66,7 +99,7 @@ func Serve(conn *os.File, root string, readOnly bool) error {
 	defer wg.Wait()
 	buf := make([]byte, protocol.MaxMessageSize)
 	for {
-		n, fds, err := c.Recv(buf)
+		n, fds, err := s.conn.Recv(buf)
 		// Requests never carry descriptors: drop any the peer sent.
 		protocol.CloseFDs(fds)
 		if err != nil {

@@ -103,7 +103,7 @@ func (s *server) attach(rc *reqCtx, r *protocol.AttachReq) (protocol.Message, un
 	if r.Version != protocol.Version {
 		return nil, unix.EPROTONOSUPPORT
 	}
-	fd, err := openat(s.rootFD, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openat(s.rootFD, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, errnoOf(err)
 	}
@@ -156,14 +156,15 @@ func (s *server) walk(rc *reqCtx, r *protocol.WalkReq) (protocol.Message, unix.E
 
 // reopen opens node n for I/O with flags (without O_TRUNC). Directories are
 // re-opened through their own descriptor ("."), which designates exactly
-// that directory; other files through their parent and name with
+// that directory (O_NOFOLLOW is a no-op there, but runsc gofer's seccomp
+// filter requires it on every openat); other files through their parent and name with
 // O_NOFOLLOW|O_NONBLOCK, after which the result must be the same inode —
 // if the name now designates another file, reopen fails with ESTALE.
 // O_NONBLOCK stays set only on FIFOs unless flags asked for it.
 func (s *server) reopen(n *node, flags int) (int, unix.Errno) {
 	flags |= unix.O_CLOEXEC | unix.O_NOCTTY
 	if n.ftype == unix.S_IFDIR {
-		fd, err := openat(n.fd, ".", flags|unix.O_DIRECTORY, 0)
+		fd, err := openat(n.fd, ".", flags|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
 		return fd, errnoOf(err)
 	}
 	p, name := s.parentOf(n)

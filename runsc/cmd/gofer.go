@@ -8,11 +8,13 @@ import (
 
 	"github.com/google/subcommands"
 	"github.com/palisade-sandbox/palisade/gofer"
+	"github.com/palisade-sandbox/palisade/runsc/gofer/filter"
 )
 
 // Gofer is `runsc gofer`: the file server of one container, started by
-// runsc. It confines itself to the container root and serves the Sentry
-// over the socket it was given.
+// runsc. It confines itself to the container root (chroot), sets up the
+// server, installs its seccomp filter (runsc/gofer/filter) and only then
+// serves the Sentry over the socket it was given.
 type Gofer struct {
 	root     string
 	fd       int
@@ -46,7 +48,21 @@ func (g *Gofer) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subco
 		fmt.Fprintf(os.Stderr, "runsc gofer: %v\n", err)
 		return subcommands.ExitFailure
 	}
-	if err := gofer.Serve(sock, "/", g.readOnly); err != nil {
+	srv, err := gofer.NewServer(sock, "/", g.readOnly)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "runsc gofer: %v\n", err)
+		return subcommands.ExitFailure
+	}
+	// NewServer duplicated the socket and registered it with the
+	// poller; nothing after this point creates a socket or resolves a
+	// path from the working directory.
+	sock.Close()
+	if err := filter.Install(g.readOnly); err != nil {
+		srv.Close()
+		fmt.Fprintf(os.Stderr, "runsc gofer: seccomp: %v\n", err)
+		return subcommands.ExitFailure
+	}
+	if err := srv.Serve(); err != nil {
 		fmt.Fprintf(os.Stderr, "runsc gofer: %v\n", err)
 		return subcommands.ExitFailure
 	}

@@ -1,4 +1,4 @@
-package filter
+package seccomp
 
 import (
 	"fmt"
@@ -14,6 +14,7 @@ const (
 	opJumpAlways  = unix.BPF_JMP | unix.BPF_JA
 	opJumpEqual   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
 	opJumpSet     = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
+	opAndConst    = unix.BPF_ALU | unix.BPF_AND | unix.BPF_K
 	opReturn      = unix.BPF_RET | unix.BPF_K
 )
 
@@ -69,6 +70,11 @@ func (a *Assembler) Bind(l Label) {
 // struct seccomp_data) into the accumulator.
 func (a *Assembler) LoadWord(off uint32) {
 	a.emit(unix.SockFilter{Code: opLoadWordAbs, K: off})
+}
+
+// And replaces the accumulator with its bitwise AND with k.
+func (a *Assembler) And(k uint32) {
+	a.emit(unix.SockFilter{Code: opAndConst, K: k})
 }
 
 // JumpIfEqual jumps to jt if the accumulator equals k, else to jf.

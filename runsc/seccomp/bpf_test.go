@@ -1,49 +1,12 @@
-package filter
+package seccomp
 
 import (
-	"encoding/binary"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
-
-// run interprets prog, which may use only the instructions Assembler
-// emits, on input, and returns the value of the return it reaches.
-func run(prog []unix.SockFilter, input []byte) (uint32, error) {
-	var acc uint32
-	for pc := 0; pc < len(prog); pc++ {
-		in := prog[pc]
-		switch in.Code {
-		case opLoadWordAbs:
-			if int(in.K)+4 > len(input) {
-				return 0, fmt.Errorf("pc %d: load at %d past the input", pc, in.K)
-			}
-			acc = binary.LittleEndian.Uint32(input[in.K:])
-		case opJumpAlways:
-			pc += int(in.K)
-		case opJumpEqual:
-			if acc == in.K {
-				pc += int(in.Jt)
-			} else {
-				pc += int(in.Jf)
-			}
-		case opJumpSet:
-			if acc&in.K != 0 {
-				pc += int(in.Jt)
-			} else {
-				pc += int(in.Jf)
-			}
-		case opReturn:
-			return in.K, nil
-		default:
-			return 0, fmt.Errorf("pc %d: unknown opcode %#x", pc, in.Code)
-		}
-	}
-	return 0, fmt.Errorf("ran off the end of the program")
-}
 
 func TestAssemblerResolvesJumpOffsets(t *testing.T) {
 	var a Assembler

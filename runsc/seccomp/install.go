@@ -1,4 +1,4 @@
-package filter
+package seccomp
 
 import (
 	"fmt"
@@ -8,12 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Install builds the Sentry's filter and installs it on every thread of the
-// calling process. It must run after the last host path is opened; once it
-// returns, the calling process and every thread it starts are confined for
-// good (filters cannot be removed, and no_new_privs is set).
-func Install() error {
-	prog, err := Build(Rules())
+// Install builds rules (see Build) and installs the program on every
+// thread of the calling process with InstallProgram. Once it returns, the
+// calling process and every thread it starts are confined for good
+// (filters cannot be removed, and no_new_privs is set).
+func Install(rules []Rule) error {
+	prog, err := Build(rules)
 	if err != nil {
 		return err
 	}
