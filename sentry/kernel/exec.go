@@ -12,20 +12,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// loaded is what loadProgram made: the address space, where the program
+// starts, its location (with a reference, for /proc/PID/exe) and the
+// credentials it runs with (setID says set-ID bits changed them).
+type loaded struct {
+	mm    *mm.MemoryManager
+	res   loader.Result
+	exe   vfs.VirtualDentry
+	creds *Credentials
+	setID bool
+}
+
 // loadProgram loads filename into a new address space for t. With
 // fdFile set, dirfd itself is the program (execveat with AT_EMPTY_PATH)
-// and filename only names it. exe is the program's location, with a
-// reference, for /proc/PID/exe (res.Executable is closed).
-func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) (m *mm.MemoryManager, res loader.Result, exe vfs.VirtualDentry, err error) {
+// and filename only names it. res.Executable is closed.
+func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) (l loaded, err error) {
 	k := t.k
-	m, err = mm.New(k.MemoryFile, k.Platform)
+	m, err := mm.New(k.MemoryFile, k.Platform)
 	if err != nil {
-		return nil, loader.Result{}, vfs.VirtualDentry{}, err
+		return loaded{}, err
 	}
 	if t.tg != nil {
 		m.SetStackLimit(t.tg.Limit(unix.RLIMIT_STACK).Cur)
 	}
-	creds := t.Credentials()
+	l.mm = m
 	cfg := loader.Config{
 		Filename: filename, Argv: argv, Envv: envv,
 		Open: func(path string) (loader.File, error) {
@@ -36,21 +46,21 @@ func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool
 			return t.openExecutable(dirfd, path)
 		},
 		HWCap: k.HWCap, HWCap2: k.HWCap2,
-		UID: creds.RealUID, EUID: creds.EffectiveUID, GID: creds.RealGID, EGID: creds.EffectiveGID,
+		IDs: t.execIDs(&l.creds, &l.setID),
 	}
 	rand.Read(cfg.Random[:])
-	res, err = loader.Load(m, k.Platform.MaxUserAddress(), cfg)
+	l.res, err = loader.Load(m, k.Platform.MaxUserAddress(), cfg)
 	if err != nil {
 		m.DecUsers()
-		return nil, loader.Result{}, vfs.VirtualDentry{}, err
+		return loaded{}, err
 	}
-	if f, ok := res.Executable.(*execFile); ok {
-		exe = f.fd.VirtualDentry()
-		exe.IncRef()
+	if f, ok := l.res.Executable.(*execFile); ok {
+		l.exe = f.fd.VirtualDentry()
+		l.exe.IncRef()
 	}
-	res.Executable.Close()
-	res.Executable = nil
-	return m, res, exe, nil
+	l.res.Executable.Close()
+	l.res.Executable = nil
+	return l, nil
 }
 
 // openExecutable opens path for execution relative to dirfd (or the cwd
@@ -109,10 +119,11 @@ func (f *execFile) Close() { f.fd.DecRef(f.t.ctx) }
 // the new program and the caller must not touch its registers. With
 // fdFile, dirfd is the program itself (AT_EMPTY_PATH).
 func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) error {
-	newMM, res, exe, err := t.loadProgram(dirfd, filename, fdFile, argv, envv)
+	l, err := t.loadProgram(dirfd, filename, fdFile, argv, envv)
 	if err != nil {
 		return err
 	}
+	newMM, res, exe := l.mm, l.res, l.exe
 	// Point of no return: the other threads go (Linux: de_thread), and
 	// the caller becomes the leader with the leader's TID.
 	if !t.killOtherThreads() {
@@ -166,6 +177,16 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 	}
 	k.mu.Unlock()
 	t.ResetPrctlStateOnExec()
+	creds := l.creds
+	creds.KeepCaps = false
+	t.SetCredentials(creds)
+	if l.setID {
+		// As Linux: a set-ID program's memory is not for its caller
+		// to read through /proc or ptrace.
+		k.mu.Lock()
+		t.tg.notDumpable = true
+		k.mu.Unlock()
+	}
 
 	t.clearChildTID = 0
 	t.robustList, t.robustLen = 0, 0

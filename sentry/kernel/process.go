@@ -61,7 +61,7 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	k.live++
 	k.mu.Unlock()
 
-	m, res, exe, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, false, a.Argv, a.Envv)
+	l, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, false, a.Argv, a.Envv)
 	if err != nil {
 		k.mu.Lock()
 		delete(k.tasks, tid)
@@ -74,10 +74,12 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 		t.fs.DecRef(t)
 		return nil, err
 	}
-	t.mm = m
+	t.mm = l.mm
 	k.mu.Lock()
-	t.exe = exe
+	t.exe = l.exe
 	k.mu.Unlock()
+	t.SetCredentials(l.creds)
+	res := l.res
 	t.comm = res.Comm
 	t.st.Regs = arch.InitRegs(res.Entry, res.SP)
 	t.st.FP = arch.NewFP(k.FPLayout)

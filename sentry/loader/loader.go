@@ -39,10 +39,20 @@ type Config struct {
 	Open     Opener
 	// HWCap and HWCap2 are the CPU feature bits reported in auxv.
 	HWCap, HWCap2 uint64
-	// Credentials for auxv.
-	UID, EUID, GID, EGID uint32
+	// IDs returns the IDs the program will run with, for auxv, once its
+	// file (a script's interpreter, not the script) is open: set-ID bits
+	// are the caller's business.
+	IDs func(exe File) (IDs, error)
 	// Random fills AT_RANDOM.
 	Random [16]byte
+}
+
+// IDs are the credentials auxv reports (AT_UID, ...); Secure is
+// AT_SECURE, which tells the C library to ignore LD_PRELOAD and the like
+// (set-ID or capability-gaining execs).
+type IDs struct {
+	UID, EUID, GID, EGID uint32
+	Secure               bool
 }
 
 // Result is where the loaded program starts.
@@ -121,6 +131,14 @@ func Load(m *mm.MemoryManager, maxAddr uint64, cfg Config) (Result, error) {
 			f.Close()
 		}
 	}()
+	ids, err := cfg.IDs(f)
+	if err != nil {
+		return Result{}, err
+	}
+	secure := uint64(0)
+	if ids.Secure {
+		secure = 1
+	}
 
 	stackTop := maxAddr - 0x1000 // a guard page below the platform's own page
 	m.SetMmapBase(mm.PageRoundDown(stackTop - stackReserve))
@@ -166,11 +184,11 @@ func Load(m *mm.MemoryManager, maxAddr uint64, cfg Config) (Result, error) {
 		linux.AT_BASE, interpBase,
 		linux.AT_FLAGS, 0,
 		linux.AT_ENTRY, main.entry,
-		linux.AT_UID, uint64(cfg.UID),
-		linux.AT_EUID, uint64(cfg.EUID),
-		linux.AT_GID, uint64(cfg.GID),
-		linux.AT_EGID, uint64(cfg.EGID),
-		linux.AT_SECURE, 0,
+		linux.AT_UID, uint64(ids.UID),
+		linux.AT_EUID, uint64(ids.EUID),
+		linux.AT_GID, uint64(ids.GID),
+		linux.AT_EGID, uint64(ids.EGID),
+		linux.AT_SECURE, secure,
 		linux.AT_CLKTCK, 100,
 		linux.AT_HWCAP, cfg.HWCap,
 		linux.AT_HWCAP2, cfg.HWCap2,
