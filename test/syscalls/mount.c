@@ -2,9 +2,10 @@
  * mount(2), umount2(2), pivot_root(2) and unshare(CLONE_NEWNS).
  *
  * Natively these run as root on the host: every case first enters a mount
- * namespace of its own with every mount private (enter_private_ns), so
- * nothing it mounts is seen outside the case. Without CAP_SYS_ADMIN (an
- * unprivileged run) the cases that need it return early.
+ * namespace of its own with every mount private
+ * (test_enter_private_mount_ns), so nothing it mounts is seen outside the
+ * case. Without CAP_SYS_ADMIN (an unprivileged run) the cases that need it
+ * return early.
  */
 #include "test.h"
 
@@ -16,19 +17,6 @@
 #ifndef MS_REC
 #define MS_REC 16384
 #endif
-
-/* Gives the case a private mount namespace; returns 0 if it may not. */
-static int enter_private_ns(void)
-{
-	if (geteuid() != 0)
-		return 0;
-	if (unshare(CLONE_NEWNS) != 0) {
-		EXPECT_EQ(errno, EPERM);
-		return 0;
-	}
-	ASSERT_SYSCALL_OK(mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	return 1;
-}
 
 /* Makes test_path(name) a directory and returns its path. */
 static const char *mkdir_path(const char *name)
@@ -42,6 +30,17 @@ static int exists(const char *p)
 {
 	struct stat st;
 	return stat(p, &st) == 0;
+}
+
+/* Mounts a tmpfs with options opts on a new directory and returns a
+ * descriptor of a new file in it, open for writing. */
+static int create_in_tmpfs(const char *opts)
+{
+	const char *d = mkdir_path("d");
+	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, opts));
+	char f[512];
+	snprintf(f, sizeof(f), "%s/big", d);
+	return ASSERT_SYSCALL_OK(open(f, O_CREAT | O_WRONLY, 0644));
 }
 
 /* Returns the contents of a /proc file (static buffer). */
@@ -83,7 +82,7 @@ static int mounts_line(const char *mp, char *out, size_t outlen)
 
 TEST(mount, tmpfs_on_a_directory_hides_its_contents_and_holds_new_files)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	char f[512];
@@ -110,13 +109,9 @@ TEST(mount, tmpfs_on_a_directory_hides_its_contents_and_holds_new_files)
 
 TEST(mount, tmpfs_size_option_limits_the_data_it_holds)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
-	const char *d = mkdir_path("d");
-	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, "size=16k"));
-	char f[512];
-	snprintf(f, sizeof(f), "%s/big", d);
-	int fd = ASSERT_SYSCALL_OK(open(f, O_CREAT | O_WRONLY, 0644));
+	int fd = create_in_tmpfs("size=16k");
 	char buf[4096];
 	memset(buf, 'x', sizeof(buf));
 	long total = 0;
@@ -131,13 +126,9 @@ TEST(mount, tmpfs_size_option_limits_the_data_it_holds)
 
 TEST(mount, tmpfs_full_mid_write_returns_the_bytes_that_fit_then_ENOSPC)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
-	const char *d = mkdir_path("d");
-	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, "size=64k"));
-	char f[512];
-	snprintf(f, sizeof(f), "%s/big", d);
-	int fd = ASSERT_SYSCALL_OK(open(f, O_CREAT | O_WRONLY, 0644));
+	int fd = create_in_tmpfs("size=64k");
 	static char buf[1 << 20];
 	memset(buf, 'y', sizeof(buf));
 	EXPECT_EQ(write(fd, buf, 1000), 1000);
@@ -151,7 +142,7 @@ TEST(mount, tmpfs_full_mid_write_returns_the_bytes_that_fit_then_ENOSPC)
 
 TEST(mount, tmpfs_mode_uid_and_gid_options_set_the_root_directory)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, "mode=0710,uid=123,gid=456"));
@@ -164,7 +155,7 @@ TEST(mount, tmpfs_mode_uid_and_gid_options_set_the_root_directory)
 
 TEST(mount, bad_tmpfs_option_fails_with_EINVAL)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	EXPECT_ERRNO(mount("none", d, "tmpfs", 0, "mode=99999999"), EINVAL);
@@ -172,7 +163,7 @@ TEST(mount, bad_tmpfs_option_fails_with_EINVAL)
 
 TEST(mount, read_only_mount_fails_writes_with_EROFS)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", MS_RDONLY, NULL));
@@ -184,7 +175,7 @@ TEST(mount, read_only_mount_fails_writes_with_EROFS)
 
 TEST(mount, remount_switches_between_read_only_and_read_write)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, NULL));
@@ -200,7 +191,7 @@ TEST(mount, remount_switches_between_read_only_and_read_write)
 
 TEST(mount, remount_of_a_non_mount_point_fails_with_EINVAL)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	EXPECT_ERRNO(mount(NULL, d, NULL, MS_REMOUNT | MS_RDONLY, NULL), EINVAL);
@@ -208,7 +199,7 @@ TEST(mount, remount_of_a_non_mount_point_fails_with_EINVAL)
 
 TEST(mount, bind_mount_shows_the_same_files_at_both_places)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	const char *b = mkdir_path("b");
@@ -231,7 +222,7 @@ TEST(mount, bind_mount_shows_the_same_files_at_both_places)
 
 TEST(mount, bind_remount_read_only_affects_only_the_bind_mount)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	const char *b = mkdir_path("b");
@@ -247,7 +238,7 @@ TEST(mount, bind_remount_read_only_affects_only_the_bind_mount)
 
 TEST(mount, recursive_bind_copies_the_mounts_below_the_source)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	const char *b = mkdir_path("b");
@@ -268,7 +259,7 @@ TEST(mount, recursive_bind_copies_the_mounts_below_the_source)
 
 TEST(mount, bind_of_an_unbindable_mount_fails_with_EINVAL)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	const char *b = mkdir_path("b");
@@ -279,7 +270,7 @@ TEST(mount, bind_of_an_unbindable_mount_fails_with_EINVAL)
 
 TEST(mount, propagation_types_are_accepted_one_at_a_time)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	ASSERT_SYSCALL_OK(mount("none", a, "tmpfs", 0, NULL));
@@ -293,7 +284,7 @@ TEST(mount, propagation_types_are_accepted_one_at_a_time)
 
 TEST(mount, shared_mount_shows_its_peer_group_in_mountinfo)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	ASSERT_SYSCALL_OK(mount("none", a, "tmpfs", 0, NULL));
@@ -306,7 +297,7 @@ TEST(mount, shared_mount_shows_its_peer_group_in_mountinfo)
 
 TEST(umount2, busy_mount_fails_with_EBUSY_and_MNT_DETACH_detaches_it)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, NULL));
@@ -327,7 +318,7 @@ TEST(umount2, busy_mount_fails_with_EBUSY_and_MNT_DETACH_detaches_it)
 
 TEST(umount2, mount_with_a_working_directory_inside_is_busy)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, NULL));
@@ -339,7 +330,7 @@ TEST(umount2, mount_with_a_working_directory_inside_is_busy)
 
 TEST(umount2, mount_with_a_mount_below_it_is_busy)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	ASSERT_SYSCALL_OK(mount("none", d, "tmpfs", 0, NULL));
@@ -354,7 +345,7 @@ TEST(umount2, mount_with_a_mount_below_it_is_busy)
 
 TEST(umount2, non_mount_point_fails_with_EINVAL)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	EXPECT_ERRNO(umount2(d, 0), EINVAL);
@@ -364,7 +355,7 @@ TEST(umount2, non_mount_point_fails_with_EINVAL)
 
 TEST(mount, noexec_mount_makes_execve_fail_with_EACCES)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	const char *b = mkdir_path("b");
@@ -387,7 +378,7 @@ TEST(mount, noexec_mount_makes_execve_fail_with_EACCES)
 
 TEST(mount, nodev_mount_makes_opening_devices_fail_with_EACCES)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	const char *b = mkdir_path("b");
@@ -404,7 +395,7 @@ TEST(mount, nodev_mount_makes_opening_devices_fail_with_EACCES)
 
 TEST(mount, unknown_filesystem_type_fails_with_ENODEV)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	EXPECT_ERRNO(mount("none", d, "palisade-no-such-fs", 0, NULL), ENODEV);
@@ -412,14 +403,14 @@ TEST(mount, unknown_filesystem_type_fails_with_ENODEV)
 
 TEST(mount, missing_target_fails_with_ENOENT)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	EXPECT_ERRNO(mount("none", test_path("missing"), "tmpfs", 0, NULL), ENOENT);
 }
 
 TEST(mount, without_CAP_SYS_ADMIN_fails_with_EPERM)
 {
-	if (!enter_private_ns()) {
+	if (!test_enter_private_mount_ns()) {
 		/* Unprivileged already: mount must be refused. */
 		EXPECT_ERRNO(mount("none", test_tmpdir(), "tmpfs", 0, NULL), EPERM);
 		return;
@@ -442,7 +433,7 @@ TEST(mount, without_CAP_SYS_ADMIN_fails_with_EPERM)
 
 TEST(mount, proc_mounts_and_mountinfo_list_the_new_mount)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	ASSERT_SYSCALL_OK(mount("palisade-src", d, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL));
@@ -476,7 +467,7 @@ TEST(mount, proc_mounts_and_mountinfo_list_the_new_mount)
 
 TEST(mount, bind_mount_of_a_subdirectory_shows_its_root_in_mountinfo)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *a = mkdir_path("a");
 	const char *b = mkdir_path("b");
@@ -493,7 +484,7 @@ TEST(mount, bind_mount_of_a_subdirectory_shows_its_root_in_mountinfo)
 
 TEST(unshare, CLONE_NEWNS_keeps_the_childs_mounts_from_its_parent)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *d = mkdir_path("d");
 	char f[512];
@@ -513,7 +504,7 @@ TEST(unshare, CLONE_NEWNS_keeps_the_childs_mounts_from_its_parent)
 
 TEST(pivot_root, moves_the_root_to_new_root_and_the_old_one_to_put_old)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	const char *nr = mkdir_path("newroot");
 	pid_t pid = ASSERT_SYSCALL_OK(fork());
@@ -546,7 +537,7 @@ TEST(pivot_root, moves_the_root_to_new_root_and_the_old_one_to_put_old)
 
 TEST(pivot_root, follows_the_rules_on_new_root_and_put_old)
 {
-	if (!enter_private_ns())
+	if (!test_enter_private_mount_ns())
 		return;
 	/* Everything below a tmpfs of its own, off the root mount. */
 	const char *base = mkdir_path("base");

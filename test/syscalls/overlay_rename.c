@@ -26,21 +26,11 @@
 #include "test.h"
 
 #include <dirent.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
-#endif
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-#ifndef RENAME_WHITEOUT
-#define RENAME_WHITEOUT (1 << 2)
 #endif
 
 /* Directories of the image that may serve as the lower directory. */
@@ -58,11 +48,6 @@ enum { max_files = 16, max_file_size = 256 << 10, max_names = 64 };
 
 /* base is the merged directory the case works in. */
 static char base[512];
-
-static int renameat2_(const char *a, const char *b, unsigned flags)
-{
-	return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, flags);
-}
 
 /* at returns base/rel in one of a ring of static buffers. */
 static const char *at(const char *rel)
@@ -158,13 +143,8 @@ static int setup(void)
 		snprintf(base, sizeof(base), "%s", lower);
 		return 1;
 	}
-	if (geteuid() != 0)
+	if (!test_enter_private_mount_ns())
 		return 0;
-	if (unshare(CLONE_NEWNS) != 0) {
-		EXPECT_EQ(errno, EPERM);
-		return 0;
-	}
-	ASSERT_SYSCALL_OK(mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	const char *u = test_path("u"), *w = test_path("w"), *m = test_path("m");
 	ASSERT_SYSCALL_OK(mkdir(u, 0755));
 	ASSERT_SYSCALL_OK(mkdir(w, 0755));
@@ -324,30 +304,106 @@ static ino_t ino_of(const char *path)
 	return st.st_ino;
 }
 
+/* free_all frees each of its arguments (buffers from listing and slurp). */
+#define free_all(...) \
+	free_each((void *[]){__VA_ARGS__}, sizeof((void *[]){__VA_ARGS__}) / sizeof(void *))
+
+static void free_each(void *bufs[], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(bufs[i]);
+}
+
+/* expect_listing fails unless listing(dir) is want. */
+static void expect_listing(const char *dir, const char *want)
+{
+	char *got = listing(dir);
+	if (strcmp(got, want) != 0)
+		test_fail(__FILE__, __LINE__, 0, "expected readdir(%s) to list \"%s\", got \"%s\"", dir, want, got);
+	free(got);
+}
+
+/*
+ * rename_expect_moved renames the directory from to to (with rename(2), or
+ * renameat2(2) if flags is not 0) and checks that to lists want and that
+ * from is gone.
+ */
+static void rename_expect_moved(const char *from, const char *to, unsigned flags, const char *want)
+{
+	if (flags == 0)
+		ASSERT_SYSCALL_OK(rename(from, to));
+	else
+		ASSERT_SYSCALL_OK(test_renameat2(from, to, flags));
+	expect_listing(to, want);
+	expect_gone(from);
+}
+
+/* expect_entry_moved checks that readdir lists old_name in old_dir no more,
+ * and new_name in new_dir once. */
+static void expect_entry_moved(const char *old_dir, const char *old_name, const char *new_dir, const char *new_name)
+{
+	EXPECT_EQ(listed(old_dir, old_name), 0);
+	EXPECT_EQ(listed(new_dir, new_name), 1);
+}
+
+/* append_expect appends suffix to path, whose content was data (len bytes),
+ * checks that it now reads as data followed by suffix, and returns that
+ * content in a new buffer. */
+static char *append_expect(const char *path, const char *data, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	put(path, O_APPEND, suffix);
+	char *want = malloc(len + n + 1);
+	ASSERT_TRUE(want != NULL);
+	memcpy(want, data, len);
+	memcpy(want + len, suffix, n + 1);
+	expect_same_file(path, want, len + n);
+	return want;
+}
+
+/* exchange_expect swaps p and q with RENAME_EXCHANGE and checks that p
+ * then holds p_want (p_len bytes) and q holds q_want (q_len bytes). */
+static void exchange_expect(const char *p, const char *q, const char *p_want, size_t p_len, const char *q_want, size_t q_len)
+{
+	ASSERT_SYSCALL_OK(test_renameat2(p, q, RENAME_EXCHANGE));
+	expect_same_file(p, p_want, p_len);
+	expect_same_file(q, q_want, q_len);
+}
+
+/* A pick is a suitable directory of base, one of its files and that file's
+ * content when it was picked. */
+struct pick {
+	const char *dir; /* the directory's name in base */
+	char file[256];  /* the name of one of its files */
+	char *data;      /* file's content (free it) */
+	size_t len;      /* data's length */
+};
+
+/* pick_dir picks a suitable directory of base other than except (may be
+ * NULL) and reads one of its files. */
+static struct pick pick_dir(const char *const *except)
+{
+	struct pick p;
+	p.dir = find_dir(except, p.file, sizeof(p.file));
+	p.data = slurp(cat2(at(p.dir), p.file), &p.len);
+	return p;
+}
+
 TEST(overlay_rename, lower_directory_renamed_in_its_parent_keeps_entries_contents_and_inode_numbers)
 {
 	if (!setup())
 		return;
-	char file[256];
-	const char *a = find_dir(NULL, file, sizeof(file));
-	char *before = listing(at(a));
-	size_t len;
-	char *data = slurp(cat2(at(a), file), &len);
-	ino_t dino = ino_of(at(a)), fino = ino_of(cat2(at(a), file));
+	struct pick a = pick_dir(NULL);
+	char *before = listing(at(a.dir));
+	ino_t dino = ino_of(at(a.dir)), fino = ino_of(cat2(at(a.dir), a.file));
 
-	ASSERT_SYSCALL_OK(rename(at(a), at("pal-same")));
-	char *after = listing(at("pal-same"));
-	EXPECT_STREQ(after, before);
-	expect_same_file(cat2(at("pal-same"), file), data, len);
+	rename_expect_moved(at(a.dir), at("pal-same"), 0, before);
+	expect_same_file(cat2(at("pal-same"), a.file), a.data, a.len);
 	EXPECT_EQ(ino_of(at("pal-same")), dino);
-	EXPECT_EQ(ino_of(cat2(at("pal-same"), file)), fino);
-	expect_gone(at(a));
-	expect_gone(cat2(at(a), file));
-	EXPECT_EQ(listed(base, a), 0);
-	EXPECT_EQ(listed(base, "pal-same"), 1);
-	free(before);
-	free(after);
-	free(data);
+	EXPECT_EQ(ino_of(cat2(at("pal-same"), a.file)), fino);
+	expect_gone(cat2(at(a.dir), a.file));
+	expect_entry_moved(base, a.dir, base, "pal-same");
+	free_all(before, a.data);
 }
 
 TEST(overlay_rename, merged_directory_renamed_into_another_directory_keeps_upper_changes_and_whiteouts)
@@ -365,45 +421,27 @@ TEST(overlay_rename, merged_directory_renamed_into_another_directory_keeps_upper
 	char *b_before = listing(at(b));
 
 	const char *moved = cat2(at(b), "pal-moved");
-	ASSERT_SYSCALL_OK(rename(at(a), moved));
-	char *after = listing(moved);
-	EXPECT_STREQ(after, before);
+	rename_expect_moved(at(a), moved, 0, before);
 	expect_same_file(cat2(moved, "pal-new"), "new", 3);
 	expect_gone(cat2(moved, file));
-	expect_gone(at(a));
-	EXPECT_EQ(listed(base, a), 0);
-	EXPECT_EQ(listed(at(b), "pal-moved"), 1);
+	expect_entry_moved(base, a, at(b), "pal-moved");
 	/* b keeps its own entries. */
 	ASSERT_SYSCALL_OK(rename(moved, at("pal-moved-out")));
-	char *b_after = listing(at(b));
-	EXPECT_STREQ(b_after, b_before);
-	char *out = listing(at("pal-moved-out"));
-	EXPECT_STREQ(out, before);
-	free(before);
-	free(after);
-	free(b_before);
-	free(b_after);
-	free(out);
+	expect_listing(at(b), b_before);
+	expect_listing(at("pal-moved-out"), before);
+	free_all(before, b_before);
 }
 
 TEST(overlay_rename, file_inside_a_renamed_directory_is_copied_up_on_write)
 {
 	if (!setup())
 		return;
-	char file[256];
-	const char *a = find_dir(NULL, file, sizeof(file));
-	size_t len;
-	char *data = slurp(cat2(at(a), file), &len);
-	ino_t fino = ino_of(cat2(at(a), file));
+	struct pick a = pick_dir(NULL);
+	ino_t fino = ino_of(cat2(at(a.dir), a.file));
 
-	ASSERT_SYSCALL_OK(rename(at(a), at("pal-cu")));
-	const char *f = cat2(at("pal-cu"), file);
-	put(f, O_APPEND, "+palisade");
-	char *want = malloc(len + 10);
-	ASSERT_TRUE(want != NULL);
-	memcpy(want, data, len);
-	memcpy(want + len, "+palisade", 9);
-	expect_same_file(f, want, len + 9);
+	ASSERT_SYSCALL_OK(rename(at(a.dir), at("pal-cu")));
+	const char *f = cat2(at("pal-cu"), a.file);
+	char *want = append_expect(f, a.data, a.len, "+palisade");
 	EXPECT_EQ(ino_of(f), fino);
 	ASSERT_SYSCALL_OK(chmod(f, 0600));
 	struct stat st;
@@ -413,48 +451,33 @@ TEST(overlay_rename, file_inside_a_renamed_directory_is_copied_up_on_write)
 
 	/* The copy stays with the directory through a second rename. */
 	ASSERT_SYSCALL_OK(rename(at("pal-cu"), at("pal-cu2")));
-	expect_same_file(cat2(at("pal-cu2"), file), want, len + 9);
+	expect_same_file(cat2(at("pal-cu2"), a.file), want, a.len + 9);
 	expect_same_file(cat2(at("pal-cu2"), "pal-created"), "c", 1);
 	expect_gone(at("pal-cu"));
-	expect_gone(at(a));
-	free(data);
-	free(want);
+	expect_gone(at(a.dir));
+	free_all(a.data, want);
 }
 
 TEST(overlay_rename, old_name_is_gone_and_renaming_back_restores_it)
 {
 	if (!setup())
 		return;
-	char file[256];
-	const char *a = find_dir(NULL, file, sizeof(file));
-	char *before = listing(at(a));
-	size_t len;
-	char *data = slurp(cat2(at(a), file), &len);
+	struct pick a = pick_dir(NULL);
+	char *before = listing(at(a.dir));
 
-	ASSERT_SYSCALL_OK(rename(at(a), at("pal-back")));
-	expect_gone(at(a));
-	EXPECT_ERRNO(open(cat2(at(a), file), O_RDONLY), ENOENT);
-	EXPECT_ERRNO(opendir(at(a)) == NULL ? -1 : 0, ENOENT);
-	EXPECT_EQ(listed(base, a), 0);
-	EXPECT_EQ(listed(base, "pal-back"), 1);
+	ASSERT_SYSCALL_OK(rename(at(a.dir), at("pal-back")));
+	expect_gone(at(a.dir));
+	EXPECT_ERRNO(open(cat2(at(a.dir), a.file), O_RDONLY), ENOENT);
+	EXPECT_ERRNO(opendir(at(a.dir)) == NULL ? -1 : 0, ENOENT);
+	expect_entry_moved(base, a.dir, base, "pal-back");
 
-	ASSERT_SYSCALL_OK(rename(at("pal-back"), at(a)));
-	char *back = listing(at(a));
-	EXPECT_STREQ(back, before);
-	expect_same_file(cat2(at(a), file), data, len);
-	expect_gone(at("pal-back"));
-	EXPECT_EQ(listed(base, a), 1);
-	EXPECT_EQ(listed(base, "pal-back"), 0);
+	rename_expect_moved(at("pal-back"), at(a.dir), 0, before);
+	expect_same_file(cat2(at(a.dir), a.file), a.data, a.len);
+	expect_entry_moved(base, "pal-back", base, a.dir);
 
 	/* And away again. */
-	ASSERT_SYSCALL_OK(rename(at(a), at("pal-back2")));
-	char *again = listing(at("pal-back2"));
-	EXPECT_STREQ(again, before);
-	expect_gone(at(a));
-	free(before);
-	free(back);
-	free(again);
-	free(data);
+	rename_expect_moved(at(a.dir), at("pal-back2"), 0, before);
+	free_all(before, a.data);
 }
 
 TEST(overlay_rename, rename_over_an_empty_directory_replaces_it_and_over_a_non_empty_one_fails_with_ENOTEMPTY)
@@ -474,149 +497,96 @@ TEST(overlay_rename, rename_over_an_empty_directory_replaces_it_and_over_a_non_e
 	char *b_list = listing(at(b));
 	for (char *save, *name = strtok_r(b_list, " ", &save); name != NULL; name = strtok_r(NULL, " ", &save))
 		ASSERT_SYSCALL_OK(unlink(cat2(at(b), name)));
-	char *empty = listing(at(b));
-	EXPECT_STREQ(empty, "");
-	ASSERT_SYSCALL_OK(rename(at(a), at(b)));
-	char *got = listing(at(b));
-	EXPECT_STREQ(got, a_list);
-	expect_gone(at(a));
+	expect_listing(at(b), "");
+	rename_expect_moved(at(a), at(b), 0, a_list);
 	EXPECT_EQ(listed(base, b), 1);
 
 	/* Over an empty directory of the upper layer. */
 	ASSERT_SYSCALL_OK(mkdir(at("pal-empty"), 0755));
-	ASSERT_SYSCALL_OK(rename(at(c), at("pal-empty")));
-	char *got2 = listing(at("pal-empty"));
-	EXPECT_STREQ(got2, c_list);
-	expect_gone(at(c));
-	free(a_list);
-	free(b_list);
-	free(c_list);
-	free(empty);
-	free(got);
-	free(got2);
+	rename_expect_moved(at(c), at("pal-empty"), 0, c_list);
+	free_all(a_list, b_list, c_list);
 }
 
 TEST(overlay_rename, nested_renamed_directories_keep_their_contents)
 {
 	if (!setup())
 		return;
-	char file[256];
 	const char *a = find_dir(NULL, NULL, 0);
 	const char *ex[] = {a, NULL};
-	const char *b = find_dir(ex, file, sizeof(file));
+	struct pick b = pick_dir(ex);
 	char *a_list = listing(at(a));
-	char *b_list = listing(at(b));
-	size_t len;
-	char *data = slurp(cat2(at(b), file), &len);
+	char *b_list = listing(at(b.dir));
 
 	ASSERT_SYSCALL_OK(rename(at(a), at("pal-n1")));
-	ASSERT_SYSCALL_OK(rename(at(b), cat2(at("pal-n1"), "pal-inner")));
+	ASSERT_SYSCALL_OK(rename(at(b.dir), cat2(at("pal-n1"), "pal-inner")));
 	ASSERT_SYSCALL_OK(rename(at("pal-n1"), at("pal-n2")));
 	const char *inner = cat2(at("pal-n2"), "pal-inner");
-	char *got = listing(inner);
-	EXPECT_STREQ(got, b_list);
-	expect_same_file(cat2(inner, file), data, len);
+	expect_listing(inner, b_list);
+	expect_same_file(cat2(inner, b.file), b.data, b.len);
 	EXPECT_EQ(listed(at("pal-n2"), "pal-inner"), 1);
 	/* pal-n2 holds a's entries and pal-inner. */
 	ASSERT_SYSCALL_OK(rename(inner, at("pal-n3")));
-	char *outer = listing(at("pal-n2"));
-	EXPECT_STREQ(outer, a_list);
-	put(cat2(at("pal-n3"), file), O_TRUNC, "rewritten");
-	expect_same_file(cat2(at("pal-n3"), file), "rewritten", 9);
+	expect_listing(at("pal-n2"), a_list);
+	put(cat2(at("pal-n3"), b.file), O_TRUNC, "rewritten");
+	expect_same_file(cat2(at("pal-n3"), b.file), "rewritten", 9);
 	expect_gone(at(a));
-	expect_gone(at(b));
+	expect_gone(at(b.dir));
 	expect_gone(at("pal-n1"));
-	free(a_list);
-	free(b_list);
-	free(got);
-	free(outer);
-	free(data);
+	free_all(a_list, b_list, b.data);
 }
 
 TEST(overlay_rename, RENAME_EXCHANGE_swaps_a_lower_file_and_an_upper_file)
 {
 	if (!setup())
 		return;
-	char file[256];
-	const char *a = find_dir(NULL, file, sizeof(file));
-	size_t len;
-	char *data = slurp(cat2(at(a), file), &len);
-	const char *lower = cat2(at(a), file), *upper = cat2(at(a), "pal-xup");
+	struct pick a = pick_dir(NULL);
+	const char *lower = cat2(at(a.dir), a.file), *upper = cat2(at(a.dir), "pal-xup");
 	put(upper, O_CREAT | O_EXCL, "upper");
 
-	ASSERT_SYSCALL_OK(renameat2_(lower, upper, RENAME_EXCHANGE));
-	expect_same_file(lower, "upper", 5);
-	expect_same_file(upper, data, len);
-	EXPECT_EQ(listed(at(a), file), 1);
-	EXPECT_EQ(listed(at(a), "pal-xup"), 1);
-	ASSERT_SYSCALL_OK(renameat2_(lower, upper, RENAME_EXCHANGE));
-	expect_same_file(lower, data, len);
-	expect_same_file(upper, "upper", 5);
+	exchange_expect(lower, upper, "upper", 5, a.data, a.len);
+	EXPECT_EQ(listed(at(a.dir), a.file), 1);
+	EXPECT_EQ(listed(at(a.dir), "pal-xup"), 1);
+	exchange_expect(lower, upper, a.data, a.len, "upper", 5);
 
 	/* Across directories: a lower file with an upper file of base. */
-	const char *ex[] = {a, NULL};
-	char file2[256];
-	const char *b = find_dir(ex, file2, sizeof(file2));
-	size_t len2;
-	char *data2 = slurp(cat2(at(b), file2), &len2);
+	const char *ex[] = {a.dir, NULL};
+	struct pick b = pick_dir(ex);
 	put(at("pal-xfile"), O_CREAT | O_EXCL, "x");
-	ASSERT_SYSCALL_OK(renameat2_(cat2(at(b), file2), at("pal-xfile"), RENAME_EXCHANGE));
-	expect_same_file(at("pal-xfile"), data2, len2);
-	expect_same_file(cat2(at(b), file2), "x", 1);
-	free(data);
-	free(data2);
+	exchange_expect(cat2(at(b.dir), b.file), at("pal-xfile"), "x", 1, b.data, b.len);
+	free_all(a.data, b.data);
 }
 
 TEST(overlay_rename, RENAME_EXCHANGE_swaps_two_directories)
 {
 	if (!setup())
 		return;
-	char fa[256], fb[256];
-	const char *a = find_dir(NULL, fa, sizeof(fa));
-	const char *ex1[] = {a, NULL};
-	const char *b = find_dir(ex1, fb, sizeof(fb));
-	char *a_list = listing(at(a)), *b_list = listing(at(b));
-	size_t len;
-	char *data = slurp(cat2(at(a), fa), &len);
+	struct pick a = pick_dir(NULL);
+	const char *ex1[] = {a.dir, NULL};
+	const char *b = find_dir(ex1, NULL, 0);
+	char *a_list = listing(at(a.dir)), *b_list = listing(at(b));
 	/* Make b merged. */
 	put(cat2(at(b), "pal-in-b"), O_CREAT | O_EXCL, "b");
 	char *b_merged = listing(at(b));
 
-	ASSERT_SYSCALL_OK(renameat2_(at(a), at(b), RENAME_EXCHANGE));
-	char *got_a = listing(at(a)), *got_b = listing(at(b));
-	EXPECT_STREQ(got_a, b_merged);
-	EXPECT_STREQ(got_b, a_list);
-	expect_same_file(cat2(at(b), fa), data, len);
-	expect_same_file(cat2(at(a), "pal-in-b"), "b", 1);
-	put(cat2(at(b), fa), O_APPEND, "!");
-	char *want = malloc(len + 1);
-	ASSERT_TRUE(want != NULL);
-	memcpy(want, data, len);
-	want[len] = '!';
-	expect_same_file(cat2(at(b), fa), want, len + 1);
+	ASSERT_SYSCALL_OK(test_renameat2(at(a.dir), at(b), RENAME_EXCHANGE));
+	expect_listing(at(a.dir), b_merged);
+	expect_listing(at(b), a_list);
+	expect_same_file(cat2(at(b), a.file), a.data, a.len);
+	expect_same_file(cat2(at(a.dir), "pal-in-b"), "b", 1);
+	char *want = append_expect(cat2(at(b), a.file), a.data, a.len, "!");
 
 	/* A lower directory with one of the upper layer. */
-	const char *ex2[] = {a, b, NULL};
+	const char *ex2[] = {a.dir, b, NULL};
 	const char *c = find_dir(ex2, NULL, 0);
 	char *c_list = listing(at(c));
 	ASSERT_SYSCALL_OK(mkdir(at("pal-ud"), 0755));
 	put(at("pal-ud/pal-x"), O_CREAT | O_EXCL, "x");
-	ASSERT_SYSCALL_OK(renameat2_(at(c), at("pal-ud"), RENAME_EXCHANGE));
-	char *got_c = listing(at(c)), *got_ud = listing(at("pal-ud"));
-	EXPECT_STREQ(got_c, "pal-x");
-	EXPECT_STREQ(got_ud, c_list);
+	ASSERT_SYSCALL_OK(test_renameat2(at(c), at("pal-ud"), RENAME_EXCHANGE));
+	expect_listing(at(c), "pal-x");
+	expect_listing(at("pal-ud"), c_list);
 	EXPECT_EQ(listed(base, c), 1);
 	EXPECT_EQ(listed(base, "pal-ud"), 1);
-	free(a_list);
-	free(b_list);
-	free(b_merged);
-	free(c_list);
-	free(got_a);
-	free(got_b);
-	free(got_c);
-	free(got_ud);
-	free(data);
-	free(want);
+	free_all(a_list, b_list, b_merged, c_list, a.data, want);
 }
 
 TEST(overlay_rename, RENAME_NOREPLACE_refuses_an_existing_directory_and_moves_to_a_free_name)
@@ -627,13 +597,9 @@ TEST(overlay_rename, RENAME_NOREPLACE_refuses_an_existing_directory_and_moves_to
 	const char *ex[] = {a, NULL};
 	const char *b = find_dir(ex, NULL, 0);
 	char *a_list = listing(at(a));
-	EXPECT_ERRNO(renameat2_(at(a), at(b), RENAME_NOREPLACE), EEXIST);
-	ASSERT_SYSCALL_OK(renameat2_(at(a), at("pal-nr"), RENAME_NOREPLACE));
-	char *got = listing(at("pal-nr"));
-	EXPECT_STREQ(got, a_list);
-	expect_gone(at(a));
+	EXPECT_ERRNO(test_renameat2(at(a), at(b), RENAME_NOREPLACE), EEXIST);
+	rename_expect_moved(at(a), at("pal-nr"), RENAME_NOREPLACE, a_list);
 	free(a_list);
-	free(got);
 }
 
 TEST(overlay_rename, RENAME_WHITEOUT_fails_with_EINVAL)
@@ -643,14 +609,12 @@ TEST(overlay_rename, RENAME_WHITEOUT_fails_with_EINVAL)
 	char file[256];
 	const char *a = find_dir(NULL, file, sizeof(file));
 	char *before = listing(at(a));
-	EXPECT_ERRNO(renameat2_(cat2(at(a), file), cat2(at(a), "pal-wh"), RENAME_WHITEOUT), EINVAL);
+	EXPECT_ERRNO(test_renameat2(cat2(at(a), file), cat2(at(a), "pal-wh"), RENAME_WHITEOUT), EINVAL);
 	put(cat2(at(a), "pal-wh-up"), O_CREAT | O_EXCL, "u");
-	EXPECT_ERRNO(renameat2_(cat2(at(a), "pal-wh-up"), cat2(at(a), "pal-wh"), RENAME_WHITEOUT), EINVAL);
-	EXPECT_ERRNO(renameat2_(at(a), at("pal-wh"), RENAME_WHITEOUT), EINVAL);
+	EXPECT_ERRNO(test_renameat2(cat2(at(a), "pal-wh-up"), cat2(at(a), "pal-wh"), RENAME_WHITEOUT), EINVAL);
+	EXPECT_ERRNO(test_renameat2(at(a), at("pal-wh"), RENAME_WHITEOUT), EINVAL);
 	ASSERT_SYSCALL_OK(unlink(cat2(at(a), "pal-wh-up")));
-	char *after = listing(at(a));
-	EXPECT_STREQ(after, before);
+	expect_listing(at(a), before);
 	expect_gone(at("pal-wh"));
 	free(before);
-	free(after);
 }

@@ -3,21 +3,6 @@
 
 #include <sys/sysmacros.h>
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-#ifndef RENAME_WHITEOUT
-#define RENAME_WHITEOUT (1 << 2)
-#endif
-
-static int renameat2_(const char *a, const char *b, unsigned flags)
-{
-	return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, flags);
-}
-
 static void make_file(const char *p, const char *text)
 {
 	int fd = ASSERT_SYSCALL_OK(open(p, O_CREAT | O_WRONLY | O_EXCL, 0644));
@@ -29,7 +14,7 @@ TEST(rename_whiteout, old_name_becomes_a_0_0_character_device)
 {
 	const char *a = test_path("a"), *b = test_path("b");
 	make_file(a, "data");
-	ASSERT_SYSCALL_OK(renameat2_(a, b, RENAME_WHITEOUT));
+	ASSERT_SYSCALL_OK(test_renameat2(a, b, RENAME_WHITEOUT));
 	struct stat st;
 	ASSERT_SYSCALL_OK(lstat(a, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -51,14 +36,14 @@ TEST(rename_whiteout, replaces_an_existing_target_and_works_for_directories)
 	const char *d = test_path("d"), *e = test_path("e");
 	make_file(a, "new");
 	make_file(b, "old");
-	ASSERT_SYSCALL_OK(renameat2_(a, b, RENAME_WHITEOUT));
+	ASSERT_SYSCALL_OK(test_renameat2(a, b, RENAME_WHITEOUT));
 	struct stat st;
 	ASSERT_SYSCALL_OK(stat(b, &st));
 	EXPECT_EQ(st.st_size, 3);
 	ASSERT_SYSCALL_OK(lstat(a, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	ASSERT_SYSCALL_OK(mkdir(d, 0755));
-	ASSERT_SYSCALL_OK(renameat2_(d, e, RENAME_WHITEOUT));
+	ASSERT_SYSCALL_OK(test_renameat2(d, e, RENAME_WHITEOUT));
 	ASSERT_SYSCALL_OK(lstat(d, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	ASSERT_SYSCALL_OK(stat(e, &st));
@@ -70,7 +55,7 @@ TEST(rename_whiteout, with_RENAME_EXCHANGE_fails_with_EINVAL)
 	const char *a = test_path("a"), *b = test_path("b");
 	make_file(a, "1");
 	make_file(b, "2");
-	EXPECT_ERRNO(renameat2_(a, b, RENAME_WHITEOUT | RENAME_EXCHANGE), EINVAL);
+	EXPECT_ERRNO(test_renameat2(a, b, RENAME_WHITEOUT | RENAME_EXCHANGE), EINVAL);
 	struct stat st;
 	ASSERT_SYSCALL_OK(lstat(a, &st));
 	EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -81,8 +66,8 @@ TEST(rename_whiteout, with_RENAME_NOREPLACE_refuses_an_existing_target)
 	const char *a = test_path("a"), *b = test_path("b"), *c = test_path("c");
 	make_file(a, "1");
 	make_file(b, "2");
-	EXPECT_ERRNO(renameat2_(a, b, RENAME_WHITEOUT | RENAME_NOREPLACE), EEXIST);
-	ASSERT_SYSCALL_OK(renameat2_(a, c, RENAME_WHITEOUT | RENAME_NOREPLACE));
+	EXPECT_ERRNO(test_renameat2(a, b, RENAME_WHITEOUT | RENAME_NOREPLACE), EEXIST);
+	ASSERT_SYSCALL_OK(test_renameat2(a, c, RENAME_WHITEOUT | RENAME_NOREPLACE));
 	struct stat st;
 	ASSERT_SYSCALL_OK(lstat(a, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -102,7 +87,7 @@ TEST(rename_whiteout, works_without_CAP_MKNOD)
 	pid_t pid = ASSERT_SYSCALL_OK(fork());
 	if (pid == 0) {
 		ASSERT_SYSCALL_OK(setuid(65534));
-		EXPECT_SYSCALL_OK(renameat2_(a, b, RENAME_WHITEOUT));
+		EXPECT_SYSCALL_OK(test_renameat2(a, b, RENAME_WHITEOUT));
 		_exit(0);
 	}
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);

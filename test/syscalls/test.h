@@ -36,6 +36,15 @@
  *                          cases when the binary is started as
  *                          `BINARY --helper name ARGS...` (for exec tests).
  *   test_wait_exit(pid)    waitpid and return the raw wait status.
+ *   test_renameat2(old, new, flags)
+ *                          renameat2(2) on two paths (AT_FDCWD), by its
+ *                          syscall number; RENAME_NOREPLACE, _EXCHANGE and
+ *                          _WHITEOUT are defined even where libc lacks them.
+ *   test_enter_private_mount_ns()
+ *                          unshare(CLONE_NEWNS) and make every mount private,
+ *                          so what the case mounts is not seen outside it;
+ *                          returns 1, or 0 if the case may not (not root, or
+ *                          EPERM: an unprivileged run) and should return.
  */
 #ifndef PALISADE_TEST_H
 #define PALISADE_TEST_H
@@ -71,6 +80,21 @@ const char *test_tmpdir(void);
 const char *test_path(const char *name);
 const char *test_self_exe(void);
 int test_wait_exit(pid_t pid);
+int test_renameat2(const char *oldpath, const char *newpath,
+		   unsigned int flags);
+int test_enter_private_mount_ns(void);
+
+/* Flags of renameat2(2), for test_renameat2, where libc lacks them. */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
+
 const char *test_errno_name(int e);
 const char *test_signal_name(int sig);
 

@@ -15,8 +15,10 @@
 
 #include <ftw.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 
 #define TEST_TIMEOUT_SECONDS 10
 
@@ -132,6 +134,25 @@ int test_wait_exit(pid_t pid)
 		test_fail(__FILE__, __LINE__, 1, "waitpid(%d) returned %d: %s",
 			  (int)pid, (int)r, strerror(errno));
 	return ws;
+}
+
+int test_renameat2(const char *oldpath, const char *newpath,
+		   unsigned int flags)
+{
+	return syscall(SYS_renameat2, AT_FDCWD, oldpath, AT_FDCWD, newpath,
+		       flags);
+}
+
+int test_enter_private_mount_ns(void)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (unshare(CLONE_NEWNS) != 0) {
+		EXPECT_EQ(errno, EPERM);
+		return 0;
+	}
+	ASSERT_SYSCALL_OK(mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	return 1;
 }
 
 const char *test_errno_name(int e)

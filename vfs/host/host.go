@@ -169,7 +169,14 @@ func (*hostInode) SetStat(context.Context, *vfs.SetStatOptions) error { return u
 
 // Open implements vfs.Inode.Open with a duplicate of the host descriptor.
 func (i *hostInode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
-	nfd, err := unix.FcntlInt(uintptr(i.f.fd), unix.F_DUPFD_CLOEXEC, 0)
+	return openDup(i.f.fd)
+}
+
+// openDup returns a new description of the host file hostFD: a duplicate
+// of the descriptor, so it shares the host's file status flags with the
+// others. ENXIO if it can't be duplicated.
+func openDup(hostFD int) (vfs.FileDescriptionImpl, error) {
+	nfd, err := unix.FcntlInt(uintptr(hostFD), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, unix.ENXIO
 	}

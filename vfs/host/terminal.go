@@ -119,14 +119,5 @@ func OpenTerminal(key TerminalKey) (vfs.FileDescriptionImpl, error) {
 	if !ok {
 		return nil, unix.ENXIO
 	}
-	nfd, err := unix.FcntlInt(uintptr(hfd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, unix.ENXIO
-	}
-	f, _, err := newHostFile(nfd)
-	if err != nil {
-		unix.Close(nfd)
-		return nil, err
-	}
-	return f, nil
+	return openDup(hfd)
 }

@@ -385,6 +385,10 @@ func TestInodeNumbersStable(t *testing.T) {
 	}
 }
 
+// renameTreeFiles are the regular files renameTree adds, with their
+// contents.
+var renameTreeFiles = map[string]string{"a/f1": "f1", "a/f2": "f2", "a/inner/g": "g", "b/h": "h", "d/x": "x"}
+
 // renameTree adds to the host dir:
 //
 //	a/f1 "f1", a/f2 "f2", a/inner/g "g"
@@ -397,7 +401,7 @@ func renameTree(host string) error {
 			return err
 		}
 	}
-	for name, data := range map[string]string{"a/f1": "f1", "a/f2": "f2", "a/inner/g": "g", "b/h": "h", "d/x": "x"} {
+	for name, data := range renameTreeFiles {
 		if err := os.WriteFile(filepath.Join(host, name), []byte(data), 0o644); err != nil {
 			return err
 		}
@@ -411,10 +415,58 @@ func (e *env) ls(path string) string {
 	return strings.Join(e.list(path), " ")
 }
 
+// expectLs fails the test unless ls(path) is want.
+func (e *env) expectLs(path, want string) {
+	e.t.Helper()
+	if got := e.ls(path); got != want {
+		e.t.Errorf("ls %s = %q, want %q", path, got, want)
+	}
+}
+
+// expectRead fails the test unless the file at path holds want.
+func (e *env) expectRead(path, want string) {
+	e.t.Helper()
+	if got := e.readFile(path); got != want {
+		e.t.Errorf("read %s = %q, want %q", path, got, want)
+	}
+}
+
 func (e *env) rename(from, to string, flags uint32) {
 	e.t.Helper()
 	if err := e.vfs.RenameAt(e.ctx, e.pop(from), e.pop(to), flags); err != nil {
 		e.t.Fatalf("renameat2(%q, %q, %#x): %v", from, to, flags, err)
+	}
+}
+
+// expectRenameErr fails the test unless renaming from to to with flags
+// fails with want.
+func (e *env) expectRenameErr(from, to string, flags uint32, want error) {
+	e.t.Helper()
+	if err := e.vfs.RenameAt(e.ctx, e.pop(from), e.pop(to), flags); err != want {
+		e.t.Errorf("renameat2(%q, %q, %#x) = %v, want %v", from, to, flags, err, want)
+	}
+}
+
+// move renames the directory from to to and checks that to lists want and
+// from is gone.
+func (e *env) move(from, to, want string) {
+	e.t.Helper()
+	e.rename(from, to, 0)
+	e.expectLs(to, want)
+	e.expectGone(from)
+}
+
+func (e *env) mkdir(path string) {
+	e.t.Helper()
+	if err := e.vfs.MkdirAt(e.ctx, e.pop(path), 0o755); err != nil {
+		e.t.Fatalf("mkdir(%q): %v", path, err)
+	}
+}
+
+func (e *env) unlink(path string) {
+	e.t.Helper()
+	if err := e.vfs.UnlinkAt(e.ctx, e.pop(path)); err != nil {
+		e.t.Fatalf("unlink(%q): %v", path, err)
 	}
 }
 
@@ -437,7 +489,7 @@ func (e *env) expectGone(path string) {
 // checkHostTree fails if renameTree's host files changed.
 func (e *env) checkHostTree() {
 	e.t.Helper()
-	for name, data := range map[string]string{"a/f1": "f1", "a/f2": "f2", "a/inner/g": "g", "b/h": "h", "d/x": "x"} {
+	for name, data := range renameTreeFiles {
 		if got := e.hostFile(name); got != data {
 			e.t.Errorf("host %s = %q, want it untouched (%q)", name, got, data)
 		}
@@ -452,56 +504,28 @@ func (e *env) checkHostTree() {
 func TestRenameLowerDir(t *testing.T) {
 	e := newEnvWith(t, renameTree)
 	dirIno, fileIno := e.ino("/a"), e.ino("/a/f1")
-	e.rename("/a", "/a2", 0)
-	if got := e.ls("/a2"); got != "f1 f2 inner" {
-		t.Errorf("ls /a2 = %q, want %q", got, "f1 f2 inner")
-	}
-	e.expectGone("/a")
+	e.move("/a", "/a2", "f1 f2 inner")
 	e.expectGone("/a/f1")
-	if got := e.ls("/"); got != "a2 b c d empty etc" {
-		t.Errorf("ls / = %q", got)
-	}
-	if got := e.readFile("/a2/f2"); got != "f2" {
-		t.Errorf("read /a2/f2 = %q", got)
-	}
-	if got := e.readFile("/a2/inner/g"); got != "g" {
-		t.Errorf("read /a2/inner/g = %q", got)
-	}
+	e.expectLs("/", "a2 b c d empty etc")
+	e.expectRead("/a2/f2", "f2")
+	e.expectRead("/a2/inner/g", "g")
 	if e.ino("/a2") != dirIno || e.ino("/a2/f1") != fileIno {
 		t.Errorf("inode numbers changed by rename: dir %d -> %d, file %d -> %d", dirIno, e.ino("/a2"), fileIno, e.ino("/a2/f1"))
 	}
 	// Changes inside: copy-up of a lower file, create, unlink.
 	e.write("/a2/f1", unix.O_APPEND, "+")
-	if got := e.readFile("/a2/f1"); got != "f1+" {
-		t.Errorf("after append in renamed dir: %q, want f1+", got)
-	}
+	e.expectRead("/a2/f1", "f1+")
 	if e.ino("/a2/f1") != fileIno {
 		t.Errorf("copy-up in renamed dir changed the inode number")
 	}
 	e.write("/a2/new", unix.O_CREAT, "new")
-	if err := e.vfs.UnlinkAt(e.ctx, e.pop("/a2/f2")); err != nil {
-		t.Fatal(err)
-	}
-	if got := e.ls("/a2"); got != "f1 inner new" {
-		t.Errorf("ls /a2 after changes = %q", got)
-	}
+	e.unlink("/a2/f2")
+	e.expectLs("/a2", "f1 inner new")
 	// Rename back, and again into another directory.
-	e.rename("/a2", "/a", 0)
-	if got := e.ls("/a"); got != "f1 inner new" {
-		t.Errorf("ls /a after renaming back = %q", got)
-	}
-	e.expectGone("/a2")
-	if got := e.ls("/"); got != "a b c d empty etc" {
-		t.Errorf("ls / after renaming back = %q", got)
-	}
-	e.rename("/a", "/etc/a3", 0)
-	if got := e.ls("/etc/a3"); got != "f1 inner new" {
-		t.Errorf("ls /etc/a3 = %q", got)
-	}
-	if got := e.readFile("/etc/a3/f1"); got != "f1+" {
-		t.Errorf("read /etc/a3/f1 = %q", got)
-	}
-	e.expectGone("/a")
+	e.move("/a2", "/a", "f1 inner new")
+	e.expectLs("/", "a b c d empty etc")
+	e.move("/a", "/etc/a3", "f1 inner new")
+	e.expectRead("/etc/a3/f1", "f1+")
 	e.checkHostTree()
 }
 
@@ -510,83 +534,43 @@ func TestRenameNestedDirs(t *testing.T) {
 	// A lower dir into another lower dir, then the parent elsewhere.
 	e.rename("/a/inner", "/b/inner2", 0)
 	e.rename("/b", "/etc/sub/b2", 0)
-	if got := e.ls("/etc/sub/b2"); got != "h inner2" {
-		t.Errorf("ls /etc/sub/b2 = %q", got)
-	}
-	if got := e.ls("/etc/sub/b2/inner2"); got != "g" {
-		t.Errorf("ls /etc/sub/b2/inner2 = %q", got)
-	}
+	e.expectLs("/etc/sub/b2", "h inner2")
+	e.expectLs("/etc/sub/b2/inner2", "g")
 	// And the grandparent.
 	e.rename("/etc/sub", "/sub", 0)
 	e.write("/sub/b2/inner2/g", unix.O_APPEND, "2")
-	if got := e.readFile("/sub/b2/inner2/g"); got != "g2" {
-		t.Errorf("read /sub/b2/inner2/g = %q", got)
-	}
-	if got := e.ls("/sub"); got != "b2 deep" {
-		t.Errorf("ls /sub = %q", got)
-	}
-	if got := e.ls("/a"); got != "f1 f2" {
-		t.Errorf("ls /a = %q", got)
-	}
+	e.expectRead("/sub/b2/inner2/g", "g2")
+	e.expectLs("/sub", "b2 deep")
+	e.expectLs("/a", "f1 f2")
 	e.expectGone("/b")
 	e.expectGone("/etc/sub")
-	if got := e.ls("/etc"); got != "issue link motd" {
-		t.Errorf("ls /etc = %q", got)
-	}
+	e.expectLs("/etc", "issue link motd")
 	// A directory made where a renamed one was is new and empty.
-	if err := e.vfs.MkdirAt(e.ctx, e.pop("/b"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if got := e.ls("/b"); got != "" {
-		t.Errorf("ls of new /b = %q, want empty", got)
-	}
+	e.mkdir("/b")
+	e.expectLs("/b", "")
 	e.checkHostTree()
 }
 
 func TestRenameOverDirs(t *testing.T) {
 	e := newEnvWith(t, renameTree)
-	if err := e.vfs.RenameAt(e.ctx, e.pop("/a"), e.pop("/d"), 0); err != unix.ENOTEMPTY {
-		t.Errorf("rename over non-empty lower dir = %v, want ENOTEMPTY", err)
-	}
-	if err := e.vfs.RenameAt(e.ctx, e.pop("/a"), e.pop("/b"), unix.RENAME_NOREPLACE); err != unix.EEXIST {
-		t.Errorf("RENAME_NOREPLACE over a dir = %v, want EEXIST", err)
-	}
+	e.expectRenameErr("/a", "/d", 0, unix.ENOTEMPTY)
+	e.expectRenameErr("/a", "/b", unix.RENAME_NOREPLACE, unix.EEXIST)
 	// Over an empty lower dir.
 	e.rename("/a", "/c", 0)
-	if got := e.ls("/c"); got != "f1 f2 inner" {
-		t.Errorf("ls /c = %q", got)
-	}
+	e.expectLs("/c", "f1 f2 inner")
 	// Over a merged dir emptied of its lower entries.
-	if err := e.vfs.UnlinkAt(e.ctx, e.pop("/d/x")); err != nil {
-		t.Fatal(err)
-	}
-	e.rename("/b", "/d", 0)
-	if got := e.ls("/d"); got != "h" {
-		t.Errorf("ls /d = %q, want h", got)
-	}
-	e.expectGone("/b")
+	e.unlink("/d/x")
+	e.move("/b", "/d", "h")
 	// An upper dir over an emptied lower dir hides the lower entries.
-	if err := e.vfs.UnlinkAt(e.ctx, e.pop("/etc/sub/deep")); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.vfs.MkdirAt(e.ctx, e.pop("/up"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	e.unlink("/etc/sub/deep")
+	e.mkdir("/up")
 	e.rename("/up", "/etc/sub", 0)
-	if got := e.ls("/etc/sub"); got != "" {
-		t.Errorf("ls /etc/sub = %q, want empty", got)
-	}
+	e.expectLs("/etc/sub", "")
 	// A lower dir over an empty upper one.
-	if err := e.vfs.MkdirAt(e.ctx, e.pop("/up2"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	e.mkdir("/up2")
 	e.rename("/c", "/up2", 0)
-	if got := e.ls("/up2"); got != "f1 f2 inner" {
-		t.Errorf("ls /up2 = %q", got)
-	}
-	if got := e.ls("/"); got != "d empty etc up2" {
-		t.Errorf("ls / = %q", got)
-	}
+	e.expectLs("/up2", "f1 f2 inner")
+	e.expectLs("/", "d empty etc up2")
 	e.checkHostTree()
 }
 
@@ -596,68 +580,38 @@ func TestRenameExchange(t *testing.T) {
 	e.write("/a/up", unix.O_CREAT, "upper")
 	ino := e.ino("/a/f1")
 	e.rename("/a/f1", "/a/up", unix.RENAME_EXCHANGE)
-	if got := e.readFile("/a/f1"); got != "upper" {
-		t.Errorf("/a/f1 after exchange = %q, want upper", got)
-	}
-	if got := e.readFile("/a/up"); got != "f1" {
-		t.Errorf("/a/up after exchange = %q, want f1", got)
-	}
+	e.expectRead("/a/f1", "upper")
+	e.expectRead("/a/up", "f1")
 	if e.ino("/a/up") != ino {
 		t.Errorf("exchanged lower file changed inode number")
 	}
-	if got := e.ls("/a"); got != "f1 f2 inner up" {
-		t.Errorf("ls /a = %q", got)
-	}
+	e.expectLs("/a", "f1 f2 inner up")
 	// Two lower dirs, one merged.
 	e.write("/b/new", unix.O_CREAT, "new")
 	e.rename("/a", "/b", unix.RENAME_EXCHANGE)
-	if got := e.ls("/a"); got != "h new" {
-		t.Errorf("ls /a after exchange = %q", got)
-	}
-	if got := e.ls("/b"); got != "f1 f2 inner up" {
-		t.Errorf("ls /b after exchange = %q", got)
-	}
-	if got := e.readFile("/b/inner/g"); got != "g" {
-		t.Errorf("read /b/inner/g = %q", got)
-	}
+	e.expectLs("/a", "h new")
+	e.expectLs("/b", "f1 f2 inner up")
+	e.expectRead("/b/inner/g", "g")
 	e.write("/a/h", unix.O_APPEND, "!")
-	if got := e.readFile("/a/h"); got != "h!" {
-		t.Errorf("read /a/h = %q", got)
-	}
+	e.expectRead("/a/h", "h!")
 	// A lower dir with an upper dir, across parents.
-	if err := e.vfs.MkdirAt(e.ctx, e.pop("/etc/u"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	e.mkdir("/etc/u")
 	e.write("/etc/u/x", unix.O_CREAT, "ux")
 	e.rename("/d", "/etc/u", unix.RENAME_EXCHANGE)
-	if got := e.ls("/d"); got != "x" || e.readFile("/d/x") != "ux" {
-		t.Errorf("ls /d = %q, /d/x = %q; want x, ux", got, e.readFile("/d/x"))
-	}
-	if got := e.ls("/etc/u"); got != "x" || e.readFile("/etc/u/x") != "x" {
-		t.Errorf("ls /etc/u = %q, /etc/u/x = %q; want x, x", got, e.readFile("/etc/u/x"))
-	}
+	e.expectLs("/d", "x")
+	e.expectRead("/d/x", "ux")
+	e.expectLs("/etc/u", "x")
+	e.expectRead("/etc/u/x", "x")
 	// A dir with a lower file.
 	e.rename("/c", "/etc/motd", unix.RENAME_EXCHANGE)
-	if got := e.readFile("/c"); got != "hello" {
-		t.Errorf("read /c = %q", got)
-	}
-	if got := e.ls("/etc/motd"); got != "" {
-		t.Errorf("ls /etc/motd = %q", got)
-	}
-	if got := e.ls("/"); got != "a b c d empty etc" {
-		t.Errorf("ls / = %q", got)
-	}
-	if got := e.ls("/etc"); got != "issue link motd sub u" {
-		t.Errorf("ls /etc = %q", got)
-	}
+	e.expectRead("/c", "hello")
+	e.expectLs("/etc/motd", "")
+	e.expectLs("/", "a b c d empty etc")
+	e.expectLs("/etc", "issue link motd sub u")
 	// And back.
 	e.rename("/etc/motd", "/c", unix.RENAME_EXCHANGE)
-	if got := e.readFile("/etc/motd"); got != "hello" {
-		t.Errorf("read /etc/motd = %q", got)
-	}
-	if err := e.vfs.RenameAt(e.ctx, e.pop("/a"), e.pop("/nothing"), unix.RENAME_EXCHANGE); err != unix.ENOENT {
-		t.Errorf("exchange with a missing name = %v, want ENOENT", err)
-	}
+	e.expectRead("/etc/motd", "hello")
+	e.expectRenameErr("/a", "/nothing", unix.RENAME_EXCHANGE, unix.ENOENT)
 	e.checkHostTree()
 }
 
@@ -665,13 +619,9 @@ func TestRenameWhiteoutFlag(t *testing.T) {
 	e := newEnvWith(t, renameTree)
 	e.write("/a/up", unix.O_CREAT, "upper")
 	for _, from := range []string{"/a/f1", "/a/up"} {
-		if err := e.vfs.RenameAt(e.ctx, e.pop(from), e.pop("/a/wh"), unix.RENAME_WHITEOUT); err != unix.EINVAL {
-			t.Errorf("RENAME_WHITEOUT of %s = %v, want EINVAL", from, err)
-		}
+		e.expectRenameErr(from, "/a/wh", unix.RENAME_WHITEOUT, unix.EINVAL)
 	}
-	if got := e.ls("/a"); got != "f1 f2 inner up" {
-		t.Errorf("ls /a = %q", got)
-	}
+	e.expectLs("/a", "f1 f2 inner up")
 }
 
 func TestRenameDirsConcurrently(t *testing.T) {
@@ -719,17 +669,9 @@ func TestRenameDirsConcurrently(t *testing.T) {
 		}
 	}()
 	wg.Wait()
-	if got := e.ls("/a"); got != "f1 f2 inner" {
-		t.Errorf("ls /a = %q", got)
-	}
-	if got := e.ls("/b"); got != "h" {
-		t.Errorf("ls /b = %q", got)
-	}
-	if got := e.ls("/"); got != "a b c d empty etc" {
-		t.Errorf("ls / = %q", got)
-	}
-	if got := e.ls("/etc"); got != "issue link motd sub" {
-		t.Errorf("ls /etc = %q", got)
-	}
+	e.expectLs("/a", "f1 f2 inner")
+	e.expectLs("/b", "h")
+	e.expectLs("/", "a b c d empty etc")
+	e.expectLs("/etc", "issue link motd sub")
 	e.checkHostTree()
 }
