@@ -284,19 +284,24 @@ static void setpgrp_checks(int fd)
 	ASSERT_ERRNO(ioctl(fd, TIOCSPGRP, &bad), ESRCH);
 	ASSERT_ERRNO(syscall(SYS_ioctl, fd, TIOCSPGRP, (void *)8), EFAULT);
 	/* A process group of another session. */
-	int p[2];
+	int p[2], ready[2];
 	ASSERT_SYSCALL_OK(pipe(p));
+	ASSERT_SYSCALL_OK(pipe(ready));
 	pid_t other = fork();
 	if (other == 0) {
 		close(p[1]);
+		close(ready[0]);
 		setsid();
+		close(ready[1]); /* EOF for the parent: the session exists */
 		char c;
 		read(p[0], &c, 1);
 		_exit(0);
 	}
 	close(p[0]);
-	for (int i = 0; i < 1000 && getsid(other) != other; i++)
-		sched_yield();
+	close(ready[1]);
+	char c;
+	read(ready[0], &c, 1); /* (waiting on getsid with a yield loop was flaky under load) */
+	close(ready[0]);
 	ASSERT_ERRNO(ioctl(fd, TIOCSPGRP, &other), EPERM);
 	close(p[1]);
 	waitpid(other, NULL, 0);
