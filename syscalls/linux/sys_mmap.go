@@ -68,6 +68,14 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if !f.IsReadable() {
 			return 0, unix.EACCES
 		}
+		if m := f.VirtualDentry().Mount(); m != nil && m.Flags()&unix.MS_NOEXEC != 0 {
+			// A noexec mount's files can't be mapped executable, now or
+			// later through mprotect.
+			if prot&unix.PROT_EXEC != 0 {
+				return 0, unix.EPERM
+			}
+			opts.MaxPerms.Execute = false
+		}
 		st, err := f.Stat(t.Context())
 		if err != nil {
 			return 0, err
