@@ -172,6 +172,15 @@ type FileDescription struct {
 	// releaseHook, if set, runs when the last reference goes, before the
 	// filesystem's Release (vfs/lock drops flock and OFD locks there).
 	releaseHook atomic.Pointer[ReleaseHook]
+
+	// watchMu protects watchers and released. It is a leaf.
+	watchMu sync.Mutex
+	// watchers are told when the last reference goes (epoll entries,
+	// which hold no reference). Protected by watchMu.
+	watchers map[any]func()
+	// released is set when the last reference has gone. Protected by
+	// watchMu.
+	released bool
 }
 
 // ReleaseHook is a function run when a file description's last reference
@@ -205,9 +214,57 @@ func NewFileDescription(impl FileDescriptionImpl, flags uint32, vd VirtualDentry
 // IncRef takes a reference on fd.
 func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 
+// TryIncRef takes a reference on fd unless its last one is already gone,
+// for holders of weak references (see WatchRelease).
+func (fd *FileDescription) TryIncRef() bool {
+	for {
+		n := fd.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if fd.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// WatchRelease arranges for fn to run when fd's last reference is
+// dropped, before the filesystem's Release; key identifies the watch for
+// UnwatchRelease. It reports false, and does nothing, if fd is already
+// released. fn runs on the goroutine that drops the last reference, which
+// may hold any lock: it must take none that are ever held across a
+// DecRef (epoll only marks its entry and lets its next scan clean up).
+func (fd *FileDescription) WatchRelease(key any, fn func()) bool {
+	fd.watchMu.Lock()
+	defer fd.watchMu.Unlock()
+	if fd.released {
+		return false
+	}
+	if fd.watchers == nil {
+		fd.watchers = make(map[any]func())
+	}
+	fd.watchers[key] = fn
+	return true
+}
+
+// UnwatchRelease cancels the watch key.
+func (fd *FileDescription) UnwatchRelease(key any) {
+	fd.watchMu.Lock()
+	delete(fd.watchers, key)
+	fd.watchMu.Unlock()
+}
+
 // DecRef drops a reference on fd, releasing it with the last.
 func (fd *FileDescription) DecRef(ctx context.Context) {
 	if fd.refs.Add(-1) == 0 {
+		fd.watchMu.Lock()
+		fd.released = true
+		watchers := fd.watchers
+		fd.watchers = nil
+		fd.watchMu.Unlock()
+		for _, fn := range watchers {
+			fn()
+		}
 		notifyClose(fd)
 		if h := fd.releaseHook.Load(); h != nil {
 			(*h)(ctx, fd)

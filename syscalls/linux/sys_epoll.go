@@ -6,14 +6,13 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/kernel/epoll"
-	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
 
 func init() {
 	full(unix.SYS_EPOLL_CREATE, EpollCreate)
 	full(unix.SYS_EPOLL_CREATE1, EpollCreate1)
-	partial(unix.SYS_EPOLL_CTL, "an entry keeps its file open until EPOLL_CTL_DEL, closing the epoll, or the caller's next epoll_wait after the descriptor is closed (a dup does not keep it); EPOLLEXCLUSIVE wakes every waiter", EpollCtl)
+	partial(unix.SYS_EPOLL_CTL, "EPOLLEXCLUSIVE wakes every waiter; EPOLLWAKEUP is ignored", EpollCtl)
 	full(unix.SYS_EPOLL_WAIT, EpollWait)
 	full(unix.SYS_EPOLL_PWAIT, EpollPwait)
 	full(unix.SYS_EPOLL_PWAIT2, EpollPwait2)
@@ -103,7 +102,6 @@ func epollWait(t *kernel.Task, epfd int32, addr uint64, maxEvents int32, block b
 		return 0, unix.EINVAL
 	}
 	ctx := t.Context()
-	table := t.FDTable()
 	n, err := ep.Wait(ctx, epoll.WaitOptions{
 		Max:      int(maxEvents),
 		Block:    block,
@@ -118,14 +116,6 @@ func epollWait(t *kernel.Task, epfd int32, addr uint64, maxEvents int32, block b
 				return n / epoll.EventSize, unix.EFAULT
 			}
 			return len(evs), nil
-		},
-		Alive: func(fd int32, file *vfs.FileDescription) bool {
-			g, _ := table.Get(fd)
-			if g == nil {
-				return false
-			}
-			defer g.DecRef(ctx)
-			return g == file
 		},
 		Wait: func(ch <-chan struct{}) error {
 			// epoll_wait is never restarted: a signal to handle ends

@@ -19,16 +19,15 @@
 //
 // # Differences from Linux
 //
-// Linux's epoll holds no reference on the files it watches and removes
-// an entry when its file description is released. vfs.FileDescription has
-// no release hook, so an entry holds a reference on its file, dropped by
-// EPOLL_CTL_DEL, by closing the epoll instance, or when a scan by epoll_wait
-// finds that the caller's descriptor table no longer maps the entry's
-// descriptor to its file (WaitOptions.Alive). So, unlike Linux, closing
-// the descriptor removes the entry even if a dup of it remains open, and
-// the file is really released only at the caller's next epoll_wait.
-// Scans look at every entry (O(interest list)), where Linux looks at the
-// ready list only. EPOLLEXCLUSIVE is accepted and checked as Linux does,
+// As in Linux, an entry holds no reference on its file: it watches the
+// file description's release (vfs.FileDescription.WatchRelease), which
+// marks it dead; the next scan or epoll_ctl unlinks dead entries. So an
+// entry lives while any descriptor (a dup) keeps the description open,
+// and closing the last one releases the file at once. While polling a
+// file, a scan holds a reference taken with TryIncRef (a file being
+// released is skipped), dropped after EventPoll.mu. Scans look at every
+// entry (O(interest list)) to collect notifications, where Linux looks at
+// the ready list only. EPOLLEXCLUSIVE is accepted and checked as Linux does,
 // but every waiter is woken. EPOLLWAKEUP is ignored.
 //
 // Lock order:
@@ -43,6 +42,7 @@ import (
 	"context"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -126,6 +126,9 @@ type entry struct {
 	// removed is set once the entry has left the interest list.
 	// Protected by EventPoll.mu.
 	removed bool
+	// dead is set when the file's last reference goes; the entry is
+	// then unlinked by the next scan or epoll_ctl.
+	dead atomic.Bool
 	// prev and next link the interest list. Protected by EventPoll.mu.
 	prev, next *entry
 }
@@ -209,12 +212,13 @@ func (ep *EventPoll) wakeLoop() {
 }
 
 // Release implements vfs.FileDescriptionImpl.Release: it empties the
-// interest list, dropping the references it held.
+// interest list.
 func (ep *EventPoll) Release(ctx context.Context) {
 	ep.mu.Lock()
-	var files []*vfs.FileDescription
-	for e := ep.head; e != nil; e = e.next {
-		files = append(files, ep.unlinkLocked(e))
+	for e := ep.head; e != nil; {
+		next := e.next
+		ep.unlinkLocked(e)
+		e = next
 	}
 	ep.ready = nil
 	ep.released = true
@@ -223,17 +227,27 @@ func (ep *EventPoll) Release(ctx context.Context) {
 	if started {
 		close(ep.stop)
 	}
-	for _, f := range files {
-		f.DecRef(ctx)
+}
+
+// unlinkDeadLocked unlinks the entries whose files were released.
+//
+// Preconditions: ep.mu is held.
+func (ep *EventPoll) unlinkDeadLocked() {
+	for e := ep.head; e != nil; {
+		next := e.next
+		if e.dead.Load() {
+			ep.unlinkLocked(e)
+		}
+		e = next
 	}
 }
 
-// unlinkLocked removes e from the interest list and its file's queue and
-// returns the file, whose reference the caller must drop once mu is
-// released.
+// unlinkLocked removes e from the interest list, its file's queue and its
+// file's release watchers.
 //
 // Preconditions: ep.mu is held.
-func (ep *EventPoll) unlinkLocked(e *entry) *vfs.FileDescription {
+func (ep *EventPoll) unlinkLocked(e *entry) {
+	e.file.UnwatchRelease(e)
 	e.file.EventUnregister(e.notified)
 	e.file.EventUnregister(e.wake)
 	delete(ep.entries, e.key)
@@ -249,7 +263,6 @@ func (ep *EventPoll) unlinkLocked(e *entry) *vfs.FileDescription {
 	}
 	e.prev, e.next = nil, nil
 	e.removed = true
-	return e.file
 }
 
 // register (re)registers e's waiter entries for its current mask.
@@ -367,6 +380,7 @@ func (ep *EventPoll) Control(op int32, file *vfs.FileDescription, fd int32, ev E
 	}
 	k := key{file, fd}
 	ep.mu.Lock()
+	ep.unlinkDeadLocked()
 	e := ep.entries[k]
 	switch op {
 	case CtlAdd:
@@ -374,8 +388,19 @@ func (ep *EventPoll) Control(op int32, file *vfs.FileDescription, fd int32, ev E
 			ep.mu.Unlock()
 			return unix.EEXIST
 		}
-		file.IncRef()
 		e = &entry{key: k, events: ev.Events | alwaysReported, data: ev.Data}
+		// The caller holds a reference, so the file is not released yet.
+		// The watcher runs wherever the last reference is dropped, so
+		// it takes no lock: it marks the entry and pokes the wake
+		// goroutine, whose waiters' next scan unlinks it.
+		dead, wake := &e.dead, ep.wakeCh
+		file.WatchRelease(e, func() {
+			dead.Store(true)
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
 		ep.entries[k] = e
 		e.prev = ep.tail
 		if ep.tail != nil {
@@ -416,9 +441,8 @@ func (ep *EventPoll) Control(op int32, file *vfs.FileDescription, fd int32, ev E
 			ep.mu.Unlock()
 			return unix.ENOENT
 		}
-		f := ep.unlinkLocked(e)
+		ep.unlinkLocked(e)
 		ep.mu.Unlock()
-		f.DecRef(context.Background())
 		return nil
 	}
 	ep.mu.Unlock()
@@ -430,6 +454,7 @@ func (ep *EventPoll) Control(op int32, file *vfs.FileDescription, fd int32, ev E
 //
 // Preconditions: ep.mu is held.
 func (ep *EventPoll) collectLocked() {
+	ep.unlinkDeadLocked()
 	for e := ep.head; e != nil; e = e.next {
 		select {
 		case <-e.notified.C:
@@ -471,15 +496,18 @@ func (ep *EventPoll) Readiness(mask uint32) uint32 {
 	if mask&(unix.EPOLLIN|unix.EPOLLRDNORM) == 0 {
 		return 0
 	}
+	var held []*vfs.FileDescription
+	defer func() { dropRefs(held) }()
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
 	ep.collectLocked()
 	keep := ep.ready[:0]
 	ready := false
 	for i, e := range ep.ready {
-		if e.removed {
+		if e.removed || !e.file.TryIncRef() {
 			continue
 		}
+		held = append(held, e.file)
 		if e.file.Readiness(e.pollMask())&e.pollMask() == 0 {
 			e.onReady = false
 			continue
@@ -514,10 +542,6 @@ type WaitOptions struct {
 	// how many it delivered; an error with none delivered is returned by
 	// Wait. Events not delivered stay as they were.
 	Emit func([]Event) (int, error)
-	// Alive reports whether descriptor fd still refers to file for the
-	// caller; entries for which it is false are removed (see the package
-	// comment). Nil means always.
-	Alive func(fd int32, file *vfs.FileDescription) bool
 	// Wait waits for ch; it returns an error (which Wait returns) when
 	// the wait must end early, and nil on a spurious interruption.
 	Wait func(ch <-chan struct{}) error
@@ -570,23 +594,12 @@ func (ep *EventPoll) Wait(ctx context.Context, opts WaitOptions) (int, error) {
 
 // scan takes the ready events and delivers them.
 func (ep *EventPoll) scan(ctx context.Context, opts WaitOptions) (int, error) {
-	var dead []*vfs.FileDescription
-	defer func() {
-		for _, f := range dead {
-			f.DecRef(ctx)
-		}
-	}()
+	// References taken to poll files are dropped after ep.mu: dropping a
+	// last one runs release watchers.
+	var held []*vfs.FileDescription
+	defer func() { dropRefs(held) }()
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
-	if opts.Alive != nil {
-		for e := ep.head; e != nil; {
-			next := e.next
-			if !opts.Alive(e.fd, e.file) {
-				dead = append(dead, ep.unlinkLocked(e))
-			}
-			e = next
-		}
-	}
 	ep.collectLocked()
 	// Look at the ready list in order until Max events are found.
 	// Entries found not ready leave it (Linux: ep_send_events).
@@ -594,9 +607,10 @@ func (ep *EventPoll) scan(ctx context.Context, opts WaitOptions) (int, error) {
 	i := 0
 	for ; i < len(ep.ready) && len(reports) < opts.Max; i++ {
 		e := ep.ready[i]
-		if e.removed {
+		if e.removed || !e.file.TryIncRef() {
 			continue
 		}
+		held = append(held, e.file)
 		if r := e.file.Readiness(e.pollMask()) & e.pollMask(); r != 0 {
 			reports = append(reports, report{e, Event{Events: r, Data: e.data}})
 		} else {
@@ -644,4 +658,11 @@ func (ep *EventPoll) scan(ctx context.Context, opts WaitOptions) (int, error) {
 	}
 	ep.ready = append(ready, requeue...)
 	return n, err
+}
+
+// dropRefs drops references taken with TryIncRef.
+func dropRefs(files []*vfs.FileDescription) {
+	for _, f := range files {
+		f.DecRef(context.Background())
+	}
 }
