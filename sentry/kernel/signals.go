@@ -100,11 +100,26 @@ func (t *Task) deliverableLocked() int {
 	return 0
 }
 
-// sendLocked queues info for a thread (group false) or its whole process.
+// sendLocked queues info for a thread (group false) or its whole process,
+// from inside the sandbox: the sandbox's init ignores signals whose action
+// is the default one, SIGKILL and SIGSTOP included, as Linux's init of a
+// PID namespace does (SIGNAL_UNKILLABLE) for signals sent from inside it.
 func (k *Kernel) sendLocked(t *Task, info *linux.SignalInfo, group bool) {
+	k.sendSignalLocked(t, info, group, false)
+}
+
+// sendSignalLocked is sendLocked; fromOutside signals (forwarded by runsc)
+// reach init like any process.
+func (k *Kernel) sendSignalLocked(t *Task, info *linux.SignalInfo, group, fromOutside bool) {
 	tg := t.tg
 	sig := int(info.Signo)
 	if tg.exiting {
+		return
+	}
+	if !fromOutside && tg == k.init && tg.handlers.actions[sig].Handler == linux.SIG_DFL &&
+		(sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) || (!t.sigMask.Has(sig) && !t.sigWaiting.Has(sig))) {
+		// A blocked signal is queued: the handler may change before it
+		// is unblocked (Linux then skips it at delivery; here it acts).
 		return
 	}
 	if sig == int(unix.SIGKILL) {
@@ -526,7 +541,7 @@ func (k *Kernel) SignalProcess(tg *ThreadGroup, sig int) {
 		return
 	}
 	info := linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER}
-	k.sendLocked(tg.leader, &info, true)
+	k.sendSignalLocked(tg.leader, &info, true, true)
 }
 
 // dequeueLocked removes and returns the first pending signal of t in set
@@ -697,12 +712,12 @@ func (k *Kernel) SignalForeground(sig int) {
 	if pgid > 0 {
 		for _, tg := range k.groups {
 			if tg.pgid == pgid && !tg.zombie && tg.leader != nil {
-				k.sendLocked(tg.leader, &info, true)
+				k.sendSignalLocked(tg.leader, &info, true, true)
 				sent = true
 			}
 		}
 	}
 	if !sent && k.init != nil && k.init.leader != nil {
-		k.sendLocked(k.init.leader, &info, true)
+		k.sendSignalLocked(k.init.leader, &info, true, true)
 	}
 }
