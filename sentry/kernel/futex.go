@@ -477,13 +477,45 @@ func (t *Task) FutexLockPI(addr uint64, private bool, deadline time.Time, try bo
 	if err != nil {
 		return err
 	}
+	for {
+		again, err := t.futexLockPIOnce(addr, key, deadline, try)
+		if !again {
+			return err
+		}
+		// Another owner took the lock since it was checked; a guest
+		// changing the word all the time keeps the caller here, as it
+		// would keep Linux retrying.
+		if t.SignalPending() {
+			return linux.ERESTARTNOINTR
+		}
+	}
+}
+
+// futexLockPIOnce is one attempt of FutexLockPI; again says the word's
+// owner changed between its check and the update.
+func (t *Task) futexLockPIOnce(addr uint64, key futexKey, deadline time.Time, try bool) (again bool, err error) {
 	tid := uint32(t.tid)
 	ft := &t.k.futexes
+	// The owner named by the word must exist (Linux's attach_to_pi_owner:
+	// ESRCH), or the caller would wait for a thread that can never unlock.
+	// It is looked up before ft.mu; the update below starts again if the
+	// owner changed meanwhile.
+	checked, err := t.loadFutexWord(addr)
+	if err != nil {
+		return false, err
+	}
+	checked &= futexTIDMask
+	if checked != 0 && checked != tid && !try && t.k.TaskByID(int32(checked)) == nil {
+		return false, unix.ESRCH
+	}
 	ft.mu.Lock()
-	var acquired, own bool
+	var acquired, own, changed bool
 	_, err = t.updateFutexWord(addr, func(old uint32) (uint32, bool) {
-		acquired, own = false, false
+		acquired, own, changed = false, false, false
 		switch owner := old & futexTIDMask; {
+		case owner != 0 && owner != tid && !try && owner != checked:
+			changed = true
+			return old, false
 		case owner == 0:
 			acquired = true
 			nv := tid | old&futexOwnerDied
@@ -503,16 +535,19 @@ func (t *Task) FutexLockPI(addr uint64, private bool, deadline time.Time, try bo
 	switch {
 	case err != nil:
 		ft.mu.Unlock()
-		return err
+		return false, err
+	case changed:
+		ft.mu.Unlock()
+		return true, nil
 	case acquired:
 		ft.mu.Unlock()
-		return nil
+		return false, nil
 	case own:
 		ft.mu.Unlock()
-		return unix.EDEADLK
+		return false, unix.EDEADLK
 	case try:
 		ft.mu.Unlock()
-		return unix.EAGAIN
+		return false, unix.EAGAIN
 	}
 	w := &futexWaiter{key: key, bitset: FutexBitsetMatchAny, n: newFutexNotify(), pi: true, t: t, addr: addr}
 	ft.addLocked(w)
@@ -520,21 +555,21 @@ func (t *Task) FutexLockPI(addr uint64, private bool, deadline time.Time, try bo
 
 	fired, err := t.blockOnFutex(w.n, deadline)
 	if fired {
-		return nil // the lock was handed to us
+		return false, nil // the lock was handed to us
 	}
 	ft.mu.Lock()
 	if w.n.fired {
 		ft.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	ft.removeLocked(w)
 	ft.mu.Unlock()
 	if err == unix.ETIMEDOUT {
-		return err
+		return false, err
 	}
 	// Linux restarts an interrupted FUTEX_LOCK_PI even after a handler;
 	// the deadline is absolute.
-	return linux.ERESTARTNOINTR
+	return false, linux.ERESTARTNOINTR
 }
 
 // FutexUnlockPI implements FUTEX_UNLOCK_PI: the caller must own the lock;

@@ -355,6 +355,23 @@ TEST(futex_pi, FUTEX_LOCK_PI_on_a_free_word_stores_the_callers_tid)
 	EXPECT_EQ(atomic_load(&f), (uint32_t)gettid_());
 }
 
+TEST(futex_pi, FUTEX_LOCK_PI_of_a_word_owned_by_no_thread_fails_with_ESRCH)
+{
+	/* No thread has this TID: waiting for it to unlock would be forever. */
+	_Atomic uint32_t f = 0x3ffffff0;
+	EXPECT_ERRNO(futex((void *)&f, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0), ESRCH);
+#ifndef FUTEX_LOCK_PI2
+#define FUTEX_LOCK_PI2 13
+#endif
+	atomic_store(&f, 0x3ffffff0);
+	EXPECT_ERRNO(futex((void *)&f, FUTEX_LOCK_PI2 | FUTEX_PRIVATE_FLAG, 0, NULL, NULL, 0), ESRCH);
+	/* A trylock fails the same way or with EAGAIN, never waits. */
+	atomic_store(&f, 0x3ffffff0);
+	long r = futex((void *)&f, FUTEX_TRYLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
+	EXPECT_EQ(r, -1);
+	EXPECT_TRUE(errno == ESRCH || errno == EAGAIN);
+}
+
 /* other_tid returns the TID of a live thread that is not the caller. */
 static pid_t other_tid(void)
 {
