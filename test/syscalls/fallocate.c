@@ -83,3 +83,21 @@ TEST(fallocate, on_a_pipe_fails_with_ESPIPE)
 	ASSERT_SYSCALL_OK(pipe(p));
 	EXPECT_ERRNO(fallocate(p[1], 0, 0, 4096), ESPIPE);
 }
+
+TEST(fallocate, more_than_the_tmpfs_holds_fails_with_ENOSPC_at_once_and_changes_nothing)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "/dev/shm/palisade-falloc-%d", getpid());
+	int fd = ASSERT_SYSCALL_OK(open(name, O_CREAT | O_EXCL | O_RDWR, 0600));
+	ASSERT_SYSCALL_OK(unlink(name));
+	ASSERT_SYSCALL_OK(fallocate(fd, 0, 0, 8192));
+	/* 1 TiB: more than /dev/shm's size limit (half of RAM) on any
+	 * machine this runs on. The case's 10 s timeout catches a Sentry
+	 * that allocates page by page before giving up. */
+	EXPECT_ERRNO(fallocate(fd, 0, 4096, 1LL << 40), ENOSPC);
+	EXPECT_ERRNO(fallocate(fd, FALLOC_FL_KEEP_SIZE, 1LL << 40, 1LL << 40), ENOSPC);
+	struct stat st;
+	ASSERT_SYSCALL_OK(fstat(fd, &st));
+	EXPECT_EQ(st.st_size, 8192);
+	EXPECT_EQ(st.st_blocks, 16);
+}

@@ -39,8 +39,15 @@ func (f *regularFile) fallocate(mode uint32, off, length int64, hole *[2]int64) 
 		if f.seals&unix.F_SEAL_GROW != 0 && mode == 0 && end > f.size {
 			return unix.EPERM
 		}
+		first, last := off/pageSize, (end+pageSize-1)/pageSize
+		// Fail at once, as Linux's shmem_fallocate does, when the pages
+		// missing from the range can't fit: a huge length must not
+		// make the Sentry allocate page by page until it runs out.
+		if max := f.fs.maxPages; max != 0 && f.fs.usedPages.Load()+f.missingLocked(first, last) > max {
+			return unix.ENOSPC
+		}
 		var added []int64
-		for idx := off / pageSize; idx*pageSize < end; idx++ {
+		for idx := first; idx < last; idx++ {
 			if _, ok := f.pages[idx]; ok {
 				continue
 			}
@@ -92,4 +99,25 @@ func (f *regularFile) fallocate(mode uint32, off, length int64, hole *[2]int64) 
 		return nil
 	}
 	return unix.EOPNOTSUPP
+}
+
+// missingLocked returns how many pages in [first, last) the file lacks.
+//
+// Preconditions: dataMu is held.
+func (f *regularFile) missingLocked(first, last int64) int64 {
+	present := int64(0)
+	if last-first > int64(len(f.pages)) {
+		for idx := range f.pages {
+			if idx >= first && idx < last {
+				present++
+			}
+		}
+	} else {
+		for idx := first; idx < last; idx++ {
+			if _, ok := f.pages[idx]; ok {
+				present++
+			}
+		}
+	}
+	return last - first - present
 }

@@ -28,13 +28,19 @@ var (
 )
 
 // internalFilesystem returns the internal instance for mem, creating it
-// on first use. It has no size limit but the memory file's.
+// on first use. Its size limit is the host's RAM (Linux bounds memfds by
+// memory and the OOM killer; without a bound a guest could make the
+// Sentry keep bookkeeping for up to the memory file's 1 TiB).
 func internalFilesystem(mem MemoryFile) *filesystem {
 	internalMu.Lock()
 	defer internalMu.Unlock()
 	fs := internalFS[mem]
 	if fs == nil {
 		fs = &filesystem{mem: mem, dev: vfs.AnonDevice()}
+		var si unix.Sysinfo_t
+		if unix.Sysinfo(&si) == nil {
+			fs.maxPages = int64(uint64(si.Totalram) * uint64(si.Unit) / pageSize)
+		}
 		internalFS[mem] = fs
 	}
 	return fs
