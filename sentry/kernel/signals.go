@@ -593,7 +593,9 @@ func (t *Task) SigTimedWait(set linux.SignalSet, timeout time.Duration) (linux.S
 		err := t.Block(expired)
 		k.mu.Lock()
 		info, ok := t.dequeueLocked(set)
-		other := t.deliverableLocked() != 0
+		// An exiting task (SIGKILL, exit_group) must leave too: Block
+		// returns at once for it from now on.
+		other := t.deliverableLocked() != 0 || t.exiting
 		k.mu.Unlock()
 		if ok {
 			return info, nil

@@ -256,3 +256,20 @@ TEST(signal, SIGSEGV_from_bad_access_runs_handler_with_si_addr)
 	}
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 7);
 }
+
+TEST(sigtimedwait, SIGKILL_ends_a_task_waiting_in_it)
+{
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		struct timespec ts = {60, 0};
+		sigtimedwait(&set, NULL, &ts);
+		_exit(3);
+	}
+	usleep(100 * 1000); /* let it block */
+	ASSERT_SYSCALL_OK(kill(pid, SIGKILL));
+	EXPECT_KILLED_BY(test_wait_exit(pid), SIGKILL);
+}
