@@ -2,6 +2,7 @@ package linux
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"time"
 
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
@@ -55,10 +56,17 @@ func doPoll(t *kernel.Task, entries []pollEntry, block bool, deadline time.Time)
 			entries[i].file.EventRegister(regs[i])
 		}
 	}
-	var expired chan struct{}
+	// The deadline pokes the same channel the files do, so one Block
+	// waits for both (no helper goroutine that could outlive the call).
+	var expired atomic.Bool
 	if block && !deadline.IsZero() {
-		expired = make(chan struct{})
-		timer := time.AfterFunc(time.Until(deadline), func() { close(expired) })
+		timer := time.AfterFunc(time.Until(deadline), func() {
+			expired.Store(true)
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		})
 		defer timer.Stop()
 	}
 	for {
@@ -80,32 +88,13 @@ func doPoll(t *kernel.Task, entries []pollEntry, block bool, deadline time.Time)
 		if n > 0 || !block {
 			return n, nil
 		}
-		select {
-		case <-expired:
+		if expired.Load() {
 			return 0, nil
-		default:
 		}
-		if err := t.Block(mergeChans(ch, expired)); err != nil {
+		if err := t.Block(ch); err != nil {
 			return 0, err
 		}
 	}
-}
-
-// mergeChans returns ch if other is nil, else a channel readable when
-// either is.
-func mergeChans(ch chan struct{}, other chan struct{}) <-chan struct{} {
-	if other == nil {
-		return ch
-	}
-	out := make(chan struct{})
-	go func() {
-		select {
-		case <-ch:
-		case <-other:
-		}
-		close(out)
-	}()
-	return out
 }
 
 // pollFiles reads a pollfd array and looks up its files (nil for a bad
@@ -178,6 +167,24 @@ func timeoutArg(t *kernel.Task, addr uint64) (bool, time.Time, error) {
 	return true, time.Now().Add(d), nil
 }
 
+// writeBackTimeLeft stores the time left until deadline (zero if none or
+// passed) in the timespec at addr, as Linux's ppoll and pselect6 do
+// (glibc's select is pselect6, and converts it back for the caller). A
+// failed store is ignored, as Linux ignores it.
+func writeBackTimeLeft(t *kernel.Task, addr uint64, deadline time.Time) {
+	if addr == 0 {
+		return
+	}
+	var left time.Duration
+	if !deadline.IsZero() {
+		left = max(time.Until(deadline), 0)
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(left/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(left%time.Second))
+	t.CopyOut(addr, b[:])
+}
+
 // withSigmask runs fn with the temporary signal mask at maskAddr (if any).
 func withSigmask(t *kernel.Task, maskAddr, size uint64, fn func() (uint64, error)) (uint64, error) {
 	if maskAddr != 0 {
@@ -197,6 +204,7 @@ func Ppoll(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer writeBackTimeLeft(t, args[2], deadline)
 	return withSigmask(t, args[3], args[4], func() (uint64, error) {
 		return pollCommon(t, args[0], args[1], block, deadline)
 	})
@@ -305,6 +313,7 @@ func Pselect6(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	var maskAddr, size uint64
+	defer writeBackTimeLeft(t, args[4], deadline)
 	if args[5] != 0 {
 		var b [16]byte
 		if err := copyIn(t, args[5], b[:]); err != nil {
