@@ -228,6 +228,8 @@ func (s *server) dispatch(rc *reqCtx, req protocol.Message) (protocol.Message, u
 		return s.attach(rc, r)
 	case *protocol.WalkReq:
 		return s.walk(rc, r)
+	case *protocol.WalkSiblingsReq:
+		return s.walkSiblings(rc, r)
 	case *protocol.OpenReq:
 		return s.open(rc, r)
 	case *protocol.StatReq:

@@ -697,3 +697,114 @@ func TestConfine(t *testing.T) {
 		t.Errorf("confined server exited with %v", err)
 	}
 }
+
+func TestWalkSiblings(t *testing.T) {
+	root := makeTree(t)
+	c, r := startServer(t, root, true)
+	dirs, err := c.Walk(r.ID, []string{"dir"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNodes(t, c, dirs)
+	dir := dirs[0]
+	names := []string{"file", "nope", "sub", "link", "up", "..", ".", "", "sub/deep", "/etc", "a\x00b", "file"}
+	want := []unix.Errno{0, unix.ENOENT, 0, 0, 0, unix.EINVAL, unix.EINVAL, unix.ENOENT, unix.EINVAL, unix.EINVAL, unix.EINVAL, 0}
+	got, err := c.WalkSiblings(dir.ID, names)
+	if err != nil || len(got) != len(names) {
+		t.Fatalf("WalkSiblings = %d results, %v; want %d, nil", len(got), err, len(names))
+	}
+	var found []protocol.Node
+	for i, s := range got {
+		var errno unix.Errno
+		if s.Err != nil {
+			errno = s.Err.(unix.Errno)
+		} else {
+			found = append(found, s.Node)
+		}
+		if errno != want[i] {
+			t.Errorf("WalkSiblings name %q: err = %v, want %v", names[i], s.Err, want[i])
+		}
+	}
+	defer closeNodes(t, c, found)
+	// Each node is the file a one-name Walk finds, with the same attributes
+	// as lstat on the host: symlinks are nodes of their own, not followed.
+	for i, name := range names {
+		if got[i].Err != nil {
+			continue
+		}
+		var host unix.Stat_t
+		if err := unix.Lstat(filepath.Join(root, "dir", name), &host); err != nil {
+			t.Fatal(err)
+		}
+		a := got[i].Node.Attr
+		if a.Ino != host.Ino || a.Mode != host.Mode {
+			t.Errorf("WalkSiblings(%s) = ino %d mode %#o; host lstat has ino %d mode %#o", name, a.Ino, a.Mode, host.Ino, host.Mode)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(got[i].Node.FD, &st); err != nil || st.Ino != host.Ino {
+			t.Errorf("donated descriptor of %s: ino %d, %v; want %d", name, st.Ino, err, host.Ino)
+		}
+	}
+	if !got[3].Node.Attr.IsSymlink() || !got[4].Node.Attr.IsSymlink() {
+		t.Errorf("link and up came back as modes %#o and %#o, want symlinks", got[3].Node.Attr.Mode, got[4].Node.Attr.Mode)
+	}
+	// A symlink node is no directory to walk from.
+	if _, err := c.WalkSiblings(got[4].Node.ID, []string{"etc"}); err != unix.ENOTDIR {
+		t.Errorf("WalkSiblings from the symlink up: err = %v, want ENOTDIR", err)
+	}
+	if _, err := c.WalkSiblings(got[0].Node.ID, []string{"x"}); err != unix.ENOTDIR {
+		t.Errorf("WalkSiblings from a file: err = %v, want ENOTDIR", err)
+	}
+	if _, err := c.WalkSiblings(1<<40, []string{"x"}); err != unix.EBADF {
+		t.Errorf("WalkSiblings from an unknown node: err = %v, want EBADF", err)
+	}
+	// The nodes work like walked ones.
+	fd, _, err := c.Open(got[0].Node.ID, unix.O_RDONLY)
+	if err != nil {
+		t.Fatalf("Open(sibling file): %v", err)
+	}
+	buf := make([]byte, 32)
+	n, _ := unix.Read(fd, buf)
+	unix.Close(fd)
+	if string(buf[:n]) != "hello, gofer" {
+		t.Errorf("read of sibling file = %q", buf[:n])
+	}
+}
+
+func TestWalkSiblingsFullBatchNoLeak(t *testing.T) {
+	root := t.TempDir()
+	var names []string
+	for i := 0; i < protocol.MaxSiblingNames+10; i++ {
+		name := strings.Repeat("f", 1+i%200) + string(rune('a'+i%26))
+		if i%3 == 0 {
+			name += "-gone" // never created
+		} else if err := os.WriteFile(filepath.Join(root, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	before := countFDs(t)
+	t.Run("session", func(t *testing.T) {
+		c, r := startServer(t, root, true)
+		for round := 0; round < 3; round++ {
+			got, err := c.WalkSiblings(r.ID, names)
+			if err != nil || len(got) != len(names) {
+				t.Fatalf("WalkSiblings = %d, %v", len(got), err)
+			}
+			var nodes []protocol.Node
+			for i, s := range got {
+				gone := strings.HasSuffix(names[i], "-gone")
+				if gone != (s.Err == unix.ENOENT) || (!gone && s.Err != nil) {
+					t.Errorf("name %d: err = %v", i, s.Err)
+				}
+				if s.Err == nil {
+					nodes = append(nodes, s.Node)
+				}
+			}
+			closeNodes(t, c, nodes)
+		}
+	})
+	if after := countFDs(t); after > before {
+		t.Errorf("%d descriptors open after the session, %d before", after, before)
+	}
+}

@@ -154,6 +154,30 @@ func (s *server) walk(rc *reqCtx, r *protocol.WalkReq) (protocol.Message, unix.E
 	return resp, 0
 }
 
+// walkSiblings looks up each name in directory r.Node exactly as a
+// one-name walk does (checkName, then openat(dir, name, O_PATH|O_NOFOLLOW)
+// and fstat), recording a failure per name instead of stopping: a name
+// that is invalid or gone does not hold up its siblings.
+func (s *server) walkSiblings(rc *reqCtx, r *protocol.WalkSiblingsReq) (protocol.Message, unix.Errno) {
+	dir, errno := s.get(r.Node)
+	if errno != 0 {
+		return nil, errno
+	}
+	rc.pin(dir)
+	if dir.ftype != unix.S_IFDIR {
+		return nil, unix.ENOTDIR
+	}
+	resp := &protocol.WalkSiblingsResp{Entries: make([]protocol.SiblingEntry, len(r.Names))}
+	for i, name := range r.Names {
+		e := &resp.Entries[i]
+		if e.Errno = checkName(name); e.Errno != 0 {
+			continue
+		}
+		e.Node, e.Attr, e.Errno = s.pathNode(rc, dir, name, nil)
+	}
+	return resp, 0
+}
+
 // reopen opens node n for I/O with flags (without O_TRUNC). Directories are
 // re-opened through their own descriptor ("."), which designates exactly
 // that directory (O_NOFOLLOW is a no-op there, but runsc gofer's seccomp

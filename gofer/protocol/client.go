@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +36,9 @@ type Client struct {
 
 	// done is closed when the reader goroutine exits.
 	done chan struct{}
+
+	// sent counts the requests sent, by type (see Requests).
+	sent [msgLimit]atomic.Uint64
 }
 
 // reply is one response as delivered to the waiting call.
@@ -150,6 +154,7 @@ func (c *Client) call(req Message) (Message, []int, error) {
 	c.mu.Unlock()
 
 	b := Marshal(make([]byte, 0, 64), Header{Tag: tag, Type: req.Type()}, req)
+	c.sent[req.Type()].Add(1)
 	if err := c.conn.Send(b, nil); err != nil {
 		c.mu.Lock()
 		_, still := c.pending[tag]
@@ -173,6 +178,15 @@ func (c *Client) call(req Message) (Message, []int, error) {
 		return r.m, r.fds, r.h.Errno
 	}
 	return r.m, r.fds, nil
+}
+
+// Requests returns the number of requests of type t this client has sent
+// (each one a round trip to the server), for statistics and tests.
+func (c *Client) Requests(t MsgType) uint64 {
+	if t == 0 || t >= msgLimit {
+		return 0
+	}
+	return c.sent[t].Load()
 }
 
 // Node is a node returned to the client, with its donated O_PATH
@@ -246,6 +260,84 @@ func (c *Client) Walk(node NodeID, names []string) ([]Node, error) {
 		}
 		names = names[len(chunk):]
 		node = out[len(out)-1].ID
+	}
+	return out, nil
+}
+
+// Sibling is the outcome of one name of WalkSiblings: a node (which the
+// caller owns, descriptor and id) when Err is nil, else the error a
+// one-name Walk would have returned.
+type Sibling struct {
+	Node Node
+	Err  error
+}
+
+// WalkSiblings looks up each of names in directory dir, as many one-name
+// Walks would, in as few requests as MaxSiblingNames allows, and returns
+// one Sibling per name, in order. Names the wire cannot carry fail locally
+// (ENAMETOOLONG) without being sent. The error is non-nil only if dir
+// itself cannot be walked (EBADF, ENOTDIR) or the connection failed; then
+// no Sibling is returned and the caller owns nothing.
+func (c *Client) WalkSiblings(dir NodeID, names []string) ([]Sibling, error) {
+	out := make([]Sibling, len(names))
+	// got are the positions in out that hold a node, released on failure.
+	var got []int
+	fail := func(err error) ([]Sibling, error) {
+		var ids []NodeID
+		for _, i := range got {
+			unix.Close(out[i].Node.FD)
+			ids = append(ids, out[i].Node.ID)
+		}
+		if len(ids) > 0 {
+			// Best effort: the connection may be what failed.
+			_ = c.CloseNodes(ids)
+		}
+		return nil, err
+	}
+	for start := 0; start < len(names); {
+		// idx are the positions of names, from start on, that go into
+		// this request.
+		var idx []int
+		var batch []string
+		for ; start < len(names) && len(batch) < MaxSiblingNames; start++ {
+			if err := checkName(names[start]); err != nil {
+				out[start].Err = err
+				continue
+			}
+			idx = append(idx, start)
+			batch = append(batch, names[start])
+		}
+		if len(batch) == 0 {
+			break
+		}
+		m, fds, err := c.call(&WalkSiblingsReq{Node: dir, Names: batch})
+		if err != nil {
+			return fail(err)
+		}
+		r := m.(*WalkSiblingsResp)
+		if len(r.Entries) != len(batch) {
+			CloseFDs(fds)
+			var ids []NodeID
+			for _, e := range r.Entries {
+				if e.Errno == 0 {
+					ids = append(ids, e.Node)
+				}
+			}
+			if len(ids) > 0 {
+				_ = c.CloseNodes(ids)
+			}
+			return fail(malformed("sibling walk of %d names returned %d entries", len(batch), len(r.Entries)))
+		}
+		k := 0
+		for i, e := range r.Entries {
+			if e.Errno != 0 {
+				out[idx[i]].Err = e.Errno
+				continue
+			}
+			out[idx[i]].Node = Node{ID: e.Node, Attr: e.Attr, FD: fds[k]}
+			got = append(got, idx[i])
+			k++
+		}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -135,6 +136,126 @@ func TestClientErrnoAndFD(t *testing.T) {
 	}
 	if _, err := c.Walk(1, []string{string(make([]byte, MaxNameLen+1))}); err != unix.ENAMETOOLONG {
 		t.Errorf("Walk of a 256-byte name: err = %v, want ENAMETOOLONG", err)
+	}
+}
+
+func TestClientWalkSiblings(t *testing.T) {
+	var mu sync.Mutex
+	var batches [][]string
+	c := newTestClient(t, func(h Header, req Message) (Header, Message, []int) {
+		r, ok := req.(*WalkSiblingsReq)
+		if !ok {
+			if cr, ok := req.(*CloseReq); ok && cr.Nodes[0] == 999 {
+				return h, nil, nil
+			}
+			h.Errno = unix.ENOSYS
+			return h, nil, nil
+		}
+		mu.Lock()
+		batches = append(batches, r.Names)
+		mu.Unlock()
+		if r.Node == 2 {
+			h.Errno = unix.ENOTDIR
+			return h, nil, nil
+		}
+		if r.Node == 3 {
+			// One entry short: malformed, and its node must be closed.
+			return h, &WalkSiblingsResp{Entries: []SiblingEntry{{Node: 999}}}, []int{devNull(t)}
+		}
+		resp := &WalkSiblingsResp{}
+		var fds []int
+		for i, n := range r.Names {
+			if n == "missing" {
+				resp.Entries = append(resp.Entries, SiblingEntry{Errno: unix.ENOENT})
+				continue
+			}
+			resp.Entries = append(resp.Entries, SiblingEntry{Node: NodeID(100 + i), Attr: Attr{Size: int64(len(n))}})
+			fds = append(fds, devNull(t))
+		}
+		return h, resp, fds
+	})
+	names := make([]string, MaxSiblingNames+3)
+	for i := range names {
+		names[i] = strings.Repeat("x", 1+i%5)
+	}
+	names[1] = "missing"
+	names[4] = strings.Repeat("l", MaxNameLen+1)
+	got, err := c.WalkSiblings(1, names)
+	if err != nil || len(got) != len(names) {
+		t.Fatalf("WalkSiblings(%d names) = %d results, %v", len(names), len(got), err)
+	}
+	for i, s := range got {
+		var want error
+		switch i {
+		case 1:
+			want = unix.ENOENT
+		case 4:
+			want = unix.ENAMETOOLONG
+		}
+		if s.Err != want {
+			t.Errorf("name %d: err = %v, want %v", i, s.Err, want)
+			continue
+		}
+		if want == nil {
+			if s.Node.Attr.Size != int64(len(names[i])) {
+				t.Errorf("name %d: node %+v is not its own", i, s.Node)
+			}
+			unix.Close(s.Node.FD)
+		}
+	}
+	// 130 sendable names: two requests, the first full; the long name was
+	// never sent.
+	mu.Lock()
+	if len(batches) != 2 || len(batches[0]) != MaxSiblingNames || len(batches[1]) != 2 {
+		t.Errorf("requests of %d batches (first %d names); want 2 with %d then 2", len(batches), len(batches[0]), MaxSiblingNames)
+	}
+	if n := c.Requests(MsgWalkSiblings); n != 2 {
+		t.Errorf("Requests(WalkSiblings) = %d, want 2", n)
+	}
+	mu.Unlock()
+	if got, err := c.WalkSiblings(2, []string{"a"}); err != unix.ENOTDIR || got != nil {
+		t.Errorf("WalkSiblings on a non-directory = %v, %v; want nil, ENOTDIR", got, err)
+	}
+	if got, err := c.WalkSiblings(3, []string{"a", "b"}); !errors.Is(err, ErrMalformed) || got != nil {
+		t.Errorf("WalkSiblings answered short = %v, %v; want nil, ErrMalformed", got, err)
+	}
+	if n := c.Requests(MsgClose); n != 1 {
+		t.Errorf("nodes of a malformed response: %d Close requests, want 1", n)
+	}
+}
+
+func TestMaxDescriptorsPassed(t *testing.T) {
+	a, b, err := Socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := NewConn(a)
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close()
+	cb, err := NewConn(b)
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	fds := make([]int, MaxFDsPerMessage)
+	for i := range fds {
+		fds[i] = devNull(t)
+	}
+	defer CloseFDs(fds)
+	if err := ca.Send([]byte("x"), fds); err != nil {
+		t.Fatalf("Send with %d descriptors: %v", len(fds), err)
+	}
+	got, recvd, err := cb.Recv(make([]byte, MaxMessageSize))
+	CloseFDs(recvd)
+	if err != nil || got != 1 || len(recvd) != MaxFDsPerMessage {
+		t.Errorf("Recv = %d bytes, %d descriptors, %v; want 1 byte and %d", got, len(recvd), err, MaxFDsPerMessage)
+	}
+	if err := ca.Send([]byte("x"), append(fds, fds[0])); err == nil {
+		t.Errorf("Send with %d descriptors succeeded, want an error", len(fds)+1)
 	}
 }
 

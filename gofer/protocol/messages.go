@@ -3,6 +3,8 @@ package protocol
 // This file defines one payload type per request and response. Each type's
 // comment gives its wire layout after the header.
 
+import "golang.org/x/sys/unix"
+
 // AttachReq asks for the root node. Layout: version u32.
 type AttachReq struct {
 	// Version is the client's protocol version; the server answers
@@ -42,6 +44,44 @@ type WalkEntry struct {
 // Layout: count u16, count × (node, attr).
 type WalkResp struct {
 	Entries []WalkEntry
+}
+
+// WalkSiblingsReq looks up several names in one directory Node at once, each
+// as a one-component Walk would: it is how a client that has just listed a
+// directory fetches the nodes of its entries in one round trip.
+// Layout: node, count u16 (1..MaxSiblingNames), count strings.
+type WalkSiblingsReq struct {
+	Node  NodeID
+	Names []string
+}
+
+// SiblingEntry is the outcome of one name of a WalkSiblings request: Errno
+// 0 and a node, or the errno that a one-name Walk would have returned (and
+// no node).
+type SiblingEntry struct {
+	Errno unix.Errno
+	Node  NodeID
+	Attr  Attr
+}
+
+// WalkSiblingsResp answers a WalkSiblingsReq with one entry per name, in
+// order, and one O_PATH descriptor per entry whose Errno is 0, in the same
+// order. A header errno (EBADF, ENOTDIR: Node itself is unusable) comes
+// with an empty payload instead.
+// Layout: count u16, count × (errno u32, and if errno is 0: node, attr).
+type WalkSiblingsResp struct {
+	Entries []SiblingEntry
+}
+
+// Found returns the number of entries that carry a node.
+func (m *WalkSiblingsResp) Found() int {
+	n := 0
+	for i := range m.Entries {
+		if m.Entries[i].Errno == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // OpenReq opens Node for I/O. Layout: node, flags u32 (OpenFlags).
@@ -174,6 +214,12 @@ func (*WalkReq) Type() MsgType { return MsgWalk }
 func (*WalkResp) Type() MsgType { return MsgWalk }
 
 // Type implements Message.
+func (*WalkSiblingsReq) Type() MsgType { return MsgWalkSiblings }
+
+// Type implements Message.
+func (*WalkSiblingsResp) Type() MsgType { return MsgWalkSiblings }
+
+// Type implements Message.
 func (*OpenReq) Type() MsgType { return MsgOpen }
 
 // Type implements Message.
@@ -273,6 +319,51 @@ func (m *WalkResp) decode(d *decoder) {
 	m.Entries = make([]WalkEntry, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		m.Entries = append(m.Entries, WalkEntry{Node: d.node(), Attr: d.attr()})
+	}
+}
+
+func (m *WalkSiblingsReq) encode(e *encoder) {
+	e.u64(uint64(m.Node))
+	e.u16(uint16(len(m.Names)))
+	for _, n := range m.Names {
+		e.str(n)
+	}
+}
+
+func (m *WalkSiblingsReq) decode(d *decoder) {
+	m.Node = d.node()
+	n := d.count(MaxSiblingNames, 2)
+	if d.err == nil && n == 0 {
+		d.err = malformed("sibling walk of no names")
+	}
+	m.Names = make([]string, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		m.Names = append(m.Names, d.str(MaxNameLen+1))
+	}
+}
+
+func (m *WalkSiblingsResp) encode(e *encoder) {
+	e.u16(uint16(len(m.Entries)))
+	for i := range m.Entries {
+		en := &m.Entries[i]
+		e.u32(uint32(en.Errno))
+		if en.Errno == 0 {
+			e.u64(uint64(en.Node))
+			e.attr(&en.Attr)
+		}
+	}
+}
+
+func (m *WalkSiblingsResp) decode(d *decoder) {
+	n := d.count(MaxSiblingNames, 4)
+	m.Entries = make([]SiblingEntry, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		en := SiblingEntry{Errno: unix.Errno(d.u32())}
+		if en.Errno == 0 {
+			en.Node = d.node()
+			en.Attr = d.attr()
+		}
+		m.Entries = append(m.Entries, en)
 	}
 }
 

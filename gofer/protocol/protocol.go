@@ -24,7 +24,9 @@
 // a string is a u16 byte length followed by the bytes; a node id is a u64;
 // an Attr is AttrSize bytes (see Attr). A response whose errno is non-zero
 // has an empty payload, except Walk, whose response always carries the
-// components walked before the error. A decoder rejects short payloads,
+// components walked before the error. (WalkSiblings reports a failure per
+// name inside a successful response; its header errno is only for the
+// directory itself.) A decoder rejects short payloads,
 // trailing bytes, non-zero reserved fields and counts above the limits, so
 // every message has exactly one valid encoding.
 //
@@ -32,14 +34,15 @@
 //
 // Requests carry no descriptors. A successful response carries exactly the
 // number of descriptors its type defines (Attach 1, Walk one per entry,
-// Open 1, Create 2, Mkdir/Symlink/Link 1, others none); a receiver that gets
+// WalkSiblings one per name found, Open 1, Create 2, Mkdir/Symlink/Link 1,
+// others none); a receiver that gets
 // any other number treats the message as malformed and closes them all.
 //
 // # Nodes
 //
 // A node is a file the server holds open (as an O_PATH descriptor). Attach,
-// Walk, Create, Mkdir, Symlink and Link each return new node ids, which the
-// client must eventually release with Close. Node ids are never reused
+// Walk, WalkSiblings, Create, Mkdir, Symlink and Link each return new node
+// ids, which the client must eventually release with Close. Node ids are never reused
 // within a connection.
 package protocol
 
@@ -63,9 +66,16 @@ const (
 	// MaxWalkNames bounds the names of one Walk request.
 	MaxWalkNames = 64
 
+	// MaxSiblingNames bounds the names of one WalkSiblings request.
+	MaxSiblingNames = 128
+
 	// MaxFDsPerMessage bounds the descriptors attached to one message
-	// (a full Walk response). It is below the kernel's SCM_MAX_FD (253).
-	MaxFDsPerMessage = MaxWalkNames
+	// (a full WalkSiblings response). It must stay at or below the
+	// kernel's SCM_MAX_FD (253), the most one sendmsg can carry.
+	MaxFDsPerMessage = MaxSiblingNames
+
+	// scmMaxFD is the kernel's SCM_MAX_FD.
+	scmMaxFD = 253
 
 	// MaxCloseNodes bounds the node ids of one Close request.
 	MaxCloseNodes = 1024
@@ -95,7 +105,17 @@ const (
 	MsgReadlink
 	MsgStat
 	MsgClose
+	MsgWalkSiblings
 	msgLimit
+)
+
+// The descriptor limit must fit in one SCM_RIGHTS message, and a full
+// WalkSiblings request or response in one message: these constants fail
+// to compile (negative untyped constant converted to uint) otherwise.
+const (
+	_ = uint(scmMaxFD - MaxFDsPerMessage)
+	_ = uint(MaxMessageSize - HeaderSize - 10 - MaxSiblingNames*(2+MaxNameLen+1))
+	_ = uint(MaxMessageSize - HeaderSize - 2 - MaxSiblingNames*(4+8+AttrSize))
 )
 
 var msgNames = [...]string{
@@ -112,6 +132,8 @@ var msgNames = [...]string{
 	MsgReadlink: "Readlink",
 	MsgStat:     "Stat",
 	MsgClose:    "Close",
+
+	MsgWalkSiblings: "WalkSiblings",
 }
 
 // String returns the operation's name.

@@ -97,6 +97,8 @@ func NewRequest(t MsgType) Message {
 		return new(StatReq)
 	case MsgClose:
 		return new(CloseReq)
+	case MsgWalkSiblings:
+		return new(WalkSiblingsReq)
 	}
 	return nil
 }
@@ -115,6 +117,8 @@ func NewResponse(t MsgType) Message {
 		return &NodeResp{typ: t}
 	case MsgReadlink:
 		return new(ReadlinkResp)
+	case MsgWalkSiblings:
+		return new(WalkSiblingsResp)
 	}
 	return nil
 }
@@ -171,6 +175,8 @@ func ResponseFDs(h Header, m Message) int {
 		return 1
 	case *WalkResp:
 		return len(m.Entries)
+	case *WalkSiblingsResp:
+		return m.Found()
 	case *AttrResp:
 		if h.Type == MsgOpen {
 			return 1

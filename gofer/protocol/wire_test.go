@@ -31,6 +31,7 @@ func sampleRequests() []Message {
 		&ReadlinkReq{Node: 11},
 		&StatReq{Node: 12},
 		&CloseReq{Nodes: []NodeID{1, 2, 3, 1 << 60}},
+		&WalkSiblingsReq{Node: 8, Names: []string{"x", "", strings.Repeat("s", MaxNameLen)}},
 	}
 }
 
@@ -46,6 +47,9 @@ func sampleResponses() []Message {
 		NewNodeResp(MsgSymlink, 6, sampleAttr),
 		NewNodeResp(MsgLink, 7, sampleAttr),
 		&ReadlinkResp{Target: strings.Repeat("t", MaxPathLen)},
+		&WalkSiblingsResp{Entries: []SiblingEntry{
+			{Node: 2, Attr: sampleAttr}, {Errno: unix.ENOENT}, {Node: 3}, {Errno: unix.EINVAL},
+		}},
 	}
 }
 
@@ -100,6 +104,12 @@ func TestErrorResponses(t *testing.T) {
 	if n := ResponseFDs(h, got); n != 1 {
 		t.Errorf("walk error with 1 entry wants %d descriptors, want 1", n)
 	}
+	// A WalkSiblings response carries one descriptor per name found.
+	ws := &WalkSiblingsResp{Entries: []SiblingEntry{{Errno: unix.ENOENT}, {Node: 4}, {Errno: unix.ELOOP}, {Node: 5}}}
+	h, payload, _ = ParseHeader(Marshal(nil, Header{Tag: 9, Type: MsgWalkSiblings}, ws))
+	if got, err := DecodeResponse(h, payload); err != nil || ResponseFDs(h, got) != 2 {
+		t.Errorf("sibling walk with 2 of 4 found: %v, wants %d descriptors; want 2", err, ResponseFDs(h, got))
+	}
 	// Any other error has no payload.
 	h, payload, _ = ParseHeader(Marshal(nil, Header{Tag: 9, Type: MsgOpen, Errno: unix.ELOOP}, nil))
 	if got, err := DecodeResponse(h, payload); got != nil || err != nil {
@@ -109,6 +119,16 @@ func TestErrorResponses(t *testing.T) {
 	h, payload, _ = ParseHeader(b)
 	if _, err := DecodeResponse(h, payload); !errors.Is(err, ErrMalformed) {
 		t.Errorf("open error with payload: err = %v, want ErrMalformed", err)
+	}
+	// Nor has a WalkSiblings error (the directory itself failed).
+	b = Marshal(nil, Header{Tag: 9, Type: MsgWalkSiblings, Errno: unix.ENOTDIR}, ws)
+	h, payload, _ = ParseHeader(b)
+	if _, err := DecodeResponse(h, payload); !errors.Is(err, ErrMalformed) {
+		t.Errorf("sibling walk error with payload: err = %v, want ErrMalformed", err)
+	}
+	h, payload, _ = ParseHeader(Marshal(nil, Header{Tag: 9, Type: MsgWalkSiblings, Errno: unix.ENOTDIR}, nil))
+	if got, err := DecodeResponse(h, payload); got != nil || err != nil {
+		t.Errorf("sibling walk error decoded to %+v, %v; want nil, nil", got, err)
 	}
 }
 
@@ -168,6 +188,10 @@ func TestLimitsRejected(t *testing.T) {
 		names[i] = "x"
 	}
 	nodes := make([]NodeID, MaxCloseNodes+1)
+	siblings := make([]string, MaxSiblingNames+1)
+	for i := range siblings {
+		siblings[i] = "s"
+	}
 	tests := []struct {
 		name string
 		m    Message
@@ -175,6 +199,9 @@ func TestLimitsRejected(t *testing.T) {
 		{"walk of no names", &WalkReq{Node: 1}},
 		{"walk of too many names", &WalkReq{Node: 1, Names: names}},
 		{"name over the wire limit", &WalkReq{Node: 1, Names: []string{strings.Repeat("n", MaxNameLen+2)}}},
+		{"sibling walk of no names", &WalkSiblingsReq{Node: 1}},
+		{"sibling walk of too many names", &WalkSiblingsReq{Node: 1, Names: siblings}},
+		{"sibling name over the wire limit", &WalkSiblingsReq{Node: 1, Names: []string{"ok", strings.Repeat("n", MaxNameLen+2)}}},
 		{"close of no nodes", &CloseReq{}},
 		{"close of too many nodes", &CloseReq{Nodes: nodes}},
 		{"symlink target too long", &SymlinkReq{Dir: 1, Name: "l", Target: strings.Repeat("t", MaxPathLen+2)}},
@@ -194,6 +221,36 @@ func TestLimitsRejected(t *testing.T) {
 	h, payload, _ := ParseHeader(b)
 	if _, err := DecodeResponse(h, payload); !errors.Is(err, ErrMalformed) {
 		t.Errorf("walk response with lying count: err = %v, want ErrMalformed", err)
+	}
+	// A sibling response with too many entries, or a count the bytes
+	// cannot hold.
+	many := &WalkSiblingsResp{Entries: make([]SiblingEntry, MaxSiblingNames+1)}
+	for i := range many.Entries {
+		many.Entries[i].Errno = unix.ENOENT
+	}
+	h, payload, _ = ParseHeader(Marshal(nil, Header{Tag: 1, Type: MsgWalkSiblings}, many))
+	if _, err := DecodeResponse(h, payload); !errors.Is(err, ErrMalformed) {
+		t.Errorf("sibling response with %d entries: err = %v, want ErrMalformed", len(many.Entries), err)
+	}
+	b = append(Marshal(nil, Header{Tag: 1, Type: MsgWalkSiblings}, nil), 3, 0, 0, 0, 0, 0)
+	h, payload, _ = ParseHeader(b)
+	if _, err := DecodeResponse(h, payload); !errors.Is(err, ErrMalformed) {
+		t.Errorf("sibling response with lying count: err = %v, want ErrMalformed", err)
+	}
+}
+
+func TestFullMessagesFit(t *testing.T) {
+	// The largest WalkSiblings request and response fit in one message.
+	names := make([]string, MaxSiblingNames)
+	entries := make([]SiblingEntry, MaxSiblingNames)
+	for i := range names {
+		names[i] = strings.Repeat("n", MaxNameLen)
+		entries[i] = SiblingEntry{Node: NodeID(i + 1), Attr: sampleAttr}
+	}
+	for _, m := range []Message{&WalkSiblingsReq{Node: 1, Names: names}, &WalkSiblingsResp{Entries: entries}} {
+		if n := len(Marshal(nil, Header{Tag: 1, Type: m.Type()}, m)); n > MaxMessageSize {
+			t.Errorf("largest %T is %d bytes, over MaxMessageSize %d", m, n, MaxMessageSize)
+		}
 	}
 }
 

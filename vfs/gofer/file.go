@@ -239,6 +239,7 @@ func (f *dirFile) fillLocked() error {
 		if err != nil {
 			return err
 		}
+		f.inode.fs.noteListing(f.inode, direntNames(buf[:n]), f.pos == 0)
 		f.buf = buf[:n]
 		return nil
 	}

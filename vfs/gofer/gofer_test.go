@@ -3,6 +3,7 @@ package gofer
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,11 +19,12 @@ import (
 
 // env is a VFS whose root is a gofer filesystem served from a temp dir.
 type env struct {
-	t    *testing.T
-	ctx  context.Context
-	host string
-	vfs  *vfs.VirtualFilesystem
-	root vfs.VirtualDentry
+	t      *testing.T
+	ctx    context.Context
+	host   string
+	vfs    *vfs.VirtualFilesystem
+	root   vfs.VirtualDentry
+	client *protocol.Client
 }
 
 // makeTree builds:
@@ -54,7 +56,12 @@ func makeTree(t *testing.T) string {
 
 func newEnv(t *testing.T, readOnly bool) *env {
 	t.Helper()
-	host := makeTree(t)
+	return newEnvAt(t, makeTree(t), readOnly, Options{})
+}
+
+// newEnvAt serves host with the given filesystem options.
+func newEnvAt(t *testing.T, host string, readOnly bool, opts Options) *env {
+	t.Helper()
 	cf, sf, err := protocol.Socketpair()
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +77,7 @@ func newEnv(t *testing.T, readOnly bool) *env {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	fs, ro, err := NewFilesystem(ctx, client, Options{})
+	fs, ro, err := NewFilesystem(ctx, client, opts)
 	if err != nil {
 		t.Fatalf("NewFilesystem: %v", err)
 	}
@@ -87,7 +94,7 @@ func newEnv(t *testing.T, readOnly bool) *env {
 		t.Fatalf("NewMountNamespace: %v", err)
 	}
 	fs.DecRef(ctx)
-	e := &env{t: t, ctx: ctx, host: host, vfs: v, root: mntns.Root()}
+	e := &env{t: t, ctx: ctx, host: host, vfs: v, root: mntns.Root(), client: client}
 	t.Cleanup(func() {
 		client.Close()
 		if err := <-done; err != nil {
@@ -126,6 +133,13 @@ func (e *env) readFile(path string) (string, error) {
 }
 
 func (e *env) readDir(path string, bufSize int) ([]string, error) {
+	names, err := e.readDirUnsorted(path, bufSize)
+	sort.Strings(names)
+	return names, err
+}
+
+// readDirUnsorted lists path, returning the names in the host's order.
+func (e *env) readDirUnsorted(path string, bufSize int) ([]string, error) {
 	fd, err := e.open(path, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil, err
@@ -148,7 +162,6 @@ func (e *env) readDir(path string, bufSize int) ([]string, error) {
 			b = b[reclen:]
 		}
 	}
-	sort.Strings(names)
 	return names, nil
 }
 
@@ -387,4 +400,272 @@ func TestReadOnlyOpensShareOneHostDescriptor(t *testing.T) {
 	if got, err := e.readFile("a/file"); err != nil || got != "hello, gofer" {
 		t.Errorf("reopen after both closed = %q, %v", got, err)
 	}
+}
+
+// makeBigDir builds a directory "many" of n entries under a makeTree:
+// regular files of different sizes, subdirectories, symlinks inside and out
+// of the root, and a FIFO.
+func makeBigDir(t *testing.T, n int) string {
+	t.Helper()
+	host := makeTree(t)
+	dir := filepath.Join(host, "many")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("e%04d", i))
+		var err error
+		switch i % 10 {
+		case 0:
+			err = os.Mkdir(p, 0o700)
+		case 1:
+			err = os.Symlink("../a/file", p)
+		case 2:
+			err = os.Symlink("../../../../etc/passwd", p)
+		case 3:
+			err = os.Symlink("e0000", p) // a symlink to a directory
+		case 4:
+			if i == 4 {
+				err = unix.Mkfifo(p, 0o600)
+				break
+			}
+			fallthrough
+		default:
+			err = os.WriteFile(p, make([]byte, i), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return host
+}
+
+// statResult is what the guest sees of one lstat or stat.
+type statResult struct {
+	mode, nlink uint32
+	size, ino   uint64
+	mtime       int64
+	err         error
+}
+
+// statAll lists dir then stats each of its entries (lstat, or stat if
+// follow) in sorted order, as ls -l does, and returns the results by name
+// and the Walk and WalkSiblings requests the stats cost.
+func (e *env) statAll(dir string, follow bool) (map[string]statResult, uint64) {
+	return e.statAllOrdered(dir, follow, true)
+}
+
+// statAllOrdered is statAll, in the listing's order unless sorted.
+func (e *env) statAllOrdered(dir string, follow, sorted bool) (map[string]statResult, uint64) {
+	e.t.Helper()
+	names, err := e.readDirUnsorted(dir, 4096)
+	if sorted {
+		sort.Strings(names)
+	}
+	if err != nil {
+		e.t.Fatalf("readdir(%s): %v", dir, err)
+	}
+	before := e.client.Requests(protocol.MsgWalk) + e.client.Requests(protocol.MsgWalkSiblings)
+	out := make(map[string]statResult)
+	for _, n := range names {
+		if n == "." || n == ".." {
+			continue
+		}
+		st, err := e.vfs.StatAt(e.ctx, e.pop(dir+"/"+n, follow))
+		out[n] = statResult{mode: uint32(st.Mode), nlink: st.Nlink, size: st.Size, ino: st.Ino, mtime: st.Mtime.Sec, err: err}
+	}
+	return out, e.client.Requests(protocol.MsgWalk) + e.client.Requests(protocol.MsgWalkSiblings) - before
+}
+
+func TestBatchedLookupsMatchSingleWalks(t *testing.T) {
+	const n = 600
+	host := makeBigDir(t, n)
+	for _, follow := range []bool{false, true} {
+		single := newEnvAt(t, host, true, Options{BatchLookups: 1})
+		batched := newEnvAt(t, host, true, Options{})
+		want, singleTrips := single.statAll("many", follow)
+		got, batchedTrips := batched.statAll("many", follow)
+		if len(got) != n || len(want) != n {
+			t.Fatalf("follow=%v: %d and %d entries stated, want %d", follow, len(got), len(want), n)
+		}
+		for name, w := range want {
+			if g := got[name]; g != w {
+				t.Errorf("follow=%v: stat(many/%s) batched = %+v; one walk each gives %+v", follow, name, g, w)
+			}
+		}
+		// The symlink out of the root is a symlink (lstat), and following
+		// it stays inside the root (ENOENT), both ways.
+		if w := want["e0002"]; (!follow && w.mode&unix.S_IFMT != unix.S_IFLNK) || (follow && w.err != unix.ENOENT) {
+			t.Errorf("follow=%v: stat(many/e0002) = %+v", follow, w)
+		}
+		if singleTrips < n {
+			t.Errorf("follow=%v: without batching %d stats took %d walks, want at least %d", follow, n, singleTrips, n)
+		}
+		// One request per DefaultBatchLookups names, plus, when
+		// following, the walks of the symlinks' targets outside "many"
+		// (a/file once; the missing etc each time: failures are not
+		// cached).
+		limit := uint64(n/DefaultBatchLookups + 1 + 4)
+		if follow {
+			limit += n / 10
+		}
+		if batchedTrips > limit {
+			t.Errorf("follow=%v: with batching %d stats took %d walk requests, want at most %d", follow, n, batchedTrips, limit)
+		}
+		t.Logf("follow=%v: %d stats: %d walk requests one by one, %d batched", follow, n, singleTrips, batchedTrips)
+	}
+}
+
+func TestBatchedLookupsSeeHostRemovals(t *testing.T) {
+	host := makeBigDir(t, 300)
+	e := newEnvAt(t, host, true, Options{})
+	if _, err := e.readDir("many", 4096); err != nil {
+		t.Fatal(err)
+	}
+	// Removed between the listing and the first lookup: the batch that
+	// fetches the others reports ENOENT for these.
+	for _, n := range []string{"e0005", "e0150", "e0299"} {
+		if err := os.Remove(filepath.Join(host, "many", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.vfs.StatAt(e.ctx, e.pop("many/e0006", false)); err != nil {
+		t.Fatalf("stat(many/e0006): %v", err)
+	}
+	// Removed after the batch cached it: revalidation drops it.
+	if err := os.Remove(filepath.Join(host, "many", "e0007")); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"e0005", "e0150", "e0299", "e0007"} {
+		if _, err := e.vfs.StatAt(e.ctx, e.pop("many/"+n, false)); err != unix.ENOENT {
+			t.Errorf("stat(many/%s) removed on the host: err = %v, want ENOENT", n, err)
+		}
+	}
+	for _, n := range []string{"e0008", "e0151", "e0298"} {
+		if _, err := e.vfs.StatAt(e.ctx, e.pop("many/"+n, false)); err != nil {
+			t.Errorf("stat(many/%s): %v", n, err)
+		}
+	}
+	// Created on the host after the listing: not in it, found by a walk.
+	if err := os.WriteFile(filepath.Join(host, "many", "late"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.vfs.StatAt(e.ctx, e.pop("many/late", false)); err != nil || st.Size != 1 {
+		t.Errorf("stat(many/late) = size %d, %v; want 1, nil", st.Size, err)
+	}
+}
+
+func TestBatchedLookupsSymlinksNotFollowed(t *testing.T) {
+	host := makeBigDir(t, 40)
+	e := newEnvAt(t, host, true, Options{})
+	if _, err := e.readDir("many", 4096); err != nil {
+		t.Fatal(err)
+	}
+	// The first lookup fetches the whole listing; the symlinks in it are
+	// symlink inodes, read from their own descriptors.
+	vd, err := e.vfs.GetDentryAt(e.ctx, e.pop("many/e0000", false), vfs.GetDentryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vd.DecRef(e.ctx)
+	trips := e.client.Requests(protocol.MsgWalk) + e.client.Requests(protocol.MsgWalkSiblings)
+	for name, want := range map[string]string{"e0001": "../a/file", "e0002": "../../../../etc/passwd", "e0013": "e0000"} {
+		got, err := e.vfs.ReadlinkAt(e.ctx, e.pop("many/"+name, false))
+		if err != nil || got != want {
+			t.Errorf("readlink(many/%s) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if got, err := e.readFile("many/e0011"); err != nil || got != "hello, gofer" {
+		t.Errorf("read through many/e0011 = %q, %v", got, err)
+	}
+	if _, err := e.readFile("many/e0002"); err != unix.ENOENT {
+		t.Errorf("read through the symlink out of the root: err = %v, want ENOENT", err)
+	}
+	if names, err := e.readDir("many/e0003", 4096); err != nil || strings.Join(names, ",") != ".,.." {
+		t.Errorf("readdir through the symlink to a directory = %v, %v", names, err)
+	}
+	// The symlinks themselves came from the batch: only following them
+	// out of "many" (to a/file, etc/passwd) walks.
+	if n := e.client.Requests(protocol.MsgWalk) + e.client.Requests(protocol.MsgWalkSiblings) - trips; n > 4 {
+		t.Errorf("%d walk requests after the batch, want at most 4", n)
+	}
+}
+
+func TestBatchedLookupNamesChecked(t *testing.T) {
+	e := newEnvAt(t, makeBigDir(t, 20), true, Options{})
+	vd, err := e.vfs.GetDentryAt(e.ctx, e.pop("many", false), vfs.GetDentryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vd.DecRef(e.ctx)
+	d := vd.Dentry().Inode().(dirInode)
+	fs := d.fs
+	// A listing only ever holds single components; feed it worse anyway.
+	fs.noteListing(d.inode, []string{".", "..", "", "e0001/x", "/e0002", "e\x00", strings.Repeat("n", 256), "e0005", "e0005", "e0006"}, true)
+	if got := fs.takeSiblings(d.inode, "e0005"); strings.Join(got, ",") != "e0005,e0006" {
+		t.Errorf("takeSiblings(e0005) = %q; want e0005,e0006 (nothing else was a name)", got)
+	}
+	// Lookups of names with '/' or NUL never reach the server.
+	trips := e.client.Requests(protocol.MsgWalk) + e.client.Requests(protocol.MsgWalkSiblings)
+	for _, name := range []string{"e0001/x", "/e0002", "e\x00", "../a"} {
+		if c, err := d.Lookup(e.ctx, name); err != unix.EINVAL {
+			if c != nil {
+				baseOf(c).DecRef(e.ctx)
+			}
+			t.Errorf("Lookup(%q) err = %v, want EINVAL", name, err)
+		}
+	}
+	if n := e.client.Requests(protocol.MsgWalk) + e.client.Requests(protocol.MsgWalkSiblings) - trips; n != 0 {
+		t.Errorf("lookups of names with '/' sent %d requests, want 0", n)
+	}
+}
+
+func TestBatchedLookupsRespectCacheAndRelease(t *testing.T) {
+	const n = 900
+	host := makeBigDir(t, n)
+	before := countFDs(t)
+	t.Run("session", func(t *testing.T) {
+		e := newEnvAt(t, host, true, Options{CacheSize: 64})
+		// In the listing's order, so that what a batch brings is used
+		// before the small cache evicts it.
+		got, trips := e.statAllOrdered("many", false, false)
+		for name, r := range got {
+			if r.err != nil {
+				t.Errorf("stat(many/%s): %v", name, r.err)
+			}
+		}
+		// A 64-entry cache batches 16 names at a time.
+		if trips > n/16+2 || trips < n/16 {
+			t.Errorf("%d stats with a 64-entry cache took %d requests, want about %d", n, trips, n/16)
+		}
+		// Both ends hold only what the cache and the pending closes
+		// hold: every donated descriptor was adopted or closed, every
+		// evicted node released.
+		if open := countFDs(t) - before; open > 2*(64+closeBatch)+16 {
+			t.Errorf("%d descriptors open after %d batched lookups with a 64-entry cache", open, n)
+		}
+		// Sorted order (ls -l) with a cache smaller than the directory
+		// still gives the right answers.
+		got, _ = e.statAll("many", false)
+		if len(got) != n {
+			t.Errorf("%d entries stated, want %d", len(got), n)
+		}
+		for name, r := range got {
+			if r.err != nil {
+				t.Errorf("stat(many/%s): %v", name, r.err)
+			}
+		}
+		if open := countFDs(t) - before; open > 2*(64+closeBatch)+16 {
+			t.Errorf("%d descriptors open after %d more lookups with a 64-entry cache", open, n)
+		}
+	})
+}
+
+func countFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(ents)
 }

@@ -3,6 +3,7 @@ package gofer
 import (
 	"container/list"
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -39,6 +40,9 @@ type inode struct {
 	// cached indexes this directory's entries in the lookup cache.
 	// Protected by filesystem.cacheMu.
 	cached map[string]*list.Element
+	// listing is what this directory's recent listing left to look up,
+	// or nil (see takeSiblings). Protected by filesystem.cacheMu.
+	listing *listing
 }
 
 // dirInode is the vfs.Inode of a directory, and symlinkInode that of a
@@ -293,15 +297,24 @@ func (l symlinkInode) Readlink(ctx context.Context) (string, error) {
 }
 
 // Lookup implements vfs.DirInode: from the lookup cache if it holds a valid
-// entry, else by a Walk request.
+// entry, else by a WalkSiblings request together with other names of a
+// recent listing of d, else by a Walk request.
 func (d dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 	fs := d.fs
+	if strings.ContainsAny(name, "/\x00") {
+		// No single component contains these; the server would say the
+		// same without the round trip.
+		return nil, unix.EINVAL
+	}
 	if c := fs.cached(d.inode, name); c != nil {
 		if c.valid() {
 			return c.vfsInode(), nil
 		}
 		c.DecRef(ctx)
 		fs.forget(ctx, d.inode, name)
+	}
+	if names := fs.takeSiblings(d.inode, name); len(names) > 1 {
+		return d.lookupBatch(ctx, names)
 	}
 	nodes, err := fs.client.Walk(d.id, []string{name})
 	if err != nil {
