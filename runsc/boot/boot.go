@@ -128,7 +128,7 @@ func New(a Args) (*Sandbox, error) {
 		},
 		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
 	})
-	dispatcher.Warn = k.Warnf
+	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
 
 	// Like Linux's default tmpfs size: half the machine's memory.
 	var si unix.Sysinfo_t

@@ -60,6 +60,11 @@ type Kernel struct {
 	// FPLayout is the host's XSAVE area, as the platform reports it.
 	FPLayout arch.FPLayout
 
+	// warnMu protects warned. It is a leaf.
+	warnMu sync.Mutex
+	// warned counts the lines logged per Warnf format.
+	warned map[string]int
+
 	// mu protects the task tables, the process tree and signal state.
 	mu sync.Mutex
 	// uts is protected by mu.
@@ -144,8 +149,34 @@ func (k *Kernel) Wait() WaitStatus {
 	return k.initStatus
 }
 
-// Warnf logs a warning.
+// maxWarningsPerFormat bounds the lines one Warnf call site logs: guests
+// can make the same unsupported call in a loop, and must not flood the
+// Sentry's log.
+const maxWarningsPerFormat = 10
+
+// Warnf logs a warning, at most maxWarningsPerFormat times per format
+// string (then one line saying the rest are suppressed).
 func (k *Kernel) Warnf(format string, args ...any) {
+	k.warnMu.Lock()
+	if k.warned == nil {
+		k.warned = make(map[string]int)
+	}
+	n := k.warned[format] + 1
+	if n <= maxWarningsPerFormat+1 {
+		k.warned[format] = n
+	}
+	k.warnMu.Unlock()
+	switch {
+	case n <= maxWarningsPerFormat:
+		k.Log.Output(2, "W "+fmt.Sprintf(format, args...))
+	case n == maxWarningsPerFormat+1:
+		k.Log.Output(2, "W "+fmt.Sprintf(format, args...)+" (further warnings like this are suppressed)")
+	}
+}
+
+// WarnfEvery logs a warning every time: for callers that log each distinct
+// event once already (the dispatcher's unimplemented syscalls).
+func (k *Kernel) WarnfEvery(format string, args ...any) {
 	k.Log.Output(2, "W "+fmt.Sprintf(format, args...))
 }
 

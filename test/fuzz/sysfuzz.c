@@ -671,10 +671,10 @@ static void fuzz_loop(uint64_t gen, struct ring *ring, long ncalls) {
 		case 234: case 297: // tgkill, rt_tgsigqueueinfo
 			if ((int)a[0] <= 1 || (pid_t)a[0] == ppid_) a[0] = mypid;
 			break;
-		case 202: // futex: LOCK_PI with a dead owner blocks forever (repro_2.c); skip
+		case 202: // futex: LOCK_PI with a dead owner used to block forever; skipped
 			if (((a[1] & ~0x180ULL) == 6 || (a[1] & ~0x180ULL) == 13)) continue;
 			break;
-		case 285: // fallocate: huge lengths take ~20 s (repro_1.c); keep them small
+		case 285: // fallocate: huge lengths used to take ~20 s; kept small
 			if (a[3] > (1ULL << 30)) a[3] &= (1ULL << 30) - 1;
 			break;
 		case 424: // pidfd_send_signal: only our own pidfds (we never open the parent's)
