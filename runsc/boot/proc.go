@@ -267,14 +267,8 @@ func (pt procThread) TID() int32 { return pt.t.ThreadID() }
 // Comm implements proc.Thread.Comm.
 func (pt procThread) Comm() string { return pt.t.Name() }
 
-// State implements proc.Thread.State. The kernel does not track whether
-// a task runs or waits: other tasks show as sleeping.
-func (pt procThread) State() byte {
-	if pt.t.IsExiting() {
-		return 'X'
-	}
-	return 'S'
-}
+// State implements proc.Thread.State.
+func (pt procThread) State() byte { return pt.t.ProcState() }
 
 // Credentials implements proc.Thread.Credentials.
 func (pt procThread) Credentials() proc.Credentials {

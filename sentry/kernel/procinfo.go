@@ -138,11 +138,24 @@ func (t *Task) ThreadPendingSignals() linux.SignalSet {
 	return t.pending.set
 }
 
-// IsExiting reports whether t has begun to exit.
-func (t *Task) IsExiting() bool {
+// ProcState returns t's state letter for /proc/PID/stat and status: 'Z'
+// for a zombie process, 'X' for a thread on its way out, 'T' while its
+// process is stopped by job control, 'S' while it waits (in Block), 'R'
+// otherwise (running guest code or serving a syscall).
+func (t *Task) ProcState() byte {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	return t.exiting
+	switch {
+	case t.tg.zombie:
+		return 'Z'
+	case t.exiting:
+		return 'X'
+	case t.tg.stopped:
+		return 'T'
+	case t.blocking.Load():
+		return 'S'
+	}
+	return 'R'
 }
 
 // ProcCwd returns t's working directory with a reference, or a zero

@@ -31,6 +31,8 @@ type Task struct {
 	// The fields below are used only by the task's own goroutine, unless
 	// marked otherwise.
 
+	// blocking is set while the task waits in Block (/proc's 'S').
+	blocking atomic.Bool
 	// mm is the address space.
 	mm *mm.MemoryManager
 	// exe is the location of the program mm runs, with a reference, or
@@ -188,6 +190,8 @@ func (t *Task) Block(ch <-chan struct{}) error {
 	if t.interrupted() {
 		return vfs.ErrInterrupted
 	}
+	t.blocking.Store(true)
+	defer t.blocking.Store(false)
 	select {
 	case <-ch:
 		return nil

@@ -296,3 +296,50 @@ TEST(proc, self_exe_follows_the_program_when_it_is_renamed)
 {
 	EXPECT_EXIT_STATUS(run_exe_moved(test_path("renamed")), 0);
 }
+
+/* The state letter of /proc/PID/stat (the field after the comm). */
+static char stat_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Polls until pid's state is want (states change asynchronously). */
+static char wait_state(pid_t pid, char want)
+{
+	char s = '?';
+	for (int i = 0; i < 200 && (s = stat_state(pid)) != want; i++)
+		usleep(5000);
+	return s;
+}
+
+TEST(proc, stat_state_is_R_S_T_and_Z_as_the_process_runs_waits_stops_and_dies)
+{
+	EXPECT_EQ(stat_state(getpid()), 'R'); /* the reader runs */
+	int p[2];
+	ASSERT_SYSCALL_OK(pipe(p));
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		char c;
+		read(p[0], &c, 1);
+		_exit(0);
+	}
+	EXPECT_EQ(wait_state(pid, 'S'), 'S'); /* blocked in read */
+	ASSERT_SYSCALL_OK(kill(pid, SIGSTOP));
+	EXPECT_EQ(wait_state(pid, 'T'), 'T');
+	ASSERT_SYSCALL_OK(kill(pid, SIGCONT));
+	EXPECT_EQ(wait_state(pid, 'S'), 'S');
+	ASSERT_EQ(write(p[1], "x", 1), 1);
+	EXPECT_EQ(wait_state(pid, 'Z'), 'Z'); /* exited, not waited for */
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+}
