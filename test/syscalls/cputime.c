@@ -19,12 +19,16 @@ static long long tv_ns(struct timeval tv)
 	return tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
 }
 
-/* Spins in user code for ms milliseconds of wall time. */
+/* Spins in user code until the thread has used ms milliseconds of CPU,
+ * or 4*ms + 2 s of wall time have passed (a clock that never advances must
+ * fail the case, not hang it). Spinning for wall time instead made the
+ * CPU-time checks fail on a loaded machine. */
 static void spin_ms(long ms)
 {
-	long long end = ns_of(CLOCK_MONOTONIC) + ms * 1000000LL;
+	long long cpu_end = ns_of(CLOCK_THREAD_CPUTIME_ID) + ms * 1000000LL;
+	long long wall_end = ns_of(CLOCK_MONOTONIC) + (4 * ms + 2000) * 1000000LL;
 	volatile unsigned long x = 0;
-	while (ns_of(CLOCK_MONOTONIC) < end)
+	while (ns_of(CLOCK_THREAD_CPUTIME_ID) < cpu_end && ns_of(CLOCK_MONOTONIC) < wall_end)
 		for (int i = 0; i < 10000; i++)
 			x += i;
 }
