@@ -6,10 +6,12 @@ package kernel
 // inside platform.Context.Switch, measured by the task loop
 // (accountSentry before the switch, accountGuest after it). Its system
 // time is the CPU time of the task's own host thread, which serves only
-// that task (it is locked to the task goroutine): syscalls, faults and
-// signal delivery, but not the time it sleeps in a blocking call. Both
-// are sampled at the switch, and a reader adds the time of a guest run in
-// progress, so a task spinning in guest code still sees its clock move.
+// that task (it is locked to the task goroutine) outside Switch:
+// syscalls, faults and signal delivery, but not the time it sleeps in a
+// blocking call, nor its ptrace calls inside Switch, which the user charge
+// covers. Both are sampled at the switch, and a reader adds the time of a
+// guest run in progress, so a task spinning in guest code still sees its
+// clock move.
 //
 // Process time is the sum over live threads plus what exited threads
 // left behind (folded in lazily, once a thread has left tg.tasks).
@@ -185,16 +187,23 @@ func (t *Task) accountSentry() guestMark {
 		c.lastNr = ^uint64(0)
 		t.afterSyscall(nr, c.lastArg0)
 	}
+	// System time: the host thread's CPU since the last guest run ended.
+	// Its CPU inside Switch (the ptrace calls) is not charged: the guest
+	// run's wall time, charged as user time, already covers it.
+	tc, ok := threadCPUNow()
 	now := monoNow()
 	c.mu.Lock()
+	if ok && tc > c.lastThreadCPU {
+		c.sys += time.Duration(tc - c.lastThreadCPU)
+	}
 	c.inGuest, c.guestSince = true, now
 	c.mu.Unlock()
 	return guestMark{c: c, start: now}
 }
 
 // accountGuest is called by the task loop when Switch returns: it
-// charges the guest run as user time and the host thread's CPU time
-// since the last charge as system time.
+// charges the guest run as user time and starts the next stretch of
+// system time (see accountSentry).
 func (t *Task) accountGuest(m guestMark) {
 	c := m.c
 	now := monoNow()
@@ -204,9 +213,6 @@ func (t *Task) accountGuest(m guestMark) {
 		c.user += time.Duration(now - m.start)
 	}
 	c.inGuest = false
-	if ok && tc > c.lastThreadCPU {
-		c.sys += time.Duration(tc - c.lastThreadCPU)
-	}
 	c.mu.Unlock()
 	if ok {
 		c.lastThreadCPU = tc

@@ -56,6 +56,17 @@ TEST(clock_gettime, CLOCK_THREAD_CPUTIME_ID_advances_and_never_exceeds_the_proce
 	EXPECT_LE(t1, p1);
 }
 
+TEST(clock_gettime, a_threads_cpu_clock_never_runs_faster_than_the_wall_clock)
+{
+	/* Mostly system calls: a Sentry that charged the cost of a guest
+	 * syscall both as user and as system time ran its clock 1.5x fast. */
+	long long w0 = ns_of(CLOCK_MONOTONIC), c0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	while (ns_of(CLOCK_MONOTONIC) < w0 + 300000000LL)
+		syscall(SYS_getppid);
+	long long w1 = ns_of(CLOCK_MONOTONIC), c1 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	EXPECT_LE(c1 - c0, (w1 - w0) + 20000000LL);
+}
+
 TEST(clock_gettime, cpu_clock_does_not_advance_while_the_thread_sleeps)
 {
 	long long before = ns_of(CLOCK_THREAD_CPUTIME_ID);
