@@ -1,41 +1,15 @@
 package filter
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
-)
 
-// sourceNames returns the distinct identifiers matching re in the non-test
-// Go files of dir, a directory relative to the module root.
-func sourceNames(t *testing.T, dir string, re *regexp.Regexp) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "..", dir, "*.go"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no Go files in %s: %v", dir, err)
-	}
-	var names []string
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			if !slices.Contains(names, m[1]) {
-				names = append(names, m[1])
-			}
-		}
-	}
-	return names
-}
+	"github.com/palisade-sandbox/palisade/runsc/seccomp/seccomptest"
+)
 
 // TestPtraceRequestsCoverThePlatform fails when platform/ptrace starts
 // using a ptrace request the filter would kill the Sentry for.
@@ -60,7 +34,7 @@ func TestPtraceRequestsCoverThePlatform(t *testing.T) {
 	}
 	// Options (PTRACE_O_*) and events (PTRACE_EVENT_*) are not requests.
 	re := regexp.MustCompile(`\bunix\.(PTRACE_[A-Z_]+)\b`)
-	used := sourceNames(t, "platform/ptrace", re)
+	used := seccomptest.SourceNames(t, "../../..", "platform/ptrace", re)
 	if !slices.Contains(used, "PTRACE_SYSEMU") {
 		t.Errorf("found %v in platform/ptrace, no PTRACE_SYSEMU: is the scan broken?", used)
 	}
@@ -88,7 +62,7 @@ func TestIoctlRequestsCoverHostFiles(t *testing.T) {
 		}
 	}
 	re := regexp.MustCompile(`\bunix\.((?:TC|TIOC|FIO)[A-Z]+)\b`)
-	used := sourceNames(t, "vfs/host", re)
+	used := seccomptest.SourceNames(t, "../../..", "vfs/host", re)
 	if !slices.Contains(used, "TCGETS") {
 		t.Errorf("found %v in vfs/host, no TCGETS: is the scan broken?", used)
 	}

@@ -2,16 +2,14 @@ package filter
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/runsc/seccomp"
+	"github.com/palisade-sandbox/palisade/runsc/seccomp/seccomptest"
 )
 
 // modes are the two rule sets, named for messages.
@@ -203,22 +201,9 @@ func TestHostCallsAreAllowed(t *testing.T) {
 	re := regexp.MustCompile(`\bunix\.([A-Z][A-Za-z0-9_]*)\(`)
 	var used []string
 	for _, dir := range []string{"gofer", "gofer/protocol"} {
-		files, err := filepath.Glob(filepath.Join("..", "..", "..", dir, "*.go"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no Go files in %s: %v", dir, err)
-		}
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-				if !slices.Contains(used, m[1]) {
-					used = append(used, m[1])
-				}
+		for _, n := range seccomptest.SourceNames(t, "../../..", dir, re) {
+			if !slices.Contains(used, n) {
+				used = append(used, n)
 			}
 		}
 	}
