@@ -119,24 +119,42 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 		gofer.Wait()
 	}()
 
-	boot := exec.Command(self, append(conf.ToFlags(), "boot", "--gofer-fd=3", "--status-fd=4", "--cwd="+cwd, "--")...)
-	boot.Args = append(boot.Args, argv...)
-	boot.ExtraFiles = []*os.File{sentryEnd, statusW}
-	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
-	boot.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  sandboxNamespaces,
-		UidMappings: sandboxIDMap,
-		GidMappings: sandboxIDMap,
-		// The boot process never needs setgroups; "deny" also keeps
-		// it from dropping groups to get around negative permissions.
-		GidMappingsEnableSetgroups: false,
-		// Become the namespace's root (host nobody) before exec, so
-		// runsc boot starts with the namespace's capabilities.
-		Credential: &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true},
-		Pdeathsig:  syscall.SIGKILL,
-		Setsid:     true,
+	newBoot := func(userns bool) *exec.Cmd {
+		boot := exec.Command(self, append(conf.ToFlags(), "boot", "--gofer-fd=3", "--status-fd=4", "--cwd="+cwd, "--")...)
+		boot.Args = append(boot.Args, argv...)
+		boot.ExtraFiles = []*os.File{sentryEnd, statusW}
+		boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
+		boot.SysProcAttr = &syscall.SysProcAttr{
+			Cloneflags: sandboxNamespaces &^ unix.CLONE_NEWUSER,
+			Pdeathsig:  syscall.SIGKILL,
+			Setsid:     true,
+		}
+		if userns {
+			a := boot.SysProcAttr
+			a.Cloneflags |= unix.CLONE_NEWUSER
+			a.UidMappings, a.GidMappings = sandboxIDMap, sandboxIDMap
+			// The boot process never needs setgroups; "deny" also
+			// keeps it from dropping groups to get around negative
+			// permissions.
+			a.GidMappingsEnableSetgroups = false
+			// Become the namespace's root (host nobody) before exec,
+			// so runsc boot starts with the namespace's capabilities.
+			a.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+		}
+		return boot
 	}
-	if err := boot.Start(); err != nil {
+	boot := newBoot(true)
+	err = boot.Start()
+	if err != nil && userNamespaceRefused(err) {
+		// Some hosts forbid user namespaces (a container's seccomp
+		// profile, user.max_user_namespaces=0). Run without one, and
+		// say so: the Sentry is then host root, though still with no
+		// capabilities.
+		fmt.Fprintf(os.Stderr, "runsc do: warning: no user namespace for the sandbox (%v); it runs as host root without capabilities\n", err)
+		boot = newBoot(false)
+		err = boot.Start()
+	}
+	if err != nil {
 		return 0, permissionHint(fmt.Errorf("starting sandbox: %w", err))
 	}
 	goferEnd.Close()
@@ -174,6 +192,12 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 		return 0, err
 	}
 	return 0, nil
+}
+
+// userNamespaceRefused reports whether starting a process in a new user
+// namespace failed because the host does not allow one.
+func userNamespaceRefused(err error) bool {
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS)
 }
 
 // permissionHint explains EPERM from namespace creation.
