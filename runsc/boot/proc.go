@@ -218,6 +218,11 @@ func (p procProcess) ProcessGroupID() int32 { return p.tg.ProcessGroupID() }
 // SessionID implements proc.Process.SessionID.
 func (p procProcess) SessionID() int32 { return p.tg.SessionID() }
 
+// ControllingTerminal implements proc.Process.ControllingTerminal.
+func (p procProcess) ControllingTerminal() (uint64, int32, bool) {
+	return p.tg.ControllingTerminal()
+}
+
 // Zombie implements proc.Process.Zombie.
 func (p procProcess) Zombie() bool { return p.tg.IsZombie() }
 

@@ -31,6 +31,9 @@ type TTY struct {
 	// open opens a new description of the terminal (for /dev/tty), or is
 	// nil if it can't be reopened. Immutable.
 	open func(ctx context.Context) (vfs.FileDescriptionImpl, error)
+	// dev is the terminal's device number (/proc/PID/stat's tty_nr).
+	// Immutable.
+	dev uint64
 	// sid is the controlling session, 0 for none. Protected by
 	// Kernel.mu.
 	sid int32
@@ -77,7 +80,7 @@ func newPtyTerminal(ctx context.Context, slave devpts.Slave) devpts.Terminal {
 	if t == nil {
 		return nil
 	}
-	tty := &TTY{k: t.k, open: slave.OpenSlave}
+	tty := &TTY{k: t.k, open: slave.OpenSlave, dev: slave.Device()}
 	ttys.mu.Lock()
 	defer ttys.mu.Unlock()
 	if ttys.m == nil {
@@ -145,7 +148,7 @@ func terminalFor(ctx context.Context, key host.TerminalKey) host.Terminal {
 	if tty := ttys.m[id]; tty != nil {
 		return tty
 	}
-	tty = &TTY{k: k, open: func(context.Context) (vfs.FileDescriptionImpl, error) {
+	tty = &TTY{k: k, dev: uint64(key), open: func(context.Context) (vfs.FileDescriptionImpl, error) {
 		return host.OpenTerminal(key)
 	}}
 	if init := k.init; init != nil && !init.zombie {
@@ -197,6 +200,20 @@ func (k *Kernel) controllingTTYLocked(tg *ThreadGroup) *TTY {
 		}
 	}
 	return nil
+}
+
+// ControllingTerminal returns the device number of tg's controlling
+// terminal and its foreground process group (0 if none), with ok false if
+// tg has no controlling terminal: /proc/PID/stat's tty_nr and tpgid.
+func (tg *ThreadGroup) ControllingTerminal() (dev uint64, fg int32, ok bool) {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tty := k.controllingTTYLocked(tg)
+	if tty == nil {
+		return 0, 0, false
+	}
+	return tty.dev, tty.fg, true
 }
 
 // kernelTTYsLocked returns k's terminals.

@@ -13,6 +13,7 @@
 
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <sched.h>
 #include <termios.h>
 
@@ -637,4 +638,51 @@ TEST(tty, opening_a_master_without_O_NOCTTY_does_not_acquire_it)
 		_exit(0);
 	}
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+}
+
+/* Fields 7 and 8 of /proc/self/stat: tty_nr and tpgid. */
+static int stat_tty(long *tty_nr, long *tpgid)
+{
+	char buf[1024];
+	int fd = open("/proc/self/stat", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	char state;
+	int ppid, pgrp, sid;
+	if (!p || sscanf(p + 2, "%c %d %d %d %ld %ld", &state, &ppid, &pgrp, &sid, tty_nr, tpgid) != 6)
+		return -1;
+	return 0;
+}
+
+TEST(tty, proc_stat_shows_the_controlling_terminal_and_its_foreground_group)
+{
+	char name[64];
+	int m = open_pty(name, sizeof(name));
+	ASSERT_TRUE(m >= 0);
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(setsid());
+		long nr = -2, tp = -2;
+		ASSERT_SYSCALL_OK(stat_tty(&nr, &tp));
+		EXPECT_EQ(nr, 0);
+		EXPECT_EQ(tp, -1);
+		int s = ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY));
+		ASSERT_SYSCALL_OK(ioctl(s, TIOCSCTTY, 0));
+		struct stat st;
+		ASSERT_SYSCALL_OK(fstat(s, &st));
+		ASSERT_SYSCALL_OK(stat_tty(&nr, &tp));
+		/* Linux's new_encode_dev layout. */
+		long want = (minor(st.st_rdev) & 0xff) | (major(st.st_rdev) << 8) | ((minor(st.st_rdev) & ~0xffL) << 12);
+		EXPECT_EQ(nr, want);
+		EXPECT_EQ(tp, getpgrp());
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	close(m);
 }

@@ -99,6 +99,8 @@ type Slave interface {
 	// (no permission check, and the terminal is not acquired again). EIO
 	// once the master has closed.
 	OpenSlave(ctx context.Context) (vfs.FileDescriptionImpl, error)
+	// Device returns the slave's device number (SlaveMajor, N).
+	Device() uint64
 }
 
 // TerminalFactory returns a new Terminal, with no session, for the

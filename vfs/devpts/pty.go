@@ -68,6 +68,9 @@ func newPty(r *Registry) *pty {
 
 var _ Slave = (*pty)(nil)
 
+// Device implements Slave.Device.
+func (p *pty) Device() uint64 { return unix.Mkdev(SlaveMajor, p.index) }
+
 // OpenSlave implements Slave.OpenSlave.
 func (p *pty) OpenSlave(ctx context.Context) (vfs.FileDescriptionImpl, error) {
 	return p.openSlave()

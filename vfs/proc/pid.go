@@ -471,11 +471,22 @@ func (fs *filesystem) statFile(ctx context.Context, r *taskRef) ([]byte, error) 
 	ms := memStatsOf(r)
 	start := uint64(max(0, p.StartTime().Sub(fs.k.BootTime()).Milliseconds()) * ticksPerSecond / 1000)
 	rsslim := p.Limit(unix.RLIMIT_RSS).Cur
+	// tty_nr is the terminal's device number in the kernel's new_encode_dev
+	// layout; tpgid its foreground group, -1 without a terminal (or with
+	// no foreground group).
+	ttyNr, tpgid := uint64(0), int32(-1)
+	if dev, fg, ok := p.ControllingTerminal(); ok {
+		maj, min := uint64(unix.Major(dev)), uint64(unix.Minor(dev))
+		ttyNr = min&0xff | maj<<8 | (min&^0xff)<<12
+		if fg > 0 {
+			tpgid = fg
+		}
+	}
 	l := ms.layout
 	f := []any{
 		id, comm, state,
 		p.ParentPID(), p.ProcessGroupID(), p.SessionID(),
-		0, -1, // tty_nr, tpgid
+		ttyNr, tpgid,
 		0,          // flags
 		0, 0, 0, 0, // minflt, cminflt, majflt, cmajflt
 		0, 0, 0, 0, // utime, stime, cutime, cstime

@@ -112,6 +112,10 @@ type Process interface {
 	ProcessGroupID() int32
 	// SessionID returns the session ID.
 	SessionID() int32
+	// ControllingTerminal returns the controlling terminal's device
+	// number and foreground process group (0 if none); ok is false
+	// without a controlling terminal.
+	ControllingTerminal() (dev uint64, fg int32, ok bool)
 	// Zombie reports whether the process has exited and awaits wait(2).
 	Zombie() bool
 	// ThreadIDs returns the IDs of the live threads in increasing order.

@@ -95,7 +95,9 @@ func (p *fakeProc) StartTime() time.Time  { return p.start }
 func (p *fakeProc) ParentPID() int32      { return p.ppid }
 func (p *fakeProc) ProcessGroupID() int32 { return p.pid }
 func (p *fakeProc) SessionID() int32      { return p.pid }
-func (p *fakeProc) Zombie() bool          { return p.zombie }
+
+func (p *fakeProc) ControllingTerminal() (uint64, int32, bool) { return 0, 0, false }
+func (p *fakeProc) Zombie() bool                               { return p.zombie }
 func (p *fakeProc) ThreadIDs() []int32 {
 	var out []int32
 	for _, t := range p.threads {
