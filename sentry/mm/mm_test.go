@@ -102,3 +102,50 @@ func TestSharedAnonymousSurvivesFork(t *testing.T) {
 		t.Errorf("parent reads %q from shared page, want %q", got, "hi")
 	}
 }
+
+func TestForkRunMergesOnlyContinuations(t *testing.T) {
+	var got []forkRun
+	apply := func(r forkRun) error { got = append(got, r); return nil }
+	var r forkRun
+	rw, ro := platform.ReadWrite, platform.Read
+	steps := []struct {
+		start, end, off uint64
+		at              platform.Access
+	}{
+		{0x1000, 0x2000, 0x10000, rw},
+		{0x2000, 0x4000, 0x11000, rw}, // continues: merged
+		{0x4000, 0x5000, 0x20000, rw}, // file offset jumps: new run
+		{0x5000, 0x6000, 0x21000, ro}, // access differs: new run
+		{0x7000, 0x8000, 0x22000, ro}, // address gap: new run
+	}
+	for _, s := range steps {
+		if err := r.add(s.start, s.end, s.off, s.at, true, apply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.flush(apply); err != nil {
+		t.Fatal(err)
+	}
+	want := []forkRun{
+		{0x1000, 0x4000, 0x10000, rw, true},
+		{0x4000, 0x5000, 0x20000, rw, true},
+		{0x5000, 0x6000, 0x21000, ro, true},
+		{0x7000, 0x8000, 0x22000, ro, true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("applied %d runs %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("run %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// Without offsets (mprotect), only addresses and access matter.
+	got = nil
+	r.add(0x1000, 0x2000, 5, rw, false, apply)
+	r.add(0x2000, 0x3000, 99, rw, false, apply)
+	r.flush(apply)
+	if len(got) != 1 || got[0].start != 0x1000 || got[0].end != 0x3000 {
+		t.Errorf("protect runs = %+v, want one 0x1000-0x3000", got)
+	}
+}

@@ -460,6 +460,13 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 		}
 		child.vmas = append(child.vmas, &nv)
 	}
+	// Host mapping changes are one injected system call each: adjacent
+	// PMAs that need the same change are merged into one call (a process
+	// with many small mappings forked slowly otherwise). Nothing runs in
+	// either address space until Fork returns.
+	var prot, mapping forkRun
+	protect := func(r forkRun) error { return mm.as.Protect(r.start, r.end-r.start, r.at) }
+	mapFile := func(r forkRun) error { return child.as.MapFile(r.start, r.off, r.end-r.start, r.at) }
 	vi := 0
 	for _, p := range mm.pmas {
 		for mm.vmas[vi].end <= p.start {
@@ -469,7 +476,7 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 		if v.private && !p.cow {
 			p.cow = true
 			if v.perms.Write {
-				if err := mm.as.Protect(p.start, p.end-p.start, effective(v.perms, p)); err != nil {
+				if err := prot.add(p.start, p.end, 0, effective(v.perms, p), false, protect); err != nil {
 					child.DecUsers()
 					return nil, err
 				}
@@ -478,12 +485,53 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 		np := *p
 		mm.mf.IncRef(p.fileRange())
 		child.pmas = append(child.pmas, &np)
-		if err := child.as.MapFile(np.start, np.off, np.end-np.start, effective(v.perms, &np)); err != nil {
+		if err := mapping.add(np.start, np.end, np.off, effective(v.perms, &np), true, mapFile); err != nil {
 			child.DecUsers()
 			return nil, err
 		}
 	}
+	if err := prot.flush(protect); err != nil {
+		child.DecUsers()
+		return nil, err
+	}
+	if err := mapping.flush(mapFile); err != nil {
+		child.DecUsers()
+		return nil, err
+	}
 	return child, nil
+}
+
+// forkRun accumulates adjacent PMAs that take the same host mapping
+// change during Fork.
+type forkRun struct {
+	start, end, off uint64
+	at              platform.Access
+	ok              bool
+}
+
+// add extends r with [start, end) (at memory-file offset off, which must
+// continue r's too when withOff) if that range continues r with the same
+// access; otherwise it applies r with apply and starts again from it.
+func (r *forkRun) add(start, end, off uint64, at platform.Access, withOff bool, apply func(forkRun) error) error {
+	if r.ok && r.end == start && r.at == at && (!withOff || r.off+(r.end-r.start) == off) {
+		r.end = end
+		return nil
+	}
+	if err := r.flush(apply); err != nil {
+		return err
+	}
+	*r = forkRun{start: start, end: end, off: off, at: at, ok: true}
+	return nil
+}
+
+// flush applies the run, if any, and empties it.
+func (r *forkRun) flush(apply func(forkRun) error) error {
+	if !r.ok {
+		return nil
+	}
+	run := *r
+	r.ok = false
+	return apply(run)
 }
 
 // FutexKey returns what identifies the futex word at addr across address
