@@ -124,6 +124,10 @@ func fileToFile(t *kernel.Task, in *vfs.FileDescription, inOff *int64, out *vfs.
 	buf := make([]byte, min(count, ioChunk))
 	var done uint64
 	for done < count {
+		if done > 0 && t.SignalPending() {
+			// As Linux: a signal ends a long copy with what was done.
+			return done, nil
+		}
 		chunk := buf[:min(uint64(len(buf)), count-done)]
 		n, rerr := readAtOrPos(ctx, in, chunk, inOff)
 		if n == 0 {
