@@ -44,6 +44,11 @@ const (
 	FUTEX_TID_MASK         = 0x3fffffff
 )
 
+// TASK_SIZE_MAX is the end of the x86-64 user address space with 4-level
+// paging, one guard page below 2^47: segment bases at or above it are
+// refused (arch_prctl EPERM), as the host refuses them.
+const TASK_SIZE_MAX = 1<<47 - 4096
+
 // arch_prctl(2) codes. Linux: arch/x86/include/uapi/asm/prctl.h.
 const (
 	ARCH_SET_GS               = 0x1001

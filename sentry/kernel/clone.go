@@ -42,6 +42,11 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	if opts.ExitSignal < 0 || opts.ExitSignal > linux.NumSignals {
 		return 0, unix.EINVAL
 	}
+	if f&unix.CLONE_SETTLS != 0 && opts.TLS >= linux.TASK_SIZE_MAX {
+		// As arch_prctl(ARCH_SET_FS): the host would refuse the base
+		// at the child's first switch.
+		return 0, unix.EPERM
+	}
 	if err := t.CheckNProc(); err != nil {
 		return 0, err
 	}

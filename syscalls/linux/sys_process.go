@@ -350,7 +350,7 @@ func ArchPrctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	var b [8]byte
 	switch args[0] {
 	case abi.ARCH_SET_FS:
-		if args[1] >= 0x800000000000 {
+		if args[1] >= abi.TASK_SIZE_MAX {
 			return 0, unix.EPERM
 		}
 		regs.Fs_base = args[1]
@@ -358,7 +358,7 @@ func ArchPrctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		binary.LittleEndian.PutUint64(b[:], regs.Fs_base)
 		return 0, copyOut(t, args[1], b[:])
 	case abi.ARCH_SET_GS:
-		if args[1] >= 0x800000000000 {
+		if args[1] >= abi.TASK_SIZE_MAX {
 			return 0, unix.EPERM
 		}
 		regs.Gs_base = args[1]

@@ -81,3 +81,18 @@ TEST(arch_prctl, ARCH_SET_FS_to_non_canonical_address_fails_with_EPERM)
 {
 	EXPECT_ERRNO(syscall(SYS_arch_prctl, ARCH_SET_FS, 0x8000000000000000UL), EPERM);
 }
+
+TEST(arch_prctl, bases_from_the_last_user_page_up_fail_with_EPERM_and_the_thread_lives_on)
+{
+	/* TASK_SIZE_MAX is 2^47 - 4096: the last page below 2^47 is not
+	 * user space, and the host refuses such a base. */
+	EXPECT_ERRNO(syscall(SYS_arch_prctl, ARCH_SET_GS, 0x7ffffffff000UL), EPERM);
+	EXPECT_ERRNO(syscall(SYS_arch_prctl, ARCH_SET_FS, 0x7ffffffff000UL), EPERM);
+	EXPECT_ERRNO(syscall(SYS_arch_prctl, ARCH_SET_GS, 0x7fffffffffffUL), EPERM);
+	EXPECT_SYSCALL_OK(syscall(SYS_arch_prctl, ARCH_SET_GS, 0x7fffffffe000UL));
+	unsigned long gs = 0;
+	EXPECT_SYSCALL_OK(syscall(SYS_arch_prctl, ARCH_GET_GS, &gs));
+	EXPECT_EQ(gs, 0x7fffffffe000UL);
+	/* Still running (the next switch into the guest worked). */
+	EXPECT_EQ(getpid(), getpid());
+}

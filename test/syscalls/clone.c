@@ -176,3 +176,13 @@ TEST(clone, threads_block_and_wake_each_other_with_futexes)
 	EXPECT_EQ(pthread_join(t, NULL), 0);
 	EXPECT_EQ(turn, 0);
 }
+
+TEST(clone, CLONE_SETTLS_with_a_base_outside_user_space_fails_with_EPERM)
+{
+	/* x86-64 raw clone: flags, stack, parent_tid, child_tid, tls. */
+	long r = syscall(SYS_clone, CLONE_SETTLS | SIGCHLD, 0, NULL, NULL, 0x7ffffffff000UL);
+	if (r == 0)
+		_exit(1); /* must not happen: the child would run with that base */
+	EXPECT_EQ(r, -1);
+	EXPECT_EQ(errno, EPERM);
+}
