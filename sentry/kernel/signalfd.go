@@ -99,6 +99,15 @@ func (k *Kernel) notifySignalFDsLocked() {
 // wake-up.
 func (t *Task) SignalPending() bool { return t.interrupted() }
 
+// Killed reports whether t is exiting (SIGKILL, exit_group, execve by
+// another thread): long copies stop early, as Linux's do on a fatal
+// signal.
+func (t *Task) Killed() bool {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.exiting
+}
+
 // Release implements vfs.FileDescriptionImpl.Release.
 func (s *signalFD) Release(context.Context) {
 	signalFDsMu.Lock()

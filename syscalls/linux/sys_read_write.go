@@ -33,6 +33,11 @@ func readInto(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int
 	defer putIOBuffer(buf)
 	var done uint64
 	for done < size {
+		if done > 0 && t.Killed() {
+			// Nobody will see the rest (a 2 GiB read of /dev/zero is
+			// ~1 s of copying).
+			return done, nil
+		}
 		chunk := buf[:min(uint64(len(buf)), size-done)]
 		var n int
 		var err error
@@ -243,10 +248,18 @@ func vectorIO(t *kernel.Task, args arch.SyscallArgs, off int64, write bool) (uin
 	if err != nil {
 		return 0, err
 	}
+	// As Linux's import_iovec: the lengths are cut so that the whole
+	// transfer is at most MAX_RW_COUNT.
+	budget := uint64(maxRW)
 	var done uint64
 	for _, iov := range iovs {
+		iov.len = min(iov.len, budget)
+		budget -= iov.len
 		if iov.len == 0 {
 			continue
+		}
+		if done > 0 && t.Killed() {
+			break
 		}
 		pos := int64(-1)
 		if off >= 0 {
