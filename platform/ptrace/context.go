@@ -10,10 +10,13 @@ import (
 )
 
 // kickSignal is sent to a running stub thread to bring it back to the
-// Sentry (Context.Interrupt). Its delivery is always suppressed; it is a
-// signal whose default action kills, so that a kick that ever escaped the
-// tracer would fail loudly rather than silently.
-const kickSignal = unix.SIGUSR2
+// Sentry (Context.Interrupt); the tracer suppresses its delivery. Its
+// default action is to be ignored: a kick that arrives after the task's
+// last Switch is still pending when the thread is detached to exit, and a
+// signal that kills (SIGUSR2, once) then took the whole stub process, and
+// every task sharing it, down with it. (The Go runtime's own use of
+// SIGURG is within the Sentry's threads; stubs are other processes.)
+const kickSignal = unix.SIGURG
 
 // ptraceEventStop is the event in a PTRACE_SEIZE group-stop or interrupt.
 const ptraceEventStop = 128
