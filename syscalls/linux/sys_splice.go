@@ -112,6 +112,18 @@ func sigpipeOnEPIPE(t *kernel.Task, out *vfs.FileDescription, err error) {
 // through a bounded buffer, stopping at end of input, a short read or a
 // short write.
 func fileToFile(t *kernel.Task, in *vfs.FileDescription, inOff *int64, out *vfs.FileDescription, outOff *int64, count uint64) (uint64, error) {
+	ctx := t.Context()
+	return copyToFile(t, out, outOff, count,
+		func(chunk []byte) (int, error) { return readAtOrPos(ctx, in, chunk, inOff) },
+		func(rest []byte) { unread(ctx, in, inOff, len(rest)) })
+}
+
+// copyToFile writes up to count bytes that read supplies to out (at
+// *outOff, or its position), through a bounded buffer. It stops at end of
+// input, a short read, a short write (giving back to the source, with
+// unread, what out did not take) or, once something was copied, a pending
+// signal, as Linux does.
+func copyToFile(t *kernel.Task, out *vfs.FileDescription, outOff *int64, count uint64, read func(chunk []byte) (int, error), unread func(rest []byte)) (uint64, error) {
 	pos := int64(-1)
 	if outOff != nil {
 		pos = *outOff
@@ -125,11 +137,10 @@ func fileToFile(t *kernel.Task, in *vfs.FileDescription, inOff *int64, out *vfs.
 	var done uint64
 	for done < count {
 		if done > 0 && t.SignalPending() {
-			// As Linux: a signal ends a long copy with what was done.
 			return done, nil
 		}
 		chunk := buf[:min(uint64(len(buf)), count-done)]
-		n, rerr := readAtOrPos(ctx, in, chunk, inOff)
+		n, rerr := read(chunk)
 		if n == 0 {
 			if done > 0 {
 				return done, nil
@@ -139,7 +150,7 @@ func fileToFile(t *kernel.Task, in *vfs.FileDescription, inOff *int64, out *vfs.
 		w, werr := writeAtOrPos(ctx, out, chunk[:n], outOff)
 		done += uint64(w)
 		if w < n {
-			unread(ctx, in, inOff, n-w)
+			unread(chunk[w:n])
 			if done > 0 || werr == nil {
 				return done, nil
 			}
@@ -180,38 +191,24 @@ func fileToPipe(t *kernel.Task, in *vfs.FileDescription, inOff *int64, p *pipe.P
 // nonblock) for data, then writes what p holds without waiting again.
 // Bytes out does not take go back to the front of p.
 func pipeToFile(t *kernel.Task, p *pipe.Pipe, out *vfs.FileDescription, outOff *int64, count uint64, nonblock bool) (uint64, error) {
-	pos := int64(-1)
-	if outOff != nil {
-		pos = *outOff
-	}
-	count, err := fileSizeLimit(t, out, count, pos)
-	if err != nil {
-		return 0, err
-	}
 	ctx := t.Context()
-	buf := make([]byte, min(count, ioChunk))
-	var done uint64
-	for done < count {
-		chunk := buf[:min(uint64(len(buf)), count-done)]
-		n, rerr := p.Read(ctx, chunk, nonblock || done > 0)
-		if n == 0 {
-			if done > 0 {
-				return done, nil
+	waited := false
+	return copyToFile(t, out, outOff, count,
+		func(chunk []byte) (int, error) {
+			n, err := p.Read(ctx, chunk, nonblock || waited)
+			waited = true
+			// Take what else p holds without waiting: a short read
+			// then means p is empty.
+			for err == nil && n > 0 && n < len(chunk) {
+				m, _ := p.Read(ctx, chunk[n:], true)
+				if m == 0 {
+					break
+				}
+				n += m
 			}
-			return 0, rerr
-		}
-		w, werr := writeAtOrPos(ctx, out, chunk[:n], outOff)
-		done += uint64(w)
-		if w < n {
-			p.Unread(chunk[w:n])
-			if done > 0 || werr == nil {
-				return done, nil
-			}
-			sigpipeOnEPIPE(t, out, werr)
-			return 0, werr
-		}
-	}
-	return done, nil
+			return n, err
+		},
+		func(rest []byte) { p.Unread(rest) })
 }
 
 // Sendfile implements sendfile(2).
