@@ -42,9 +42,12 @@ func processVM(t *kernel.Task, args arch.SyscallArgs, write bool) (uint64, error
 	if err != nil {
 		return 0, err
 	}
+	// As Linux's import_iovec, the local lengths are cut so the whole
+	// transfer is at most MAX_RW_COUNT.
 	var want uint64
-	for _, iov := range local {
-		want += iov.len
+	for i := range local {
+		local[i].len = min(local[i].len, maxRW-want)
+		want += local[i].len
 	}
 	if want == 0 {
 		return 0, nil
@@ -64,6 +67,9 @@ func processVM(t *kernel.Task, args arch.SyscallArgs, write bool) (uint64, error
 	faulted := false
 	for _, r := range remote {
 		for roff := uint64(0); roff < r.len && !faulted; {
+			if done > 0 && t.Killed() {
+				return done, nil
+			}
 			for li < len(local) && loff == local[li].len {
 				li, loff = li+1, 0
 			}
