@@ -108,6 +108,19 @@ func sigpipeOnEPIPE(t *kernel.Task, out *vfs.FileDescription, err error) {
 	}
 }
 
+// getFilePair returns the open files of inFD and outFD, with a reference
+// each.
+func getFilePair(t *kernel.Task, inFD, outFD int32) (in, out *vfs.FileDescription, err error) {
+	if in, err = getOpenFile(t, inFD); err != nil {
+		return nil, nil, err
+	}
+	if out, err = getOpenFile(t, outFD); err != nil {
+		in.DecRef(t.Context())
+		return nil, nil, err
+	}
+	return in, out, nil
+}
+
 // fileToFile copies up to count bytes from in to out (neither a pipe),
 // through a bounded buffer, stopping at end of input, a short read or a
 // short write.
@@ -272,15 +285,11 @@ func Splice(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	ctx := t.Context()
-	in, err := getOpenFile(t, inFD)
+	in, out, err := getFilePair(t, inFD, outFD)
 	if err != nil {
 		return 0, err
 	}
 	defer in.DecRef(ctx)
-	out, err := getOpenFile(t, outFD)
-	if err != nil {
-		return 0, err
-	}
 	defer out.DecRef(ctx)
 	ip, op := pipe.FromImpl(in.Impl()), pipe.FromImpl(out.Impl())
 	if (ip != nil && inOffAddr != 0) || (op != nil && outOffAddr != 0) {
@@ -347,15 +356,11 @@ func Tee(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, nil
 	}
 	ctx := t.Context()
-	in, err := getOpenFile(t, inFD)
+	in, out, err := getFilePair(t, inFD, outFD)
 	if err != nil {
 		return 0, err
 	}
 	defer in.DecRef(ctx)
-	out, err := getOpenFile(t, outFD)
-	if err != nil {
-		return 0, err
-	}
 	defer out.DecRef(ctx)
 	if !in.IsReadable() || !out.IsWritable() {
 		return 0, unix.EBADF
@@ -481,15 +486,11 @@ func CopyFileRange(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	inFD, inOffAddr, outFD, outOffAddr := fdArg(args[0]), args[1], fdArg(args[2]), args[3]
 	count, flags := args[4], uint32(args[5])
 	ctx := t.Context()
-	in, err := getOpenFile(t, inFD)
+	in, out, err := getFilePair(t, inFD, outFD)
 	if err != nil {
 		return 0, err
 	}
 	defer in.DecRef(ctx)
-	out, err := getOpenFile(t, outFD)
-	if err != nil {
-		return 0, err
-	}
 	defer out.DecRef(ctx)
 	var inOff, outOff *int64
 	if inOffAddr != 0 {
