@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/platform"
 	"golang.org/x/sys/unix"
 )
@@ -193,10 +194,16 @@ func (c *context) classify(t *thread, ws unix.WaitStatus, st *platform.State) (p
 		return platform.Event{}, false, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
 	}
 	ev := platform.Event{Signo: int(sig), Code: info.Code, Addr: info.Addr}
-	switch sig {
-	case unix.SIGSEGV, unix.SIGBUS:
+	switch {
+	case sig == unix.SIGSEGV && info.Code == linux.SI_KERNEL:
+		// A general-protection fault (a privileged instruction, a
+		// non-canonical address, int 0x80 where the host has no
+		// 32-bit entry), not a page fault: there is no address to
+		// resolve, and the guest gets the signal as the CPU raised it.
+		ev.Kind = platform.EventSignal
+	case sig == unix.SIGSEGV, sig == unix.SIGBUS:
 		ev.Kind = platform.EventFault
-	case unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
+	case sig == unix.SIGFPE, sig == unix.SIGILL, sig == unix.SIGTRAP:
 		ev.Kind = platform.EventSignal
 	default:
 		// A kernel-generated signal we don't expect (e.g. SIGXCPU): hand
