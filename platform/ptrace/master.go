@@ -29,10 +29,10 @@ type forkResult struct {
 }
 
 // startMaster execs the stub program, traced, and cleans its address space.
-func startMaster(memFD int) (*master, error) {
+func startMaster(memFD int, opts Options) (*master, error) {
 	m := &master{requests: make(chan chan forkResult)}
 	ready := make(chan error)
-	go m.run(memFD, ready)
+	go m.run(memFD, opts, ready)
 	if err := <-ready; err != nil {
 		return nil, err
 	}
@@ -41,9 +41,9 @@ func startMaster(memFD int) (*master, error) {
 
 // run is the master's tracer goroutine. It never unlocks its OS thread: the
 // thread is the master's tracer, and the master dies with it.
-func (m *master) run(memFD int, ready chan<- error) {
+func (m *master) run(memFD int, opts Options, ready chan<- error) {
 	runtime.LockOSThread()
-	t, err := execStub(memFD)
+	t, err := execStub(memFD, opts)
 	if err != nil {
 		ready <- err
 		return
@@ -68,23 +68,24 @@ func (m *master) run(memFD int, ready chan<- error) {
 	}
 }
 
-// execStub starts the stub program traced by the calling thread and leaves
-// it with nothing mapped but the stub page.
-func execStub(memFD int) (*thread, error) {
-	elfFD, err := unix.MemfdCreate("palisade-stub", unix.MFD_CLOEXEC)
+// execStub starts the stub program traced by the calling thread, confines
+// it with opts.StubFilter, and leaves it with nothing mapped but the stub
+// page.
+func execStub(memFD int, opts Options) (*thread, error) {
+	img, err := stubELF(opts.StubFilter)
 	if err != nil {
-		return nil, os.NewSyscallError("memfd_create", err)
-	}
-	defer unix.Close(elfFD)
-	if _, err := unix.Write(elfFD, stubELF()); err != nil {
-		return nil, os.NewSyscallError("write", err)
+		return nil, err
 	}
 	closed := ^uintptr(0)
-	pid, err := syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", elfFD), []string{"palisade-stub"}, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
+		// The stub holds the memory file and nothing else: no stdio, and
+		// (since Go marks its own descriptors close-on-exec and runsc
+		// marks inherited ones so) no descriptor of the Sentry's.
 		Env:   []string{},
 		Files: []uintptr{closed, closed, closed, uintptr(memFD)},
 		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
-	})
+	}
+	pid, err := forkExecStub(img, opts.StubDir, attr)
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: starting stub: %w", err)
 	}
@@ -104,6 +105,12 @@ func execStub(memFD int) (*thread, error) {
 		t.kill()
 		return nil, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
 	}
+	if len(opts.StubFilter) > 0 {
+		if err := t.installStubFilter(); err != nil {
+			t.kill()
+			return nil, err
+		}
+	}
 	// Drop the stack, vDSO and everything else the kernel mapped: the
 	// guest owns the whole range below the stub page.
 	if _, err := t.syscall(unix.SYS_MUNMAP, 0, stubAddr); err != nil {
@@ -115,6 +122,46 @@ func execStub(memFD int) (*thread, error) {
 		return nil, fmt.Errorf("ptrace: cleaning stub: %w", err)
 	}
 	return t, nil
+}
+
+// forkExecStub writes the stub program img to a file and starts it with
+// attr. The file is a memfd exec'd through /proc/self/fd if dir is empty;
+// otherwise it is dir/palisade-stub, removed once the stub runs (the
+// caller has no /proc: it is chrooted into dir's file system).
+func forkExecStub(img []byte, dir string, attr *syscall.ProcAttr) (int, error) {
+	if dir == "" {
+		elfFD, err := unix.MemfdCreate("palisade-stub", unix.MFD_CLOEXEC)
+		if err != nil {
+			return 0, os.NewSyscallError("memfd_create", err)
+		}
+		defer unix.Close(elfFD)
+		if _, err := unix.Write(elfFD, img); err != nil {
+			return 0, os.NewSyscallError("write", err)
+		}
+		return syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", elfFD), []string{"palisade-stub"}, attr)
+	}
+	path := dir + "/palisade-stub"
+	if err := os.WriteFile(path, img, 0o500); err != nil {
+		return 0, err
+	}
+	defer os.Remove(path)
+	return syscall.ForkExec(path, []string{"palisade-stub"}, attr)
+}
+
+// installStubFilter confines the freshly exec'd master stub, and so every
+// stub forked from it: no_new_privs, then the seccomp program that
+// stubELF placed in the stub page. Guest system calls never reach it
+// (PTRACE_SYSEMU stops them before the kernel's seccomp check); it bounds
+// what the stub's own instructions and the calls the Sentry injects can
+// do, should anything else ever run there.
+func (t *thread) installStubFilter() error {
+	if _, err := t.syscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("ptrace: stub prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+	}
+	if _, err := t.syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, stubAddr+stubFprog); err != nil {
+		return fmt.Errorf("ptrace: stub seccomp(SECCOMP_SET_MODE_FILTER): %w", err)
+	}
+	return nil
 }
 
 // fork returns the pid of a new stub process, stopped and not yet traced.

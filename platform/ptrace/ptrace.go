@@ -49,11 +49,43 @@ func (p *Platform) nextCPU() int {
 
 var _ platform.Platform = (*Platform)(nil)
 
+// Options configure the stub processes.
+type Options struct {
+	// StubFilter is a seccomp program installed, with no_new_privs, in
+	// the master stub before it runs anything else, and so inherited by
+	// every stub. It must allow the calls the platform makes in stubs
+	// (StubSyscalls). Empty means no filter.
+	StubFilter []unix.SockFilter
+	// StubDir is a writable directory, on a file system that allows
+	// exec, where New writes the stub program to start it (and removes
+	// it at once). The stubs get the caller's root and working
+	// directory, so a caller confined to an empty directory passes that.
+	// Empty means exec through /proc/self/fd from a memfd.
+	StubDir string
+}
+
+// StubSyscalls are the host system calls a stub process makes: the ones
+// the platform injects (mapping changes, forking stubs, adding threads,
+// reaping, thread exit) and those of the stub's own trampolines
+// (PR_SET_PDEATHSIG, stopping itself, waiting). A stub filter allows
+// these with the arguments StubMemFD, StubThreadCloneFlags and the
+// comments in stub.go describe, and nothing else.
+var StubSyscalls = []uintptr{
+	unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_FORK, unix.SYS_CLONE,
+	unix.SYS_WAIT4, unix.SYS_PRCTL, unix.SYS_GETPID, unix.SYS_KILL, unix.SYS_PAUSE, unix.SYS_EXIT,
+}
+
+// StubMemFD is the descriptor of the memory file in every stub: the only
+// file a stub maps.
+const StubMemFD = stubMemFD
+
+// StubThreadCloneFlags are the flags of the clone(2) that adds a thread
+// to a stub.
+const StubThreadCloneFlags = threadFlags
+
 // New starts the master stub. memFD is the memory file; stubs inherit it.
-// New must run before the Sentry confines itself (it execs the stub through
-// /proc/self/fd).
-func New(memFD int) (*Platform, error) {
-	m, err := startMaster(memFD)
+func New(memFD int, opts Options) (*Platform, error) {
+	m, err := startMaster(memFD, opts)
 	if err != nil {
 		return nil, err
 	}

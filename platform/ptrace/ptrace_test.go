@@ -21,7 +21,7 @@ func setup(t *testing.T, code []byte) (platform.AddressSpace, platform.Context) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(mf.FD())
+	p, err := New(mf.FD(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

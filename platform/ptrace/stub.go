@@ -1,6 +1,11 @@
 package ptrace
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
 
 // The stub is a one-page static ELF executable that runsc writes to a memfd
 // and starts once, traced, as the master stub. Every other stub process is
@@ -22,6 +27,16 @@ const (
 	stubSyscall     = stubEntry + 0x00 // syscall; int3
 	stubForkSyscall = stubEntry + 0x10 // fork trampoline
 	stubCloneThread = stubEntry + 0x40 // new-thread trampoline
+
+	// stubFprog is the offset of the struct sock_fprog describing the
+	// stub's seccomp filter, and stubFilter that of the filter's
+	// instructions, which fill the rest of the page. They are data the
+	// stub never executes: the Sentry points an injected seccomp(2) at
+	// them (see installStubFilter).
+	stubFprog  = 0x100
+	stubFilter = stubFprog + 16
+	// maxStubFilter is the longest filter that fits in the page.
+	maxStubFilter = (stubSize - stubFilter) / 8
 )
 
 // stubCode is the machine code at stubEntry.
@@ -76,10 +91,18 @@ var stubCode = []byte{
 }
 
 // stubELF returns the stub executable: an ELF header, one PT_LOAD program
-// header mapping the file read+execute at stubAddr, and stubCode at
-// stubEntry.
-func stubELF() []byte {
-	img := make([]byte, stubEntry+len(stubCode))
+// header mapping the file read+execute at stubAddr, stubCode at stubEntry
+// and, if filter is not empty, the seccomp program at stubFilter with its
+// sock_fprog at stubFprog.
+func stubELF(filter []unix.SockFilter) ([]byte, error) {
+	if len(filter) > maxStubFilter {
+		return nil, fmt.Errorf("ptrace: stub seccomp filter of %d instructions is longer than %d", len(filter), maxStubFilter)
+	}
+	size := stubEntry + len(stubCode)
+	if len(filter) > 0 {
+		size = stubFilter + 8*len(filter)
+	}
+	img := make([]byte, size)
 	le := binary.LittleEndian
 	// ELF header.
 	copy(img, []byte{0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* LE */, 1 /* version */})
@@ -102,5 +125,15 @@ func stubELF() []byte {
 	le.PutUint64(ph[40:], stubSize)         // p_memsz
 	le.PutUint64(ph[48:], stubSize)         // p_align
 	copy(img[stubEntry:], stubCode)
-	return img
+	if len(filter) > 0 {
+		le.PutUint16(img[stubFprog:], uint16(len(filter)))   // sock_fprog.len
+		le.PutUint64(img[stubFprog+8:], stubAddr+stubFilter) // sock_fprog.filter
+		for i, ins := range filter {
+			b := img[stubFilter+8*i:]
+			le.PutUint16(b[0:], ins.Code)
+			b[2], b[3] = ins.Jt, ins.Jf
+			le.PutUint32(b[4:], ins.K)
+		}
+	}
+	return img, nil
 }

@@ -43,6 +43,9 @@ const (
 	// KillProcess kills every thread of the process with SIGSYS, as if
 	// by a core-dumping signal that cannot be caught.
 	KillProcess Action = unix.SECCOMP_RET_KILL_PROCESS
+	// Trap refuses the call and raises SIGSYS (si_code SYS_SECCOMP) in
+	// the calling thread, which a tracer sees as a signal stop.
+	Trap Action = unix.SECCOMP_RET_TRAP
 )
 
 // Errno returns the action that fails a call with e without running it.
@@ -57,6 +60,8 @@ func (a Action) String() string {
 		return "allow"
 	case a == KillProcess:
 		return "kill"
+	case a == Trap:
+		return "trap"
 	case uint32(a)&unix.SECCOMP_RET_ACTION_FULL == unix.SECCOMP_RET_ERRNO:
 		return "errno " + unix.ErrnoName(unix.Errno(uint32(a)&unix.SECCOMP_RET_DATA))
 	}

@@ -19,7 +19,7 @@ func newMM(t *testing.T) *MemoryManager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := ptrace.New(mf.FD())
+	pl, err := ptrace.New(mf.FD(), ptrace.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
