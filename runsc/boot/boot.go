@@ -21,6 +21,7 @@ import (
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
 	"github.com/palisade-sandbox/palisade/platform/ptrace"
 	"github.com/palisade-sandbox/palisade/runsc/boot/filter"
+	"github.com/palisade-sandbox/palisade/runsc/caps"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/syscalls/linux"
@@ -41,9 +42,19 @@ type Args struct {
 	Env     []string
 	Cwd     string
 	GoferFD int
+	// Volumes are more gofer-served file systems, mounted after the
+	// standard ones in order.
+	Volumes []Volume
 	Strace  bool
 	Debug   bool
 	Log     io.Writer
+}
+
+// Volume is a file system a gofer serves on its own socket, mounted at
+// Target under an in-memory overlay like the root.
+type Volume struct {
+	Target  string
+	GoferFD int
 }
 
 // Sandbox is a running sandbox.
@@ -65,15 +76,27 @@ func New(a Args) (*Sandbox, error) {
 		return nil, err
 	}
 
-	if err := dropBoundingSet(); err != nil {
+	if err := caps.DropBounding(); err != nil {
+		return nil, err
+	}
+	// From here on the Sentry reaches no host path: its root is an empty
+	// directory of its own, which the stubs inherit.
+	if err := confine(); err != nil {
 		return nil, err
 	}
 	mf, err := memory.New("palisade-memory")
 	if err != nil {
 		return nil, err
 	}
-	pl, err := ptrace.New(mf.FD())
+	stubFilter, err := filter.StubProgram()
 	if err != nil {
+		return nil, err
+	}
+	pl, err := ptrace.New(mf.FD(), ptrace.Options{StubFilter: stubFilter, StubDir: "/"})
+	if err != nil {
+		return nil, err
+	}
+	if err := sealRoot(); err != nil {
 		return nil, err
 	}
 
@@ -170,6 +193,12 @@ func New(a Args) (*Sandbox, error) {
 		}
 	}
 
+	for _, vol := range a.Volumes {
+		if err := mountVolume(ctx, v, mounts, mf, vol, si.Totalram*uint64(si.Unit)/2); err != nil {
+			return nil, fmt.Errorf("mounting volume %s: %w", vol.Target, err)
+		}
+	}
+
 	fdTable := kernel.NewFDTable()
 	for i, hfd := range stdio {
 		f, err := host.NewFD(ctx, hfd, stdioFlags(hfd))
@@ -182,10 +211,7 @@ func New(a Args) (*Sandbox, error) {
 		f.DecRef(ctx)
 	}
 
-	if err := confine(); err != nil {
-		return nil, err
-	}
-	if err := dropCapabilities(); err != nil {
+	if err := caps.Limit(); err != nil {
 		return nil, err
 	}
 	if err := filter.Install(); err != nil {
@@ -210,6 +236,31 @@ func New(a Args) (*Sandbox, error) {
 	s := &Sandbox{k: k, init: tg}
 	s.forwardSignals()
 	return s, nil
+}
+
+// mountVolume mounts the gofer file system of vol at vol.Target, under an
+// overlay whose upper layer is a tmpfs in sandbox memory of at most
+// upperLimit bytes: as for the root, the host's files never change.
+func mountVolume(ctx context.Context, v *vfs.VirtualFilesystem, mounts *vfs.MountNamespace, mf *memory.File, vol Volume, upperLimit uint64) error {
+	client, err := protocol.NewClient(os.NewFile(uintptr(vol.GoferFD), "gofer-volume"))
+	if err != nil {
+		return fmt.Errorf("connecting to gofer: %w", err)
+	}
+	lower, _, err := vfsgofer.NewFilesystem(ctx, client, vfsgofer.Options{})
+	if err != nil {
+		return err
+	}
+	upper, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, SizeLimit: upperLimit})
+	if err != nil {
+		return err
+	}
+	fs, err := overlay.New(ctx, overlay.Options{Lower: lower, Upper: upper})
+	if err != nil {
+		return err
+	}
+	root := mounts.Root()
+	defer root.DecRef(ctx)
+	return v.MountFilesystemAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: vol.Target, FollowFinalSymlink: true}, fs, vfs.MountOptions{Flags: unix.MS_NOSUID | unix.MS_NODEV, Source: "gofer"})
 }
 
 // Wait waits for the sandbox's first process to exit and returns its
@@ -300,20 +351,35 @@ func hostHWCaps() (uint64, uint64) {
 	return hw, hw2
 }
 
-// confine chroots the Sentry into an empty, read-only directory of its own
-// mount namespace: after this no host path is reachable.
+// confine chroots the Sentry into an empty directory of its own mount
+// namespace: after this no host path is reachable. The directory is a
+// small tmpfs, writable until sealRoot so that the platform can write the
+// stub program there and exec it (the stubs inherit this root and working
+// directory).
 func confine() error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return os.NewSyscallError("making mounts private", err)
 	}
 	dir := "/tmp"
-	if err := unix.Mount("palisade-empty", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "size=0,nr_inodes=1"); err != nil {
+	if err := unix.Mount("palisade-empty", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=16k,nr_inodes=4,mode=0700"); err != nil {
 		return os.NewSyscallError("mounting empty root", err)
 	}
 	if err := unix.Chroot(dir); err != nil {
 		return os.NewSyscallError("chroot", err)
 	}
 	return os.NewSyscallError("chdir", unix.Chdir("/"))
+}
+
+// sealRoot makes the Sentry's (and the stubs') root read-only and
+// no-exec, once the stub program that was written there has started and
+// been removed.
+func sealRoot() error {
+	// A per-mount (MS_BIND) remount: the file system itself still holds
+	// the removed stub program, which the master stub maps, and a
+	// read-only remount of the superblock is refused (EBUSY) while an
+	// unlinked file is in use.
+	const flags = unix.MS_REMOUNT | unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	return os.NewSyscallError("remounting the empty root read-only", unix.Mount("", "/", "", flags, ""))
 }
 
 // lookPath finds argv0 as execvp would: names with a slash are used as
