@@ -1,11 +1,19 @@
 // Binary runsc is Palisade's OCI runtime. `runsc do CMD` runs a command in
 // a new sandbox; `runsc boot` and `runsc gofer` are the sandbox and file
 // server processes that runsc starts itself.
+//
+// containermaxprocs=0: the Go runtime would otherwise keep the host's
+// cgroup CPU limit files open for the life of every runsc process, so
+// the gofer and the Sentry would hold descriptors of host /sys files.
+// GOMAXPROCS is the number of usable CPUs instead.
+//
+//go:debug containermaxprocs=0
 package main
 
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 
 	"github.com/google/subcommands"
@@ -14,6 +22,10 @@ import (
 )
 
 func main() {
+	if err := cmd.CloseInheritedOnExec(); err != nil {
+		fmt.Fprintf(os.Stderr, "runsc: marking inherited descriptors close-on-exec: %v\n", err)
+		os.Exit(1)
+	}
 	var conf config.Config
 	conf.RegisterFlags(flag.CommandLine)
 	subcommands.Register(subcommands.HelpCommand(), "")
