@@ -128,21 +128,6 @@ func (srv *Server) Serve() error {
 	}
 }
 
-// Confine makes root the calling process's root directory and working
-// directory (chroot(2) then chdir("/")), so that a later Serve(conn, "/",
-// ...) sees only the container's files even if it had a bug. The caller
-// must hold no descriptor of a directory outside root (it could fchdir out)
-// and needs CAP_SYS_CHROOT.
-func Confine(root string) error {
-	if err := unix.Chroot(root); err != nil {
-		return os.NewSyscallError("chroot", err)
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return os.NewSyscallError("chdir", err)
-	}
-	return nil
-}
-
 // server is the state of one connection.
 type server struct {
 	conn     *protocol.Conn

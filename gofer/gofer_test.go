@@ -1,11 +1,13 @@
 package gofer
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -633,15 +635,28 @@ func TestNoDescriptorLeak(t *testing.T) {
 	}
 }
 
-// TestConfine runs a confined server in a child process (chroot cannot be
-// undone in the test process) and checks that it serves the temp dir as /.
+// TestConfine runs a confined server in a child process (in a mount
+// namespace of its own: confinement cannot be undone) and checks that it
+// serves the temp dir as its root.
 func TestConfine(t *testing.T) {
 	if root := os.Getenv("GOFER_TEST_CONFINE_ROOT"); root != "" {
-		// Child: confine, then serve descriptor 3.
-		if err := Confine(root); err != nil {
+		// Child: mount a tmpfs holding a file inside root (in this
+		// process's own mount namespace), confine, then serve
+		// descriptor 3.
+		if err := unix.Mount("test", filepath.Join(root, "mnt"), "tmpfs", 0, ""); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		if err := Serve(os.NewFile(3, "conn"), "/", true); err != nil {
+		if err := os.WriteFile(filepath.Join(root, "mnt", "secret"), []byte("x"), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		paths, err := Confine([]string{root}, true)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := Serve(os.NewFile(3, "conn"), paths[0], true); err != nil {
 			os.Exit(3)
 		}
 		os.Exit(0)
@@ -650,6 +665,9 @@ func TestConfine(t *testing.T) {
 		t.Skip("chroot needs root")
 	}
 	root := makeTree(t)
+	if err := os.Mkdir(filepath.Join(root, "mnt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cf, sf, err := protocol.Socketpair()
 	if err != nil {
 		t.Fatal(err)
@@ -657,6 +675,8 @@ func TestConfine(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestConfine$")
 	cmd.Env = append(os.Environ(), "GOFER_TEST_CONFINE_ROOT="+root)
 	cmd.ExtraFiles = []*os.File{sf}
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -691,6 +711,11 @@ func TestConfine(t *testing.T) {
 		t.Errorf("confined read = %q", buf[:n])
 	}
 	unix.Close(fd)
+	// What was mounted inside the root is not served: the mount point is
+	// the empty directory of the root's own file system.
+	if _, err := c.Walk(r.ID, []string{"mnt", "secret"}); err != unix.ENOENT {
+		t.Errorf("Walk to a file on a mount below the root: got %v, want ENOENT", err)
+	}
 	closeNodes(t, c, append(nodes, r))
 	c.Close()
 	if err := cmd.Wait(); err != nil {

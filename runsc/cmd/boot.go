@@ -17,6 +17,7 @@ type Boot struct {
 	goferFD  int
 	statusFD int
 	cwd      string
+	volumes  mountFlags
 }
 
 // Name implements subcommands.Command.
@@ -26,13 +27,16 @@ func (*Boot) Name() string { return "boot" }
 func (*Boot) Synopsis() string { return "run the Sentry of a sandbox (internal)" }
 
 // Usage implements subcommands.Command.
-func (*Boot) Usage() string { return "boot --gofer-fd=N --status-fd=N --cwd=DIR -- CMD [ARG...]\n" }
+func (*Boot) Usage() string {
+	return "boot --gofer-fd=N --status-fd=N --cwd=DIR [--volume=GUEST:FD]... -- CMD [ARG...]\n"
+}
 
 // SetFlags implements subcommands.Command.
 func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.IntVar(&b.goferFD, "gofer-fd", -1, "socket connected to the gofer")
 	f.IntVar(&b.statusFD, "status-fd", -1, "pipe on which to report start-up success or failure")
 	f.StringVar(&b.cwd, "cwd", "/", "working directory of the command")
+	f.Var(&b.volumes, "volume", "mount the file system a gofer serves on socket FD at GUEST (GUEST:FD; repeatable)")
 }
 
 // Execute implements subcommands.Command.
@@ -49,13 +53,17 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 		report(fmt.Errorf("boot: a command, --gofer-fd and --status-fd are required"))
 		return subcommands.ExitUsageError
 	}
+	var volumes []boot.Volume
+	for _, v := range b.volumes {
+		volumes = append(volumes, boot.Volume{Target: v.dir, GoferFD: v.fd})
+	}
 	logOut, err := conf.LogOutput()
 	if err != nil {
 		report(err)
 		return subcommands.ExitFailure
 	}
 	s, err := boot.New(boot.Args{
-		Argv: f.Args(), Env: os.Environ(), Cwd: b.cwd, GoferFD: b.goferFD,
+		Argv: f.Args(), Env: os.Environ(), Cwd: b.cwd, GoferFD: b.goferFD, Volumes: volumes,
 		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
 	})
 	if err != nil {

@@ -7,13 +7,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/google/subcommands"
+	"github.com/palisade-sandbox/palisade/gofer"
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
 	"github.com/palisade-sandbox/palisade/runsc/config"
 	"golang.org/x/sys/unix"
@@ -22,7 +25,41 @@ import (
 // Do is `runsc do CMD [ARG...]`: it runs a command in a new sandbox whose
 // root is the host's root under an in-memory overlay, with a private /tmp,
 // /dev, /proc and /sys, and exits with the command's status.
-type Do struct{}
+type Do struct {
+	volumes volumeFlags
+}
+
+// volumeFlags collects repeated --volume=HOST:GUEST flags.
+type volumeFlags []volume
+
+// volume is a host directory served as a file system of its own at a
+// location in the sandbox.
+type volume struct {
+	host, guest string
+}
+
+// String implements flag.Value.
+func (v *volumeFlags) String() string {
+	var parts []string
+	for _, vol := range *v {
+		parts = append(parts, vol.host+":"+vol.guest)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set implements flag.Value. It checks the shape only; runSandbox checks
+// the host directory.
+func (v *volumeFlags) Set(s string) error {
+	host, guest, ok := strings.Cut(s, ":")
+	if !ok {
+		guest = host
+	}
+	if !filepath.IsAbs(host) || !filepath.IsAbs(guest) {
+		return fmt.Errorf("want HOST[:GUEST] with absolute paths, got %q", s)
+	}
+	*v = append(*v, volume{host: filepath.Clean(host), guest: filepath.Clean(guest)})
+	return nil
+}
 
 // Name implements subcommands.Command.
 func (*Do) Name() string { return "do" }
@@ -39,14 +76,25 @@ under a writable overlay kept in sandbox memory (nothing reaches the host),
 with a private tmpfs at /tmp, a private /dev and its own /proc and /sys.
 The working directory and environment are the caller's. runsc exits with
 CMD's exit status, or 128+N if CMD was killed by signal N.
+
+Only the host root's own file system is served: what is mounted below it
+on the host (/proc, /sys, /dev, a /home on its own partition, ...) is not.
+--volume=HOST[:GUEST] adds a host directory as a file system of its own at
+GUEST (default: the same path; it must exist in the sandbox), under an
+in-memory overlay like the root. Directories on host pseudo-file systems
+(proc, sysfs, devtmpfs, cgroup, ...) are refused.
+
+Flags:
 `
 }
 
 // SetFlags implements subcommands.Command.
-func (*Do) SetFlags(*flag.FlagSet) {}
+func (d *Do) SetFlags(f *flag.FlagSet) {
+	f.Var(&d.volumes, "volume", "serve host directory HOST at GUEST in the sandbox (HOST[:GUEST]; repeatable)")
+}
 
 // Execute implements subcommands.Command.
-func (*Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
+func (d *Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
 	conf := args[0].(*config.Config)
 	fail := func(err error) subcommands.ExitStatus {
 		fmt.Fprintf(os.Stderr, "runsc do: %v\n", err)
@@ -62,7 +110,14 @@ func (*Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommand
 	if err := checkStaticBuild(); err != nil {
 		return fail(err)
 	}
-	status, err := runSandbox(conf, f.Args())
+	for _, v := range d.volumes {
+		if err := gofer.CheckServable(v.host); err != nil {
+			return fail(fmt.Errorf("--volume=%s:%s: %w", v.host, v.guest, err))
+		}
+	}
+	restore := saveStdio()
+	status, err := runSandbox(conf, f.Args(), d.volumes)
+	restore()
 	if err != nil {
 		return fail(err)
 	}
@@ -86,7 +141,7 @@ var sandboxIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxHostID
 
 // runSandbox starts the gofer and the sandbox for argv and returns the
 // command's shell-style exit status.
-func runSandbox(conf *config.Config, argv []string) (int, error) {
+func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return 0, err
@@ -105,12 +160,35 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 	}
 	defer statusR.Close()
 
-	gofer := exec.Command(self, append(conf.ToFlags(), "gofer", "--root=/", "--fd=3", "--read-only")...)
-	gofer.ExtraFiles = []*os.File{goferEnd}
-	gofer.Stderr = os.Stderr
+	goferArgs := append(conf.ToFlags(), "gofer", "--root=/", "--fd=3", "--read-only")
+	goferFiles := []*os.File{goferEnd}
+	bootArgs := []string{"boot", "--gofer-fd=3", "--status-fd=4", "--cwd=" + cwd}
+	bootFiles := []*os.File{sentryEnd, statusW}
+	for _, v := range volumes {
+		g, s, err := protocol.Socketpair()
+		if err != nil {
+			return 0, err
+		}
+		defer g.Close()
+		defer s.Close()
+		goferArgs = append(goferArgs, fmt.Sprintf("--mount=%s:%d", v.host, 3+len(goferFiles)))
+		goferFiles = append(goferFiles, g)
+		bootArgs = append(bootArgs, fmt.Sprintf("--volume=%s:%d", v.guest, 3+len(bootFiles)))
+		bootFiles = append(bootFiles, s)
+	}
+	gofer := exec.Command(self, goferArgs...)
+	gofer.ExtraFiles = goferFiles
+	// A pipe, copied to runsc's stderr: the gofer holds no descriptor of
+	// the caller's.
+	gofer.Stderr = struct{ io.Writer }{os.Stderr}
 	// Own sessions for the gofer and the sandbox: signals from the
-	// caller's terminal (^C) reach runsc alone, which passes them on.
-	gofer.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC, Pdeathsig: syscall.SIGKILL, Setsid: true}
+	// caller's terminal (^C) reach runsc alone, which passes them on. The
+	// gofer's mount namespace is where gofer.Confine builds its root.
+	gofer.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWUTS,
+		Pdeathsig:  syscall.SIGKILL,
+		Setsid:     true,
+	}
 	if err := gofer.Start(); err != nil {
 		return 0, permissionHint(fmt.Errorf("starting gofer: %w", err))
 	}
@@ -120,9 +198,9 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 	}()
 
 	newBoot := func(userns bool) *exec.Cmd {
-		boot := exec.Command(self, append(conf.ToFlags(), "boot", "--gofer-fd=3", "--status-fd=4", "--cwd="+cwd, "--")...)
+		boot := exec.Command(self, append(append(conf.ToFlags(), bootArgs...), "--")...)
 		boot.Args = append(boot.Args, argv...)
-		boot.ExtraFiles = []*os.File{sentryEnd, statusW}
+		boot.ExtraFiles = bootFiles
 		boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
 		boot.SysProcAttr = &syscall.SysProcAttr{
 			Cloneflags: sandboxNamespaces &^ unix.CLONE_NEWUSER,
@@ -157,9 +235,9 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 	if err != nil {
 		return 0, permissionHint(fmt.Errorf("starting sandbox: %w", err))
 	}
-	goferEnd.Close()
-	sentryEnd.Close()
-	statusW.Close()
+	for _, f := range append(goferFiles, bootFiles...) {
+		f.Close()
+	}
 
 	// Signals for the command go to the sandbox, which passes them on.
 	sigs := make(chan os.Signal, 8)
@@ -206,4 +284,42 @@ func permissionHint(err error) error {
 		return fmt.Errorf("%w (runsc do needs root to create the sandbox's namespaces)", err)
 	}
 	return err
+}
+
+// saveStdio records the file status flags of the caller's stdin, stdout
+// and stderr, and the settings of those that are terminals, and returns a
+// function that puts them back. The sandbox shares these open file
+// descriptions (a pipe's, a file's) with the caller, so a guest that sets
+// O_NONBLOCK or raw mode on them would otherwise leave it set behind it.
+func saveStdio() func() {
+	type saved struct {
+		fd      int
+		flags   int
+		termios *unix.Termios
+	}
+	var all []saved
+	for fd := 0; fd < 3; fd++ {
+		fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		if err != nil {
+			continue
+		}
+		s := saved{fd: fd, flags: fl}
+		if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+			s.termios = t
+		}
+		all = append(all, s)
+	}
+	return func() {
+		for _, s := range all {
+			unix.FcntlInt(uintptr(s.fd), unix.F_SETFL, s.flags)
+			// Only a changed terminal is set: tcsetattr from a
+			// background job would stop runsc with SIGTTOU.
+			if s.termios == nil {
+				continue
+			}
+			if now, err := unix.IoctlGetTermios(s.fd, unix.TCGETS); err == nil && *now != *s.termios {
+				unix.IoctlSetTermios(s.fd, unix.TCSETS, s.termios)
+			}
+		}
+	}
 }
