@@ -25,15 +25,15 @@ TEST(sigpipe, default_action_terminates_the_writer)
 {
 	int p[2];
 	ASSERT_SYSCALL_OK(pipe(p));
+	/* No read end anywhere before the child writes. */
+	close(p[0]);
 	pid_t pid = ASSERT_SYSCALL_OK(fork());
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
-		close(p[0]);
 		if (write(p[1], "x", 1) < 0)
 			_exit(2);
 		_exit(3);
 	}
-	close(p[0]);
 	close(p[1]);
 	EXPECT_KILLED_BY(test_wait_exit(pid), SIGPIPE);
 }
