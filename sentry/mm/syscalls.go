@@ -404,40 +404,66 @@ func (mm *MemoryManager) Madvise(addr, length uint64, advice int) error {
 
 // checkMapped returns ENOMEM if any page of the range is unmapped.
 func (mm *MemoryManager) checkMapped(addr, length uint64) error {
+	_, err := mm.CheckMapped(addr, length)
+	return err
+}
+
+// CheckMapped returns ENOMEM if any page of [addr, addr+length) is
+// unmapped (or the range wraps); otherwise inaccessible says whether part
+// of it is mapped PROT_NONE. It walks VMAs, not pages, so its cost does not
+// grow with the length (msync, mlock and munlock take any length).
+func (mm *MemoryManager) CheckMapped(addr, length uint64) (inaccessible bool, err error) {
+	end := addr + length
+	if end < addr {
+		return false, unix.ENOMEM
+	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	for cur := addr; cur < addr+length; {
+	for cur := addr; cur < end; {
 		v := mm.vmaAtLocked(cur)
 		if v == nil {
-			return unix.ENOMEM
+			return false, unix.ENOMEM
+		}
+		if !v.perms.Read && !v.perms.Write && !v.perms.Execute {
+			inaccessible = true
 		}
 		cur = v.end
 	}
-	return nil
+	return inaccessible, nil
 }
 
-// Mincore reports, one byte a page, whether the pages of [addr,
-// addr+length) are resident (backed).
-func (mm *MemoryManager) Mincore(addr, length uint64) ([]byte, error) {
+// Mincore reports, one byte a page, whether the pages starting at the
+// page-aligned addr are resident (backed): it fills vec for at most
+// len(vec) pages, never past the end of the VMA containing addr, and
+// returns how many it filled; ENOMEM if addr is unmapped. Callers loop
+// over a fixed-size vec, as Linux's mincore does, so neither memory nor
+// time spent under the lock grows with the guest's length.
+func (mm *MemoryManager) Mincore(addr uint64, vec []byte) (int, error) {
 	if addr&pageMask != 0 {
-		return nil, unix.EINVAL
+		return 0, unix.EINVAL
 	}
-	length, ok := PageRoundUp(length)
-	if !ok || addr+length < addr {
-		return nil, unix.ENOMEM
-	}
-	if err := mm.checkMapped(addr, length); err != nil {
-		return nil, err
+	if len(vec) == 0 {
+		return 0, nil
 	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	out := make([]byte, length/pageSize)
-	for i := range out {
-		if mm.pmaAtLocked(addr+uint64(i)*pageSize) != nil {
-			out[i] = 1
+	v := mm.vmaAtLocked(addr)
+	if v == nil {
+		return 0, unix.ENOMEM
+	}
+	n := uint64(len(vec))
+	if avail := (v.end - addr) / pageSize; n > avail {
+		n = avail
+	}
+	end := addr + n*pageSize
+	clear(vec[:n])
+	for i := mm.findPMALocked(addr); i < len(mm.pmas) && mm.pmas[i].start < end; i++ {
+		p := mm.pmas[i]
+		for a := max(p.start, addr); a < min(p.end, end); a += pageSize {
+			vec[(a-addr)/pageSize] = 1
 		}
 	}
-	return out, nil
+	return int(n), nil
 }
 
 // Fork returns a copy of mm for a child process: shared mappings are
