@@ -209,3 +209,73 @@ func TestMincoreStopsAtTheEndOfAVMA(t *testing.T) {
 		t.Errorf("Mincore of an unmapped page = %v, want ENOMEM", err)
 	}
 }
+
+// TestMapCountLimit checks that splitting VMAs stops at maxMapCount
+// (Linux: vm.max_map_count) with ENOMEM, as each VMA costs Sentry memory.
+func TestMapCountLimit(t *testing.T) {
+	mm := newMM(t)
+	length := uint64(maxMapCount+64) * 2 * pageSize
+	addr, err := mm.MMap(MMapOpts{Length: length, Private: true, MaxPerms: platform.AnyAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := uint64(0)
+	for ; (2*i+2)*pageSize < length; i++ {
+		if err = mm.Mprotect(addr+(2*i+1)*pageSize, pageSize, platform.Read, false); err != nil {
+			break
+		}
+	}
+	if err != unix.ENOMEM {
+		t.Fatalf("mprotect splitting %d times: %v, want ENOMEM", i, err)
+	}
+	if n := len(mm.vmas); n > maxMapCount {
+		t.Errorf("%d VMAs after splitting, want at most %d", n, maxMapCount)
+	}
+	if len(mm.vmas) < maxMapCount {
+		// Two short of the limit: one more split, at the end, fits.
+		if err := mm.Mprotect(addr+length-pageSize, pageSize, platform.Read, false); err != nil {
+			t.Fatalf("mprotect splitting to the limit: %v", err)
+		}
+	}
+	// A hole in the middle of the unsplit rest would make one more.
+	mid := addr + (2*i+8)*pageSize
+	if err := mm.Munmap(mid, pageSize); err != unix.ENOMEM {
+		t.Errorf("munmap splitting past the limit = %v, want ENOMEM", err)
+	}
+	if _, err := mm.CheckMapped(mid, pageSize); err != nil {
+		t.Errorf("page is unmapped after a failed munmap: %v", err)
+	}
+	// Removing a whole VMA needs no split, and merging frees room.
+	if err := mm.Munmap(addr+pageSize, pageSize); err != nil {
+		t.Errorf("munmap of a whole VMA at the limit = %v, want success", err)
+	}
+	if err := mm.Mprotect(addr+3*pageSize, pageSize, platform.NoAccess, false); err != nil {
+		t.Errorf("mprotect merging three VMAs into one = %v, want success", err)
+	}
+}
+
+func TestAdjacentAnonymousMappingsMerge(t *testing.T) {
+	mm := newMM(t)
+	addr, err := mm.MMap(MMapOpts{Length: 4 * pageSize, Private: true, MaxPerms: platform.AnyAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(mm.vmas)
+	for i := uint64(0); i < 3; i++ {
+		if _, err := mm.MMap(MMapOpts{Addr: addr + i*pageSize, Length: pageSize, Fixed: true, Private: true, Perms: platform.Read, MaxPerms: platform.AnyAccess}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(mm.vmas); n != before+1 {
+		t.Errorf("%d VMAs after mapping three adjacent pages over a reservation, want %d", n, before+1)
+	}
+	if err := mm.Mprotect(addr+pageSize, pageSize, platform.ReadWrite, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.Mprotect(addr+pageSize, pageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mm.vmas); n != before+1 {
+		t.Errorf("%d VMAs after re-protecting the middle page back, want %d", n, before+1)
+	}
+}
