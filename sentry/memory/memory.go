@@ -313,13 +313,18 @@ func (f *File) Resident(r Range) uint64 {
 	if r.Start >= r.End || r.End > maxFileSize {
 		return 0
 	}
-	vec := make([]byte, r.Length()/PageSize)
-	if err := mincore(f.mapping[r.Start:r.End], vec); err != nil {
-		return 0
-	}
+	// A fixed buffer, a chunk at a time: r may be large.
+	var vec [512]byte
 	var n uint64
-	for _, v := range vec {
-		n += uint64(v & 1)
+	for start := r.Start; start < r.End; {
+		end := min(r.End, start+uint64(len(vec))*PageSize)
+		if err := mincore(f.mapping[start:end], vec[:]); err != nil {
+			return 0
+		}
+		for _, v := range vec[:(end-start)/PageSize] {
+			n += uint64(v & 1)
+		}
+		start = end
 	}
 	return n * PageSize
 }

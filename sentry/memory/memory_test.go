@@ -80,3 +80,26 @@ func TestPageByPageAllocationsStayFewRuns(t *testing.T) {
 		t.Errorf("after freeing everything: %d used runs, %d free runs; want 0 and 1", len(f.used), len(f.free))
 	}
 }
+
+// TestResidentCountsInFixedChunks checks Resident over a range longer than
+// its buffer, and that it allocates nothing whatever the range's length.
+func TestResidentCountsInFixedChunks(t *testing.T) {
+	f, err := New("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Allocate(4 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.Bytes(r)
+	for _, off := range []int{0, 2<<20 - PageSize, 3 << 20} {
+		b[off] = 1
+	}
+	if got := f.Resident(r); got != 3*PageSize {
+		t.Errorf("Resident after touching 3 pages = %d, want %d", got, 3*PageSize)
+	}
+	if allocs := testing.AllocsPerRun(10, func() { f.Resident(r) }); allocs != 0 {
+		t.Errorf("Resident allocated %v times a call, want 0", allocs)
+	}
+}

@@ -45,6 +45,12 @@ const (
 	fileFaultWindow = 128 << 10
 	// cowWindow is how much a copy-on-write break copies.
 	cowWindow = 64 << 10
+
+	// maxMapCount bounds the VMAs of an address space, as Linux's
+	// vm.max_map_count (default 65530) does: each VMA costs Sentry
+	// memory, and /proc/PID/maps renders them all. Calls that would go
+	// past it fail with ENOMEM.
+	maxMapCount = 65530
 )
 
 // PageRoundDown rounds addr down to a page boundary.
@@ -58,7 +64,8 @@ func PageRoundUp(addr uint64) (uint64, bool) {
 
 // Mappable is a file that can be mapped. Private mappings copy its
 // contents with ReadAt; shared mappings use Translate when the file's pages
-// live in the memory file.
+// live in the memory file. Implementations must be comparable (pointers):
+// adjacent VMAs of the same Mappable are merged.
 type Mappable interface {
 	// ReadAt reads file contents at off for a private mapping. Reading
 	// past the end of the file yields fewer bytes (the rest stays zero).
@@ -277,6 +284,52 @@ func (mm *MemoryManager) splitPMAsLocked(addr uint64) {
 	mm.pmas[i+1] = &right
 }
 
+// splitsLocked returns how many VMAs making addr a boundary would add.
+func (mm *MemoryManager) splitsLocked(addr uint64) int {
+	if v := mm.vmaAtLocked(addr); v != nil && v.start < addr {
+		return 1
+	}
+	return 0
+}
+
+// mergeable reports whether b may be joined onto a, which it follows.
+func mergeable(a, b *vma) bool {
+	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms || a.private != b.private ||
+		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file {
+		return false
+	}
+	return a.file == nil || a.off+(a.end-a.start) == b.off
+}
+
+// mergeLocked joins compatible adjacent VMAs around [start, end), as Linux
+// does, so that mapping or re-protecting neighbouring pages one at a time
+// does not use up maxMapCount.
+func (mm *MemoryManager) mergeLocked(start, end uint64) {
+	// One compacting pass over the VMAs from the one before start to the
+	// one after end: re-protecting a range of many VMAs stays linear.
+	lo := max(mm.findVMALocked(start)-1, 0)
+	hi := min(mm.findVMALocked(end)+1, len(mm.vmas))
+	if hi-lo < 2 {
+		return
+	}
+	out := lo
+	for i := lo + 1; i < hi; i++ {
+		a, b := mm.vmas[out], mm.vmas[i]
+		if mergeable(a, b) {
+			a.end = b.end
+			if b.file != nil {
+				b.file.DecRef()
+			}
+			continue
+		}
+		out++
+		mm.vmas[out] = b
+	}
+	n := copy(mm.vmas[out+1:], mm.vmas[hi:])
+	clear(mm.vmas[out+1+n:])
+	mm.vmas = mm.vmas[:out+1+n]
+}
+
 // insertVMALocked adds v, which overlaps no VMA.
 func (mm *MemoryManager) insertVMALocked(v *vma) {
 	i := mm.findVMALocked(v.start)
@@ -312,6 +365,10 @@ func effective(perms platform.Access, p *pma) platform.Access {
 func (mm *MemoryManager) removeLocked(start, end uint64) error {
 	if start >= end {
 		return nil
+	}
+	if v := mm.vmaAtLocked(start); v != nil && v.start < start && end < v.end && len(mm.vmas) >= maxMapCount {
+		// Punching a hole in one VMA makes two of it.
+		return unix.ENOMEM
 	}
 	mm.splitVMAsLocked(start)
 	mm.splitVMAsLocked(end)

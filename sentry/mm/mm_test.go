@@ -149,3 +149,133 @@ func TestForkRunMergesOnlyContinuations(t *testing.T) {
 		t.Errorf("protect runs = %+v, want one 0x1000-0x3000", got)
 	}
 }
+
+// TestHugeRangesAllocateNothing checks that the calls that take a
+// guest-chosen length (mincore, and msync/mlock/munlock through
+// CheckMapped) cost nothing in proportion to it: over a 64 TiB
+// reservation, a byte a page would be 16 GiB.
+func TestHugeRangesAllocateNothing(t *testing.T) {
+	mm := newMM(t)
+	const huge = 64 << 40
+	addr, err := mm.MMap(MMapOpts{Length: huge, Private: true, MaxPerms: platform.AnyAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec := make([]byte, 4096)
+	allocs := testing.AllocsPerRun(10, func() {
+		if inacc, err := mm.CheckMapped(addr, huge); err != nil || !inacc {
+			t.Fatalf("CheckMapped(64 TiB PROT_NONE) = %v, %v; want true, nil", inacc, err)
+		}
+		if n, err := mm.Mincore(addr+huge/2, vec); n != len(vec) || err != nil {
+			t.Fatalf("Mincore = %d, %v; want %d, nil", n, err, len(vec))
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("CheckMapped and Mincore over 64 TiB allocated %v times a call, want 0", allocs)
+	}
+}
+
+func TestMincoreStopsAtTheEndOfAVMA(t *testing.T) {
+	mm := newMM(t)
+	addr, err := mm.MMap(MMapOpts{Length: 4 * pageSize, Private: true, Perms: platform.ReadWrite, MaxPerms: platform.AnyAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.Mprotect(addr+3*pageSize, pageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	// Touch only the second page: a fault populates a window, so drop
+	// the others again.
+	if _, err := mm.CopyOut(addr+pageSize, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []uint64{addr, addr + 2*pageSize} {
+		if err := mm.Madvise(a, pageSize, unix.MADV_DONTNEED); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vec := bytes.Repeat([]byte{0xee}, 8)
+	n, err := mm.Mincore(addr, vec)
+	if n != 3 || err != nil {
+		t.Fatalf("Mincore over two VMAs = %d, %v; want 3 (the first VMA), nil", n, err)
+	}
+	if want := []byte{0, 1, 0, 0xee}; !bytes.Equal(vec[:4], want) {
+		t.Errorf("Mincore vector = %v, want %v", vec[:4], want)
+	}
+	if err := mm.Munmap(addr, pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mm.Mincore(addr, vec); err != unix.ENOMEM {
+		t.Errorf("Mincore of an unmapped page = %v, want ENOMEM", err)
+	}
+}
+
+// TestMapCountLimit checks that splitting VMAs stops at maxMapCount
+// (Linux: vm.max_map_count) with ENOMEM, as each VMA costs Sentry memory.
+func TestMapCountLimit(t *testing.T) {
+	mm := newMM(t)
+	length := uint64(maxMapCount+64) * 2 * pageSize
+	addr, err := mm.MMap(MMapOpts{Length: length, Private: true, MaxPerms: platform.AnyAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := uint64(0)
+	for ; (2*i+2)*pageSize < length; i++ {
+		if err = mm.Mprotect(addr+(2*i+1)*pageSize, pageSize, platform.Read, false); err != nil {
+			break
+		}
+	}
+	if err != unix.ENOMEM {
+		t.Fatalf("mprotect splitting %d times: %v, want ENOMEM", i, err)
+	}
+	if n := len(mm.vmas); n > maxMapCount {
+		t.Errorf("%d VMAs after splitting, want at most %d", n, maxMapCount)
+	}
+	if len(mm.vmas) < maxMapCount {
+		// Two short of the limit: one more split, at the end, fits.
+		if err := mm.Mprotect(addr+length-pageSize, pageSize, platform.Read, false); err != nil {
+			t.Fatalf("mprotect splitting to the limit: %v", err)
+		}
+	}
+	// A hole in the middle of the unsplit rest would make one more.
+	mid := addr + (2*i+8)*pageSize
+	if err := mm.Munmap(mid, pageSize); err != unix.ENOMEM {
+		t.Errorf("munmap splitting past the limit = %v, want ENOMEM", err)
+	}
+	if _, err := mm.CheckMapped(mid, pageSize); err != nil {
+		t.Errorf("page is unmapped after a failed munmap: %v", err)
+	}
+	// Removing a whole VMA needs no split, and merging frees room.
+	if err := mm.Munmap(addr+pageSize, pageSize); err != nil {
+		t.Errorf("munmap of a whole VMA at the limit = %v, want success", err)
+	}
+	if err := mm.Mprotect(addr+3*pageSize, pageSize, platform.NoAccess, false); err != nil {
+		t.Errorf("mprotect merging three VMAs into one = %v, want success", err)
+	}
+}
+
+func TestAdjacentAnonymousMappingsMerge(t *testing.T) {
+	mm := newMM(t)
+	addr, err := mm.MMap(MMapOpts{Length: 4 * pageSize, Private: true, MaxPerms: platform.AnyAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(mm.vmas)
+	for i := uint64(0); i < 3; i++ {
+		if _, err := mm.MMap(MMapOpts{Addr: addr + i*pageSize, Length: pageSize, Fixed: true, Private: true, Perms: platform.Read, MaxPerms: platform.AnyAccess}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(mm.vmas); n != before+1 {
+		t.Errorf("%d VMAs after mapping three adjacent pages over a reservation, want %d", n, before+1)
+	}
+	if err := mm.Mprotect(addr+pageSize, pageSize, platform.ReadWrite, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := mm.Mprotect(addr+pageSize, pageSize, platform.Read, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mm.vmas); n != before+1 {
+		t.Errorf("%d VMAs after re-protecting the middle page back, want %d", n, before+1)
+	}
+}

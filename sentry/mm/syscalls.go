@@ -39,6 +39,9 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	if len(mm.vmas) > maxMapCount {
+		return 0, unix.ENOMEM
+	}
 	addr := PageRoundDown(opts.Addr)
 	if opts.Fixed {
 		if opts.Addr&pageMask != 0 {
@@ -80,6 +83,7 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 		v.file.IncRef()
 	}
 	mm.insertVMALocked(v)
+	mm.mergeLocked(v.start, v.end)
 	return addr, nil
 }
 
@@ -178,6 +182,9 @@ func (mm *MemoryManager) Mprotect(addr, length uint64, perms platform.Access, gr
 		}
 		cur = v.end
 	}
+	if len(mm.vmas)+mm.splitsLocked(addr)+mm.splitsLocked(end) > maxMapCount {
+		return unix.ENOMEM
+	}
 	mm.splitVMAsLocked(addr)
 	mm.splitVMAsLocked(end)
 	mm.splitPMAsLocked(addr)
@@ -185,6 +192,7 @@ func (mm *MemoryManager) Mprotect(addr, length uint64, perms platform.Access, gr
 	for i := mm.findVMALocked(addr); i < len(mm.vmas) && mm.vmas[i].start < end; i++ {
 		mm.vmas[i].perms = perms
 	}
+	mm.mergeLocked(addr, end)
 	for i := mm.findPMALocked(addr); i < len(mm.pmas) && mm.pmas[i].start < end; i++ {
 		p := mm.pmas[i]
 		if err := mm.as.Protect(p.start, p.end-p.start, effective(perms, p)); err != nil {
@@ -219,9 +227,12 @@ func (mm *MemoryManager) Brk(addr uint64) uint64 {
 		if (i < len(mm.vmas) && mm.vmas[i].start < newEnd) || newEnd > mm.pl.MaxUserAddress() {
 			return mm.brk
 		}
+		if len(mm.vmas) > maxMapCount {
+			return mm.brk
+		}
 		rw := platform.ReadWrite
 		mm.insertVMALocked(&vma{start: oldEnd, end: newEnd, perms: rw, maxPerms: platform.AnyAccess, private: true, name: "[heap]"})
-		mm.mergeHeapLocked()
+		mm.mergeLocked(oldEnd, newEnd)
 	case newEnd < oldEnd:
 		if err := mm.removeLocked(newEnd, oldEnd); err != nil {
 			return mm.brk
@@ -229,22 +240,6 @@ func (mm *MemoryManager) Brk(addr uint64) uint64 {
 	}
 	mm.brk = addr
 	return addr
-}
-
-// mergeHeapLocked joins adjacent heap VMAs so /proc/PID/maps shows one.
-func (mm *MemoryManager) mergeHeapLocked() {
-	out := mm.vmas[:0]
-	for _, v := range mm.vmas {
-		if n := len(out); n > 0 {
-			p := out[n-1]
-			if p.name == "[heap]" && v.name == "[heap]" && p.end == v.start && p.perms == v.perms {
-				p.end = v.end
-				continue
-			}
-		}
-		out = append(out, v)
-	}
-	mm.vmas = out
 }
 
 // Mremap implements mremap(2) for mappings that lie within one VMA.
@@ -280,10 +275,11 @@ func (mm *MemoryManager) Mremap(old, oldLen, newLen uint64, mayMove, fixed bool,
 			i := mm.findVMALocked(v.end)
 			if (i == len(mm.vmas) || mm.vmas[i].start >= old+newLen) && old+newLen <= mm.pl.MaxUserAddress() {
 				v.end = old + newLen
+				mm.mergeLocked(v.start, v.end)
 				return old, nil
 			}
 		}
-		if !mayMove {
+		if !mayMove || len(mm.vmas) >= maxMapCount-3 {
 			return 0, unix.ENOMEM
 		}
 		var err error
@@ -293,6 +289,11 @@ func (mm *MemoryManager) Mremap(old, oldLen, newLen uint64, mayMove, fixed bool,
 	} else {
 		if newAddr < mm.pl.MinUserAddress() || newAddr+newLen > mm.pl.MaxUserAddress() || newAddr+newLen < newAddr {
 			return 0, unix.EINVAL
+		}
+		if len(mm.vmas) >= maxMapCount-3 {
+			// Moving may split the source and the target: Linux
+			// keeps this much room.
+			return 0, unix.ENOMEM
 		}
 		if newAddr < old+oldLen && old < newAddr+newLen {
 			return 0, unix.EINVAL
@@ -338,6 +339,7 @@ func (mm *MemoryManager) moveLocked(old, oldLen, newAddr, newLen uint64) error {
 	}
 	v.start, v.end = newAddr, newAddr+newLen
 	mm.insertVMALocked(v)
+	mm.mergeLocked(v.start, v.end)
 	for _, p := range moved {
 		p.start, p.end = p.start-old+newAddr, p.end-old+newAddr
 		if err := mm.insertPMALocked(p, v.perms); err != nil {
@@ -404,40 +406,66 @@ func (mm *MemoryManager) Madvise(addr, length uint64, advice int) error {
 
 // checkMapped returns ENOMEM if any page of the range is unmapped.
 func (mm *MemoryManager) checkMapped(addr, length uint64) error {
+	_, err := mm.CheckMapped(addr, length)
+	return err
+}
+
+// CheckMapped returns ENOMEM if any page of [addr, addr+length) is
+// unmapped (or the range wraps); otherwise inaccessible says whether part
+// of it is mapped PROT_NONE. It walks VMAs, not pages, so its cost does not
+// grow with the length (msync, mlock and munlock take any length).
+func (mm *MemoryManager) CheckMapped(addr, length uint64) (inaccessible bool, err error) {
+	end := addr + length
+	if end < addr {
+		return false, unix.ENOMEM
+	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	for cur := addr; cur < addr+length; {
+	for cur := addr; cur < end; {
 		v := mm.vmaAtLocked(cur)
 		if v == nil {
-			return unix.ENOMEM
+			return false, unix.ENOMEM
+		}
+		if !v.perms.Read && !v.perms.Write && !v.perms.Execute {
+			inaccessible = true
 		}
 		cur = v.end
 	}
-	return nil
+	return inaccessible, nil
 }
 
-// Mincore reports, one byte a page, whether the pages of [addr,
-// addr+length) are resident (backed).
-func (mm *MemoryManager) Mincore(addr, length uint64) ([]byte, error) {
+// Mincore reports, one byte a page, whether the pages starting at the
+// page-aligned addr are resident (backed): it fills vec for at most
+// len(vec) pages, never past the end of the VMA containing addr, and
+// returns how many it filled; ENOMEM if addr is unmapped. Callers loop
+// over a fixed-size vec, as Linux's mincore does, so neither memory nor
+// time spent under the lock grows with the guest's length.
+func (mm *MemoryManager) Mincore(addr uint64, vec []byte) (int, error) {
 	if addr&pageMask != 0 {
-		return nil, unix.EINVAL
+		return 0, unix.EINVAL
 	}
-	length, ok := PageRoundUp(length)
-	if !ok || addr+length < addr {
-		return nil, unix.ENOMEM
-	}
-	if err := mm.checkMapped(addr, length); err != nil {
-		return nil, err
+	if len(vec) == 0 {
+		return 0, nil
 	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	out := make([]byte, length/pageSize)
-	for i := range out {
-		if mm.pmaAtLocked(addr+uint64(i)*pageSize) != nil {
-			out[i] = 1
+	v := mm.vmaAtLocked(addr)
+	if v == nil {
+		return 0, unix.ENOMEM
+	}
+	n := uint64(len(vec))
+	if avail := (v.end - addr) / pageSize; n > avail {
+		n = avail
+	}
+	end := addr + n*pageSize
+	clear(vec[:n])
+	for i := mm.findPMALocked(addr); i < len(mm.pmas) && mm.pmas[i].start < end; i++ {
+		p := mm.pmas[i]
+		for a := max(p.start, addr); a < min(p.end, end); a += pageSize {
+			vec[(a-addr)/pageSize] = 1
 		}
 	}
-	return out, nil
+	return int(n), nil
 }
 
 // Fork returns a copy of mm for a child process: shared mappings are

@@ -167,27 +167,63 @@ func Madvise(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return 0, t.MemoryManager().Madvise(args[0], args[1], int(intArg(args[2])))
 }
 
+// mincoreChunk is how many pages mincore reports per step: the vector is
+// built in a buffer of this size and copied out before the next step, as
+// Linux does with one page, so a call over any length uses this much
+// memory.
+const mincoreChunk = 4096
+
 // Mincore implements mincore(2).
 func Mincore(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	vec, err := t.MemoryManager().Mincore(args[0], args[1])
-	if err != nil {
-		return 0, err
+	addr, length, vec := args[0], args[1], args[2]
+	if addr&(mmPageSize-1) != 0 {
+		return 0, unix.EINVAL
 	}
-	return 0, copyOut(t, args[2], vec)
+	maxAddr := t.Kernel().Platform.MaxUserAddress()
+	if addr+length < addr || addr+length > maxAddr {
+		return 0, unix.ENOMEM
+	}
+	pages := (length + mmPageSize - 1) / mmPageSize
+	if vec+pages < vec || vec+pages > maxAddr {
+		return 0, unix.EFAULT
+	}
+	buf := make([]byte, min(pages, mincoreChunk))
+	m := t.MemoryManager()
+	for pages > 0 {
+		// The results already copied out stay: a hole or a bad vector
+		// further on fails the call without undoing them.
+		n, err := m.Mincore(addr, buf[:min(pages, mincoreChunk)])
+		if err != nil {
+			return 0, err
+		}
+		if err := copyOut(t, vec, buf[:n]); err != nil {
+			return 0, err
+		}
+		pages -= uint64(n)
+		vec += uint64(n)
+		addr += uint64(n) * mmPageSize
+		if pages > 0 && t.Killed() {
+			return 0, unix.EINTR
+		}
+	}
+	return 0, nil
 }
 
-// Msync implements msync(2).
+// Msync implements msync(2). Only private and anonymous memory can be
+// mapped writable, so there is nothing to write back: it checks the
+// arguments and that the range is mapped, walking VMAs, not pages.
 func Msync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	addr, length, flags := args[0], args[1], args[2]
 	if addr&(mmPageSize-1) != 0 || flags&^uint64(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 ||
 		flags&(unix.MS_ASYNC|unix.MS_SYNC) == unix.MS_ASYNC|unix.MS_SYNC {
 		return 0, unix.EINVAL
 	}
-	if vec, err := t.MemoryManager().Mincore(addr, length); err != nil || vec == nil {
-		if err == unix.ENOMEM {
-			return 0, unix.ENOMEM
-		}
-		return 0, err
+	// Linux rounds the length up modulo 2^64: a length within a page of
+	// 2^64 becomes 0 and succeeds.
+	length = (length + mmPageSize - 1) &^ (mmPageSize - 1)
+	if addr+length < addr {
+		return 0, unix.ENOMEM
 	}
-	return 0, nil
+	_, err := t.MemoryManager().CheckMapped(addr, length)
+	return 0, err
 }

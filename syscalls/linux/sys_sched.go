@@ -298,24 +298,37 @@ func Capset(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return 0, t.SetCapabilities(eff, perm, inh)
 }
 
-// mlockRange checks that [addr, addr+length) is mapped.
-func mlockRange(t *kernel.Task, addr, length uint64) error {
-	if length == 0 {
-		return nil
-	}
-	start := addr &^ (mmPageSize - 1)
-	end := (addr + length + mmPageSize - 1) &^ (mmPageSize - 1)
-	if end < start {
-		return unix.ENOMEM
-	}
-	if _, err := t.MemoryManager().Mincore(start, end-start); err != nil {
-		return unix.ENOMEM
-	}
+// mlockPages rounds a mlock/munlock range out to pages as Linux does
+// (modulo 2^64: a length that wraps becomes short, even 0).
+func mlockPages(addr, length uint64) (start, size uint64) {
+	return addr &^ (mmPageSize - 1), (length + addr&(mmPageSize-1) + mmPageSize - 1) &^ (mmPageSize - 1)
+}
+
+// mlockRange checks an mlock of [addr, addr+length) the way Linux's
+// do_mlock does, in its order: the privilege to lock at all
+// (RLIMIT_MEMLOCK or CAP_IPC_LOCK), the limit, a wrapping range, a hole,
+// and for mlock without MLOCK_ONFAULT, pages that can't be faulted in
+// (PROT_NONE). Locking itself is accounting only: pages are never swapped.
+// It walks VMAs, never pages.
+func mlockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
+	capLock := t.Credentials().HasCap(unix.CAP_IPC_LOCK)
 	lim := t.ThreadGroup().Limit(unix.RLIMIT_MEMLOCK).Cur
-	if end-start > lim && !t.Credentials().HasCap(unix.CAP_IPC_LOCK) {
-		if lim == 0 {
-			return unix.EPERM
-		}
+	if lim == 0 && !capLock {
+		return unix.EPERM
+	}
+	start, size := mlockPages(addr, length)
+	if size/mmPageSize > lim/mmPageSize && !capLock {
+		return unix.ENOMEM
+	}
+	if start+size < start {
+		return unix.EINVAL
+	}
+	inaccessible, err := t.MemoryManager().CheckMapped(start, size)
+	if err != nil {
+		return unix.ENOMEM
+	}
+	if inaccessible && !onFault {
+		// Linux locks the VMAs, then fails to populate them.
 		return unix.ENOMEM
 	}
 	return nil
@@ -323,7 +336,7 @@ func mlockRange(t *kernel.Task, addr, length uint64) error {
 
 // Mlock implements mlock(2).
 func Mlock(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, mlockRange(t, args[0], args[1])
+	return 0, mlockRange(t, args[0], args[1], false)
 }
 
 // Mlock2 implements mlock2(2).
@@ -331,17 +344,16 @@ func Mlock2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if args[2]&^uint64(unix.MLOCK_ONFAULT) != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, mlockRange(t, args[0], args[1])
+	return 0, mlockRange(t, args[0], args[1], args[2]&unix.MLOCK_ONFAULT != 0)
 }
 
 // Munlock implements munlock(2).
 func Munlock(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if args[1] == 0 {
-		return 0, nil
+	start, size := mlockPages(args[0], args[1])
+	if start+size < start {
+		return 0, unix.EINVAL
 	}
-	start := args[0] &^ (mmPageSize - 1)
-	end := (args[0] + args[1] + mmPageSize - 1) &^ (mmPageSize - 1)
-	if _, err := t.MemoryManager().Mincore(start, end-start); err != nil {
+	if _, err := t.MemoryManager().CheckMapped(start, size); err != nil {
 		return 0, unix.ENOMEM
 	}
 	return 0, nil
@@ -353,8 +365,15 @@ func Mlockall(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags == 0 || flags&^uint64(unix.MCL_CURRENT|unix.MCL_FUTURE|unix.MCL_ONFAULT) != 0 || flags == unix.MCL_ONFAULT {
 		return 0, unix.EINVAL
 	}
-	if t.ThreadGroup().Limit(unix.RLIMIT_MEMLOCK).Cur == 0 && !t.Credentials().HasCap(unix.CAP_IPC_LOCK) {
+	capLock := t.Credentials().HasCap(unix.CAP_IPC_LOCK)
+	lim := t.ThreadGroup().Limit(unix.RLIMIT_MEMLOCK).Cur
+	if lim == 0 && !capLock {
 		return 0, unix.EPERM
+	}
+	// Locking what is mapped now must fit the limit: all of it counts,
+	// PROT_NONE reservations included.
+	if flags&unix.MCL_CURRENT != 0 && !capLock && t.MemoryManager().VirtualSize()/mmPageSize > lim/mmPageSize {
+		return 0, unix.ENOMEM
 	}
 	return 0, nil
 }
