@@ -39,6 +39,11 @@ under a writable overlay kept in sandbox memory (nothing reaches the host),
 with a private tmpfs at /tmp, a private /dev and its own /proc and /sys.
 The working directory and environment are the caller's. runsc exits with
 CMD's exit status, or 128+N if CMD was killed by signal N.
+
+If the sandbox crashes instead (a bug in the Sentry, or its gofer dies),
+runsc prints "runsc do: sandbox crashed: REASON" and kills itself with
+SIGABRT, without a core dump: a shell shows status 134 ("Aborted"), and a
+parent's wait sees death by signal, which no exit status of CMD can be.
 `
 }
 
@@ -64,6 +69,7 @@ func (*Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommand
 	}
 	status, err := runSandbox(conf, f.Args())
 	if err != nil {
+		abortIfCrashed(err) // returns only if err is no crash
 		return fail(err)
 	}
 	os.Exit(status)
@@ -171,7 +177,8 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 		}
 	}()
 
-	line, _ := bufio.NewReader(statusR).ReadString('\n')
+	status := bufio.NewReader(statusR)
+	line, _ := status.ReadString('\n')
 	line = strings.TrimSpace(line)
 	if line != "ok" {
 		boot.Wait()
@@ -180,18 +187,7 @@ func runSandbox(conf *config.Config, argv []string) (int, error) {
 		}
 		return 0, fmt.Errorf("sandbox failed to start")
 	}
-	err = boot.Wait()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 0, fmt.Errorf("sandbox died: %v", ws.Signal())
-		}
-		return exit.ExitCode(), nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return 0, nil
+	return superviseSandbox(boot, gofer, status)
 }
 
 // userNamespaceRefused reports whether starting a process in a new user
