@@ -30,11 +30,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// panickingHandler stands for a syscall handler with a bug.
-func panickingHandler() {
-	var m map[string]int
-	m["boom"]++ // assignment to entry in nil map
-}
+// panickingHandler stands for a syscall handler with a bug: given nil, it
+// dereferences it.
+func panickingHandler(p *int) int { return *p + 1 }
 
 // TestTaskPanicCrashesKernelNamingSyscall runs a panicking "handler" under
 // the task goroutine's recovery, as the task loop does, while it serves
@@ -52,14 +50,14 @@ func TestTaskPanicCrashesKernelNamingSyscall(t *testing.T) {
 		defer k.recoverTaskPanic(42, &act)
 		act.set(platform.EventSyscall, unix.SYS_SYNC)
 		k.mu.Lock()
-		panickingHandler()
+		panickingHandler(nil)
 	}()
 	<-k.Crashed()
 	reason := k.CrashReason()
 	if reason == nil {
 		t.Fatal("CrashReason is nil after the crash")
 	}
-	for _, want := range []string{"syscall sync (162)", "task 42", "assignment to entry in nil map"} {
+	for _, want := range []string{"syscall sync (162)", "task 42", "nil pointer dereference"} {
 		if !strings.Contains(reason.Error(), want) {
 			t.Errorf("crash reason %q does not contain %q", reason, want)
 		}
