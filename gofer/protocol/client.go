@@ -73,6 +73,18 @@ func (c *Client) Close() error {
 	return err
 }
 
+// Done is closed when the connection has ended: the server closed it or
+// died, a receive failed, or Close was called. Err then says why.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended (an error wrapping
+// ErrClientClosed), or nil while it is up.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
 // readLoop receives responses until the connection fails, then fails every
 // outstanding call.
 func (c *Client) readLoop() {

@@ -296,3 +296,33 @@ func TestNewConnRejectsStream(t *testing.T) {
 		t.Error("NewConn accepted a SOCK_STREAM socket")
 	}
 }
+
+func TestClientDoneWhenServerGoes(t *testing.T) {
+	cf, sf, err := Socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(cf)
+	cf.Close()
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	defer c.Close()
+	select {
+	case <-c.Done():
+		t.Fatal("Done is closed while the server is up")
+	default:
+	}
+	if err := c.Err(); err != nil {
+		t.Errorf("Err while the server is up = %v, want nil", err)
+	}
+	// The server's end closes, as when the gofer dies.
+	sf.Close()
+	<-c.Done()
+	if err := c.Err(); !errors.Is(err, ErrClientClosed) {
+		t.Errorf("Err after the server went = %v, want an error wrapping ErrClientClosed", err)
+	}
+	if _, err := c.Stat(1); !errors.Is(err, ErrClientClosed) {
+		t.Errorf("Stat after the server went: %v, want ErrClientClosed", err)
+	}
+}

@@ -48,6 +48,9 @@ type Args struct {
 	Strace  bool
 	Debug   bool
 	Log     io.Writer
+	// TestOnlyPanicOnSyscall, if >= 0, makes that syscall panic in the
+	// Sentry (tests of the crash path only).
+	TestOnlyPanicOnSyscall int
 }
 
 // Volume is a file system a gofer serves on its own socket, mounted at
@@ -61,6 +64,9 @@ type Volume struct {
 type Sandbox struct {
 	k    *kernel.Kernel
 	init *kernel.ThreadGroup
+	// gofer is the connection to the gofer, which the sandbox cannot
+	// run without (see Wait).
+	gofer *protocol.Client
 }
 
 // defaultPath is searched when the environment has no PATH.
@@ -152,6 +158,9 @@ func New(a Args) (*Sandbox, error) {
 		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
 	})
 	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
+	if a.TestOnlyPanicOnSyscall >= 0 {
+		dispatcher.SetTestOnlyPanicOnSyscall(uint64(a.TestOnlyPanicOnSyscall))
+	}
 
 	// Like Linux's default tmpfs size: half the machine's memory.
 	var si unix.Sysinfo_t
@@ -233,7 +242,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Argv[0], err)
 	}
-	s := &Sandbox{k: k, init: tg}
+	s := &Sandbox{k: k, init: tg, gofer: client}
 	s.forwardSignals()
 	return s, nil
 }
@@ -261,12 +270,6 @@ func mountVolume(ctx context.Context, v *vfs.VirtualFilesystem, mounts *vfs.Moun
 	root := mounts.Root()
 	defer root.DecRef(ctx)
 	return v.MountFilesystemAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: vol.Target, FollowFinalSymlink: true}, fs, vfs.MountOptions{Flags: unix.MS_NOSUID | unix.MS_NODEV, Source: "gofer"})
-}
-
-// Wait waits for the sandbox's first process to exit and returns its
-// shell-style status (128+N when killed by signal N).
-func (s *Sandbox) Wait() int {
-	return s.k.Wait().ShellStatus()
 }
 
 // forwardSignals passes signals sent to the sandbox process on to the

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/google/subcommands"
 	"github.com/palisade-sandbox/palisade/runsc/boot"
 	"github.com/palisade-sandbox/palisade/runsc/config"
+	"golang.org/x/sys/unix"
 )
 
 // Boot is `runsc boot`: the sandbox process that hosts the Sentry. runsc
@@ -43,9 +45,14 @@ func (b *Boot) SetFlags(f *flag.FlagSet) {
 func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
 	conf := args[0].(*config.Config)
 	status := os.NewFile(uintptr(b.statusFD), "status")
+	if status != nil {
+		// Only boot may write the pipe: its closing tells runsc that
+		// boot is gone.
+		unix.CloseOnExec(b.statusFD)
+	}
 	report := func(err error) {
 		if status != nil {
-			fmt.Fprintf(status, "error %v\n", err)
+			writeStatus(status, statusError, err.Error())
 			status.Close()
 		}
 	}
@@ -65,13 +72,19 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 	s, err := boot.New(boot.Args{
 		Argv: f.Args(), Env: os.Environ(), Cwd: b.cwd, GoferFD: b.goferFD, Volumes: volumes,
 		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
+		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall,
 	})
 	if err != nil {
 		report(err)
 		return subcommands.ExitFailure
 	}
-	fmt.Fprintln(status, "ok")
-	status.Close()
-	os.Exit(s.Wait())
+	writeStatus(status, statusOK, "")
+	code, err := s.Wait()
+	if err != nil {
+		writeStatus(status, statusCrash, err.Error())
+		os.Exit(bootCrashExitCode)
+	}
+	writeStatus(status, statusExit, strconv.Itoa(code))
+	os.Exit(code)
 	return subcommands.ExitSuccess
 }

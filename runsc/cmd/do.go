@@ -84,6 +84,11 @@ GUEST (default: the same path; it must exist in the sandbox), under an
 in-memory overlay like the root. Directories on host pseudo-file systems
 (proc, sysfs, devtmpfs, cgroup, ...) are refused.
 
+If the sandbox crashes instead (a bug in the Sentry, or its gofer dies),
+runsc prints "runsc do: sandbox crashed: REASON" and kills itself with
+SIGABRT, without a core dump: a shell shows status 134 ("Aborted"), and a
+parent's wait sees death by signal, which no exit status of CMD can be.
+
 Flags:
 `
 }
@@ -119,6 +124,7 @@ func (d *Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcomma
 	status, err := runSandbox(conf, f.Args(), d.volumes)
 	restore()
 	if err != nil {
+		abortIfCrashed(err) // returns only if err is no crash
 		return fail(err)
 	}
 	os.Exit(status)
@@ -249,7 +255,8 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 		}
 	}()
 
-	line, _ := bufio.NewReader(statusR).ReadString('\n')
+	status := bufio.NewReader(statusR)
+	line, _ := status.ReadString('\n')
 	line = strings.TrimSpace(line)
 	if line != "ok" {
 		boot.Wait()
@@ -258,18 +265,7 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 		}
 		return 0, fmt.Errorf("sandbox failed to start")
 	}
-	err = boot.Wait()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 0, fmt.Errorf("sandbox died: %v", ws.Signal())
-		}
-		return exit.ExitCode(), nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return 0, nil
+	return superviseSandbox(boot, gofer, status)
 }
 
 // userNamespaceRefused reports whether starting a process in a new user

@@ -21,6 +21,9 @@ type Config struct {
 	DebugLog string
 	// Strace logs every guest system call.
 	Strace bool
+	// TestOnlyPanicOnSyscall, if >= 0, makes the Sentry panic when the
+	// guest makes that syscall. For tests of the crash path only.
+	TestOnlyPanicOnSyscall int
 }
 
 // RegisterFlags adds the global flags to fs.
@@ -30,6 +33,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Debug, "debug", false, "enable debug logging")
 	fs.StringVar(&c.DebugLog, "debug-log", "", "file for debug and strace output (default: stderr)")
 	fs.BoolVar(&c.Strace, "strace", false, "log every guest system call with its arguments and result")
+	fs.IntVar(&c.TestOnlyPanicOnSyscall, "testonly-panic-on-syscall", -1, "TEST ONLY: make the Sentry panic when the guest makes this syscall number")
 }
 
 // Validate checks the flags' values, naming the bad one.
@@ -48,6 +52,7 @@ func (c *Config) ToFlags() []string {
 		fmt.Sprintf("--debug=%t", c.Debug),
 		"--debug-log=" + c.DebugLog,
 		fmt.Sprintf("--strace=%t", c.Strace),
+		fmt.Sprintf("--testonly-panic-on-syscall=%d", c.TestOnlyPanicOnSyscall),
 	}
 }
 

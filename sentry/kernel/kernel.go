@@ -15,6 +15,7 @@
 //	  mm.MemoryManager.mu
 //	    memory.File.mu
 //	FDTable.mu and FSContext.mu are leaves.
+//	crashState.mu is a leaf, taken with any other lock held or none.
 package kernel
 
 import (
@@ -90,6 +91,8 @@ type Kernel struct {
 	// fsTypes are the filesystem types mount(2) can create
 	// (fstypes.go); it has its own lock.
 	fsTypes fsTypeRegistry
+	// crash records a Sentry crash (crash.go); it has its own leaf lock.
+	crash crashState
 }
 
 // Config is what New needs.

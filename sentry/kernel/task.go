@@ -231,6 +231,10 @@ func (t *Task) run() {
 	// The OS thread is never unlocked: it traces this task's stub
 	// threads, and Go ends it when the goroutine returns.
 	runtime.LockOSThread()
+	// A panic anywhere below is a Sentry bug: it crashes the sandbox,
+	// naming what the task was serving.
+	act := taskActivity{kind: activityOther, other: "task start"}
+	defer t.k.recoverTaskPanic(t.tid, &act)
 	pctx, err := t.k.Platform.NewContext()
 	if err != nil {
 		t.k.Warnf("task %d: no platform context: %v", t.tid, err)
@@ -242,9 +246,11 @@ func (t *Task) run() {
 	t.pctx = pctx
 	t.k.mu.Unlock()
 	for {
+		act.setOther("signal delivery")
 		if t.handleSignals() {
 			break
 		}
+		act.setOther("the switch into guest code")
 		mark := t.accountSentry()
 		ev, err := pctx.Switch(t.mm.AddressSpace(), &t.st)
 		t.accountGuest(mark)
@@ -258,12 +264,14 @@ func (t *Task) run() {
 		}
 		switch ev.Kind {
 		case platform.EventSyscall:
+			act.set(ev.Kind, t.st.Regs.Orig_rax)
 			if t.enteredThroughInt80() {
 				t.refuseInt80()
 			} else {
 				t.doSyscall()
 			}
 		case platform.EventFault:
+			act.set(ev.Kind, ev.Addr)
 			page := ev.Addr &^ 0xfff
 			repeated := page == t.lastFaultPage
 			t.lastFaultPage = page
@@ -284,10 +292,12 @@ func (t *Task) run() {
 				}
 			}
 		case platform.EventSignal:
+			act.set(ev.Kind, uint64(ev.Signo))
 			t.forceSignal(ev.Signo, ev.Code, ev.Addr)
 		case platform.EventInterrupted:
 		}
 	}
+	act.setOther("task exit")
 	t.k.mu.Lock()
 	t.pctx = nil
 	t.k.mu.Unlock()

@@ -112,12 +112,25 @@ type Dispatcher struct {
 	reported [abi.MaxSyscallNumber + 1]atomic.Bool
 	// unknownReported is set once an out-of-range number was logged.
 	unknownReported atomic.Bool
+	// testPanicNr is 1 + the syscall number that panics, or 0 (see
+	// SetTestOnlyPanicOnSyscall). Set before the first task runs.
+	testPanicNr uint64
 }
+
+// SetTestOnlyPanicOnSyscall makes every later call of syscall nr panic in
+// the dispatcher, as a buggy handler would. It exists only so that tests
+// can check how the sandbox ends on a Sentry bug (runsc's hidden
+// --testonly-panic-on-syscall flag); the guest cannot set it. Call it
+// before the first task runs.
+func (d *Dispatcher) SetTestOnlyPanicOnSyscall(nr uint64) { d.testPanicNr = nr + 1 }
 
 var _ kernel.SyscallDispatcher = (*Dispatcher)(nil)
 
 // Dispatch implements kernel.SyscallDispatcher.Dispatch.
 func (d *Dispatcher) Dispatch(t *kernel.Task, nr uint64, args arch.SyscallArgs) (uint64, error) {
+	if d.testPanicNr != 0 && nr+1 == d.testPanicNr {
+		panic(fmt.Sprintf("test-only panic on syscall %s (%d), as --testonly-panic-on-syscall asked", abi.SyscallName(uintptr(nr)), nr))
+	}
 	s, ok := table[nr]
 	if d.Strace != nil {
 		d.straceEnter(t, nr, args)
