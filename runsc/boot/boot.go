@@ -169,6 +169,7 @@ func New(a Args) (*Sandbox, error) {
 			return nil, fmt.Errorf("mounting %s: %w", m.target, err)
 		}
 	}
+	v.LockMountTree(mounts) // the guest never uncovers what these mounts hide
 
 	fdTable := kernel.NewFDTable()
 	for i, hfd := range stdio {
