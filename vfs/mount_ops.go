@@ -541,9 +541,9 @@ func (vfs *VirtualFilesystem) umountLocked(ctx context.Context, target *PathOper
 	if m.parent == nil {
 		// The root of a namespace.
 		if flags&unix.MNT_DETACH != 0 {
-			return nil, nil, unix.EINVAL
+			return nil, points, unix.EINVAL
 		}
-		return nil, nil, unix.EBUSY
+		return nil, points, unix.EBUSY
 	}
 	children := vfs.childrenLocked()
 	// The tree holds one reference and vd another.
@@ -733,7 +733,9 @@ func (vfs *VirtualFilesystem) LockMountTree(mntns *MountNamespace) {
 	for _, m := range subtreeLocked(vfs.childrenLocked(), root, nil) {
 		m.lockedFlags |= m.flags.Load() & (unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
 		m.lockedATime = true
-		m.locked = m != root
+		if m != root {
+			m.locked = true
+		}
 	}
 }
 
