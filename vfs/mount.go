@@ -85,6 +85,24 @@ type Mount struct {
 	// peerGroup is the shared peer group ID shown in mountinfo when
 	// propagation is shared. Protected by VirtualFilesystem.mu.
 	peerGroup uint64
+	// locked marks a mount that came into its tree together with its
+	// parent, from a more privileged place (Linux: MNT_LOCKED): it can't
+	// be unmounted or moved on its own, nor left out of a bind of what
+	// it is mounted on, so what it covers stays hidden. lockedFlags are
+	// the per-mount flags a remount may not clear (Linux:
+	// MNT_LOCK_READONLY, _NOSUID, _NODEV, _NOEXEC), and lockedATime
+	// forbids changing the access-time flags (MNT_LOCK_ATIME). See
+	// LockMountTree. Protected by VirtualFilesystem.mu.
+	locked      bool
+	lockedFlags uint32
+	lockedATime bool
+	// umounted marks a mount umount2 took out of its tree (Linux:
+	// MNT_UMOUNT). kept are the locked mounts that a lazy unmount left
+	// attached to this one (Linux: disconnect_mount): m holds their tree
+	// references and drops them with its last reference. Protected by
+	// VirtualFilesystem.mu; kept never changes once umounted is set.
+	umounted bool
+	kept     []*Mount
 }
 
 // anonMountIDs numbers anonymous mounts from the top of the ID space.
@@ -105,12 +123,43 @@ func (m *Mount) ReadOnly() bool { return m.flags.Load()&unix.MS_RDONLY != 0 }
 // IncRef takes a reference on m.
 func (m *Mount) IncRef() { m.refs.Add(1) }
 
-// DecRef drops a reference on m; the filesystem is released with the last.
+// tryIncRef takes a reference on m unless its last one is already gone.
+func (m *Mount) tryIncRef() bool {
+	for {
+		n := m.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if m.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// DecRef drops a reference on m; the filesystem is released with the last,
+// and so are the locked mounts a lazy unmount kept on m.
 func (m *Mount) DecRef(ctx context.Context) {
 	if m.refs.Add(-1) == 0 {
+		for _, c := range m.kept {
+			c.DecRef(ctx)
+		}
 		m.root.DecRef(ctx)
 		m.fs.DecRef(ctx)
 	}
+}
+
+// parentLocked returns the mount m is attached to, or nil. A locked mount
+// kept on a lazily unmounted parent loses it when the parent's last
+// reference goes (Linux then detaches it; here umountLocked tidies up
+// later).
+//
+// Preconditions: VirtualFilesystem.mu is held.
+func (m *Mount) parentLocked() *Mount {
+	p := m.parent
+	if p != nil && p.umounted && p.refs.Load() <= 0 {
+		return nil
+	}
+	return p
 }
 
 // mountFlagsMask are the mount flags the VFS understands.

@@ -63,8 +63,8 @@ type MountOptions struct {
 //
 // Preconditions: vfs.mu is held.
 func topMountLocked(m *Mount) *Mount {
-	for m.parent != nil {
-		m = m.parent
+	for p := m.parentLocked(); p != nil; p = m.parentLocked() {
+		m = p
 	}
 	return m
 }
@@ -122,10 +122,11 @@ func reachableLocked(anc, vd VirtualDentry) bool {
 			return true
 		}
 		if vd.dentry == vd.mount.root {
-			if vd.mount.parent == nil {
+			p := vd.mount.parentLocked()
+			if p == nil {
 				return false
 			}
-			vd = VirtualDentry{mount: vd.mount.parent, dentry: vd.mount.point}
+			vd = VirtualDentry{mount: p, dentry: vd.mount.point}
 			continue
 		}
 		p := vd.dentry.parent.Load()
@@ -148,10 +149,11 @@ func pathnameLocked(root, vd VirtualDentry) (string, bool) {
 			break
 		}
 		if vd.dentry == vd.mount.root {
-			if vd.mount.parent == nil {
+			p := vd.mount.parentLocked()
+			if p == nil {
 				break
 			}
-			vd = VirtualDentry{mount: vd.mount.parent, dentry: vd.mount.point}
+			vd = VirtualDentry{mount: p, dentry: vd.mount.point}
 			continue
 		}
 		parent := vd.dentry.parent.Load()
@@ -272,12 +274,15 @@ func (vfs *VirtualFilesystem) detachLocked(m *Mount) *Dentry {
 }
 
 // cloneMount returns a detached mount of m's filesystem rooted at root
-// (a dentry of that filesystem), with m's flags, source and propagation
-// and one reference.
+// (a dentry of that filesystem), with m's flags, locks, source and
+// propagation and one reference.
+//
+// Preconditions: vfs.mu is held.
 func (vfs *VirtualFilesystem) cloneMount(m *Mount, root *Dentry) *Mount {
 	m.fs.IncRef()
 	root.IncRef()
-	c := &Mount{vfs: vfs, fs: m.fs, root: root, id: vfs.lastMountID.Add(1), source: m.source, propagation: m.propagation, peerGroup: m.peerGroup}
+	c := &Mount{vfs: vfs, fs: m.fs, root: root, id: vfs.lastMountID.Add(1), source: m.source, propagation: m.propagation, peerGroup: m.peerGroup,
+		locked: m.locked, lockedFlags: m.lockedFlags, lockedATime: m.lockedATime}
 	c.flags.Store(m.flags.Load())
 	c.refs.Store(1)
 	return c
@@ -314,8 +319,11 @@ func (vfs *VirtualFilesystem) MountFilesystemAt(ctx context.Context, target *Pat
 
 // BindAt mounts the location source names on target (mount(2) with
 // MS_BIND; with recursive, MS_BIND|MS_REC also copies the mounts below
-// source). The new mount has the source mount's flags. It requires
-// CAP_SYS_ADMIN.
+// source). The new mount has the source mount's flags. As Linux, a bind
+// that would leave out a locked mount (one mounted at or below source)
+// fails with EINVAL, and a recursive bind keeps the copies of locked
+// mounts locked (EPERM if one is also unbindable); the new top mount is
+// never locked. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) BindAt(ctx context.Context, source, target *PathOperation, recursive bool) error {
 	if !credsOf(ctx).HasCap(CapSysAdmin) {
 		return unix.EPERM
@@ -335,6 +343,10 @@ func (vfs *VirtualFilesystem) BindAt(ctx context.Context, source, target *PathOp
 	if src.mount.anon || src.mount.propagation&unix.MS_UNBINDABLE != 0 {
 		return unix.EINVAL
 	}
+	children := vfs.childrenLocked()
+	if !recursive && hasLockedChildren(children, src.mount, src.dentry) {
+		return unix.EINVAL
+	}
 	if src.dentry.isDir() != tgt.dentry.isDir() {
 		return unix.ENOTDIR
 	}
@@ -343,7 +355,10 @@ func (vfs *VirtualFilesystem) BindAt(ctx context.Context, source, target *PathOp
 	}
 	todo := []*Mount{src.mount}
 	if recursive {
-		todo = subtreeLocked(vfs.childrenLocked(), src.mount, src.dentry)
+		todo = subtreeLocked(children, src.mount, src.dentry)
+		if lockedUnbindable(todo) {
+			return unix.EPERM
+		}
 	}
 	// Make every copy before attaching any, so that binding a tree below
 	// itself copies it only once.
@@ -360,12 +375,48 @@ func (vfs *VirtualFilesystem) BindAt(ctx context.Context, source, target *PathOp
 		}
 		clones[m] = vfs.cloneMount(m, root)
 		if i == 0 {
+			clones[m].locked = false
 			vfs.attachLocked(clones[m], tgt)
 			continue
 		}
 		vfs.attachLocked(clones[m], VirtualDentry{mount: clones[m.parent], dentry: m.point})
 	}
 	return nil
+}
+
+// hasLockedChildren reports whether a locked mount is attached to m at or
+// below the dentry under (Linux: has_locked_children).
+//
+// Preconditions: vfs.mu is held.
+func hasLockedChildren(children map[*Mount][]*Mount, m *Mount, under *Dentry) bool {
+	for _, c := range children[m] {
+		if c.locked && dentryBelow(c.point, under) {
+			return true
+		}
+	}
+	return false
+}
+
+// lockedUnbindable reports whether a recursive bind of ms (subtreeLocked's
+// list, its top first) would have to leave out a locked mount because it
+// is unbindable (Linux's copy_tree fails with EPERM then). An unbindable
+// mount's own subtree is left out with it.
+//
+// Preconditions: vfs.mu is held.
+func lockedUnbindable(ms []*Mount) bool {
+	skipped := make(map[*Mount]bool)
+	for _, m := range ms[1:] {
+		switch {
+		case skipped[m.parent]:
+			skipped[m] = true
+		case m.propagation&unix.MS_UNBINDABLE != 0:
+			if m.locked {
+				return true
+			}
+			skipped[m] = true
+		}
+	}
+	return false
 }
 
 // mountRootLocked resolves pop to the root of a mount (crossing mounts
@@ -391,8 +442,11 @@ func (vfs *VirtualFilesystem) mountRootLocked(ctx context.Context, pop *PathOper
 
 // RemountAt changes the per-mount flags of the mount whose root target
 // names (mount(2) with MS_REMOUNT, or MS_REMOUNT|MS_BIND). The flags
-// replace the old ones; the access-time flags are kept if flags has none.
-// It requires CAP_SYS_ADMIN.
+// replace the old ones; the access-time flags are kept if flags has none
+// of MS_NOATIME, MS_NODIRATIME, MS_RELATIME and MS_STRICTATIME (which
+// clears them). A remount that would clear a flag the mount was locked
+// with, or change its locked access-time flags, fails with EPERM (Linux:
+// can_change_locked_flags). It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) RemountAt(ctx context.Context, target *PathOperation, flags uint32) error {
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
@@ -402,11 +456,16 @@ func (vfs *VirtualFilesystem) RemountAt(ctx context.Context, target *PathOperati
 	}
 	defer vd.DecRef(ctx)
 	const atime = unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME
-	flags &= mountFlagsMask
-	if flags&atime == 0 {
-		flags |= vd.mount.flags.Load() & atime
+	m := vd.mount
+	old := m.flags.Load()
+	if flags&(atime|unix.MS_STRICTATIME) == 0 {
+		flags |= old & atime
 	}
-	vd.mount.flags.Store(flags)
+	flags &= mountFlagsMask
+	if m.lockedFlags&^flags != 0 || (m.lockedATime && flags&atime != old&atime) {
+		return unix.EPERM
+	}
+	m.flags.Store(flags)
 	return nil
 }
 
@@ -441,10 +500,13 @@ func (vfs *VirtualFilesystem) SetPropagationAt(ctx context.Context, target *Path
 // UmountAt unmounts the mount whose root target names (umount2(2)).
 // flags are unix.MNT_FORCE (accepted; nothing to abort), MNT_DETACH and
 // UMOUNT_NOFOLLOW. It fails with EINVAL if target is not the root of a
-// mount, and with EBUSY if the mount is in use (open files, working
-// directories, mounts below it) unless MNT_DETACH is given: then the
-// mount and every mount below it leave the tree at once and are released
-// when their last user goes. It requires CAP_SYS_ADMIN.
+// mount, or names a locked mount or one already unmounted, and with EBUSY
+// if the mount is in use (open files, working directories, mounts below
+// it) unless MNT_DETACH is given: then the mount and every mount below it
+// leave the tree at once and are released when their last user goes.
+// Locked mounts below it stay attached to their parents, as Linux keeps
+// them, so that whoever still uses the detached tree sees them and not
+// what they cover. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) UmountAt(ctx context.Context, target *PathOperation, flags int) error {
 	if flags&^(unix.MNT_FORCE|unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW) != 0 {
 		return unix.EINVAL
@@ -471,24 +533,66 @@ func (vfs *VirtualFilesystem) umountLocked(ctx context.Context, target *PathOper
 	}
 	defer vd.DecRef(ctx)
 	m := vd.mount
+	if m.locked || m.umounted {
+		return nil, nil, unix.EINVAL
+	}
+	// Tidy up after detached mounts that have gone since.
+	points := vfs.reapKeptLocked()
 	if m.parent == nil {
 		// The root of a namespace.
 		if flags&unix.MNT_DETACH != 0 {
-			return nil, nil, unix.EINVAL
+			return nil, points, unix.EINVAL
 		}
-		return nil, nil, unix.EBUSY
+		return nil, points, unix.EBUSY
 	}
 	children := vfs.childrenLocked()
 	// The tree holds one reference and vd another.
 	if flags&unix.MNT_DETACH == 0 && (m.refs.Load() > 2 || len(children[m]) > 0) {
-		return nil, nil, unix.EBUSY
+		return nil, points, unix.EBUSY
 	}
 	ms := subtreeLocked(children, m, nil)
-	points := make([]*Dentry, 0, len(ms))
+	detached := make([]*Mount, 0, len(ms))
 	for i := len(ms) - 1; i >= 0; i-- {
-		points = append(points, vfs.detachLocked(ms[i]))
+		c := ms[i]
+		c.umounted = true
+		if i > 0 && c.locked {
+			// Its parent is unmounted too (Linux: disconnect_mount).
+			c.parent.kept = append(c.parent.kept, c)
+			continue
+		}
+		points = append(points, vfs.detachLocked(c))
+		detached = append(detached, c)
 	}
-	return ms, points, nil
+	for _, c := range ms {
+		if len(c.kept) > 0 {
+			vfs.keptParents = append(vfs.keptParents, c)
+		}
+	}
+	return detached, points, nil
+}
+
+// reapKeptLocked detaches the mounts kept on lazily unmounted mounts whose
+// last reference has gone, and returns their mount point dentries, whose
+// references the caller drops (after unlocking).
+//
+// Preconditions: vfs.mu is held for writing.
+func (vfs *VirtualFilesystem) reapKeptLocked() []*Dentry {
+	var points []*Dentry
+	live := vfs.keptParents[:0]
+	for _, p := range vfs.keptParents {
+		if p.refs.Load() > 0 {
+			live = append(live, p)
+			continue
+		}
+		for _, c := range p.kept {
+			if c.parent == p {
+				points = append(points, vfs.detachLocked(c))
+			}
+		}
+	}
+	clear(vfs.keptParents[len(live):])
+	vfs.keptParents = live
+	return points
 }
 
 // PivotRoot makes the mount newRoot names the root of the caller's mount
@@ -498,8 +602,9 @@ func (vfs *VirtualFilesystem) umountLocked(ctx context.Context, target *PathOper
 // putOld must be at or below newRoot and not on root's mount. If root's
 // mount was mntns's root, newRoot's mount replaces it. It returns the old
 // and the new root locations with references: the caller moves every root
-// and working directory at the old one to the new one. It requires
-// CAP_SYS_ADMIN.
+// and working directory at the old one to the new one. As Linux, a locked
+// new root fails with EINVAL, and a locked root mount passes its lock on
+// to the new root, which takes its place. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespace, root VirtualDentry, newRoot, putOld *PathOperation) (oldVD, newVD VirtualDentry, err error) {
 	if !credsOf(ctx).HasCap(CapSysAdmin) {
 		return VirtualDentry{}, VirtualDentry{}, unix.EPERM
@@ -525,10 +630,13 @@ func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespa
 	if !nvd.dentry.isDir() || !ovd.dentry.isDir() {
 		return VirtualDentry{}, VirtualDentry{}, unix.ENOTDIR
 	}
+	rootMnt, newMnt, oldMnt := root.mount, nvd.mount, ovd.mount
+	if newMnt.locked {
+		return VirtualDentry{}, VirtualDentry{}, unix.EINVAL
+	}
 	if nvd.dentry.dead.Load() || ovd.dentry.dead.Load() {
 		return VirtualDentry{}, VirtualDentry{}, unix.ENOENT
 	}
-	rootMnt, newMnt, oldMnt := root.mount, nvd.mount, ovd.mount
 	if newMnt == rootMnt || oldMnt == rootMnt {
 		return VirtualDentry{}, VirtualDentry{}, unix.EBUSY
 	}
@@ -543,6 +651,10 @@ func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespa
 		return VirtualDentry{}, VirtualDentry{}, unix.EINVAL
 	}
 	points = append(points, vfs.detachLocked(newMnt))
+	if rootMnt.locked {
+		// The new root covers what the old one did.
+		newMnt.locked, rootMnt.locked = true, false
+	}
 	if rootMnt.parent != nil {
 		parent, point := rootMnt.parent, rootMnt.point
 		points = append(points, vfs.detachLocked(rootMnt))
@@ -557,6 +669,74 @@ func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespa
 	oldVD.IncRef()
 	newVD.IncRef()
 	return oldVD, newVD, nil
+}
+
+// MoveAt moves the mount whose root source names, with every mount below
+// it, onto target (mount(2) with MS_MOVE). It fails with EINVAL if
+// source is not the root of a mount, is a namespace root, a locked or
+// unmounted mount, or is attached to a shared mount, or if one of source
+// and target is a directory and the other not; with ELOOP if target is
+// on the moved tree. It requires CAP_SYS_ADMIN.
+func (vfs *VirtualFilesystem) MoveAt(ctx context.Context, source, target *PathOperation) error {
+	if !credsOf(ctx).HasCap(CapSysAdmin) {
+		return unix.EPERM
+	}
+	var point *Dentry
+	defer func() {
+		if point != nil {
+			point.DecRef(ctx)
+		}
+	}()
+	vfs.mu.Lock()
+	defer vfs.mu.Unlock()
+	src, err := vfs.resolveLocked(ctx, source, true, false)
+	if err != nil {
+		return err
+	}
+	defer src.DecRef(ctx)
+	tgt, err := vfs.resolveLocked(ctx, target, true, true)
+	if err != nil {
+		return err
+	}
+	defer tgt.DecRef(ctx)
+	if tgt.dentry.dead.Load() {
+		return unix.ENOENT
+	}
+	// Linux: do_move_mount, in its order.
+	m := src.mount
+	switch {
+	case tgt.mount.umounted, m.anon, m.umounted, m.parent == nil, m.locked, src.dentry != m.root,
+		src.dentry.isDir() != tgt.dentry.isDir(), m.parent.propagation&unix.MS_SHARED != 0:
+		return unix.EINVAL
+	}
+	for p := tgt.mount; p != nil; p = p.parent {
+		if p == m {
+			return unix.ELOOP
+		}
+	}
+	point = vfs.detachLocked(m)
+	vfs.attachLocked(m, tgt)
+	return nil
+}
+
+// LockMountTree locks every mount of mntns but its root, as Linux's
+// lock_mnt_tree does to the copy of a mount tree a less privileged user
+// namespace gets: the mounts can't be unmounted, moved, or left out of a
+// bind one by one, and no mount's flags (the root's included) can be
+// cleared by a remount. Copies of the tree keep the locks. The sandbox
+// locks the mounts it is built with, so that the guest, root as it may be,
+// never sees what they cover. /proc/PID/mountinfo doesn't show locks.
+func (vfs *VirtualFilesystem) LockMountTree(mntns *MountNamespace) {
+	vfs.mu.Lock()
+	defer vfs.mu.Unlock()
+	root := mntns.root.Load()
+	for _, m := range subtreeLocked(vfs.childrenLocked(), root, nil) {
+		m.lockedFlags |= m.flags.Load() & (unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+		m.lockedATime = true
+		if m != root {
+			m.locked = true
+		}
+	}
 }
 
 // topOfLocked returns the location at the top of the mounts stacked on vd

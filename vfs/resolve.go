@@ -124,7 +124,16 @@ func (r *resolver) checkSearch() error {
 // root to its mount point. With ResolveBeneath, ".." at root fails; with
 // ResolveNoXdev, so does a mount crossing.
 func (r *resolver) dotdot() error {
+	// hold is a reference on a lazily unmounted mount reached from a
+	// locked mount kept on it: nothing else keeps it alive.
+	var hold *Mount
+	defer func() {
+		if hold != nil {
+			hold.DecRef(r.ctx)
+		}
+	}()
 	vd := r.cur
+	stay := false
 	for {
 		if vd.Equal(r.root) {
 			if r.restrict&ResolveBeneath != 0 {
@@ -132,14 +141,27 @@ func (r *resolver) dotdot() error {
 			}
 			return nil
 		}
-		if vd.dentry != vd.mount.root || vd.mount.parent == nil {
+		if vd.dentry != vd.mount.root {
 			break
 		}
-		vd = VirtualDentry{mount: vd.mount.parent, dentry: vd.mount.point}
+		p := vd.mount.parent
+		if p == nil || (vd.mount.umounted && !p.tryIncRef()) {
+			// The root of a namespace or of a detached mount: ".."
+			// stays there, even if the mount's root is not its
+			// filesystem's (a bind mount of a subdirectory).
+			stay = true
+			break
+		}
+		if vd.mount.umounted {
+			if hold != nil {
+				hold.DecRef(r.ctx)
+			}
+			hold = p
+		}
+		vd = VirtualDentry{mount: p, dentry: vd.mount.point}
 	}
 	parent := vd.dentry.parent.Load()
-	if parent == nil {
-		// The root of a namespace, or of a detached filesystem.
+	if stay || parent == nil {
 		parent = vd.dentry
 	}
 	next := VirtualDentry{mount: vd.mount, dentry: parent}

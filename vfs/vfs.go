@@ -53,6 +53,11 @@ type VirtualFilesystem struct {
 	// lastMountID is the last mount ID handed out.
 	lastMountID atomic.Uint64
 
+	// keptParents are the lazily unmounted mounts that locked mounts
+	// stayed attached to (Mount.kept); umount2 detaches those of the
+	// ones that are gone. Protected by mu.
+	keptParents []*Mount
+
 	// devMu protects charDevs. It is a leaf lock.
 	devMu sync.Mutex
 	// charDevs are the character device drivers by number. Protected by

@@ -24,6 +24,7 @@ type env struct {
 	vfs  *vfs.VirtualFilesystem
 	mem  *memory.File
 	root vfs.VirtualDentry
+	ns   *vfs.MountNamespace
 }
 
 func newEnv(t *testing.T) *env {
@@ -40,6 +41,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("NewMountNamespace: %v", err)
 	}
 	rootfs.DecRef(ctx)
+	e.ns = ns
 	e.root = ns.Root()
 	t.Cleanup(func() { e.root.DecRef(ctx) })
 	e.mkdir("/tmp", 0o777)

@@ -201,6 +201,7 @@ func New(a Args) (*Sandbox, error) {
 			return nil, fmt.Errorf("mounting %s: %w", m.target, err)
 		}
 	}
+	v.LockMountTree(mounts) // the guest never uncovers what these mounts hide
 
 	for _, vol := range a.Volumes {
 		if err := mountVolume(ctx, v, mounts, mf, vol, si.Totalram*uint64(si.Unit)/2); err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_MOUNT, "new mounts of the types boot registers (tmpfs, proc, sysfs; others fail with ENODEV), MS_BIND (MS_REC), MS_REMOUNT (per-mount flags only: a read-only remount does not make other mounts of the filesystem read-only), propagation types recorded but never propagated; MS_MOVE fails with EINVAL", Mount)
+	partial(unix.SYS_MOUNT, "new mounts of the types boot registers (tmpfs, proc, sysfs; others fail with ENODEV), MS_BIND (MS_REC), MS_REMOUNT (per-mount flags only: a read-only remount does not make other mounts of the filesystem read-only), MS_MOVE, propagation types recorded but never propagated", Mount)
 	partial(unix.SYS_UMOUNT2, "MNT_EXPIRE fails with EINVAL; MNT_FORCE has nothing to abort", Umount2)
 	full(unix.SYS_PIVOT_ROOT, PivotRoot)
 	partial(unix.SYS_UNSHARE, "only CLONE_FS and CLONE_NEWNS (a copy of the caller's mount tree; the copy is never freed); other flags fail with EINVAL", Unshare)
@@ -52,6 +52,21 @@ func mountFlags(flags uint64) uint32 {
 	return f
 }
 
+// remountFlags returns the per-mount flags a remount asks for: as
+// mountFlags, but with no access-time flag at all the mount keeps its own
+// (vfs.RemountAt), and MS_STRICTATIME is passed on to clear them.
+func remountFlags(flags uint64) uint32 {
+	const atime = unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME
+	f := mountFlags(flags)
+	switch {
+	case flags&(atime|unix.MS_STRICTATIME) == 0:
+		f &^= atime
+	case flags&unix.MS_STRICTATIME != 0:
+		f |= unix.MS_STRICTATIME
+	}
+	return f
+}
+
 // Mount implements mount(2).
 func Mount(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	srcAddr, targetAddr, typeAddr, flags, dataAddr := args[0], args[1], args[2], args[3], args[4]
@@ -76,7 +91,7 @@ func Mount(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	case flags&(unix.MS_REMOUNT|unix.MS_BIND) == unix.MS_REMOUNT|unix.MS_BIND, flags&unix.MS_REMOUNT != 0:
 		// A plain remount would also reconfigure the filesystem from
 		// data; none of ours has options that can change.
-		return 0, v.RemountAt(ctx, &target.PathOperation, mountFlags(flags))
+		return 0, v.RemountAt(ctx, &target.PathOperation, remountFlags(flags))
 	case flags&unix.MS_BIND != 0:
 		src, err := pathArg(t, unix.AT_FDCWD, srcAddr, true)
 		if err != nil {
@@ -91,7 +106,24 @@ func Mount(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		}
 		return 0, v.SetPropagationAt(ctx, &target.PathOperation, prop, flags&unix.MS_REC != 0)
 	case flags&unix.MS_MOVE != 0:
-		return 0, unix.EINVAL
+		// A missing or empty source is EINVAL (Linux:
+		// do_move_mount_old).
+		if srcAddr == 0 {
+			return 0, unix.EINVAL
+		}
+		path, err := copyInPath(t, srcAddr)
+		if err != nil {
+			return 0, err
+		}
+		if path == "" {
+			return 0, unix.EINVAL
+		}
+		src, err := newPathOp(t, unix.AT_FDCWD, path, true)
+		if err != nil {
+			return 0, err
+		}
+		defer src.release()
+		return 0, v.MoveAt(ctx, &src.PathOperation, &target.PathOperation)
 	}
 	fsType, err := copyInOptionalString(t, typeAddr, unix.PathMax-1)
 	if err != nil {
