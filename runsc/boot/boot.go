@@ -201,13 +201,13 @@ func New(a Args) (*Sandbox, error) {
 			return nil, fmt.Errorf("mounting %s: %w", m.target, err)
 		}
 	}
-	v.LockMountTree(mounts) // the guest never uncovers what these mounts hide
-
 	for _, vol := range a.Volumes {
 		if err := mountVolume(ctx, v, mounts, mf, vol, si.Totalram*uint64(si.Unit)/2); err != nil {
 			return nil, fmt.Errorf("mounting volume %s: %w", vol.Target, err)
 		}
 	}
+
+	v.LockMountTree(mounts) // the guest never uncovers what these mounts hide
 
 	fdTable := kernel.NewFDTable()
 	for i, hfd := range stdio {

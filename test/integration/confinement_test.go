@@ -235,3 +235,41 @@ echo done
 		}
 	}
 }
+
+// TestVolumes checks runsc do --volume: a host directory on a file system
+// of its own (here a directory in the host's /dev/shm, a tmpfs that the
+// root's gofer never serves) appears at the guest path, writes to it stay
+// in the sandbox, and directories on host pseudo-file systems are refused
+// with an error naming the flag.
+func TestVolumes(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("runsc do needs root")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "palisade-volume-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := sandboxed(t, "--volume="+dir+":/mnt", "sh", "-c", "cat /mnt/f && echo changed > /mnt/f && echo new > /mnt/g && cat /mnt/f /mnt/g")
+	if r.status != 0 || r.stdout != "from the host\nchanged\nnew\n" {
+		t.Errorf("volume: status %d, stdout %q, stderr %q; want the host file, then the changed one", r.status, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "f")); string(b) != "from the host\n" {
+		t.Errorf("the host file became %q: writes must stay in the sandbox", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "g")); err == nil {
+		t.Error("a file created in the volume reached the host")
+	}
+	for _, pseudo := range []string{"/proc", "/sys", "/proc/sys"} {
+		if _, err := os.Stat(pseudo); err != nil {
+			continue
+		}
+		r := sandboxed(t, "--volume="+pseudo+":/mnt", "true")
+		if r.status == 0 || !strings.Contains(r.stderr, "--volume="+pseudo) {
+			t.Errorf("--volume=%s: status %d, stderr %q; want a failure naming the flag", pseudo, r.status, r.stderr)
+		}
+	}
+}
