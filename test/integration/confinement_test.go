@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -271,5 +272,39 @@ func TestVolumes(t *testing.T) {
 		if r.status == 0 || !strings.Contains(r.stderr, "--volume="+pseudo) {
 			t.Errorf("--volume=%s: status %d, stderr %q; want a failure naming the flag", pseudo, r.status, r.stderr)
 		}
+	}
+}
+
+// TestStdioFlagsRestored checks that runsc do leaves its caller's stdio as
+// it found it: the sandbox shares the open file description of a piped
+// stdout, and a guest that sets O_NONBLOCK on it must not leave it set.
+func TestStdioFlagsRestored(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("runsc do needs root")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	cmd := exec.Command(runsc(t), "do", "perl", "-e", `use Fcntl; fcntl(STDOUT, F_SETFL, O_NONBLOCK) or die "fcntl: $!"; print "set\n"`)
+	cmd.Stdout = w
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("runsc do: %v; stderr: %s", err, stderr.String())
+	}
+	buf := make([]byte, 16)
+	n, _ := r.Read(buf)
+	if string(buf[:n]) != "set\n" {
+		t.Fatalf("guest printed %q, want \"set\"", buf[:n])
+	}
+	fl, err := unix.FcntlInt(w.Fd(), unix.F_GETFL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl&unix.O_NONBLOCK != 0 {
+		t.Error("O_NONBLOCK is still set on the caller's stdout after runsc do exited")
 	}
 }
