@@ -44,6 +44,9 @@ type Args struct {
 	Strace  bool
 	Debug   bool
 	Log     io.Writer
+	// MaxTasks is --max-tasks: the cap on the sandbox's tasks, lowered
+	// to what the host allows (taskCap).
+	MaxTasks int
 }
 
 // Sandbox is a running sandbox.
@@ -115,6 +118,12 @@ func New(a Args) (*Sandbox, error) {
 		return nil, err
 	}
 
+	maxTasks, lowered := taskCap(a.MaxTasks)
+	if lowered != "" {
+		fmt.Fprintf(a.Log, "runsc boot: --max-tasks=%d lowered to %d by the host's %s\n", a.MaxTasks, maxTasks, lowered)
+	}
+	raiseMaxThreads(maxTasks)
+
 	hostname, _ := os.Hostname()
 	dispatcher := &linux.Dispatcher{}
 	if a.Strace {
@@ -127,6 +136,7 @@ func New(a Args) (*Sandbox, error) {
 			Machine: "x86_64", Domainname: "(none)",
 		},
 		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
+		MaxTasks: maxTasks,
 	})
 	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
 

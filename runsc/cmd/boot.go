@@ -56,7 +56,7 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 	}
 	s, err := boot.New(boot.Args{
 		Argv: f.Args(), Env: os.Environ(), Cwd: b.cwd, GoferFD: b.goferFD,
-		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
+		Strace: conf.Strace, Debug: conf.Debug, Log: logOut, MaxTasks: conf.MaxTasks,
 	})
 	if err != nil {
 		report(err)

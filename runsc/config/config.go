@@ -21,7 +21,20 @@ type Config struct {
 	DebugLog string
 	// Strace logs every guest system call.
 	Strace bool
+	// MaxTasks caps the sandbox's tasks (guest threads): past it,
+	// fork, vfork, clone and clone3 fail with EAGAIN.
+	MaxTasks int
 }
+
+// DefaultMaxTasks is --max-tasks' default (see docs/kernel.md): with two
+// host tasks per guest task (a Sentry thread and a stub thread) it keeps
+// the Sentry far below the Go runtime's 10000 threads and the sandbox far
+// below a default pid_max of 32768.
+const DefaultMaxTasks = 4096
+
+// MaxTasksLimit is the largest --max-tasks. runsc boot lowers the cap
+// further to what the host allows (pid_max, threads-max, RLIMIT_NPROC).
+const MaxTasksLimit = 1 << 20
 
 // RegisterFlags adds the global flags to fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
@@ -30,12 +43,16 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Debug, "debug", false, "enable debug logging")
 	fs.StringVar(&c.DebugLog, "debug-log", "", "file for debug and strace output (default: stderr)")
 	fs.BoolVar(&c.Strace, "strace", false, "log every guest system call with its arguments and result")
+	fs.IntVar(&c.MaxTasks, "max-tasks", DefaultMaxTasks, "most tasks (threads) the sandbox may have; beyond it fork and clone fail with EAGAIN")
 }
 
 // Validate checks the flags' values, naming the bad one.
 func (c *Config) Validate() error {
 	if c.Platform != "ptrace" {
 		return fmt.Errorf("--platform=%q: unsupported platform (supported: ptrace)", c.Platform)
+	}
+	if c.MaxTasks < 1 || c.MaxTasks > MaxTasksLimit {
+		return fmt.Errorf("--max-tasks=%d: must be between 1 and %d", c.MaxTasks, MaxTasksLimit)
 	}
 	return nil
 }
@@ -48,6 +65,7 @@ func (c *Config) ToFlags() []string {
 		fmt.Sprintf("--debug=%t", c.Debug),
 		"--debug-log=" + c.DebugLog,
 		fmt.Sprintf("--strace=%t", c.Strace),
+		fmt.Sprintf("--max-tasks=%d", c.MaxTasks),
 	}
 }
 

@@ -75,6 +75,7 @@ func (t *Task) finishExit() {
 	delete(tg.tasks, t)
 	delete(k.tasks, t.tid)
 	k.live--
+	k.unreserveTaskLocked(t.nprocUID)
 	k.SendParentDeathSignalsLocked(t)
 	if tg.threadExited != nil {
 		close(tg.threadExited)
