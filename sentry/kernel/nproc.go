@@ -18,7 +18,8 @@ const DefaultMaxTasks = 4096
 
 // Task accounting. Every task is counted from the moment clone reserves
 // it (before the address space, stub thread or FD table is made) until it
-// has exited, in two places, both protected by Kernel.mu:
+// has exited, or for the last thread of a process until the zombie is
+// reaped (as Linux releases it), in two places, both protected by Kernel.mu:
 //
 //   - Kernel.nrTasks, against Kernel.maxTasks, the sandbox's cap (Linux:
 //     nr_threads against max_threads, the kernel.threads-max sysctl);
@@ -66,6 +67,16 @@ func (k *Kernel) unreserveTaskLocked(uid uint32) {
 func (k *Kernel) uncountUIDLocked(uid uint32) {
 	if k.nproc[uid]--; k.nproc[uid] <= 0 {
 		delete(k.nproc, uid)
+	}
+}
+
+// releaseZombieLocked stops counting a zombie that is being reaped.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) releaseZombieLocked(tg *ThreadGroup) {
+	if tg.zombieCounted {
+		tg.zombieCounted = false
+		k.unreserveTaskLocked(tg.zombieUID)
 	}
 }
 
