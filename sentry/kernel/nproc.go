@@ -97,17 +97,6 @@ func (k *Kernel) warnTaskCapOnce() {
 	}
 }
 
-// TaskCount returns the tasks counted against the sandbox's cap: live
-// tasks and those being created.
-func (k *Kernel) TaskCount() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.nrTasks
-}
-
-// MaxTasks returns the sandbox's cap on tasks.
-func (k *Kernel) MaxTasks() int { return k.maxTasks }
-
 // changeRealUID moves t's count from its old real UID to uid, as Linux's
 // set_user does when a set*uid call changes the real UID, and notes
 // whether uid is already over t's RLIMIT_NPROC: set*uid never fails for
