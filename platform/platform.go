@@ -128,7 +128,10 @@ var ErrForeignThread = errors.New("platform: address space changed from an OS th
 
 // Platform creates address spaces and execution contexts.
 type Platform interface {
-	// NewAddressSpace returns an empty address space.
+	// NewAddressSpace returns an empty address space. It makes the host
+	// resources the address space needs at once, so that running out of
+	// them (EAGAIN, ENOMEM) fails the fork or exec that asked, not the
+	// new process's first Switch.
 	NewAddressSpace() (AddressSpace, error)
 
 	// NewContext returns the execution context of one guest thread. It
@@ -176,6 +179,11 @@ type AddressSpace interface {
 	// called on an OS thread that runs a guest thread in it; the next
 	// Switch into it from a new OS thread takes what it prepared.
 	PrepareThread() error
+
+	// UnprepareThread undoes one PrepareThread whose thread no Switch
+	// has taken (a clone that failed after preparing it). It must be
+	// called on the OS thread that called PrepareThread.
+	UnprepareThread()
 
 	// Release destroys the address space. It must not be in use.
 	Release()

@@ -9,15 +9,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// addressSpace is a stub process. It is created lazily, on the first Switch
-// into it, so that the thread that runs the guest is the one that traces
-// it; mapping changes made before that are queued and replayed.
+// addressSpace is a stub process. It is forked when the address space is
+// made (so that a fork the host refuses fails the guest's fork or exec),
+// but attached only on the first Switch into it, so that the thread that
+// runs the guest is the one that traces it; mapping changes made before
+// that are queued and replayed.
 type addressSpace struct {
 	p *Platform
 
 	mu sync.Mutex
 	// pid is the stub process, or 0 before the first Switch. Protected by mu.
 	pid int
+	// forked is the stub process forked for this address space by
+	// NewAddressSpace, stopped and not yet traced: the first Switch
+	// attaches to it and sets pid. Protected by mu.
+	forked int
 	// threads holds the stub threads of this process by tracer tid.
 	// Protected by mu.
 	threads map[int]*thread
@@ -182,9 +188,13 @@ func (as *addressSpace) threadFor(tracer int) (*thread, error) {
 		as.threads[tracer] = t
 		return t, nil
 	}
-	pid, err := as.p.master.fork()
-	if err != nil {
-		return nil, err
+	pid := as.forked
+	as.forked = 0
+	if pid == 0 {
+		var err error
+		if pid, err = as.p.master.fork(); err != nil {
+			return nil, err
+		}
 	}
 	t, err := attach(pid)
 	if err != nil {
@@ -227,6 +237,25 @@ func (as *addressSpace) PrepareThread() error {
 	return nil
 }
 
+// UnprepareThread implements platform.AddressSpace.UnprepareThread: the
+// calling OS thread seizes the newest unclaimed stub thread and makes it
+// exit, leaving the rest of the stub process alone.
+func (as *addressSpace) UnprepareThread() {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if len(as.spare) == 0 || as.pid == 0 {
+		return
+	}
+	tid := as.spare[len(as.spare)-1]
+	as.spare = as.spare[:len(as.spare)-1]
+	t, err := attachThread(as.pid, tid)
+	if err != nil {
+		// It stays in pause(2), harmless, until its process ends.
+		return
+	}
+	t.exitThread()
+}
+
 // dropThread ends the stub thread traced by tracer, if any, leaving the
 // rest of the process running. It must be called on tracer's OS thread.
 func (as *addressSpace) dropThread(tracer int) {
@@ -252,6 +281,11 @@ func (as *addressSpace) Release() {
 	as.pending = nil
 	if as.pid != 0 {
 		unix.Kill(as.pid, unix.SIGKILL)
+	}
+	if as.forked != 0 {
+		// Never attached: the master, its parent, reaps it.
+		unix.Kill(as.forked, unix.SIGKILL)
+		as.forked = 0
 	}
 	for _, t := range as.threads {
 		t.kill()

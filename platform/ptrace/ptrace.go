@@ -108,8 +108,14 @@ func (*Platform) MinUserAddress() uint64 { return 0x10000 }
 func (*Platform) MaxUserAddress() uint64 { return stubAddr }
 
 // NewAddressSpace implements platform.Platform.
+// The stub process is forked now, so that a host out of processes fails
+// the guest's fork or exec with EAGAIN; the first Switch attaches to it.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	return &addressSpace{p: p, threads: map[int]*thread{}}, nil
+	pid, err := p.master.fork()
+	if err != nil {
+		return nil, err
+	}
+	return &addressSpace{p: p, threads: map[int]*thread{}, forked: pid}, nil
 }
 
 // NewContext implements platform.Platform.

@@ -2,6 +2,7 @@ package ptrace
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -194,5 +195,61 @@ func TestInterruptReturnsTheGuestsCurrentRegisters(t *testing.T) {
 	}
 	if last == 0 {
 		t.Errorf("rbx = 0 after 5000 interrupted runs: the guest's progress was lost")
+	}
+}
+
+func TestNewAddressSpaceForksItsStubAtOnce(t *testing.T) {
+	as, _ := setup(t, nil)
+	pid := as.(*addressSpace).forked
+	if pid == 0 {
+		t.Fatal("NewAddressSpace made no stub process: a host out of processes would fail the first Switch, not the fork")
+	}
+	if err := unix.Kill(pid, 0); err != nil {
+		t.Fatalf("stub %d: %v", pid, err)
+	}
+}
+
+// stubThreads counts the threads of stub process pid.
+func stubThreads(t *testing.T, pid int) int {
+	t.Helper()
+	d, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(d)
+}
+
+func TestUnprepareThreadEndsThePreparedThreadOnly(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	code := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7} // getpid loop
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first switch: %v, %v", ev, err)
+	}
+	pid := as.(*addressSpace).pid
+	if err := as.PrepareThread(); err != nil {
+		t.Fatal(err)
+	}
+	if n := stubThreads(t, pid); n != 2 {
+		t.Fatalf("%d stub threads after PrepareThread, want 2", n)
+	}
+	as.UnprepareThread()
+	// The thread exits on its own once detached: wait for it (bounded).
+	deadline := time.Now().Add(10 * time.Second)
+	for stubThreads(t, pid) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d stub threads 10s after UnprepareThread, want 1", stubThreads(t, pid))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if len(as.(*addressSpace).spare) != 0 {
+		t.Errorf("spare threads left: %v", as.(*addressSpace).spare)
+	}
+	// The process and its first thread are unharmed.
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("switch after UnprepareThread: %v, %v", ev, err)
 	}
 }

@@ -51,6 +51,9 @@ type Args struct {
 	// TestOnlyPanicOnSyscall, if >= 0, makes that syscall panic in the
 	// Sentry (tests of the crash path only).
 	TestOnlyPanicOnSyscall int
+	// MaxTasks is --max-tasks: the cap on the sandbox's tasks, lowered
+	// to what the host allows (taskCap).
+	MaxTasks int
 }
 
 // Volume is a file system a gofer serves on its own socket, mounted at
@@ -144,6 +147,12 @@ func New(a Args) (*Sandbox, error) {
 		return nil, err
 	}
 
+	maxTasks, lowered := taskCap(a.MaxTasks)
+	if lowered != "" {
+		fmt.Fprintf(a.Log, "runsc boot: --max-tasks=%d lowered to %d by the host's %s\n", a.MaxTasks, maxTasks, lowered)
+	}
+	raiseMaxThreads(maxTasks)
+
 	hostname, _ := os.Hostname()
 	dispatcher := &linux.Dispatcher{}
 	if a.Strace {
@@ -156,6 +165,7 @@ func New(a Args) (*Sandbox, error) {
 			Machine: "x86_64", Domainname: "(none)",
 		},
 		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
+		MaxTasks: maxTasks,
 	})
 	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
 	if a.TestOnlyPanicOnSyscall >= 0 {

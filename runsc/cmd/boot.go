@@ -72,7 +72,7 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 	s, err := boot.New(boot.Args{
 		Argv: f.Args(), Env: os.Environ(), Cwd: b.cwd, GoferFD: b.goferFD, Volumes: volumes,
 		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
-		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall,
+		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks,
 	})
 	if err != nil {
 		report(err)

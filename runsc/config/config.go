@@ -24,7 +24,20 @@ type Config struct {
 	// TestOnlyPanicOnSyscall, if >= 0, makes the Sentry panic when the
 	// guest makes that syscall. For tests of the crash path only.
 	TestOnlyPanicOnSyscall int
+	// MaxTasks caps the sandbox's tasks (guest threads): past it,
+	// fork, vfork, clone and clone3 fail with EAGAIN.
+	MaxTasks int
 }
+
+// DefaultMaxTasks is --max-tasks' default (see docs/kernel.md): with two
+// host tasks per guest task (a Sentry thread and a stub thread) it keeps
+// the Sentry far below the Go runtime's 10000 threads and the sandbox far
+// below a default pid_max of 32768.
+const DefaultMaxTasks = 4096
+
+// MaxTasksLimit is the largest --max-tasks. runsc boot lowers the cap
+// further to what the host allows (pid_max, threads-max, RLIMIT_NPROC).
+const MaxTasksLimit = 1 << 20
 
 // RegisterFlags adds the global flags to fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
@@ -34,12 +47,16 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DebugLog, "debug-log", "", "file for debug and strace output (default: stderr)")
 	fs.BoolVar(&c.Strace, "strace", false, "log every guest system call with its arguments and result")
 	fs.IntVar(&c.TestOnlyPanicOnSyscall, "testonly-panic-on-syscall", -1, "TEST ONLY: make the Sentry panic when the guest makes this syscall number")
+	fs.IntVar(&c.MaxTasks, "max-tasks", DefaultMaxTasks, "most tasks (threads) the sandbox may have; beyond it fork and clone fail with EAGAIN")
 }
 
 // Validate checks the flags' values, naming the bad one.
 func (c *Config) Validate() error {
 	if c.Platform != "ptrace" {
 		return fmt.Errorf("--platform=%q: unsupported platform (supported: ptrace)", c.Platform)
+	}
+	if c.MaxTasks < 1 || c.MaxTasks > MaxTasksLimit {
+		return fmt.Errorf("--max-tasks=%d: must be between 1 and %d", c.MaxTasks, MaxTasksLimit)
 	}
 	return nil
 }
@@ -53,6 +70,7 @@ func (c *Config) ToFlags() []string {
 		"--debug-log=" + c.DebugLog,
 		fmt.Sprintf("--strace=%t", c.Strace),
 		fmt.Sprintf("--testonly-panic-on-syscall=%d", c.TestOnlyPanicOnSyscall),
+		fmt.Sprintf("--max-tasks=%d", c.MaxTasks),
 	}
 }
 

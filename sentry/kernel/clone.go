@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
@@ -47,23 +48,33 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		// at the child's first switch.
 		return 0, unix.EPERM
 	}
-	if err := t.CheckNProc(); err != nil {
+	k := t.k
+	creds := t.Credentials()
+	limit := t.tg.Limit(unix.RLIMIT_NPROC).Cur
+	k.mu.Lock()
+	err := k.reserveTaskLocked(creds, limit)
+	k.mu.Unlock()
+	if err != nil {
 		return 0, err
 	}
-	k := t.k
+	// The task is counted from here on: every failure below gives the
+	// reservation back, and everything made so far.
 
 	var childMM *mm.MemoryManager
 	if f&unix.CLONE_VM != 0 {
 		if err := t.mm.AddressSpace().PrepareThread(); err != nil {
 			k.Warnf("task %d: clone(CLONE_VM): %v", t.tid, err)
-			return 0, unix.EAGAIN
+			k.unreserveTask(creds.RealUID)
+			return 0, creationErrno(err)
 		}
 		t.mm.IncUsers()
 		childMM = t.mm
 	} else {
 		var err error
 		if childMM, err = t.mm.Fork(); err != nil {
-			return 0, err
+			k.Warnf("task %d: clone: copying the address space: %v", t.tid, err)
+			k.unreserveTask(creds.RealUID)
+			return 0, creationErrno(err)
 		}
 	}
 	fdTable := t.fdTable
@@ -78,12 +89,24 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	} else {
 		fs = fs.Fork()
 	}
+	// abort undoes the above after a late failure.
+	abort := func() (int32, error) {
+		if f&unix.CLONE_VM != 0 {
+			t.mm.AddressSpace().UnprepareThread()
+		}
+		childMM.DecUsers()
+		fdTable.DecRef(t)
+		fs.DecRef(t)
+		k.unreserveTask(creds.RealUID)
+		return 0, unix.EAGAIN
+	}
 
 	child := &Task{
 		k: k, mm: childMM, fdTable: fdTable, fs: fs,
 		interruptCh: make(chan struct{}, 1),
+		nprocUID:    creds.RealUID,
 	}
-	child.creds.Store(t.Credentials())
+	child.creds.Store(creds)
 	child.st.Regs = t.st.Regs
 	child.st.FP = append(arch.FPState(nil), t.FPState()...)
 	child.st.FPValid = true
@@ -108,11 +131,16 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	tid, err := k.allocIDLocked()
 	if err != nil {
 		k.mu.Unlock()
-		childMM.DecUsers()
-		fdTable.DecRef(t)
-		fs.DecRef(t)
-		return 0, unix.EAGAIN
+		return abort()
 	}
+	if f&unix.CLONE_THREAD != 0 && (t.tg.exiting || t.exiting) {
+		// The process is exiting, or another thread's execve is
+		// killing this one.
+		k.mu.Unlock()
+		return abort()
+	}
+	// Linux: a successful copy_process clears PF_NPROC_EXCEEDED.
+	t.nprocExceeded = false
 	child.tid = tid
 	child.comm = t.comm
 	child.sigMask = t.sigMask
@@ -125,15 +153,6 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		parent = t.tg.parent
 	}
 	if f&unix.CLONE_THREAD != 0 {
-		if t.tg.exiting || t.exiting {
-			// The process is exiting, or another thread's execve is
-			// killing this one.
-			k.mu.Unlock()
-			childMM.DecUsers()
-			fdTable.DecRef(t)
-			fs.DecRef(t)
-			return 0, unix.EAGAIN
-		}
 		child.tg = t.tg
 		t.tg.tasks[child] = struct{}{}
 		t.InheritPrctlStateLocked(child)
@@ -163,6 +182,18 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	k.live++
 	k.mu.Unlock()
 	return t.startChild(child, opts, childMM, vforkDone)
+}
+
+// creationErrno is the errno clone returns when the platform or the memory
+// file could not give a new task what it needs: ENOMEM or EAGAIN as the
+// host said, EAGAIN for anything else (Linux's fork fails with one of the
+// two when it runs out of resources).
+func creationErrno(err error) error {
+	var e unix.Errno
+	if errors.As(err, &e) && e == unix.ENOMEM {
+		return unix.ENOMEM
+	}
+	return unix.EAGAIN
 }
 
 // startChild finishes a clone: it writes the requested TIDs, starts the

@@ -126,6 +126,9 @@ func (t *Task) setUIDs(old *Credentials, ids idSet) {
 	c := old.Copy()
 	c.RealUID, c.EffectiveUID, c.SavedUID, c.FSUID = ids.real, ids.effective, ids.saved, ids.effective
 	c.fixCapsAfterUIDChange(old)
+	if ids.real != old.RealUID {
+		t.changeRealUID(ids.real)
+	}
 	t.SetCredentials(c)
 }
 

@@ -30,7 +30,8 @@ func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool
 	k := t.k
 	m, err := mm.New(k.MemoryFile, k.Platform)
 	if err != nil {
-		return loaded{}, err
+		k.Warnf("task %d: execve: new address space: %v", t.tid, err)
+		return loaded{}, creationErrno(err)
 	}
 	if t.tg != nil {
 		m.SetStackLimit(t.tg.Limit(unix.RLIMIT_STACK).Cur)
@@ -119,6 +120,9 @@ func (f *execFile) Close() { f.fd.DecRef(f.t.ctx) }
 // the new program and the caller must not touch its registers. With
 // fdFile, dirfd is the program itself (AT_EMPTY_PATH).
 func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, argv, envv []string) error {
+	if err := t.checkExecNProc(); err != nil {
+		return err
+	}
 	l, err := t.loadProgram(dirfd, filename, fdFile, argv, envv)
 	if err != nil {
 		return err

@@ -75,6 +75,13 @@ func (t *Task) finishExit() {
 	delete(tg.tasks, t)
 	delete(k.tasks, t.tid)
 	k.live--
+	if len(tg.tasks) == 0 {
+		// The zombie keeps counting until it is reaped, as in Linux
+		// (release_task).
+		tg.zombieCounted, tg.zombieUID = true, t.nprocUID
+	} else {
+		k.unreserveTaskLocked(t.nprocUID)
+	}
 	k.SendParentDeathSignalsLocked(t)
 	if tg.threadExited != nil {
 		close(tg.threadExited)
@@ -181,6 +188,7 @@ func (k *Kernel) orphanChildrenLocked(tg *ThreadGroup) {
 			child.parent = nil
 			if child.zombie {
 				delete(k.groups, child.id)
+				k.releaseZombieLocked(child)
 			}
 			continue
 		}
@@ -200,6 +208,7 @@ func (k *Kernel) notifyParentLocked(tg *ThreadGroup) {
 	if parent == nil {
 		if tg != k.init {
 			delete(k.groups, tg.id)
+			k.releaseZombieLocked(tg)
 		}
 		return
 	}

@@ -84,6 +84,18 @@ type Kernel struct {
 	done chan struct{}
 	// live counts running tasks. Protected by mu.
 	live int
+	// nrTasks counts tasks against maxTasks, the sandbox's cap: live
+	// ones and those clone is creating (see nproc.go). Protected by mu.
+	// Linux: nr_threads.
+	nrTasks int
+	// maxTasks is the cap on nrTasks. Immutable. Linux: max_threads.
+	maxTasks int
+	// nproc counts the tasks of each real UID, against RLIMIT_NPROC.
+	// Protected by mu. Linux: the users' UCOUNT_RLIMIT_NPROC counts.
+	nproc map[uint32]int
+	// warnedTaskCap is set once a clone was refused at maxTasks.
+	// Protected by mu.
+	warnedTaskCap bool
 	// initStatus is init's wait status. Protected by mu.
 	initStatus WaitStatus
 	// futexes holds futex waiters; it has its own lock.
@@ -107,6 +119,9 @@ type Config struct {
 	HWCap2     uint64
 	LogOutput  io.Writer
 	Debug      bool
+	// MaxTasks caps the tasks (threads) of the sandbox: clone fails
+	// with EAGAIN beyond it. Zero means DefaultMaxTasks.
+	MaxTasks int
 }
 
 // New returns a kernel with no tasks.
@@ -117,6 +132,10 @@ func New(c Config) *Kernel {
 		Log: log.New(c.LogOutput, "sentry: ", log.Lmicroseconds), Debug: c.Debug,
 		BootTime: time.Now(), uts: c.UTS, nextID: 1,
 		tasks: map[int32]*Task{}, groups: map[int32]*ThreadGroup{}, done: make(chan struct{}),
+		maxTasks: c.MaxTasks, nproc: map[uint32]int{},
+	}
+	if k.maxTasks <= 0 {
+		k.maxTasks = DefaultMaxTasks
 	}
 	k.FPLayout.Size, k.FPLayout.Features = c.Platform.FPLayout()
 	return k

@@ -40,9 +40,19 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	cwd.DecRef(t.ctx)
 
 	k.mu.Lock()
+	// The first process is counted like any other (no RLIMIT_NPROC
+	// check: nothing has set one yet).
+	if err := k.reserveTaskLocked(a.Credentials, unix.RLIM_INFINITY); err != nil {
+		k.mu.Unlock()
+		t.fs.DecRef(t)
+		return nil, err
+	}
+	t.nprocUID = a.Credentials.RealUID
 	tid, err := k.allocIDLocked()
 	if err != nil {
+		k.unreserveTaskLocked(t.nprocUID)
 		k.mu.Unlock()
+		t.fs.DecRef(t)
 		return nil, err
 	}
 	t.tid = tid
@@ -70,6 +80,7 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 			k.init = nil
 		}
 		k.live--
+		k.unreserveTaskLocked(t.nprocUID)
 		k.mu.Unlock()
 		t.fs.DecRef(t)
 		return nil, err

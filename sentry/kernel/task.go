@@ -92,6 +92,14 @@ type Task struct {
 	// process when the thread that created it exits (0: none).
 	// Protected by Kernel.mu. Linux: task_struct::pdeath_signal.
 	pdeathSig int
+	// nprocUID is the real UID the task is counted under for
+	// RLIMIT_NPROC (nproc.go). Protected by Kernel.mu.
+	nprocUID uint32
+	// nprocExceeded is set when a set*uid call moved the task to a real
+	// UID that was over RLIMIT_NPROC: execve then checks again.
+	// Protected by Kernel.mu. Linux: PF_NPROC_EXCEEDED.
+	nprocExceeded bool
+
 	// timerSlack is PR_SET_TIMERSLACK's value in nanoseconds (0: the
 	// default). Recorded only: timers do not coalesce. Protected by
 	// Kernel.mu. Linux: task_struct::timer_slack_ns.

@@ -89,6 +89,11 @@ type ThreadGroup struct {
 	startTime time.Time
 	// uid is the real UID at exit, for waitid's si_uid.
 	uid uint32
+	// zombieCounted says the zombie still counts as one task of
+	// zombieUID against the task cap and RLIMIT_NPROC, until reaped
+	// (nproc.go). Protected by Kernel.mu.
+	zombieCounted bool
+	zombieUID     uint32
 	// realTimer is ITIMER_REAL. Protected by Kernel.mu.
 	realTimer realTimer
 	// threadExited, when not nil, is closed when a thread exits.
@@ -358,6 +363,7 @@ func (t *Task) waitMatchesLocked(child *ThreadGroup, pid int32) bool {
 // reapLocked removes a zombie from the process tree.
 func (k *Kernel) reapLocked(tg *ThreadGroup) {
 	delete(k.groups, tg.id)
+	k.releaseZombieLocked(tg)
 	if tg.parent != nil {
 		delete(tg.parent.children, tg)
 		// Fold the child's times into the parent's now: until a

@@ -40,6 +40,13 @@
  *                          renameat2(2) on two paths (AT_FDCWD), by its
  *                          syscall number; RENAME_NOREPLACE, _EXCHANGE and
  *                          _WHITEOUT are defined even where libc lacks them.
+ *   test_in_sandbox()      1 when running inside Palisade's sandbox (its
+ *                          uname version names it), else 0.
+ *   TEST_SKIP(reason)      ends the case (and the process calling it),
+ *                          reported as SKIP with reason, not as a pass.
+ *   SKIP_UNLESS_IN_SANDBOX()
+ *                          TEST_SKIP for cases that must never run on the
+ *                          host (resource bombs the sandbox bounds).
  *   test_enter_private_mount_ns()
  *                          unshare(CLONE_NEWNS) and make every mount private,
  *                          so what the case mounts is not seen outside it;
@@ -83,6 +90,15 @@ int test_wait_exit(pid_t pid);
 int test_renameat2(const char *oldpath, const char *newpath,
 		   unsigned int flags);
 int test_enter_private_mount_ns(void);
+int test_in_sandbox(void);
+void test_skip(const char *reason) __attribute__((noreturn));
+
+#define TEST_SKIP(reason) test_skip(reason)
+#define SKIP_UNLESS_IN_SANDBOX()                                            \
+	do {                                                                \
+		if (!test_in_sandbox())                                     \
+			test_skip("runs only in the sandbox");              \
+	} while (0)
 
 /* Flags of renameat2(2), for test_renameat2, where libc lacks them. */
 #ifndef RENAME_NOREPLACE
