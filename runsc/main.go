@@ -30,7 +30,10 @@ func main() {
 	conf.RegisterFlags(flag.CommandLine)
 	subcommands.Register(subcommands.HelpCommand(), "")
 	subcommands.Register(subcommands.FlagsCommand(), "")
-	subcommands.Register(&cmd.Do{}, "")
+	for _, name := range config.UserFlags {
+		subcommands.ImportantFlag(name)
+	}
+	subcommands.Register(&cmd.Do{Global: &conf}, "")
 	subcommands.Register(&cmd.Boot{}, "internal use only")
 	subcommands.Register(&cmd.Gofer{}, "internal use only")
 	flag.Parse()

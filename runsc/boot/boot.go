@@ -10,6 +10,7 @@ package boot
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -240,7 +241,7 @@ func New(a Args) (*Sandbox, error) {
 
 	filename, err := lookPath(ctx, v, mounts, a.Cwd, a.Argv[0], a.Env)
 	if err != nil {
-		return nil, err
+		return nil, &CommandError{Status: 127, Err: err}
 	}
 	var limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
 	for r := range limits {
@@ -251,7 +252,7 @@ func New(a Args) (*Sandbox, error) {
 		Credentials: kernel.RootCredentials(), Umask: 0022, FDTable: fdTable, Limits: limits,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.Argv[0], err)
+		return nil, commandError(a.Argv[0], err)
 	}
 	s := &Sandbox{k: k, init: tg, gofer: client}
 	s.forwardSignals()
@@ -394,6 +395,30 @@ func sealRoot() error {
 	// unlinked file is in use.
 	const flags = unix.MS_REMOUNT | unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	return os.NewSyscallError("remounting the empty root read-only", unix.Mount("", "/", "", flags, ""))
+}
+
+// CommandError is New's error when the sandbox started but its command
+// could not: Status is the shell's status for it, 127 for a command that
+// is not found and 126 for one that cannot be executed, as shells and
+// docker report them.
+type CommandError struct {
+	Status int
+	Err    error
+}
+
+// Error implements error.
+func (e *CommandError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// commandError classifies the failure to start argv0.
+func commandError(argv0 string, err error) error {
+	status := 126
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		status = 127
+	}
+	return &CommandError{Status: status, Err: fmt.Errorf("%s: %w", argv0, err)}
 }
 
 // lookPath finds argv0 as execvp would: names with a slash are used as

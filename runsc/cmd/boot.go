@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -74,6 +75,12 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
 		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks,
 	})
+	var cmdErr *boot.CommandError
+	if errors.As(err, &cmdErr) {
+		writeStatus(status, statusNoCmd, fmt.Sprintf("%d %s", cmdErr.Status, cmdErr.Err))
+		status.Close()
+		return subcommands.ExitFailure
+	}
 	if err != nil {
 		report(err)
 		return subcommands.ExitFailure

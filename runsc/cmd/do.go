@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -26,6 +27,9 @@ import (
 // root is the host's root under an in-memory overlay, with a private /tmp,
 // /dev, /proc and /sys, and exits with the command's status.
 type Do struct {
+	// Global is runsc's global configuration; its flags are accepted
+	// after `do` too.
+	Global  *config.Config
 	volumes volumeFlags
 }
 
@@ -95,6 +99,9 @@ Flags:
 
 // SetFlags implements subcommands.Command.
 func (d *Do) SetFlags(f *flag.FlagSet) {
+	if d.Global != nil {
+		d.Global.RegisterFlagsAgain(f)
+	}
 	f.Var(&d.volumes, "volume", "serve host directory HOST at GUEST in the sandbox (HOST[:GUEST]; repeatable)")
 }
 
@@ -260,6 +267,14 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 	line = strings.TrimSpace(line)
 	if line != "ok" {
 		boot.Wait()
+		if rest, ok := strings.CutPrefix(line, statusNoCmd+" "); ok {
+			// The command could not start: report it as a shell would.
+			code, msg, _ := strings.Cut(rest, " ")
+			if n, err := strconv.Atoi(code); err == nil && (n == 126 || n == 127) {
+				fmt.Fprintf(os.Stderr, "runsc do: %s\n", msg)
+				return n, nil
+			}
+		}
 		if msg, ok := strings.CutPrefix(line, "error "); ok {
 			return 0, errors.New(msg)
 		}

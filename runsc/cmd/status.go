@@ -12,6 +12,8 @@ import (
 //
 //	ok          the sandbox started; CMD runs
 //	error MSG   the sandbox could not start (boot then exits)
+//	nocmd N MSG the sandbox started but CMD could not: runsc prints MSG
+//	            and exits N (127 not found, 126 not executable)
 //	exit N      CMD's process exited with shell-style status N (boot exits)
 //	crash MSG   the sandbox cannot go on (a Sentry panic on a task
 //	            goroutine, a lost gofer); boot then exits
@@ -24,6 +26,7 @@ import (
 const (
 	statusOK    = "ok"
 	statusError = "error"
+	statusNoCmd = "nocmd"
 	statusExit  = "exit"
 	statusCrash = "crash"
 )

@@ -39,16 +39,37 @@ const DefaultMaxTasks = 4096
 // further to what the host allows (pid_max, threads-max, RLIMIT_NPROC).
 const MaxTasksLimit = 1 << 20
 
-// RegisterFlags adds the global flags to fs.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Root, "root", "/var/run/runsc", "root directory for container state")
-	fs.StringVar(&c.Platform, "platform", "ptrace", "platform that runs guest code: ptrace")
-	fs.BoolVar(&c.Debug, "debug", false, "enable debug logging")
-	fs.StringVar(&c.DebugLog, "debug-log", "", "file for debug and strace output (default: stderr)")
-	fs.BoolVar(&c.Strace, "strace", false, "log every guest system call with its arguments and result")
-	fs.IntVar(&c.TestOnlyPanicOnSyscall, "testonly-panic-on-syscall", -1, "TEST ONLY: make the Sentry panic when the guest makes this syscall number")
-	fs.IntVar(&c.MaxTasks, "max-tasks", DefaultMaxTasks, "most tasks (threads) the sandbox may have; beyond it fork and clone fail with EAGAIN")
+// Default returns the global flags' defaults.
+func Default() Config {
+	return Config{Root: "/var/run/runsc", Platform: "ptrace", TestOnlyPanicOnSyscall: -1, MaxTasks: DefaultMaxTasks}
 }
+
+// RegisterFlags adds the global flags to fs, with their defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	c.register(fs, Default())
+}
+
+// RegisterFlagsAgain adds the global flags to a subcommand's fs, with c's
+// current values as defaults, so that `runsc do --strace CMD` means what
+// `runsc --strace do CMD` does and an unset flag keeps the value given
+// before the subcommand.
+func (c *Config) RegisterFlagsAgain(fs *flag.FlagSet) {
+	c.register(fs, *c)
+}
+
+func (c *Config) register(fs *flag.FlagSet, def Config) {
+	fs.StringVar(&c.Root, "root", def.Root, "root directory for container state")
+	fs.StringVar(&c.Platform, "platform", def.Platform, "platform that runs guest code: ptrace")
+	fs.BoolVar(&c.Debug, "debug", def.Debug, "enable debug logging")
+	fs.StringVar(&c.DebugLog, "debug-log", def.DebugLog, "file for debug and strace output (default: stderr)")
+	fs.BoolVar(&c.Strace, "strace", def.Strace, "log every guest system call with its arguments and result")
+	fs.IntVar(&c.TestOnlyPanicOnSyscall, "testonly-panic-on-syscall", def.TestOnlyPanicOnSyscall, "TEST ONLY: make the Sentry panic when the guest makes this syscall number")
+	fs.IntVar(&c.MaxTasks, "max-tasks", def.MaxTasks, "most tasks (threads) the sandbox may have; beyond it fork and clone fail with EAGAIN")
+}
+
+// UserFlags are the global flags `runsc --help` describes (all but the
+// test-only ones).
+var UserFlags = []string{"debug", "debug-log", "max-tasks", "platform", "root", "strace"}
 
 // Validate checks the flags' values, naming the bad one.
 func (c *Config) Validate() error {

@@ -140,11 +140,36 @@ func trim(s string) string {
 }
 
 func TestMissingCommandIsOneClearLine(t *testing.T) {
-	got := sandboxed(t, "/nope")
-	if got.status != 1 {
-		t.Errorf("exit status %d, want 1", got.status)
+	// As shells and docker report them: 127 for a command that is not
+	// found, 126 for one that cannot be executed.
+	for _, tc := range []struct {
+		argv   []string
+		status int
+		stderr string
+	}{
+		{[]string{"/nope"}, 127, "runsc do: /nope: no such file or directory\n"},
+		{[]string{"no-such-command-anywhere"}, 127, "runsc do: no-such-command-anywhere: executable file not found in $PATH\n"},
+		{[]string{"/etc/passwd"}, 126, "runsc do: /etc/passwd: permission denied\n"},
+		{[]string{"/etc"}, 126, "runsc do: /etc: permission denied\n"},
+	} {
+		got := sandboxed(t, tc.argv...)
+		if got.status != tc.status || got.stderr != tc.stderr {
+			t.Errorf("runsc do %q: status %d, stderr %q; want %d, %q", tc.argv, got.status, got.stderr, tc.status, tc.stderr)
+		}
 	}
-	if want := "runsc do: /nope: no such file or directory\n"; got.stderr != want {
-		t.Errorf("stderr %q, want %q", got.stderr, want)
+}
+
+// TestGlobalFlagsAfterDo checks that global flags work after `do` too and
+// that `runsc --help` describes them.
+func TestGlobalFlagsAfterDo(t *testing.T) {
+	got := sandboxed(t, "--strace", "true")
+	if got.status != 0 || !strings.Contains(got.stderr, "exit_group(0)") {
+		t.Errorf("runsc do --strace true: status %d, stderr %q; want a trace ending in exit_group(0)", got.status, got.stderr)
+	}
+	help := run(t, "/", runsc(t), "--help")
+	for _, want := range []string{"-strace=false: log every guest system call", "-debug-log=", "-platform=ptrace", "-max-tasks="} {
+		if !strings.Contains(help.stderr+help.stdout, want) {
+			t.Errorf("runsc --help does not describe %q:\n%s%s", want, help.stdout, help.stderr)
+		}
 	}
 }
