@@ -67,12 +67,12 @@ type Options struct {
 // StubSyscalls are the host system calls a stub process makes: the ones
 // the platform injects (mapping changes, forking stubs, adding threads,
 // reaping, thread exit) and those of the stub's own trampolines
-// (PR_SET_PDEATHSIG, stopping itself, waiting). A stub filter allows
+// (PR_SET_PDEATHSIG, waiting in pause). A stub filter allows
 // these with the arguments StubMemFD, StubThreadCloneFlags and the
 // comments in stub.go describe, and nothing else.
 var StubSyscalls = []uintptr{
 	unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_FORK, unix.SYS_CLONE,
-	unix.SYS_WAIT4, unix.SYS_PRCTL, unix.SYS_GETPID, unix.SYS_KILL, unix.SYS_PAUSE, unix.SYS_EXIT,
+	unix.SYS_WAIT4, unix.SYS_PRCTL, unix.SYS_PAUSE, unix.SYS_EXIT,
 }
 
 // StubMemFD is the descriptor of the memory file in every stub: the only

@@ -48,7 +48,10 @@ const (
 // At +0x10 the fork trampoline: the tracer injects fork(2) here. The parent
 // (the master stub) traps back at once with the child's pid in rax. The
 // child arranges to die with its parent (PR_SET_PDEATHSIG, SIGKILL) and
-// then stops itself with SIGSTOP until a Sentry thread attaches to it.
+// then waits in pause(2), in the thread trampoline's loop, until a Sentry
+// thread seizes and interrupts it. (It used to stop itself with SIGSTOP:
+// that left the whole process marked stopped by job control, and a stub
+// thread detached later stayed stopped instead of exiting.)
 //
 // At +0x40 the thread trampoline: the tracer injects clone(CLONE_THREAD...)
 // here to add a thread to a stub process. The caller traps back with the
@@ -68,14 +71,10 @@ var stubCode = []byte{
 	0xbe, 0x09, 0x00, 0x00, 0x00, // mov esi, SIGKILL
 	0xb8, 0x9d, 0x00, 0x00, 0x00, // mov eax, SYS_prctl
 	0x0f, 0x05, // syscall
-	// +0x28 stop:
-	0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, SYS_getpid
-	0x0f, 0x05, // syscall
-	0x89, 0xc7, // mov edi, eax
-	0xbe, 0x13, 0x00, 0x00, 0x00, // mov esi, SIGSTOP
-	0xb8, 0x3e, 0x00, 0x00, 0x00, // mov eax, SYS_kill
-	0x0f, 0x05, // syscall
-	0xeb, 0xe9, // jmp stop
+	// +0x28:
+	0xeb, 0x1d, // jmp wait (+0x47)
+	0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+	0xcc, 0xcc, 0xcc, 0xcc,
 	// +0x3f parent:
 	0xcc, // int3
 	// +0x40 thread trampoline:

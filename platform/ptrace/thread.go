@@ -26,31 +26,19 @@ type thread struct {
 }
 
 // attach makes the calling OS thread the tracer of the stub process pid,
-// which is stopped or about to stop itself (see the fork trampoline).
+// freshly forked by the master: it waits in pause(2) (see the fork
+// trampoline), like a new stub thread.
 func attach(pid int) (*thread, error) {
-	t := &thread{pid: pid, tid: pid, tracer: unix.Gettid(), cpu: -1}
-	if err := ptraceRaw(unix.PTRACE_SEIZE, pid, 0, ptraceOptions); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		return nil, os.NewSyscallError("ptrace(PTRACE_SEIZE)", err)
-	}
-	// The child stops itself with SIGSTOP; whether that happens before or
-	// after the seize, the first wait reports a stop.
-	ws, err := wait4(pid)
+	t, err := attachThread(pid, pid)
 	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
 		return nil, err
-	}
-	if !ws.Stopped() {
-		return nil, fmt.Errorf("ptrace: new stub %d did not stop: status %#x", pid, ws)
-	}
-	if err := getRegs(pid, &t.initRegs); err != nil {
-		t.kill()
-		return nil, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
 	}
 	return t, nil
 }
 
 // attachThread makes the calling OS thread the tracer of thread tid of
-// stub process pid, which waits in pause(2) (see the thread trampoline).
+// stub process pid, which waits in pause(2) (see the trampolines).
 func attachThread(pid, tid int) (*thread, error) {
 	t := &thread{pid: pid, tid: tid, tracer: unix.Gettid(), cpu: -1}
 	if err := ptraceRaw(unix.PTRACE_SEIZE, tid, 0, ptraceOptions); err != nil {
