@@ -53,8 +53,13 @@ var _ platform.Platform = (*Platform)(nil)
 type Options struct {
 	// StubFilter is a seccomp program installed, with no_new_privs, in
 	// the master stub before it runs anything else, and so inherited by
-	// every stub. It must allow the calls the platform makes in stubs
-	// (StubSyscalls). Empty means no filter.
+	// every stub. It must allow the calls a stub makes, with the
+	// arguments StubMemFD, StubThreadCloneFlags and the comments in
+	// stub.go describe: mmap, munmap, mprotect, fork, clone, wait4,
+	// prctl, getpid, kill, pause and exit (the mapping changes, forking
+	// stubs, adding threads, reaping and thread exit the platform
+	// injects; PR_SET_PDEATHSIG, stopping itself and waiting in the
+	// stub's trampolines). Empty means no filter.
 	StubFilter []unix.SockFilter
 	// StubDir is a writable directory, on a file system that allows
 	// exec, where New writes the stub program to start it (and removes
@@ -62,17 +67,6 @@ type Options struct {
 	// directory, so a caller confined to an empty directory passes that.
 	// Empty means exec through /proc/self/fd from a memfd.
 	StubDir string
-}
-
-// StubSyscalls are the host system calls a stub process makes: the ones
-// the platform injects (mapping changes, forking stubs, adding threads,
-// reaping, thread exit) and those of the stub's own trampolines
-// (PR_SET_PDEATHSIG, stopping itself, waiting). A stub filter allows
-// these with the arguments StubMemFD, StubThreadCloneFlags and the
-// comments in stub.go describe, and nothing else.
-var StubSyscalls = []uintptr{
-	unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_FORK, unix.SYS_CLONE,
-	unix.SYS_WAIT4, unix.SYS_PRCTL, unix.SYS_GETPID, unix.SYS_KILL, unix.SYS_PAUSE, unix.SYS_EXIT,
 }
 
 // StubMemFD is the descriptor of the memory file in every stub: the only
