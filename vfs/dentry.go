@@ -224,12 +224,6 @@ type VirtualDentry struct {
 	dentry *Dentry
 }
 
-// NewVirtualDentry returns the location of d in m, without taking a
-// reference.
-func NewVirtualDentry(m *Mount, d *Dentry) VirtualDentry {
-	return VirtualDentry{mount: m, dentry: d}
-}
-
 // Ok reports whether vd refers to a location.
 func (vd VirtualDentry) Ok() bool { return vd.mount != nil }
 

@@ -280,15 +280,6 @@ func notifyClose(fd *FileDescription) {
 	}
 }
 
-// NotifyDentry reports mask (one IN_* event) about the file at vd to its
-// watches and its parent's, for changes made outside the VFS's own
-// operations (extended attributes set by a filesystem, for instance).
-func NotifyDentry(vd VirtualDentry, mask uint32) {
-	if vd.Ok() {
-		notifyDentry(vd.dentry, mask)
-	}
-}
-
 // CheckAccess checks that the caller may access the file at vd as ats
 // asks (inotify_add_watch needs MayRead).
 func CheckAccess(ctx context.Context, vd VirtualDentry, ats AccessTypes) error {

@@ -1,11 +1,21 @@
 package linux
 
 import (
+	"reflect"
 	"testing"
-	"unsafe"
 )
 
 func TestSignalFrameLayout(t *testing.T) {
+	// Sizes and offsets through reflect, which reports the layout the
+	// compiler chose without the unsafe package.
+	size := func(v any) uintptr { return reflect.TypeOf(v).Size() }
+	offset := func(v any, field string) uintptr {
+		f, ok := reflect.TypeOf(v).FieldByName(field)
+		if !ok || len(f.Index) != 1 {
+			t.Fatalf("%T has no field %s of its own", v, field)
+		}
+		return f.Offset
+	}
 	var (
 		si SignalInfo
 		ss SignalStack
@@ -17,29 +27,29 @@ func TestSignalFrameLayout(t *testing.T) {
 		name      string
 		got, want uintptr
 	}{
-		{"sizeof(siginfo_t)", unsafe.Sizeof(si), 128},
-		{"offsetof(siginfo_t, _sifields)", unsafe.Offsetof(si.Fields), 16},
-		{"sizeof(stack_t)", unsafe.Sizeof(ss), 24},
-		{"offsetof(stack_t, ss_flags)", unsafe.Offsetof(ss.Flags), 8},
-		{"offsetof(stack_t, ss_size)", unsafe.Offsetof(ss.Size), 16},
-		{"sizeof(struct sigcontext)", unsafe.Sizeof(sc), 256},
-		{"offsetof(sigcontext, rdi)", unsafe.Offsetof(sc.Rdi), 64},
-		{"offsetof(sigcontext, rsp)", unsafe.Offsetof(sc.Rsp), 120},
-		{"offsetof(sigcontext, rip)", unsafe.Offsetof(sc.Rip), 128},
-		{"offsetof(sigcontext, eflags)", unsafe.Offsetof(sc.Eflags), 136},
-		{"offsetof(sigcontext, cs)", unsafe.Offsetof(sc.Cs), 144},
-		{"offsetof(sigcontext, ss)", unsafe.Offsetof(sc.Ss), 150},
-		{"offsetof(sigcontext, err)", unsafe.Offsetof(sc.Err), 152},
-		{"offsetof(sigcontext, cr2)", unsafe.Offsetof(sc.Cr2), 176},
-		{"offsetof(sigcontext, fpstate)", unsafe.Offsetof(sc.Fpstate), 184},
-		{"offsetof(sigcontext, reserved1)", unsafe.Offsetof(sc.Reserved), 192},
-		{"offsetof(ucontext, uc_stack)", unsafe.Offsetof(uc.Stack), 16},
-		{"offsetof(ucontext, uc_mcontext)", unsafe.Offsetof(uc.MContext), 40},
-		{"offsetof(ucontext, uc_sigmask)", unsafe.Offsetof(uc.Sigmask), 296},
-		{"sizeof(struct ucontext)", unsafe.Sizeof(uc), 304},
-		{"sizeof(struct sigaction)", unsafe.Sizeof(sa), 32},
-		{"offsetof(sigaction, sa_restorer)", unsafe.Offsetof(sa.Restorer), 16},
-		{"offsetof(sigaction, sa_mask)", unsafe.Offsetof(sa.Mask), 24},
+		{"sizeof(siginfo_t)", size(si), 128},
+		{"offsetof(siginfo_t, _sifields)", offset(si, "Fields"), 16},
+		{"sizeof(stack_t)", size(ss), 24},
+		{"offsetof(stack_t, ss_flags)", offset(ss, "Flags"), 8},
+		{"offsetof(stack_t, ss_size)", offset(ss, "Size"), 16},
+		{"sizeof(struct sigcontext)", size(sc), 256},
+		{"offsetof(sigcontext, rdi)", offset(sc, "Rdi"), 64},
+		{"offsetof(sigcontext, rsp)", offset(sc, "Rsp"), 120},
+		{"offsetof(sigcontext, rip)", offset(sc, "Rip"), 128},
+		{"offsetof(sigcontext, eflags)", offset(sc, "Eflags"), 136},
+		{"offsetof(sigcontext, cs)", offset(sc, "Cs"), 144},
+		{"offsetof(sigcontext, ss)", offset(sc, "Ss"), 150},
+		{"offsetof(sigcontext, err)", offset(sc, "Err"), 152},
+		{"offsetof(sigcontext, cr2)", offset(sc, "Cr2"), 176},
+		{"offsetof(sigcontext, fpstate)", offset(sc, "Fpstate"), 184},
+		{"offsetof(sigcontext, reserved1)", offset(sc, "Reserved"), 192},
+		{"offsetof(ucontext, uc_stack)", offset(uc, "Stack"), 16},
+		{"offsetof(ucontext, uc_mcontext)", offset(uc, "MContext"), 40},
+		{"offsetof(ucontext, uc_sigmask)", offset(uc, "Sigmask"), 296},
+		{"sizeof(struct ucontext)", size(uc), 304},
+		{"sizeof(struct sigaction)", size(sa), 32},
+		{"offsetof(sigaction, sa_restorer)", offset(sa, "Restorer"), 16},
+		{"offsetof(sigaction, sa_mask)", offset(sa, "Mask"), 24},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)

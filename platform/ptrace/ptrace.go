@@ -53,8 +53,7 @@ var _ platform.Platform = (*Platform)(nil)
 type Options struct {
 	// StubFilter is a seccomp program installed, with no_new_privs, in
 	// the master stub before it runs anything else, and so inherited by
-	// every stub. It must allow the calls the platform makes in stubs
-	// (StubSyscalls). Empty means no filter.
+	// every stub. It must allow StubSyscalls. Empty means no filter.
 	StubFilter []unix.SockFilter
 	// StubDir is a writable directory, on a file system that allows
 	// exec, where New writes the stub program to start it (and removes

@@ -42,6 +42,9 @@ type childSiginfo struct {
 }
 
 // The kernel writes exactly 128 bytes of siginfo_t.
+// SAFETY: unsafe.Sizeof is evaluated at compile time and touches no
+// memory; these two lines fail to compile unless childSiginfo is 128
+// bytes, which the waitid call below relies on.
 var _ [unsafe.Sizeof(childSiginfo{}) - 128]byte
 var _ [128 - unsafe.Sizeof(childSiginfo{})]byte
 

@@ -101,9 +101,6 @@ func (a *Assembler) Return(k uint32) {
 	a.emit(unix.SockFilter{Code: opReturn, K: k})
 }
 
-// Len returns the number of instructions emitted so far.
-func (a *Assembler) Len() int { return len(a.insns) }
-
 // Assemble resolves the jumps and returns the program. It fails if a label
 // is unbound, a jump goes backwards or too far, the program is empty or
 // too long, or its last instruction is not a return (the kernel's checker

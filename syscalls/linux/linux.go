@@ -12,7 +12,6 @@ package linux
 import (
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -76,18 +75,6 @@ func full(nr uint64, h Handler) { register(nr, Full, "", h) }
 
 // partial registers a call with known gaps.
 func partial(nr uint64, note string, h Handler) { register(nr, Partial, note, h) }
-
-// Table returns every amd64 syscall number with its entry, in number
-// order; unimplemented calls have a nil handler.
-func Table() []Syscall {
-	nrs := abi.SyscallNumbers()
-	sort.Slice(nrs, func(i, j int) bool { return nrs[i] < nrs[j] })
-	out := make([]Syscall, 0, len(nrs))
-	for _, nr := range nrs {
-		out = append(out, Lookup(uint64(nr)))
-	}
-	return out
-}
 
 // Lookup returns the entry for nr.
 func Lookup(nr uint64) Syscall {

@@ -18,7 +18,6 @@ package dev
 
 import (
 	"context"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/synthetic"
 	"github.com/palisade-sandbox/palisade/vfs/waiter"
 )
 
@@ -263,7 +263,7 @@ func New(ctx context.Context) *vfs.Filesystem {
 	}{{"null", NullMinor}, {"zero", ZeroMinor}, {"full", FullMinor}, {"random", RandomMinor}, {"urandom", URandMinor}} {
 		n := fs.newInode(unix.S_IFCHR | 0o666)
 		n.rdev = unix.Mkdev(MemMajor, c.minor)
-		root.children[c.name] = n
+		root.Add(c.name, n)
 	}
 	for _, c := range []struct {
 		name  string
@@ -272,7 +272,7 @@ func New(ctx context.Context) *vfs.Filesystem {
 	}{{"ptmx", PtmxMinor, 0o666}, {"tty", TTYMinor, 0o666}, {"console", ConsoleMinor, 0o600}} {
 		n := fs.newInode(unix.S_IFCHR | c.perm)
 		n.rdev = unix.Mkdev(PtmxMajor, c.minor)
-		root.children[c.name] = n
+		root.Add(c.name, n)
 	}
 	for name, target := range map[string]string{
 		"fd":     "/proc/self/fd",
@@ -280,11 +280,10 @@ func New(ctx context.Context) *vfs.Filesystem {
 		"stdout": "/proc/self/fd/1",
 		"stderr": "/proc/self/fd/2",
 	} {
-		root.children[name] = &symlink{node: *fs.newInode(unix.S_IFLNK | 0o777), target: target}
+		root.Add(name, &symlink{node: *fs.newInode(unix.S_IFLNK | 0o777), target: target})
 	}
-	root.children["shm"] = fs.newDir(0o1777)
-	root.children["pts"] = fs.newDir(0o755)
-	root.seal()
+	root.Add("shm", fs.newDir(0o1777))
+	root.Add("pts", fs.newDir(0o755))
 	return vfs.NewFilesystem(fs, root)
 }
 
@@ -416,88 +415,23 @@ func (s *symlink) Stat(ctx context.Context) (unix.Statx_t, error) {
 
 // dir is a directory with a fixed set of children.
 type dir struct {
-	vfs.ReadOnlyDirDefaults
+	synthetic.ReadOnlyDirDefaults
 	node
-	// children are the entries. Immutable after New.
-	children map[string]vfs.Inode
-	// names are the entries' names in getdents order. Immutable after New.
-	names []string
+	synthetic.StaticDir
 }
 
 func (fs *filesystem) newDir(perm uint32) *dir {
-	return &dir{node: *fs.newInode(unix.S_IFDIR | perm), children: make(map[string]vfs.Inode)}
+	return &dir{node: *fs.newInode(unix.S_IFDIR | perm)}
 }
 
 // Open implements vfs.Inode.Open.
 func (d *dir) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
-	return &dirFD{dir: d}, nil
+	return &synthetic.DirFD{Dir: d}, nil
 }
 
-// seal computes the getdents order once all children are in place.
-func (d *dir) seal() {
-	d.names = make([]string, 0, len(d.children))
-	for name, c := range d.children {
-		d.names = append(d.names, name)
-		if cd, ok := c.(*dir); ok {
-			cd.seal()
-		}
-	}
-	sort.Strings(d.names)
-}
-
-// Lookup implements vfs.DirInode.Lookup.
-func (d *dir) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
-	c, ok := d.children[name]
-	if !ok {
-		return nil, unix.ENOENT
-	}
-	return c, nil
-}
-
-// dirFD is an open directory of /dev.
-type dirFD struct {
-	vfs.FileDescriptionDefaultImpl
-	// dir is the directory. Immutable.
-	dir *dir
-}
-
-// Read implements vfs.FileDescriptionImpl.Read.
-func (fd *dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
-	return 0, unix.EISDIR
-}
-
-// Seek implements vfs.FileDescriptionImpl.Seek.
-func (fd *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
-	if whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
-		return 0, unix.EINVAL
-	}
-	return vfs.GenericSeek(cur, off, whence, 0)
-}
-
-// IterDirents implements vfs.FileDescriptionImpl.IterDirents: offsets 0
-// and 1 are "." and "..", then the entries by index.
-func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
-	d := fd.dir
-	names := d.names
-	for ; off < int64(len(names))+2; off++ {
-		var de vfs.Dirent
-		switch off {
-		case 0:
-			de = vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino}
-		case 1:
-			// ".." is the directory itself at the root of /dev, or the
-			// root for shm and pts; the inode number is informative only.
-			de = vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: d.ino}
-		default:
-			name := names[off-2]
-			c := d.children[name]
-			st, _ := c.Stat(ctx)
-			de = vfs.Dirent{Name: name, Type: vfs.DirentType(c.Mode()), Ino: st.Ino}
-		}
-		de.NextOff = off + 1
-		if !emit(de) {
-			return nil
-		}
-	}
-	return nil
+// IterDirents implements synthetic.Lister: ".." is the directory itself
+// at the root of /dev, or the root for shm and pts; its inode number is
+// informative only.
+func (d *dir) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
+	return d.List(ctx, d.ino, d.ino, off, emit)
 }

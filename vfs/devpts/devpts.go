@@ -38,6 +38,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/synthetic"
 )
 
 // Name is the filesystem type name.
@@ -151,7 +152,7 @@ func Register(v *vfs.VirtualFilesystem) (*Registry, error) {
 	if err := v.RegisterCharDevice(PtmxMajor, PtmxMinor, ptmxDriver{r}); err != nil {
 		return nil, err
 	}
-	root := &rootDir{r: r, ino: r.lastIno.Add(1), ctime: nowTS()}
+	root := &rootDir{ReadOnlyDirDefaults: synthetic.ReadOnlyDirDefaults{Errno: unix.EACCES}, r: r, ino: r.lastIno.Add(1), ctime: nowTS()}
 	r.fs = vfs.NewFilesystem(&filesystem{}, root)
 	return r, nil
 }
@@ -266,6 +267,9 @@ func nowTS() unix.StatxTimestamp {
 
 // rootDir is the root of devpts: one character device per pair.
 type rootDir struct {
+	// The guest cannot create or remove entries: EACCES, as Linux's
+	// devpts.
+	synthetic.ReadOnlyDirDefaults
 	r *Registry
 	// ino and ctime are immutable.
 	ino   uint64
@@ -306,7 +310,7 @@ func (*rootDir) SetStat(context.Context, *vfs.SetStatOptions) error { return uni
 
 // Open implements vfs.Inode.Open.
 func (d *rootDir) Open(context.Context, vfs.VirtualDentry, *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
-	return &dirFD{d: d}, nil
+	return &synthetic.DirFD{Dir: d}, nil
 }
 
 // parseIndex parses a slave's name: a decimal number without leading
@@ -343,69 +347,13 @@ func (d *rootDir) Revalidate(ctx context.Context, name string, child vfs.Inode) 
 	return p != nil && vfs.Inode(p.inode) == child
 }
 
-// Create implements vfs.DirInode.Create.
-func (*rootDir) Create(context.Context, string, *vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EACCES
-}
-
-// Mkdir implements vfs.DirInode.Mkdir.
-func (*rootDir) Mkdir(context.Context, string, *vfs.CreateOptions) error { return unix.EACCES }
-
-// Mknod implements vfs.DirInode.Mknod.
-func (*rootDir) Mknod(context.Context, string, *vfs.CreateOptions) error { return unix.EACCES }
-
-// Symlink implements vfs.DirInode.Symlink.
-func (*rootDir) Symlink(context.Context, string, string, *vfs.CreateOptions) error {
-	return unix.EACCES
-}
-
-// Link implements vfs.DirInode.Link.
-func (*rootDir) Link(context.Context, string, vfs.Inode) error { return unix.EACCES }
-
-// Unlink implements vfs.DirInode.Unlink.
-func (*rootDir) Unlink(context.Context, string, vfs.Inode) error { return unix.EACCES }
-
-// Rmdir implements vfs.DirInode.Rmdir.
-func (*rootDir) Rmdir(context.Context, string, vfs.Inode) error { return unix.EACCES }
-
-// Rename implements vfs.DirInode.Rename.
-func (*rootDir) Rename(context.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
-	return unix.EACCES
-}
-
-// dirFD is the open root directory.
-type dirFD struct {
-	vfs.FileDescriptionDefaultImpl
-	// d is the directory. Immutable.
-	d *rootDir
-}
-
-// Read implements vfs.FileDescriptionImpl.Read.
-func (*dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
-	return 0, unix.EISDIR
-}
-
-// Seek implements vfs.FileDescriptionImpl.Seek.
-func (*dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
-	if whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
-		return 0, unix.EINVAL
-	}
-	return vfs.GenericSeek(cur, off, whence, 0)
-}
-
-// IterDirents implements vfs.FileDescriptionImpl.IterDirents: offsets 0
-// and 1 are "." and "..", then offset 2+N is slave N, so a listing resumes
-// correctly while pairs come and go.
-func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
-	d := fd.d
-	for ; off < 2; off++ {
-		name := "."
-		if off == 1 {
-			name = ".."
-		}
-		if !emit(vfs.Dirent{Name: name, Type: unix.DT_DIR, Ino: d.ino, NextOff: off + 1}) {
-			return nil
-		}
+// IterDirents implements synthetic.Lister: offsets 0 and 1 are "." and
+// "..", then offset 2+N is slave N, so a listing resumes correctly while
+// pairs come and go.
+func (d *rootDir) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
+	off, ok := synthetic.EmitDots(off, d.ino, d.ino, emit)
+	if !ok {
+		return nil
 	}
 	d.r.mu.Lock()
 	var ps []*pty

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/synthetic"
 )
 
 // taskRef names the process or thread a file of /proc/PID describes.
@@ -280,6 +281,9 @@ type staticEntry struct {
 
 // dirNode is a directory of fixed entries followed by dynamic ones.
 type dirNode struct {
+	// The guest cannot create or remove entries: EACCES, as Linux's
+	// procfs.
+	synthetic.ReadOnlyDirDefaults
 	node
 	// parentIno is the inode number of "..". Immutable.
 	parentIno uint64
@@ -306,6 +310,7 @@ func (fs *filesystem) newDir(ino, parentIno uint64, prefix string, perm uint32, 
 		byName:    make(map[string]int, len(static)),
 		dyn:       dyn,
 	}
+	d.Errno = unix.EACCES
 	for i, e := range static {
 		d.byName[e.name] = i
 	}
@@ -317,7 +322,7 @@ func (d *dirNode) dynBase() int64 { return int64(len(d.static)) + 2 }
 
 // Open implements vfs.Inode.Open.
 func (d *dirNode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
-	return &dirFD{dir: d}, nil
+	return &synthetic.DirFD{Dir: d}, nil
 }
 
 // Lookup implements vfs.DirInode.Lookup.
@@ -345,76 +350,17 @@ func (d *dirNode) Revalidate(ctx context.Context, name string, child vfs.Inode) 
 	return false
 }
 
-// Create implements vfs.DirInode.Create.
-func (d *dirNode) Create(context.Context, string, *vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EACCES
-}
-
-// Mkdir implements vfs.DirInode.Mkdir.
-func (d *dirNode) Mkdir(context.Context, string, *vfs.CreateOptions) error { return unix.EACCES }
-
-// Mknod implements vfs.DirInode.Mknod.
-func (d *dirNode) Mknod(context.Context, string, *vfs.CreateOptions) error { return unix.EACCES }
-
-// Symlink implements vfs.DirInode.Symlink.
-func (d *dirNode) Symlink(context.Context, string, string, *vfs.CreateOptions) error {
-	return unix.EACCES
-}
-
-// Link implements vfs.DirInode.Link.
-func (d *dirNode) Link(context.Context, string, vfs.Inode) error { return unix.EACCES }
-
-// Unlink implements vfs.DirInode.Unlink.
-func (d *dirNode) Unlink(context.Context, string, vfs.Inode) error { return unix.EACCES }
-
-// Rmdir implements vfs.DirInode.Rmdir.
-func (d *dirNode) Rmdir(context.Context, string, vfs.Inode) error { return unix.EACCES }
-
-// Rename implements vfs.DirInode.Rename.
-func (d *dirNode) Rename(context.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
-	return unix.EACCES
-}
-
-// dirFD is an open procfs directory.
-type dirFD struct {
-	vfs.FileDescriptionDefaultImpl
-	// dir is the directory. Immutable.
-	dir *dirNode
-}
-
-// Read implements vfs.FileDescriptionImpl.Read.
-func (fd *dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
-	return 0, unix.EISDIR
-}
-
-// Seek implements vfs.FileDescriptionImpl.Seek.
-func (fd *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
-	if whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
-		return 0, unix.EINVAL
-	}
-	return vfs.GenericSeek(cur, off, whence, 0)
-}
-
-// IterDirents implements vfs.FileDescriptionImpl.IterDirents. Positions
-// 0 and 1 are "." and "..", then the fixed entries, then the dynamic ones
-// at positions they choose (a PID's or descriptor's number plus a base),
-// so a listing resumes correctly while entries come and go.
-func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
-	d := fd.dir
+// IterDirents implements synthetic.Lister. Positions 0 and 1 are "." and
+// "..", then the fixed entries, then the dynamic ones at positions they
+// choose (a PID's or descriptor's number plus a base), so a listing
+// resumes correctly while entries come and go.
+func (d *dirNode) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
 	if d.task != nil && !d.task.alive() {
 		return unix.ENOENT
 	}
-	if off <= 0 {
-		if !emit(vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino, NextOff: 1}) {
-			return nil
-		}
-		off = 1
-	}
-	if off == 1 {
-		if !emit(vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: d.parentIno, NextOff: 2}) {
-			return nil
-		}
-		off = 2
+	off, ok := synthetic.EmitDots(off, d.ino, d.parentIno, emit)
+	if !ok {
+		return nil
 	}
 	for ; off < d.dynBase(); off++ {
 		e := d.static[off-2]

@@ -21,13 +21,13 @@ package sys
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/synthetic"
 )
 
 // Name is the filesystem type name.
@@ -108,7 +108,6 @@ func New(ctx context.Context, opts Options) *vfs.Filesystem {
 	for _, p := range [][]string{{"class", "net"}, {"block"}, {"bus"}, {"dev", "block"}, {"dev", "char"}, {"firmware"}, {"module"}, {"power"}} {
 		root.mkdirAll(p...)
 	}
-	root.seal()
 	return vfs.NewFilesystem(fs, root)
 }
 
@@ -212,25 +211,23 @@ func (fd *fileFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64
 
 // dir is a directory with fixed children.
 type dir struct {
-	vfs.ReadOnlyDirDefaults
+	synthetic.ReadOnlyDirDefaults
 	node
-	// children and names (sorted) are immutable after seal.
-	children map[string]vfs.Inode
-	names    []string
+	synthetic.StaticDir
 }
 
 func (fs *filesystem) newDir() *dir {
-	return &dir{node: node{fs: fs, ino: fs.lastIno.Add(1), mode: unix.S_IFDIR | 0o755}, children: make(map[string]vfs.Inode)}
+	return &dir{node: node{fs: fs, ino: fs.lastIno.Add(1), mode: unix.S_IFDIR | 0o755}}
 }
 
 // mkdirAll returns the directory at the path of names below d, creating
 // what is missing. Only while the tree is built.
 func (d *dir) mkdirAll(names ...string) *dir {
 	for _, name := range names {
-		c, ok := d.children[name].(*dir)
+		c, ok := d.Child(name).(*dir)
 		if !ok {
 			c = d.fs.newDir()
-			d.children[name] = c
+			d.Add(name, c)
 		}
 		d = c
 	}
@@ -239,13 +236,13 @@ func (d *dir) mkdirAll(names ...string) *dir {
 
 // addFile adds a read-only attribute. Only while the tree is built.
 func (d *dir) addFile(name, data string) {
-	d.children[name] = &file{node: node{fs: d.fs, ino: d.fs.lastIno.Add(1), mode: unix.S_IFREG | 0o444}, data: data}
+	d.Add(name, &file{node: node{fs: d.fs, ino: d.fs.lastIno.Add(1), mode: unix.S_IFREG | 0o444}, data: data})
 }
 
 // addGenFile adds a read-only attribute generated at each open. Only
 // while the tree is built.
 func (d *dir) addGenFile(name string, gen func() string) {
-	d.children[name] = &file{node: node{fs: d.fs, ino: d.fs.lastIno.Add(1), mode: unix.S_IFREG | 0o444}, gen: gen}
+	d.Add(name, &file{node: node{fs: d.fs, ino: d.fs.lastIno.Add(1), mode: unix.S_IFREG | 0o444}, gen: gen})
 }
 
 // addCgroup fills /sys/fs/cgroup: the sandbox as the root of a cgroup2
@@ -278,72 +275,12 @@ func (fs *filesystem) addCgroup(cg *dir, opts Options) {
 	})
 }
 
-// seal sorts the names of d and its subdirectories.
-func (d *dir) seal() {
-	d.names = make([]string, 0, len(d.children))
-	for name, c := range d.children {
-		d.names = append(d.names, name)
-		if cd, ok := c.(*dir); ok {
-			cd.seal()
-		}
-	}
-	sort.Strings(d.names)
-}
-
 // Open implements vfs.Inode.Open.
 func (d *dir) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOptions) (vfs.FileDescriptionImpl, error) {
-	return &dirFD{dir: d}, nil
+	return &synthetic.DirFD{Dir: d}, nil
 }
 
-// Lookup implements vfs.DirInode.Lookup.
-func (d *dir) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
-	if c, ok := d.children[name]; ok {
-		return c, nil
-	}
-	return nil, unix.ENOENT
-}
-
-// dirFD is an open sysfs directory.
-type dirFD struct {
-	vfs.FileDescriptionDefaultImpl
-	// dir is the directory. Immutable.
-	dir *dir
-}
-
-// Read implements vfs.FileDescriptionImpl.Read.
-func (fd *dirFD) Read(context.Context, *vfs.FileDescription, []byte, int64) (int, error) {
-	return 0, unix.EISDIR
-}
-
-// Seek implements vfs.FileDescriptionImpl.Seek.
-func (fd *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
-	if whence != unix.SEEK_SET && whence != unix.SEEK_CUR {
-		return 0, unix.EINVAL
-	}
-	return vfs.GenericSeek(cur, off, whence, 0)
-}
-
-// IterDirents implements vfs.FileDescriptionImpl.IterDirents: offsets 0
-// and 1 are "." and "..", then the entries in name order.
-func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
-	d := fd.dir
-	for ; off < int64(len(d.names))+2; off++ {
-		var de vfs.Dirent
-		switch off {
-		case 0:
-			de = vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino}
-		case 1:
-			de = vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: d.ino}
-		default:
-			name := d.names[off-2]
-			c := d.children[name]
-			st, _ := c.Stat(ctx)
-			de = vfs.Dirent{Name: name, Type: vfs.DirentType(c.Mode()), Ino: st.Ino}
-		}
-		de.NextOff = off + 1
-		if !emit(de) {
-			return nil
-		}
-	}
-	return nil
+// IterDirents implements synthetic.Lister.
+func (d *dir) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
+	return d.List(ctx, d.ino, d.ino, off, emit)
 }

@@ -10,9 +10,9 @@ import (
 // stubRules is the allow-list of the stub processes, which run guest code.
 // Guest system calls never reach it: PTRACE_SYSEMU stops them before the
 // kernel's seccomp check. It bounds what runs there otherwise: the
-// stub's trampolines and the calls the Sentry injects
-// (ptrace.StubSyscalls), each with the arguments the platform uses. It is
-// defence in depth against a guest that found a way to make the host
+// stub's trampolines and the calls the Sentry injects (listed at
+// ptrace.Options.StubFilter), each with the arguments the platform uses.
+// It is defence in depth against a guest that found a way to make the host
 // serve a call, or to get the Sentry to inject one of its choosing.
 var stubRules = []seccomp.Rule{
 	{Name: "mmap", Nr: unix.SYS_MMAP, Action: seccomp.Allow,
@@ -49,7 +49,7 @@ var stubRules = []seccomp.Rule{
 		Why: "vsyscall page: guest code, refused"},
 }
 
-// StubRules returns the stub processes' allow-list (a copy).
+// StubRules returns the stub processes' allow-list (a copy), for tests.
 func StubRules() []seccomp.Rule {
 	return append([]seccomp.Rule(nil), stubRules...)
 }
