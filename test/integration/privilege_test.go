@@ -2,12 +2,10 @@ package integration
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // hostChildren returns the pids of the host processes whose parent is ppid.
@@ -49,26 +47,10 @@ func statusField(pid int, name string) string {
 // in a user namespace whose root is the host's nobody, without any
 // capability even there.
 func TestSentryAndGuestRunAsHostNobody(t *testing.T) {
-	cmd := exec.Command(runsc(t), "do", "/bin/sleep", "30")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
-	var boot int
-	for deadline := time.Now().Add(10 * time.Second); boot == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		for _, pid := range hostChildren(cmd.Process.Pid) {
-			argv, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-			if strings.Contains(string(argv), "\x00boot\x00") && len(hostChildren(pid)) > 0 {
-				boot = pid
-			}
-		}
-	}
-	if boot == 0 {
-		t.Fatal("no runsc boot process with children found")
-	}
+	// Once the command has printed, the Sentry is past its set-up (it
+	// drops its capabilities after starting the platform's stubs).
+	s := startSandbox(t, nil, "echo started; read x")
+	boot := s.child(t, "boot")
 	if got := statusField(boot, "Uid"); got != "65534 65534 65534 65534" {
 		t.Errorf("boot's host UIDs = %q, want all 65534 (nobody)", got)
 	}
