@@ -55,7 +55,7 @@ func anonMount(name string) *Mount {
 	fs.IncRef()
 	fs.root.IncRef()
 	m := &Mount{fs: fs, root: fs.root, id: anonMountIDs.Add(1), anon: true}
-	m.refs.Store(1) // held by anonMounts forever
+	m.refs.Init(m) // held by anonMounts forever
 	anonMounts[name] = m
 	return m
 }

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/refs"
 )
 
 // Dentry is a name in the VFS's cache of the directory tree (Linux: struct
@@ -17,9 +19,9 @@ import (
 // the last reference goes it is evicted and its inode reference dropped.
 type Dentry struct {
 	// refs is the reference count. A Dentry found through its parent's
-	// children map may be revived from zero only while holding the parent's
-	// childMu.
-	refs atomic.Int64
+	// children map may be revived from zero (refs.Count.Revive) only while
+	// holding the parent's childMu; evict re-checks the count under it.
+	refs refs.Count
 
 	// fs is the filesystem the dentry belongs to. Immutable.
 	fs *Filesystem
@@ -71,7 +73,7 @@ type Dentry struct {
 // it takes over) named name in parent (on which it takes a reference).
 func newDentry(fs *Filesystem, parent *Dentry, name string, inode Inode) *Dentry {
 	d := &Dentry{fs: fs, inode: inode, name: name}
-	d.refs.Store(1)
+	d.refs.Init(d)
 	if parent != nil {
 		parent.IncRef()
 		d.parent.Store(parent)
@@ -92,17 +94,14 @@ func (d *Dentry) IsDead() bool { return d.dead.Load() }
 func (d *Dentry) isDir() bool { return d.inode.Mode()&unix.S_IFMT == unix.S_IFDIR }
 
 // IncRef takes a reference on d. The caller must already hold one.
-func (d *Dentry) IncRef() { d.refs.Add(1) }
+func (d *Dentry) IncRef() { d.refs.IncRef() }
 
 // DecRef drops a reference on d, evicting it (and possibly its ancestors)
 // when it was the last. The caller must not hold d's parent's childMu.
 func (d *Dentry) DecRef(ctx context.Context) {
 	for d != nil {
-		if n := d.refs.Add(-1); n > 0 {
+		if !d.refs.DecRef() {
 			return
-		} else if n < 0 {
-			// A reference-counting bug in the Sentry, never guest input.
-			panic("vfs: Dentry reference count went negative")
 		}
 		d = d.evict(ctx)
 	}
@@ -136,7 +135,7 @@ func (d *Dentry) cachedChild(name string) *Dentry {
 	defer d.childMu.Unlock()
 	c := d.children[name]
 	if c != nil {
-		c.refs.Add(1)
+		c.refs.Revive()
 	}
 	return c
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/vfs/waiter"
 )
 
@@ -152,7 +153,7 @@ const openOnlyFlags = unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC 
 // the file open, hold references.
 type FileDescription struct {
 	// refs is the reference count.
-	refs atomic.Int64
+	refs refs.Count
 	// impl is the filesystem's part. Immutable; nil for O_PATH files.
 	impl FileDescriptionImpl
 	// vd is the file's location, with a reference; not Ok for files with
@@ -193,7 +194,7 @@ type ReleaseHook func(ctx context.Context, fd *FileDescription)
 // vd. impl may be nil only with O_PATH.
 func NewFileDescription(impl FileDescriptionImpl, flags uint32, vd VirtualDentry) *FileDescription {
 	fd := &FileDescription{impl: impl, vd: vd}
-	fd.refs.Store(1)
+	fd.refs.Init(fd)
 	vd.IncRef()
 	fd.flags.Store(flags &^ openOnlyFlags)
 	if flags&unix.O_PATH != 0 || impl == nil {
@@ -212,21 +213,11 @@ func NewFileDescription(impl FileDescriptionImpl, flags uint32, vd VirtualDentry
 }
 
 // IncRef takes a reference on fd.
-func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
+func (fd *FileDescription) IncRef() { fd.refs.IncRef() }
 
 // TryIncRef takes a reference on fd unless its last one is already gone,
 // for holders of weak references (see WatchRelease).
-func (fd *FileDescription) TryIncRef() bool {
-	for {
-		n := fd.refs.Load()
-		if n <= 0 {
-			return false
-		}
-		if fd.refs.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
+func (fd *FileDescription) TryIncRef() bool { return fd.refs.TryIncRef() }
 
 // WatchRelease arranges for fn to run when fd's last reference is
 // dropped, before the filesystem's Release; key identifies the watch for
@@ -256,7 +247,7 @@ func (fd *FileDescription) UnwatchRelease(key any) {
 
 // DecRef drops a reference on fd, releasing it with the last.
 func (fd *FileDescription) DecRef(ctx context.Context) {
-	if fd.refs.Add(-1) == 0 {
+	if fd.refs.DecRef() {
 		fd.watchMu.Lock()
 		fd.released = true
 		watchers := fd.watchers

@@ -5,12 +5,14 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/refs"
 )
 
 // Filesystem is one instance of a filesystem (Linux: struct super_block).
 type Filesystem struct {
 	// refs is held by each Mount of the filesystem and by its creator.
-	refs atomic.Int64
+	refs refs.Count
 	// impl is the filesystem implementation. Immutable.
 	impl FilesystemImpl
 	// root is the filesystem's root dentry; the Filesystem holds a
@@ -23,7 +25,7 @@ type Filesystem struct {
 // on root.
 func NewFilesystem(impl FilesystemImpl, root Inode) *Filesystem {
 	fs := &Filesystem{impl: impl}
-	fs.refs.Store(1)
+	fs.refs.Init(fs)
 	fs.root = newDentry(fs, nil, "", root)
 	return fs
 }
@@ -35,11 +37,11 @@ func (fs *Filesystem) Impl() FilesystemImpl { return fs.impl }
 func (fs *Filesystem) Root() *Dentry { return fs.root }
 
 // IncRef takes a reference on fs.
-func (fs *Filesystem) IncRef() { fs.refs.Add(1) }
+func (fs *Filesystem) IncRef() { fs.refs.IncRef() }
 
 // DecRef drops a reference on fs, releasing it with the last.
 func (fs *Filesystem) DecRef(ctx context.Context) {
-	if fs.refs.Add(-1) == 0 {
+	if fs.refs.DecRef() {
 		fs.root.DecRef(ctx)
 		fs.impl.Release(ctx)
 	}
@@ -68,7 +70,7 @@ type Mount struct {
 	flags atomic.Uint32
 	// refs counts VirtualDentries (open files, cwds) and the mount tree's
 	// own reference while attached.
-	refs atomic.Int64
+	refs refs.Count
 	// parent and point are where the mount is attached (nil for a
 	// namespace root). The mount holds a reference on point. Protected by
 	// VirtualFilesystem.mu.
@@ -121,25 +123,15 @@ func (m *Mount) Flags() uint32 { return m.flags.Load() }
 func (m *Mount) ReadOnly() bool { return m.flags.Load()&unix.MS_RDONLY != 0 }
 
 // IncRef takes a reference on m.
-func (m *Mount) IncRef() { m.refs.Add(1) }
+func (m *Mount) IncRef() { m.refs.IncRef() }
 
 // tryIncRef takes a reference on m unless its last one is already gone.
-func (m *Mount) tryIncRef() bool {
-	for {
-		n := m.refs.Load()
-		if n <= 0 {
-			return false
-		}
-		if m.refs.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
+func (m *Mount) tryIncRef() bool { return m.refs.TryIncRef() }
 
 // DecRef drops a reference on m; the filesystem is released with the last,
 // and so are the locked mounts a lazy unmount kept on m.
 func (m *Mount) DecRef(ctx context.Context) {
-	if m.refs.Add(-1) == 0 {
+	if m.refs.DecRef() {
 		for _, c := range m.kept {
 			c.DecRef(ctx)
 		}
@@ -156,7 +148,7 @@ func (m *Mount) DecRef(ctx context.Context) {
 // Preconditions: VirtualFilesystem.mu is held.
 func (m *Mount) parentLocked() *Mount {
 	p := m.parent
-	if p != nil && p.umounted && p.refs.Load() <= 0 {
+	if p != nil && p.umounted && p.refs.Load() == 0 {
 		return nil
 	}
 	return p
@@ -171,7 +163,7 @@ func (vfs *VirtualFilesystem) newMount(fs *Filesystem, flags uint32) *Mount {
 	fs.root.IncRef()
 	m := &Mount{vfs: vfs, fs: fs, root: fs.root, id: vfs.lastMountID.Add(1)}
 	m.flags.Store(flags & mountFlagsMask)
-	m.refs.Store(1)
+	m.refs.Init(m)
 	return m
 }
 

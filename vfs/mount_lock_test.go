@@ -202,6 +202,7 @@ func TestCopiedTreeKeepsTheLocks(t *testing.T) {
 	e := newLockedEnv(t)
 	cp := e.vfs.CopyMountTree(e.ctx, e.root)
 	defer cp[0].DecRef(e.ctx)
+	e.roots = append(e.roots, cp[0])
 	for _, p := range []string{"/tmp", "/tmp/sub", "/ro"} {
 		if err := e.vfs.UmountAt(e.ctx, e.popFrom(cp[0], p), unix.MNT_DETACH); err != unix.EINVAL {
 			t.Errorf("umount of %s in the copy: %v, want EINVAL", p, err)

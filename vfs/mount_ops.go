@@ -284,7 +284,7 @@ func (vfs *VirtualFilesystem) cloneMount(m *Mount, root *Dentry) *Mount {
 	c := &Mount{vfs: vfs, fs: m.fs, root: root, id: vfs.lastMountID.Add(1), source: m.source, propagation: m.propagation, peerGroup: m.peerGroup,
 		locked: m.locked, lockedFlags: m.lockedFlags, lockedATime: m.lockedATime}
 	c.flags.Store(m.flags.Load())
-	c.refs.Store(1)
+	c.refs.Init(c)
 	return c
 }
 

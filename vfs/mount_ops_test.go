@@ -131,6 +131,7 @@ func TestBindRemountPropagationAndCopy(t *testing.T) {
 	// A copied tree is independent of the original.
 	cp := e.vfs.CopyMountTree(e.ctx, e.root)
 	defer cp[0].DecRef(e.ctx)
+	e.roots = append(e.roots, cp[0])
 	if err := e.vfs.UmountAt(e.ctx, &vfs.PathOperation{Root: cp[0], Start: cp[0], Path: "/tmp/c"}, 0); err != nil {
 		t.Fatalf("umount in the copy: %v", err)
 	}
@@ -169,6 +170,7 @@ func TestPivotRoot(t *testing.T) {
 	}
 	defer oldVD.DecRef(e.ctx)
 	defer newVD.DecRef(e.ctx)
+	e.roots = append(e.roots, newVD)
 	if !oldVD.Equal(e.root) {
 		t.Errorf("old root is not the caller's root")
 	}

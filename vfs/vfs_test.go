@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/tmpfs"
@@ -25,10 +26,14 @@ type env struct {
 	mem  *memory.File
 	root vfs.VirtualDentry
 	ns   *vfs.MountNamespace
+	// roots are the roots of the mount trees the test made besides ns's
+	// (copies, new roots), for the release at its end.
+	roots []vfs.VirtualDentry
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	refs.CheckLeaks(t)
 	mem, err := memory.New("vfs-test")
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
@@ -43,7 +48,15 @@ func newEnv(t *testing.T) *env {
 	rootfs.DecRef(ctx)
 	e.ns = ns
 	e.root = ns.Root()
-	t.Cleanup(func() { e.root.DecRef(ctx) })
+	t.Cleanup(func() {
+		e.root.DecRef(ctx)
+		// Take the namespace apart so that CheckLeaks sees every object
+		// the test left behind, and check that the memory went too.
+		e.vfs.ReleaseMountsForTest(ctx, append(e.roots, e.root)...)
+		if n := mem.Usage(); n != 0 {
+			t.Errorf("memory file usage after the mounts' release = %d, want 0", n)
+		}
+	})
 	e.mkdir("/tmp", 0o777)
 	e.mkdir("/ro", 0o755)
 	e.mount("/tmp", 0)

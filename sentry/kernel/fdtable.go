@@ -2,8 +2,8 @@ package kernel
 
 import (
 	"sync"
-	"sync/atomic"
 
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/lock"
 	"golang.org/x/sys/unix"
@@ -21,7 +21,7 @@ type fdEntry struct {
 
 // FDTable maps descriptor numbers to open files. Linux: struct files_struct.
 type FDTable struct {
-	refs atomic.Int64
+	refs refs.Count
 	mu   sync.Mutex
 	// files is indexed by descriptor. Protected by mu.
 	files []fdEntry
@@ -30,16 +30,16 @@ type FDTable struct {
 // NewFDTable returns an empty table.
 func NewFDTable() *FDTable {
 	t := &FDTable{}
-	t.refs.Store(1)
+	t.refs.Init(t)
 	return t
 }
 
 // IncRef shares the table with one more task (CLONE_FILES).
-func (f *FDTable) IncRef() { f.refs.Add(1) }
+func (f *FDTable) IncRef() { f.refs.IncRef() }
 
 // DecRef drops a task's use; the last one closes every file.
 func (f *FDTable) DecRef(t *Task) {
-	if f.refs.Add(-1) != 0 {
+	if !f.refs.DecRef() {
 		return
 	}
 	f.mu.Lock()

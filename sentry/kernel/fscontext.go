@@ -2,15 +2,15 @@ package kernel
 
 import (
 	"sync"
-	"sync/atomic"
 
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/vfs"
 )
 
 // FSContext is a task's root, working directory and umask. Linux: struct
 // fs_struct.
 type FSContext struct {
-	refs atomic.Int64
+	refs refs.Count
 	mu   sync.Mutex
 	// root and cwd hold references. Protected by mu.
 	root, cwd vfs.VirtualDentry
@@ -23,16 +23,16 @@ func NewFSContext(root, cwd vfs.VirtualDentry, umask uint32) *FSContext {
 	root.IncRef()
 	cwd.IncRef()
 	f := &FSContext{root: root, cwd: cwd, umask: umask}
-	f.refs.Store(1)
+	f.refs.Init(f)
 	return f
 }
 
 // IncRef shares the context with one more task (CLONE_FS).
-func (f *FSContext) IncRef() { f.refs.Add(1) }
+func (f *FSContext) IncRef() { f.refs.IncRef() }
 
 // DecRef drops a task's use.
 func (f *FSContext) DecRef(t *Task) {
-	if f.refs.Add(-1) != 0 {
+	if !f.refs.DecRef() {
 		return
 	}
 	f.mu.Lock()

@@ -95,7 +95,7 @@ func (k *Kernel) ReplaceRoots(ctx context.Context, oldVD, newVD vfs.VirtualDentr
 
 // decRefCtx is DecRef for callers without a task at hand.
 func (f *FSContext) decRefCtx(ctx context.Context) {
-	if f.refs.Add(-1) != 0 {
+	if !f.refs.DecRef() {
 		return
 	}
 	f.mu.Lock()

@@ -73,7 +73,7 @@ func (mm *MemoryManager) InvalidateMappings(id any, start, end uint64) {
 	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	if mm.users == 0 {
+	if mm.users.Load() == 0 {
 		return
 	}
 	for _, v := range mm.vmas {

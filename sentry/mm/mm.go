@@ -29,6 +29,7 @@ import (
 	"sync"
 
 	"github.com/palisade-sandbox/palisade/platform"
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"golang.org/x/sys/unix"
 )
@@ -137,8 +138,9 @@ type MemoryManager struct {
 	// Layout records what the loader placed where, for /proc and prctl.
 	// Protected by mu.
 	layout Layout
-	// users counts the tasks using this mm (CLONE_VM). Protected by mu.
-	users int
+	// users counts the tasks using this mm (CLONE_VM). Changed only with
+	// mu held, so that the release and InvalidateMappings see it settled.
+	users refs.Count
 	// stackLimit bounds the growth of the main stack (RLIMIT_STACK; 0
 	// means 8 MiB). Protected by mu.
 	stackLimit uint64
@@ -164,7 +166,9 @@ func New(mf *memory.File, pl platform.Platform) (*MemoryManager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &MemoryManager{mf: mf, pl: pl, as: as, users: 1}, nil
+	mm := &MemoryManager{mf: mf, pl: pl, as: as}
+	mm.users.Init(mm)
+	return mm, nil
 }
 
 // AddressSpace returns the platform address space to switch into.
@@ -194,15 +198,14 @@ func (mm *MemoryManager) Layout() Layout {
 // IncUsers records one more task using mm.
 func (mm *MemoryManager) IncUsers() {
 	mm.mu.Lock()
-	mm.users++
+	mm.users.IncRef()
 	mm.mu.Unlock()
 }
 
 // DecUsers drops a task's use of mm, releasing everything with the last.
 func (mm *MemoryManager) DecUsers() {
 	mm.mu.Lock()
-	mm.users--
-	last := mm.users == 0
+	last := mm.users.DecRef()
 	if last {
 		for _, p := range mm.pmas {
 			mm.mf.DecRef(p.fileRange())

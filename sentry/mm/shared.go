@@ -3,9 +3,9 @@ package mm
 import (
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/palisade-sandbox/palisade/platform"
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 )
 
@@ -15,7 +15,7 @@ import (
 type sharedAnon struct {
 	mf   *memory.File
 	r    memory.Range
-	refs atomic.Int64
+	refs refs.Count
 }
 
 var _ SharedMappable = (*sharedAnon)(nil)
@@ -25,8 +25,10 @@ func newSharedAnon(mf *memory.File, length uint64) (*sharedAnon, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The creator's reference is taken by MMap's insert; start at zero.
-	return &sharedAnon{mf: mf, r: r}, nil
+	// The creator's reference passes to the VMA MMap inserts.
+	s := &sharedAnon{mf: mf, r: r}
+	s.refs.Init(s)
+	return s, nil
 }
 
 func (s *sharedAnon) ReadAt(dst []byte, off int64) (int, error) {
@@ -36,10 +38,10 @@ func (s *sharedAnon) ReadAt(dst []byte, off int64) (int, error) {
 	return copy(dst, s.mf.Bytes(s.r)[off:]), nil
 }
 
-func (s *sharedAnon) IncRef() { s.refs.Add(1) }
+func (s *sharedAnon) IncRef() { s.refs.IncRef() }
 
 func (s *sharedAnon) DecRef() {
-	if s.refs.Add(-1) == 0 {
+	if s.refs.DecRef() {
 		s.mf.DecRef(s.r)
 	}
 }

@@ -73,13 +73,13 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 	if v.file == nil && !v.private {
 		// Shared anonymous memory is an object of its own, so that
 		// fork shares it.
+		// Its one reference is v's.
 		obj, err := newSharedAnon(mm.mf, length)
 		if err != nil {
 			return 0, err
 		}
 		v.file = obj
-	}
-	if v.file != nil {
+	} else if v.file != nil {
 		v.file.IncRef()
 	}
 	mm.insertVMALocked(v)

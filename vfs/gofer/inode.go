@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/vfs"
 )
 
@@ -23,7 +24,7 @@ type inode struct {
 	// with the last reference.
 	pathFD int
 	// refs counts references (the VFS's dentries, the lookup cache).
-	refs atomic.Int64
+	refs refs.Count
 	// mode caches attr.Mode for Mode(), which must not block.
 	mode atomic.Uint32
 
@@ -89,23 +90,19 @@ func baseOf(v vfs.Inode) *inode {
 // returned; it takes ownership of the node and its descriptor.
 func (fs *filesystem) newInode(n protocol.Node) *inode {
 	i := &inode{fs: fs, id: n.ID, pathFD: n.FD, attr: n.Attr, readFD: -1}
-	i.refs.Store(1)
+	i.refs.Init(i)
 	i.mode.Store(n.Attr.Mode)
 	return i
 }
 
 // IncRef implements vfs.Inode.
-func (i *inode) IncRef() { i.refs.Add(1) }
+func (i *inode) IncRef() { i.refs.IncRef() }
 
 // DecRef implements vfs.Inode. The last reference closes the descriptor and
 // releases the node on the server.
 func (i *inode) DecRef(ctx context.Context) {
-	n := i.refs.Add(-1)
-	if n > 0 {
+	if !i.refs.DecRef() {
 		return
-	}
-	if n < 0 {
-		panic("vfs/gofer: inode reference count went negative")
 	}
 	i.fs.forgetDir(ctx, i)
 	unix.Close(i.pathFD)

@@ -3,10 +3,10 @@ package overlay
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/vfs"
 )
 
@@ -15,7 +15,7 @@ type inode struct {
 	fs *filesystem
 	// refs counts the VFS's references and those of child inodes (through
 	// parent).
-	refs atomic.Int64
+	refs refs.Count
 	// ino is the inode number reported. Immutable.
 	ino uint64
 	// lower is the lower file, or nil; the inode holds a reference.
@@ -94,7 +94,7 @@ func (fs *filesystem) newInode(ctx context.Context, parent *inode, name string, 
 		}
 	}
 	i := &inode{fs: fs, lower: lower, upper: upper, parent: parent, name: name}
-	i.refs.Store(1)
+	i.refs.Init(i)
 	if upper != nil {
 		st, err := upper.Stat(ctx)
 		if err != nil {
@@ -129,29 +129,15 @@ func (fs *filesystem) newInode(ctx context.Context, parent *inode, name string, 
 }
 
 // IncRef implements vfs.Inode.IncRef.
-func (i *inode) IncRef() { i.refs.Add(1) }
+func (i *inode) IncRef() { i.refs.IncRef() }
 
 // tryIncRef takes a reference unless the count already reached zero.
-func (i *inode) tryIncRef() bool {
-	for {
-		n := i.refs.Load()
-		if n <= 0 {
-			return false
-		}
-		if i.refs.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
+func (i *inode) tryIncRef() bool { return i.refs.TryIncRef() }
 
 // DecRef implements vfs.Inode.DecRef.
 func (i *inode) DecRef(ctx context.Context) {
-	n := i.refs.Add(-1)
-	if n > 0 {
+	if !i.refs.DecRef() {
 		return
-	}
-	if n < 0 {
-		panic("vfs/overlay: inode reference count went negative")
 	}
 	// No one else can reach i now (byUpper lookups fail tryIncRef), so its
 	// fields are stable.

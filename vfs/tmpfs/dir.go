@@ -55,6 +55,41 @@ func (fs *filesystem) newDir(parent *dirInode, opts *vfs.CreateOptions) *dirInod
 	return d
 }
 
+// DecRef implements vfs.Inode.DecRef. rmdir takes only empty
+// directories, so a directory's last reference goes with entries still in
+// it only when the whole filesystem is released: the entries' references
+// go then too, so that the files in it (and their pages) are freed.
+func (d *dirInode) DecRef(ctx context.Context) {
+	if d.refs.DecRef() {
+		d.fs.releaseDirs(ctx, d)
+	}
+}
+
+// releaseDirs drops the references held by the entries of d, whose last
+// reference has gone, and of every directory below it that this frees.
+// It works through a list rather than recursing: a guest may nest
+// directories deeper than a goroutine's stack can follow.
+func (fs *filesystem) releaseDirs(ctx context.Context, d *dirInode) {
+	dead := []*dirInode{d}
+	for len(dead) > 0 {
+		d := dead[len(dead)-1]
+		dead = dead[:len(dead)-1]
+		fs.mu.Lock()
+		entries := d.entries
+		d.entries = nil
+		fs.mu.Unlock()
+		for _, e := range entries {
+			if sub, ok := e.child.(*dirInode); ok {
+				if sub.refs.DecRef() {
+					dead = append(dead, sub)
+				}
+				continue
+			}
+			e.child.DecRef(ctx)
+		}
+	}
+}
+
 // Stat implements vfs.Inode.Stat.
 func (d *dirInode) Stat(ctx context.Context) (unix.Statx_t, error) {
 	d.fs.mu.Lock()

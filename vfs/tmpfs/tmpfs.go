@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/palisade-sandbox/palisade/refs"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/pipe"
@@ -181,7 +182,7 @@ type inode struct {
 	// ino is the inode number. Immutable.
 	ino uint64
 	// refs counts directory entries and VFS references.
-	refs atomic.Int64
+	refs refs.Count
 	// mode is the type and permission bits. Written under fs.mu; read
 	// atomically.
 	mode atomic.Uint32
@@ -205,16 +206,16 @@ func (fs *filesystem) initInode(i *inode, opts *vfs.CreateOptions) {
 	t := now()
 	*i = inode{fs: fs, ino: fs.lastIno.Add(1), uid: opts.UID, gid: opts.GID, nlink: 1, rdev: opts.Dev,
 		atime: t, mtime: t, ctime: t, btime: t}
-	i.refs.Store(1)
+	i.refs.Init(i)
 	i.mode.Store(opts.Mode)
 }
 
 // IncRef implements vfs.Inode.IncRef.
-func (i *inode) IncRef() { i.refs.Add(1) }
+func (i *inode) IncRef() { i.refs.IncRef() }
 
 // DecRef implements vfs.Inode.DecRef.
 func (i *inode) DecRef(ctx context.Context) {
-	if i.refs.Add(-1) == 0 && i.release != nil {
+	if i.refs.DecRef() && i.release != nil {
 		i.release()
 	}
 }
