@@ -196,3 +196,69 @@ func TestInterruptReturnsTheGuestsCurrentRegisters(t *testing.T) {
 		t.Errorf("rbx = 0 after 5000 interrupted runs: the guest's progress was lost")
 	}
 }
+
+// TestInterruptStopsSpinningSecondThread interrupts a guest thread that
+// spins in a stub thread other than the stub process's leader (a second
+// guest thread, or a vfork child). The kick must name the stub process as
+// the thread group: tgkill(tid, tid) fails for such a thread, and a guest
+// that spins there could then never be stopped (exit_group, signals), so
+// its sandbox never ended.
+func TestInterruptStopsSpinningSecondThread(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// getpid: mov eax, 39; syscall; spin: jmp spin
+	code := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe}
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first thread: %v, %v", ev, err)
+	}
+	if err := as.PrepareThread(); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		ev  platform.Event
+		err error
+	}
+	ctx2c := make(chan platform.Context, 1)
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		ctx2, err := ctx.(*context).p.NewContext()
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		ctx2c <- ctx2
+		var st2 platform.State
+		st2.Regs.Rip = codeAddr + 7 // the spin
+		ev, err := ctx2.Switch(as, &st2)
+		ctx2.Release()
+		done <- result{ev, err}
+	}()
+	var ctx2 platform.Context
+	select {
+	case ctx2 = <-ctx2c:
+	case r := <-done:
+		t.Fatalf("second thread: %v", r.err)
+	}
+	// Kick until the switch returns: the first kicks may come before
+	// the second thread runs guest code (Switch then returns at once,
+	// which is as good). The deadline only bounds a failure.
+	deadline := time.After(60 * time.Second)
+	for {
+		ctx2.Interrupt()
+		select {
+		case r := <-done:
+			if r.err != nil || r.ev.Kind != platform.EventInterrupted {
+				t.Fatalf("second thread: got %v, %v; want interrupted", r.ev, r.err)
+			}
+			return
+		case <-deadline:
+			t.Fatal("a guest thread spinning in a stub thread that is not the stub's leader was never interrupted")
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
