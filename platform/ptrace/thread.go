@@ -42,6 +42,22 @@ func attach(pid int) (*thread, error) {
 	if !ws.Stopped() {
 		return nil, fmt.Errorf("ptrace: new stub %d did not stop: status %#x", pid, ws)
 	}
+	if int(ws)>>16 == ptraceEventStop {
+		// The SIGSTOP was delivered before the seize: the stub
+		// process entered a group stop, which the kernel keeps in
+		// effect until a SIGCONT, however often the tracer resumes
+		// the thread. With it in effect every stub thread that
+		// leaves ptrace (exitThread) stops instead of exiting, and
+		// every thread the stub adds (PrepareThread) stops instead
+		// of waiting in pause(2). End it; the SIGCONT itself is a
+		// signal from a process, which Switch and syscall suppress.
+		// (Had the seize come first, the tracer saw the SIGSTOP
+		// before delivery, and resuming the stub discards it.)
+		if err := unix.Kill(pid, unix.SIGCONT); err != nil {
+			t.kill()
+			return nil, os.NewSyscallError("kill(SIGCONT)", err)
+		}
+	}
 	if err := getRegs(pid, &t.initRegs); err != nil {
 		t.kill()
 		return nil, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
@@ -120,11 +136,13 @@ func (t *thread) syscallAt(ip uint64, nr uintptr, args ...uintptr) (uintptr, err
 		if !ws.Stopped() {
 			return 0, fmt.Errorf("ptrace: stub %d died during injected syscall %d: status %#x", t.tid, nr, ws)
 		}
-		if ws.StopSignal() == unix.SIGTRAP {
+		if ws.StopSignal() == unix.SIGTRAP && int(ws)>>16 == 0 {
 			break
 		}
-		// Any other stop (a stray signal, a kick, a job-control stop)
-		// is suppressed: the stub resumes where it was.
+		// Any other stop (a stray signal, a kick, a job-control stop,
+		// a PTRACE_EVENT_STOP, which reports SIGTRAP for a
+		// PTRACE_INTERRUPT) is suppressed: the stub resumes where it
+		// was.
 	}
 	if err := getRegs(t.tid, &regs); err != nil {
 		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
