@@ -28,9 +28,9 @@ type context struct {
 	tracer int
 	// interrupted is set by Interrupt and consumed by Switch.
 	interrupted atomic.Bool
-	// running is the host tid of the stub thread running guest code for
-	// this context, or 0.
-	running atomic.Int64
+	// running is the stub thread running guest code for this context, or
+	// nil.
+	running atomic.Pointer[thread]
 	// fpThread is the stub thread holding the live FP state of the guest
 	// thread last switched, or nil.
 	fpThread *thread
@@ -58,8 +58,12 @@ func newContext(p *Platform) *context {
 // Interrupt implements platform.Context.Interrupt.
 func (c *context) Interrupt() {
 	c.interrupted.Store(true)
-	if tid := c.running.Load(); tid != 0 {
-		unix.Tgkill(int(tid), int(tid), kickSignal)
+	if t := c.running.Load(); t != nil {
+		// The thread group is the stub process: a stub thread other
+		// than its leader (a guest thread, a vfork child) has a tid
+		// of its own, and tgkill(tid, tid) would fail with ESRCH and
+		// leave a spinning guest thread running for ever.
+		unix.Tgkill(t.pid, t.tid, kickSignal)
 	}
 }
 
@@ -135,17 +139,17 @@ func (c *context) Switch(asi platform.AddressSpace, st *platform.State) (platfor
 	t.pinTo(currentCPU())
 
 	for {
-		c.running.Store(int64(t.tid))
+		c.running.Store(t)
 		if c.interrupted.Swap(false) {
-			c.running.Store(0)
+			c.running.Store(nil)
 			return platform.Event{Kind: platform.EventInterrupted}, nil
 		}
 		if err := ptraceRaw(unix.PTRACE_SYSEMU, t.tid, 0, 0); err != nil {
-			c.running.Store(0)
+			c.running.Store(nil)
 			return platform.Event{}, os.NewSyscallError("ptrace(PTRACE_SYSEMU)", err)
 		}
 		ws, err := wait4(t.tid)
-		c.running.Store(0)
+		c.running.Store(nil)
 		if err != nil {
 			return platform.Event{}, err
 		}

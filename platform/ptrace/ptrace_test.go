@@ -1,9 +1,11 @@
 package ptrace
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,5 +253,165 @@ func TestUnprepareThreadEndsThePreparedThreadOnly(t *testing.T) {
 	// The process and its first thread are unharmed.
 	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
 		t.Fatalf("switch after UnprepareThread: %v, %v", ev, err)
+	}
+}
+
+// TestInterruptStopsSpinningSecondThread interrupts a guest thread that
+// spins in a stub thread other than the stub process's leader (a second
+// guest thread, or a vfork child). The kick must name the stub process as
+// the thread group: tgkill(tid, tid) fails for such a thread, and a guest
+// that spins there could then never be stopped (exit_group, signals), so
+// its sandbox never ended.
+func TestInterruptStopsSpinningSecondThread(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// getpid: mov eax, 39; syscall; spin: jmp spin
+	code := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe}
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first thread: %v, %v", ev, err)
+	}
+	if err := as.PrepareThread(); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		ev  platform.Event
+		err error
+	}
+	ctx2c := make(chan platform.Context, 1)
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		ctx2, err := ctx.(*context).p.NewContext()
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		ctx2c <- ctx2
+		var st2 platform.State
+		st2.Regs.Rip = codeAddr + 7 // the spin
+		ev, err := ctx2.Switch(as, &st2)
+		ctx2.Release()
+		done <- result{ev, err}
+	}()
+	var ctx2 platform.Context
+	select {
+	case ctx2 = <-ctx2c:
+	case r := <-done:
+		t.Fatalf("second thread: %v", r.err)
+	}
+	// Kick until the switch returns: the first kicks may come before
+	// the second thread runs guest code (Switch then returns at once,
+	// which is as good). The deadline only bounds a failure.
+	deadline := time.After(60 * time.Second)
+	for {
+		ctx2.Interrupt()
+		select {
+		case r := <-done:
+			if r.err != nil || r.ev.Kind != platform.EventInterrupted {
+				t.Fatalf("second thread: got %v, %v; want interrupted", r.ev, r.err)
+			}
+			return
+		case <-deadline:
+			t.Fatal("a guest thread spinning in a stub thread that is not the stub's leader was never interrupted")
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// stubThreadState returns the state letter of host thread tid of process
+// pid (/proc/PID/task/TID/stat), or 0 if it is gone.
+func stubThreadState(pid, tid int) byte {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
+	if err != nil {
+		return 0
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
+}
+
+// waitThreadState waits until host thread tid of pid is in one of the
+// states in want, and returns that state. The deadline only bounds a
+// failure: the states wanted are ones the thread reaches by itself.
+func waitThreadState(t *testing.T, pid, tid int, want string) byte {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		s := stubThreadState(pid, tid)
+		if s != 0 && strings.IndexByte(want, s) >= 0 {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("thread %d of stub %d: state %q, want one of %q", tid, pid, s, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestNewStubLeavesNoGroupStop checks that a new stub never stops
+// itself (a SIGSTOP would become a group stop whenever the stub runs
+// before the Sentry thread that seizes it). The kernel keeps a group stop in effect until a SIGCONT: a thread
+// the stub then adds joins it, in state T, instead of waiting in
+// pause(2), and a thread that leaves ptrace to exit stops instead.
+func TestNewStubLeavesNoGroupStop(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	mf, err := memory.New("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(mf.FD(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := mf.Allocate(memory.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// getpid: mov eax, 39; syscall; jmp getpid
+	copy(mf.Bytes(r), []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7})
+	pid, err := p.master.fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stub is nobody's tracee yet: it waits in pause(2), never
+	// stopped, so nothing puts its process in a group stop.
+	if s := waitThreadState(t, pid, pid, "ST"); s != 'S' {
+		t.Fatalf("new stub %d is in state %c before it is seized, want S (waiting in pause)", pid, s)
+	}
+	th, err := attach(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := &addressSpace{p: p, pid: pid, threads: map[int]*thread{th.tracer: th}}
+	ctx, err := p.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { as.Release(); ctx.Release() })
+	if err := as.MapFile(codeAddr, r.Start, memory.PageSize, platform.Access{Read: true, Execute: true}); err != nil {
+		t.Fatal(err)
+	}
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("switch: %v, %v", ev, err)
+	}
+	if err := as.PrepareThread(); err != nil {
+		t.Fatal(err)
+	}
+	as.mu.Lock()
+	tid := as.spare[0]
+	as.mu.Unlock()
+	// A new stub thread waits in pause(2) (S) until a tracer claims it.
+	if s := waitThreadState(t, pid, tid, "ST"); s != 'S' {
+		t.Fatalf("new stub thread %d is in state %c, want S (waiting in pause): the stub's group stop is still in effect", tid, s)
 	}
 }

@@ -108,11 +108,13 @@ func (t *thread) syscallAt(ip uint64, nr uintptr, args ...uintptr) (uintptr, err
 		if !ws.Stopped() {
 			return 0, fmt.Errorf("ptrace: stub %d died during injected syscall %d: status %#x", t.tid, nr, ws)
 		}
-		if ws.StopSignal() == unix.SIGTRAP {
+		if ws.StopSignal() == unix.SIGTRAP && int(ws)>>16 == 0 {
 			break
 		}
-		// Any other stop (a stray signal, a kick, a job-control stop)
-		// is suppressed: the stub resumes where it was.
+		// Any other stop (a stray signal, a kick, a job-control stop,
+		// a PTRACE_EVENT_STOP, which reports SIGTRAP for a
+		// PTRACE_INTERRUPT) is suppressed: the stub resumes where it
+		// was.
 	}
 	if err := getRegs(t.tid, &regs); err != nil {
 		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)

@@ -77,6 +77,32 @@ static void *exit_thread_only(void *arg)
 	return NULL;
 }
 
+static volatile int spinner_running;
+
+static void *spin_forever(void *arg)
+{
+	(void)arg;
+	spinner_running = 1;
+	for (;;)
+		; /* user code only: no system call to stop at */
+	return NULL;
+}
+
+TEST(exit_group, ends_a_thread_spinning_in_user_code)
+{
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, spin_forever, NULL) != 0)
+			_exit(98);
+		while (!spinner_running)
+			;
+		syscall(SYS_exit_group, 5);
+		_exit(99);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 5);
+}
+
 TEST(exit, raw_exit_in_a_thread_ends_only_that_thread)
 {
 	pid_t pid = ASSERT_SYSCALL_OK(fork());
