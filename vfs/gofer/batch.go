@@ -191,7 +191,7 @@ func (l *listing) compact() {
 // WalkSiblings request, caches every node found, and returns the inode of
 // names[0] with a reference for the caller. Every donated descriptor and
 // node ends up in an inode (adopt), which owns and releases it.
-func (d dirInode) lookupBatch(ctx context.Context, names []string) (vfs.Inode, error) {
+func (d *inode) lookupBatch(ctx context.Context, names []string) (vfs.Inode, error) {
 	fs := d.fs
 	res, err := fs.client.WalkSiblings(d.id, names)
 	if err != nil {

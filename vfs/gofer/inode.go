@@ -46,44 +46,21 @@ type inode struct {
 	listing *listing
 }
 
-// dirInode is the vfs.Inode of a directory, and symlinkInode that of a
-// symbolic link; other files are plain *inode. Each wraps the same *inode,
-// so that only directories satisfy vfs.DirInode and only symlinks
-// vfs.SymlinkInode.
-type (
-	dirInode     struct{ *inode }
-	symlinkInode struct{ *inode }
-)
-
+// inode carries the methods of every file type; the VFS sees it through
+// the view vfsInode returns, whose method set matches the file's type
+// (vfs.ByKind).
 var (
-	_ vfs.Inode        = (*inode)(nil)
-	_ vfs.DirInode     = dirInode{}
-	_ vfs.Revalidator  = dirInode{}
-	_ vfs.SymlinkInode = symlinkInode{}
+	_ vfs.KindedInode = (*inode)(nil)
+	_ vfs.Revalidator = (*inode)(nil)
 )
 
 // vfsInode returns i as the VFS sees it.
-func (i *inode) vfsInode() vfs.Inode {
-	switch i.Mode() & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return dirInode{i}
-	case unix.S_IFLNK:
-		return symlinkInode{i}
-	}
-	return i
-}
+func (i *inode) vfsInode() vfs.Inode { return vfs.ByKind(i) }
 
 // baseOf returns the *inode behind a vfs.Inode of this package, or nil.
 func baseOf(v vfs.Inode) *inode {
-	switch v := v.(type) {
-	case *inode:
-		return v
-	case dirInode:
-		return v.inode
-	case symlinkInode:
-		return v.inode
-	}
-	return nil
+	i, _ := vfs.Unwrap[*inode](v)
+	return i
 }
 
 // newInode returns an inode with one reference for a node the client
@@ -276,7 +253,7 @@ func (i *inode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOp
 }
 
 // Readlink implements vfs.SymlinkInode from the donated O_PATH descriptor.
-func (l symlinkInode) Readlink(ctx context.Context) (string, error) {
+func (l *inode) Readlink(ctx context.Context) (string, error) {
 	buf := make([]byte, protocol.MaxPathLen+1)
 	for {
 		n, err := unix.Readlinkat(l.pathFD, "", buf)
@@ -296,21 +273,21 @@ func (l symlinkInode) Readlink(ctx context.Context) (string, error) {
 // Lookup implements vfs.DirInode: from the lookup cache if it holds a valid
 // entry, else by a WalkSiblings request together with other names of a
 // recent listing of d, else by a Walk request.
-func (d dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
+func (d *inode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 	fs := d.fs
 	if strings.ContainsAny(name, "/\x00") {
 		// No single component contains these; the server would say the
 		// same without the round trip.
 		return nil, unix.EINVAL
 	}
-	if c := fs.cached(d.inode, name); c != nil {
+	if c := fs.cached(d, name); c != nil {
 		if c.valid() {
 			return c.vfsInode(), nil
 		}
 		c.DecRef(ctx)
-		fs.forget(ctx, d.inode, name)
+		fs.forget(ctx, d, name)
 	}
-	if names := fs.takeSiblings(d.inode, name); len(names) > 1 {
+	if names := fs.takeSiblings(d, name); len(names) > 1 {
 		return d.lookupBatch(ctx, names)
 	}
 	nodes, err := fs.client.Walk(d.id, []string{name})
@@ -332,10 +309,10 @@ func (i *inode) valid() bool {
 
 // Revalidate implements vfs.Revalidator: a cached child is valid while its
 // file still has links.
-func (d dirInode) Revalidate(ctx context.Context, name string, child vfs.Inode) bool {
+func (d *inode) Revalidate(ctx context.Context, name string, child vfs.Inode) bool {
 	c := baseOf(child)
 	if c == nil || !c.valid() {
-		d.fs.forget(ctx, d.inode, name)
+		d.fs.forget(ctx, d, name)
 		return false
 	}
 	return true
@@ -343,14 +320,14 @@ func (d dirInode) Revalidate(ctx context.Context, name string, child vfs.Inode) 
 
 // adopt makes a node the server returned for name in d into an inode (with
 // one reference, the caller's) and caches it.
-func (d dirInode) adopt(ctx context.Context, name string, n protocol.Node) *inode {
+func (d *inode) adopt(ctx context.Context, name string, n protocol.Node) *inode {
 	c := d.fs.newInode(n)
-	d.fs.remember(ctx, d.inode, name, c)
+	d.fs.remember(ctx, d, name, c)
 	return c
 }
 
 // Create implements vfs.DirInode.
-func (d dirInode) Create(ctx context.Context, name string, opts *vfs.CreateOptions) (vfs.Inode, error) {
+func (d *inode) Create(ctx context.Context, name string, opts *vfs.CreateOptions) (vfs.Inode, error) {
 	if t := opts.Mode & unix.S_IFMT; t != unix.S_IFREG && t != 0 {
 		return nil, unix.EPERM
 	}
@@ -364,7 +341,7 @@ func (d dirInode) Create(ctx context.Context, name string, opts *vfs.CreateOptio
 }
 
 // Mkdir implements vfs.DirInode.
-func (d dirInode) Mkdir(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+func (d *inode) Mkdir(ctx context.Context, name string, opts *vfs.CreateOptions) error {
 	n, err := d.fs.client.Mkdir(d.id, name, opts.Mode&0o7777, opts.UID, opts.GID)
 	if err != nil {
 		return toErrno(err)
@@ -375,12 +352,12 @@ func (d dirInode) Mkdir(ctx context.Context, name string, opts *vfs.CreateOption
 
 // Mknod implements vfs.DirInode. The protocol has no mknod: a device file
 // would designate a host device, and FIFOs and sockets are not served yet.
-func (d dirInode) Mknod(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+func (d *inode) Mknod(ctx context.Context, name string, opts *vfs.CreateOptions) error {
 	return unix.EPERM
 }
 
 // Symlink implements vfs.DirInode.
-func (d dirInode) Symlink(ctx context.Context, name, target string, opts *vfs.CreateOptions) error {
+func (d *inode) Symlink(ctx context.Context, name, target string, opts *vfs.CreateOptions) error {
 	n, err := d.fs.client.Symlink(d.id, name, target, opts.UID, opts.GID)
 	if err != nil {
 		return toErrno(err)
@@ -390,7 +367,7 @@ func (d dirInode) Symlink(ctx context.Context, name, target string, opts *vfs.Cr
 }
 
 // Link implements vfs.DirInode.
-func (d dirInode) Link(ctx context.Context, name string, target vfs.Inode) error {
+func (d *inode) Link(ctx context.Context, name string, target vfs.Inode) error {
 	t := baseOf(target)
 	if t == nil || t.fs != d.fs {
 		return unix.EXDEV
@@ -405,18 +382,18 @@ func (d dirInode) Link(ctx context.Context, name string, target vfs.Inode) error
 }
 
 // Unlink implements vfs.DirInode.
-func (d dirInode) Unlink(ctx context.Context, name string, child vfs.Inode) error {
+func (d *inode) Unlink(ctx context.Context, name string, child vfs.Inode) error {
 	return d.remove(ctx, name, child, 0)
 }
 
 // Rmdir implements vfs.DirInode.
-func (d dirInode) Rmdir(ctx context.Context, name string, child vfs.Inode) error {
+func (d *inode) Rmdir(ctx context.Context, name string, child vfs.Inode) error {
 	return d.remove(ctx, name, child, unix.AT_REMOVEDIR)
 }
 
-func (d dirInode) remove(ctx context.Context, name string, child vfs.Inode, flags uint32) error {
+func (d *inode) remove(ctx context.Context, name string, child vfs.Inode, flags uint32) error {
 	err := d.fs.client.Unlink(d.id, name, flags)
-	d.fs.forget(ctx, d.inode, name)
+	d.fs.forget(ctx, d, name)
 	if err != nil {
 		return toErrno(err)
 	}
@@ -427,13 +404,13 @@ func (d dirInode) remove(ctx context.Context, name string, child vfs.Inode, flag
 }
 
 // Rename implements vfs.DirInode.
-func (d dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
+func (d *inode) Rename(ctx context.Context, oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
 	nd := baseOf(newDir)
 	if nd == nil || nd.fs != d.fs {
 		return unix.EXDEV
 	}
 	err := d.fs.client.Rename(d.id, oldName, nd.id, newName, flags)
-	d.fs.forget(ctx, d.inode, oldName)
+	d.fs.forget(ctx, d, oldName)
 	d.fs.forget(ctx, nd, newName)
 	if err != nil {
 		return toErrno(err)

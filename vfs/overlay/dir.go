@@ -16,7 +16,7 @@ var whiteoutOpts = vfs.CreateOptions{Mode: unix.S_IFCHR}
 // hides the name; a directory present in both layers merges, unless the
 // upper one is opaque; a redirected upper directory merges with the lower
 // directory it records, not with the lower entry of its name.
-func (d dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
+func (d *inode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 	upperDir, lowerDir := d.layers()
 	var upper, lower vfs.Inode
 	if upperDir != nil {
@@ -52,7 +52,7 @@ func (d dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 	if upper == nil && lower == nil {
 		return nil, unix.ENOENT
 	}
-	i, err := d.fs.newInode(ctx, d.inode, name, upper, lower)
+	i, err := d.fs.newInode(ctx, d, name, upper, lower)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (d *inode) lowerHasLocked(ctx context.Context, name string) (bool, error) {
 // lower directory of that name.
 //
 // Preconditions: fs.mu is held.
-func (d dirInode) createLocked(ctx context.Context, name string, mk func(dir vfs.DirInode, n string) error) (vfs.Inode, error) {
+func (d *inode) createLocked(ctx context.Context, name string, mk func(dir vfs.DirInode, n string) error) (vfs.Inode, error) {
 	fs := d.fs
 	if err := d.copyUpLocked(ctx, false); err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (d dirInode) createLocked(ctx context.Context, name string, mk func(dir vfs
 }
 
 // create is createLocked for a new name, dropping the new file.
-func (d dirInode) create(ctx context.Context, name string, mk func(dir vfs.DirInode, n string) error) error {
+func (d *inode) create(ctx context.Context, name string, mk func(dir vfs.DirInode, n string) error) error {
 	d.fs.mu.Lock()
 	defer d.fs.mu.Unlock()
 	c, err := d.createLocked(ctx, name, mk)
@@ -150,7 +150,7 @@ func (d dirInode) create(ctx context.Context, name string, mk func(dir vfs.DirIn
 }
 
 // Create implements vfs.DirInode.Create.
-func (d dirInode) Create(ctx context.Context, name string, opts *vfs.CreateOptions) (vfs.Inode, error) {
+func (d *inode) Create(ctx context.Context, name string, opts *vfs.CreateOptions) (vfs.Inode, error) {
 	d.fs.mu.Lock()
 	c, err := d.createLocked(ctx, name, func(dir vfs.DirInode, n string) error {
 		f, err := dir.Create(ctx, n, opts)
@@ -163,7 +163,7 @@ func (d dirInode) Create(ctx context.Context, name string, opts *vfs.CreateOptio
 	if err != nil {
 		return nil, err
 	}
-	i, err := d.fs.newInode(ctx, d.inode, name, c, nil)
+	i, err := d.fs.newInode(ctx, d, name, c, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -171,23 +171,23 @@ func (d dirInode) Create(ctx context.Context, name string, opts *vfs.CreateOptio
 }
 
 // Mkdir implements vfs.DirInode.Mkdir.
-func (d dirInode) Mkdir(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+func (d *inode) Mkdir(ctx context.Context, name string, opts *vfs.CreateOptions) error {
 	return d.create(ctx, name, func(dir vfs.DirInode, n string) error { return dir.Mkdir(ctx, n, opts) })
 }
 
 // Mknod implements vfs.DirInode.Mknod.
-func (d dirInode) Mknod(ctx context.Context, name string, opts *vfs.CreateOptions) error {
+func (d *inode) Mknod(ctx context.Context, name string, opts *vfs.CreateOptions) error {
 	return d.create(ctx, name, func(dir vfs.DirInode, n string) error { return dir.Mknod(ctx, n, opts) })
 }
 
 // Symlink implements vfs.DirInode.Symlink.
-func (d dirInode) Symlink(ctx context.Context, name, target string, opts *vfs.CreateOptions) error {
+func (d *inode) Symlink(ctx context.Context, name, target string, opts *vfs.CreateOptions) error {
 	return d.create(ctx, name, func(dir vfs.DirInode, n string) error { return dir.Symlink(ctx, n, target, opts) })
 }
 
 // Link implements vfs.DirInode.Link: the target is copied up first, and
 // the new name links to its upper file.
-func (d dirInode) Link(ctx context.Context, name string, target vfs.Inode) error {
+func (d *inode) Link(ctx context.Context, name string, target vfs.Inode) error {
 	t := baseOf(target)
 	if t == nil || t.fs != d.fs {
 		return unix.EXDEV
@@ -207,19 +207,19 @@ func (d dirInode) Link(ctx context.Context, name string, target vfs.Inode) error
 }
 
 // Unlink implements vfs.DirInode.Unlink.
-func (d dirInode) Unlink(ctx context.Context, name string, child vfs.Inode) error {
+func (d *inode) Unlink(ctx context.Context, name string, child vfs.Inode) error {
 	return d.remove(ctx, name, child, false)
 }
 
 // Rmdir implements vfs.DirInode.Rmdir: the merged directory must be empty
 // (whiteouts in its upper part do not count).
-func (d dirInode) Rmdir(ctx context.Context, name string, child vfs.Inode) error {
+func (d *inode) Rmdir(ctx context.Context, name string, child vfs.Inode) error {
 	return d.remove(ctx, name, child, true)
 }
 
 // remove removes name (the file child) from the overlay: from the upper
 // layer, and with a whiteout if the lower layer has the name.
-func (d dirInode) remove(ctx context.Context, name string, child vfs.Inode, rmdir bool) error {
+func (d *inode) remove(ctx context.Context, name string, child vfs.Inode, rmdir bool) error {
 	c := baseOf(child)
 	if c == nil || c.fs != d.fs {
 		return unix.ENOENT
@@ -332,7 +332,7 @@ func (i *inode) emptyLocked(ctx context.Context) error {
 // visible lower part keeps it through a redirect; one of the upper layer
 // alone that lands on a name the lower layer has becomes opaque.
 // RENAME_WHITEOUT is not supported (EINVAL), as on Linux.
-func (d dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
+func (d *inode) Rename(ctx context.Context, oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
 	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) != 0 {
 		return unix.EINVAL
 	}
@@ -352,7 +352,7 @@ func (d dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, n
 	fs := d.fs
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	toCopy := []*inode{d.inode, nd, c}
+	toCopy := []*inode{d, nd, c}
 	if exchange {
 		toCopy = append(toCopy, r)
 	}
@@ -417,7 +417,7 @@ func (d dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, n
 	undo = nil
 	c.setParentLocked(ctx, nd, newName)
 	if exchange {
-		r.setParentLocked(ctx, d.inode, oldName)
+		r.setParentLocked(ctx, d, oldName)
 	} else if r != nil {
 		r.mu.Lock()
 		r.dead = true

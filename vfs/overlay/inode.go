@@ -43,41 +43,20 @@ type inode struct {
 	dead bool
 }
 
-// dirInode is the vfs.Inode of a directory, and symlinkInode that of a
-// symbolic link; other files are plain *inode.
-type (
-	dirInode     struct{ *inode }
-	symlinkInode struct{ *inode }
-)
-
+// inode carries the methods of every file type; the VFS sees it through
+// the view vfsInode returns, whose method set matches the file's type
+// (vfs.ByKind).
 var (
-	_ vfs.Inode        = (*inode)(nil)
-	_ vfs.DirInode     = dirInode{}
-	_ vfs.SymlinkInode = symlinkInode{}
+	_ vfs.KindedInode = (*inode)(nil)
 )
 
 // vfsInode returns i as the VFS sees it.
-func (i *inode) vfsInode() vfs.Inode {
-	switch i.Mode() & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return dirInode{i}
-	case unix.S_IFLNK:
-		return symlinkInode{i}
-	}
-	return i
-}
+func (i *inode) vfsInode() vfs.Inode { return vfs.ByKind(i) }
 
 // baseOf returns the *inode behind a vfs.Inode of this package, or nil.
 func baseOf(v vfs.Inode) *inode {
-	switch v := v.(type) {
-	case *inode:
-		return v
-	case dirInode:
-		return v.inode
-	case symlinkInode:
-		return v.inode
-	}
-	return nil
+	i, _ := vfs.Unwrap[*inode](v)
+	return i
 }
 
 // newInode returns the overlay inode, with a new reference, for a file
@@ -237,7 +216,7 @@ func (i *inode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOp
 }
 
 // Readlink implements vfs.SymlinkInode.Readlink.
-func (l symlinkInode) Readlink(ctx context.Context) (string, error) {
+func (l *inode) Readlink(ctx context.Context) (string, error) {
 	s, ok := l.current().(vfs.SymlinkInode)
 	if !ok {
 		return "", unix.EINVAL
