@@ -292,7 +292,7 @@ func (vfs *VirtualFilesystem) cloneMount(m *Mount, root *Dentry) *Mount {
 // MountAt does, recording opts.Source for /proc/PID/mounts. It requires
 // CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) MountFilesystemAt(ctx context.Context, target *PathOperation, fs *Filesystem, opts MountOptions) error {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "mount").HasCap(CapSysAdmin) {
 		return unix.EPERM
 	}
 	if fs == nil {
@@ -325,7 +325,7 @@ func (vfs *VirtualFilesystem) MountFilesystemAt(ctx context.Context, target *Pat
 // mounts locked (EPERM if one is also unbindable); the new top mount is
 // never locked. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) BindAt(ctx context.Context, source, target *PathOperation, recursive bool) error {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "bind mount").HasCap(CapSysAdmin) {
 		return unix.EPERM
 	}
 	vfs.mu.Lock()
@@ -429,7 +429,7 @@ func (vfs *VirtualFilesystem) mountRootLocked(ctx context.Context, pop *PathOper
 	if err != nil {
 		return VirtualDentry{}, err
 	}
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "mount change").HasCap(CapSysAdmin) {
 		vd.DecRef(ctx)
 		return VirtualDentry{}, unix.EPERM
 	}
@@ -606,7 +606,7 @@ func (vfs *VirtualFilesystem) reapKeptLocked() []*Dentry {
 // new root fails with EINVAL, and a locked root mount passes its lock on
 // to the new root, which takes its place. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespace, root VirtualDentry, newRoot, putOld *PathOperation) (oldVD, newVD VirtualDentry, err error) {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "pivot_root").HasCap(CapSysAdmin) {
 		return VirtualDentry{}, VirtualDentry{}, unix.EPERM
 	}
 	var points []*Dentry
@@ -678,7 +678,7 @@ func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespa
 // and target is a directory and the other not; with ELOOP if target is
 // on the moved tree. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) MoveAt(ctx context.Context, source, target *PathOperation) error {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "move mount").HasCap(CapSysAdmin) {
 		return unix.EPERM
 	}
 	var point *Dentry

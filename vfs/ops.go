@@ -296,7 +296,7 @@ func (vfs *VirtualFilesystem) MknodAt(ctx context.Context, pop *PathOperation, m
 		mode |= unix.S_IFREG
 	case unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK:
 	case unix.S_IFCHR, unix.S_IFBLK:
-		if !credsOf(ctx).HasCap(CapMknod) {
+		if !credsOf(ctx, "mknod").HasCap(CapMknod) {
 			return unix.EPERM
 		}
 	case unix.S_IFDIR:
@@ -724,7 +724,7 @@ func (vfs *VirtualFilesystem) AccessAt(ctx context.Context, pop *PathOperation, 
 	if mode&^7 != 0 {
 		return unix.EINVAL
 	}
-	creds := credsOf(ctx)
+	creds := credsOf(ctx, "access")
 	if !useEffectiveIDs && creds.HasRealIDs {
 		c := *creds
 		c.UID, c.GID = creds.RealUID, creds.RealGID
@@ -807,7 +807,7 @@ func setStat(ctx context.Context, vd VirtualDentry, in *SetStatOptions, viaFD bo
 	if vd.mount.ReadOnly() {
 		return unix.EROFS
 	}
-	creds := credsOf(ctx)
+	creds := credsOf(ctx, "setattr")
 	inode := vd.dentry.inode
 	st, err := inode.Stat(ctx)
 	if err != nil {

@@ -33,7 +33,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
 	}
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	e := &env{t: t, ctx: ctx, vfs: vfs.New(), mem: mem}
 	rootfs := e.newTmpfs()
 	ns, err := e.vfs.NewMountNamespace(ctx, rootfs, 0)

@@ -344,11 +344,9 @@ func resolveTarget(t *kernel.Task, name unixsocket.Address) (unixsocket.Target, 
 		vd.DecRef(ctx)
 		return unixsocket.Target{}, nil, unix.ECONNREFUSED
 	}
-	if creds := vfs.CredentialsFromContext(ctx); creds != nil {
-		if err := inode.CheckPermissions(ctx, creds, vfs.MayWrite); err != nil {
-			vd.DecRef(ctx)
-			return unixsocket.Target{}, nil, err
-		}
+	if err := inode.CheckPermissions(ctx, vfs.MustCredentials(ctx, "connect"), vfs.MayWrite); err != nil {
+		vd.DecRef(ctx)
+		return unixsocket.Target{}, nil, err
 	}
 	return unixsocket.InodeTarget(inode), func() { vd.DecRef(ctx) }, nil
 }
