@@ -44,7 +44,7 @@ func TestNoCredentialsNeverActsAsRoot(t *testing.T) {
 			return err
 		}},
 		{"mkdir", "path walk", func() error { return e.vfs.MkdirAt(none, e.pop("/ro/x", false), 0o755) }},
-		{"access", "access", func() error { return e.vfs.AccessAt(none, e.pop("/rootonly", false), 4, false) }},
+		{"access", "access", func() error { return e.vfs.AccessAt(none, e.pop("/rootonly", false), 4, vfs.CheckRealIDs) }},
 		{"mount", "mount", func() error {
 			fs := e.newTmpfs()
 			defer fs.DecRef(e.ctx)

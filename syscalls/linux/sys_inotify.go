@@ -65,7 +65,7 @@ func InotifyAddWatch(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	ctx := t.Context()
 	defer f.DecRef(ctx)
-	pop, err := pathArg(t, unix.AT_FDCWD, args[1], mask&unix.IN_DONT_FOLLOW == 0)
+	pop, err := pathArg(t, unix.AT_FDCWD, args[1], pathOpts{follow: mask&unix.IN_DONT_FOLLOW == 0})
 	if err != nil {
 		return 0, err
 	}

@@ -330,7 +330,7 @@ func resolveTarget(t *kernel.Task, name unixsocket.Address) (unixsocket.Target, 
 		return unixsocket.AbstractTarget(name), func() {}, nil
 	}
 	ctx := t.Context()
-	pop, err := newPathOp(t, unix.AT_FDCWD, string(name), true)
+	pop, err := pathOp(t, unix.AT_FDCWD, string(name), pathOpts{follow: true})
 	if err != nil {
 		return unixsocket.Target{}, nil, err
 	}
@@ -372,7 +372,7 @@ func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if s.IsBound() {
 		return 0, unix.EINVAL
 	}
-	pop, err := newPathOp(t, unix.AT_FDCWD, string(sa.name), false)
+	pop, err := pathOp(t, unix.AT_FDCWD, string(sa.name), pathOpts{})
 	if err != nil {
 		return 0, err
 	}
