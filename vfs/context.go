@@ -3,6 +3,7 @@ package vfs
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Capability numbers used by the VFS's permission checks (Linux:
@@ -40,8 +41,13 @@ type Credentials struct {
 	HasRealIDs bool
 }
 
-// rootCredentials are used when a context carries none.
-var rootCredentials = &Credentials{EffectiveCaps: allCaps}
+// RootCredentials returns the credentials of the sandbox's root user: UID
+// and GID 0 with every capability. Code acting for no task (boot-time
+// setup, tests) passes them deliberately with WithCredentials; the VFS
+// never assumes them.
+func RootCredentials() *Credentials {
+	return &Credentials{EffectiveCaps: allCaps}
+}
 
 // HasCap reports whether c has capability cp in its effective set.
 func (c *Credentials) HasCap(cp uint) bool {
@@ -67,18 +73,31 @@ func WithCredentials(ctx context.Context, c *Credentials) context.Context {
 }
 
 // CredentialsFromContext returns the credentials carried by ctx, or nil if
-// none (which the VFS treats as root with all capabilities).
+// none. Code that acts on them must use MustCredentials instead, so that a
+// missing identity is never mistaken for any identity.
 func CredentialsFromContext(ctx context.Context) *Credentials {
 	c, _ := ctx.Value(credentialsCtxKey).(*Credentials)
 	return c
 }
 
-// credsOf returns the effective credentials of ctx, never nil.
-func credsOf(ctx context.Context) *Credentials {
+// MustCredentials returns the credentials carried by ctx for operation op
+// (a name such as "openat" or "pipe", used only in the panic message).
+//
+// A context without credentials is a programming error: every task's
+// context carries its credentials, and code acting for no task must say
+// whose identity it uses (WithCredentials(ctx, RootCredentials()) at
+// boot). MustCredentials panics rather than guess, so such a path fails
+// at once instead of running its permission checks as root.
+func MustCredentials(ctx context.Context, op string) *Credentials {
 	if c := CredentialsFromContext(ctx); c != nil {
 		return c
 	}
-	return rootCredentials
+	panic(fmt.Sprintf("vfs: %s: context carries no credentials", op))
+}
+
+// credsOf is MustCredentials for the VFS's own permission checks.
+func credsOf(ctx context.Context, op string) *Credentials {
+	return MustCredentials(ctx, op)
 }
 
 // Blocker lets a file operation wait on behalf of the calling task.

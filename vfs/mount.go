@@ -204,7 +204,7 @@ func (mntns *MountNamespace) Root() VirtualDentry {
 // mount flags. A mount on a location that already has mounts goes on top.
 // It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) MountAt(ctx context.Context, target *PathOperation, fs *Filesystem, flags uint32) error {
-	creds := credsOf(ctx)
+	creds := credsOf(ctx, "mount")
 	if !creds.HasCap(CapSysAdmin) {
 		return unix.EPERM
 	}

@@ -225,24 +225,32 @@ func (vfs *VirtualFilesystem) MountsFrom(ctx context.Context, root VirtualDentry
 	return out
 }
 
-// resolveLocked resolves pop (following a final symlink if follow) and
-// returns the location with a reference. With mountpoint set, mounts
-// stacked on the final location are crossed even when the path ends in
-// "." or "/" (Linux: LOOKUP_MOUNTPOINT).
+// mountWalk says how resolveLocked walks the path of a mount operation.
+type mountWalk struct {
+	// follow follows a final symlink.
+	follow bool
+	// mountpoint crosses mounts stacked on the final location even when
+	// the path ends in "." or "/" (Linux: LOOKUP_MOUNTPOINT): the path
+	// names a mount point rather than what is mounted on it.
+	mountpoint bool
+}
+
+// resolveLocked resolves pop as w says and returns the location with a
+// reference.
 //
 // Preconditions: vfs.mu is held.
-func (vfs *VirtualFilesystem) resolveLocked(ctx context.Context, pop *PathOperation, follow, mountpoint bool) (VirtualDentry, error) {
+func (vfs *VirtualFilesystem) resolveLocked(ctx context.Context, pop *PathOperation, w mountWalk) (VirtualDentry, error) {
 	r, err := vfs.newResolver(ctx, pop)
 	if err != nil {
 		return VirtualDentry{}, err
 	}
 	defer r.release()
-	r.follow = follow
+	r.follow = w.follow
 	if err := r.resolve(); err != nil {
 		return VirtualDentry{}, err
 	}
 	vd := r.takeCur()
-	if mountpoint {
+	if w.mountpoint {
 		vd = vfs.crossMountsLocked(ctx, vd)
 	}
 	return vd, nil
@@ -292,7 +300,7 @@ func (vfs *VirtualFilesystem) cloneMount(m *Mount, root *Dentry) *Mount {
 // MountAt does, recording opts.Source for /proc/PID/mounts. It requires
 // CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) MountFilesystemAt(ctx context.Context, target *PathOperation, fs *Filesystem, opts MountOptions) error {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "mount").HasCap(CapSysAdmin) {
 		return unix.EPERM
 	}
 	if fs == nil {
@@ -300,7 +308,7 @@ func (vfs *VirtualFilesystem) MountFilesystemAt(ctx context.Context, target *Pat
 	}
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	vd, err := vfs.resolveLocked(ctx, target, true, true)
+	vd, err := vfs.resolveLocked(ctx, target, mountWalk{follow: true, mountpoint: true})
 	if err != nil {
 		return err
 	}
@@ -325,17 +333,17 @@ func (vfs *VirtualFilesystem) MountFilesystemAt(ctx context.Context, target *Pat
 // mounts locked (EPERM if one is also unbindable); the new top mount is
 // never locked. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) BindAt(ctx context.Context, source, target *PathOperation, recursive bool) error {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "bind mount").HasCap(CapSysAdmin) {
 		return unix.EPERM
 	}
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	src, err := vfs.resolveLocked(ctx, source, true, false)
+	src, err := vfs.resolveLocked(ctx, source, mountWalk{follow: true})
 	if err != nil {
 		return err
 	}
 	defer src.DecRef(ctx)
-	tgt, err := vfs.resolveLocked(ctx, target, true, true)
+	tgt, err := vfs.resolveLocked(ctx, target, mountWalk{follow: true, mountpoint: true})
 	if err != nil {
 		return err
 	}
@@ -425,11 +433,11 @@ func lockedUnbindable(ms []*Mount) bool {
 //
 // Preconditions: vfs.mu is held.
 func (vfs *VirtualFilesystem) mountRootLocked(ctx context.Context, pop *PathOperation, follow bool) (VirtualDentry, error) {
-	vd, err := vfs.resolveLocked(ctx, pop, follow, true)
+	vd, err := vfs.resolveLocked(ctx, pop, mountWalk{follow: follow, mountpoint: true})
 	if err != nil {
 		return VirtualDentry{}, err
 	}
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "mount change").HasCap(CapSysAdmin) {
 		vd.DecRef(ctx)
 		return VirtualDentry{}, unix.EPERM
 	}
@@ -606,7 +614,7 @@ func (vfs *VirtualFilesystem) reapKeptLocked() []*Dentry {
 // new root fails with EINVAL, and a locked root mount passes its lock on
 // to the new root, which takes its place. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespace, root VirtualDentry, newRoot, putOld *PathOperation) (oldVD, newVD VirtualDentry, err error) {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "pivot_root").HasCap(CapSysAdmin) {
 		return VirtualDentry{}, VirtualDentry{}, unix.EPERM
 	}
 	var points []*Dentry
@@ -617,12 +625,12 @@ func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespa
 	}()
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	nvd, err := vfs.resolveLocked(ctx, newRoot, true, false)
+	nvd, err := vfs.resolveLocked(ctx, newRoot, mountWalk{follow: true})
 	if err != nil {
 		return VirtualDentry{}, VirtualDentry{}, err
 	}
 	defer nvd.DecRef(ctx)
-	ovd, err := vfs.resolveLocked(ctx, putOld, true, false)
+	ovd, err := vfs.resolveLocked(ctx, putOld, mountWalk{follow: true})
 	if err != nil {
 		return VirtualDentry{}, VirtualDentry{}, err
 	}
@@ -678,7 +686,7 @@ func (vfs *VirtualFilesystem) PivotRoot(ctx context.Context, mntns *MountNamespa
 // and target is a directory and the other not; with ELOOP if target is
 // on the moved tree. It requires CAP_SYS_ADMIN.
 func (vfs *VirtualFilesystem) MoveAt(ctx context.Context, source, target *PathOperation) error {
-	if !credsOf(ctx).HasCap(CapSysAdmin) {
+	if !credsOf(ctx, "move mount").HasCap(CapSysAdmin) {
 		return unix.EPERM
 	}
 	var point *Dentry
@@ -689,12 +697,12 @@ func (vfs *VirtualFilesystem) MoveAt(ctx context.Context, source, target *PathOp
 	}()
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	src, err := vfs.resolveLocked(ctx, source, true, false)
+	src, err := vfs.resolveLocked(ctx, source, mountWalk{follow: true})
 	if err != nil {
 		return err
 	}
 	defer src.DecRef(ctx)
-	tgt, err := vfs.resolveLocked(ctx, target, true, true)
+	tgt, err := vfs.resolveLocked(ctx, target, mountWalk{follow: true, mountpoint: true})
 	if err != nil {
 		return err
 	}

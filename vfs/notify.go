@@ -283,5 +283,5 @@ func notifyClose(fd *FileDescription) {
 // CheckAccess checks that the caller may access the file at vd as ats
 // asks (inotify_add_watch needs MayRead).
 func CheckAccess(ctx context.Context, vd VirtualDentry, ats AccessTypes) error {
-	return vd.dentry.inode.CheckPermissions(ctx, credsOf(ctx), ats)
+	return vd.dentry.inode.CheckPermissions(ctx, credsOf(ctx, "access check"), ats)
 }

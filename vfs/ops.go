@@ -11,18 +11,25 @@ import (
 // fileType returns the S_IFMT bits of mode.
 func fileType(mode uint32) uint32 { return mode & unix.S_IFMT }
 
-// OpenAt opens the file pop names (open(2), openat(2)).
+// OpenAt opens the file pop names (open(2), openat(2)). opts.Flags obey
+// the rules of OpenHow.Check (EINVAL otherwise), except that with O_PATH
+// flags other than its companions are dropped; opts.Mode, with the umask
+// applied, matters only if the open may create a file.
 func (vfs *VirtualFilesystem) OpenAt(ctx context.Context, pop *PathOperation, opts OpenOptions) (*FileDescription, error) {
 	flags := opts.Flags
-	if flags&(unix.O_TMPFILE&^unix.O_DIRECTORY) != 0 {
-		return vfs.openTmpfile(ctx, pop, opts)
-	}
 	if flags&unix.O_PATH != 0 {
-		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+		// As open(2): O_PATH keeps only its companions.
+		flags &= oPathFlags
 	}
-	if flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY {
-		// Linux 6.4 and later.
-		return nil, unix.EINVAL
+	how := OpenHow{Flags: uint64(flags)}
+	if willCreate(how.Flags) {
+		how.Mode = uint64(opts.Mode)
+	}
+	if err := how.Check(); err != nil {
+		return nil, err
+	}
+	if flags&oTmpfileBit != 0 {
+		return vfs.openTmpfile(ctx, pop, opts)
 	}
 	var ats AccessTypes
 	switch flags & unix.O_ACCMODE {
@@ -60,6 +67,21 @@ func (vfs *VirtualFilesystem) OpenAt(ctx context.Context, pop *PathOperation, op
 		notifyDentry(vd.dentry, unix.IN_MODIFY)
 	}
 	notifyDentry(vd.dentry, unix.IN_OPEN)
+	if flags&unix.O_NOATIME != 0 && flags&unix.O_PATH == 0 {
+		// Only the owner (or CAP_FOWNER) may suppress atime updates.
+		// TODO: Linux refuses in may_open, before O_TRUNC truncates.
+		st, err := fd.Stat(ctx)
+		if err == nil {
+			creds := credsOf(ctx, "open O_NOATIME")
+			if st.Uid != creds.UID && !creds.HasCap(CapFowner) {
+				err = unix.EPERM
+			}
+		}
+		if err != nil {
+			fd.DecRef(ctx)
+			return nil, err
+		}
+	}
 	return fd, nil
 }
 
@@ -296,7 +318,7 @@ func (vfs *VirtualFilesystem) MknodAt(ctx context.Context, pop *PathOperation, m
 		mode |= unix.S_IFREG
 	case unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK:
 	case unix.S_IFCHR, unix.S_IFBLK:
-		if !credsOf(ctx).HasCap(CapMknod) {
+		if !credsOf(ctx, "mknod").HasCap(CapMknod) {
 			return unix.EPERM
 		}
 	case unix.S_IFDIR:
@@ -716,16 +738,28 @@ func (vfs *VirtualFilesystem) ReadlinkAt(ctx context.Context, pop *PathOperation
 	return sl.Readlink(ctx)
 }
 
+// AccessIDs says which of the caller's IDs AccessAt checks with.
+type AccessIDs int
+
+const (
+	// CheckEffectiveIDs checks with the filesystem IDs and effective
+	// capabilities, as every other operation (faccessat2 with
+	// AT_EACCESS, execve's X_OK check).
+	CheckEffectiveIDs AccessIDs = iota
+	// CheckRealIDs checks with the real IDs (if Credentials.HasRealIDs)
+	// and no capabilities unless the real UID is 0, as access(2).
+	CheckRealIDs
+)
+
 // AccessAt checks whether the caller may access the file pop names as mode
-// (R_OK|W_OK|X_OK, or F_OK) asks (access(2), faccessat2(2)). With
-// useEffectiveIDs false, the check uses the credentials' real IDs (if
-// HasRealIDs), and no capabilities unless the real UID is 0.
-func (vfs *VirtualFilesystem) AccessAt(ctx context.Context, pop *PathOperation, mode uint32, useEffectiveIDs bool) error {
+// (R_OK|W_OK|X_OK, or F_OK) asks (access(2), faccessat2(2)), with the IDs
+// ids names.
+func (vfs *VirtualFilesystem) AccessAt(ctx context.Context, pop *PathOperation, mode uint32, ids AccessIDs) error {
 	if mode&^7 != 0 {
 		return unix.EINVAL
 	}
-	creds := credsOf(ctx)
-	if !useEffectiveIDs && creds.HasRealIDs {
+	creds := credsOf(ctx, "access")
+	if ids == CheckRealIDs && creds.HasRealIDs {
 		c := *creds
 		c.UID, c.GID = creds.RealUID, creds.RealGID
 		if c.UID != 0 {
@@ -807,7 +841,7 @@ func setStat(ctx context.Context, vd VirtualDentry, in *SetStatOptions, viaFD bo
 	if vd.mount.ReadOnly() {
 		return unix.EROFS
 	}
-	creds := credsOf(ctx)
+	creds := credsOf(ctx, "setattr")
 	inode := vd.dentry.inode
 	st, err := inode.Stat(ctx)
 	if err != nil {

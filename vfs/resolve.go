@@ -65,7 +65,7 @@ func (vfs *VirtualFilesystem) newResolver(ctx context.Context, pop *PathOperatio
 	if pop.Resolve&ResolveBeneath != 0 && pop.Path[0] == '/' {
 		return nil, unix.EXDEV
 	}
-	r := &resolver{vfs: vfs, ctx: ctx, creds: credsOf(ctx), root: pop.Root, rest: pop.Path, follow: pop.FollowFinalSymlink, restrict: pop.Resolve}
+	r := &resolver{vfs: vfs, ctx: ctx, creds: credsOf(ctx, "path walk"), root: pop.Root, rest: pop.Path, follow: pop.FollowFinalSymlink, restrict: pop.Resolve}
 	if pop.Path[0] == '/' || !pop.Start.Ok() {
 		// A relative path without a start walks from the root.
 		r.cur = pop.Root

@@ -38,7 +38,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
 	}
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	e := &env{t: t, ctx: ctx, vfs: vfs.New(), mem: mem}
 	rootfs := e.newTmpfs()
 	ns, err := e.vfs.NewMountNamespace(ctx, rootfs, 0)
@@ -513,8 +513,8 @@ func TestNamespaceOps(t *testing.T) {
 			return e.vfs.MknodAt(user, e.pop("/tmp/dev", false), unix.S_IFCHR|0o666, unix.Mkdev(1, 3))
 		}, unix.EPERM},
 		{"mknod fifo", func() error { return e.vfs.MknodAt(e.ctx, e.pop("/fifo", false), unix.S_IFIFO|0o666, 0) }, nil},
-		{"access write on read-only mount", func() error { return e.vfs.AccessAt(e.ctx, e.pop("/ro", true), unix.W_OK, true) }, unix.EROFS},
-		{"access read by other", func() error { return e.vfs.AccessAt(user, e.pop("/private", true), unix.R_OK, true) }, unix.EACCES},
+		{"access write on read-only mount", func() error { return e.vfs.AccessAt(e.ctx, e.pop("/ro", true), unix.W_OK, vfs.CheckEffectiveIDs) }, unix.EROFS},
+		{"access read by other", func() error { return e.vfs.AccessAt(user, e.pop("/private", true), unix.R_OK, vfs.CheckEffectiveIDs) }, unix.EACCES},
 		{"chmod by non-owner", func() error {
 			return e.vfs.SetStatAt(user, e.pop("/file", true), vfs.SetStatOptions{Mask: unix.STATX_MODE, Mode: 0o777})
 		}, unix.EPERM},
@@ -815,10 +815,10 @@ func TestOwnershipRules(t *testing.T) {
 	// access(2) with real IDs.
 	realIDs := vfs.WithCredentials(e.ctx, &vfs.Credentials{UID: 0, EffectiveCaps: ^uint64(0), RealUID: 1000, RealGID: 1000, HasRealIDs: true})
 	e.mkdir("/rootonly", 0o700)
-	if err := e.vfs.AccessAt(realIDs, e.pop("/rootonly", true), unix.R_OK, false); err != unix.EACCES {
+	if err := e.vfs.AccessAt(realIDs, e.pop("/rootonly", true), unix.R_OK, vfs.CheckRealIDs); err != unix.EACCES {
 		t.Errorf("access with real uid 1000 = %v, want EACCES", err)
 	}
-	if err := e.vfs.AccessAt(realIDs, e.pop("/rootonly", true), unix.R_OK, true); err != nil {
+	if err := e.vfs.AccessAt(realIDs, e.pop("/rootonly", true), unix.R_OK, vfs.CheckEffectiveIDs); err != nil {
 		t.Errorf("access with effective root = %v, want success", err)
 	}
 }

@@ -65,7 +65,7 @@ func checkXattrName(name string) error {
 // (write true) attribute name of the file at vd (Linux:
 // xattr_permission, and commoncap's rule for security.*).
 func xattrPermission(ctx context.Context, vd VirtualDentry, name string, write bool) error {
-	creds := credsOf(ctx)
+	creds := credsOf(ctx, "xattr")
 	inode := vd.dentry.inode
 	mode := inode.Mode()
 	denied := unix.ENODATA
@@ -171,7 +171,7 @@ func listxattr(ctx context.Context, vd VirtualDentry) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if credsOf(ctx).HasCap(CapSysAdmin) {
+	if credsOf(ctx, "listxattr").HasCap(CapSysAdmin) {
 		return names, nil
 	}
 	out := names[:0:0]

@@ -78,7 +78,10 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // New builds the sandbox and starts Argv in it.
 func New(a Args) (*Sandbox, error) {
-	ctx := context.Background()
+	// Boot-time setup (mounting, looking up argv[0]) acts as the
+	// sandbox's root, the identity init will start with; the VFS assumes
+	// no identity for a context that carries none.
+	ctx := vfs.WithCredentials(context.Background(), kernel.RootCredentials().VFS())
 	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
 	hwcap, hwcap2 := hostHWCaps()
 	stdio, err := reopenStdio()

@@ -79,7 +79,7 @@ func (t *Task) openExecutable(dirfd vfs.VirtualDentry, path string) (loader.File
 
 // openExecutableAt opens the file pop names for execution.
 func (t *Task) openExecutableAt(pop *vfs.PathOperation) (loader.File, error) {
-	if err := t.k.VFS.AccessAt(t.ctx, pop, unix.X_OK, true); err != nil {
+	if err := t.k.VFS.AccessAt(t.ctx, pop, unix.X_OK, vfs.CheckEffectiveIDs); err != nil {
 		return nil, err
 	}
 	fd, err := t.k.VFS.OpenAt(t.ctx, pop, vfs.OpenOptions{Flags: unix.O_RDONLY})

@@ -249,5 +249,7 @@ func (k *Kernel) ThreadGroups() []*ThreadGroup {
 }
 
 // backgroundContext is used where no task is at hand: files kept open by
-// mappings that outlive their creator, kernel teardown. It acts as root.
+// mappings that outlive their creator, kernel teardown. It carries no
+// credentials, so nothing done through it may check permissions (the VFS
+// panics if it tries rather than acting as anyone).
 func (k *Kernel) backgroundContext() context.Context { return context.Background() }

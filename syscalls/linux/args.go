@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"errors"
+
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"github.com/palisade-sandbox/palisade/vfs"
@@ -56,64 +58,137 @@ func (p *pathOperation) release() {
 	}
 }
 
-// newPathOp resolves dirfd (AT_FDCWD or a directory descriptor) as the
-// start of path. emptyPathOK allows "" (AT_EMPTY_PATH): the operation then
-// names dirfd itself.
-func newPathOp(t *kernel.Task, dirfd int32, path string, follow bool) (*pathOperation, error) {
+// transfer is the direction of a data transfer between the guest's
+// memory and something else.
+type transfer int
+
+const (
+	// transferRead moves data into the guest's memory (read, readv,
+	// process_vm_readv).
+	transferRead transfer = iota
+	// transferWrite moves data out of it (write, writev,
+	// process_vm_writev).
+	transferWrite
+)
+
+// pathOpts says how pathOp turns (dirfd, path) into the start of a walk.
+// Callers name the fields they set, so a call reads as what it asks for.
+type pathOpts struct {
+	// follow follows a symlink in the final component (no
+	// AT_SYMLINK_NOFOLLOW, O_NOFOLLOW, ...).
+	follow bool
+	// emptyPath lets an empty path name dirfd itself, or the working
+	// directory for AT_FDCWD (AT_EMPTY_PATH). pathOp then returns
+	// errNoLocation if dirfd has no location in the filesystem (a pipe):
+	// callers handle such files themselves. Without emptyPath an empty
+	// path is ENOENT.
+	emptyPath bool
+	// inRoot makes dirfd (or the working directory) the root of the walk
+	// as well as its start, so that ".." and absolute symlinks never
+	// leave it (openat2's RESOLVE_IN_ROOT and RESOLVE_BENEATH; the VFS
+	// tells them apart by PathOperation.Resolve).
+	inRoot bool
+}
+
+// atPathOpts returns the pathOpts of an *at call's AT_SYMLINK_NOFOLLOW and
+// AT_EMPTY_PATH flags.
+func atPathOpts(flags int32) pathOpts {
+	return pathOpts{follow: flags&unix.AT_SYMLINK_NOFOLLOW == 0, emptyPath: flags&unix.AT_EMPTY_PATH != 0}
+}
+
+// errNoLocation is returned by pathOp with emptyPath for a descriptor that
+// has no location in the filesystem (a pipe).
+var errNoLocation = errors.New("descriptor has no location")
+
+// pathOp resolves dirfd (AT_FDCWD or a descriptor) as the start of path,
+// as o asks. It is the one place the syscalls turn (dirfd, path, flags)
+// into a vfs.PathOperation; the returned operation holds references
+// until release.
+func pathOp(t *kernel.Task, dirfd int32, path string, o pathOpts) (*pathOperation, error) {
+	if path == "" {
+		if !o.emptyPath {
+			return nil, unix.ENOENT
+		}
+		// The walk of "/" with dirfd's location as its root ends at that
+		// location without following it if it is a symlink and without
+		// checking that it is a directory.
+		vd, err := dirfdLocation(t, dirfd, errNoLocation, false)
+		if err != nil {
+			return nil, err
+		}
+		return newPathOperation(t, vd, vd, "/", vd), nil
+	}
 	fs := t.FSContext()
-	root := fs.Root()
-	p := &pathOperation{t: t, refs: []vfs.VirtualDentry{root}}
-	p.Root = root
-	p.Path = path
-	p.FollowFinalSymlink = follow
-	if len(path) > 0 && path[0] == '/' {
-		p.Start = root
+	if o.inRoot {
+		vd, err := dirfdLocation(t, dirfd, unix.ENOTDIR, true)
+		if err != nil {
+			return nil, err
+		}
+		p := newPathOperation(t, vd, vd, path, vd)
+		p.FollowFinalSymlink = o.follow
 		return p, nil
 	}
-	if dirfd == unix.AT_FDCWD {
-		cwd := fs.Cwd()
-		p.refs = append(p.refs, cwd)
-		p.Start = cwd
+	root := fs.Root()
+	if path[0] == '/' {
+		p := newPathOperation(t, root, root, path, root)
+		p.FollowFinalSymlink = o.follow
 		return p, nil
+	}
+	start, err := dirfdLocation(t, dirfd, unix.ENOTDIR, true)
+	if err != nil {
+		root.DecRef(t.Context())
+		return nil, err
+	}
+	p := newPathOperation(t, root, start, path, root, start)
+	p.FollowFinalSymlink = o.follow
+	return p, nil
+}
+
+// dirfdLocation returns, with a reference, the location of dirfd (the
+// working directory for AT_FDCWD): noLocation if the file has none, and
+// ENOTDIR if mustBeDir and it is not a directory.
+func dirfdLocation(t *kernel.Task, dirfd int32, noLocation error, mustBeDir bool) (vfs.VirtualDentry, error) {
+	if dirfd == unix.AT_FDCWD {
+		return t.FSContext().Cwd(), nil
 	}
 	f, err := getFile(t, dirfd)
 	if err != nil {
-		p.release()
-		return nil, err
+		return vfs.VirtualDentry{}, err
 	}
 	defer f.DecRef(t.Context())
 	vd := f.VirtualDentry()
 	if !vd.Ok() {
-		p.release()
-		return nil, unix.ENOTDIR
+		return vfs.VirtualDentry{}, noLocation
 	}
-	if path != "" {
+	if mustBeDir {
 		st, err := f.Stat(t.Context())
 		if err != nil {
-			p.release()
-			return nil, err
+			return vfs.VirtualDentry{}, err
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			p.release()
-			return nil, unix.ENOTDIR
+			return vfs.VirtualDentry{}, unix.ENOTDIR
 		}
 	}
 	vd.IncRef()
-	p.refs = append(p.refs, vd)
-	p.Start = vd
-	return p, nil
+	return vd, nil
 }
 
-// pathArg reads a path argument and resolves it against dirfd.
-func pathArg(t *kernel.Task, dirfd int32, addr uint64, follow bool) (*pathOperation, error) {
+// newPathOperation returns a path operation that owns the references refs
+// and does not follow a final symlink.
+func newPathOperation(t *kernel.Task, root, start vfs.VirtualDentry, path string, refs ...vfs.VirtualDentry) *pathOperation {
+	p := &pathOperation{t: t, refs: refs}
+	p.Root, p.Start, p.Path = root, start, path
+	return p
+}
+
+// pathArg reads a path argument at addr and resolves it against dirfd as
+// pathOp does.
+func pathArg(t *kernel.Task, dirfd int32, addr uint64, o pathOpts) (*pathOperation, error) {
 	path, err := copyInPath(t, addr)
 	if err != nil {
 		return nil, err
 	}
-	if path == "" {
-		return nil, unix.ENOENT
-	}
-	return newPathOp(t, dirfd, path, follow)
+	return pathOp(t, dirfd, path, o)
 }
 
 // copyOutStruct writes a fixed-size value to guest memory.

@@ -51,41 +51,71 @@ type Handler func(t *kernel.Task, args arch.SyscallArgs) (uint64, error)
 
 // Syscall is one table entry.
 type Syscall struct {
-	Name    string
+	Name string
+	// Handler serves the call; nil for unimplemented calls, which the
+	// dispatcher answers with ENOSYS.
 	Handler Handler
 	Support Support
 	// Note says what a partial implementation lacks, or why a call is
 	// unimplemented.
 	Note string
+	// Quiet is set for unimplemented calls whose ENOSYS callers expect
+	// (they fall back): their use is not logged.
+	Quiet bool
 }
 
 // table maps syscall numbers to entries. Written only by init functions.
 var table = map[uint64]Syscall{}
 
-// register adds implemented calls; the name comes from the ABI table.
-func register(nr uint64, support Support, note string, h Handler) {
+// register adds an entry; the name comes from the ABI table.
+// Unimplemented entries have no handler, every other has one: there is
+// one way to answer ENOSYS (the dispatcher's), so the table and
+// docs/compatibility.md are the whole truth.
+func register(s Syscall, nr uint64) {
 	if _, dup := table[nr]; dup {
 		panic(fmt.Sprintf("syscall %d registered twice", nr))
 	}
-	table[nr] = Syscall{Name: abi.SyscallName(uintptr(nr)), Handler: h, Support: support, Note: note}
+	if (s.Support == Unimplemented) != (s.Handler == nil) {
+		panic(fmt.Sprintf("syscall %d: support %v with handler %v", nr, s.Support, s.Handler != nil))
+	}
+	s.Name = abi.SyscallName(uintptr(nr))
+	table[nr] = s
 }
 
 // full registers a call implemented as Linux does.
-func full(nr uint64, h Handler) { register(nr, Full, "", h) }
+func full(nr uint64, h Handler) { register(Syscall{Handler: h, Support: Full}, nr) }
 
 // partial registers a call with known gaps.
-func partial(nr uint64, note string, h Handler) { register(nr, Partial, note, h) }
+func partial(nr uint64, note string, h Handler) {
+	register(Syscall{Handler: h, Support: Partial, Note: note}, nr)
+}
+
+// enosysLogging says whether the dispatcher logs an unimplemented call.
+type enosysLogging int
+
+const (
+	// logFirstUse logs the first use of the call: a program may need it.
+	logFirstUse enosysLogging = iota
+	// expectedENOSYS logs nothing: callers are known to fall back
+	// (glibc's rseq, membarrier).
+	expectedENOSYS
+)
+
+// unimplemented marks a call that returns ENOSYS, with why (the note
+// docs/compatibility.md shows). Calls absent from the table are
+// unimplemented too, with no note; a handler never answers ENOSYS for a
+// whole call by itself.
+func unimplemented(nr uint64, note string, logging enosysLogging) {
+	register(Syscall{Support: Unimplemented, Note: note, Quiet: logging == expectedENOSYS}, nr)
+}
 
 // Lookup returns the entry for nr.
 func Lookup(nr uint64) Syscall {
 	if s, ok := table[nr]; ok {
 		return s
 	}
-	return Syscall{Name: abi.SyscallName(uintptr(nr)), Support: Unimplemented, Note: unimplementedNotes[nr]}
+	return Syscall{Name: abi.SyscallName(uintptr(nr)), Support: Unimplemented}
 }
-
-// unimplementedNotes explain why some calls return ENOSYS.
-var unimplementedNotes = map[uint64]string{}
 
 // Dispatcher implements kernel.SyscallDispatcher.
 type Dispatcher struct {
@@ -118,14 +148,16 @@ func (d *Dispatcher) Dispatch(t *kernel.Task, nr uint64, args arch.SyscallArgs) 
 	if d.testPanicNr != 0 && nr+1 == d.testPanicNr {
 		panic(fmt.Sprintf("test-only panic on syscall %s (%d), as --testonly-panic-on-syscall asked", abi.SyscallName(uintptr(nr)), nr))
 	}
-	s, ok := table[nr]
+	s := Lookup(nr)
 	if d.Strace != nil {
 		d.straceEnter(t, nr, args)
 	}
 	var ret uint64
 	var err error
-	if !ok {
-		d.reportMissing(t, nr)
+	if s.Handler == nil {
+		if !s.Quiet {
+			d.reportMissing(t, nr)
+		}
 		err = unix.ENOSYS
 	} else {
 		ret, err = s.Handler(t, args)

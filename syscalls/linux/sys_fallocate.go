@@ -10,6 +10,7 @@ import (
 )
 
 func init() {
+	full(unix.SYS_FADVISE64, Fadvise64)
 	partial(unix.SYS_FALLOCATE, "tmpfs (and the overlay's upper files): mode 0, KEEP_SIZE and PUNCH_HOLE; other modes and filesystems fail with EOPNOTSUPP", Fallocate)
 }
 
@@ -64,4 +65,27 @@ func Fallocate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, unix.EOPNOTSUPP
 	}
 	return 0, fa.Fallocate(t.Context(), f, mode, off, length)
+}
+
+// Fadvise64 implements fadvise64(2). The advice is a hint about future
+// access; the Sentry's caches don't use it, which Linux permits.
+func Fadvise64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	fd, length, advice := fdArg(args[0]), int64(args[2]), intArg(args[3])
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.Context())
+	if length < 0 {
+		return 0, unix.EINVAL
+	}
+	switch advice {
+	case unix.FADV_NORMAL, unix.FADV_RANDOM, unix.FADV_SEQUENTIAL, unix.FADV_WILLNEED, unix.FADV_DONTNEED, unix.FADV_NOREUSE:
+	default:
+		return 0, unix.EINVAL
+	}
+	if st, err := f.Stat(t.Context()); err == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		return 0, unix.ESPIPE
+	}
+	return 0, nil
 }

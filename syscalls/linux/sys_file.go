@@ -3,7 +3,6 @@ package linux
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
@@ -106,81 +105,10 @@ func getOpenFile(t *kernel.Task, fd int32) (*vfs.FileDescription, error) {
 	return f, nil
 }
 
-// errNoLocation is returned by emptyPathOp for a descriptor that has no
-// location in the filesystem (a pipe); callers handle it themselves.
-var errNoLocation = errors.New("descriptor has no location")
-
-// emptyPathOp returns a path operation naming dirfd itself, or the working
-// directory for AT_FDCWD: what an empty path with AT_EMPTY_PATH names. It
-// returns errNoLocation if dirfd is a file with no location (a pipe).
-//
-// The operation walks the path "/" with dirfd's location as its root,
-// which by the walk's rules ends at that location without following it if
-// it is a symlink and without checking that it is a directory.
-func emptyPathOp(t *kernel.Task, dirfd int32) (*pathOperation, error) {
-	var vd vfs.VirtualDentry
-	if dirfd == unix.AT_FDCWD {
-		vd = t.FSContext().Cwd()
-	} else {
-		f, err := getFile(t, dirfd)
-		if err != nil {
-			return nil, err
-		}
-		defer f.DecRef(t.Context())
-		vd = f.VirtualDentry()
-		if !vd.Ok() {
-			return nil, errNoLocation
-		}
-		vd.IncRef()
-	}
-	p := &pathOperation{t: t, refs: []vfs.VirtualDentry{vd}}
-	p.Root = vd
-	p.Start = vd
-	p.Path = "/"
-	return p, nil
-}
-
-// atPathOp reads the path argument of an *at call and resolves it against
-// dirfd. With emptyOK (AT_EMPTY_PATH) an empty path names dirfd itself
-// (see emptyPathOp); otherwise it fails with ENOENT.
-func atPathOp(t *kernel.Task, dirfd int32, addr uint64, follow, emptyOK bool) (*pathOperation, error) {
-	path, err := copyInPath(t, addr)
-	if err != nil {
-		return nil, err
-	}
-	if path == "" {
-		if !emptyOK {
-			return nil, unix.ENOENT
-		}
-		return emptyPathOp(t, dirfd)
-	}
-	return newPathOp(t, dirfd, path, follow)
-}
-
 // taskVFS returns the task's VFS.
 func taskVFS(t *kernel.Task) *vfs.VirtualFilesystem { return t.Kernel().VFS }
 
-// Open flags. Linux: include/linux/fcntl.h.
-const (
-	// validOpenFlags are the flags open(2) knows (VALID_OPEN_FLAGS);
-	// open and openat silently drop the others, openat2 rejects them.
-	validOpenFlags = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
-		unix.O_APPEND | unix.O_NONBLOCK | unix.O_SYNC | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
-		abi.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC |
-		unix.O_PATH | unix.O_TMPFILE
-	// oPathFlags are the flags that may accompany O_PATH (O_PATH_FLAGS).
-	oPathFlags = unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH | unix.O_CLOEXEC
-	// oTmpfileBit is __O_TMPFILE: unix.O_TMPFILE includes O_DIRECTORY.
-	oTmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
-
-	// resolveCached is RESOLVE_CACHED, which x/sys does not name.
-	resolveCached = 0x20
-	// validResolveFlags are openat2's RESOLVE_* flags.
-	validResolveFlags = unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS |
-		unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT | resolveCached
-)
-
-// openHow is struct open_how (openat2(2)).
+// openHow is struct open_how (openat2(2)), as the guest lays it out.
 type openHow struct {
 	Flags   uint64
 	Mode    uint64
@@ -190,164 +118,56 @@ type openHow struct {
 // openHowSizeVer0 is the size of the first published struct open_how.
 const openHowSizeVer0 = 24
 
-// willCreate reports whether open flags may create a file.
-func willCreate(flags uint64) bool { return flags&(unix.O_CREAT|oTmpfileBit) != 0 }
-
-// checkOpenFlags applies the checks every open variant makes on its flags
-// and mode (Linux: build_open_flags).
-func checkOpenFlags(flags, mode uint64) error {
-	if willCreate(flags) {
-		if mode&^07777 != 0 {
-			return unix.EINVAL
-		}
-	} else if mode != 0 {
-		return unix.EINVAL
-	}
-	// Creating a regular file with O_DIRECTORY is refused outright.
-	if flags&(unix.O_DIRECTORY|unix.O_CREAT) == unix.O_DIRECTORY|unix.O_CREAT {
-		return unix.EINVAL
-	}
-	if flags&oTmpfileBit != 0 {
-		if flags&unix.O_DIRECTORY == 0 {
-			return unix.EINVAL
-		}
-		if acc := flags & unix.O_ACCMODE; acc != unix.O_WRONLY && acc != unix.O_RDWR {
-			return unix.EINVAL
-		}
-	}
-	if flags&unix.O_PATH != 0 && flags&^oPathFlags != 0 {
-		return unix.EINVAL
-	}
-	return nil
-}
-
-// openPath opens path relative to dirfd and installs the new file at the
-// lowest free descriptor. flags and mode have been checked; mode has no
-// umask applied yet. resolve holds openat2's RESOLVE_* flags (0 for the
-// other open variants); the VFS walk enforces them.
-func openPath(t *kernel.Task, dirfd int32, addr uint64, flags uint32, mode uint32, resolve uint32) (uint64, error) {
-	path, err := copyInPath(t, addr)
-	if err != nil {
-		return 0, err
-	}
-	if path == "" {
-		return 0, unix.ENOENT
-	}
-	var pop *pathOperation
-	if resolve&(unix.RESOLVE_IN_ROOT|unix.RESOLVE_BENEATH) != 0 {
-		// Both scope the walk to dirfd; the VFS tells them apart.
-		pop, err = inRootPathOp(t, dirfd, path)
-	} else {
-		pop, err = newPathOp(t, dirfd, path, flags&unix.O_NOFOLLOW == 0)
-	}
+// openPath opens path relative to dirfd as how asks and installs the new
+// file at the lowest free descriptor. how has been checked; the VFS owns
+// the open-flag rules (vfs.OpenHow), the walk enforces RESOLVE_*.
+func openPath(t *kernel.Task, dirfd int32, addr uint64, how vfs.OpenHow) (uint64, error) {
+	opts := how.Options(t.FSContext().Umask())
+	pop, err := pathArg(t, dirfd, addr, pathOpts{
+		follow: opts.Flags&unix.O_NOFOLLOW == 0,
+		inRoot: how.ScopedToStart(),
+	})
 	if err != nil {
 		return 0, err
 	}
 	defer pop.release()
-	pop.Resolve = resolve
-	if willCreate(uint64(flags)) {
-		mode = mode &^ t.FSContext().Umask()
-	} else {
-		mode = 0
-	}
+	pop.Resolve = uint32(how.Resolve)
 	ctx := t.Context()
-	f, err := taskVFS(t).OpenAt(ctx, &pop.PathOperation, vfs.OpenOptions{Flags: flags, Mode: mode})
+	f, err := taskVFS(t).OpenAt(ctx, &pop.PathOperation, opts)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(ctx)
-	if flags&unix.O_NOATIME != 0 && flags&unix.O_PATH == 0 {
-		// Only the owner (or CAP_FOWNER) may suppress atime updates.
-		st, err := f.Stat(ctx)
-		if err != nil {
-			return 0, err
-		}
-		creds := t.Credentials()
-		if st.Uid != creds.FSUID && !creds.HasCap(unix.CAP_FOWNER) {
-			return 0, unix.EPERM
-		}
-	}
-	fd, err := newFD(t, f, kernel.FDFlags{CloseOnExec: flags&unix.O_CLOEXEC != 0})
+	fd, err := newFD(t, f, kernel.FDFlags{CloseOnExec: opts.Flags&unix.O_CLOEXEC != 0})
 	return uint64(fd), err
 }
 
-// inRootPathOp resolves path with dirfd (or the working directory) as the
-// root: ".." and absolute symlinks never leave it (RESOLVE_IN_ROOT).
-func inRootPathOp(t *kernel.Task, dirfd int32, path string) (*pathOperation, error) {
-	var vd vfs.VirtualDentry
-	if dirfd == unix.AT_FDCWD {
-		vd = t.FSContext().Cwd()
-	} else {
-		f, err := getFile(t, dirfd)
-		if err != nil {
-			return nil, err
-		}
-		defer f.DecRef(t.Context())
-		vd = f.VirtualDentry()
-		if !vd.Ok() {
-			return nil, unix.ENOTDIR
-		}
-		st, err := f.Stat(t.Context())
-		if err != nil {
-			return nil, err
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			return nil, unix.ENOTDIR
-		}
-		vd.IncRef()
+// openLegacy implements open, openat and creat: their flags and mode
+// decoded as openat2 would get them.
+func openLegacy(t *kernel.Task, dirfd int32, addr, flags, mode uint64) (uint64, error) {
+	how := vfs.OpenHowFromFlags(flags, mode)
+	if err := how.Check(); err != nil {
+		return 0, err
 	}
-	p := &pathOperation{t: t, refs: []vfs.VirtualDentry{vd}}
-	p.Root = vd
-	p.Start = vd
-	p.Path = path
-	return p, nil
-}
-
-// openFlagsArg turns the flags and mode of open, openat and creat into
-// what openat2 would get (Linux: build_open_how): unknown flags dropped,
-// O_PATH keeping only its companions, O_LARGEFILE forced as on every
-// 64-bit kernel.
-func openFlagsArg(flags, mode uint64) (uint32, uint32, error) {
-	flags = uint64(uint32(flags)) | abi.O_LARGEFILE
-	flags &= validOpenFlags
-	if flags&unix.O_PATH != 0 {
-		flags &= oPathFlags
-	}
-	mode &= 07777
-	if !willCreate(flags) {
-		mode = 0
-	}
-	if err := checkOpenFlags(flags, mode); err != nil {
-		return 0, 0, err
-	}
-	return uint32(flags), uint32(mode), nil
+	return openPath(t, dirfd, addr, how)
 }
 
 // Open implements open(2).
 func Open(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags, mode, err := openFlagsArg(args[1], args[2])
-	if err != nil {
-		return 0, err
-	}
-	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, 0)
+	pathAddr, flags, mode := args[0], args[1], args[2]
+	return openLegacy(t, unix.AT_FDCWD, pathAddr, flags, mode)
 }
 
 // Openat implements openat(2).
 func Openat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags, mode, err := openFlagsArg(args[2], args[3])
-	if err != nil {
-		return 0, err
-	}
-	return openPath(t, fdArg(args[0]), args[1], flags, mode, 0)
+	dirfd, pathAddr, flags, mode := fdArg(args[0]), args[1], args[2], args[3]
+	return openLegacy(t, dirfd, pathAddr, flags, mode)
 }
 
 // Creat implements creat(2).
 func Creat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags, mode, err := openFlagsArg(unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, args[1])
-	if err != nil {
-		return 0, err
-	}
-	return openPath(t, unix.AT_FDCWD, args[0], flags, mode, 0)
+	pathAddr, mode := args[0], args[1]
+	return openLegacy(t, unix.AT_FDCWD, pathAddr, unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, mode)
 }
 
 // Openat2 implements openat2(2).
@@ -359,31 +179,15 @@ func Openat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if size > pageSize {
 		return 0, unix.E2BIG
 	}
-	var how openHow
-	if err := copyInExtensible(t, howAddr, size, abi.AsBytes(&how)); err != nil {
+	var raw openHow
+	if err := copyInExtensible(t, howAddr, size, abi.AsBytes(&raw)); err != nil {
 		return 0, err
 	}
-	flags := how.Flags &^ unix.O_CLOEXEC
-	if flags&^validOpenFlags != 0 || how.Resolve&^validResolveFlags != 0 {
-		return 0, unix.EINVAL
-	}
-	if how.Resolve&unix.RESOLVE_BENEATH != 0 && how.Resolve&unix.RESOLVE_IN_ROOT != 0 {
-		return 0, unix.EINVAL
-	}
-	if err := checkOpenFlags(how.Flags, how.Mode); err != nil {
+	how := vfs.OpenHow{Flags: raw.Flags, Mode: raw.Mode, Resolve: raw.Resolve}
+	if err := how.Check(); err != nil {
 		return 0, err
 	}
-	if how.Resolve&resolveCached != 0 {
-		// Lookups are never promised to be served from the dentry cache
-		// alone; EAGAIN tells the caller to retry without the flag, as
-		// Linux does whenever the cache cannot answer.
-		return 0, unix.EAGAIN
-	}
-	flags = how.Flags
-	if flags&unix.O_PATH == 0 {
-		flags |= abi.O_LARGEFILE
-	}
-	return openPath(t, dirfd, pathAddr, uint32(flags), uint32(how.Mode), uint32(how.Resolve))
+	return openPath(t, dirfd, pathAddr, how)
 }
 
 // pageSize bounds extensible structures (Linux: PAGE_SIZE).
@@ -631,7 +435,7 @@ func Ioctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // mkdirAt implements mkdir and mkdirat.
 func mkdirAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32) (uint64, error) {
-	pop, err := pathArg(t, dirfd, addr, false)
+	pop, err := pathArg(t, dirfd, addr, pathOpts{})
 	if err != nil {
 		return 0, err
 	}
@@ -668,7 +472,7 @@ func mknodAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32, dev uint32) 
 	default:
 		return 0, unix.EINVAL
 	}
-	pop, err := pathArg(t, dirfd, addr, false)
+	pop, err := pathArg(t, dirfd, addr, pathOpts{})
 	if err != nil {
 		return 0, err
 	}
@@ -687,14 +491,24 @@ func Mknodat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return mknodAt(t, fdArg(args[0]), args[1], uint32(args[2]), uint32(args[3]))
 }
 
+// removeKind says what removeAt removes.
+type removeKind int
+
+const (
+	// removeFile removes a name that is not a directory (unlink).
+	removeFile removeKind = iota
+	// removeDir removes an empty directory (rmdir, AT_REMOVEDIR).
+	removeDir
+)
+
 // removeAt implements unlink, rmdir and unlinkat.
-func removeAt(t *kernel.Task, dirfd int32, addr uint64, rmdir bool) (uint64, error) {
-	pop, err := pathArg(t, dirfd, addr, false)
+func removeAt(t *kernel.Task, dirfd int32, addr uint64, kind removeKind) (uint64, error) {
+	pop, err := pathArg(t, dirfd, addr, pathOpts{})
 	if err != nil {
 		return 0, err
 	}
 	defer pop.release()
-	if rmdir {
+	if kind == removeDir {
 		return 0, taskVFS(t).RmdirAt(t.Context(), &pop.PathOperation)
 	}
 	return 0, taskVFS(t).UnlinkAt(t.Context(), &pop.PathOperation)
@@ -702,21 +516,27 @@ func removeAt(t *kernel.Task, dirfd int32, addr uint64, rmdir bool) (uint64, err
 
 // Unlink implements unlink(2).
 func Unlink(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return removeAt(t, unix.AT_FDCWD, args[0], false)
+	pathAddr := args[0]
+	return removeAt(t, unix.AT_FDCWD, pathAddr, removeFile)
 }
 
 // Unlinkat implements unlinkat(2).
 func Unlinkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags := intArg(args[2])
+	dirfd, pathAddr, flags := fdArg(args[0]), args[1], intArg(args[2])
 	if flags&^unix.AT_REMOVEDIR != 0 {
 		return 0, unix.EINVAL
 	}
-	return removeAt(t, fdArg(args[0]), args[1], flags&unix.AT_REMOVEDIR != 0)
+	kind := removeFile
+	if flags&unix.AT_REMOVEDIR != 0 {
+		kind = removeDir
+	}
+	return removeAt(t, dirfd, pathAddr, kind)
 }
 
 // Rmdir implements rmdir(2).
 func Rmdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return removeAt(t, unix.AT_FDCWD, args[0], true)
+	pathAddr := args[0]
+	return removeAt(t, unix.AT_FDCWD, pathAddr, removeDir)
 }
 
 // renameAt implements the rename family.
@@ -727,12 +547,12 @@ func renameAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, ne
 	if flags&unix.RENAME_EXCHANGE != 0 && flags&(unix.RENAME_NOREPLACE|unix.RENAME_WHITEOUT) != 0 {
 		return 0, unix.EINVAL
 	}
-	oldpop, err := pathArg(t, olddirfd, oldAddr, false)
+	oldpop, err := pathArg(t, olddirfd, oldAddr, pathOpts{})
 	if err != nil {
 		return 0, err
 	}
 	defer oldpop.release()
-	newpop, err := pathArg(t, newdirfd, newAddr, false)
+	newpop, err := pathArg(t, newdirfd, newAddr, pathOpts{})
 	if err != nil {
 		return 0, err
 	}
@@ -764,7 +584,7 @@ func symlinkAt(t *kernel.Task, targetAddr uint64, dirfd int32, linkAddr uint64) 
 	if target == "" {
 		return 0, unix.ENOENT
 	}
-	pop, err := pathArg(t, dirfd, linkAddr, false)
+	pop, err := pathArg(t, dirfd, linkAddr, pathOpts{})
 	if err != nil {
 		return 0, err
 	}
@@ -794,7 +614,7 @@ func linkAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, newA
 		// file is made to be named this way.
 		return 0, unix.ENOENT
 	}
-	oldpop, err := atPathOp(t, olddirfd, oldAddr, flags&unix.AT_SYMLINK_FOLLOW != 0, emptyOK)
+	oldpop, err := pathArg(t, olddirfd, oldAddr, pathOpts{follow: flags&unix.AT_SYMLINK_FOLLOW != 0, emptyPath: emptyOK})
 	if err == errNoLocation {
 		// Pipes and other anonymous files have no name to link to.
 		return 0, unix.ENOENT
@@ -803,7 +623,7 @@ func linkAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, newA
 		return 0, err
 	}
 	defer oldpop.release()
-	newpop, err := pathArg(t, newdirfd, newAddr, false)
+	newpop, err := pathArg(t, newdirfd, newAddr, pathOpts{})
 	if err != nil {
 		return 0, err
 	}
@@ -849,7 +669,7 @@ func readlinkAt(t *kernel.Task, dirfd int32, addr, buf uint64, size int32) (uint
 		target, err = readlinkEmptyPath(t, dirfd)
 	} else {
 		var pop *pathOperation
-		pop, err = newPathOp(t, dirfd, path, false)
+		pop, err = pathOp(t, dirfd, path, pathOpts{})
 		if err != nil {
 			return 0, err
 		}
@@ -924,7 +744,7 @@ func accessAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32, flags int32
 		return 0, unix.EINVAL
 	}
 	eaccess := flags&unix.AT_EACCESS != 0
-	pop, err := atPathOp(t, dirfd, addr, flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0)
+	pop, err := pathArg(t, dirfd, addr, atPathOpts(flags))
 	if err == errNoLocation {
 		return 0, accessAnonymous(t, dirfd, mode, eaccess)
 	}
@@ -933,7 +753,11 @@ func accessAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32, flags int32
 	}
 	defer pop.release()
 	ctx := accessContext(t, eaccess)
-	return 0, taskVFS(t).AccessAt(ctx, &pop.PathOperation, mode, eaccess)
+	ids := vfs.CheckRealIDs
+	if eaccess {
+		ids = vfs.CheckEffectiveIDs
+	}
+	return 0, taskVFS(t).AccessAt(ctx, &pop.PathOperation, mode, ids)
 }
 
 // accessAnonymous checks access to a file with no location (a pipe) by
@@ -979,12 +803,13 @@ func Faccessat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return accessAt(t, fdArg(args[0]), args[1], uint32(args[2]), intArg(args[3]))
 }
 
-// setStatAt applies opts to the file path names relative to dirfd. With
-// emptyOK (AT_EMPTY_PATH) an empty path names dirfd itself.
-func setStatAt(t *kernel.Task, dirfd int32, addr uint64, follow, emptyOK bool, opts vfs.SetStatOptions) error {
-	pop, err := atPathOp(t, dirfd, addr, follow, emptyOK)
+// setStatAt applies opts to the file path names relative to dirfd, walked
+// as o says. A file with no location (with o.emptyPath) is changed
+// through its descriptor.
+func setStatAt(t *kernel.Task, dirfd int32, addr uint64, o pathOpts, opts vfs.SetStatOptions) error {
+	pop, err := pathArg(t, dirfd, addr, o)
 	if err == errNoLocation {
-		return setStatFD(t, dirfd, opts, false)
+		return setStatFD(t, dirfd, opts)
 	}
 	if err != nil {
 		return err
@@ -994,14 +819,14 @@ func setStatAt(t *kernel.Task, dirfd int32, addr uint64, follow, emptyOK bool, o
 }
 
 // setStatFD applies opts through the open file fd. O_PATH descriptors
-// are refused with EBADF unless allowPath.
-func setStatFD(t *kernel.Task, fd int32, opts vfs.SetStatOptions, allowPath bool) error {
+// are refused with EBADF.
+func setStatFD(t *kernel.Task, fd int32, opts vfs.SetStatOptions) error {
 	f, err := getFile(t, fd)
 	if err != nil {
 		return err
 	}
 	defer f.DecRef(t.Context())
-	if f.IsPath() && !allowPath {
+	if f.IsPath() {
 		return unix.EBADF
 	}
 	return f.SetStat(t.Context(), opts)
@@ -1014,17 +839,17 @@ func chmodOpts(mode uint64) vfs.SetStatOptions {
 
 // Chmod implements chmod(2).
 func Chmod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, unix.AT_FDCWD, args[0], true, false, chmodOpts(args[1]))
+	return 0, setStatAt(t, unix.AT_FDCWD, args[0], pathOpts{follow: true}, chmodOpts(args[1]))
 }
 
 // Fchmod implements fchmod(2).
 func Fchmod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatFD(t, fdArg(args[0]), chmodOpts(args[1]), false)
+	return 0, setStatFD(t, fdArg(args[0]), chmodOpts(args[1]))
 }
 
 // Fchmodat implements fchmodat(2) (the system call has no flags).
 func Fchmodat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, fdArg(args[0]), args[1], true, false, chmodOpts(args[2]))
+	return 0, setStatAt(t, fdArg(args[0]), args[1], pathOpts{follow: true}, chmodOpts(args[2]))
 }
 
 // chownOpts is an owner change; -1 (all ones) leaves an ID unchanged.
@@ -1034,17 +859,17 @@ func chownOpts(uid, gid uint64) vfs.SetStatOptions {
 
 // Chown implements chown(2).
 func Chown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, unix.AT_FDCWD, args[0], true, false, chownOpts(args[1], args[2]))
+	return 0, setStatAt(t, unix.AT_FDCWD, args[0], pathOpts{follow: true}, chownOpts(args[1], args[2]))
 }
 
 // Lchown implements lchown(2).
 func Lchown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, unix.AT_FDCWD, args[0], false, false, chownOpts(args[1], args[2]))
+	return 0, setStatAt(t, unix.AT_FDCWD, args[0], pathOpts{}, chownOpts(args[1], args[2]))
 }
 
 // Fchown implements fchown(2).
 func Fchown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatFD(t, fdArg(args[0]), chownOpts(args[1], args[2]), false)
+	return 0, setStatFD(t, fdArg(args[0]), chownOpts(args[1], args[2]))
 }
 
 // Fchownat implements fchownat(2).
@@ -1053,8 +878,7 @@ func Fchownat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, setStatAt(t, fdArg(args[0]), args[1], flags&unix.AT_SYMLINK_NOFOLLOW == 0,
-		flags&unix.AT_EMPTY_PATH != 0, chownOpts(args[2], args[3]))
+	return 0, setStatAt(t, fdArg(args[0]), args[1], atPathOpts(flags), chownOpts(args[2], args[3]))
 }
 
 // checkFileSize enforces RLIMIT_FSIZE on a new file size: beyond it the
@@ -1074,7 +898,7 @@ func Truncate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if length < 0 {
 		return 0, unix.EINVAL
 	}
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
@@ -1184,12 +1008,12 @@ func setTimes(t *kernel.Task, dirfd int32, addr uint64, opts vfs.SetStatOptions,
 		if flags != 0 {
 			return unix.EINVAL
 		}
-		return setStatFD(t, dirfd, opts, false)
+		return setStatFD(t, dirfd, opts)
 	}
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return unix.EINVAL
 	}
-	return setStatAt(t, dirfd, addr, flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0, opts)
+	return setStatAt(t, dirfd, addr, atPathOpts(flags), opts)
 }
 
 // Utimensat implements utimensat(2).
@@ -1302,7 +1126,7 @@ func Getcwd(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Chdir implements chdir(2).
 func Chdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
@@ -1342,7 +1166,7 @@ func Fchdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Chroot implements chroot(2).
 func Chroot(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}

@@ -7,43 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestCheckOpenFlags(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		flags, mode uint64
-		want        error
-	}{
-		{"plain read", unix.O_RDONLY, 0, nil},
-		{"create with mode", unix.O_CREAT | unix.O_WRONLY, 0644, nil},
-		{"mode without create", unix.O_RDONLY, 0644, unix.EINVAL},
-		{"mode with type bits", unix.O_CREAT | unix.O_WRONLY, unix.S_IFREG | 0644, unix.EINVAL},
-		{"O_CREAT|O_DIRECTORY", unix.O_CREAT | unix.O_DIRECTORY, 0, unix.EINVAL},
-		{"O_TMPFILE read-only", unix.O_TMPFILE | unix.O_RDONLY, 0600, unix.EINVAL},
-		{"__O_TMPFILE without O_DIRECTORY", oTmpfileBit | unix.O_RDWR, 0600, unix.EINVAL},
-		{"O_TMPFILE read-write", unix.O_TMPFILE | unix.O_RDWR, 0600, nil},
-		{"O_PATH with O_NOFOLLOW", unix.O_PATH | unix.O_NOFOLLOW, 0, nil},
-		{"O_PATH with O_APPEND", unix.O_PATH | unix.O_APPEND, 0, unix.EINVAL},
-	} {
-		if got := checkOpenFlags(tc.flags, tc.mode); got != tc.want {
-			t.Errorf("%s: checkOpenFlags(%#x, %#o) = %v, want %v", tc.name, tc.flags, tc.mode, got, tc.want)
-		}
-	}
-}
-
-func TestOpenFlagsArgDropsUnknownFlags(t *testing.T) {
-	flags, mode, err := openFlagsArg(unix.O_RDONLY|0x40000000, 0644)
-	if err != nil {
-		t.Fatalf("openFlagsArg with an unknown flag: %v, want success", err)
-	}
-	if flags&0x40000000 != 0 || mode != 0 {
-		t.Errorf("openFlagsArg = %#x, %#o; want the unknown flag and the mode dropped", flags, mode)
-	}
-	flags, _, err = openFlagsArg(unix.O_PATH|unix.O_APPEND|unix.O_CLOEXEC, 0)
-	if err != nil || flags != unix.O_PATH|unix.O_CLOEXEC {
-		t.Errorf("openFlagsArg(O_PATH|O_APPEND|O_CLOEXEC) = %#x, %v; want O_PATH|O_CLOEXEC", flags, err)
-	}
-}
-
 func TestDevEncoding(t *testing.T) {
 	for _, tc := range []struct{ major, minor uint32 }{{1, 3}, {0, 42}, {136, 300}, {4095, 1 << 19}} {
 		enc := encodeDev(tc.major, tc.minor)

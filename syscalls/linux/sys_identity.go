@@ -9,6 +9,13 @@ import (
 )
 
 func init() {
+	full(unix.SYS_GETUID, Getuid)
+	full(unix.SYS_GETEUID, Geteuid)
+	full(unix.SYS_GETGID, Getgid)
+	full(unix.SYS_GETEGID, Getegid)
+	full(unix.SYS_GETRESUID, Getresuid)
+	full(unix.SYS_GETRESGID, Getresgid)
+	full(unix.SYS_GETGROUPS, Getgroups)
 	full(unix.SYS_SETUID, Setuid)
 	full(unix.SYS_SETGID, Setgid)
 	full(unix.SYS_SETREUID, Setreuid)
@@ -87,4 +94,67 @@ func Setgroups(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		groups[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
 	return 0, t.SetGroups(groups)
+}
+
+// Getuid implements getuid(2).
+func Getuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return uint64(t.Credentials().RealUID), nil
+}
+
+// Geteuid implements geteuid(2).
+func Geteuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return uint64(t.Credentials().EffectiveUID), nil
+}
+
+// Getgid implements getgid(2).
+func Getgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return uint64(t.Credentials().RealGID), nil
+}
+
+// Getegid implements getegid(2).
+func Getegid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return uint64(t.Credentials().EffectiveGID), nil
+}
+
+func copyOutIDs(t *kernel.Task, args arch.SyscallArgs, ids ...uint32) (uint64, error) {
+	for i, id := range ids {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], id)
+		if err := copyOut(t, args[i], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// Getresuid implements getresuid(2).
+func Getresuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	c := t.Credentials()
+	return copyOutIDs(t, args, c.RealUID, c.EffectiveUID, c.SavedUID)
+}
+
+// Getresgid implements getresgid(2).
+func Getresgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	c := t.Credentials()
+	return copyOutIDs(t, args, c.RealGID, c.EffectiveGID, c.SavedGID)
+}
+
+// Getgroups implements getgroups(2).
+func Getgroups(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	groups := t.Credentials().Groups
+	size := intArg(args[0])
+	if size < 0 {
+		return 0, unix.EINVAL
+	}
+	if size == 0 {
+		return uint64(len(groups)), nil
+	}
+	if int(size) < len(groups) {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 4*len(groups))
+	for i, g := range groups {
+		binary.LittleEndian.PutUint32(b[4*i:], g)
+	}
+	return uint64(len(groups)), copyOut(t, args[1], b)
 }

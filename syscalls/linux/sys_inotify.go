@@ -13,8 +13,8 @@ func init() {
 	full(unix.SYS_INOTIFY_INIT1, InotifyInit1)
 	partial(unix.SYS_INOTIFY_ADD_WATCH, "IN_DELETE_SELF is reported when the last link goes, even while the file is still open; IN_UNMOUNT is never reported", InotifyAddWatch)
 	full(unix.SYS_INOTIFY_RM_WATCH, InotifyRmWatch)
-	unimplementedNotes[unix.SYS_FANOTIFY_INIT] = "fanotify is not supported"
-	unimplementedNotes[unix.SYS_FANOTIFY_MARK] = "fanotify is not supported"
+	unimplemented(unix.SYS_FANOTIFY_INIT, "fanotify is not supported", logFirstUse)
+	unimplemented(unix.SYS_FANOTIFY_MARK, "fanotify is not supported", logFirstUse)
 }
 
 // inotifyInit1 makes an inotify instance and installs it.
@@ -65,7 +65,7 @@ func InotifyAddWatch(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	ctx := t.Context()
 	defer f.DecRef(ctx)
-	pop, err := pathArg(t, unix.AT_FDCWD, args[1], mask&unix.IN_DONT_FOLLOW == 0)
+	pop, err := pathArg(t, unix.AT_FDCWD, args[1], pathOpts{follow: mask&unix.IN_DONT_FOLLOW == 0})
 	if err != nil {
 		return 0, err
 	}

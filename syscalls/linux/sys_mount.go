@@ -77,7 +77,7 @@ func Mount(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags&unix.MS_NOUSER != 0 {
 		return 0, unix.EINVAL
 	}
-	target, err := pathArg(t, unix.AT_FDCWD, targetAddr, true)
+	target, err := pathArg(t, unix.AT_FDCWD, targetAddr, pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +93,7 @@ func Mount(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		// data; none of ours has options that can change.
 		return 0, v.RemountAt(ctx, &target.PathOperation, remountFlags(flags))
 	case flags&unix.MS_BIND != 0:
-		src, err := pathArg(t, unix.AT_FDCWD, srcAddr, true)
+		src, err := pathArg(t, unix.AT_FDCWD, srcAddr, pathOpts{follow: true})
 		if err != nil {
 			return 0, err
 		}
@@ -118,7 +118,7 @@ func Mount(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if path == "" {
 			return 0, unix.EINVAL
 		}
-		src, err := newPathOp(t, unix.AT_FDCWD, path, true)
+		src, err := pathOp(t, unix.AT_FDCWD, path, pathOpts{follow: true})
 		if err != nil {
 			return 0, err
 		}
@@ -164,7 +164,7 @@ func Umount2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags&unix.MNT_EXPIRE != 0 {
 		return 0, unix.EINVAL
 	}
-	target, err := pathArg(t, unix.AT_FDCWD, args[0], flags&unix.UMOUNT_NOFOLLOW == 0)
+	target, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: flags&unix.UMOUNT_NOFOLLOW == 0})
 	if err != nil {
 		return 0, err
 	}
@@ -177,12 +177,12 @@ func PivotRoot(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if !t.Credentials().HasCap(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
 	}
-	newRoot, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	newRoot, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
 	defer newRoot.release()
-	putOld, err := pathArg(t, unix.AT_FDCWD, args[1], true)
+	putOld, err := pathArg(t, unix.AT_FDCWD, args[1], pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}

@@ -13,12 +13,12 @@ func init() {
 
 // ProcessVMReadv implements process_vm_readv(2).
 func ProcessVMReadv(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return processVM(t, args, false)
+	return processVM(t, args, transferRead)
 }
 
 // ProcessVMWritev implements process_vm_writev(2).
 func ProcessVMWritev(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return processVM(t, args, true)
+	return processVM(t, args, transferWrite)
 }
 
 // processVMChunk bounds the bounce buffer of one step of a transfer.
@@ -30,7 +30,7 @@ const processVMChunk = 64 << 10
 // far, or EFAULT if none were. Argument checks come in Linux's order:
 // flags, local iovecs (an empty local transfer returns 0 without looking
 // at pid), remote iovecs, then the target and the permission check.
-func processVM(t *kernel.Task, args arch.SyscallArgs, write bool) (uint64, error) {
+func processVM(t *kernel.Task, args arch.SyscallArgs, dir transfer) (uint64, error) {
 	pid, lvec, lcnt, rvec, rcnt, flags := intArg(args[0]), args[1], args[2], args[3], args[4], args[5]
 	if flags != 0 {
 		return 0, unix.EINVAL
@@ -79,7 +79,7 @@ func processVM(t *kernel.Task, args arch.SyscallArgs, write bool) (uint64, error
 			n := min(r.len-roff, local[li].len-loff, uint64(len(buf)))
 			laddr, raddr := local[li].base+loff, r.base+roff
 			var got, put int
-			if write {
+			if dir == transferWrite {
 				got, _ = t.CopyIn(laddr, buf[:n])
 				put, _ = rmm.CopyOut(raddr, buf[:got])
 			} else {

@@ -238,13 +238,14 @@ func copyInIovecs(t *kernel.Task, addr uint64, count int32) ([]iovec, error) {
 }
 
 // vectorIO runs one transfer per iovec, stopping at the first short one.
-func vectorIO(t *kernel.Task, args arch.SyscallArgs, off int64, write bool) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+// off is -1 for the file's offset.
+func vectorIO(t *kernel.Task, fd int32, iovAddr uint64, iovCnt int32, off int64, dir transfer) (uint64, error) {
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	iovs, err := copyInIovecs(t, args[1], intArg(args[2]))
+	iovs, err := copyInIovecs(t, iovAddr, iovCnt)
 	if err != nil {
 		return 0, err
 	}
@@ -266,7 +267,7 @@ func vectorIO(t *kernel.Task, args arch.SyscallArgs, off int64, write bool) (uin
 			pos = off + int64(done)
 		}
 		var n uint64
-		if write {
+		if dir == transferWrite {
 			n, err = writeFrom(t, f, iov.base, iov.len, pos)
 		} else {
 			n, err = readInto(t, f, iov.base, iov.len, pos)
@@ -287,28 +288,32 @@ func vectorIO(t *kernel.Task, args arch.SyscallArgs, off int64, write bool) (uin
 
 // Readv implements readv(2).
 func Readv(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return vectorIO(t, args, -1, false)
+	fd, iovAddr, iovCnt := fdArg(args[0]), args[1], intArg(args[2])
+	return vectorIO(t, fd, iovAddr, iovCnt, -1, transferRead)
 }
 
 // Writev implements writev(2).
 func Writev(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return vectorIO(t, args, -1, true)
+	fd, iovAddr, iovCnt := fdArg(args[0]), args[1], intArg(args[2])
+	return vectorIO(t, fd, iovAddr, iovCnt, -1, transferWrite)
 }
 
 // Preadv implements preadv(2).
 func Preadv(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if int64(args[3]) < 0 {
+	fd, iovAddr, iovCnt, off := fdArg(args[0]), args[1], intArg(args[2]), int64(args[3])
+	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return vectorIO(t, args, int64(args[3]), false)
+	return vectorIO(t, fd, iovAddr, iovCnt, off, transferRead)
 }
 
 // Pwritev implements pwritev(2).
 func Pwritev(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if int64(args[3]) < 0 {
+	fd, iovAddr, iovCnt, off := fdArg(args[0]), args[1], intArg(args[2]), int64(args[3])
+	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return vectorIO(t, args, int64(args[3]), true)
+	return vectorIO(t, fd, iovAddr, iovCnt, off, transferWrite)
 }
 
 // Close implements close(2).

@@ -10,6 +10,9 @@ import (
 )
 
 func init() {
+	full(unix.SYS_SCHED_YIELD, SchedYield)
+	partial(unix.SYS_SCHED_GETAFFINITY, "reports the sandbox's CPUs", SchedGetaffinity)
+	full(unix.SYS_GETCPU, Getcpu)
 	partial(unix.SYS_SCHED_SETAFFINITY, "the mask is recorded and reported, not enforced: the platform places guest threads", SchedSetaffinity)
 	full(unix.SYS_GETPRIORITY, Getpriority)
 	partial(unix.SYS_SETPRIORITY, "nice values are recorded, not used for scheduling", Setpriority)
@@ -21,9 +24,10 @@ func init() {
 	full(unix.SYS_SCHED_GET_PRIORITY_MIN, SchedGetPriorityMin)
 	full(unix.SYS_CAPGET, Capget)
 	partial(unix.SYS_CAPSET, "the calling thread only (pid 0 or its own)", Capset)
-	register(unix.SYS_MEMBARRIER, Unimplemented, "returns ENOSYS; glibc and Go fall back", func(*kernel.Task, arch.SyscallArgs) (uint64, error) {
-		return 0, unix.ENOSYS
-	})
+	unimplemented(unix.SYS_MEMBARRIER, "glibc and Go fall back", expectedENOSYS)
+	// rseq is how glibc registers restartable sequences; it falls back
+	// silently when the kernel lacks it.
+	unimplemented(unix.SYS_RSEQ, "restartable sequences are not supported; glibc falls back", expectedENOSYS)
 	partial(unix.SYS_MLOCK, "accounting only: pages are never swapped", Mlock)
 	partial(unix.SYS_MLOCK2, "accounting only: pages are never swapped", Mlock2)
 	partial(unix.SYS_MUNLOCK, "accounting only", Munlock)
@@ -380,5 +384,52 @@ func Mlockall(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Munlockall implements munlockall(2).
 func Munlockall(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	return 0, nil
+}
+
+// SchedYield implements sched_yield(2).
+func SchedYield(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	runtime.Gosched()
+	return 0, nil
+}
+
+// SchedGetaffinity implements sched_getaffinity(2): the mask last set, or
+// every CPU of the sandbox.
+func SchedGetaffinity(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	size := args[1]
+	if size < 8 || size%8 != 0 {
+		return 0, unix.EINVAL
+	}
+	target, err := taskArg(t, intArg(args[0]))
+	if err != nil {
+		return 0, err
+	}
+	n := runtime.NumCPU()
+	b := make([]byte, max(8, (n+63)/64*8))
+	if uint64(len(b)) > size {
+		return 0, unix.EINVAL
+	}
+	if mask := target.CPUMask(); mask != nil {
+		for cpu := 0; cpu < n && cpu/8 < len(mask); cpu++ {
+			b[cpu/8] |= mask[cpu/8] & (1 << (cpu % 8))
+		}
+	} else {
+		for cpu := 0; cpu < n; cpu++ {
+			b[cpu/8] |= 1 << (cpu % 8)
+		}
+	}
+	return uint64(len(b)), copyOut(t, args[2], b)
+}
+
+// Getcpu implements getcpu(2).
+func Getcpu(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	var zero [4]byte
+	for _, a := range args[:2] {
+		if a != 0 {
+			if err := copyOut(t, a, zero[:]); err != nil {
+				return 0, err
+			}
+		}
+	}
 	return 0, nil
 }

@@ -21,6 +21,9 @@ func init() {
 	full(unix.SYS_KILL, Kill)
 	full(unix.SYS_TKILL, Tkill)
 	full(unix.SYS_TGKILL, Tgkill)
+	full(unix.SYS_RT_SIGTIMEDWAIT, RtSigtimedwait)
+	full(unix.SYS_RT_SIGQUEUEINFO, RtSigqueueinfo)
+	full(unix.SYS_RT_TGSIGQUEUEINFO, RtTgsigqueueinfo)
 }
 
 // sigsetArg reads a sigset_t whose size must be 8.
@@ -189,12 +192,6 @@ func Tgkill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	return 0, t.Tgkill(tgid, tid, info)
-}
-
-func init() {
-	full(unix.SYS_RT_SIGTIMEDWAIT, RtSigtimedwait)
-	full(unix.SYS_RT_SIGQUEUEINFO, RtSigqueueinfo)
-	full(unix.SYS_RT_TGSIGQUEUEINFO, RtTgsigqueueinfo)
 }
 
 // RtSigtimedwait implements rt_sigtimedwait(2).

@@ -330,7 +330,7 @@ func resolveTarget(t *kernel.Task, name unixsocket.Address) (unixsocket.Target, 
 		return unixsocket.AbstractTarget(name), func() {}, nil
 	}
 	ctx := t.Context()
-	pop, err := newPathOp(t, unix.AT_FDCWD, string(name), true)
+	pop, err := pathOp(t, unix.AT_FDCWD, string(name), pathOpts{follow: true})
 	if err != nil {
 		return unixsocket.Target{}, nil, err
 	}
@@ -344,11 +344,9 @@ func resolveTarget(t *kernel.Task, name unixsocket.Address) (unixsocket.Target, 
 		vd.DecRef(ctx)
 		return unixsocket.Target{}, nil, unix.ECONNREFUSED
 	}
-	if creds := vfs.CredentialsFromContext(ctx); creds != nil {
-		if err := inode.CheckPermissions(ctx, creds, vfs.MayWrite); err != nil {
-			vd.DecRef(ctx)
-			return unixsocket.Target{}, nil, err
-		}
+	if err := inode.CheckPermissions(ctx, vfs.MustCredentials(ctx, "connect"), vfs.MayWrite); err != nil {
+		vd.DecRef(ctx)
+		return unixsocket.Target{}, nil, err
 	}
 	return unixsocket.InodeTarget(inode), func() { vd.DecRef(ctx) }, nil
 }
@@ -374,7 +372,7 @@ func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if s.IsBound() {
 		return 0, unix.EINVAL
 	}
-	pop, err := newPathOp(t, unix.AT_FDCWD, string(sa.name), false)
+	pop, err := pathOp(t, unix.AT_FDCWD, string(sa.name), pathOpts{})
 	if err != nil {
 		return 0, err
 	}

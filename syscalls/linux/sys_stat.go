@@ -74,14 +74,14 @@ func statAt(t *kernel.Task, dirfd int32, addr uint64, flags int32) (unix.Statx_t
 			defer f.DecRef(ctx)
 			return f.Stat(ctx)
 		}
-		pop, err := emptyPathOp(t, dirfd)
+		pop, err := pathOp(t, dirfd, "", pathOpts{emptyPath: true})
 		if err != nil {
 			return unix.Statx_t{}, err
 		}
 		defer pop.release()
 		return taskVFS(t).StatAt(ctx, &pop.PathOperation)
 	}
-	pop, err := newPathOp(t, dirfd, path, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	pop, err := pathOp(t, dirfd, path, pathOpts{follow: flags&unix.AT_SYMLINK_NOFOLLOW == 0})
 	if err != nil {
 		return unix.Statx_t{}, err
 	}
@@ -265,7 +265,7 @@ func defaultStatfs(magic int64) unix.Statfs_t {
 
 // Statfs implements statfs(2).
 func Statfs(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], true)
+	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}

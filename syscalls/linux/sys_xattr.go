@@ -48,9 +48,22 @@ type xattrTarget struct {
 	file *vfs.FileDescription
 }
 
+// xattrKind says what the first argument of an xattr call names.
+type xattrKind int
+
+const (
+	// xattrPath is a path whose final symlink is followed (getxattr).
+	xattrPath xattrKind = iota
+	// xattrLinkPath is a path whose final symlink is not followed
+	// (lgetxattr).
+	xattrLinkPath
+	// xattrFD is a descriptor (fgetxattr).
+	xattrFD
+)
+
 // xattrPathTarget resolves a path argument.
-func xattrPathTarget(t *kernel.Task, addr uint64, follow bool) (*xattrTarget, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, addr, follow)
+func xattrPathTarget(t *kernel.Task, addr uint64, o pathOpts) (*xattrTarget, error) {
+	pop, err := pathArg(t, unix.AT_FDCWD, addr, o)
 	if err != nil {
 		return nil, err
 	}
@@ -104,24 +117,27 @@ func (x *xattrTarget) remove(name string) error {
 	return taskVFS(x.t).RemovexattrAt(x.t.Context(), &x.pop.PathOperation, name)
 }
 
-// target builds the target of a path call (fdCall false) or a descriptor
-// call.
-func xattrTargetArg(t *kernel.Task, arg uint64, fdCall, follow bool) (*xattrTarget, error) {
-	if fdCall {
+// xattrTargetArg builds the target that arg names as kind says.
+func xattrTargetArg(t *kernel.Task, arg uint64, kind xattrKind) (*xattrTarget, error) {
+	switch kind {
+	case xattrFD:
 		return xattrFDTarget(t, fdArg(arg))
+	case xattrLinkPath:
+		return xattrPathTarget(t, arg, pathOpts{})
+	default:
+		return xattrPathTarget(t, arg, pathOpts{follow: true})
 	}
-	return xattrPathTarget(t, arg, follow)
 }
 
 // getxattr implements getxattr, lgetxattr and fgetxattr: size 0 asks
 // for the value's size; ERANGE if size is too small.
-func getxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+func getxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	valueAddr, size := args[2], args[3]
 	name, err := copyInXattrName(t, args[1])
 	if err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	x, err := xattrTargetArg(t, args[0], kind)
 	if err != nil {
 		return 0, err
 	}
@@ -143,7 +159,7 @@ func getxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint6
 }
 
 // setxattr implements setxattr, lsetxattr and fsetxattr.
-func setxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+func setxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	valueAddr, size, flags := args[2], args[3], uint32(args[4])
 	if flags&^(unix.XATTR_CREATE|unix.XATTR_REPLACE) != 0 {
 		return 0, unix.EINVAL
@@ -159,7 +175,7 @@ func setxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint6
 	if err := copyIn(t, valueAddr, value); err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	x, err := xattrTargetArg(t, args[0], kind)
 	if err != nil {
 		return 0, err
 	}
@@ -169,9 +185,9 @@ func setxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint6
 
 // listxattr implements listxattr, llistxattr and flistxattr: NUL-ended
 // names; size 0 asks for the size needed, ERANGE if size is too small.
-func listxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+func listxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	listAddr, size := args[1], args[2]
-	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	x, err := xattrTargetArg(t, args[0], kind)
 	if err != nil {
 		return 0, err
 	}
@@ -201,12 +217,12 @@ func listxattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint
 }
 
 // removexattr implements removexattr, lremovexattr and fremovexattr.
-func removexattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (uint64, error) {
+func removexattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	name, err := copyInXattrName(t, args[1])
 	if err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, args[0], fdCall, follow)
+	x, err := xattrTargetArg(t, args[0], kind)
 	if err != nil {
 		return 0, err
 	}
@@ -216,60 +232,60 @@ func removexattr(t *kernel.Task, args arch.SyscallArgs, fdCall, follow bool) (ui
 
 // Getxattr implements getxattr(2).
 func Getxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return getxattr(t, args, false, true)
+	return getxattr(t, args, xattrPath)
 }
 
 // Lgetxattr implements lgetxattr(2).
 func Lgetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return getxattr(t, args, false, false)
+	return getxattr(t, args, xattrLinkPath)
 }
 
 // Fgetxattr implements fgetxattr(2).
 func Fgetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return getxattr(t, args, true, false)
+	return getxattr(t, args, xattrFD)
 }
 
 // Setxattr implements setxattr(2).
 func Setxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return setxattr(t, args, false, true)
+	return setxattr(t, args, xattrPath)
 }
 
 // Lsetxattr implements lsetxattr(2).
 func Lsetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return setxattr(t, args, false, false)
+	return setxattr(t, args, xattrLinkPath)
 }
 
 // Fsetxattr implements fsetxattr(2).
 func Fsetxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return setxattr(t, args, true, false)
+	return setxattr(t, args, xattrFD)
 }
 
 // Listxattr implements listxattr(2).
 func Listxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return listxattr(t, args, false, true)
+	return listxattr(t, args, xattrPath)
 }
 
 // Llistxattr implements llistxattr(2).
 func Llistxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return listxattr(t, args, false, false)
+	return listxattr(t, args, xattrLinkPath)
 }
 
 // Flistxattr implements flistxattr(2).
 func Flistxattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return listxattr(t, args, true, false)
+	return listxattr(t, args, xattrFD)
 }
 
 // Removexattr implements removexattr(2).
 func Removexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return removexattr(t, args, false, true)
+	return removexattr(t, args, xattrPath)
 }
 
 // Lremovexattr implements lremovexattr(2).
 func Lremovexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return removexattr(t, args, false, false)
+	return removexattr(t, args, xattrLinkPath)
 }
 
 // Fremovexattr implements fremovexattr(2).
 func Fremovexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return removexattr(t, args, true, false)
+	return removexattr(t, args, xattrFD)
 }

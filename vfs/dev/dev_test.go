@@ -12,7 +12,7 @@ import (
 )
 
 func TestDevices(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	v := vfs.New()
 	if err := dev.Register(v); err != nil {
 		t.Fatalf("Register: %v", err)

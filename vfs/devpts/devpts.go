@@ -191,12 +191,10 @@ func (r *Registry) allocate(ctx context.Context, p *pty) error {
 		r.drivers[index] = true
 	}
 	p.index = index
-	c := vfs.CredentialsFromContext(ctx)
+	c := vfs.MustCredentials(ctx, "open /dev/ptmx")
 	t := nowTS()
 	p.inode = &slaveInode{p: p, ino: r.lastIno.Add(1), mode: 0o620, atime: t, mtime: t, ctime: t}
-	if c != nil {
-		p.inode.uid, p.inode.gid = c.UID, c.GID
-	}
+	p.inode.uid, p.inode.gid = c.UID, c.GID
 	r.ptys[index] = p
 	return nil
 }

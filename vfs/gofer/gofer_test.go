@@ -76,7 +76,7 @@ func newEnvAt(t *testing.T, host string, readOnly bool, opts Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	fs, ro, err := NewFilesystem(ctx, client, opts)
 	if err != nil {
 		t.Fatalf("NewFilesystem: %v", err)

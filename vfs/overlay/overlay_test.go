@@ -77,7 +77,7 @@ func newEnvWith(t *testing.T, extra func(host string) error) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	lower, _, err := vfsgofer.NewFilesystem(ctx, client, vfsgofer.Options{})
 	if err != nil {
 		t.Fatalf("gofer NewFilesystem: %v", err)

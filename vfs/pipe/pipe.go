@@ -122,9 +122,8 @@ func New(ctx context.Context) *Pipe {
 	t := time.Now()
 	p := &Pipe{ino: lastIno.Add(1), capacity: DefaultCapacity, openCh: make(chan struct{}),
 		ctime: unix.StatxTimestamp{Sec: t.Unix(), Nsec: uint32(t.Nanosecond())}}
-	if c := vfs.CredentialsFromContext(ctx); c != nil {
-		p.uid, p.gid = c.UID, c.GID
-	}
+	c := vfs.MustCredentials(ctx, "pipe")
+	p.uid, p.gid = c.UID, c.GID
 	return p
 }
 

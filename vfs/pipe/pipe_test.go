@@ -14,7 +14,7 @@ import (
 
 func newPipe(t *testing.T, flags uint32) (*vfs.FileDescription, *vfs.FileDescription) {
 	t.Helper()
-	r, w, err := NewPipe2(context.Background(), flags)
+	r, w, err := NewPipe2(vfs.WithCredentials(context.Background(), vfs.RootCredentials()), flags)
 	if err != nil {
 		t.Fatalf("NewPipe2: %v", err)
 	}
@@ -42,7 +42,7 @@ func (m *mem) CopyOut(addr uintptr, src []byte) (int, error) {
 }
 
 func TestReadWriteEOFAndEPIPE(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	r, w := newPipe(t, 0)
 	if n, err := w.Write(ctx, []byte("hello")); n != 5 || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
@@ -88,7 +88,7 @@ func TestReadWriteEOFAndEPIPE(t *testing.T) {
 }
 
 func TestNonblocking(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	r, w := newPipe(t, unix.O_NONBLOCK)
 	defer r.DecRef(ctx)
 	defer w.DecRef(ctx)
@@ -125,7 +125,7 @@ func TestNonblocking(t *testing.T) {
 }
 
 func TestBlocking(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	r, w := newPipe(t, 0)
 	defer r.DecRef(ctx)
 	defer w.DecRef(ctx)
@@ -180,7 +180,7 @@ func TestBlocking(t *testing.T) {
 }
 
 func TestFIFOOpen(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	p := New(ctx)
 	if _, err := p.Open(ctx, unix.O_WRONLY|unix.O_NONBLOCK); err != unix.ENXIO {
 		t.Errorf("FIFO open O_WRONLY|O_NONBLOCK with no reader = %v, want ENXIO", err)
@@ -222,4 +222,17 @@ func TestFIFOOpen(t *testing.T) {
 	if p.readers != 0 || p.writers != 0 {
 		t.Errorf("readers, writers = %d, %d after all closed", p.readers, p.writers)
 	}
+}
+
+// TestNewPipeWithoutCredentialsPanics checks that a pipe is never created
+// owned by an identity guessed for a context that carries none.
+func TestNewPipeWithoutCredentialsPanics(t *testing.T) {
+	defer func() {
+		if p := recover(); p == nil {
+			t.Errorf("NewPipe2 without credentials did not panic")
+		}
+	}()
+	r, w, _ := NewPipe2(context.Background(), 0)
+	r.DecRef(context.Background())
+	w.DecRef(context.Background())
 }

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/palisade-sandbox/palisade/vfs"
 )
 
 func TestPeekIntoCopiesAndMoveIntoConsumes(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	r1, w1 := newPipe(t, 0)
 	r2, w2 := newPipe(t, 0)
 	defer func() {
@@ -41,7 +43,7 @@ func TestPeekIntoCopiesAndMoveIntoConsumes(t *testing.T) {
 }
 
 func TestUnreadPutsDataBackFirst(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	r, w := newPipe(t, 0)
 	defer r.DecRef(ctx)
 	defer w.DecRef(ctx)
@@ -56,7 +58,7 @@ func TestUnreadPutsDataBackFirst(t *testing.T) {
 }
 
 func TestWaitWritableWakesWhenReaderDrains(t *testing.T) {
-	ctx := context.Background()
+	ctx := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	r, w := newPipe(t, 0)
 	defer r.DecRef(ctx)
 	defer w.DecRef(ctx)

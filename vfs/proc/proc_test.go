@@ -229,7 +229,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
 	}
-	bg := context.Background()
+	bg := vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	v := vfs.New()
 	rootfs, err := tmpfs.New(bg, tmpfs.Options{Mem: mem, RootMode: 0o755})
 	if err != nil {
@@ -378,11 +378,11 @@ func TestSelfLinksNameTheCaller(t *testing.T) {
 			t.Errorf("readlink(%s) = %q, %v; want %q", c.path, got, err, c.want)
 		}
 	}
-	e.ctx = context.WithValue(context.Background(), callerKey{}, caller{9, 9})
+	e.ctx = context.WithValue(vfs.WithCredentials(context.Background(), vfs.RootCredentials()), callerKey{}, caller{9, 9})
 	if got, _ := e.readlink("/proc/self"); got != "9" {
 		t.Errorf("readlink(/proc/self) from 9 = %q, want 9", got)
 	}
-	e.ctx = context.Background()
+	e.ctx = vfs.WithCredentials(context.Background(), vfs.RootCredentials())
 	if _, err := e.readlink("/proc/self"); err != unix.ENOENT {
 		t.Errorf("readlink(/proc/self) without a task: %v, want ENOENT", err)
 	}

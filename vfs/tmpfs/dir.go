@@ -387,10 +387,8 @@ func (d *dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, 
 //
 // Preconditions: fs.mu is held.
 func (d *dirInode) newWhiteoutLocked(ctx context.Context) vfs.Inode {
-	opts := vfs.CreateOptions{Mode: unix.S_IFCHR}
-	if c := vfs.CredentialsFromContext(ctx); c != nil {
-		opts.UID, opts.GID = c.UID, c.GID
-	}
+	c := vfs.MustCredentials(ctx, "whiteout")
+	opts := vfs.CreateOptions{Mode: unix.S_IFCHR, UID: c.UID, GID: c.GID}
 	if d.mode.Load()&unix.S_ISGID != 0 {
 		opts.GID = d.gid
 	}

@@ -68,11 +68,8 @@ func NewMemfd(ctx context.Context, mem MemoryFile, opts MemfdOptions) (*vfs.File
 		return nil, unix.EINVAL
 	}
 	fs := internalFilesystem(mem)
-	var uid, gid uint32
-	if c := vfs.CredentialsFromContext(ctx); c != nil {
-		uid, gid = c.UID, c.GID
-	}
-	f := fs.newRegularFile(&vfs.CreateOptions{Mode: unix.S_IFREG | opts.Mode&0o7777, UID: uid, GID: gid})
+	c := vfs.MustCredentials(ctx, "memfd_create")
+	f := fs.newRegularFile(&vfs.CreateOptions{Mode: unix.S_IFREG | opts.Mode&0o7777, UID: c.UID, GID: c.GID})
 	f.seals = opts.Seals & allSeals
 	// The location takes over f's reference.
 	loc := vfs.NewAnonymousLocation("memfd", "/memfd:"+opts.Name+" (deleted)", f)
