@@ -41,15 +41,28 @@ func superviseSandbox(boot, gofer *exec.Cmd, status *bufio.Reader) (int, error) 
 		line, _ := status.ReadString('\n')
 		lineCh <- line
 	}()
-	goferCh := make(chan string, 1)
-	go func() { goferCh <- describeExit(waitExitNoReap(gofer.Process.Pid)) }()
+	type goferEnd struct {
+		ws  syscall.WaitStatus
+		err error
+	}
+	goferCh := make(chan goferEnd, 1)
+	go func() {
+		ws, err := waitExitNoReap(gofer.Process.Pid)
+		goferCh <- goferEnd{ws, err}
+	}()
 
 	var line, goferDeath string
 	select {
 	case line = <-lineCh:
-	case goferDeath = <-goferCh:
+	case g := <-goferCh:
 		boot.Process.Kill()
 		line = <-lineCh
+		// A gofer that exited with status 0 saw the Sentry close its
+		// connections: boot ended first (killed, or crashed without a
+		// word) and the two waits merely raced. Boot's end is the news.
+		if g.err != nil || !g.ws.Exited() || g.ws.ExitStatus() != 0 {
+			goferDeath = describeExit(g.ws, g.err)
+		}
 	}
 	waitErr := boot.Wait()
 	report, ok := parseEndLine(line)
