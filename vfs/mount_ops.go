@@ -338,15 +338,11 @@ func (vfs *VirtualFilesystem) BindAt(ctx context.Context, source, target *PathOp
 	}
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	src, err := vfs.resolveLocked(ctx, source, mountWalk{follow: true})
+	src, tgt, err := vfs.resolveSourceTargetLocked(ctx, source, target)
 	if err != nil {
 		return err
 	}
 	defer src.DecRef(ctx)
-	tgt, err := vfs.resolveLocked(ctx, target, mountWalk{follow: true, mountpoint: true})
-	if err != nil {
-		return err
-	}
 	defer tgt.DecRef(ctx)
 	if src.mount.anon || src.mount.propagation&unix.MS_UNBINDABLE != 0 {
 		return unix.EINVAL
@@ -425,6 +421,24 @@ func lockedUnbindable(ms []*Mount) bool {
 		}
 	}
 	return false
+}
+
+// resolveSourceTargetLocked resolves the source of a bind or move
+// (following a final symlink) and its target (the top of any mounts
+// stacked there). The caller drops both references.
+//
+// Preconditions: vfs.mu is held.
+func (vfs *VirtualFilesystem) resolveSourceTargetLocked(ctx context.Context, source, target *PathOperation) (src, tgt VirtualDentry, err error) {
+	src, err = vfs.resolveLocked(ctx, source, mountWalk{follow: true})
+	if err != nil {
+		return VirtualDentry{}, VirtualDentry{}, err
+	}
+	tgt, err = vfs.resolveLocked(ctx, target, mountWalk{follow: true, mountpoint: true})
+	if err != nil {
+		src.DecRef(ctx)
+		return VirtualDentry{}, VirtualDentry{}, err
+	}
+	return src, tgt, nil
 }
 
 // mountRootLocked resolves pop to the root of a mount (crossing mounts
@@ -697,15 +711,11 @@ func (vfs *VirtualFilesystem) MoveAt(ctx context.Context, source, target *PathOp
 	}()
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	src, err := vfs.resolveLocked(ctx, source, mountWalk{follow: true})
+	src, tgt, err := vfs.resolveSourceTargetLocked(ctx, source, target)
 	if err != nil {
 		return err
 	}
 	defer src.DecRef(ctx)
-	tgt, err := vfs.resolveLocked(ctx, target, mountWalk{follow: true, mountpoint: true})
-	if err != nil {
-		return err
-	}
 	defer tgt.DecRef(ctx)
 	if tgt.dentry.dead.Load() {
 		return unix.ENOENT
