@@ -48,6 +48,19 @@ func setup(t *testing.T, code []byte) (platform.AddressSpace, platform.Context) 
 	return as, ctx
 }
 
+// runToFirstSyscall sets up an address space running code and switches
+// into it until its first system call.
+func runToFirstSyscall(t *testing.T, code []byte) (platform.AddressSpace, platform.Context, platform.State) {
+	t.Helper()
+	as, ctx := setup(t, code)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first switch: %v, %v", ev, err)
+	}
+	return as, ctx, st
+}
+
 func TestSyscallIsCaughtNotExecuted(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -121,12 +134,7 @@ func TestSecondThreadSharesAddressSpace(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	// mov eax, 39 (getpid); syscall; jmp back
 	code := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7}
-	as, ctx := setup(t, code)
-	var st platform.State
-	st.Regs.Rip = codeAddr
-	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
-		t.Fatalf("first thread: %v, %v", ev, err)
-	}
+	as, ctx, st := runToFirstSyscall(t, code)
 	if err := as.PrepareThread(); err != nil {
 		t.Fatal(err)
 	}
@@ -225,12 +233,7 @@ func TestUnprepareThreadEndsThePreparedThreadOnly(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	code := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7} // getpid loop
-	as, ctx := setup(t, code)
-	var st platform.State
-	st.Regs.Rip = codeAddr
-	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
-		t.Fatalf("first switch: %v, %v", ev, err)
-	}
+	as, ctx, st := runToFirstSyscall(t, code)
 	pid := as.(*addressSpace).pid
 	if err := as.PrepareThread(); err != nil {
 		t.Fatal(err)
@@ -267,12 +270,7 @@ func TestInterruptStopsSpinningSecondThread(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	// getpid: mov eax, 39; syscall; spin: jmp spin
 	code := []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe}
-	as, ctx := setup(t, code)
-	var st platform.State
-	st.Regs.Rip = codeAddr
-	if ev, err := ctx.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
-		t.Fatalf("first thread: %v, %v", ev, err)
-	}
+	as, ctx, _ := runToFirstSyscall(t, code)
 	if err := as.PrepareThread(); err != nil {
 		t.Fatal(err)
 	}
