@@ -37,7 +37,8 @@ func epollCreate(t *kernel.Task, cloexec bool) (uint64, error) {
 // EpollCreate implements epoll_create(2): size must be positive and is
 // otherwise ignored.
 func EpollCreate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if intArg(args[0]) <= 0 {
+	size := intArg(args[0])
+	if size <= 0 {
 		return 0, unix.EINVAL
 	}
 	return epollCreate(t, false)
@@ -143,26 +144,29 @@ func msTimeout(ms int32) (bool, time.Time) {
 
 // EpollWait implements epoll_wait(2).
 func EpollWait(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	block, deadline := msTimeout(intArg(args[3]))
-	return epollWait(t, fdArg(args[0]), args[1], intArg(args[2]), block, deadline)
+	epfd, addr, maxEvents, timeout := fdArg(args[0]), args[1], intArg(args[2]), intArg(args[3])
+	block, deadline := msTimeout(timeout)
+	return epollWait(t, epfd, addr, maxEvents, block, deadline)
 }
 
 // EpollPwait implements epoll_pwait(2).
 func EpollPwait(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	block, deadline := msTimeout(intArg(args[3]))
-	return withSigmask(t, args[4], args[5], func() (uint64, error) {
-		return epollWait(t, fdArg(args[0]), args[1], intArg(args[2]), block, deadline)
+	epfd, addr, maxEvents, timeout, maskAddr, maskSize := fdArg(args[0]), args[1], intArg(args[2]), intArg(args[3]), args[4], args[5]
+	block, deadline := msTimeout(timeout)
+	return withSigmask(t, maskAddr, maskSize, func() (uint64, error) {
+		return epollWait(t, epfd, addr, maxEvents, block, deadline)
 	})
 }
 
 // EpollPwait2 implements epoll_pwait2(2): epoll_pwait with a timespec
 // timeout (NULL: none).
 func EpollPwait2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	block, deadline, err := timeoutArg(t, args[3])
+	epfd, addr, maxEvents, timeoutAddr, maskAddr, maskSize := fdArg(args[0]), args[1], intArg(args[2]), args[3], args[4], args[5]
+	block, deadline, err := timeoutArg(t, timeoutAddr)
 	if err != nil {
 		return 0, err
 	}
-	return withSigmask(t, args[4], args[5], func() (uint64, error) {
-		return epollWait(t, fdArg(args[0]), args[1], intArg(args[2]), block, deadline)
+	return withSigmask(t, maskAddr, maskSize, func() (uint64, error) {
+		return epollWait(t, epfd, addr, maxEvents, block, deadline)
 	})
 }

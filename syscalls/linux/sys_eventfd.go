@@ -25,10 +25,12 @@ func eventfd2(t *kernel.Task, initval uint32, flags uint32) (uint64, error) {
 
 // Eventfd2 implements eventfd2(2).
 func Eventfd2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return eventfd2(t, uint32(args[0]), uint32(args[1]))
+	initval, flags := uint32(args[0]), uint32(args[1])
+	return eventfd2(t, initval, flags)
 }
 
 // Eventfd implements eventfd(2): eventfd2 with no flags.
 func Eventfd(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return eventfd2(t, uint32(args[0]), 0)
+	initval := uint32(args[0])
+	return eventfd2(t, initval, 0)
 }

@@ -253,7 +253,8 @@ func CloseRange(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Dup implements dup(2).
 func Dup(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	oldfd := fdArg(args[0])
+	f, err := getFile(t, oldfd)
 	if err != nil {
 		return 0, err
 	}
@@ -446,12 +447,14 @@ func mkdirAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32) (uint64, err
 
 // Mkdir implements mkdir(2).
 func Mkdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return mkdirAt(t, unix.AT_FDCWD, args[0], uint32(args[1]))
+	addr, mode := args[0], uint32(args[1])
+	return mkdirAt(t, unix.AT_FDCWD, addr, mode)
 }
 
 // Mkdirat implements mkdirat(2).
 func Mkdirat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return mkdirAt(t, fdArg(args[0]), args[1], uint32(args[2]))
+	dirfd, addr, mode := fdArg(args[0]), args[1], uint32(args[2])
+	return mkdirAt(t, dirfd, addr, mode)
 }
 
 // decodeDev splits a dev_t as the kernel's mknod takes it (32 bits:
@@ -483,12 +486,14 @@ func mknodAt(t *kernel.Task, dirfd int32, addr uint64, mode uint32, dev uint32) 
 
 // Mknod implements mknod(2).
 func Mknod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return mknodAt(t, unix.AT_FDCWD, args[0], uint32(args[1]), uint32(args[2]))
+	addr, mode, dev := args[0], uint32(args[1]), uint32(args[2])
+	return mknodAt(t, unix.AT_FDCWD, addr, mode, dev)
 }
 
 // Mknodat implements mknodat(2).
 func Mknodat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return mknodAt(t, fdArg(args[0]), args[1], uint32(args[2]), uint32(args[3]))
+	dirfd, addr, mode, dev := fdArg(args[0]), args[1], uint32(args[2]), uint32(args[3])
+	return mknodAt(t, dirfd, addr, mode, dev)
 }
 
 // removeKind says what removeAt removes.
@@ -562,17 +567,20 @@ func renameAt(t *kernel.Task, olddirfd int32, oldAddr uint64, newdirfd int32, ne
 
 // Rename implements rename(2).
 func Rename(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return renameAt(t, unix.AT_FDCWD, args[0], unix.AT_FDCWD, args[1], 0)
+	oldAddr, newAddr := args[0], args[1]
+	return renameAt(t, unix.AT_FDCWD, oldAddr, unix.AT_FDCWD, newAddr, 0)
 }
 
 // Renameat implements renameat(2).
 func Renameat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return renameAt(t, fdArg(args[0]), args[1], fdArg(args[2]), args[3], 0)
+	olddirfd, oldAddr, newdirfd, newAddr := fdArg(args[0]), args[1], fdArg(args[2]), args[3]
+	return renameAt(t, olddirfd, oldAddr, newdirfd, newAddr, 0)
 }
 
 // Renameat2 implements renameat2(2).
 func Renameat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return renameAt(t, fdArg(args[0]), args[1], fdArg(args[2]), args[3], uint32(args[4]))
+	olddirfd, oldAddr, newdirfd, newAddr, flags := fdArg(args[0]), args[1], fdArg(args[2]), args[3], uint32(args[4])
+	return renameAt(t, olddirfd, oldAddr, newdirfd, newAddr, flags)
 }
 
 // symlinkAt implements symlink and symlinkat.
@@ -594,12 +602,14 @@ func symlinkAt(t *kernel.Task, targetAddr uint64, dirfd int32, linkAddr uint64) 
 
 // Symlink implements symlink(2).
 func Symlink(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return symlinkAt(t, args[0], unix.AT_FDCWD, args[1])
+	targetAddr, linkAddr := args[0], args[1]
+	return symlinkAt(t, targetAddr, unix.AT_FDCWD, linkAddr)
 }
 
 // Symlinkat implements symlinkat(2).
 func Symlinkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return symlinkAt(t, args[0], fdArg(args[1]), args[2])
+	targetAddr, dirfd, linkAddr := args[0], fdArg(args[1]), args[2]
+	return symlinkAt(t, targetAddr, dirfd, linkAddr)
 }
 
 // linkAt implements link and linkat.
@@ -644,12 +654,14 @@ func isTmpfileFD(t *kernel.Task, fd int32) bool {
 
 // Link implements link(2).
 func Link(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return linkAt(t, unix.AT_FDCWD, args[0], unix.AT_FDCWD, args[1], 0)
+	oldAddr, newAddr := args[0], args[1]
+	return linkAt(t, unix.AT_FDCWD, oldAddr, unix.AT_FDCWD, newAddr, 0)
 }
 
 // Linkat implements linkat(2).
 func Linkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return linkAt(t, fdArg(args[0]), args[1], fdArg(args[2]), args[3], intArg(args[4]))
+	olddirfd, oldAddr, newdirfd, newAddr, flags := fdArg(args[0]), args[1], fdArg(args[2]), args[3], intArg(args[4])
+	return linkAt(t, olddirfd, oldAddr, newdirfd, newAddr, flags)
 }
 
 // readlinkAt implements readlink and readlinkat.
@@ -713,12 +725,14 @@ func readlinkEmptyPath(t *kernel.Task, dirfd int32) (string, error) {
 
 // Readlink implements readlink(2).
 func Readlink(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return readlinkAt(t, unix.AT_FDCWD, args[0], args[1], intArg(args[2]))
+	addr, buf, size := args[0], args[1], intArg(args[2])
+	return readlinkAt(t, unix.AT_FDCWD, addr, buf, size)
 }
 
 // Readlinkat implements readlinkat(2).
 func Readlinkat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return readlinkAt(t, fdArg(args[0]), args[1], args[2], intArg(args[3]))
+	dirfd, addr, buf, size := fdArg(args[0]), args[1], args[2], intArg(args[3])
+	return readlinkAt(t, dirfd, addr, buf, size)
 }
 
 // accessContext returns the context access(2) checks with: the real user
@@ -790,17 +804,20 @@ func accessAnonymous(t *kernel.Task, fd int32, mode uint32, eaccess bool) error 
 
 // Access implements access(2).
 func Access(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return accessAt(t, unix.AT_FDCWD, args[0], uint32(args[1]), 0)
+	addr, mode := args[0], uint32(args[1])
+	return accessAt(t, unix.AT_FDCWD, addr, mode, 0)
 }
 
 // Faccessat implements faccessat(2) (the system call has no flags).
 func Faccessat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return accessAt(t, fdArg(args[0]), args[1], uint32(args[2]), 0)
+	dirfd, addr, mode := fdArg(args[0]), args[1], uint32(args[2])
+	return accessAt(t, dirfd, addr, mode, 0)
 }
 
 // Faccessat2 implements faccessat2(2).
 func Faccessat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return accessAt(t, fdArg(args[0]), args[1], uint32(args[2]), intArg(args[3]))
+	dirfd, addr, mode, flags := fdArg(args[0]), args[1], uint32(args[2]), intArg(args[3])
+	return accessAt(t, dirfd, addr, mode, flags)
 }
 
 // setStatAt applies opts to the file path names relative to dirfd, walked
@@ -839,17 +856,20 @@ func chmodOpts(mode uint64) vfs.SetStatOptions {
 
 // Chmod implements chmod(2).
 func Chmod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, unix.AT_FDCWD, args[0], pathOpts{follow: true}, chmodOpts(args[1]))
+	addr, mode := args[0], args[1]
+	return 0, setStatAt(t, unix.AT_FDCWD, addr, pathOpts{follow: true}, chmodOpts(mode))
 }
 
 // Fchmod implements fchmod(2).
 func Fchmod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatFD(t, fdArg(args[0]), chmodOpts(args[1]))
+	fd, mode := fdArg(args[0]), args[1]
+	return 0, setStatFD(t, fd, chmodOpts(mode))
 }
 
 // Fchmodat implements fchmodat(2) (the system call has no flags).
 func Fchmodat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, fdArg(args[0]), args[1], pathOpts{follow: true}, chmodOpts(args[2]))
+	dirfd, addr, mode := fdArg(args[0]), args[1], args[2]
+	return 0, setStatAt(t, dirfd, addr, pathOpts{follow: true}, chmodOpts(mode))
 }
 
 // chownOpts is an owner change; -1 (all ones) leaves an ID unchanged.
@@ -859,26 +879,29 @@ func chownOpts(uid, gid uint64) vfs.SetStatOptions {
 
 // Chown implements chown(2).
 func Chown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, unix.AT_FDCWD, args[0], pathOpts{follow: true}, chownOpts(args[1], args[2]))
+	addr, uid, gid := args[0], args[1], args[2]
+	return 0, setStatAt(t, unix.AT_FDCWD, addr, pathOpts{follow: true}, chownOpts(uid, gid))
 }
 
 // Lchown implements lchown(2).
 func Lchown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatAt(t, unix.AT_FDCWD, args[0], pathOpts{}, chownOpts(args[1], args[2]))
+	addr, uid, gid := args[0], args[1], args[2]
+	return 0, setStatAt(t, unix.AT_FDCWD, addr, pathOpts{}, chownOpts(uid, gid))
 }
 
 // Fchown implements fchown(2).
 func Fchown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, setStatFD(t, fdArg(args[0]), chownOpts(args[1], args[2]))
+	fd, uid, gid := fdArg(args[0]), args[1], args[2]
+	return 0, setStatFD(t, fd, chownOpts(uid, gid))
 }
 
 // Fchownat implements fchownat(2).
 func Fchownat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags := intArg(args[4])
+	dirfd, addr, uid, gid, flags := fdArg(args[0]), args[1], args[2], args[3], intArg(args[4])
 	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, setStatAt(t, fdArg(args[0]), args[1], atPathOpts(flags), chownOpts(args[2], args[3]))
+	return 0, setStatAt(t, dirfd, addr, atPathOpts(flags), chownOpts(uid, gid))
 }
 
 // checkFileSize enforces RLIMIT_FSIZE on a new file size: beyond it the
@@ -894,11 +917,11 @@ func checkFileSize(t *kernel.Task, size int64) error {
 
 // Truncate implements truncate(2).
 func Truncate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	length := int64(args[1])
+	addr, length := args[0], int64(args[1])
 	if length < 0 {
 		return 0, unix.EINVAL
 	}
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
+	pop, err := pathArg(t, unix.AT_FDCWD, addr, pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
@@ -916,11 +939,11 @@ func Truncate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Ftruncate implements ftruncate(2).
 func Ftruncate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	length := int64(args[1])
+	fd, length := fdArg(args[0]), int64(args[1])
 	if length < 0 {
 		return 0, unix.EINVAL
 	}
-	f, err := getOpenFile(t, fdArg(args[0]))
+	f, err := getOpenFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -965,12 +988,14 @@ func syncFD(t *kernel.Task, fd int32) (uint64, error) {
 
 // Fsync implements fsync(2).
 func Fsync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return syncFD(t, fdArg(args[0]))
+	fd := fdArg(args[0])
+	return syncFD(t, fd)
 }
 
 // Fdatasync implements fdatasync(2).
 func Fdatasync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return syncFD(t, fdArg(args[0]))
+	fd := fdArg(args[0])
+	return syncFD(t, fd)
 }
 
 // Sync implements sync(2).
@@ -980,7 +1005,8 @@ func Sync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Syncfs implements syncfs(2).
 func Syncfs(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getOpenFile(t, fdArg(args[0]))
+	fd := fdArg(args[0])
+	f, err := getOpenFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -1060,40 +1086,44 @@ func timevalsArg(t *kernel.Task, addr uint64) (vfs.SetStatOptions, error) {
 
 // Utimes implements utimes(2).
 func Utimes(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	opts, err := timevalsArg(t, args[1])
+	addr, timesAddr := args[0], args[1]
+	opts, err := timevalsArg(t, timesAddr)
 	if err != nil {
 		return 0, err
 	}
-	return 0, setTimes(t, unix.AT_FDCWD, args[0], opts, 0)
+	return 0, setTimes(t, unix.AT_FDCWD, addr, opts, 0)
 }
 
 // Futimesat implements futimesat(2).
 func Futimesat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	opts, err := timevalsArg(t, args[2])
+	dirfd, addr, timesAddr := fdArg(args[0]), args[1], args[2]
+	opts, err := timevalsArg(t, timesAddr)
 	if err != nil {
 		return 0, err
 	}
-	return 0, setTimes(t, fdArg(args[0]), args[1], opts, 0)
+	return 0, setTimes(t, dirfd, addr, opts, 0)
 }
 
 // Utime implements utime(2).
 func Utime(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	addr, timesAddr := args[0], args[1]
 	opts := utimeNow
-	if args[1] != 0 {
+	if timesAddr != 0 {
 		// struct utimbuf { time_t actime, modtime; }
 		var ub [2]int64
-		if err := copyIn(t, args[1], abi.AsBytes(&ub)); err != nil {
+		if err := copyIn(t, timesAddr, abi.AsBytes(&ub)); err != nil {
 			return 0, err
 		}
 		opts.Atime = unix.Timespec{Sec: ub[0]}
 		opts.Mtime = unix.Timespec{Sec: ub[1]}
 	}
-	return 0, setTimes(t, unix.AT_FDCWD, args[0], opts, 0)
+	return 0, setTimes(t, unix.AT_FDCWD, addr, opts, 0)
 }
 
 // Umask implements umask(2).
 func Umask(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return uint64(t.FSContext().SwapUmask(uint32(args[0]) & 0777)), nil
+	mask := uint32(args[0])
+	return uint64(t.FSContext().SwapUmask(mask & 0777)), nil
 }
 
 // Getcwd implements getcwd(2). It returns the length of the path
@@ -1126,7 +1156,8 @@ func Getcwd(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Chdir implements chdir(2).
 func Chdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
+	addr := args[0]
+	pop, err := pathArg(t, unix.AT_FDCWD, addr, pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
@@ -1143,7 +1174,8 @@ func Chdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Fchdir implements fchdir(2).
 func Fchdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd := fdArg(args[0])
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -1166,7 +1198,8 @@ func Fchdir(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Chroot implements chroot(2).
 func Chroot(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
+	addr := args[0]
+	pop, err := pathArg(t, unix.AT_FDCWD, addr, pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}

@@ -54,7 +54,8 @@ func getdents(t *kernel.Task, fd int32, addr uint64, count uint32, convert func(
 
 // Getdents64 implements getdents64(2).
 func Getdents64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return getdents(t, fdArg(args[0]), args[1], uint32(args[2]), nil)
+	fd, addr, count := fdArg(args[0]), args[1], uint32(args[2])
+	return getdents(t, fd, addr, count, nil)
 }
 
 // Getdents implements getdents(2), whose struct linux_dirent has d_name
@@ -63,7 +64,8 @@ func Getdents64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // 8+8+2 header, the name, a NUL and a type byte), so the conversion is in
 // place.
 func Getdents(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return getdents(t, fdArg(args[0]), args[1], uint32(args[2]), direntsToOld)
+	fd, addr, count := fdArg(args[0]), args[1], uint32(args[2])
+	return getdents(t, fd, addr, count, direntsToOld)
 }
 
 // direntsToOld rewrites linux_dirent64 records as linux_dirent records.

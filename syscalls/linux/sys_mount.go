@@ -157,14 +157,14 @@ func Mount(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Umount2 implements umount2(2).
 func Umount2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags := int(uint32(args[1]))
+	targetAddr, flags := args[0], int(uint32(args[1]))
 	if flags&^(unix.MNT_FORCE|unix.MNT_DETACH|unix.MNT_EXPIRE|unix.UMOUNT_NOFOLLOW) != 0 {
 		return 0, unix.EINVAL
 	}
 	if flags&unix.MNT_EXPIRE != 0 {
 		return 0, unix.EINVAL
 	}
-	target, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: flags&unix.UMOUNT_NOFOLLOW == 0})
+	target, err := pathArg(t, unix.AT_FDCWD, targetAddr, pathOpts{follow: flags&unix.UMOUNT_NOFOLLOW == 0})
 	if err != nil {
 		return 0, err
 	}
@@ -174,15 +174,16 @@ func Umount2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // PivotRoot implements pivot_root(2).
 func PivotRoot(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	newRootAddr, putOldAddr := args[0], args[1]
 	if !t.Credentials().HasCap(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
 	}
-	newRoot, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
+	newRoot, err := pathArg(t, unix.AT_FDCWD, newRootAddr, pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
 	defer newRoot.release()
-	putOld, err := pathArg(t, unix.AT_FDCWD, args[1], pathOpts{follow: true})
+	putOld, err := pathArg(t, unix.AT_FDCWD, putOldAddr, pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}

@@ -18,15 +18,16 @@ func init() {
 // Prctl implements prctl(2): the options listed in its table entry.
 // Unknown options fail with EINVAL and are logged once.
 func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	switch intArg(args[0]) {
+	option, arg2, arg3, arg4, arg5 := intArg(args[0]), args[1], args[2], args[3], args[4]
+	switch option {
 	case unix.PR_SET_NAME:
-		name, err := t.CopyInString(args[1], 15)
+		name, err := t.CopyInString(arg2, 15)
 		if err != nil && err.Error() != "string too long" {
 			return 0, unix.EFAULT
 		}
 		if err != nil {
 			b := make([]byte, 15)
-			if err := copyIn(t, args[1], b); err != nil {
+			if err := copyIn(t, arg2, b); err != nil {
 				return 0, err
 			}
 			name = string(b)
@@ -36,16 +37,16 @@ func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	case unix.PR_GET_NAME:
 		b := make([]byte, 16)
 		copy(b, t.Name())
-		return 0, copyOut(t, args[1], b)
+		return 0, copyOut(t, arg2, b)
 	case unix.PR_GET_DUMPABLE:
 		return uint64(t.Dumpable()), nil
 	case unix.PR_SET_DUMPABLE:
-		return 0, t.SetDumpable(args[1])
+		return 0, t.SetDumpable(arg2)
 	case unix.PR_SET_KEEPCAPS:
-		if args[1] > 1 {
+		if arg2 > 1 {
 			return 0, unix.EINVAL
 		}
-		t.SetKeepCaps(args[1] == 1)
+		t.SetKeepCaps(arg2 == 1)
 		return 0, nil
 	case unix.PR_GET_KEEPCAPS:
 		if t.Credentials().KeepCaps {
@@ -53,13 +54,13 @@ func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		}
 		return 0, nil
 	case unix.PR_SET_NO_NEW_PRIVS:
-		if args[1] != 1 || args[2] != 0 || args[3] != 0 || args[4] != 0 {
+		if arg2 != 1 || arg3 != 0 || arg4 != 0 || arg5 != 0 {
 			return 0, unix.EINVAL
 		}
 		t.SetNoNewPrivs()
 		return 0, nil
 	case unix.PR_GET_NO_NEW_PRIVS:
-		if args[1] != 0 || args[2] != 0 || args[3] != 0 || args[4] != 0 {
+		if arg2 != 0 || arg3 != 0 || arg4 != 0 || arg5 != 0 {
 			return 0, unix.EINVAL
 		}
 		if t.Credentials().NoNewPrivs {
@@ -67,36 +68,36 @@ func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		}
 		return 0, nil
 	case unix.PR_SET_CHILD_SUBREAPER:
-		t.SetChildSubreaper(args[1] != 0)
+		t.SetChildSubreaper(arg2 != 0)
 		return 0, nil
 	case unix.PR_GET_CHILD_SUBREAPER:
 		var b [4]byte
 		if t.IsChildSubreaper() {
 			b[0] = 1
 		}
-		return 0, copyOut(t, args[1], b[:])
+		return 0, copyOut(t, arg2, b[:])
 	case unix.PR_SET_PDEATHSIG:
-		if args[1] > abi.NumSignals {
+		if arg2 > abi.NumSignals {
 			return 0, unix.EINVAL
 		}
-		return 0, t.SetParentDeathSignal(int(args[1]))
+		return 0, t.SetParentDeathSignal(int(arg2))
 	case unix.PR_GET_PDEATHSIG:
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(t.ParentDeathSignal()))
-		return 0, copyOut(t, args[1], b[:])
+		return 0, copyOut(t, arg2, b[:])
 	case unix.PR_CAPBSET_READ:
-		if args[1] > kernel.MaxCap {
+		if arg2 > kernel.MaxCap {
 			return 0, unix.EINVAL
 		}
-		return (t.Credentials().Bounding >> args[1]) & 1, nil
+		return (t.Credentials().Bounding >> arg2) & 1, nil
 	case unix.PR_CAPBSET_DROP:
-		return 0, t.DropBoundingCap(args[1])
+		return 0, t.DropBoundingCap(arg2)
 	case unix.PR_GET_TID_ADDRESS:
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], t.ClearChildTID())
-		return 0, copyOut(t, args[1], b[:])
+		return 0, copyOut(t, arg2, b[:])
 	case unix.PR_SET_TIMERSLACK:
-		t.SetTimerSlack(args[1])
+		t.SetTimerSlack(arg2)
 		return 0, nil
 	case unix.PR_GET_TIMERSLACK:
 		return t.TimerSlack(), nil
@@ -115,8 +116,8 @@ func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	// Key the log on the option, but bound the keys a guest can create.
-	if opt := intArg(args[0]); opt >= 0 && opt < 256 {
-		warnPrctl(t, fmt.Sprintf("prctl option %d is not implemented", opt))
+	if option >= 0 && option < 256 {
+		warnPrctl(t, fmt.Sprintf("prctl option %d is not implemented", option))
 	} else {
 		warnPrctl(t, "prctl options outside 0..255 are not implemented")
 	}

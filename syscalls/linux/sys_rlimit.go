@@ -57,15 +57,18 @@ func prlimit(t *kernel.Task, pid int32, resource int, newAddr, oldAddr uint64) (
 
 // Prlimit64 implements prlimit64(2).
 func Prlimit64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return prlimit(t, intArg(args[0]), int(intArg(args[1])), args[2], args[3])
+	pid, resource, newAddr, oldAddr := intArg(args[0]), int(intArg(args[1])), args[2], args[3]
+	return prlimit(t, pid, resource, newAddr, oldAddr)
 }
 
 // Getrlimit implements getrlimit(2).
 func Getrlimit(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return prlimit(t, 0, int(intArg(args[0])), 0, args[1])
+	resource, oldAddr := int(intArg(args[0])), args[1]
+	return prlimit(t, 0, resource, 0, oldAddr)
 }
 
 // Setrlimit implements setrlimit(2).
 func Setrlimit(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return prlimit(t, 0, int(intArg(args[0])), args[1], 0)
+	resource, newAddr := int(intArg(args[0])), args[1]
+	return prlimit(t, 0, resource, newAddr, 0)
 }

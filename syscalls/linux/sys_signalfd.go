@@ -40,10 +40,12 @@ func signalfd4(t *kernel.Task, ufd int32, maskAddr, size uint64, flags int32) (u
 
 // Signalfd4 implements signalfd4(2).
 func Signalfd4(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return signalfd4(t, fdArg(args[0]), args[1], args[2], intArg(args[3]))
+	fd, maskAddr, size, flags := fdArg(args[0]), args[1], args[2], intArg(args[3])
+	return signalfd4(t, fd, maskAddr, size, flags)
 }
 
 // Signalfd implements signalfd(2): signalfd4 with no flags.
 func Signalfd(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return signalfd4(t, fdArg(args[0]), args[1], args[2], 0)
+	fd, maskAddr, size := fdArg(args[0]), args[1], args[2]
+	return signalfd4(t, fd, maskAddr, size, 0)
 }

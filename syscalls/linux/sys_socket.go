@@ -160,8 +160,8 @@ func installSocket(t *kernel.Task, f *vfs.FileDescription, flags int) (int32, er
 
 // Socket implements socket(2).
 func Socket(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	domain := int(int32(args[0]))
-	stype, flags, err := socketType(args[1])
+	domain, typ, protocol := int(int32(args[0])), args[1], int32(args[2])
+	stype, flags, err := socketType(typ)
 	if err != nil {
 		return 0, err
 	}
@@ -172,13 +172,13 @@ func Socket(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		warnFamily(t, domain)
 		return 0, unix.EAFNOSUPPORT
 	}
-	if err := checkUnixProtocol(int32(args[2])); err != nil {
+	if err := checkUnixProtocol(protocol); err != nil {
 		return 0, err
 	}
 	if stype, err = unixType(stype); err != nil {
 		return 0, err
 	}
-	s := unixsocket.New(socketNamespace(t), stype, int(int32(args[2])), peerCred(t))
+	s := unixsocket.New(socketNamespace(t), stype, int(protocol), peerCred(t))
 	f := newSocketFile(t, s, flags)
 	defer f.DecRef(t.Context())
 	fd, err := installSocket(t, f, flags)
@@ -187,8 +187,8 @@ func Socket(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Socketpair implements socketpair(2).
 func Socketpair(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	domain := int(int32(args[0]))
-	stype, flags, err := socketType(args[1])
+	domain, typ, protocol, svAddr := int(int32(args[0])), args[1], int32(args[2]), args[3]
+	stype, flags, err := socketType(typ)
 	if err != nil {
 		return 0, err
 	}
@@ -204,14 +204,14 @@ func Socketpair(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		warnFamily(t, domain)
 		return 0, unix.EAFNOSUPPORT
 	}
-	if err := checkUnixProtocol(int32(args[2])); err != nil {
+	if err := checkUnixProtocol(protocol); err != nil {
 		return 0, err
 	}
 	if stype, err = unixType(stype); err != nil {
 		return 0, err
 	}
 	ctx := t.Context()
-	a, b := unixsocket.NewPair(socketNamespace(t), stype, int(int32(args[2])), peerCred(t))
+	a, b := unixsocket.NewPair(socketNamespace(t), stype, int(protocol), peerCred(t))
 	fa, fb := newSocketFile(t, a, flags), newSocketFile(t, b, flags)
 	defer fa.DecRef(ctx)
 	defer fb.DecRef(ctx)
@@ -230,7 +230,7 @@ func Socketpair(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	var out [8]byte
 	binary.LittleEndian.PutUint32(out[0:], uint32(fda))
 	binary.LittleEndian.PutUint32(out[4:], uint32(fdb))
-	if err := copyOut(t, args[3], out[:]); err != nil {
+	if err := copyOut(t, svAddr, out[:]); err != nil {
 		for _, fd := range []int32{fda, fdb} {
 			if f := table.Remove(fd); f != nil {
 				f.DecRef(ctx)
@@ -353,13 +353,14 @@ func resolveTarget(t *kernel.Task, name unixsocket.Address) (unixsocket.Target, 
 
 // Bind implements bind(2).
 func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	ctx := t.Context()
 	defer f.DecRef(ctx)
-	sa, err := copyInSockaddr(t, args[1], args[2], false)
+	sa, err := copyInSockaddr(t, addr, addrlen, false)
 	if err != nil {
 		return 0, err
 	}
@@ -398,12 +399,13 @@ func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Listen implements listen(2).
 func Listen(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, backlog := fdArg(args[0]), int(int32(args[1]))
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	return 0, s.Listen(int(int32(args[1])), peerCred(t))
+	return 0, s.Listen(backlog, peerCred(t))
 }
 
 // accept4 implements accept(2) and accept4(2).
@@ -435,23 +437,26 @@ func accept4(t *kernel.Task, fd int32, addr, addrlen uint64, flags int) (uint64,
 
 // Accept implements accept(2).
 func Accept(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return accept4(t, fdArg(args[0]), args[1], args[2], 0)
+	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	return accept4(t, fd, addr, addrlen, 0)
 }
 
 // Accept4 implements accept4(2).
 func Accept4(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return accept4(t, fdArg(args[0]), args[1], args[2], int(int32(args[3])))
+	fd, addr, addrlen, flags := fdArg(args[0]), args[1], args[2], int(int32(args[3]))
+	return accept4(t, fd, addr, addrlen, flags)
 }
 
 // Connect implements connect(2).
 func Connect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	ctx := t.Context()
 	defer f.DecRef(ctx)
-	sa, err := copyInSockaddr(t, args[1], args[2], true)
+	sa, err := copyInSockaddr(t, addr, addrlen, true)
 	if err != nil {
 		return 0, err
 	}
@@ -492,17 +497,19 @@ func copyOutSockaddr(t *kernel.Task, addr, lenAddr uint64, sa []byte) error {
 
 // Getsockname implements getsockname(2).
 func Getsockname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	return 0, copyOutSockaddr(t, args[1], args[2], s.Name().Sockaddr())
+	return 0, copyOutSockaddr(t, addr, addrlen, s.Name().Sockaddr())
 }
 
 // Getpeername implements getpeername(2).
 func Getpeername(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -511,17 +518,18 @@ func Getpeername(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, copyOutSockaddr(t, args[1], args[2], peer.Sockaddr())
+	return 0, copyOutSockaddr(t, addr, addrlen, peer.Sockaddr())
 }
 
 // Shutdown implements shutdown(2).
 func Shutdown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, how := fdArg(args[0]), int(int32(args[1]))
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	return 0, s.Shutdown(int(int32(args[1])))
+	return 0, s.Shutdown(how)
 }
 
 // raiseSIGPIPE sends SIGPIPE to t for an EPIPE from a send without

@@ -405,18 +405,18 @@ func fromSockaddr(a unixsocket.Address) []byte {
 
 // Sendto implements sendto(2) (and send(2)).
 func Sendto(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, bufAddr, size, flags, destAddr, addrlen := fdArg(args[0]), args[1], args[2], int(int32(args[3])), args[4], args[5]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	size := args[2]
 	if int64(size) < 0 {
 		size = maxRW
 	}
-	a := sendmsgArgs{iovs: []iovec{{args[1], min(size, maxRW)}}, flags: int(int32(args[3]))}
-	if args[4] != 0 {
-		if a.name, err = copyInRawSockaddr(t, args[4], args[5]); err != nil {
+	a := sendmsgArgs{iovs: []iovec{{bufAddr, min(size, maxRW)}}, flags: flags}
+	if destAddr != 0 {
+		if a.name, err = copyInRawSockaddr(t, destAddr, addrlen); err != nil {
 			return 0, err
 		}
 	}
@@ -425,22 +425,22 @@ func Sendto(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Recvfrom implements recvfrom(2) (and recv(2)).
 func Recvfrom(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, bufAddr, size, flags, srcAddr, addrlen := fdArg(args[0]), args[1], args[2], int(int32(args[3])), args[4], args[5]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	size := args[2]
 	if int64(size) < 0 {
 		size = maxRW
 	}
-	r, err := doRecv(t, f, s, []iovec{{args[1], min(size, maxRW)}}, int(int32(args[3])))
+	r, err := doRecv(t, f, s, []iovec{{bufAddr, min(size, maxRW)}}, flags)
 	if err != nil {
 		return 0, err
 	}
 	r.release(t)
-	if args[4] != 0 {
-		if err := copyOutSockaddr(t, args[4], args[5], fromSockaddr(r.res.From)); err != nil {
+	if srcAddr != 0 {
+		if err := copyOutSockaddr(t, srcAddr, addrlen, fromSockaddr(r.res.From)); err != nil {
 			return 0, err
 		}
 	}
@@ -470,12 +470,13 @@ func sendmsg(t *kernel.Task, f *vfs.FileDescription, s *unixsocket.Socket, addr 
 
 // Sendmsg implements sendmsg(2).
 func Sendmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, msgAddr, flags := fdArg(args[0]), args[1], int(int32(args[2]))
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	return sendmsg(t, f, s, args[1], int(int32(args[2])))
+	return sendmsg(t, f, s, msgAddr, flags)
 }
 
 // putCmsg appends one control message to out as Linux's put_cmsg: with
@@ -591,12 +592,13 @@ func recvmsg(t *kernel.Task, f *vfs.FileDescription, s *unixsocket.Socket, addr 
 
 // Recvmsg implements recvmsg(2).
 func Recvmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, msgAddr, flags := fdArg(args[0]), args[1], int(int32(args[2]))
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	return recvmsg(t, f, s, args[1], int(int32(args[2])))
+	return recvmsg(t, f, s, msgAddr, flags)
 }
 
 // putMsgLen stores an mmsghdr's msg_len.
@@ -608,16 +610,16 @@ func putMsgLen(t *kernel.Task, addr uint64, n uint64) error {
 
 // Sendmmsg implements sendmmsg(2).
 func Sendmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, msgvec, vlen, flags := fdArg(args[0]), args[1], uint32(args[2]), int(int32(args[3]))
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	vlen := min(uint32(args[2]), uioMaxIOV)
-	flags := int(int32(args[3]))
+	vlen = min(vlen, uioMaxIOV)
 	var i uint32
 	for ; i < vlen; i++ {
-		addr := args[1] + uint64(i)*mmsghdrSize
+		addr := msgvec + uint64(i)*mmsghdrSize
 		n, err := sendmsg(t, f, s, addr, flags)
 		if err == nil {
 			err = putMsgLen(t, addr, n)
@@ -634,17 +636,17 @@ func Sendmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Recvmmsg implements recvmmsg(2).
 func Recvmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, msgvec, vlen, flags, timeoutAddr := fdArg(args[0]), args[1], uint32(args[2]), int(int32(args[3])), args[4]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	vlen := min(uint32(args[2]), uioMaxIOV)
-	flags := int(int32(args[3]))
+	vlen = min(vlen, uioMaxIOV)
 	var dl time.Time
-	if args[4] != 0 {
+	if timeoutAddr != 0 {
 		var b [16]byte
-		if err := copyIn(t, args[4], b[:]); err != nil {
+		if err := copyIn(t, timeoutAddr, b[:]); err != nil {
 			return 0, err
 		}
 		sec, nsec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:]))
@@ -655,7 +657,7 @@ func Recvmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	var i uint32
 	for ; i < vlen; i++ {
-		addr := args[1] + uint64(i)*mmsghdrSize
+		addr := msgvec + uint64(i)*mmsghdrSize
 		n, err := recvmsg(t, f, s, addr, flags&^unix.MSG_WAITFORONE)
 		if err == nil {
 			err = putMsgLen(t, addr, n)

@@ -276,8 +276,7 @@ func Sendfile(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Splice implements splice(2).
 func Splice(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	inFD, inOffAddr, outFD, outOffAddr := fdArg(args[0]), args[1], fdArg(args[2]), args[3]
-	count, flags := args[4], uint32(args[5])
+	inFD, inOffAddr, outFD, outOffAddr, count, flags := fdArg(args[0]), args[1], fdArg(args[2]), args[3], args[4], uint32(args[5])
 	if count == 0 {
 		return 0, nil
 	}
@@ -483,8 +482,7 @@ func vmspliceFromPipe(t *kernel.Task, p *pipe.Pipe, iovs []iovec, nonblock bool)
 // CopyFileRange implements copy_file_range(2). Every filesystem pair is
 // served by a plain copy (no EXDEV, no reflinks).
 func CopyFileRange(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	inFD, inOffAddr, outFD, outOffAddr := fdArg(args[0]), args[1], fdArg(args[2]), args[3]
-	count, flags := args[4], uint32(args[5])
+	inFD, inOffAddr, outFD, outOffAddr, count, flags := fdArg(args[0]), args[1], fdArg(args[2]), args[3], args[4], uint32(args[5])
 	ctx := t.Context()
 	in, out, err := getFilePair(t, inFD, outFD)
 	if err != nil {

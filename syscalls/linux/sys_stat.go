@@ -109,22 +109,26 @@ func statPath(t *kernel.Task, dirfd int32, addr, statAddr uint64, flags int32) (
 
 // Stat implements stat(2).
 func Stat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return statPath(t, unix.AT_FDCWD, args[0], args[1], 0)
+	addr, statAddr := args[0], args[1]
+	return statPath(t, unix.AT_FDCWD, addr, statAddr, 0)
 }
 
 // Lstat implements lstat(2).
 func Lstat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return statPath(t, unix.AT_FDCWD, args[0], args[1], unix.AT_SYMLINK_NOFOLLOW)
+	addr, statAddr := args[0], args[1]
+	return statPath(t, unix.AT_FDCWD, addr, statAddr, unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // Newfstatat implements newfstatat(2) (fstatat).
 func Newfstatat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return statPath(t, fdArg(args[0]), args[1], args[2], intArg(args[3]))
+	dirfd, addr, statAddr, flags := fdArg(args[0]), args[1], args[2], intArg(args[3])
+	return statPath(t, dirfd, addr, statAddr, flags)
 }
 
 // Fstat implements fstat(2).
 func Fstat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, statAddr := fdArg(args[0]), args[1]
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -133,7 +137,7 @@ func Fstat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, copyOutStat(t, args[1], &sx)
+	return 0, copyOutStat(t, statAddr, &sx)
 }
 
 // statxSyncType is AT_STATX_SYNC_TYPE: the two sync bits, which may not
@@ -265,7 +269,8 @@ func defaultStatfs(magic int64) unix.Statfs_t {
 
 // Statfs implements statfs(2).
 func Statfs(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pop, err := pathArg(t, unix.AT_FDCWD, args[0], pathOpts{follow: true})
+	addr, bufAddr := args[0], args[1]
+	pop, err := pathArg(t, unix.AT_FDCWD, addr, pathOpts{follow: true})
 	if err != nil {
 		return 0, err
 	}
@@ -280,12 +285,13 @@ func Statfs(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, copyOut(t, args[1], abi.AsBytes(&sf))
+	return 0, copyOut(t, bufAddr, abi.AsBytes(&sf))
 }
 
 // Fstatfs implements fstatfs(2).
 func Fstatfs(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, bufAddr := fdArg(args[0]), args[1]
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -305,5 +311,5 @@ func Fstatfs(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		sf = defaultStatfs(magic)
 		sf.Flags = stValid
 	}
-	return 0, copyOut(t, args[1], abi.AsBytes(&sf))
+	return 0, copyOut(t, bufAddr, abi.AsBytes(&sf))
 }

@@ -106,20 +106,21 @@ func copyInTimespec(t *kernel.Task, addr uint64) (time.Duration, error) {
 
 // ClockGettime implements clock_gettime(2).
 func ClockGettime(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	now, err := clockNow(t, intArg(args[0]))
+	id, addr := intArg(args[0]), args[1]
+	now, err := clockNow(t, id)
 	if err != nil {
 		return 0, err
 	}
-	return 0, copyOut(t, args[1], timespecBytes(now))
+	return 0, copyOut(t, addr, timespecBytes(now))
 }
 
 // ClockGetres implements clock_getres(2).
 func ClockGetres(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	id := intArg(args[0])
+	id, addr := intArg(args[0]), args[1]
 	if _, err := clockNow(t, id); err != nil {
 		return 0, err
 	}
-	if args[1] == 0 {
+	if addr == 0 {
 		return 0, nil
 	}
 	res := time.Nanosecond
@@ -130,34 +131,36 @@ func ClockGetres(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		// Linux: PROF and VIRT clocks tick at HZ (250 here).
 		res = 4 * time.Millisecond
 	}
-	return 0, copyOut(t, args[1], timespecBytes(res))
+	return 0, copyOut(t, addr, timespecBytes(res))
 }
 
 // Gettimeofday implements gettimeofday(2).
 func Gettimeofday(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if args[0] != 0 {
+	tvAddr, tzAddr := args[0], args[1]
+	if tvAddr != 0 {
 		now := time.Now()
 		var b [16]byte
 		binary.LittleEndian.PutUint64(b[:], uint64(now.Unix()))
 		binary.LittleEndian.PutUint64(b[8:], uint64(now.Nanosecond()/1000))
-		if err := copyOut(t, args[0], b[:]); err != nil {
+		if err := copyOut(t, tvAddr, b[:]); err != nil {
 			return 0, err
 		}
 	}
-	if args[1] != 0 {
+	if tzAddr != 0 {
 		var tz [8]byte // UTC, no DST
-		return 0, copyOut(t, args[1], tz[:])
+		return 0, copyOut(t, tzAddr, tz[:])
 	}
 	return 0, nil
 }
 
 // Time implements time(2).
 func Time(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	addr := args[0]
 	now := uint64(time.Now().Unix())
-	if args[0] != 0 {
+	if addr != 0 {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], now)
-		if err := copyOut(t, args[0], b[:]); err != nil {
+		if err := copyOut(t, addr, b[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -188,17 +191,18 @@ func sleepFor(t *kernel.Task, d time.Duration, rem uint64) (uint64, error) {
 
 // Nanosleep implements nanosleep(2).
 func Nanosleep(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	d, err := copyInTimespec(t, args[0])
+	reqAddr, remAddr := args[0], args[1]
+	d, err := copyInTimespec(t, reqAddr)
 	if err != nil {
 		return 0, err
 	}
-	return sleepFor(t, d, args[1])
+	return sleepFor(t, d, remAddr)
 }
 
 // ClockNanosleep implements clock_nanosleep(2); errors are returned, not
 // set in errno, so the result is a positive error number.
 func ClockNanosleep(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	id, flags := intArg(args[0]), intArg(args[1])
+	id, flags, reqAddr, remAddr := intArg(args[0]), intArg(args[1]), args[2], args[3]
 	switch id {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
 	case unix.CLOCK_THREAD_CPUTIME_ID:
@@ -212,7 +216,7 @@ func ClockNanosleep(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags&^unix.TIMER_ABSTIME != 0 {
 		return 0, unix.EINVAL
 	}
-	d, err := copyInTimespec(t, args[2])
+	d, err := copyInTimespec(t, reqAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -224,12 +228,13 @@ func ClockNanosleep(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		}
 		return 0, nil
 	}
-	return sleepFor(t, d, args[3])
+	return sleepFor(t, d, remAddr)
 }
 
 // Alarm implements alarm(2).
 func Alarm(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	old, _ := t.ThreadGroup().SetRealTimer(time.Duration(uint32(args[0]))*time.Second, 0)
+	seconds := uint32(args[0])
+	old, _ := t.ThreadGroup().SetRealTimer(time.Duration(seconds)*time.Second, 0)
 	secs := uint64((old + time.Second/2) / time.Second)
 	if old > 0 && secs == 0 {
 		secs = 1
@@ -279,15 +284,15 @@ const maxTimerDuration = time.Duration(1 << 62)
 
 // Setitimer implements setitimer(2).
 func Setitimer(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	which := intArg(args[0])
+	which, newAddr, oldAddr := intArg(args[0]), args[1], args[2]
 	if which != unix.ITIMER_REAL && which != unix.ITIMER_VIRTUAL && which != unix.ITIMER_PROF {
 		return 0, unix.EINVAL
 	}
 	var value, interval time.Duration
-	if args[1] != 0 {
+	if newAddr != 0 {
 		// A NULL new value disarms the timer, as Linux allows.
 		var err error
-		if value, interval, err = copyInItimerval(t, args[1]); err != nil {
+		if value, interval, err = copyInItimerval(t, newAddr); err != nil {
 			return 0, err
 		}
 	}
@@ -298,8 +303,8 @@ func Setitimer(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	default:
 		oldValue, oldInterval = t.ThreadGroup().SetCPUItimer(which == unix.ITIMER_PROF, value, interval)
 	}
-	if args[2] != 0 {
-		return 0, copyOut(t, args[2], itimervalBytes(roundUpMicro(oldValue), oldInterval))
+	if oldAddr != 0 {
+		return 0, copyOut(t, oldAddr, itimervalBytes(roundUpMicro(oldValue), oldInterval))
 	}
 	return 0, nil
 }
@@ -315,8 +320,9 @@ func roundUpMicro(d time.Duration) time.Duration {
 
 // Getitimer implements getitimer(2).
 func Getitimer(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	which, addr := intArg(args[0]), args[1]
 	var value, interval time.Duration
-	switch intArg(args[0]) {
+	switch which {
 	case unix.ITIMER_REAL:
 		value, interval = t.ThreadGroup().RealTimer()
 	case unix.ITIMER_VIRTUAL:
@@ -326,7 +332,7 @@ func Getitimer(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	return 0, copyOut(t, args[1], itimervalBytes(roundUpMicro(value), interval))
+	return 0, copyOut(t, addr, itimervalBytes(roundUpMicro(value), interval))
 }
 
 // clockTicks converts to clock_t ticks (USER_HZ, 100 per second).
@@ -334,7 +340,8 @@ func clockTicks(d time.Duration) uint64 { return uint64(d / (10 * time.Milliseco
 
 // Times implements times(2).
 func Times(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if args[0] != 0 {
+	addr := args[0]
+	if addr != 0 {
 		self := t.ResourceUsage(kernel.UsageSelf)
 		children := t.ResourceUsage(kernel.UsageChildren)
 		var tms [32]byte
@@ -342,7 +349,7 @@ func Times(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		binary.LittleEndian.PutUint64(tms[8:], clockTicks(self.Sys))
 		binary.LittleEndian.PutUint64(tms[16:], clockTicks(children.User))
 		binary.LittleEndian.PutUint64(tms[24:], clockTicks(children.Sys))
-		if err := copyOut(t, args[0], tms[:]); err != nil {
+		if err := copyOut(t, addr, tms[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -367,17 +374,18 @@ func ChildRusage(t *kernel.Task, pid int32) unix.Rusage {
 
 // Getrusage implements getrusage(2).
 func Getrusage(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	var who kernel.Who
-	switch intArg(args[0]) {
+	who, addr := intArg(args[0]), args[1]
+	var usage kernel.Who
+	switch who {
 	case unix.RUSAGE_SELF:
-		who = kernel.UsageSelf
+		usage = kernel.UsageSelf
 	case unix.RUSAGE_CHILDREN:
-		who = kernel.UsageChildren
+		usage = kernel.UsageChildren
 	case unix.RUSAGE_THREAD:
-		who = kernel.UsageThread
+		usage = kernel.UsageThread
 	default:
 		return 0, unix.EINVAL
 	}
-	ru := rusageOf(t.ResourceUsage(who))
-	return 0, copyOut(t, args[1], abi.AsBytes(&ru))
+	ru := rusageOf(t.ResourceUsage(usage))
+	return 0, copyOut(t, addr, abi.AsBytes(&ru))
 }

@@ -132,11 +132,12 @@ func TimerfdSettime(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // TimerfdGettime implements timerfd_gettime(2).
 func TimerfdGettime(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	tfd, release, err := getTimerFD(t, fdArg(args[0]))
+	fd, addr := fdArg(args[0]), args[1]
+	tfd, release, err := getTimerFD(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer release()
 	value, interval := tfd.Get()
-	return 0, copyOut(t, args[1], itimerspecBytes(value, interval))
+	return 0, copyOut(t, addr, itimerspecBytes(value, interval))
 }
