@@ -45,7 +45,7 @@ func TestTestOnlyPanicOnSyscallPanicsNamingTheCall(t *testing.T) {
 // with ENOSYS, and that every other entry has a handler.
 func TestUnimplementedCallsAnswerENOSYSThroughTheTable(t *testing.T) {
 	var d Dispatcher
-	for _, s := range Table() {
+	for _, s := range table {
 		nr, ok := abi.SyscallNumber(s.Name)
 		if !ok {
 			t.Fatalf("entry %q has no number", s.Name)
