@@ -318,13 +318,24 @@ func mlockPages(addr, length uint64) (start, size uint64) {
 	return addr &^ (mmPageSize - 1), (length + addr&(mmPageSize-1) + mmPageSize - 1) &^ (mmPageSize - 1)
 }
 
+// mlockMode says whether an mlock populates the range (mlock, mlock2
+// without flags) or leaves faulting to first use (MLOCK_ONFAULT).
+type mlockMode int
+
+const (
+	// mlockPopulate faults the range in: PROT_NONE pages fail.
+	mlockPopulate mlockMode = iota
+	// mlockOnFault locks pages as they are faulted in (MLOCK_ONFAULT).
+	mlockOnFault
+)
+
 // mlockRange checks an mlock of [addr, addr+length) the way Linux's
 // do_mlock does, in its order: the privilege to lock at all
 // (RLIMIT_MEMLOCK or CAP_IPC_LOCK), the limit, a wrapping range, a hole,
 // and for mlock without MLOCK_ONFAULT, pages that can't be faulted in
 // (PROT_NONE). Locking itself is accounting only: pages are never swapped.
 // It walks VMAs, never pages.
-func mlockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
+func mlockRange(t *kernel.Task, addr, length uint64, mode mlockMode) error {
 	capLock := t.Credentials().HasCap(unix.CAP_IPC_LOCK)
 	lim := t.ThreadGroup().Limit(unix.RLIMIT_MEMLOCK).Cur
 	if lim == 0 && !capLock {
@@ -341,7 +352,7 @@ func mlockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
 	if err != nil {
 		return unix.ENOMEM
 	}
-	if inaccessible && !onFault {
+	if inaccessible && mode == mlockPopulate {
 		// Linux locks the VMAs, then fails to populate them.
 		return unix.ENOMEM
 	}
@@ -351,7 +362,7 @@ func mlockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
 // Mlock implements mlock(2).
 func Mlock(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	addr, length := args[0], args[1]
-	return 0, mlockRange(t, addr, length, false)
+	return 0, mlockRange(t, addr, length, mlockPopulate)
 }
 
 // Mlock2 implements mlock2(2).
@@ -360,7 +371,11 @@ func Mlock2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags&^uint64(unix.MLOCK_ONFAULT) != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, mlockRange(t, addr, length, flags&unix.MLOCK_ONFAULT != 0)
+	mode := mlockPopulate
+	if flags&unix.MLOCK_ONFAULT != 0 {
+		mode = mlockOnFault
+	}
+	return 0, mlockRange(t, addr, length, mode)
 }
 
 // Munlock implements munlock(2).
