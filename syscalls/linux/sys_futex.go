@@ -106,9 +106,9 @@ func Futex(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		return 0, t.FutexLockPI(addr, private, deadline, false)
+		return 0, t.FutexLockPI(addr, private, deadline, kernel.PILockWait)
 	case futexTrylockPI:
-		return 0, t.FutexLockPI(addr, private, time.Time{}, true)
+		return 0, t.FutexLockPI(addr, private, time.Time{}, kernel.PILockTry)
 	case futexUnlockPI:
 		return 0, t.FutexUnlockPI(addr, private)
 	}
