@@ -441,13 +441,24 @@ func (vfs *VirtualFilesystem) resolveSourceTargetLocked(ctx context.Context, sou
 	return src, tgt, nil
 }
 
+// finalSymlink says whether mountRootLocked follows a symlink in the
+// path's last component.
+type finalSymlink int
+
+const (
+	// followFinal follows it (mount(2) changes; umount2 by default).
+	followFinal finalSymlink = iota
+	// noFollowFinal names the symlink itself (umount2 UMOUNT_NOFOLLOW).
+	noFollowFinal
+)
+
 // mountRootLocked resolves pop to the root of a mount (crossing mounts
 // stacked on the final location), or fails with EINVAL. The caller must
 // drop the returned reference.
 //
 // Preconditions: vfs.mu is held.
-func (vfs *VirtualFilesystem) mountRootLocked(ctx context.Context, pop *PathOperation, follow bool) (VirtualDentry, error) {
-	vd, err := vfs.resolveLocked(ctx, pop, mountWalk{follow: follow, mountpoint: true})
+func (vfs *VirtualFilesystem) mountRootLocked(ctx context.Context, pop *PathOperation, final finalSymlink) (VirtualDentry, error) {
+	vd, err := vfs.resolveLocked(ctx, pop, mountWalk{follow: final == followFinal, mountpoint: true})
 	if err != nil {
 		return VirtualDentry{}, err
 	}
@@ -472,7 +483,7 @@ func (vfs *VirtualFilesystem) mountRootLocked(ctx context.Context, pop *PathOper
 func (vfs *VirtualFilesystem) RemountAt(ctx context.Context, target *PathOperation, flags uint32) error {
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	vd, err := vfs.mountRootLocked(ctx, target, true)
+	vd, err := vfs.mountRootLocked(ctx, target, followFinal)
 	if err != nil {
 		return err
 	}
@@ -498,7 +509,7 @@ func (vfs *VirtualFilesystem) RemountAt(ctx context.Context, target *PathOperati
 func (vfs *VirtualFilesystem) SetPropagationAt(ctx context.Context, target *PathOperation, prop uint32, recursive bool) error {
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	vd, err := vfs.mountRootLocked(ctx, target, true)
+	vd, err := vfs.mountRootLocked(ctx, target, followFinal)
 	if err != nil {
 		return err
 	}
@@ -549,7 +560,11 @@ func (vfs *VirtualFilesystem) UmountAt(ctx context.Context, target *PathOperatio
 func (vfs *VirtualFilesystem) umountLocked(ctx context.Context, target *PathOperation, flags int) ([]*Mount, []*Dentry, error) {
 	vfs.mu.Lock()
 	defer vfs.mu.Unlock()
-	vd, err := vfs.mountRootLocked(ctx, target, flags&unix.UMOUNT_NOFOLLOW == 0)
+	final := followFinal
+	if flags&unix.UMOUNT_NOFOLLOW != 0 {
+		final = noFollowFinal
+	}
+	vd, err := vfs.mountRootLocked(ctx, target, final)
 	if err != nil {
 		return nil, nil, err
 	}

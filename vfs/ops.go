@@ -380,10 +380,21 @@ func (vfs *VirtualFilesystem) LinkAt(ctx context.Context, oldpop, newpop *PathOp
 	})
 }
 
+// removeKind says what removeAt removes.
+type removeKind int
+
+const (
+	// removeNonDir removes a name that is not a directory (unlink).
+	removeNonDir removeKind = iota
+	// removeDir removes an empty directory (rmdir).
+	removeDir
+)
+
 // removeAt resolves pop's parent and final name for unlink and rmdir,
 // checks the common conditions, and calls remove with the parent's dentry
 // lock held.
-func (vfs *VirtualFilesystem) removeAt(ctx context.Context, pop *PathOperation, rmdir bool) error {
+func (vfs *VirtualFilesystem) removeAt(ctx context.Context, pop *PathOperation, kind removeKind) error {
+	rmdir := kind == removeDir
 	vfs.mu.RLock()
 	defer vfs.mu.RUnlock()
 	r, err := vfs.newResolver(ctx, pop)
@@ -470,12 +481,12 @@ func (r *resolver) mayDeleteLocked(dir, child *Dentry) error {
 
 // UnlinkAt removes a non-directory name (unlink(2)).
 func (vfs *VirtualFilesystem) UnlinkAt(ctx context.Context, pop *PathOperation) error {
-	return vfs.removeAt(ctx, pop, false)
+	return vfs.removeAt(ctx, pop, removeNonDir)
 }
 
 // RmdirAt removes an empty directory (rmdir(2)).
 func (vfs *VirtualFilesystem) RmdirAt(ctx context.Context, pop *PathOperation) error {
-	return vfs.removeAt(ctx, pop, true)
+	return vfs.removeAt(ctx, pop, removeDir)
 }
 
 // RenameAt renames oldpop to newpop (rename(2), renameat2(2) with flags

@@ -428,12 +428,24 @@ type CPUClock struct {
 	which int
 }
 
+// CPUClockScope says whether a CPU clock counts one thread or a whole
+// process.
+type CPUClockScope int
+
+const (
+	// CPUClockProcess counts the time of every thread of a process.
+	CPUClockProcess CPUClockScope = iota
+	// CPUClockThread counts the time of one thread.
+	CPUClockThread
+)
+
 // LookupCPUClock resolves a CPU clock for t (clock_getcpuclockid,
 // pthread_getcpuclockid): pid 0 is t itself (its thread or its process);
 // otherwise a per-thread clock must name a thread of t's process, and a
 // process clock a process (a zombie too). It returns EINVAL as Linux does
 // for anything else.
-func (t *Task) LookupCPUClock(pid int32, perThread bool, which int) (CPUClock, error) {
+func (t *Task) LookupCPUClock(pid int32, scope CPUClockScope, which int) (CPUClock, error) {
+	perThread := scope == CPUClockThread
 	if which < CPUClockProf || which > CPUClockSched {
 		return CPUClock{}, unix.EINVAL
 	}

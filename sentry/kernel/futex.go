@@ -467,12 +467,25 @@ const (
 	robustListLimit = 2048
 )
 
-// FutexLockPI implements FUTEX_LOCK_PI (and FUTEX_TRYLOCK_PI with try):
-// take the lock whose word is at addr by storing the caller's TID in it,
-// or, if another thread holds it, set FUTEX_WAITERS and sleep until the
-// holder hands it over in FUTEX_UNLOCK_PI or the deadline passes. A
-// FUTEX_OWNER_DIED bit in a free word is kept for the new owner.
-func (t *Task) FutexLockPI(addr uint64, private bool, deadline time.Time, try bool) error {
+// PILockMode says whether FutexLockPI may sleep for a held lock.
+type PILockMode int
+
+const (
+	// PILockWait sleeps until the holder hands the lock over or the
+	// deadline passes (FUTEX_LOCK_PI, FUTEX_LOCK_PI2).
+	PILockWait PILockMode = iota
+	// PILockTry fails at once if another thread holds the lock
+	// (FUTEX_TRYLOCK_PI).
+	PILockTry
+)
+
+// FutexLockPI implements FUTEX_LOCK_PI (and FUTEX_TRYLOCK_PI with
+// PILockTry): take the lock whose word is at addr by storing the caller's
+// TID in it, or, if another thread holds it, set FUTEX_WAITERS and sleep
+// until the holder hands it over in FUTEX_UNLOCK_PI or the deadline
+// passes. A FUTEX_OWNER_DIED bit in a free word is kept for the new owner.
+func (t *Task) FutexLockPI(addr uint64, private bool, deadline time.Time, mode PILockMode) error {
+	try := mode == PILockTry
 	key, err := t.futexKey(addr, private)
 	if err != nil {
 		return err

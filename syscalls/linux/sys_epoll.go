@@ -26,11 +26,11 @@ const epollMaxEvents = (1<<31 - 1) / epoll.EventSize
 // x86-64 with 4-level page tables), for access_ok.
 const taskSize = 0x7ffffffff000
 
-// epollCreate makes an epoll instance and installs it.
-func epollCreate(t *kernel.Task, cloexec bool) (uint64, error) {
+// epollCreate makes an epoll instance and installs it with fdFlags.
+func epollCreate(t *kernel.Task, fdFlags kernel.FDFlags) (uint64, error) {
 	f := epoll.New()
 	defer f.DecRef(t.Context())
-	fd, err := newFD(t, f, kernel.FDFlags{CloseOnExec: cloexec})
+	fd, err := newFD(t, f, fdFlags)
 	return uint64(fd), err
 }
 
@@ -41,7 +41,7 @@ func EpollCreate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if size <= 0 {
 		return 0, unix.EINVAL
 	}
-	return epollCreate(t, false)
+	return epollCreate(t, kernel.FDFlags{})
 }
 
 // EpollCreate1 implements epoll_create1(2).
@@ -50,7 +50,7 @@ func EpollCreate1(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags&^unix.EPOLL_CLOEXEC != 0 {
 		return 0, unix.EINVAL
 	}
-	return epollCreate(t, flags&unix.EPOLL_CLOEXEC != 0)
+	return epollCreate(t, kernel.FDFlags{CloseOnExec: flags&unix.EPOLL_CLOEXEC != 0})
 }
 
 // EpollCtl implements epoll_ctl(2).

@@ -21,12 +21,12 @@ type fileAllocator interface {
 
 // Fallocate implements fallocate(2).
 func Fallocate(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, mode, off, length := fdArg(args[0]), uint32(args[1]), int64(args[2]), int64(args[3])
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	mode, off, length := uint32(args[1]), int64(args[2]), int64(args[3])
 	if off < 0 || length <= 0 {
 		return 0, unix.EINVAL
 	}

@@ -32,10 +32,19 @@ const (
 	futexClockRealtime = 256
 )
 
+// futexTimeout says how futexDeadline reads a timeout.
+type futexTimeout struct {
+	// relative: the timeout is a duration from now (FUTEX_WAIT).
+	relative bool
+	// realtime: an absolute timeout is on CLOCK_REALTIME, not
+	// CLOCK_MONOTONIC.
+	realtime bool
+}
+
 // futexDeadline reads the timeout at addr (0: none) and turns it into a
 // deadline: relative for FUTEX_WAIT, otherwise absolute on CLOCK_REALTIME
-// (realtime set) or CLOCK_MONOTONIC.
-func futexDeadline(t *kernel.Task, addr uint64, relative, realtime bool) (time.Time, error) {
+// (how.realtime set) or CLOCK_MONOTONIC.
+func futexDeadline(t *kernel.Task, addr uint64, how futexTimeout) (time.Time, error) {
 	if addr == 0 {
 		return time.Time{}, nil
 	}
@@ -44,9 +53,9 @@ func futexDeadline(t *kernel.Task, addr uint64, relative, realtime bool) (time.T
 		return time.Time{}, err
 	}
 	switch {
-	case relative:
+	case how.relative:
 		return time.Now().Add(d), nil
-	case realtime:
+	case how.realtime:
 		return time.Unix(0, int64(d)), nil
 	default:
 		now, _ := clockNow(t, unix.CLOCK_MONOTONIC)
@@ -69,7 +78,7 @@ func Futex(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if cmd == futexWaitBitset {
 			bitset = val3
 		}
-		deadline, err := futexDeadline(t, timeoutAddr, cmd == futexWait, realtime)
+		deadline, err := futexDeadline(t, timeoutAddr, futexTimeout{relative: cmd == futexWait, realtime: realtime})
 		if err != nil {
 			return 0, err
 		}
@@ -93,13 +102,13 @@ func Futex(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	case futexLockPI, futexLockPI2:
 		// LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on
 		// CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
-		deadline, err := futexDeadline(t, timeoutAddr, false, cmd == futexLockPI || realtime)
+		deadline, err := futexDeadline(t, timeoutAddr, futexTimeout{realtime: cmd == futexLockPI || realtime})
 		if err != nil {
 			return 0, err
 		}
-		return 0, t.FutexLockPI(addr, private, deadline, false)
+		return 0, t.FutexLockPI(addr, private, deadline, kernel.PILockWait)
 	case futexTrylockPI:
-		return 0, t.FutexLockPI(addr, private, time.Time{}, true)
+		return 0, t.FutexLockPI(addr, private, time.Time{}, kernel.PILockTry)
 	case futexUnlockPI:
 		return 0, t.FutexUnlockPI(addr, private)
 	}
@@ -128,7 +137,7 @@ func FutexWaitv(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			return 0, unix.EINVAL
 		}
 		var err error
-		if deadline, err = futexDeadline(t, timeoutAddr, false, clock == unix.CLOCK_REALTIME); err != nil {
+		if deadline, err = futexDeadline(t, timeoutAddr, futexTimeout{realtime: clock == unix.CLOCK_REALTIME}); err != nil {
 			return 0, err
 		}
 	}

@@ -32,48 +32,56 @@ func idArg(a uint64) uint32 { return uint32(a) }
 
 // Setuid implements setuid(2).
 func Setuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if idArg(args[0]) == ^uint32(0) {
+	uid := idArg(args[0])
+	if uid == ^uint32(0) {
 		return 0, unix.EINVAL
 	}
-	return 0, t.SetUID(idArg(args[0]))
+	return 0, t.SetUID(uid)
 }
 
 // Setgid implements setgid(2).
 func Setgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if idArg(args[0]) == ^uint32(0) {
+	gid := idArg(args[0])
+	if gid == ^uint32(0) {
 		return 0, unix.EINVAL
 	}
-	return 0, t.SetGID(idArg(args[0]))
+	return 0, t.SetGID(gid)
 }
 
 // Setreuid implements setreuid(2).
 func Setreuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.SetREUID(idArg(args[0]), idArg(args[1]))
+	ruid, euid := idArg(args[0]), idArg(args[1])
+	return 0, t.SetREUID(ruid, euid)
 }
 
 // Setregid implements setregid(2).
 func Setregid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.SetREGID(idArg(args[0]), idArg(args[1]))
+	rgid, egid := idArg(args[0]), idArg(args[1])
+	return 0, t.SetREGID(rgid, egid)
 }
 
 // Setresuid implements setresuid(2).
 func Setresuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.SetUIDs(idArg(args[0]), idArg(args[1]), idArg(args[2]))
+	ruid, euid, suid := idArg(args[0]), idArg(args[1]), idArg(args[2])
+	return 0, t.SetUIDs(ruid, euid, suid)
 }
 
 // Setresgid implements setresgid(2).
 func Setresgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.SetGIDs(idArg(args[0]), idArg(args[1]), idArg(args[2]))
+	rgid, egid, sgid := idArg(args[0]), idArg(args[1]), idArg(args[2])
+	return 0, t.SetGIDs(rgid, egid, sgid)
 }
 
 // Setfsuid implements setfsuid(2).
 func Setfsuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return uint64(t.SetFSUID(idArg(args[0]))), nil
+	fsuid := idArg(args[0])
+	return uint64(t.SetFSUID(fsuid)), nil
 }
 
 // Setfsgid implements setfsgid(2).
 func Setfsgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return uint64(t.SetFSGID(idArg(args[0]))), nil
+	fsgid := idArg(args[0])
+	return uint64(t.SetFSGID(fsgid)), nil
 }
 
 // ngroupsMax is NGROUPS_MAX.
@@ -81,12 +89,12 @@ const ngroupsMax = 65536
 
 // Setgroups implements setgroups(2).
 func Setgroups(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	n := intArg(args[0])
+	n, listAddr := intArg(args[0]), args[1]
 	if n < 0 || n > ngroupsMax {
 		return 0, unix.EINVAL
 	}
 	b := make([]byte, 4*int(n))
-	if err := copyIn(t, args[1], b); err != nil {
+	if err := copyIn(t, listAddr, b); err != nil {
 		return 0, err
 	}
 	groups := make([]uint32, n)
@@ -116,11 +124,13 @@ func Getegid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return uint64(t.Credentials().EffectiveGID), nil
 }
 
-func copyOutIDs(t *kernel.Task, args arch.SyscallArgs, ids ...uint32) (uint64, error) {
+// copyOutIDs writes ids[i] to addrs[i] in order, stopping at the first
+// fault.
+func copyOutIDs(t *kernel.Task, addrs [3]uint64, ids [3]uint32) (uint64, error) {
 	for i, id := range ids {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], id)
-		if err := copyOut(t, args[i], b[:]); err != nil {
+		if err := copyOut(t, addrs[i], b[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -129,20 +139,22 @@ func copyOutIDs(t *kernel.Task, args arch.SyscallArgs, ids ...uint32) (uint64, e
 
 // Getresuid implements getresuid(2).
 func Getresuid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	ruidAddr, euidAddr, suidAddr := args[0], args[1], args[2]
 	c := t.Credentials()
-	return copyOutIDs(t, args, c.RealUID, c.EffectiveUID, c.SavedUID)
+	return copyOutIDs(t, [3]uint64{ruidAddr, euidAddr, suidAddr}, [3]uint32{c.RealUID, c.EffectiveUID, c.SavedUID})
 }
 
 // Getresgid implements getresgid(2).
 func Getresgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	rgidAddr, egidAddr, sgidAddr := args[0], args[1], args[2]
 	c := t.Credentials()
-	return copyOutIDs(t, args, c.RealGID, c.EffectiveGID, c.SavedGID)
+	return copyOutIDs(t, [3]uint64{rgidAddr, egidAddr, sgidAddr}, [3]uint32{c.RealGID, c.EffectiveGID, c.SavedGID})
 }
 
 // Getgroups implements getgroups(2).
 func Getgroups(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	size, listAddr := intArg(args[0]), args[1]
 	groups := t.Credentials().Groups
-	size := intArg(args[0])
 	if size < 0 {
 		return 0, unix.EINVAL
 	}
@@ -156,5 +168,5 @@ func Getgroups(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	for i, g := range groups {
 		binary.LittleEndian.PutUint32(b[4*i:], g)
 	}
-	return uint64(len(groups)), copyOut(t, args[1], b)
+	return uint64(len(groups)), copyOut(t, listAddr, b)
 }

@@ -35,7 +35,8 @@ func InotifyInit(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // InotifyInit1 implements inotify_init1(2).
 func InotifyInit1(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return inotifyInit1(t, uint32(args[0]))
+	flags := uint32(args[0])
+	return inotifyInit1(t, flags)
 }
 
 // inotifyFile returns the inotify instance at fd (EBADF, or EINVAL if fd
@@ -55,17 +56,17 @@ func inotifyFile(t *kernel.Task, fd int32) (*inotify.Inotify, *vfs.FileDescripti
 
 // InotifyAddWatch implements inotify_add_watch(2).
 func InotifyAddWatch(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	mask := uint32(args[2])
+	fd, pathAddr, mask := fdArg(args[0]), args[1], uint32(args[2])
 	if err := inotify.CheckMask(mask); err != nil {
 		return 0, err
 	}
-	in, f, err := inotifyFile(t, fdArg(args[0]))
+	in, f, err := inotifyFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	ctx := t.Context()
 	defer f.DecRef(ctx)
-	pop, err := pathArg(t, unix.AT_FDCWD, args[1], pathOpts{follow: mask&unix.IN_DONT_FOLLOW == 0})
+	pop, err := pathArg(t, unix.AT_FDCWD, pathAddr, pathOpts{follow: mask&unix.IN_DONT_FOLLOW == 0})
 	if err != nil {
 		return 0, err
 	}
@@ -89,10 +90,11 @@ func InotifyAddWatch(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // InotifyRmWatch implements inotify_rm_watch(2).
 func InotifyRmWatch(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	in, f, err := inotifyFile(t, fdArg(args[0]))
+	fd, wd := fdArg(args[0]), intArg(args[1])
+	in, f, err := inotifyFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	return 0, in.RmWatch(t.Context(), intArg(args[1]))
+	return 0, in.RmWatch(t.Context(), wd)
 }

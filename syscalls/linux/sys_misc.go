@@ -20,6 +20,7 @@ func init() {
 
 // Uname implements uname(2).
 func Uname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	bufAddr := args[0]
 	u := t.Kernel().UTS()
 	var un unix.Utsname
 	put := func(dst *[65]byte, s string) { copy(dst[:64], s) }
@@ -29,21 +30,20 @@ func Uname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	put(&un.Version, u.Version)
 	put(&un.Machine, u.Machine)
 	put(&un.Domainname, u.Domainname)
-	return 0, copyOut(t, args[0], abi.AsBytes(&un))
+	return 0, copyOut(t, bufAddr, abi.AsBytes(&un))
 }
 
 // hostnameArg reads sethostname/setdomainname's name, checking
 // CAP_SYS_ADMIN.
-func hostnameArg(t *kernel.Task, args arch.SyscallArgs) (string, error) {
+func hostnameArg(t *kernel.Task, addr uint64, n int64) (string, error) {
 	if !t.Credentials().HasCap(unix.CAP_SYS_ADMIN) {
 		return "", unix.EPERM
 	}
-	n := int64(args[1])
 	if n < 0 || n > 64 {
 		return "", unix.EINVAL
 	}
 	b := make([]byte, n)
-	if err := copyIn(t, args[0], b); err != nil {
+	if err := copyIn(t, addr, b); err != nil {
 		return "", err
 	}
 	return string(b), nil
@@ -51,7 +51,8 @@ func hostnameArg(t *kernel.Task, args arch.SyscallArgs) (string, error) {
 
 // Sethostname implements sethostname(2).
 func Sethostname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	name, err := hostnameArg(t, args)
+	nameAddr, length := args[0], int64(args[1])
+	name, err := hostnameArg(t, nameAddr, length)
 	if err != nil {
 		return 0, err
 	}
@@ -61,7 +62,8 @@ func Sethostname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Setdomainname implements setdomainname(2).
 func Setdomainname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	name, err := hostnameArg(t, args)
+	nameAddr, length := args[0], int64(args[1])
+	name, err := hostnameArg(t, nameAddr, length)
 	if err != nil {
 		return 0, err
 	}
@@ -95,6 +97,7 @@ func Getrandom(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Sysinfo implements sysinfo(2) with the sandbox's figures.
 func Sysinfo(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	infoAddr := args[0]
 	k := t.Kernel()
 	var si unix.Sysinfo_t
 	si.Uptime = int64((time.Since(k.BootTime) + bootOffset) / time.Second)
@@ -110,5 +113,5 @@ func Sysinfo(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	si.Procs = uint16(len(k.ThreadGroups()))
 	si.Unit = 1
-	return 0, copyOut(t, args[0], abi.AsBytes(&si))
+	return 0, copyOut(t, infoAddr, abi.AsBytes(&si))
 }

@@ -131,27 +131,29 @@ const mmPageSize = 4096
 
 // Munmap implements munmap(2).
 func Munmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.MemoryManager().Munmap(args[0], args[1])
+	addr, length := args[0], args[1]
+	return 0, t.MemoryManager().Munmap(addr, length)
 }
 
 // Mprotect implements mprotect(2).
 func Mprotect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	prot := args[2]
+	addr, length, prot := args[0], args[1], args[2]
 	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 ||
 		prot&(unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP {
 		return 0, unix.EINVAL
 	}
-	return 0, t.MemoryManager().Mprotect(args[0], args[1], protToAccess(prot), prot&unix.PROT_GROWSDOWN != 0)
+	return 0, t.MemoryManager().Mprotect(addr, length, protToAccess(prot), prot&unix.PROT_GROWSDOWN != 0)
 }
 
 // Brk implements brk(2).
 func Brk(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return t.MemoryManager().Brk(args[0]), nil
+	addr := args[0]
+	return t.MemoryManager().Brk(addr), nil
 }
 
 // Mremap implements mremap(2).
 func Mremap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags := args[3]
+	oldAddr, oldSize, newSize, flags, newAddr := args[0], args[1], args[2], args[3], args[4]
 	if flags&^uint64(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -159,12 +161,13 @@ func Mremap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		t.Kernel().Warnf("task %d: mremap MREMAP_DONTUNMAP is not supported", t.ThreadID())
 		return 0, unix.EINVAL
 	}
-	return t.MemoryManager().Mremap(args[0], args[1], args[2], flags&unix.MREMAP_MAYMOVE != 0, flags&unix.MREMAP_FIXED != 0, args[4])
+	return t.MemoryManager().Mremap(oldAddr, oldSize, newSize, flags&unix.MREMAP_MAYMOVE != 0, flags&unix.MREMAP_FIXED != 0, newAddr)
 }
 
 // Madvise implements madvise(2).
 func Madvise(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.MemoryManager().Madvise(args[0], args[1], int(intArg(args[2])))
+	addr, length, advice := args[0], args[1], int(intArg(args[2]))
+	return 0, t.MemoryManager().Madvise(addr, length, advice)
 }
 
 // mincoreChunk is how many pages mincore reports per step: the vector is

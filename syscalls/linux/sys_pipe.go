@@ -55,10 +55,12 @@ func pipe2(t *kernel.Task, addr uint64, flags uint32) (uint64, error) {
 
 // Pipe implements pipe(2).
 func Pipe(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return pipe2(t, args[0], 0)
+	fdsAddr := args[0]
+	return pipe2(t, fdsAddr, 0)
 }
 
 // Pipe2 implements pipe2(2).
 func Pipe2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return pipe2(t, args[0], uint32(args[1]))
+	fdsAddr, flags := args[0], uint32(args[1])
+	return pipe2(t, fdsAddr, flags)
 }

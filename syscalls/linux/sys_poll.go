@@ -143,12 +143,12 @@ func pollCommon(t *kernel.Task, addr, nfds uint64, block bool, deadline time.Tim
 
 // Poll implements poll(2).
 func Poll(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	timeout := intArg(args[2])
+	fdsAddr, nfds, timeout := args[0], args[1], intArg(args[2])
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(time.Duration(timeout) * time.Millisecond)
 	}
-	return pollCommon(t, args[0], args[1], timeout != 0, deadline)
+	return pollCommon(t, fdsAddr, nfds, timeout != 0, deadline)
 }
 
 // timeoutArg reads a timespec timeout: block is false for a zero timeout,
@@ -200,13 +200,14 @@ func withSigmask(t *kernel.Task, maskAddr, size uint64, fn func() (uint64, error
 
 // Ppoll implements ppoll(2).
 func Ppoll(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	block, deadline, err := timeoutArg(t, args[2])
+	fdsAddr, nfds, timeoutAddr, maskAddr, maskSize := args[0], args[1], args[2], args[3], args[4]
+	block, deadline, err := timeoutArg(t, timeoutAddr)
 	if err != nil {
 		return 0, err
 	}
-	defer writeBackTimeLeft(t, args[2], deadline)
-	return withSigmask(t, args[3], args[4], func() (uint64, error) {
-		return pollCommon(t, args[0], args[1], block, deadline)
+	defer writeBackTimeLeft(t, timeoutAddr, deadline)
+	return withSigmask(t, maskAddr, maskSize, func() (uint64, error) {
+		return pollCommon(t, fdsAddr, nfds, block, deadline)
 	})
 }
 
@@ -281,10 +282,11 @@ func doSelect(t *kernel.Task, nfds int32, sets [3]uint64, block bool, deadline t
 
 // Select implements select(2).
 func Select(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	nfds, readAddr, writeAddr, exceptAddr, timeoutAddr := intArg(args[0]), args[1], args[2], args[3], args[4]
 	block, deadline := true, time.Time{}
-	if args[4] != 0 {
+	if timeoutAddr != 0 {
 		var b [16]byte
-		if err := copyIn(t, args[4], b[:]); err != nil {
+		if err := copyIn(t, timeoutAddr, b[:]); err != nil {
 			return 0, err
 		}
 		sec, usec := int64(binary.LittleEndian.Uint64(b[:])), int64(binary.LittleEndian.Uint64(b[8:]))
@@ -299,29 +301,30 @@ func Select(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			left := max(time.Until(deadline), 0)
 			binary.LittleEndian.PutUint64(b[:], uint64(left/time.Second))
 			binary.LittleEndian.PutUint64(b[8:], uint64(left%time.Second/time.Microsecond))
-			t.CopyOut(args[4], b[:])
+			t.CopyOut(timeoutAddr, b[:])
 		}()
 	}
-	return doSelect(t, intArg(args[0]), [3]uint64{args[1], args[2], args[3]}, block, deadline)
+	return doSelect(t, nfds, [3]uint64{readAddr, writeAddr, exceptAddr}, block, deadline)
 }
 
 // Pselect6 implements pselect6(2); its sixth argument points to a
 // {sigset pointer, size} pair.
 func Pselect6(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	block, deadline, err := timeoutArg(t, args[4])
+	nfds, readAddr, writeAddr, exceptAddr, timeoutAddr, sigAddr := intArg(args[0]), args[1], args[2], args[3], args[4], args[5]
+	block, deadline, err := timeoutArg(t, timeoutAddr)
 	if err != nil {
 		return 0, err
 	}
 	var maskAddr, size uint64
-	defer writeBackTimeLeft(t, args[4], deadline)
-	if args[5] != 0 {
+	defer writeBackTimeLeft(t, timeoutAddr, deadline)
+	if sigAddr != 0 {
 		var b [16]byte
-		if err := copyIn(t, args[5], b[:]); err != nil {
+		if err := copyIn(t, sigAddr, b[:]); err != nil {
 			return 0, err
 		}
 		maskAddr, size = binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint64(b[8:])
 	}
 	return withSigmask(t, maskAddr, size, func() (uint64, error) {
-		return doSelect(t, intArg(args[0]), [3]uint64{args[1], args[2], args[3]}, block, deadline)
+		return doSelect(t, nfds, [3]uint64{readAddr, writeAddr, exceptAddr}, block, deadline)
 	})
 }

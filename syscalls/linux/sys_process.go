@@ -51,22 +51,22 @@ func Vfork(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Clone implements clone(2): flags, stack, parent_tid, child_tid, tls.
 func Clone(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	flags := args[0]
+	flags, stack, parentTID, childTID, tls := args[0], args[1], args[2], args[3], args[4]
 	tid, err := t.Clone(kernel.CloneOptions{
 		Flags: flags &^ 0xff, ExitSignal: int(flags & 0xff),
-		Stack: args[1], ParentTID: args[2], ChildTID: args[3], TLS: args[4],
+		Stack: stack, ParentTID: parentTID, ChildTID: childTID, TLS: tls,
 	})
 	return uint64(tid), err
 }
 
 // Clone3 implements clone3(2).
 func Clone3(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	size := args[1]
+	cargsAddr, size := args[0], args[1]
 	if size < 64 || size > 4096 {
 		return 0, unix.EINVAL
 	}
 	b := make([]byte, size)
-	if err := copyIn(t, args[0], b); err != nil {
+	if err := copyIn(t, cargsAddr, b); err != nil {
 		return 0, err
 	}
 	// struct clone_args grows at the end; bytes past what we know must
@@ -180,23 +180,27 @@ func execve(t *kernel.Task, dirfd int32, pathAddr, argvAddr, envvAddr uint64, fl
 
 // Execve implements execve(2).
 func Execve(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return execve(t, unix.AT_FDCWD, args[0], args[1], args[2], 0)
+	pathAddr, argvAddr, envpAddr := args[0], args[1], args[2]
+	return execve(t, unix.AT_FDCWD, pathAddr, argvAddr, envpAddr, 0)
 }
 
 // Execveat implements execveat(2).
 func Execveat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return execve(t, fdArg(args[0]), args[1], args[2], args[3], intArg(args[4]))
+	dirfd, pathAddr, argvAddr, envpAddr, flags := fdArg(args[0]), args[1], args[2], args[3], intArg(args[4])
+	return execve(t, dirfd, pathAddr, argvAddr, envpAddr, flags)
 }
 
 // Exit implements exit(2).
 func Exit(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	t.Exit(kernel.WaitStatusExited(int(args[0] & 0xff)))
+	status := int(args[0] & 0xff)
+	t.Exit(kernel.WaitStatusExited(status))
 	return 0, kernel.ErrNoSysReturn
 }
 
 // ExitGroup implements exit_group(2).
 func ExitGroup(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	t.ExitGroup(kernel.WaitStatusExited(int(args[0] & 0xff)))
+	status := int(args[0] & 0xff)
+	t.ExitGroup(kernel.WaitStatusExited(status))
 	return 0, kernel.ErrNoSysReturn
 }
 
@@ -308,7 +312,8 @@ func Gettid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // SetTidAddress implements set_tid_address(2).
 func SetTidAddress(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	t.SetClearChildTID(args[0])
+	tidAddr := args[0]
+	t.SetClearChildTID(tidAddr)
 	return uint64(t.ThreadID()), nil
 }
 
@@ -317,16 +322,17 @@ const robustListHeadSize = 24
 
 // SetRobustList implements set_robust_list(2).
 func SetRobustList(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if args[1] != robustListHeadSize {
+	head, size := args[0], args[1]
+	if size != robustListHeadSize {
 		return 0, unix.EINVAL
 	}
-	t.SetRobustList(args[0], args[1])
+	t.SetRobustList(head, size)
 	return 0, nil
 }
 
 // GetRobustList implements get_robust_list(2).
 func GetRobustList(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pid := intArg(args[0])
+	pid, headAddr, sizeAddr := intArg(args[0]), args[1], args[2]
 	target := t
 	if pid != 0 {
 		target = t.Kernel().TaskByID(pid)
@@ -337,36 +343,37 @@ func GetRobustList(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	head, _ := target.RobustList()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], head)
-	if err := copyOut(t, args[1], b[:]); err != nil {
+	if err := copyOut(t, headAddr, b[:]); err != nil {
 		return 0, err
 	}
 	binary.LittleEndian.PutUint64(b[:], robustListHeadSize)
-	return 0, copyOut(t, args[2], b[:])
+	return 0, copyOut(t, sizeAddr, b[:])
 }
 
 // ArchPrctl implements arch_prctl(2).
 func ArchPrctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	code, addr := args[0], args[1]
 	regs := t.Regs()
 	var b [8]byte
-	switch args[0] {
+	switch code {
 	case abi.ARCH_SET_FS:
-		if args[1] >= abi.TASK_SIZE_MAX {
+		if addr >= abi.TASK_SIZE_MAX {
 			return 0, unix.EPERM
 		}
-		regs.Fs_base = args[1]
+		regs.Fs_base = addr
 	case abi.ARCH_GET_FS:
 		binary.LittleEndian.PutUint64(b[:], regs.Fs_base)
-		return 0, copyOut(t, args[1], b[:])
+		return 0, copyOut(t, addr, b[:])
 	case abi.ARCH_SET_GS:
-		if args[1] >= abi.TASK_SIZE_MAX {
+		if addr >= abi.TASK_SIZE_MAX {
 			return 0, unix.EPERM
 		}
-		regs.Gs_base = args[1]
+		regs.Gs_base = addr
 	case abi.ARCH_GET_GS:
 		binary.LittleEndian.PutUint64(b[:], regs.Gs_base)
-		return 0, copyOut(t, args[1], b[:])
+		return 0, copyOut(t, addr, b[:])
 	case abi.ARCH_GET_CPUID, abi.ARCH_SET_CPUID:
-		if args[0] == abi.ARCH_GET_CPUID {
+		if code == abi.ARCH_GET_CPUID {
 			return 1, nil // cpuid is not faulting
 		}
 		return 0, unix.ENODEV
@@ -378,7 +385,8 @@ func ArchPrctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Getpgid implements getpgid(2).
 func Getpgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	tg, err := processArg(t, intArg(args[0]))
+	pid := intArg(args[0])
+	tg, err := processArg(t, pid)
 	if err != nil {
 		return 0, err
 	}
@@ -392,12 +400,14 @@ func Getpgrp(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Setpgid implements setpgid(2).
 func Setpgid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.SetProcessGroup(intArg(args[0]), intArg(args[1]))
+	pid, pgid := intArg(args[0]), intArg(args[1])
+	return 0, t.SetProcessGroup(pid, pgid)
 }
 
 // Getsid implements getsid(2).
 func Getsid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	tg, err := processArg(t, intArg(args[0]))
+	pid := intArg(args[0])
+	tg, err := processArg(t, pid)
 	if err != nil {
 		return 0, err
 	}

@@ -157,56 +157,58 @@ func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off in
 
 // Read implements read(2).
 func Read(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, addr, count := fdArg(args[0]), args[1], args[2]
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	if int64(args[2]) < 0 {
+	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	return readInto(t, f, args[1], args[2], -1)
+	return readInto(t, f, addr, count, -1)
 }
 
 // Write implements write(2).
 func Write(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, addr, count := fdArg(args[0]), args[1], args[2]
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	if int64(args[2]) < 0 {
+	if int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	return writeFrom(t, f, args[1], args[2], -1)
+	return writeFrom(t, f, addr, count, -1)
 }
 
 // Pread64 implements pread64(2).
 func Pread64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, addr, count, off := fdArg(args[0]), args[1], args[2], int64(args[3])
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	off := int64(args[3])
-	if off < 0 || int64(args[2]) < 0 {
+	if off < 0 || int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	return readInto(t, f, args[1], args[2], off)
+	return readInto(t, f, addr, count, off)
 }
 
 // Pwrite64 implements pwrite64(2).
 func Pwrite64(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, addr, count, off := fdArg(args[0]), args[1], args[2], int64(args[3])
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	off := int64(args[3])
-	if off < 0 || int64(args[2]) < 0 {
+	if off < 0 || int64(count) < 0 {
 		return 0, unix.EINVAL
 	}
-	return writeFrom(t, f, args[1], args[2], off)
+	return writeFrom(t, f, addr, count, off)
 }
 
 // iovec is struct iovec.
@@ -318,7 +320,8 @@ func Pwritev(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Close implements close(2).
 func Close(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f := t.FDTable().Remove(fdArg(args[0]))
+	fd := fdArg(args[0])
+	f := t.FDTable().Remove(fd)
 	if f == nil {
 		return 0, unix.EBADF
 	}
@@ -329,16 +332,16 @@ func Close(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Lseek implements lseek(2).
 func Lseek(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, err := getFile(t, fdArg(args[0]))
+	fd, offset, whence := fdArg(args[0]), int64(args[1]), intArg(args[2])
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	whence := intArg(args[2])
 	if whence < unix.SEEK_SET || whence > unix.SEEK_HOLE {
 		return 0, unix.EINVAL
 	}
-	off, err := f.Seek(t.Context(), int64(args[1]), whence)
+	off, err := f.Seek(t.Context(), offset, whence)
 	return uint64(off), err
 }
 

@@ -52,16 +52,16 @@ func taskArg(t *kernel.Task, pid int32) (*kernel.Task, error) {
 
 // SchedSetaffinity implements sched_setaffinity(2).
 func SchedSetaffinity(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	target, err := taskArg(t, intArg(args[0]))
+	pid, size, maskAddr := intArg(args[0]), args[1], args[2]
+	target, err := taskArg(t, pid)
 	if err != nil {
 		return 0, err
 	}
-	size := args[1]
 	if size == 0 || size > 1<<16 {
 		return 0, unix.EINVAL
 	}
 	mask := make([]byte, size)
-	if err := copyIn(t, args[2], mask); err != nil {
+	if err := copyIn(t, maskAddr, mask); err != nil {
 		return 0, err
 	}
 	// The mask must include at least one CPU the sandbox has.
@@ -115,7 +115,8 @@ func priorityTargets(t *kernel.Task, which, who int32) ([]*kernel.Task, error) {
 // Getpriority implements getpriority(2): the raw call returns 20-nice of
 // the highest-priority target.
 func Getpriority(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	targets, err := priorityTargets(t, intArg(args[0]), intArg(args[1]))
+	which, who := intArg(args[0]), intArg(args[1])
+	targets, err := priorityTargets(t, which, who)
 	if err != nil {
 		return 0, err
 	}
@@ -128,7 +129,8 @@ func Getpriority(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Setpriority implements setpriority(2).
 func Setpriority(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	targets, err := priorityTargets(t, intArg(args[0]), intArg(args[1]))
+	which, who, nice := intArg(args[0]), intArg(args[1]), int(intArg(args[2]))
+	targets, err := priorityTargets(t, which, who)
 	if err != nil {
 		return 0, err
 	}
@@ -137,7 +139,7 @@ func Setpriority(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if mc := m.Credentials(); mc.RealUID != creds.EffectiveUID && mc.EffectiveUID != creds.EffectiveUID && !creds.HasCap(unix.CAP_SYS_NICE) {
 			return 0, unix.EPERM
 		}
-		if err := m.SetNice(creds, int(intArg(args[2]))); err != nil {
+		if err := m.SetNice(creds, nice); err != nil {
 			return 0, err
 		}
 	}
@@ -146,7 +148,8 @@ func Setpriority(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // SchedGetscheduler implements sched_getscheduler(2): always SCHED_OTHER.
 func SchedGetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if _, err := taskArg(t, intArg(args[0])); err != nil {
+	pid := intArg(args[0])
+	if _, err := taskArg(t, pid); err != nil {
 		return 0, err
 	}
 	return unix.SCHED_NORMAL, nil
@@ -154,14 +157,15 @@ func SchedGetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // SchedSetscheduler implements sched_setscheduler(2).
 func SchedSetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if _, err := taskArg(t, intArg(args[0])); err != nil {
+	pid, policy, paramAddr := intArg(args[0]), intArg(args[1]), args[2]
+	if _, err := taskArg(t, pid); err != nil {
 		return 0, err
 	}
 	var prio [4]byte
-	if err := copyIn(t, args[2], prio[:]); err != nil {
+	if err := copyIn(t, paramAddr, prio[:]); err != nil {
 		return 0, err
 	}
-	switch intArg(args[1]) &^ unix.SCHED_RESET_ON_FORK {
+	switch policy &^ unix.SCHED_RESET_ON_FORK {
 	case unix.SCHED_NORMAL, unix.SCHED_BATCH, unix.SCHED_IDLE:
 		if binary.LittleEndian.Uint32(prio[:]) != 0 {
 			return 0, unix.EINVAL
@@ -176,20 +180,22 @@ func SchedSetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // SchedGetparam implements sched_getparam(2): priority 0.
 func SchedGetparam(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if _, err := taskArg(t, intArg(args[0])); err != nil {
+	pid, paramAddr := intArg(args[0]), args[1]
+	if _, err := taskArg(t, pid); err != nil {
 		return 0, err
 	}
 	var prio [4]byte
-	return 0, copyOut(t, args[1], prio[:])
+	return 0, copyOut(t, paramAddr, prio[:])
 }
 
 // SchedSetparam implements sched_setparam(2).
 func SchedSetparam(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if _, err := taskArg(t, intArg(args[0])); err != nil {
+	pid, paramAddr := intArg(args[0]), args[1]
+	if _, err := taskArg(t, pid); err != nil {
 		return 0, err
 	}
 	var prio [4]byte
-	if err := copyIn(t, args[1], prio[:]); err != nil {
+	if err := copyIn(t, paramAddr, prio[:]); err != nil {
 		return 0, err
 	}
 	if binary.LittleEndian.Uint32(prio[:]) != 0 {
@@ -200,7 +206,8 @@ func SchedSetparam(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // SchedGetPriorityMax implements sched_get_priority_max(2).
 func SchedGetPriorityMax(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	switch intArg(args[0]) {
+	policy := intArg(args[0])
+	switch policy {
 	case unix.SCHED_FIFO, unix.SCHED_RR:
 		return 99, nil
 	case unix.SCHED_NORMAL, unix.SCHED_BATCH, unix.SCHED_IDLE, unix.SCHED_DEADLINE:
@@ -211,7 +218,8 @@ func SchedGetPriorityMax(t *kernel.Task, args arch.SyscallArgs) (uint64, error) 
 
 // SchedGetPriorityMin implements sched_get_priority_min(2).
 func SchedGetPriorityMin(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	switch intArg(args[0]) {
+	policy := intArg(args[0])
+	switch policy {
 	case unix.SCHED_FIFO, unix.SCHED_RR:
 		return 1, nil
 	case unix.SCHED_NORMAL, unix.SCHED_BATCH, unix.SCHED_IDLE, unix.SCHED_DEADLINE:
@@ -248,9 +256,10 @@ func capHeader(t *kernel.Task, addr uint64) (version uint32, pid int32, err erro
 
 // Capget implements capget(2).
 func Capget(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	version, pid, err := capHeader(t, args[0])
+	hdrAddr, dataAddr := args[0], args[1]
+	version, pid, err := capHeader(t, hdrAddr)
 	if err != nil {
-		if err == unix.EINVAL && args[1] == 0 {
+		if err == unix.EINVAL && dataAddr == 0 {
 			return 0, nil // a version probe
 		}
 		return 0, err
@@ -259,7 +268,7 @@ func Capget(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if args[1] == 0 {
+	if dataAddr == 0 {
 		return 0, nil
 	}
 	c := target.Credentials()
@@ -273,12 +282,13 @@ func Capget(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		binary.LittleEndian.PutUint32(b[12*i+4:], uint32(c.Permitted>>(32*i)))
 		binary.LittleEndian.PutUint32(b[12*i+8:], uint32(c.Inheritable>>(32*i)))
 	}
-	return 0, copyOut(t, args[1], b)
+	return 0, copyOut(t, dataAddr, b)
 }
 
 // Capset implements capset(2).
 func Capset(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	version, pid, err := capHeader(t, args[0])
+	hdrAddr, dataAddr := args[0], args[1]
+	version, pid, err := capHeader(t, hdrAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -290,7 +300,7 @@ func Capset(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		words = 1
 	}
 	b := make([]byte, 12*words)
-	if err := copyIn(t, args[1], b); err != nil {
+	if err := copyIn(t, dataAddr, b); err != nil {
 		return 0, err
 	}
 	var eff, perm, inh uint64
@@ -308,13 +318,24 @@ func mlockPages(addr, length uint64) (start, size uint64) {
 	return addr &^ (mmPageSize - 1), (length + addr&(mmPageSize-1) + mmPageSize - 1) &^ (mmPageSize - 1)
 }
 
+// mlockMode says whether an mlock populates the range (mlock, mlock2
+// without flags) or leaves faulting to first use (MLOCK_ONFAULT).
+type mlockMode int
+
+const (
+	// mlockPopulate faults the range in: PROT_NONE pages fail.
+	mlockPopulate mlockMode = iota
+	// mlockOnFault locks pages as they are faulted in (MLOCK_ONFAULT).
+	mlockOnFault
+)
+
 // mlockRange checks an mlock of [addr, addr+length) the way Linux's
 // do_mlock does, in its order: the privilege to lock at all
 // (RLIMIT_MEMLOCK or CAP_IPC_LOCK), the limit, a wrapping range, a hole,
 // and for mlock without MLOCK_ONFAULT, pages that can't be faulted in
 // (PROT_NONE). Locking itself is accounting only: pages are never swapped.
 // It walks VMAs, never pages.
-func mlockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
+func mlockRange(t *kernel.Task, addr, length uint64, mode mlockMode) error {
 	capLock := t.Credentials().HasCap(unix.CAP_IPC_LOCK)
 	lim := t.ThreadGroup().Limit(unix.RLIMIT_MEMLOCK).Cur
 	if lim == 0 && !capLock {
@@ -331,7 +352,7 @@ func mlockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
 	if err != nil {
 		return unix.ENOMEM
 	}
-	if inaccessible && !onFault {
+	if inaccessible && mode == mlockPopulate {
 		// Linux locks the VMAs, then fails to populate them.
 		return unix.ENOMEM
 	}
@@ -340,20 +361,27 @@ func mlockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
 
 // Mlock implements mlock(2).
 func Mlock(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, mlockRange(t, args[0], args[1], false)
+	addr, length := args[0], args[1]
+	return 0, mlockRange(t, addr, length, mlockPopulate)
 }
 
 // Mlock2 implements mlock2(2).
 func Mlock2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if args[2]&^uint64(unix.MLOCK_ONFAULT) != 0 {
+	addr, length, flags := args[0], args[1], args[2]
+	if flags&^uint64(unix.MLOCK_ONFAULT) != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, mlockRange(t, args[0], args[1], args[2]&unix.MLOCK_ONFAULT != 0)
+	mode := mlockPopulate
+	if flags&unix.MLOCK_ONFAULT != 0 {
+		mode = mlockOnFault
+	}
+	return 0, mlockRange(t, addr, length, mode)
 }
 
 // Munlock implements munlock(2).
 func Munlock(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	start, size := mlockPages(args[0], args[1])
+	addr, length := args[0], args[1]
+	start, size := mlockPages(addr, length)
 	if start+size < start {
 		return 0, unix.EINVAL
 	}
@@ -396,11 +424,11 @@ func SchedYield(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // SchedGetaffinity implements sched_getaffinity(2): the mask last set, or
 // every CPU of the sandbox.
 func SchedGetaffinity(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	size := args[1]
+	pid, size, maskAddr := intArg(args[0]), args[1], args[2]
 	if size < 8 || size%8 != 0 {
 		return 0, unix.EINVAL
 	}
-	target, err := taskArg(t, intArg(args[0]))
+	target, err := taskArg(t, pid)
 	if err != nil {
 		return 0, err
 	}
@@ -418,13 +446,14 @@ func SchedGetaffinity(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			b[cpu/8] |= 1 << (cpu % 8)
 		}
 	}
-	return uint64(len(b)), copyOut(t, args[2], b)
+	return uint64(len(b)), copyOut(t, maskAddr, b)
 }
 
 // Getcpu implements getcpu(2).
 func Getcpu(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	cpuAddr, nodeAddr := args[0], args[1]
 	var zero [4]byte
-	for _, a := range args[:2] {
+	for _, a := range [...]uint64{cpuAddr, nodeAddr} {
 		if a != 0 {
 			if err := copyOut(t, a, zero[:]); err != nil {
 				return 0, err

@@ -99,7 +99,8 @@ func RtSigreturn(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // RtSigsuspend implements rt_sigsuspend(2).
 func RtSigsuspend(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	mask, err := sigsetArg(t, args[0], args[1])
+	maskAddr, size := args[0], args[1]
+	mask, err := sigsetArg(t, maskAddr, size)
 	if err != nil {
 		return 0, err
 	}
@@ -108,20 +109,22 @@ func RtSigsuspend(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // RtSigpending implements rt_sigpending(2).
 func RtSigpending(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	if args[1] > abi.SignalSetSize {
+	setAddr, size := args[0], args[1]
+	if size > abi.SignalSetSize {
 		return 0, unix.EINVAL
 	}
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(t.SigPending()))
-	return 0, copyOut(t, args[0], b[:args[1]])
+	return 0, copyOut(t, setAddr, b[:size])
 }
 
 // Sigaltstack implements sigaltstack(2).
 func Sigaltstack(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	ssAddr, oldAddr := args[0], args[1]
 	var ss *abi.SignalStack
-	if args[0] != 0 {
+	if ssAddr != 0 {
 		ss = new(abi.SignalStack)
-		if err := copyIn(t, args[0], abi.AsBytes(ss)); err != nil {
+		if err := copyIn(t, ssAddr, abi.AsBytes(ss)); err != nil {
 			return 0, err
 		}
 	}
@@ -129,8 +132,8 @@ func Sigaltstack(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if args[1] != 0 {
-		return 0, copyOut(t, args[1], abi.AsBytes(&old))
+	if oldAddr != 0 {
+		return 0, copyOut(t, oldAddr, abi.AsBytes(&old))
 	}
 	return 0, nil
 }
@@ -157,11 +160,11 @@ func userSignal(t *kernel.Task, sig int, code int32) (*abi.SignalInfo, error) {
 
 // Kill implements kill(2).
 func Kill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	info, err := userSignal(t, int(intArg(args[1])), abi.SI_USER)
+	pid, sig := intArg(args[0]), int(intArg(args[1]))
+	info, err := userSignal(t, sig, abi.SI_USER)
 	if err != nil {
 		return 0, err
 	}
-	pid := intArg(args[0])
 	if pid == -1<<31 {
 		return 0, unix.ESRCH
 	}
@@ -170,11 +173,11 @@ func Kill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Tkill implements tkill(2).
 func Tkill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	tid := intArg(args[0])
+	tid, sig := intArg(args[0]), int(intArg(args[1]))
 	if tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	info, err := userSignal(t, int(intArg(args[1])), abi.SI_TKILL)
+	info, err := userSignal(t, sig, abi.SI_TKILL)
 	if err != nil {
 		return 0, err
 	}
@@ -183,11 +186,11 @@ func Tkill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Tgkill implements tgkill(2).
 func Tgkill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	tgid, tid := intArg(args[0]), intArg(args[1])
+	tgid, tid, sig := intArg(args[0]), intArg(args[1]), int(intArg(args[2]))
 	if tgid <= 0 || tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	info, err := userSignal(t, int(intArg(args[2])), abi.SI_TKILL)
+	info, err := userSignal(t, sig, abi.SI_TKILL)
 	if err != nil {
 		return 0, err
 	}
@@ -196,13 +199,14 @@ func Tgkill(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // RtSigtimedwait implements rt_sigtimedwait(2).
 func RtSigtimedwait(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	set, err := sigsetArg(t, args[0], args[3])
+	setAddr, infoAddr, timeoutAddr, size := args[0], args[1], args[2], args[3]
+	set, err := sigsetArg(t, setAddr, size)
 	if err != nil {
 		return 0, err
 	}
 	timeout := time.Duration(-1)
-	if args[2] != 0 {
-		if timeout, err = copyInTimespec(t, args[2]); err != nil {
+	if timeoutAddr != 0 {
+		if timeout, err = copyInTimespec(t, timeoutAddr); err != nil {
 			return 0, err
 		}
 	}
@@ -210,8 +214,8 @@ func RtSigtimedwait(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if args[1] != 0 {
-		if err := copyOut(t, args[1], abi.AsBytes(&info)); err != nil {
+	if infoAddr != 0 {
+		if err := copyOut(t, infoAddr, abi.AsBytes(&info)); err != nil {
 			return 0, err
 		}
 	}
@@ -233,20 +237,21 @@ func queuedSignal(t *kernel.Task, sig uint64, addr uint64) (*abi.SignalInfo, err
 
 // RtSigqueueinfo implements rt_sigqueueinfo(2).
 func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	info, err := queuedSignal(t, args[1], args[2])
+	tgid, sig, infoAddr := intArg(args[0]), args[1], args[2]
+	info, err := queuedSignal(t, sig, infoAddr)
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.QueueSignal(intArg(args[0]), -1, info)
+	return 0, t.QueueSignal(tgid, -1, info)
 }
 
 // RtTgsigqueueinfo implements rt_tgsigqueueinfo(2).
 func RtTgsigqueueinfo(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	tgid, tid := intArg(args[0]), intArg(args[1])
+	tgid, tid, sig, infoAddr := intArg(args[0]), intArg(args[1]), args[2], args[3]
 	if tgid <= 0 || tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	info, err := queuedSignal(t, args[2], args[3])
+	info, err := queuedSignal(t, sig, infoAddr)
 	if err != nil {
 		return 0, err
 	}

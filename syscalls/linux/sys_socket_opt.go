@@ -79,12 +79,12 @@ func getSockoptValue(s *unixsocket.Socket, name int32) ([]byte, error) {
 
 // Getsockopt implements getsockopt(2).
 func Getsockopt(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, level, name, optval, optlen := fdArg(args[0]), int32(args[1]), int32(args[2]), args[3], args[4]
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	level, name, optval, optlen := int32(args[1]), int32(args[2]), args[3], args[4]
 	if level != unix.SOL_SOCKET {
 		return 0, unix.EOPNOTSUPP
 	}
@@ -112,12 +112,12 @@ func Getsockopt(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Setsockopt implements setsockopt(2).
 func Setsockopt(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	f, s, err := getSocket(t, fdArg(args[0]))
+	fd, level, name, optval, optlen := fdArg(args[0]), int32(args[1]), int32(args[2]), args[3], int32(args[4])
+	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t.Context())
-	level, name, optval, optlen := int32(args[1]), int32(args[2]), args[3], int32(args[4])
 	if level != unix.SOL_SOCKET {
 		return 0, unix.EOPNOTSUPP
 	}

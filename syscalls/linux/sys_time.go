@@ -63,9 +63,9 @@ const (
 func cpuClockOf(t *kernel.Task, id int32) (kernel.CPUClock, error) {
 	switch id {
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
-		return t.LookupCPUClock(0, false, kernel.CPUClockSched)
+		return t.LookupCPUClock(0, kernel.CPUClockProcess, kernel.CPUClockSched)
 	case unix.CLOCK_THREAD_CPUTIME_ID:
-		return t.LookupCPUClock(0, true, kernel.CPUClockSched)
+		return t.LookupCPUClock(0, kernel.CPUClockThread, kernel.CPUClockSched)
 	}
 	if id >= 0 {
 		return kernel.CPUClock{}, unix.EINVAL
@@ -74,7 +74,11 @@ func cpuClockOf(t *kernel.Task, id int32) (kernel.CPUClock, error) {
 	if which == cpuClockKindMask {
 		return kernel.CPUClock{}, unix.EINVAL
 	}
-	return t.LookupCPUClock(^(id >> 3), id&cpuClockPerThread != 0, which)
+	scope := kernel.CPUClockProcess
+	if id&cpuClockPerThread != 0 {
+		scope = kernel.CPUClockThread
+	}
+	return t.LookupCPUClock(^(id >> 3), scope, which)
 }
 
 // bootOffset makes the monotonic clock start at a plausible uptime rather

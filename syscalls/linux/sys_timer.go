@@ -115,20 +115,23 @@ func TimerSettime(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // TimerGettime implements timer_gettime(2).
 func TimerGettime(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	cur, err := t.GetTimer(intArg(args[0]))
+	id, curAddr := intArg(args[0]), args[1]
+	cur, err := t.GetTimer(id)
 	if err != nil {
 		return 0, err
 	}
-	return 0, copyOut(t, args[1], itimerspecBytes(cur.Value, cur.Interval))
+	return 0, copyOut(t, curAddr, itimerspecBytes(cur.Value, cur.Interval))
 }
 
 // TimerGetoverrun implements timer_getoverrun(2).
 func TimerGetoverrun(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	n, err := t.TimerOverrun(intArg(args[0]))
+	id := intArg(args[0])
+	n, err := t.TimerOverrun(id)
 	return uint64(n), err
 }
 
 // TimerDelete implements timer_delete(2).
 func TimerDelete(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.DeleteTimer(intArg(args[0]))
+	id := intArg(args[0])
+	return 0, t.DeleteTimer(id)
 }

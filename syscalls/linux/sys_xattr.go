@@ -132,12 +132,12 @@ func xattrTargetArg(t *kernel.Task, arg uint64, kind xattrKind) (*xattrTarget, e
 // getxattr implements getxattr, lgetxattr and fgetxattr: size 0 asks
 // for the value's size; ERANGE if size is too small.
 func getxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
-	valueAddr, size := args[2], args[3]
-	name, err := copyInXattrName(t, args[1])
+	target, nameAddr, valueAddr, size := args[0], args[1], args[2], args[3]
+	name, err := copyInXattrName(t, nameAddr)
 	if err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, args[0], kind)
+	x, err := xattrTargetArg(t, target, kind)
 	if err != nil {
 		return 0, err
 	}
@@ -160,11 +160,11 @@ func getxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, er
 
 // setxattr implements setxattr, lsetxattr and fsetxattr.
 func setxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
-	valueAddr, size, flags := args[2], args[3], uint32(args[4])
+	target, nameAddr, valueAddr, size, flags := args[0], args[1], args[2], args[3], uint32(args[4])
 	if flags&^(unix.XATTR_CREATE|unix.XATTR_REPLACE) != 0 {
 		return 0, unix.EINVAL
 	}
-	name, err := copyInXattrName(t, args[1])
+	name, err := copyInXattrName(t, nameAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -175,7 +175,7 @@ func setxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, er
 	if err := copyIn(t, valueAddr, value); err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, args[0], kind)
+	x, err := xattrTargetArg(t, target, kind)
 	if err != nil {
 		return 0, err
 	}
@@ -186,8 +186,8 @@ func setxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, er
 // listxattr implements listxattr, llistxattr and flistxattr: NUL-ended
 // names; size 0 asks for the size needed, ERANGE if size is too small.
 func listxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
-	listAddr, size := args[1], args[2]
-	x, err := xattrTargetArg(t, args[0], kind)
+	target, listAddr, size := args[0], args[1], args[2]
+	x, err := xattrTargetArg(t, target, kind)
 	if err != nil {
 		return 0, err
 	}
@@ -218,11 +218,12 @@ func listxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, e
 
 // removexattr implements removexattr, lremovexattr and fremovexattr.
 func removexattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
-	name, err := copyInXattrName(t, args[1])
+	target, nameAddr := args[0], args[1]
+	name, err := copyInXattrName(t, nameAddr)
 	if err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, args[0], kind)
+	x, err := xattrTargetArg(t, target, kind)
 	if err != nil {
 		return 0, err
 	}
