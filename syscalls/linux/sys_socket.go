@@ -282,16 +282,27 @@ func copyInRawSockaddr(t *kernel.Task, addr uint64, addrlen uint64) ([]byte, err
 	return b, nil
 }
 
+// sockaddrFamilies says which address families parseSockaddr accepts.
+type sockaddrFamilies int
+
+const (
+	// unixFamilyOnly refuses any family but AF_UNIX with EINVAL.
+	unixFamilyOnly sockaddrFamilies = iota
+	// anyFamily returns another family's address with only its family
+	// decoded, for the caller to judge (connect's AF_UNSPEC).
+	anyFamily
+)
+
 // parseSockaddr applies AF_UNIX's checks to a raw address: EINVAL for a
 // short address, another family (unless allowOtherFamily: connect(2)
 // takes AF_UNSPEC) or a length beyond sockaddr_un.
-func parseSockaddr(b []byte, allowOtherFamily bool) (sockaddr, error) {
+func parseSockaddr(b []byte, families sockaddrFamilies) (sockaddr, error) {
 	if len(b) < 2 {
 		return sockaddr{}, unix.EINVAL
 	}
 	sa := sockaddr{family: binary.LittleEndian.Uint16(b)}
 	if sa.family != unix.AF_UNIX {
-		if allowOtherFamily {
+		if families == anyFamily {
 			return sa, nil
 		}
 		return sockaddr{}, unix.EINVAL
@@ -313,12 +324,12 @@ func parseSockaddr(b []byte, allowOtherFamily bool) (sockaddr, error) {
 }
 
 // copyInSockaddr reads and checks a struct sockaddr_un argument.
-func copyInSockaddr(t *kernel.Task, addr uint64, addrlen uint64, allowOtherFamily bool) (sockaddr, error) {
+func copyInSockaddr(t *kernel.Task, addr uint64, addrlen uint64, families sockaddrFamilies) (sockaddr, error) {
 	b, err := copyInRawSockaddr(t, addr, addrlen)
 	if err != nil {
 		return sockaddr{}, err
 	}
-	return parseSockaddr(b, allowOtherFamily)
+	return parseSockaddr(b, families)
 }
 
 // resolveTarget finds what an address names: an abstract name, or the
@@ -360,7 +371,7 @@ func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	ctx := t.Context()
 	defer f.DecRef(ctx)
-	sa, err := copyInSockaddr(t, addr, addrlen, false)
+	sa, err := copyInSockaddr(t, addr, addrlen, unixFamilyOnly)
 	if err != nil {
 		return 0, err
 	}
@@ -456,7 +467,7 @@ func Connect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	ctx := t.Context()
 	defer f.DecRef(ctx)
-	sa, err := copyInSockaddr(t, addr, addrlen, true)
+	sa, err := copyInSockaddr(t, addr, addrlen, anyFamily)
 	if err != nil {
 		return 0, err
 	}

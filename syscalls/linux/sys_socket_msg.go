@@ -254,7 +254,7 @@ func doSend(t *kernel.Task, f *vfs.FileDescription, s *unixsocket.Socket, a *sen
 		opts.Cred = *a.ctl.cred
 	}
 	if opts.HasName && s.Type() == unix.SOCK_DGRAM {
-		sa, err := parseSockaddr(a.name, false)
+		sa, err := parseSockaddr(a.name, unixFamilyOnly)
 		if err != nil {
 			return 0, err
 		}

@@ -11,9 +11,19 @@ import (
 // copyChunk is the unit in which file data is copied up.
 const copyChunk = 64 << 10
 
-// copyUp makes sure i has an upper file; if skipData, a regular file's
-// data is not copied (it is about to be truncated).
-func (i *inode) copyUp(ctx context.Context, skipData bool) error {
+// copyUpData says whether a copy-up copies a regular file's data.
+type copyUpData int
+
+const (
+	// withData copies the data.
+	withData copyUpData = iota
+	// withoutData does not: the file is about to be truncated.
+	withoutData
+)
+
+// copyUp makes sure i has an upper file, with or without a regular
+// file's data.
+func (i *inode) copyUp(ctx context.Context, data copyUpData) error {
 	i.mu.Lock()
 	done := i.upper != nil
 	i.mu.Unlock()
@@ -22,7 +32,7 @@ func (i *inode) copyUp(ctx context.Context, skipData bool) error {
 	}
 	i.fs.mu.Lock()
 	defer i.fs.mu.Unlock()
-	return i.copyUpLocked(ctx, skipData)
+	return i.copyUpLocked(ctx, data)
 }
 
 // upperDir returns i's upper file as a directory.
@@ -39,14 +49,14 @@ func (i *inode) upperDir() vfs.DirInode {
 // renamed into place.
 //
 // Preconditions: fs.mu is held.
-func (i *inode) copyUpLocked(ctx context.Context, skipData bool) error {
+func (i *inode) copyUpLocked(ctx context.Context, data copyUpData) error {
 	if i.upper != nil {
 		return nil
 	}
 	if i.dead || i.parent == nil {
 		return unix.ENOENT
 	}
-	if err := i.parent.copyUpLocked(ctx, false); err != nil {
+	if err := i.parent.copyUpLocked(ctx, withData); err != nil {
 		return err
 	}
 	fs := i.fs
@@ -64,7 +74,7 @@ func (i *inode) copyUpLocked(ctx context.Context, skipData bool) error {
 	case unix.S_IFREG:
 		var f vfs.Inode
 		if f, err = work.Create(ctx, tmp, opts); err == nil {
-			if !skipData {
+			if data == withData {
 				err = copyData(ctx, i.lower, f, int64(st.Size))
 			}
 			f.DecRef(ctx)

@@ -88,7 +88,7 @@ func (d *inode) lowerHasLocked(ctx context.Context, name string) (bool, error) {
 // Preconditions: fs.mu is held.
 func (d *inode) createLocked(ctx context.Context, name string, mk func(dir vfs.DirInode, n string) error) (vfs.Inode, error) {
 	fs := d.fs
-	if err := d.copyUpLocked(ctx, false); err != nil {
+	if err := d.copyUpLocked(ctx, withData); err != nil {
 		return nil, err
 	}
 	ud := d.upperDir()
@@ -194,7 +194,7 @@ func (d *inode) Link(ctx context.Context, name string, target vfs.Inode) error {
 	}
 	d.fs.mu.Lock()
 	defer d.fs.mu.Unlock()
-	if err := t.copyUpLocked(ctx, false); err != nil {
+	if err := t.copyUpLocked(ctx, withData); err != nil {
 		return err
 	}
 	tu := t.current()
@@ -232,7 +232,7 @@ func (d *inode) remove(ctx context.Context, name string, child vfs.Inode, rmdir 
 			return err
 		}
 	}
-	if err := d.copyUpLocked(ctx, false); err != nil {
+	if err := d.copyUpLocked(ctx, withData); err != nil {
 		return err
 	}
 	ud := d.upperDir()
@@ -357,7 +357,7 @@ func (d *inode) Rename(ctx context.Context, oldName string, child vfs.Inode, new
 		toCopy = append(toCopy, r)
 	}
 	for _, x := range toCopy {
-		if err := x.copyUpLocked(ctx, false); err != nil {
+		if err := x.copyUpLocked(ctx, withData); err != nil {
 			return err
 		}
 	}

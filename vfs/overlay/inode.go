@@ -191,7 +191,7 @@ func (i *inode) Stat(ctx context.Context) (unix.Statx_t, error) {
 
 // SetStat implements vfs.Inode.SetStat: the file is copied up first.
 func (i *inode) SetStat(ctx context.Context, opts *vfs.SetStatOptions) error {
-	if err := i.copyUp(ctx, false); err != nil {
+	if err := i.copyUp(ctx, withData); err != nil {
 		return err
 	}
 	return i.current().SetStat(ctx, opts)
@@ -207,7 +207,11 @@ func (i *inode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.OpenOp
 	case unix.S_IFREG:
 		trunc := opts.Flags&unix.O_TRUNC != 0
 		if opts.Flags&unix.O_ACCMODE != unix.O_RDONLY || trunc {
-			if err := i.copyUp(ctx, trunc); err != nil {
+			data := withData
+			if trunc {
+				data = withoutData
+			}
+			if err := i.copyUp(ctx, data); err != nil {
 				return nil, err
 			}
 		}

@@ -37,7 +37,7 @@ func (i *inode) Listxattr(ctx context.Context) ([]string, error) {
 
 // Setxattr implements vfs.XattrInode.Setxattr: the file is copied up first.
 func (i *inode) Setxattr(ctx context.Context, name string, value []byte, flags uint32) error {
-	if err := i.copyUp(ctx, false); err != nil {
+	if err := i.copyUp(ctx, withData); err != nil {
 		return err
 	}
 	x := i.xattrLayer()
@@ -50,7 +50,7 @@ func (i *inode) Setxattr(ctx context.Context, name string, value []byte, flags u
 // Removexattr implements vfs.XattrInode.Removexattr: the file is copied up
 // first.
 func (i *inode) Removexattr(ctx context.Context, name string) error {
-	if err := i.copyUp(ctx, false); err != nil {
+	if err := i.copyUp(ctx, withData); err != nil {
 		return err
 	}
 	x := i.xattrLayer()

@@ -139,8 +139,8 @@ func NewPipe2(ctx context.Context, flags uint32) (r, w *vfs.FileDescription, err
 	}
 	p := New(ctx)
 	p.mu.Lock()
-	rimpl := p.openLocked(true, false)
-	wimpl := p.openLocked(false, true)
+	rimpl := p.openLocked(readEnd)
+	wimpl := p.openLocked(writeEnd)
 	p.mu.Unlock()
 	nb := flags & unix.O_NONBLOCK
 	// The pipe lives on pipefs, so /proc/PID/fd/N can reopen it.
@@ -180,10 +180,21 @@ func (p *Pipe) SetCapacity(size int64) (int, error) {
 	return c, nil
 }
 
-// openLocked opens an end and returns its implementation.
+// pipeEnds names the ends an open description holds.
+type pipeEnds int
+
+const (
+	// readEnd is the read end.
+	readEnd pipeEnds = 1 << iota
+	// writeEnd is the write end.
+	writeEnd
+)
+
+// openLocked opens the given ends and returns their implementation.
 //
 // Preconditions: p.mu is held.
-func (p *Pipe) openLocked(read, write bool) *pipeFD {
+func (p *Pipe) openLocked(ends pipeEnds) *pipeFD {
+	read, write := ends&readEnd != 0, ends&writeEnd != 0
 	fd := &pipeFD{pipe: p, read: read, write: write}
 	if read {
 		p.readers++
@@ -210,7 +221,7 @@ func (p *Pipe) Open(ctx context.Context, flags uint32) (vfs.FileDescriptionImpl,
 	defer p.mu.Unlock()
 	switch flags & unix.O_ACCMODE {
 	case unix.O_RDONLY:
-		fd := p.openLocked(true, false)
+		fd := p.openLocked(readEnd)
 		if nonblock {
 			return fd, nil
 		}
@@ -226,7 +237,7 @@ func (p *Pipe) Open(ctx context.Context, flags uint32) (vfs.FileDescriptionImpl,
 		if nonblock && p.readers == 0 {
 			return nil, unix.ENXIO
 		}
-		fd := p.openLocked(false, true)
+		fd := p.openLocked(writeEnd)
 		start := p.rOpens
 		for p.readers == 0 && p.rOpens == start {
 			if err := p.waitOpenLocked(ctx); err != nil {
@@ -236,7 +247,7 @@ func (p *Pipe) Open(ctx context.Context, flags uint32) (vfs.FileDescriptionImpl,
 		}
 		return fd, nil
 	case unix.O_RDWR:
-		return p.openLocked(true, true), nil
+		return p.openLocked(readEnd | writeEnd), nil
 	}
 	return nil, unix.EINVAL
 }

@@ -47,10 +47,10 @@ func (i *pipeInode) Open(ctx context.Context, vd vfs.VirtualDentry, opts *vfs.Op
 	defer p.mu.Unlock()
 	switch opts.Flags & unix.O_ACCMODE {
 	case unix.O_RDONLY:
-		return p.openLocked(true, false), nil
+		return p.openLocked(readEnd), nil
 	case unix.O_WRONLY:
-		return p.openLocked(false, true), nil
+		return p.openLocked(writeEnd), nil
 	default:
-		return p.openLocked(true, true), nil
+		return p.openLocked(readEnd | writeEnd), nil
 	}
 }
