@@ -20,6 +20,26 @@ const codeAddr = 0x400000
 // and a context for the calling (locked) thread.
 func setup(t *testing.T, code []byte) (platform.AddressSpace, platform.Context) {
 	t.Helper()
+	p, codeOffset := newTestPlatform(t, code)
+	as, err := p.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := as.MapFile(codeAddr, codeOffset, memory.PageSize, platform.Access{Read: true, Execute: true}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := p.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { as.Release(); ctx.Release() })
+	return as, ctx
+}
+
+// newTestPlatform starts a platform on a fresh memory file holding code in
+// one page, and returns the page's offset in the file.
+func newTestPlatform(t *testing.T, code []byte) (*Platform, uint64) {
+	t.Helper()
 	mf, err := memory.New("test")
 	if err != nil {
 		t.Fatal(err)
@@ -33,19 +53,7 @@ func setup(t *testing.T, code []byte) (platform.AddressSpace, platform.Context) 
 		t.Fatal(err)
 	}
 	copy(mf.Bytes(r), code)
-	as, err := p.NewAddressSpace()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := as.MapFile(codeAddr, r.Start, memory.PageSize, platform.Access{Read: true, Execute: true}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := p.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { as.Release(); ctx.Release() })
-	return as, ctx
+	return p, r.Start
 }
 
 // runToFirstSyscall sets up an address space running code and switches
@@ -361,20 +369,8 @@ func waitThreadState(t *testing.T, pid, tid int, want string) byte {
 func TestNewStubLeavesNoGroupStop(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	mf, err := memory.New("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := New(mf.FD(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := mf.Allocate(memory.PageSize)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// getpid: mov eax, 39; syscall; jmp getpid
-	copy(mf.Bytes(r), []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7})
+	p, codeOffset := newTestPlatform(t, []byte{0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7})
 	pid, err := p.master.fork()
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +390,7 @@ func TestNewStubLeavesNoGroupStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { as.Release(); ctx.Release() })
-	if err := as.MapFile(codeAddr, r.Start, memory.PageSize, platform.Access{Read: true, Execute: true}); err != nil {
+	if err := as.MapFile(codeAddr, codeOffset, memory.PageSize, platform.Access{Read: true, Execute: true}); err != nil {
 		t.Fatal(err)
 	}
 	var st platform.State
