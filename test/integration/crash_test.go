@@ -107,6 +107,18 @@ func (s *liveSandbox) child(t *testing.T, subcommand string) int {
 	return 0
 }
 
+// bootAndStubs returns the sandbox's boot process, its start time and
+// its stubs (at least one).
+func (s *liveSandbox) bootAndStubs(t *testing.T) (int, string, []procID) {
+	t.Helper()
+	boot := s.child(t, "boot")
+	stubs := stubsUnder(boot)
+	if len(stubs) == 0 {
+		t.Fatal("no stub process under boot")
+	}
+	return boot, procStart(boot), stubs
+}
+
 // procID names one process for good: a pid and its start time, so that a
 // reused pid is not taken for the same process.
 type procID struct {
@@ -195,12 +207,7 @@ func checkGone(t *testing.T, what string, procs []procID) {
 // SIGABRT, says which syscall crashed and where, and leaves no stub.
 func TestSentryPanicEndsSandboxBySIGABRT(t *testing.T) {
 	s := startSandbox(t, []string{"--testonly-panic-on-syscall=162"}, "echo started; read x; sync; echo after")
-	boot := s.child(t, "boot")
-	stubs := stubsUnder(boot)
-	if len(stubs) == 0 {
-		t.Fatal("no stub process under boot")
-	}
-	bootStart := procStart(boot)
+	boot, bootStart, stubs := s.bootAndStubs(t)
 	gofer := s.child(t, "gofer")
 	goferStart := procStart(gofer)
 	// The line lets the script go on to sync(2), which panics.
@@ -232,12 +239,7 @@ func TestSentryPanicEndsSandboxBySIGABRT(t *testing.T) {
 // of running on with every host file failing.
 func TestGoferDeathEndsSandbox(t *testing.T) {
 	s := startSandbox(t, nil, "echo started; read x; echo after")
-	boot := s.child(t, "boot")
-	stubs := stubsUnder(boot)
-	if len(stubs) == 0 {
-		t.Fatal("no stub process under boot")
-	}
-	bootStart := procStart(boot)
+	boot, bootStart, stubs := s.bootAndStubs(t)
 	gofer := s.child(t, "gofer")
 	if err := syscall.Kill(gofer, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
