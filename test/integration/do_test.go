@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,14 +60,39 @@ func sandboxed(t *testing.T, argv ...string) result {
 	return run(t, "/", append([]string{runsc(t), "do"}, argv...)...)
 }
 
-// stubCount counts live stub processes.
+// stubCount counts stub processes that outlived their sandbox: a live
+// sandbox's stubs are children of its master stub or of its boot process,
+// so a stub whose parent is neither (init or a subreaper adopted it) was
+// leaked. Other sandboxes running meanwhile do not count.
 func stubCount(t *testing.T) int {
-	out, _ := exec.Command("pgrep", "-c", "-x", "palisade-stub").Output()
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
-	for _, c := range strings.TrimSpace(string(out)) {
-		n = n*10 + int(c-'0')
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || procComm(e.Name()) != "palisade-stub" {
+			continue
+		}
+		switch procComm(statusField(pid, "PPid")) {
+		case "palisade-stub", "runsc", "":
+			// In a live sandbox (or gone meanwhile).
+		default:
+			n++
+		}
 	}
 	return n
+}
+
+// procComm returns /proc/PID/comm without its newline, or "".
+func procComm(pid string) string {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "comm"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func TestPrograms(t *testing.T) {
