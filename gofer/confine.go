@@ -117,6 +117,18 @@ const stagingDir = "/tmp"
 // reachable. If pivot_root is refused (runsc itself runs chrooted, so its
 // root is not a mount), Confine chroots into the new root instead.
 func Confine(dirs []string, readOnly bool) ([]string, error) {
+	ro := make([]bool, len(dirs))
+	for i := range ro {
+		ro[i] = readOnly
+	}
+	return ConfineEach(dirs, ro)
+}
+
+// ConfineEach is Confine with a read-only choice per directory.
+func ConfineEach(dirs []string, readOnly []bool) ([]string, error) {
+	if len(readOnly) != len(dirs) {
+		return nil, fmt.Errorf("confine: %d directories but %d read-only flags", len(dirs), len(readOnly))
+	}
 	fds := make([]int, 0, len(dirs))
 	defer func() {
 		for _, fd := range fds {
@@ -142,10 +154,6 @@ func Confine(dirs []string, readOnly bool) ([]string, error) {
 	if err := unix.Chdir(stagingDir); err != nil {
 		return nil, os.NewSyscallError("chdir", err)
 	}
-	bindFlags := uintptr(unix.MS_REMOUNT | unix.MS_BIND | unix.MS_NOSUID | unix.MS_NODEV)
-	if readOnly {
-		bindFlags |= unix.MS_RDONLY
-	}
 	paths := make([]string, len(dirs))
 	for i, fd := range fds {
 		name := strconv.Itoa(i)
@@ -157,6 +165,10 @@ func Confine(dirs []string, readOnly bool) ([]string, error) {
 		src := fmt.Sprintf("/proc/self/fd/%d", fd)
 		if err := unix.Mount(src, name, "", unix.MS_BIND, ""); err != nil {
 			return nil, fmt.Errorf("binding %s: %w", dirs[i], os.NewSyscallError("mount", err))
+		}
+		bindFlags := uintptr(unix.MS_REMOUNT | unix.MS_BIND | unix.MS_NOSUID | unix.MS_NODEV)
+		if readOnly[i] {
+			bindFlags |= unix.MS_RDONLY
 		}
 		if err := unix.Mount("", name, "", bindFlags, ""); err != nil {
 			return nil, fmt.Errorf("remounting %s: %w", dirs[i], os.NewSyscallError("mount", err))

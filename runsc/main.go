@@ -34,6 +34,9 @@ func main() {
 		subcommands.ImportantFlag(name)
 	}
 	subcommands.Register(&cmd.Do{Global: &conf}, "")
+	for _, c := range []subcommands.Command{&cmd.Create{}, cmd.NewStart(), &cmd.Run{}, cmd.NewState(), cmd.NewKill(), cmd.NewDelete(), cmd.NewList(), cmd.NewWait()} {
+		subcommands.Register(c, "OCI runtime")
+	}
 	subcommands.Register(&cmd.Boot{}, "internal use only")
 	subcommands.Register(&cmd.Gofer{}, "internal use only")
 	flag.Parse()

@@ -55,6 +55,10 @@ type Args struct {
 	// MaxTasks is --max-tasks: the cap on the sandbox's tasks, lowered
 	// to what the host allows (taskCap).
 	MaxTasks int
+	// Container, if set, makes the sandbox an OCI container's: its spec
+	// gives the mounts, hostname, credentials and limits, and the first
+	// process is created but waits for Start.
+	Container *ContainerConfig
 }
 
 // Volume is a file system a gofer serves on its own socket, mounted at
@@ -68,6 +72,11 @@ type Volume struct {
 type Sandbox struct {
 	k    *kernel.Kernel
 	init *kernel.ThreadGroup
+	// pending is the first process to create at Start (containers
+	// only).
+	pending *kernel.CreateProcessArgs
+	// started is closed once the first process exists.
+	started chan struct{}
 	// gofer is the connection to the gofer, which the sandbox cannot
 	// run without (see Wait).
 	gofer *protocol.Client
@@ -125,25 +134,33 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to gofer: %w", err)
 	}
-	rootFS, readOnly, err := vfsgofer.NewFilesystem(ctx, client, vfsgofer.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("mounting root: %w", err)
-	}
-	// The root is an overlay (vfs/overlay): the gofer-backed image is its
-	// read-only lower layer and a tmpfs in Sentry memory, with /tmp's size
-	// limit, its upper layer, so the container may write anywhere in / and
-	// the image on the host is never written (whether or not the gofer
-	// serves it read-only). Changes vanish with the sandbox.
 	var rootSI unix.Sysinfo_t
 	unix.Sysinfo(&rootSI)
-	rootUpper, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, SizeLimit: rootSI.Totalram * uint64(rootSI.Unit) / 2})
-	if err != nil {
-		return nil, err
-	}
-	_ = readOnly // the overlay never writes the lower layer
-	rootFS, err = overlay.New(ctx, overlay.Options{Lower: rootFS, Upper: rootUpper})
-	if err != nil {
-		return nil, fmt.Errorf("mounting root overlay: %w", err)
+	var rootFS *vfs.Filesystem
+	if a.Container != nil {
+		rootFS, err = containerRoot(ctx, client, mf, a.Container, rootSI.Totalram*uint64(rootSI.Unit)/2)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		rootFS, _, err = vfsgofer.NewFilesystem(ctx, client, vfsgofer.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("mounting root: %w", err)
+		}
+		// The root is an overlay (vfs/overlay): the gofer-backed image
+		// is its read-only lower layer and a tmpfs in Sentry memory,
+		// with /tmp's size limit, its upper layer, so the container
+		// may write anywhere in / and the image on the host is never
+		// written (whether or not the gofer serves it read-only).
+		// Changes vanish with the sandbox.
+		rootUpper, err := tmpfs.New(ctx, tmpfs.Options{Mem: mf, SizeLimit: rootSI.Totalram * uint64(rootSI.Unit) / 2})
+		if err != nil {
+			return nil, err
+		}
+		rootFS, err = overlay.New(ctx, overlay.Options{Lower: rootFS, Upper: rootUpper})
+		if err != nil {
+			return nil, fmt.Errorf("mounting root overlay: %w", err)
+		}
 	}
 	var rootFlags uint32
 	mounts, err := v.NewMountNamespace(ctx, rootFS, rootFlags)
@@ -158,6 +175,13 @@ func New(a Args) (*Sandbox, error) {
 	raiseMaxThreads(maxTasks)
 
 	hostname, _ := os.Hostname()
+	domainname := "(none)"
+	if a.Container != nil {
+		hostname = a.Container.Spec.Hostname
+		if d := a.Container.Spec.Domainname; d != "" {
+			domainname = d
+		}
+	}
 	dispatcher := &linux.Dispatcher{}
 	if a.Strace {
 		dispatcher.Strace = a.Log
@@ -166,7 +190,7 @@ func New(a Args) (*Sandbox, error) {
 		MemoryFile: mf, Platform: pl, VFS: v, Mounts: mounts, Syscalls: dispatcher,
 		UTS: kernel.UTS{
 			Sysname: "Linux", Nodename: hostname, Release: "6.1.0", Version: "#1 SMP Palisade",
-			Machine: "x86_64", Domainname: "(none)",
+			Machine: "x86_64", Domainname: domainname,
 		},
 		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
 		MaxTasks: maxTasks,
@@ -196,6 +220,12 @@ func New(a Args) (*Sandbox, error) {
 	// gofer.
 	sysFS := sys.New(ctx, sys.Options{NumCPU: runtime.NumCPU(), MemoryMax: si.Totalram * uint64(si.Unit), MemoryUsage: mf.Usage})
 	registerFilesystemTypes(k, mf, si.Totalram*uint64(si.Unit), procFS, sysFS)
+	if a.Container != nil {
+		if err := mountContainerFS(ctx, a, k, v, mounts, mf, ptys.Filesystem(), procFS, sysFS, si.Totalram*uint64(si.Unit)); err != nil {
+			return nil, err
+		}
+		return finishContainer(ctx, a, k, v, mounts, client, stdio)
+	}
 	for _, m := range []struct {
 		target, source string
 		fs             *vfs.Filesystem
@@ -223,22 +253,11 @@ func New(a Args) (*Sandbox, error) {
 
 	v.LockMountTree(mounts) // the guest never uncovers what these mounts hide
 
-	fdTable := kernel.NewFDTable()
-	for i, hfd := range stdio {
-		f, err := host.NewFD(ctx, hfd, stdioFlags(hfd))
-		if err != nil {
-			return nil, fmt.Errorf("stdio %d: %w", i, err)
-		}
-		if _, err := fdTable.Install(int32(i), 3, f, kernel.FDFlags{}); err != nil {
-			return nil, err
-		}
-		f.DecRef(ctx)
-	}
-
-	if err := caps.Limit(); err != nil {
+	fdTable, err := stdioTable(ctx, stdio[:])
+	if err != nil {
 		return nil, err
 	}
-	if err := filter.Install(); err != nil {
+	if err := dropPrivileges(); err != nil {
 		return nil, err
 	}
 
@@ -260,6 +279,32 @@ func New(a Args) (*Sandbox, error) {
 	s := &Sandbox{k: k, init: tg, gofer: client}
 	s.forwardSignals()
 	return s, nil
+}
+
+// stdioTable returns a descriptor table holding the host descriptors
+// stdio as 0, 1, 2.
+func stdioTable(ctx context.Context, stdio []int) (*kernel.FDTable, error) {
+	fdTable := kernel.NewFDTable()
+	for i, hfd := range stdio {
+		f, err := host.NewFD(ctx, hfd, stdioFlags(hfd))
+		if err != nil {
+			return nil, fmt.Errorf("stdio %d: %w", i, err)
+		}
+		if _, err := fdTable.Install(int32(i), 3, f, kernel.FDFlags{}); err != nil {
+			return nil, err
+		}
+		f.DecRef(ctx)
+	}
+	return fdTable, nil
+}
+
+// dropPrivileges gives up the boot process's capabilities and installs
+// the Sentry's seccomp filter: the last step before guest code runs.
+func dropPrivileges() error {
+	if err := caps.Limit(); err != nil {
+		return err
+	}
+	return filter.Install()
 }
 
 // mountVolume mounts the gofer file system of vol at vol.Target, under an

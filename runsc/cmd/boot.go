@@ -21,6 +21,13 @@ type Boot struct {
 	statusFD int
 	cwd      string
 	volumes  mountFlags
+	// containerFD and controlFD are set for an OCI container's sandbox:
+	// its configuration (JSON) and its control socket.
+	containerFD int
+	controlFD   int
+	// logFD, if set, receives the Sentry's log instead of stderr (a
+	// container's stderr is its process's).
+	logFD int
 }
 
 // Name implements subcommands.Command.
@@ -39,6 +46,9 @@ func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.IntVar(&b.goferFD, "gofer-fd", -1, "socket connected to the gofer")
 	f.IntVar(&b.statusFD, "status-fd", -1, "pipe on which to report start-up success or failure")
 	f.StringVar(&b.cwd, "cwd", "/", "working directory of the command")
+	f.IntVar(&b.containerFD, "container-fd", -1, "pipe carrying an OCI container's configuration (JSON)")
+	f.IntVar(&b.controlFD, "control-fd", -1, "listening control socket (containers)")
+	f.IntVar(&b.logFD, "log-fd", -1, "descriptor for the Sentry's log when --debug-log is not set (default: stderr)")
 	f.Var(&b.volumes, "volume", "mount the file system a gofer serves on socket FD at GUEST (GUEST:FD; repeatable)")
 }
 
@@ -57,7 +67,27 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 			status.Close()
 		}
 	}
-	if f.NArg() == 0 || b.goferFD < 0 {
+	var cc *boot.ContainerConfig
+	argv, env, cwd := f.Args(), os.Environ(), b.cwd
+	if b.containerFD >= 0 {
+		var err error
+		if cc, err = readContainerConfig(b.containerFD); err != nil {
+			report(err)
+			return subcommands.ExitFailure
+		}
+		argv, env, cwd = cc.Spec.Process.Args, cc.Spec.Process.Env, cc.Spec.Process.Cwd
+		if cc.Spec.Process.Terminal {
+			// The pty runsc made: the Sentry's controlling terminal,
+			// so that window-size changes (SIGWINCH) and hang-ups
+			// reach it, and through it the guest's foreground.
+			unix.IoctlSetInt(0, unix.TIOCSCTTY, 0)
+		}
+		if len(argv) == 0 {
+			report(fmt.Errorf("process.args must not be empty"))
+			return subcommands.ExitFailure
+		}
+	}
+	if len(argv) == 0 || b.goferFD < 0 {
 		report(fmt.Errorf("boot: a command, --gofer-fd and --status-fd are required"))
 		return subcommands.ExitUsageError
 	}
@@ -70,8 +100,14 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 		report(err)
 		return subcommands.ExitFailure
 	}
+	if b.logFD >= 0 {
+		unix.CloseOnExec(b.logFD)
+		if conf.DebugLog == "" {
+			logOut = os.NewFile(uintptr(b.logFD), "log")
+		}
+	}
 	s, err := boot.New(boot.Args{
-		Argv: f.Args(), Env: os.Environ(), Cwd: b.cwd, GoferFD: b.goferFD, Volumes: volumes,
+		Argv: argv, Env: env, Cwd: cwd, GoferFD: b.goferFD, Volumes: volumes, Container: cc,
 		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
 		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks,
 	})
@@ -86,6 +122,10 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 		return subcommands.ExitFailure
 	}
 	writeStatus(status, statusOK, "")
+	if cc != nil {
+		status.Close()
+		serveContainer(s, b.controlFD) // does not return
+	}
 	code, err := s.Wait()
 	if err != nil {
 		writeStatus(status, statusCrash, err.Error())

@@ -28,6 +28,9 @@ type Gofer struct {
 	fd       int
 	mounts   mountFlags
 	readOnly bool
+	// rwMounts are directories served writable whatever --read-only
+	// says (a container's read-write bind mounts).
+	rwMounts mountFlags
 }
 
 // mountFlags collects repeated --mount=DIR:FD flags.
@@ -78,7 +81,8 @@ func (g *Gofer) SetFlags(f *flag.FlagSet) {
 	f.StringVar(&g.root, "root", "", "root directory to serve")
 	f.IntVar(&g.fd, "fd", -1, "socket to serve the root on")
 	f.Var(&g.mounts, "mount", "another directory to serve, as its own file system, on socket FD (DIR:FD; repeatable)")
-	f.BoolVar(&g.readOnly, "read-only", true, "refuse every change to the files")
+	f.BoolVar(&g.readOnly, "read-only", true, "refuse every change to the files of the root and of --mount directories")
+	f.Var(&g.rwMounts, "rw-mount", "another directory to serve writable, on socket FD (DIR:FD; repeatable)")
 }
 
 // GoferCapabilities are the capabilities the gofer keeps (in its
@@ -109,16 +113,20 @@ func (g *Gofer) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subco
 		fmt.Fprintln(os.Stderr, "runsc gofer: --root and --fd are required")
 		return subcommands.ExitUsageError
 	}
-	served := append(mountFlags{{dir: g.root, fd: g.fd}}, g.mounts...)
+	served := append(append(mountFlags{{dir: g.root, fd: g.fd}}, g.mounts...), g.rwMounts...)
 	dirs := make([]string, len(served))
+	readOnly := make([]bool, len(served))
 	for i, s := range served {
 		dirs[i] = s.dir
+		readOnly[i] = g.readOnly && i <= len(g.mounts)
 	}
-	paths, err := gofer.Confine(dirs, g.readOnly)
+	// The process may change files if any directory is writable.
+	allReadOnly := g.readOnly && len(g.rwMounts) == 0
+	paths, err := gofer.ConfineEach(dirs, readOnly)
 	if err != nil {
 		return fail(err)
 	}
-	keep := GoferCapabilities(g.readOnly)
+	keep := GoferCapabilities(allReadOnly)
 	if err := caps.DropBounding(keep...); err != nil {
 		return fail(err)
 	}
@@ -128,7 +136,7 @@ func (g *Gofer) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subco
 	servers := make([]*gofer.Server, len(served))
 	for i, s := range served {
 		sock := os.NewFile(uintptr(s.fd), "gofer-socket")
-		srv, err := gofer.NewServer(sock, paths[i], g.readOnly)
+		srv, err := gofer.NewServer(sock, paths[i], readOnly[i])
 		// NewServer duplicated the socket and registered it with the
 		// poller; nothing after this point creates a socket or
 		// resolves a path from the working directory.
@@ -141,7 +149,7 @@ func (g *Gofer) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subco
 		}
 		servers[i] = srv
 	}
-	if err := filter.Install(g.readOnly); err != nil {
+	if err := filter.Install(allReadOnly); err != nil {
 		for _, srv := range servers {
 			srv.Close()
 		}

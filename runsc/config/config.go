@@ -27,7 +27,25 @@ type Config struct {
 	// MaxTasks caps the sandbox's tasks (guest threads): past it,
 	// fork, vfork, clone and clone3 fail with EAGAIN.
 	MaxTasks int
+	// Log is runc's --log: where runsc writes its own messages (errors
+	// as well as stderr), in LogFormat ("text" or "json").
+	Log       string
+	LogFormat string
+	// SystemdCgroup is runc's --systemd-cgroup, which is unsupported.
+	SystemdCgroup bool
+	// Network is the container network: "sandbox" (the default),
+	// "none" or "host".
+	Network string
+	// Overlay is "memory" (a writable layer in sandbox memory over the
+	// container's root) or "none" (writes reach the bundle's rootfs).
+	Overlay string
+	// SandboxUIDBase is the first host UID (and GID) sandboxes run as;
+	// each sandbox takes one of SandboxUIDCount.
+	SandboxUIDBase uint
 }
+
+// SandboxUIDCount is how many host UIDs sandboxes may take.
+const SandboxUIDCount = 65536
 
 // DefaultMaxTasks is --max-tasks' default (see docs/kernel.md): with two
 // host tasks per guest task (a Sentry thread and a stub thread) it keeps
@@ -41,7 +59,8 @@ const MaxTasksLimit = 1 << 20
 
 // Default returns the global flags' defaults.
 func Default() Config {
-	return Config{Root: "/var/run/runsc", Platform: "ptrace", TestOnlyPanicOnSyscall: -1, MaxTasks: DefaultMaxTasks}
+	return Config{Root: "/var/run/runsc", Platform: "ptrace", TestOnlyPanicOnSyscall: -1, MaxTasks: DefaultMaxTasks,
+		LogFormat: "text", Network: "sandbox", Overlay: "memory", SandboxUIDBase: 1 << 30}
 }
 
 // RegisterFlags adds the global flags to fs, with their defaults.
@@ -65,16 +84,41 @@ func (c *Config) register(fs *flag.FlagSet, def Config) {
 	fs.BoolVar(&c.Strace, "strace", def.Strace, "log every guest system call with its arguments and result")
 	fs.IntVar(&c.TestOnlyPanicOnSyscall, "testonly-panic-on-syscall", def.TestOnlyPanicOnSyscall, "TEST ONLY: make the Sentry panic when the guest makes this syscall number")
 	fs.IntVar(&c.MaxTasks, "max-tasks", def.MaxTasks, "most tasks (threads) the sandbox may have; beyond it fork and clone fail with EAGAIN")
+	fs.StringVar(&c.Log, "log", def.Log, "file runsc appends its own messages and errors to (as runc's --log)")
+	fs.StringVar(&c.LogFormat, "log-format", def.LogFormat, "format of --log: text or json")
+	fs.BoolVar(&c.SystemdCgroup, "systemd-cgroup", def.SystemdCgroup, "use systemd to manage cgroups (unsupported: an error)")
+	fs.StringVar(&c.Network, "network", def.Network, "container network: sandbox, none or host (host is unsupported)")
+	fs.StringVar(&c.Overlay, "overlay", def.Overlay, "container root: memory (a writable layer in sandbox memory) or none (writes reach the rootfs)")
+	fs.UintVar(&c.SandboxUIDBase, "sandbox-uid-base", def.SandboxUIDBase, fmt.Sprintf("first of %d host UIDs (and GIDs) sandboxes run as, one each", SandboxUIDCount))
 }
 
 // UserFlags are the global flags `runsc --help` describes (all but the
 // test-only ones).
-var UserFlags = []string{"debug", "debug-log", "max-tasks", "platform", "root", "strace"}
+var UserFlags = []string{"debug", "debug-log", "log", "log-format", "max-tasks", "network", "overlay", "platform", "root", "sandbox-uid-base", "strace", "systemd-cgroup"}
 
 // Validate checks the flags' values, naming the bad one.
 func (c *Config) Validate() error {
 	if c.Platform != "ptrace" {
 		return fmt.Errorf("--platform=%q: unsupported platform (supported: ptrace)", c.Platform)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format=%q: must be text or json", c.LogFormat)
+	}
+	if c.SystemdCgroup {
+		return fmt.Errorf("--systemd-cgroup: systemd cgroup management is not supported; configure the cgroupfs driver (docker: exec-opts native.cgroupdriver=cgroupfs)")
+	}
+	switch c.Network {
+	case "sandbox", "none":
+	case "host":
+		return fmt.Errorf("--network=host: host networking is not supported yet (use none or sandbox)")
+	default:
+		return fmt.Errorf("--network=%q: must be sandbox, none or host", c.Network)
+	}
+	if c.Overlay != "memory" && c.Overlay != "none" {
+		return fmt.Errorf("--overlay=%q: must be memory or none", c.Overlay)
+	}
+	if c.SandboxUIDBase == 0 || c.SandboxUIDBase+SandboxUIDCount > 1<<32-1 {
+		return fmt.Errorf("--sandbox-uid-base=%d: must be between 1 and %d", c.SandboxUIDBase, 1<<32-1-SandboxUIDCount)
 	}
 	if c.MaxTasks < 1 || c.MaxTasks > MaxTasksLimit {
 		return fmt.Errorf("--max-tasks=%d: must be between 1 and %d", c.MaxTasks, MaxTasksLimit)
@@ -92,6 +136,10 @@ func (c *Config) ToFlags() []string {
 		fmt.Sprintf("--strace=%t", c.Strace),
 		fmt.Sprintf("--testonly-panic-on-syscall=%d", c.TestOnlyPanicOnSyscall),
 		fmt.Sprintf("--max-tasks=%d", c.MaxTasks),
+		"--log-format=" + c.LogFormat,
+		"--network=" + c.Network,
+		"--overlay=" + c.Overlay,
+		fmt.Sprintf("--sandbox-uid-base=%d", c.SandboxUIDBase),
 	}
 }
 

@@ -284,6 +284,9 @@ func New(ctx context.Context) *vfs.Filesystem {
 	}
 	root.Add("shm", fs.newDir(0o1777))
 	root.Add("pts", fs.newDir(0o755))
+	// A mount point for the POSIX message queue file system that
+	// container runtimes mount there.
+	root.Add("mqueue", fs.newDir(0o755))
 	return vfs.NewFilesystem(fs, root)
 }
 

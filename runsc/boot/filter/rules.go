@@ -179,6 +179,12 @@ var sentryRules = []seccomp.Rule{
 		Why: "closing the gofer connection"},
 	{Name: "getsockopt", Nr: unix.SYS_GETSOCKOPT, Action: seccomp.Allow,
 		Why: "gofer protocol checks its socket type"},
+	{Name: "accept4", Nr: unix.SYS_ACCEPT4, Action: seccomp.Allow,
+		Why: "control socket (containers): connections from runsc"},
+	{Name: "getsockname", Nr: unix.SYS_GETSOCKNAME, Action: seccomp.Allow,
+		Why: "control socket: Go's net.FileListener names the inherited socket"},
+	{Name: "getpeername", Nr: unix.SYS_GETPEERNAME, Action: seccomp.Allow,
+		Why: "control socket: Go names an accepted connection's peer"},
 	{Name: "prlimit64", Nr: unix.SYS_PRLIMIT64, Action: seccomp.Allow, Conds: []seccomp.Cond{seccomp.In64(2, 0)},
 		Why: "reading limits only: the new-limit pointer must be NULL"},
 
