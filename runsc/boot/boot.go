@@ -77,6 +77,8 @@ type Sandbox struct {
 	pending *kernel.CreateProcessArgs
 	// started is closed once the first process exists.
 	started chan struct{}
+	// limits are the container's resource limits, for exec'd processes.
+	limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
 	// gofer is the connection to the gofer, which the sandbox cannot
 	// run without (see Wait).
 	gofer *protocol.Client

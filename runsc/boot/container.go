@@ -53,6 +53,10 @@ var capabilityNames = []string{
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 }
 
+// CapabilityNames returns the names of the capabilities the Sentry
+// knows, by number.
+func CapabilityNames() []string { return append([]string(nil), capabilityNames...) }
+
 // capabilitySet turns capability names into a mask, naming field in
 // errors.
 func capabilitySet(field string, names []string) (uint64, error) {
@@ -387,17 +391,15 @@ func (c *containerFS) mountFile(root vfs.VirtualDentry, dest string, content []b
 	if err := makeMountpoint(c.ctx, c.v, root, dest, true); err != nil {
 		return fmt.Errorf("making the mount point: %w", err)
 	}
-	// Write the copy into a private tmpfs mounted at a scratch place,
-	// then bind the file over dest.
-	scratch := "/dev/.palisade-file"
-	if err := mkdirAll(c.ctx, c.v, root, scratch); err != nil {
+	// Write the copy into a tmpfs of its own (the root of a scratch
+	// mount namespace), then bind the file over dest.
+	scratch, err := c.v.NewMountNamespace(c.ctx, fs, 0)
+	if err != nil {
 		return err
 	}
-	if err := c.v.MountFilesystemAt(c.ctx, pathOp(root, scratch, true), fs, vfs.MountOptions{Source: "tmpfs"}); err != nil {
-		return err
-	}
-	file := scratch + "/f"
-	f, err := c.v.OpenAt(c.ctx, pathOp(root, file, true), vfs.OpenOptions{Flags: unix.O_CREAT | unix.O_WRONLY, Mode: 0644})
+	sroot := scratch.Root()
+	defer sroot.DecRef(c.ctx)
+	f, err := c.v.OpenAt(c.ctx, pathOp(sroot, "/f", true), vfs.OpenOptions{Flags: unix.O_CREAT | unix.O_WRONLY, Mode: 0644})
 	if err != nil {
 		return err
 	}
@@ -406,13 +408,7 @@ func (c *containerFS) mountFile(root vfs.VirtualDentry, dest string, content []b
 	if err != nil {
 		return err
 	}
-	err = c.v.BindAt(c.ctx, pathOp(root, file, true), pathOp(root, dest, true), false)
-	if uerr := c.v.UmountAt(c.ctx, pathOp(root, scratch, true), unix.MNT_DETACH); err == nil {
-		err = uerr
-	}
-	if rerr := c.v.RmdirAt(c.ctx, pathOp(root, scratch, false)); err == nil {
-		err = rerr
-	}
+	err = c.v.BindAt(c.ctx, pathOp(sroot, "/f", true), pathOp(root, dest, true), false)
 	if err == nil && flags&unix.MS_RDONLY != 0 {
 		err = c.v.RemountAt(c.ctx, pathOp(root, dest, true), flags)
 	}
@@ -577,7 +573,7 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if err != nil {
 		return nil, &CommandError{Status: 127, Err: err}
 	}
-	s := &Sandbox{k: k, gofer: client, started: make(chan struct{}), pending: &kernel.CreateProcessArgs{
+	s := &Sandbox{k: k, gofer: client, started: make(chan struct{}), limits: limits, pending: &kernel.CreateProcessArgs{
 		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: a.Cwd,
 		Credentials: creds, Umask: umask, FDTable: fdTable, Limits: limits,
 	}}
@@ -614,4 +610,58 @@ func (s *Sandbox) Init() *kernel.ThreadGroup {
 	default:
 		return nil
 	}
+}
+
+// ExecArgs describe a process runsc exec adds to a running container.
+type ExecArgs struct {
+	Argv, Env []string
+	Cwd       string
+	Creds     ProcessCredentials
+	Umask     uint32
+	// Stdio are host descriptors for the process's stdin, stdout and
+	// stderr; Exec takes them over, also on failure.
+	Stdio [3]int
+}
+
+// Exec starts another process in the running container, as runsc exec
+// does: it resolves argv[0] in the sandbox's PATH and starts it with the
+// container's resource limits.
+func (s *Sandbox) Exec(a ExecArgs) (*kernel.ThreadGroup, error) {
+	ctx := vfs.WithCredentials(context.Background(), kernel.RootCredentials().VFS())
+	closeStdio := func() {
+		for _, fd := range a.Stdio {
+			unix.Close(fd)
+		}
+	}
+	creds, err := a.Creds.Credentials("process")
+	if err != nil {
+		closeStdio()
+		return nil, err
+	}
+	if len(a.Argv) == 0 {
+		closeStdio()
+		return nil, fmt.Errorf("process.args must not be empty")
+	}
+	cwd := a.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	filename, err := lookPath(vfs.WithCredentials(ctx, creds.VFS()), s.k.VFS, s.k.Mounts, cwd, a.Argv[0], a.Env)
+	if err != nil {
+		closeStdio()
+		return nil, &CommandError{Status: 127, Err: err}
+	}
+	fdTable, err := stdioTable(ctx, a.Stdio[:])
+	if err != nil {
+		closeStdio()
+		return nil, err
+	}
+	tg, err := s.k.CreateProcess(kernel.CreateProcessArgs{
+		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: cwd,
+		Credentials: creds, Umask: a.Umask, FDTable: fdTable, Limits: s.limits,
+	})
+	if err != nil {
+		return nil, commandError(a.Argv[0], err)
+	}
+	return tg, nil
 }

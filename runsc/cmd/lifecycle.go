@@ -205,8 +205,8 @@ func NewDelete() subcommands.Command {
 func deleteContainer(conf *config.Config, id string, force bool) error {
 	ct, lock, err := container.LoadLocked(conf.Root, id)
 	if err != nil {
-		if force && errors.Is(err, os.ErrNotExist) {
-			return nil
+		if force && errors.Is(err, container.ErrNotExist) {
+			return nil // as runc: nothing left to delete
 		}
 		return err
 	}

@@ -68,6 +68,9 @@ type Container struct {
 	dir string
 }
 
+// ErrNotExist is the error of loading a container that does not exist.
+var ErrNotExist = errors.New("container does not exist")
+
 // maxIDLength bounds container IDs: a path component of the state
 // directory (docker's are 64 hex digits).
 const maxIDLength = 128
@@ -181,7 +184,7 @@ func Load(root, id string) (*Container, error) {
 				// A create that died before its first save.
 				return &Container{ID: id, Status: Stopped, dir: dir}, nil
 			}
-			return nil, fmt.Errorf("container %q does not exist", id)
+			return nil, fmt.Errorf("%q: %w", id, ErrNotExist)
 		}
 		return nil, err
 	}
@@ -200,7 +203,7 @@ func LoadLocked(root, id string) (*Container, *Lock, error) {
 	}
 	dir := filepath.Join(root, id)
 	if _, err := os.Stat(dir); err != nil {
-		return nil, nil, fmt.Errorf("container %q does not exist", id)
+		return nil, nil, fmt.Errorf("%q: %w", id, ErrNotExist)
 	}
 	l, err := lockDir(dir)
 	if err != nil {
