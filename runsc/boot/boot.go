@@ -55,6 +55,8 @@ type Args struct {
 	// MaxTasks is --max-tasks: the cap on the sandbox's tasks, lowered
 	// to what the host allows (taskCap).
 	MaxTasks int
+	// Limits are the container's resource limits as the guest sees them.
+	Limits ContainerLimits
 }
 
 // Volume is a file system a gofer serves on its own socket, mounted at
@@ -151,7 +153,7 @@ func New(a Args) (*Sandbox, error) {
 		return nil, err
 	}
 
-	maxTasks, lowered := taskCap(a.MaxTasks)
+	maxTasks, lowered := taskCap(a.Limits.MaxTasks(a.MaxTasks))
 	if lowered != "" {
 		fmt.Fprintf(a.Log, "runsc boot: --max-tasks=%d lowered to %d by the host's %s\n", a.MaxTasks, maxTasks, lowered)
 	}
@@ -169,7 +171,7 @@ func New(a Args) (*Sandbox, error) {
 			Machine: "x86_64", Domainname: "(none)",
 		},
 		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
-		MaxTasks: maxTasks,
+		MaxTasks: maxTasks, NumCPU: a.Limits.NumCPU(runtime.NumCPU()),
 	})
 	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
 	if a.TestOnlyPanicOnSyscall >= 0 {
@@ -183,7 +185,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	procFS, err := NewProcFilesystem(k, cpuinfo)
+	procFS, err := NewProcFilesystem(k, cpuinfo, a.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +196,7 @@ func New(a Args) (*Sandbox, error) {
 	}
 	// The sandbox's own sysfs: the host's must never show through the
 	// gofer.
-	sysFS := sys.New(ctx, sys.Options{NumCPU: runtime.NumCPU(), MemoryMax: si.Totalram * uint64(si.Unit), MemoryUsage: mf.Usage})
+	sysFS := sys.New(ctx, a.Limits.sysOptions(runtime.NumCPU(), si.Totalram*uint64(si.Unit), mf.Usage, func() uint64 { return uint64(k.LiveTaskCount()) }))
 	registerFilesystemTypes(k, mf, si.Totalram*uint64(si.Unit), procFS, sysFS)
 	for _, m := range []struct {
 		target, source string
