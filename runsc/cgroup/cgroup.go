@@ -172,7 +172,12 @@ func New(cgroupsPath, id string, res *specs.LinuxResources) (*Cgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	paths, err := resolve(cgroupsPath, id, hs, hostOwnCgroups(hs))
+	return newIn(mode, hs, hostOwnCgroups(hs), cgroupsPath, id, res)
+}
+
+// newIn is New in the given hierarchies, own giving the caller's cgroups.
+func newIn(mode Mode, hs []*hierarchy, own func() (map[string]string, error), cgroupsPath, id string, res *specs.LinuxResources) (*Cgroup, error) {
+	paths, err := resolve(cgroupsPath, id, hs, own)
 	if err != nil {
 		return nil, err
 	}
@@ -432,10 +437,12 @@ func (c *Cgroup) Delete() error {
 // pinned with a pidfd and signalled only if it is still in the cgroup
 // after that.
 func (c *Cgroup) killAll(pids []int) {
-	if c.mode == V2 {
-		// cgroup.kill (Linux 5.14) kills the whole subtree atomically.
-		if writeFile(c.dirs[0].host, "cgroup.kill", "1") == nil {
-			return
+	// cgroup.kill (Linux 5.14) kills a whole unified cgroup at once,
+	// racing no fork; processes found only in v1 hierarchies still get
+	// the signal below.
+	for _, d := range c.dirs {
+		if d.h.v2 {
+			writeFile(d.host, "cgroup.kill", "1")
 		}
 	}
 	fds := map[int]int{}

@@ -428,3 +428,53 @@ func TestUnsupportedFieldsAreNamed(t *testing.T) {
 		t.Errorf("an empty blockIO and a device list (what docker sends): %v", err)
 	}
 }
+
+// TestUnifiedOnly runs a cgroup as on a pure v2 host, in the unified
+// hierarchy of this host (on a hybrid host it has no controllers of
+// ours, so limits are refused, but grouping, stats of CPU time and
+// deletion through cgroup.kill work).
+func TestUnifiedOnly(t *testing.T) {
+	requireCgroups(t)
+	_, hs, _ := hostHierarchies()
+	var unified *hierarchy
+	for _, h := range hs {
+		if h.v2 {
+			unified = h
+		}
+	}
+	if unified == nil {
+		t.Skip("no unified hierarchy")
+	}
+	hs = []*hierarchy{unified}
+	own := hostOwnCgroups(hs)
+	rel := fmt.Sprintf("palisade-test-%d-%s", os.Getpid(), t.Name())
+	avail, _ := readString(unified.mountpoint, "cgroup.controllers")
+	if !strings.Contains(avail, "memory") {
+		_, err := newIn(V2, hs, own, rel, "", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](1 << 30)}})
+		if err == nil || !strings.Contains(err.Error(), "memory.limit") {
+			t.Errorf("a memory limit without the memory controller: %v, want an error naming memory.limit", err)
+		}
+	}
+	c, err := newIn(V2, hs, own, rel, "", nil)
+	if err != nil {
+		t.Fatalf("newIn: %v", err)
+	}
+	t.Cleanup(func() { c.Delete() })
+	ch := startIn(t, c, "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; read y")
+	if got := ch.line(t); got != "done" {
+		t.Fatalf("child said %q, want done", got)
+	}
+	st, err := c.Stats()
+	if err != nil || st.CPU.Usage.Total == 0 {
+		t.Errorf("Stats = %+v, %v; want some CPU time", st, err)
+	}
+	if err := c.Delete(); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if err := ch.cmd.Wait(); err == nil || ch.cmd.ProcessState.String() != "signal: killed" {
+		t.Errorf("child ended with %v, want killed by SIGKILL", err)
+	}
+	if _, err := os.Stat(c.dirs[0].host); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still there after Delete (%v)", c.dirs[0].host, err)
+	}
+}
