@@ -59,6 +59,8 @@ type Args struct {
 	// gives the mounts, hostname, credentials and limits, and the first
 	// process is created but waits for Start.
 	Container *ContainerConfig
+	// Limits are the container's resource limits as the guest sees them.
+	Limits ContainerLimits
 }
 
 // Volume is a file system a gofer serves on its own socket, mounted at
@@ -170,7 +172,7 @@ func New(a Args) (*Sandbox, error) {
 		return nil, err
 	}
 
-	maxTasks, lowered := taskCap(a.MaxTasks)
+	maxTasks, lowered := taskCap(a.Limits.MaxTasks(a.MaxTasks))
 	if lowered != "" {
 		fmt.Fprintf(a.Log, "runsc boot: --max-tasks=%d lowered to %d by the host's %s\n", a.MaxTasks, maxTasks, lowered)
 	}
@@ -195,7 +197,7 @@ func New(a Args) (*Sandbox, error) {
 			Machine: "x86_64", Domainname: domainname,
 		},
 		HWCap: hwcap, HWCap2: hwcap2, LogOutput: a.Log, Debug: a.Debug,
-		MaxTasks: maxTasks,
+		MaxTasks: maxTasks, NumCPU: a.Limits.NumCPU(runtime.NumCPU()),
 	})
 	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
 	if a.TestOnlyPanicOnSyscall >= 0 {
@@ -209,7 +211,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	procFS, err := NewProcFilesystem(k, cpuinfo)
+	procFS, err := NewProcFilesystem(k, cpuinfo, a.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +222,7 @@ func New(a Args) (*Sandbox, error) {
 	}
 	// The sandbox's own sysfs: the host's must never show through the
 	// gofer.
-	sysFS := sys.New(ctx, sys.Options{NumCPU: runtime.NumCPU(), MemoryMax: si.Totalram * uint64(si.Unit), MemoryUsage: mf.Usage})
+	sysFS := sys.New(ctx, a.Limits.sysOptions(runtime.NumCPU(), si.Totalram*uint64(si.Unit), mf.Usage, func() uint64 { return uint64(k.LiveTaskCount()) }))
 	registerFilesystemTypes(k, mf, si.Totalram*uint64(si.Unit), procFS, sysFS)
 	if a.Container != nil {
 		if err := mountContainerFS(ctx, a, k, v, mounts, mf, ptys.Filesystem(), procFS, sysFS, si.Totalram*uint64(si.Unit)); err != nil {

@@ -73,17 +73,18 @@ func consoleTerminal(ctx context.Context) (*vfs.FileDescription, error) {
 }
 
 // NewProcFilesystem returns a procfs showing k's processes. cpuinfo is the
-// host's /proc/cpuinfo, read at start-up. /proc/PID/mounts lists the
-// mount tree of the reader's root. It must be called before the Sentry
-// confines itself (it asks the host for its memory size).
-func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte) (*vfs.Filesystem, error) {
+// host's /proc/cpuinfo, read at start-up, of which it shows k's CPUs.
+// /proc/meminfo's MemTotal is the host's memory or lim's memory limit,
+// whichever is smaller. /proc/PID/mounts lists the mount tree of the
+// reader's root.
+func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits) (*vfs.Filesystem, error) {
 	var si unix.Sysinfo_t
 	if err := unix.Sysinfo(&si); err != nil {
 		return nil, err
 	}
 	return proc.New(&procKernel{k: k}, proc.Options{
-		CPUInfo:  cpuinfo,
-		MemTotal: si.Totalram * uint64(si.Unit),
+		CPUInfo:  limitCPUInfo(cpuinfo, k.NumCPU()),
+		MemTotal: lim.MemTotal(si.Totalram * uint64(si.Unit)),
 	}), nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"runtime"
 	"sync"
 	"time"
 
@@ -90,6 +91,9 @@ type Kernel struct {
 	nrTasks int
 	// maxTasks is the cap on nrTasks. Immutable. Linux: max_threads.
 	maxTasks int
+	// numCPU is the number of CPUs the sandbox has (sched_getaffinity's
+	// mask). Immutable. Linux: nr_cpu_ids.
+	numCPU int
 	// nproc counts the tasks of each real UID, against RLIMIT_NPROC.
 	// Protected by mu. Linux: the users' UCOUNT_RLIMIT_NPROC counts.
 	nproc map[uint32]int
@@ -122,6 +126,10 @@ type Config struct {
 	// MaxTasks caps the tasks (threads) of the sandbox: clone fails
 	// with EAGAIN beyond it. Zero means DefaultMaxTasks.
 	MaxTasks int
+	// NumCPU is the number of CPUs the sandbox shows (a container's
+	// cpuset or CPU quota may make it fewer than the host's). Zero means
+	// the host's (runtime.NumCPU).
+	NumCPU int
 }
 
 // New returns a kernel with no tasks.
@@ -137,9 +145,17 @@ func New(c Config) *Kernel {
 	if k.maxTasks <= 0 {
 		k.maxTasks = DefaultMaxTasks
 	}
+	k.numCPU = c.NumCPU
+	if k.numCPU <= 0 {
+		k.numCPU = runtime.NumCPU()
+	}
 	k.FPLayout.Size, k.FPLayout.Features = c.Platform.FPLayout()
 	return k
 }
+
+// NumCPU returns the number of CPUs the sandbox has: CPUs 0 to
+// NumCPU()-1.
+func (k *Kernel) NumCPU() int { return k.numCPU }
 
 // UTS returns the uname names.
 func (k *Kernel) UTS() UTS {

@@ -66,7 +66,7 @@ func SchedSetaffinity(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	// The mask must include at least one CPU the sandbox has.
 	ok := false
-	for cpu := 0; cpu < runtime.NumCPU() && cpu/8 < len(mask); cpu++ {
+	for cpu := 0; cpu < t.Kernel().NumCPU() && cpu/8 < len(mask); cpu++ {
 		if mask[cpu/8]&(1<<(cpu%8)) != 0 {
 			ok = true
 		}
@@ -432,7 +432,7 @@ func SchedGetaffinity(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := runtime.NumCPU()
+	n := t.Kernel().NumCPU()
 	b := make([]byte, max(8, (n+63)/64*8))
 	if uint64(len(b)) > size {
 		return 0, unix.EINVAL

@@ -8,7 +8,7 @@
 //	/sys/devices/system/cpu/cpuN/            (one per CPU; cpuN/online for N > 0)
 //	/sys/devices/system/node/{online,possible}, node0/
 //	/sys/kernel/mm/transparent_hugepage/{enabled,defrag,hpage_pmd_size}
-//	/sys/fs/cgroup/{cgroup.controllers,memory.max,memory.current,cpu.max,pids.max,...}
+//	/sys/fs/cgroup/{cgroup.controllers,memory.max,memory.current,cpu.max,cpu.weight,pids.max,pids.current,...}
 //	/sys/class/net/, /sys/block/, /sys/bus/, /sys/dev/
 //
 // /sys/fs/cgroup is a read-only cgroup2-like view of the sandbox's
@@ -43,6 +43,19 @@ type Options struct {
 	// MemoryUsage returns the bytes of memory in use, shown as
 	// /sys/fs/cgroup/memory.current (nil: 0).
 	MemoryUsage func() uint64
+	// PidsMax is the sandbox's cap on tasks, shown as
+	// /sys/fs/cgroup/pids.max (0: "max").
+	PidsMax int64
+	// PidsCurrent returns the number of tasks, shown as
+	// /sys/fs/cgroup/pids.current (nil: 0).
+	PidsCurrent func() uint64
+	// CPUQuota and CPUPeriod are the CPU bandwidth limit in
+	// microseconds, shown as /sys/fs/cgroup/cpu.max "QUOTA PERIOD"
+	// (quota 0: "max"; period 0: 100000).
+	CPUQuota  int64
+	CPUPeriod uint64
+	// CPUWeight is /sys/fs/cgroup/cpu.weight (0: the default, 100).
+	CPUWeight uint64
 }
 
 // filesystem is the sysfs instance.
@@ -246,33 +259,56 @@ func (d *dir) addGenFile(name string, gen func() string) {
 }
 
 // addCgroup fills /sys/fs/cgroup: the sandbox as the root of a cgroup2
-// hierarchy with the cpu, memory and pids controllers, whose limits are
-// those the sandbox enforces (none for cpu and pids).
+// hierarchy with the cpu, memory and pids controllers, showing the
+// container's limits (those the Sentry enforces or the host cgroup
+// does) and the sandbox's current use.
 func (fs *filesystem) addCgroup(cg *dir, opts Options) {
 	memMax := "max\n"
 	if opts.MemoryMax != 0 {
 		memMax = fmt.Sprintf("%d\n", opts.MemoryMax)
+	}
+	pidsMax := "max\n"
+	if opts.PidsMax > 0 {
+		pidsMax = fmt.Sprintf("%d\n", opts.PidsMax)
+	}
+	period := opts.CPUPeriod
+	if period == 0 {
+		period = 100000
+	}
+	cpuMax := fmt.Sprintf("max %d\n", period)
+	if opts.CPUQuota > 0 {
+		cpuMax = fmt.Sprintf("%d %d\n", opts.CPUQuota, period)
+	}
+	weight := opts.CPUWeight
+	if weight == 0 {
+		weight = 100
 	}
 	cg.addFile("cgroup.controllers", "cpu memory pids\n")
 	cg.addFile("cgroup.subtree_control", "\n")
 	cg.addFile("cgroup.type", "domain\n")
 	cg.addFile("cgroup.max.depth", "max\n")
 	cg.addFile("cgroup.max.descendants", "max\n")
-	cg.addFile("cpu.max", "max 100000\n")
-	cg.addFile("cpu.weight", "100\n")
+	cg.addFile("cpu.max", cpuMax)
+	cg.addFile("cpu.weight", fmt.Sprintf("%d\n", weight))
 	cg.addFile("memory.max", memMax)
 	cg.addFile("memory.high", "max\n")
 	cg.addFile("memory.low", "0\n")
 	cg.addFile("memory.min", "0\n")
 	cg.addFile("memory.swap.max", "0\n")
-	cg.addFile("pids.max", "max\n")
-	usage := opts.MemoryUsage
-	cg.addGenFile("memory.current", func() string {
-		if usage == nil {
+	cg.addFile("pids.max", pidsMax)
+	cg.addGenFile("memory.current", counter(opts.MemoryUsage))
+	cg.addGenFile("pids.current", counter(opts.PidsCurrent))
+}
+
+// counter returns a generator of a file showing f's value (0 if f is
+// nil).
+func counter(f func() uint64) func() string {
+	return func() string {
+		if f == nil {
 			return "0\n"
 		}
-		return fmt.Sprintf("%d\n", usage())
-	})
+		return fmt.Sprintf("%d\n", f())
+	}
 }
 
 // Open implements vfs.Inode.Open.
