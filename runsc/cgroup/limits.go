@@ -56,7 +56,8 @@ func checkSupported(mode Mode, res *specs.LinuxResources) error {
 		return fmt.Errorf("linux.resources.%s is not supported by runsc", field)
 	}
 	if b := res.BlockIO; b != nil {
-		if b.Weight != nil || b.LeafWeight != nil || len(b.WeightDevice) > 0 ||
+		// docker sends a weight of 0 when none is set.
+		if b.Weight != nil && *b.Weight != 0 || b.LeafWeight != nil && *b.LeafWeight != 0 || len(b.WeightDevice) > 0 ||
 			len(b.ThrottleReadBpsDevice) > 0 || len(b.ThrottleWriteBpsDevice) > 0 ||
 			len(b.ThrottleReadIOPSDevice) > 0 || len(b.ThrottleWriteIOPSDevice) > 0 {
 			return unsupported("blockIO")

@@ -107,7 +107,7 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 		}
 	}
 	s, err := boot.New(boot.Args{
-		Argv: argv, Env: env, Cwd: cwd, GoferFD: b.goferFD, Volumes: volumes, Container: cc,
+		Argv: argv, Env: env, Cwd: cwd, GoferFD: b.goferFD, Volumes: volumes, Container: cc, Limits: containerLimits(cc),
 		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
 		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks,
 	})
@@ -134,4 +134,13 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 	writeStatus(status, statusExit, strconv.Itoa(code))
 	os.Exit(code)
 	return subcommands.ExitSuccess
+}
+
+// containerLimits are the resource limits the guest of cc sees (none
+// outside containers).
+func containerLimits(cc *boot.ContainerConfig) boot.ContainerLimits {
+	if cc == nil || cc.Spec.Linux == nil {
+		return boot.ContainerLimits{}
+	}
+	return boot.LimitsFromSpec(cc.Spec.Linux.Resources)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/subcommands"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/palisade-sandbox/palisade/runsc/cgroup"
 	"github.com/palisade-sandbox/palisade/runsc/config"
 	"github.com/palisade-sandbox/palisade/runsc/container"
 	"github.com/palisade-sandbox/palisade/runsc/sandbox"
@@ -123,9 +124,13 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		ct.Remove()
 		return nil, fmt.Errorf("root.path %s: not a directory", ct.Rootfs)
 	}
+	var cg *cgroup.Cgroup
 	cleanup := func() {
 		ct.Sandbox.Kill(9)
 		ct.Gofer.Kill(9)
+		if cg != nil {
+			cg.Delete()
+		}
 		container.FreeUID(conf.Root, id, ct.HostUID)
 		ct.Remove()
 	}
@@ -164,6 +169,15 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 			logMessage(conf, "warning", "--network=sandbox: the sandbox has no network stack yet; the container has no network interfaces")
 		})
 	}
+	var cgPath string
+	var res *specs.LinuxResources
+	if spec.Linux != nil {
+		cgPath, res = spec.Linux.CgroupsPath, spec.Linux.Resources
+	}
+	if cg, err = cgroup.New(cgPath, id, res); err != nil {
+		return nil, err
+	}
+	ct.CgroupPath = cg.Path()
 	logFile, err := sandboxLog(conf, id)
 	if err != nil {
 		return nil, err
@@ -176,6 +190,14 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	}
 	if err != nil {
 		return nil, err
+	}
+	// The sandbox's processes (and the stubs it forks from now on)
+	// belong to the container's cgroup; so does the gofer, whose
+	// memory serves the container.
+	for _, p := range []container.Process{ct.Sandbox, ct.Gofer} {
+		if err = cg.Join(p.PID); err != nil {
+			return nil, fmt.Errorf("joining the cgroup: %w", err)
+		}
 	}
 	ct.Status = container.Created
 	if err = ct.Save(); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/subcommands"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/palisade-sandbox/palisade/runsc/cgroup"
 	"github.com/palisade-sandbox/palisade/runsc/config"
 	"github.com/palisade-sandbox/palisade/runsc/container"
 	"github.com/palisade-sandbox/palisade/runsc/control"
@@ -226,6 +227,13 @@ func deleteContainer(conf *config.Config, id string, force bool) error {
 	if ct.Spec != nil && ct.Spec.Hooks != nil && st != container.Creating {
 		if err := container.RunHooks("poststop", ct.Spec.Hooks.Poststop, ct.State()); err != nil {
 			warn(conf, err.Error())
+		}
+	}
+	if ct.CgroupPath != "" {
+		if cg, err := cgroup.Load(ct.CgroupPath); err == nil {
+			if err := cg.Delete(); err != nil {
+				return fmt.Errorf("removing the cgroup: %w", err)
+			}
 		}
 	}
 	container.FreeUID(conf.Root, id, ct.HostUID)
