@@ -189,6 +189,15 @@ type AddressSpace interface {
 	Release()
 }
 
+// HostProcess is implemented by address spaces that run in a host process
+// of their own (the ptrace platform's stubs).
+type HostProcess interface {
+	// HostPID returns the host process running the address space, as
+	// numbered in the Sentry's PID namespace, or 0 if there is none (yet,
+	// or any more).
+	HostPID() int
+}
+
 // Context runs one guest thread.
 type Context interface {
 	// Switch runs the guest thread described by st in as until an event.

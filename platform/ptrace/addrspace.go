@@ -49,7 +49,21 @@ type deferredUnmap struct {
 	done func()
 }
 
-var _ platform.AddressSpace = (*addressSpace)(nil)
+var (
+	_ platform.AddressSpace = (*addressSpace)(nil)
+	_ platform.HostProcess  = (*addressSpace)(nil)
+)
+
+// HostPID implements platform.HostProcess.HostPID: the stub process, once
+// a guest thread has run in it.
+func (as *addressSpace) HostPID() int {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.released {
+		return 0
+	}
+	return as.pid
+}
 
 // mapOp is one queued mapping change.
 type mapOp struct {

@@ -171,7 +171,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		parent: parent, children: map[*ThreadGroup]struct{}{},
 		pgid: t.tg.pgid, sid: t.tg.sid, handlers: handlers,
 		exitSignal: opts.ExitSignal, childEvents: make(chan struct{}),
-		limits: t.tg.copyLimits(), startTime: time.Now(),
+		limits: t.tg.copyLimits(), startTime: time.Now(), exited: make(chan struct{}),
 	}
 	child.tg = tg
 	parent.children[tg] = struct{}{}

@@ -90,6 +90,7 @@ func (t *Task) finishExit() {
 	if len(tg.tasks) == 0 {
 		tg.exiting = true
 		tg.zombie = true
+		close(tg.exited)
 		tg.uid = t.Credentials().RealUID
 		lock.ReleaseProcess(tg.id)
 		if tg.leader == t {
@@ -108,6 +109,14 @@ func (t *Task) finishExit() {
 			}
 		}
 	}
+	k.checkDoneLocked()
+}
+
+// checkDoneLocked closes done once init has exited and every task is
+// gone.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) checkDoneLocked() {
 	if k.init != nil && k.init.zombie && k.live == 0 {
 		select {
 		case <-k.done:

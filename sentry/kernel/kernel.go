@@ -109,6 +109,11 @@ type Kernel struct {
 	fsTypes fsTypeRegistry
 	// crash records a Sentry crash (crash.go); it has its own leaf lock.
 	crash crashState
+	// pause is Pause and Resume's state (pause.go).
+	pause pauseState
+	// goneCPU is the CPU time of the processes that have left groups
+	// (reaped), for Stats. Protected by mu.
+	goneCPU Usage
 }
 
 // Config is what New needs.

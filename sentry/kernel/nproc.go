@@ -74,6 +74,8 @@ func (k *Kernel) uncountUIDLocked(uid uint32) {
 //
 // Preconditions: Kernel.mu is held.
 func (k *Kernel) releaseZombieLocked(tg *ThreadGroup) {
+	// tg leaves k.groups: Stats keeps its times.
+	k.goneCPU.add(tg.usageLocked())
 	if tg.zombieCounted {
 		tg.zombieCounted = false
 		k.unreserveTaskLocked(tg.zombieUID)

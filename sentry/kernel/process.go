@@ -9,22 +9,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// CreateProcessArgs describe the sandbox's first process.
+// CreateProcessArgs describe a process started from outside the sandbox:
+// its init, or one that runsc exec adds.
 type CreateProcessArgs struct {
 	Filename string
 	Argv     []string
 	Envv     []string
 	// WorkingDirectory is an absolute path inside the sandbox.
 	WorkingDirectory string
-	Credentials      *Credentials
-	Umask            uint32
-	// FDTable holds the initial descriptors (stdio).
+	// Credentials are the identity the program is exec'd with: as for
+	// execve(2), a process whose real and effective UIDs are not 0
+	// keeps no capabilities (ambient capabilities are not supported).
+	Credentials *Credentials
+	Umask       uint32
+	// FDTable holds the initial descriptors (stdio); the process takes
+	// over the caller's reference.
 	FDTable *FDTable
 	// Limits are the initial resource limits.
 	Limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
 }
 
-// CreateProcess creates and starts the init process (PID 1).
+// CreateProcess creates and starts a process from outside the sandbox.
+// The first one is init (PID 1). Later ones (runsc exec) are like a
+// process that entered the sandbox's PID namespace with setns(2): no
+// parent in the sandbox (PPID 0), a session and process group of their
+// own, and, when they exit, reaped by the kernel itself with the status
+// kept for ThreadGroup.WaitExit. Their children are reparented to init
+// like any orphan. Once init has exited, CreateProcess fails with
+// ErrInitExited.
 func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	root := k.Mounts.Root()
 	defer root.DecRef(k.backgroundContext())
@@ -40,6 +52,13 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	cwd.DecRef(t.ctx)
 
 	k.mu.Lock()
+	if k.init != nil && (k.init.exiting || k.init.zombie) {
+		// init's exit kills every process under Kernel.mu: one
+		// added after that would outlive it.
+		k.mu.Unlock()
+		t.fs.DecRef(t)
+		return nil, ErrInitExited
+	}
 	// The first process is counted like any other (no RLIMIT_NPROC
 	// check: nothing has set one yet).
 	if err := k.reserveTaskLocked(a.Credentials, unix.RLIM_INFINITY); err != nil {
@@ -61,6 +80,7 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 		children: map[*ThreadGroup]struct{}{}, pgid: tid, sid: tid,
 		handlers: &SignalHandlers{}, exitSignal: int(unix.SIGCHLD),
 		childEvents: make(chan struct{}), limits: a.Limits, startTime: time.Now(),
+		exited: make(chan struct{}),
 	}
 	t.tg = tg
 	k.tasks[tid] = t
@@ -81,6 +101,7 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 		}
 		k.live--
 		k.unreserveTaskLocked(t.nprocUID)
+		k.checkDoneLocked()
 		k.mu.Unlock()
 		t.fs.DecRef(t)
 		return nil, err

@@ -105,46 +105,69 @@ func (t *Task) deliverableLocked() int {
 // is the default one, SIGKILL and SIGSTOP included, as Linux's init of a
 // PID namespace does (SIGNAL_UNKILLABLE) for signals sent from inside it.
 func (k *Kernel) sendLocked(t *Task, info *linux.SignalInfo, group bool) {
-	k.sendSignalLocked(t, info, group, false)
+	k.sendSignalLocked(t, info, group, fromInside)
 }
 
-// sendSignalLocked is sendLocked; fromOutside signals (forwarded by runsc)
-// reach init like any process.
-func (k *Kernel) sendSignalLocked(t *Task, info *linux.SignalInfo, group, fromOutside bool) {
+// signalSource says where a signal comes from, for init's protection.
+type signalSource int
+
+const (
+	// fromInside: a guest task or the Sentry on its behalf.
+	fromInside signalSource = iota
+	// fromOutside: runsc, as from a PID namespace's parent namespace
+	// (runsc kill).
+	fromOutside
+	// forwarded: a signal runsc do got, passed on to its command as if
+	// the command were its ordinary child: init has no protection.
+	forwarded
+)
+
+// initIgnoresLocked reports whether the sandbox's init, t's process,
+// discards sig on arrival, as Linux's init of a PID namespace does
+// (SIGNAL_UNKILLABLE, kernel/signal.c sig_task_ignored): a signal whose
+// action is the default one is discarded, except SIGKILL and SIGSTOP sent
+// from outside (an ancestor namespace, here runsc). A blocked or awaited
+// signal is queued: the action may change before it is unblocked (Linux
+// then drops it at delivery if not; here its default action applies,
+// which only matters for a signal init blocks under the default action).
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) initIgnoresLocked(t *Task, sig int, src signalSource) bool {
+	tg := t.tg
+	if src == forwarded || tg != k.init || tg.handlers.actions[sig].Handler != linux.SIG_DFL {
+		return false
+	}
+	if unblockable.Has(sig) {
+		return src == fromInside
+	}
+	return !t.sigMask.Has(sig) && !t.sigWaiting.Has(sig)
+}
+
+// sendSignalLocked is sendLocked for a signal from src.
+func (k *Kernel) sendSignalLocked(t *Task, info *linux.SignalInfo, group bool, src signalSource) {
 	tg := t.tg
 	sig := int(info.Signo)
 	if tg.exiting {
 		return
 	}
-	if !fromOutside && tg == k.init && tg.handlers.actions[sig].Handler == linux.SIG_DFL &&
-		(sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) || (!t.sigMask.Has(sig) && !t.sigWaiting.Has(sig))) {
-		// A blocked signal is queued: the handler may change before it
-		// is unblocked (Linux then skips it at delivery; here it acts).
-		return
-	}
-	if sig == int(unix.SIGKILL) {
-		k.killGroupLocked(tg, WaitStatusSignaled(sig, false))
-		return
-	}
+	// As Linux's prepare_signal, SIGCONT and stop signals act on the
+	// process's job control state even when the signal itself is then
+	// discarded (by init's protection, or an ignoring action).
 	if sig == int(unix.SIGCONT) {
-		for _, s := range []unix.Signal{unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU} {
-			tg.pending.remove(int(s))
-			for m := range tg.tasks {
-				m.pending.remove(int(s))
-			}
-		}
-		if tg.stopped {
-			tg.stopped = false
-			close(tg.resumed)
-			tg.stopReport, tg.contReport = false, true
-			k.notifyJobControlLocked(tg, linux.CLD_CONTINUED, int(unix.SIGCONT))
-		}
+		k.continueGroupLocked(tg)
 	} else if defaultActionOf(sig) == actStop {
 		// A stop signal cancels a pending SIGCONT.
 		tg.pending.remove(int(unix.SIGCONT))
 		for m := range tg.tasks {
 			m.pending.remove(int(unix.SIGCONT))
 		}
+	}
+	if k.initIgnoresLocked(t, sig, src) {
+		return
+	}
+	if sig == int(unix.SIGKILL) {
+		k.killGroupLocked(tg, WaitStatusSignaled(sig, false))
+		return
 	}
 	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) && !t.sigWaiting.Has(sig) {
 		return
@@ -167,6 +190,25 @@ func (k *Kernel) sendSignalLocked(t *Task, info *linux.SignalInfo, group, fromOu
 	}
 	t.pending.add(info)
 	t.wakeLocked()
+}
+
+// continueGroupLocked is SIGCONT's effect on arrival: pending stop
+// signals are discarded and a stopped process resumes.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) continueGroupLocked(tg *ThreadGroup) {
+	for _, s := range []unix.Signal{unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU} {
+		tg.pending.remove(int(s))
+		for m := range tg.tasks {
+			m.pending.remove(int(s))
+		}
+	}
+	if tg.stopped {
+		tg.stopped = false
+		close(tg.resumed)
+		tg.stopReport, tg.contReport = false, true
+		k.notifyJobControlLocked(tg, linux.CLD_CONTINUED, int(unix.SIGCONT))
+	}
 }
 
 // killGroupLocked makes every thread of tg exit with status.
@@ -203,6 +245,7 @@ func (t *Task) forceSignal(sig int, code int32, addr uint64) {
 		act.Handler = linux.SIG_DFL
 		t.sigMask &^= linux.SignalSetOf(sig)
 	}
+
 	info := linux.SignalInfo{Signo: int32(sig), Code: code}
 	info.SetAddr(addr)
 	t.pending.add(&info)
@@ -233,6 +276,11 @@ func (t *Task) handleSignals() bool {
 			k.mu.Unlock()
 			return true
 		}
+		if k.pause.paused {
+			// The sandbox is paused (pause.go): signals wait too.
+			k.waitPausedLocked(t)
+			continue
+		}
 		if t.tg.stopped {
 			// Job control stop: wait for SIGCONT (or SIGKILL).
 			ch := t.tg.resumed
@@ -253,6 +301,8 @@ func (t *Task) handleSignals() bool {
 				t.sigMask, t.hasSaved = t.savedMask, false
 			}
 			t.st.Regs.Orig_rax = ^uint64(0)
+			// Kernel.mu has been held since the pause check above.
+			k.enterGuestLocked()
 			k.mu.Unlock()
 			return false
 		}
@@ -325,6 +375,16 @@ func (t *Task) handleSignals() bool {
 		if frame.UseAltStack && t.altStack.Flags&ssAutoDisarm != 0 {
 			t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 		}
+		// Kernel.mu was dropped to push the frame: a Pause may have
+		// come meanwhile. The handler runs after Resume.
+		for k.pause.paused && !t.exiting {
+			k.waitPausedLocked(t)
+		}
+		if t.exiting {
+			k.mu.Unlock()
+			return true
+		}
+		k.enterGuestLocked()
 		k.mu.Unlock()
 		return false
 	}
@@ -533,7 +593,12 @@ const ssAutoDisarm = int32(-1 << 31)
 func negErrno(e unix.Errno) uint64 { return uint64(-int64(e)) }
 
 // SignalProcess sends sig to tg from outside the sandbox (SI_USER from
-// PID 0), as when runsc forwards a signal it received.
+// PID 0), as runsc kill does. As for a signal sent to a PID namespace's
+// init from its parent namespace, the sandbox's init gets SIGKILL and
+// SIGSTOP always, and another signal only if it has a handler for it (or
+// blocks it, then the handler it has when it unblocks decides): under the
+// default action the signal is discarded. So docker stop's SIGTERM ends a
+// shell init only if the shell traps it, as under runc.
 func (k *Kernel) SignalProcess(tg *ThreadGroup, sig int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -541,7 +606,21 @@ func (k *Kernel) SignalProcess(tg *ThreadGroup, sig int) {
 		return
 	}
 	info := linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER}
-	k.sendSignalLocked(tg.leader, &info, true, true)
+	k.sendSignalLocked(tg.leader, &info, true, fromOutside)
+}
+
+// ForwardSignal sends sig from outside the sandbox to tg as runsc do
+// passes on a signal it got: as to an ordinary child of the caller, so the
+// default action applies even when tg is init (SIGTERM ends a `runsc do
+// sleep 100`). A container runtime uses SignalProcess instead.
+func (k *Kernel) ForwardSignal(tg *ThreadGroup, sig int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if tg.leader == nil {
+		return
+	}
+	info := linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER}
+	k.sendSignalLocked(tg.leader, &info, true, forwarded)
 }
 
 // dequeueLocked removes and returns the first pending signal of t in set
@@ -704,7 +783,8 @@ func (k *Kernel) notifyJobControlLocked(tg *ThreadGroup, code int32, sig int) {
 
 // SignalForeground sends sig from outside the sandbox to the foreground
 // process group of init's controlling terminal (as a terminal's ^C does),
-// or to init when there is no such terminal.
+// or to init when there is no such terminal, as runsc do forwards a
+// terminal signal (ForwardSignal: init has no protection).
 func (k *Kernel) SignalForeground(sig int) {
 	pgid := k.ForegroundProcessGroup()
 	k.mu.Lock()
@@ -714,12 +794,12 @@ func (k *Kernel) SignalForeground(sig int) {
 	if pgid > 0 {
 		for _, tg := range k.groups {
 			if tg.pgid == pgid && !tg.zombie && tg.leader != nil {
-				k.sendSignalLocked(tg.leader, &info, true, true)
+				k.sendSignalLocked(tg.leader, &info, true, forwarded)
 				sent = true
 			}
 		}
 	}
 	if !sent && k.init != nil && k.init.leader != nil {
-		k.sendSignalLocked(k.init.leader, &info, true, true)
+		k.sendSignalLocked(k.init.leader, &info, true, forwarded)
 	}
 }

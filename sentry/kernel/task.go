@@ -261,6 +261,7 @@ func (t *Task) run() {
 		act.setOther("the switch into guest code")
 		mark := t.accountSentry()
 		ev, err := pctx.Switch(t.mm.AddressSpace(), &t.st)
+		t.k.leaveGuest()
 		t.accountGuest(mark)
 		if err != nil {
 			t.k.Warnf("task %d: platform failed: %v; killing its process", t.tid, err)

@@ -119,6 +119,9 @@ type ThreadGroup struct {
 	// Linux's default, dumpable). Protected by Kernel.mu. Linux:
 	// mm_struct::flags MMF_DUMPABLE bits.
 	notDumpable bool
+	// exited is closed when the last thread has exited (the process
+	// became a zombie; exitStatus is final). Made with the process.
+	exited chan struct{}
 	// noCtty is set when the process gave up its controlling terminal
 	// with TIOCNOTTY without being the session leader. Protected by
 	// Kernel.mu. Linux: signal_struct::tty == NULL.
