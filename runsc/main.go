@@ -34,7 +34,7 @@ func main() {
 		subcommands.ImportantFlag(name)
 	}
 	subcommands.Register(&cmd.Do{Global: &conf}, "")
-	for _, c := range []subcommands.Command{&cmd.Create{}, cmd.NewStart(), &cmd.Run{}, cmd.NewState(), cmd.NewKill(), cmd.NewDelete(), cmd.NewList(), cmd.NewWait()} {
+	for _, c := range []subcommands.Command{&cmd.Create{}, cmd.NewStart(), &cmd.Run{}, cmd.NewState(), cmd.NewKill(), cmd.NewDelete(), cmd.NewList(), cmd.NewWait(), &cmd.Exec{}, cmd.NewPs(), cmd.NewPause(), cmd.NewResume(), cmd.NewEvents(), cmd.NewSpec(), cmd.NewFeatures()} {
 		subcommands.Register(c, "OCI runtime")
 	}
 	subcommands.Register(&cmd.Boot{}, "internal use only")

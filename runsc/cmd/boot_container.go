@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/palisade-sandbox/palisade/runsc/boot"
 	"github.com/palisade-sandbox/palisade/runsc/control"
+	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,6 +50,9 @@ type containerServer struct {
 	// shell-style status.
 	exited chan struct{}
 	status int
+	// execs are the processes runsc exec started, by PID, kept for
+	// Wait after they are gone.
+	execs map[int32]*kernel.ThreadGroup
 	// waiters counts control connections waiting for an exit, which
 	// boot lets answer before it exits.
 	waiters sync.WaitGroup
@@ -57,7 +62,9 @@ type containerServer struct {
 func (cs *containerServer) handle(req *control.Request, fds []int) *control.Response {
 	defer func() {
 		for _, fd := range fds {
-			unix.Close(fd)
+			if fd >= 0 {
+				unix.Close(fd)
+			}
 		}
 	}()
 	fail := func(err error) *control.Response { return &control.Response{Error: err.Error()} }
@@ -79,14 +86,50 @@ func (cs *containerServer) handle(req *control.Request, fds []int) *control.Resp
 			st.Status = "stopped"
 		} else if tg := cs.s.Init(); tg != nil {
 			st.Status = "running"
+			if cs.s.Kernel().IsPaused() {
+				st.Status = "paused"
+			}
 			st.InitPid = 1
 		}
 		return &control.Response{Result: &control.Response_State{State: st}}
 	case *control.Request_Signal:
 		return cs.signal(op.Signal)
+	case *control.Request_Exec:
+		return cs.exec(op.Exec, fds)
+	case *control.Request_Pause:
+		if cs.s.Init() == nil || cs.isExited() {
+			return fail(fmt.Errorf("the container is not running"))
+		}
+		if err := cs.s.Kernel().Pause(); err != nil {
+			return fail(err)
+		}
+		return &control.Response{}
+	case *control.Request_Resume:
+		cs.s.Kernel().Resume()
+		return &control.Response{}
+	case *control.Request_Processes:
+		var out []*control.Process
+		for _, p := range cs.s.Kernel().Processes() {
+			cmd := strings.Join(p.Argv, " ")
+			if cmd == "" {
+				cmd = "[" + p.Comm + "]"
+			}
+			out = append(out, &control.Process{Pid: p.PID, Ppid: p.PPID, Uid: p.UID, Cmd: cmd, HostPid: int32(p.HostPID),
+				StartTimeNs: uint64(p.StartTime.UnixNano()), CpuNs: uint64(p.CPU.Total()), State: string(p.State), Threads: int32(p.Threads)})
+		}
+		return &control.Response{Result: &control.Response_Processes{Processes: &control.ProcessesResponse{Processes: out}}}
+	case *control.Request_Events:
+		st := cs.s.Kernel().Stats()
+		return &control.Response{Result: &control.Response_Events{Events: &control.EventsResponse{
+			CpuUserNs: uint64(st.CPU.User), CpuSystemNs: uint64(st.CPU.Sys), MemoryUsage: st.MemoryUsage, Pids: uint64(st.Processes)}}}
 	case *control.Request_Wait:
 		if op.Wait.Pid != 0 && op.Wait.Pid != 1 {
-			return fail(fmt.Errorf("waiting for process %d is not supported", op.Wait.Pid))
+			tg := cs.execByPID(op.Wait.Pid)
+			if tg == nil {
+				return fail(fmt.Errorf("no process %d was started by exec", op.Wait.Pid))
+			}
+			status := tg.WaitExit().ShellStatus()
+			return &control.Response{Result: &control.Response_Wait{Wait: &control.WaitResponse{Status: int32(status)}}}
 		}
 		cs.waiters.Add(1)
 		defer cs.waiters.Done()
@@ -128,11 +171,69 @@ func (cs *containerServer) signal(r *control.SignalRequest) *control.Response {
 		close(cs.exited)
 		return &control.Response{}
 	}
+	if r.All {
+		cs.s.Kernel().SignalAll(sig)
+		return &control.Response{}
+	}
 	if r.Pid != 0 && r.Pid != 1 {
-		return &control.Response{Error: fmt.Sprintf("signalling process %d is not supported", r.Pid)}
+		target := cs.s.Kernel().ThreadGroupByID(r.Pid)
+		if target == nil {
+			return &control.Response{Error: fmt.Sprintf("no process %d", r.Pid)}
+		}
+		tg = target
 	}
 	cs.s.Kernel().SignalProcess(tg, sig)
 	return &control.Response{}
+}
+
+// maxExecs bounds the exec'd processes remembered for Wait.
+const maxExecs = 1024
+
+// exec starts a process for runsc exec with the request's stdio.
+func (cs *containerServer) exec(r *control.ExecRequest, fds []int) *control.Response {
+	if len(fds) != 3 {
+		return &control.Response{Error: fmt.Sprintf("exec needs 3 descriptors (stdin, stdout, stderr), got %d", len(fds))}
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.s.Init() == nil || cs.isExited() {
+		return &control.Response{Error: "the container is not running"}
+	}
+	umask := uint32(0022)
+	if r.HasUmask {
+		umask = r.Umask & 0777
+	}
+	a := boot.ExecArgs{Argv: r.Argv, Env: r.Env, Cwd: r.Cwd, Umask: umask, Stdio: [3]int{fds[0], fds[1], fds[2]},
+		Creds: boot.ProcessCredentials{UID: r.Uid, GID: r.Gid, AdditionalGIDs: r.AdditionalGids,
+			Bounding: r.Bounding, Effective: r.Effective, Inheritable: r.Inheritable, Permitted: r.Permitted, Ambient: r.Ambient,
+			NoNewPrivs: r.NoNewPrivileges}}
+	tg, err := cs.s.Exec(a)
+	// Exec took the descriptors over.
+	for i := range fds {
+		fds[i] = -1
+	}
+	if err != nil {
+		return &control.Response{Error: err.Error()}
+	}
+	if len(cs.execs) >= maxExecs {
+		for pid, old := range cs.execs {
+			select {
+			case <-old.Exited():
+				delete(cs.execs, pid)
+			default:
+			}
+		}
+	}
+	pid := tg.ID()
+	cs.execs[pid] = tg
+	return &control.Response{Result: &control.Response_Exec{Exec: &control.ExecResponse{Pid: pid}}}
+}
+
+// execByPID returns the process runsc exec started as pid, or nil.
+func (cs *containerServer) execByPID(pid int32) *kernel.ThreadGroup {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.execs[pid]
 }
 
 // defaultIgnored reports whether sig's default action is to ignore it
@@ -169,7 +270,7 @@ func serveContainer(s *boot.Sandbox, controlFD int) {
 	if m, err := os.ReadFile("/proc/self/uid_map"); err == nil && len(m) > 0 && string(m) == initialUIDMap(m) {
 		refuseUID = ^uint32(0)
 	}
-	cs := &containerServer{s: s, exited: make(chan struct{})}
+	cs := &containerServer{s: s, exited: make(chan struct{}), execs: map[int32]*kernel.ThreadGroup{}}
 	srv, err := control.NewServer(os.NewFile(uintptr(controlFD), "control"), refuseUID, cs.handle)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "runsc boot: %v\n", err)
