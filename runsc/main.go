@@ -34,6 +34,8 @@ func main() {
 		subcommands.ImportantFlag(name)
 	}
 	subcommands.Register(&cmd.Do{Global: &conf}, "")
+	subcommands.Register(&cmd.Install{}, "")
+	subcommands.Register(&cmd.Uninstall{}, "")
 	subcommands.Register(&cmd.Boot{}, "internal use only")
 	subcommands.Register(&cmd.Gofer{}, "internal use only")
 	flag.Parse()
