@@ -27,7 +27,7 @@ check-generate:
 	@$(GO) run ./tools/gencompat | diff -u docs/compatibility.md - || { echo "docs/compatibility.md is stale: run make generate"; exit 1; }
 
 unit-test:
-	$(GO) test $$($(GO) list ./... | grep -v /test/integration)
+	$(GO) test $$($(GO) list ./... | grep -v -e /test/integration -e /test/e2e)
 
 integration-test: all
 	$(GO) test -count=1 ./test/integration/
