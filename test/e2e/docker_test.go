@@ -99,9 +99,11 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d, stdout %q, stderr %q", r.code, trunc(r.stdout), trunc(r.stderr))
 }
 
+// trunc shortens s for a message, keeping its start and its end (where
+// docker puts the runtime's own error).
 func trunc(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "..."
+	if len(s) > 1000 {
+		return s[:300] + " ... " + s[len(s)-600:]
 	}
 	return s
 }
