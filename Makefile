@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean
+.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean e2e
 
 all: deps runsc
 	$(MAKE) -C test/syscalls
@@ -27,7 +27,7 @@ check-generate:
 	@$(GO) run ./tools/gencompat | diff -u docs/compatibility.md - || { echo "docs/compatibility.md is stale: run make generate"; exit 1; }
 
 unit-test:
-	$(GO) test $$($(GO) list ./... | grep -v /test/integration)
+	$(GO) test $$($(GO) list ./... | grep -v -e /test/integration -e /test/e2e)
 
 integration-test: all
 	$(GO) test -count=1 ./test/integration/
@@ -39,6 +39,11 @@ syscall-test: all
 # finally the C syscall suite natively and sandboxed; its last line is the
 # suite's "N passed, M failed, K skipped".
 test: all vet check-generate unit-test integration-test syscall-test
+
+# e2e runs docker containers under runc and runsc (root; docs/e2e.md).
+# PALISADE_E2E_RUNTIMES=runc limits it to runc.
+e2e: runsc
+	$(GO) test -count=1 -timeout 20m ./test/e2e/
 
 bench: all
 	test/bench/run

@@ -37,6 +37,8 @@ func main() {
 	for _, c := range []subcommands.Command{&cmd.Create{}, cmd.NewStart(), &cmd.Run{}, cmd.NewState(), cmd.NewKill(), cmd.NewDelete(), cmd.NewList(), cmd.NewWait(), &cmd.Exec{}, cmd.NewPs(), cmd.NewPause(), cmd.NewResume(), cmd.NewEvents(), cmd.NewSpec(), cmd.NewFeatures()} {
 		subcommands.Register(c, "OCI runtime")
 	}
+	subcommands.Register(&cmd.Install{}, "")
+	subcommands.Register(&cmd.Uninstall{}, "")
 	subcommands.Register(&cmd.Boot{}, "internal use only")
 	subcommands.Register(&cmd.Gofer{}, "internal use only")
 	flag.Parse()
