@@ -39,6 +39,11 @@ const (
 	InstructionSize = 8
 	// DataSize is sizeof(struct seccomp_data).
 	DataSize = 64
+	// MaxErrno is the largest errno SECCOMP_RET_ERRNO returns: larger
+	// data is capped to it (MAX_ERRNO).
+	MaxErrno = 4095
+	// SigsysCode is the si_code of TRAP's SIGSYS (SYS_SECCOMP).
+	SigsysCode = 1
 	// scratchWords is BPF_MEMWORDS.
 	scratchWords = 16
 )
