@@ -284,6 +284,7 @@ func (pt procThread) Credentials() proc.Credentials {
 		RealGID: c.RealGID, EffectiveGID: c.EffectiveGID, SavedGID: c.SavedGID, FSGID: c.FSGID,
 		Groups:      append([]uint32(nil), c.Groups...),
 		Inheritable: c.Inheritable, Permitted: c.Permitted, Effective: c.Effective, Bounding: c.Bounding,
+		NoNewPrivs: c.NoNewPrivs, Seccomp: pt.t.SeccompMode(), SeccompFilters: pt.t.SeccompFilterCount(),
 	}
 }
 

@@ -108,13 +108,14 @@ func (t *Task) DropBoundingCap(cp uint64) error {
 }
 
 // InheritPrctlStateLocked copies to a new child what prctl set and clone
-// keeps: the timer slack and, for a new process, its creator thread and
+// keeps: the timer slack, the seccomp filters and, for a new process, its creator thread and
 // dumpability, and the TIOCNOTTY state. The parent-death signal is not
 // inherited. Clone calls it before the child is started.
 //
 // Preconditions: Kernel.mu is held; child.tg is set.
 func (t *Task) InheritPrctlStateLocked(child *Task) {
 	child.timerSlack = t.timerSlack
+	child.seccomp.Store(t.seccomp.Load())
 	if child.tg != t.tg {
 		child.tg.creator = t
 		child.tg.notDumpable = t.tg.notDumpable

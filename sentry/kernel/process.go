@@ -5,6 +5,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/seccomp"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
@@ -27,6 +28,14 @@ type CreateProcessArgs struct {
 	FDTable *FDTable
 	// Limits are the initial resource limits.
 	Limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
+	// SeccompFilters are installed on the process as if it had called
+	// seccomp(SECCOMP_SET_MODE_FILTER) with each, in order, before its
+	// first instruction (the OCI spec's linux.seccomp). They apply
+	// whatever Credentials.NoNewPrivs says, as runc installs them
+	// before dropping privileges; they are inherited and kept across
+	// execve like any filter. Over the total instruction limit
+	// CreateProcess fails with ENOMEM.
+	SeccompFilters []*seccomp.Program
 }
 
 // CreateProcess creates and starts a process from outside the sandbox.
@@ -44,6 +53,11 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 		altStack: linux.SignalStack{Flags: linux.SS_DISABLE}}
 	t.creds.Store(a.Credentials)
 	t.ctx = t.newContext()
+	for _, p := range a.SeccompFilters {
+		if _, err := t.AddSeccompFilter(p, SeccompFilterOptions{}); err != nil {
+			return nil, err
+		}
+	}
 	cwd, err := k.VFS.GetDentryAt(t.ctx, &vfs.PathOperation{Root: root, Start: root, Path: a.WorkingDirectory, FollowFinalSymlink: true}, vfs.GetDentryOptions{CheckSearchable: true})
 	if err != nil {
 		return nil, err

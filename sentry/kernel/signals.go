@@ -237,18 +237,23 @@ func (t *Task) SendSignal(info *linux.SignalInfo, group bool) {
 // forceSignal delivers a synchronous signal raised by the guest's own
 // instruction: it cannot be blocked or ignored (Linux: force_sig_fault).
 func (t *Task) forceSignal(sig int, code int32, addr uint64) {
+	info := linux.SignalInfo{Signo: int32(sig), Code: code}
+	info.SetAddr(addr)
+	t.forceSignalInfo(&info)
+}
+
+// forceSignalInfo is forceSignal with a whole siginfo.
+func (t *Task) forceSignalInfo(info *linux.SignalInfo) {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	sig := int(info.Signo)
 	act := &t.tg.handlers.actions[sig]
 	if t.sigMask.Has(sig) || act.Handler == linux.SIG_IGN {
 		act.Handler = linux.SIG_DFL
 		t.sigMask &^= linux.SignalSetOf(sig)
 	}
-
-	info := linux.SignalInfo{Signo: int32(sig), Code: code}
-	info.SetAddr(addr)
-	t.pending.add(&info)
+	t.pending.add(info)
 }
 
 // restartErrno reports whether the last syscall left a restart errno in

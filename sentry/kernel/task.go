@@ -100,6 +100,12 @@ type Task struct {
 	// Protected by Kernel.mu. Linux: PF_NPROC_EXCEEDED.
 	nprocExceeded bool
 
+	// seccomp is the seccomp mode and filters; nil is mode 0. Written
+	// with Kernel.mu held, by the task itself or by another thread's
+	// SECCOMP_FILTER_FLAG_TSYNC; read without a lock. Linux:
+	// task_struct::seccomp.
+	seccomp atomic.Pointer[seccompState]
+
 	// timerSlack is PR_SET_TIMERSLACK's value in nanoseconds (0: the
 	// default). Recorded only: timers do not coalesce. Protected by
 	// Kernel.mu. Linux: task_struct::timer_slack_ns.
@@ -318,6 +324,9 @@ func (t *Task) run() {
 func (t *Task) doSyscall() {
 	nr, args := arch.Args(&t.st.Regs)
 	t.syscallCount++
+	if s := t.seccomp.Load(); s != nil && !t.checkSeccomp(s, nr, args) {
+		return
+	}
 	ret, err := t.k.Syscalls.Dispatch(t, nr, args)
 	if err == ErrNoSysReturn {
 		return

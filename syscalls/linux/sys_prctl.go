@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_PRCTL, "NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, NO_NEW_PRIVS, CAPBSET_READ/DROP, GET_TID_ADDRESS, TIMERSLACK (recorded), GET_SECCOMP (0); PR_SET_MM and PR_SET_VMA fail; others EINVAL", Prctl)
+	partial(unix.SYS_PRCTL, "NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, NO_NEW_PRIVS, CAPBSET_READ/DROP, GET_TID_ADDRESS, TIMERSLACK (recorded), SET_SECCOMP and GET_SECCOMP (see seccomp); PR_SET_MM and PR_SET_VMA fail; others EINVAL", Prctl)
 }
 
 // Prctl implements prctl(2): the options listed in its table entry.
@@ -102,8 +102,16 @@ func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	case unix.PR_GET_TIMERSLACK:
 		return t.TimerSlack(), nil
 	case unix.PR_GET_SECCOMP:
-		// No seccomp filters can be installed yet: mode 0.
-		return 0, nil
+		return uint64(t.SeccompMode()), nil
+	case unix.PR_SET_SECCOMP:
+		switch arg2 {
+		case unix.SECCOMP_MODE_STRICT:
+			// Linux ignores arg3 for strict mode.
+			return seccompOp(t, seccompSetModeStrict, 0, 0)
+		case unix.SECCOMP_MODE_FILTER:
+			return seccompOp(t, seccompSetModeFilter, 0, arg3)
+		}
+		return 0, unix.EINVAL
 	case unix.PR_SET_VMA:
 		// As Linux without CONFIG_ANON_VMA_NAME; callers ignore the
 		// failure, so it is not logged.

@@ -592,7 +592,7 @@ func (fs *filesystem) status(ctx context.Context, r *taskRef) ([]byte, error) {
 	if c.NoNewPrivs {
 		nnp = 1
 	}
-	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t0\n", nnp, c.Seccomp)
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n", nnp, c.Seccomp, c.SeccompFilters)
 	n := fs.numCPUs()
 	fmt.Fprintf(&b, "Cpus_allowed:\t%x\n", uint64(1)<<min(n, 63)-1)
 	if n == 1 {

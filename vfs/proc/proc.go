@@ -190,6 +190,8 @@ type Credentials struct {
 	NoNewPrivs bool
 	// Seccomp is the seccomp mode (0, 1 strict, 2 filter).
 	Seccomp int
+	// SeccompFilters is the number of seccomp filters installed.
+	SeccompFilters int
 }
 
 // Memory is an address space.
