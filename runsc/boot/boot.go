@@ -24,6 +24,7 @@ import (
 	"github.com/palisade-sandbox/palisade/runsc/boot/filter"
 	"github.com/palisade-sandbox/palisade/runsc/caps"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/seccomp"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/syscalls/linux"
 	"github.com/palisade-sandbox/palisade/vfs"
@@ -79,8 +80,10 @@ type Sandbox struct {
 	pending *kernel.CreateProcessArgs
 	// started is closed once the first process exists.
 	started chan struct{}
-	// limits are the container's resource limits, for exec'd processes.
-	limits [unix.RLIMIT_RTTIME + 1]unix.Rlimit
+	// limits are the container's resource limits and seccomp its
+	// filters (linux.seccomp), for exec'd processes too.
+	limits  [unix.RLIMIT_RTTIME + 1]unix.Rlimit
+	seccomp []*seccomp.Program
 	// gofer is the connection to the gofer, which the sandbox cannot
 	// run without (see Wait).
 	gofer *protocol.Client

@@ -11,6 +11,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/seccomp"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/dev"
@@ -555,6 +556,16 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if err != nil {
 		return nil, err
 	}
+	var filters []*seccomp.Program
+	if spec.Linux != nil {
+		prog, err := SeccompFromSpec(spec.Linux.Seccomp)
+		if err != nil {
+			return nil, err
+		}
+		if prog != nil {
+			filters = []*seccomp.Program{prog}
+		}
+	}
 	umask := uint32(0022)
 	if spec.Process.User.Umask != nil {
 		umask = *spec.Process.User.Umask & 0777
@@ -573,9 +584,9 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if err != nil {
 		return nil, &CommandError{Status: 127, Err: err}
 	}
-	s := &Sandbox{k: k, gofer: client, started: make(chan struct{}), limits: limits, pending: &kernel.CreateProcessArgs{
+	s := &Sandbox{k: k, gofer: client, started: make(chan struct{}), limits: limits, seccomp: filters, pending: &kernel.CreateProcessArgs{
 		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: a.Cwd,
-		Credentials: creds, Umask: umask, FDTable: fdTable, Limits: limits,
+		Credentials: creds, Umask: umask, FDTable: fdTable, Limits: limits, SeccompFilters: filters,
 	}}
 	return s, nil
 }
@@ -658,7 +669,7 @@ func (s *Sandbox) Exec(a ExecArgs) (*kernel.ThreadGroup, error) {
 	}
 	tg, err := s.k.CreateProcess(kernel.CreateProcessArgs{
 		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: cwd,
-		Credentials: creds, Umask: a.Umask, FDTable: fdTable, Limits: s.limits,
+		Credentials: creds, Umask: a.Umask, FDTable: fdTable, Limits: s.limits, SeccompFilters: s.seccomp,
 	})
 	if err != nil {
 		return nil, commandError(a.Argv[0], err)

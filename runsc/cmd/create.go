@@ -183,6 +183,13 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		return nil, err
 	}
 	defer logFile.Close()
+	// The sandbox and everything it starts (the stubs, forked from a
+	// first stub it starts at once) belong to the container's cgroup
+	// from their first instruction: runsc joins it itself before it
+	// starts them.
+	if err = cg.Join(os.Getpid()); err != nil {
+		return nil, fmt.Errorf("joining the cgroup: %w", err)
+	}
 	err = sandbox.Create(ct, sandbox.Options{Conf: conf, Stdio: stdio, Overlay: conf.Overlay == "memory", NetNSPath: netns, Log: logFile})
 	var se *sandbox.StartupError
 	if errors.As(err, &se) {
@@ -190,14 +197,6 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	}
 	if err != nil {
 		return nil, err
-	}
-	// The sandbox's processes (and the stubs it forks from now on)
-	// belong to the container's cgroup; so does the gofer, whose
-	// memory serves the container.
-	for _, p := range []container.Process{ct.Sandbox, ct.Gofer} {
-		if err = cg.Join(p.PID); err != nil {
-			return nil, fmt.Errorf("joining the cgroup: %w", err)
-		}
 	}
 	ct.Status = container.Created
 	if err = ct.Save(); err != nil {
