@@ -242,7 +242,9 @@ func ownerName() string {
 // sandboxLog opens where the sandbox's and gofer's own messages go
 // without --debug-log: the --log file, else /dev/null.
 func sandboxLog(conf *config.Config, id string) (*os.File, error) {
-	if conf.Log != "" {
+	// A JSON --log is read back line by line (containerd's shim):
+	// only runsc's own JSON lines go there.
+	if conf.Log != "" && conf.LogFormat == "text" {
 		return os.OpenFile(conf.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0644)
 	}
 	return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
