@@ -313,6 +313,12 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 	if bind || typ == "bind" {
 		typ = "bind"
 	}
+	if SentryShm(m) {
+		// Shared memory must be the sandbox's own: a tmpfs in the
+		// Sentry, whatever the host gave (docker binds a host tmpfs).
+		typ, rec, data = "tmpfs", false, "mode=1777"
+		flags |= unix.MS_NOSUID | unix.MS_NODEV
+	}
 	var fs *vfs.Filesystem
 	var err error
 	source := typ
@@ -376,6 +382,11 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 	}
 	return c.v.MountFilesystemAt(c.ctx, pathOp(root, dest, true), fs, vfs.MountOptions{Flags: flags, Source: source})
 }
+
+// SentryShm reports whether m is the container's /dev/shm, which the
+// Sentry serves as a tmpfs of its own even when the spec binds a host
+// directory there (docker's shm).
+func SentryShm(m specs.Mount) bool { return path.Clean(m.Destination) == "/dev/shm" }
 
 // goferFS connects to the gofer serving a bind mount.
 func (c *containerFS) goferFS(fd int, readOnly bool) (*vfs.Filesystem, error) {

@@ -86,7 +86,7 @@ func Create(c *container.Container, o Options) (err error) {
 	}
 	var dirs []served
 	for i, m := range spec.Mounts {
-		if !isBind(m) {
+		if !isBind(m) || boot.SentryShm(m) {
 			continue
 		}
 		src := m.Source
