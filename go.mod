@@ -4,10 +4,7 @@ go 1.26.0
 
 require (
 	github.com/google/subcommands v1.2.0
+	github.com/opencontainers/runtime-spec v1.3.0
 	golang.org/x/sys v0.50.0
-)
-
-require (
-	github.com/opencontainers/runtime-spec v1.3.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
+	google.golang.org/protobuf v1.36.12
 )

@@ -211,11 +211,10 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	}
 	if h := spec.Hooks; h != nil {
 		st := ct.State()
-		//lint:ignore SA1019 prestart is deprecated but still run, as the spec says
 		for _, stage := range []struct {
 			kind  string
 			hooks []specs.Hook
-		}{{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer}} {
+		}{{"prestart", legacyPrestart(h)}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer}} {
 			if err = container.RunHooks(stage.kind, stage.hooks, st); err != nil {
 				return nil, err
 			}
@@ -255,4 +254,11 @@ func sandboxLog(conf *config.Config, id string) (*os.File, error) {
 		return os.OpenFile(conf.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0644)
 	}
 	return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+}
+
+// legacyPrestart returns the prestart hooks: deprecated in the spec, but
+// still run (docker's network set-up is one).
+func legacyPrestart(h *specs.Hooks) []specs.Hook {
+	//lint:ignore SA1019 prestart is deprecated but the spec still runs it
+	return h.Prestart
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/subcommands"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/palisade-sandbox/palisade/runsc/cgroup"
 	"github.com/palisade-sandbox/palisade/runsc/config"
 	"github.com/palisade-sandbox/palisade/runsc/container"
@@ -322,6 +321,3 @@ func NewWait() subcommands.Command {
 			return printJSON(map[string]int32{"id": 0, "exitStatus": resp.GetWait().Status})
 		}}
 }
-
-// specVersion is the OCI version runsc's generated specs carry.
-var specVersion = specs.Version
