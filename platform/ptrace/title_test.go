@@ -82,7 +82,7 @@ func TestHostTitle(t *testing.T) {
 
 	titler := as.(platform.HostTitler)
 	for _, tc := range []struct {
-		comm, args             string
+		comm, args            string
 		wantComm, wantCmdline string
 	}{
 		{"sleep", "sleep 1000", "sleep", "sleep 1000\x00"},
