@@ -219,3 +219,16 @@ type Context interface {
 	// OS thread.
 	Release()
 }
+
+// HostTitler is implemented by address spaces whose host process can show
+// host tools (ps, docker top) the guest's command instead of the
+// platform's own name (the ptrace platform's stubs).
+type HostTitler interface {
+	// SetHostTitle asks the host process to show comm as its name
+	// (truncated to 15 bytes, as Linux does) and args as its command line
+	// (truncated to what the platform has room for). It takes effect at
+	// the latest when a guest thread next runs in the address space, and
+	// costs next to nothing when the title has not changed. It may be
+	// called from any goroutine.
+	SetHostTitle(comm, args string)
+}

@@ -41,6 +41,14 @@ type addressSpace struct {
 	// can check without the lock.
 	deferred    []deferredUnmap
 	hasDeferred atomic.Bool
+	// wantComm and wantArgs are the host title last asked for
+	// (SetHostTitle); comm and args the one the stub shows, if named.
+	// Protected by mu; hasTitle is set while they differ, so Switch can
+	// check without the lock.
+	wantComm, wantArgs string
+	comm, args         string
+	named              bool
+	hasTitle           atomic.Bool
 }
 
 // deferredUnmap is an unmap waiting for a stub thread to run it.
@@ -52,6 +60,7 @@ type deferredUnmap struct {
 var (
 	_ platform.AddressSpace = (*addressSpace)(nil)
 	_ platform.HostProcess  = (*addressSpace)(nil)
+	_ platform.HostTitler   = (*addressSpace)(nil)
 )
 
 // HostPID implements platform.HostProcess.HostPID: the stub process, once

@@ -106,6 +106,11 @@ func (c *context) Switch(asi platform.AddressSpace, st *platform.State) (platfor
 			return platform.Event{}, err
 		}
 	}
+	if as.hasTitle.Load() {
+		// Only what host tools show: a stub that could not be named
+		// still runs the guest (and a dead one fails below).
+		as.applyTitle(t)
+	}
 	if !st.FPValid && c.fpThread != nil && c.fpThread != t {
 		// The guest thread moved to another stub thread (a new address
 		// space after fork or exec): carry its FP state along.

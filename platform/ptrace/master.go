@@ -21,6 +21,8 @@ type master struct {
 	// components, read from the master stub at start-up.
 	xsize     int
 	xfeatures uint64
+	// title is the stubs' argument area (see title.go).
+	title titleArea
 }
 
 type forkResult struct {
@@ -43,7 +45,7 @@ func startMaster(memFD int, opts Options) (*master, error) {
 // thread is the master's tracer, and the master dies with it.
 func (m *master) run(memFD int, opts Options, ready chan<- error) {
 	runtime.LockOSThread()
-	t, err := execStub(memFD, opts)
+	t, title, err := execStub(memFD, opts)
 	if err != nil {
 		ready <- err
 		return
@@ -53,6 +55,7 @@ func (m *master) run(memFD int, opts Options, ready chan<- error) {
 		ready <- err
 		return
 	}
+	m.title = title
 	ready <- nil
 	for reply := range m.requests {
 		// Reap stubs that have exited since the last fork: the master
@@ -70,11 +73,23 @@ func (m *master) run(memFD int, opts Options, ready chan<- error) {
 
 // execStub starts the stub program traced by the calling thread, confines
 // it with opts.StubFilter, and leaves it with nothing mapped but the stub
-// page.
-func execStub(memFD int, opts Options) (*thread, error) {
+// page and the argument area's page(s) above it (see title.go).
+func execStub(memFD int, opts Options) (*thread, titleArea, error) {
+	t, title, err := execStub1(memFD, opts)
+	if err != nil && t != nil {
+		t.kill()
+	}
+	if err != nil {
+		return nil, titleArea{}, err
+	}
+	return t, title, nil
+}
+
+func execStub1(memFD int, opts Options) (*thread, titleArea, error) {
+	var title titleArea
 	img, err := stubELF(opts.StubFilter)
 	if err != nil {
-		return nil, err
+		return nil, title, err
 	}
 	closed := ^uintptr(0)
 	attr := &syscall.ProcAttr{
@@ -85,43 +100,54 @@ func execStub(memFD int, opts Options) (*thread, error) {
 		Files: []uintptr{closed, closed, closed, uintptr(memFD)},
 		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
 	}
+	// No ASLR for the stub: its stack, and so its argument area, ends at
+	// the top of the user range, above the stub page (see title.go). The
+	// stub's own layout is fixed anyway, and the guest's is the
+	// Sentry's to choose.
+	restore := stubExecLimits()
 	pid, err := forkExecStub(img, opts.StubDir, attr)
+	restore()
 	if err != nil {
-		return nil, fmt.Errorf("ptrace: starting stub: %w", err)
+		return nil, title, fmt.Errorf("ptrace: starting stub: %w", err)
 	}
 	t := &thread{pid: pid, tid: pid, tracer: unix.Gettid(), cpu: -1}
 	ws, err := wait4(pid)
 	if err != nil {
-		return nil, err
+		return t, title, err
 	}
 	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
-		return nil, fmt.Errorf("ptrace: stub did not stop after exec: status %#x", ws)
+		return t, title, fmt.Errorf("ptrace: stub did not stop after exec: status %#x", ws)
 	}
 	if err := ptraceRaw(unix.PTRACE_SETOPTIONS, pid, 0, ptraceOptions); err != nil {
-		t.kill()
-		return nil, os.NewSyscallError("ptrace(PTRACE_SETOPTIONS)", err)
+		return t, title, os.NewSyscallError("ptrace(PTRACE_SETOPTIONS)", err)
 	}
 	if err := getRegs(pid, &t.initRegs); err != nil {
-		t.kill()
-		return nil, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
+		return t, title, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
+	}
+	if title, err = setupTitleArea(t); err != nil {
+		return t, title, err
 	}
 	if len(opts.StubFilter) > 0 {
 		if err := t.installStubFilter(); err != nil {
-			t.kill()
-			return nil, err
+			return t, title, err
 		}
 	}
 	// Drop the stack, vDSO and everything else the kernel mapped: the
-	// guest owns the whole range below the stub page.
+	// guest owns the whole range below the stub page. Above it only the
+	// argument area's page(s) stay.
 	if _, err := t.syscall(unix.SYS_MUNMAP, 0, stubAddr); err != nil {
-		t.kill()
-		return nil, fmt.Errorf("ptrace: cleaning stub: %w", err)
+		return t, title, fmt.Errorf("ptrace: cleaning stub: %w", err)
 	}
-	if _, err := t.syscall(unix.SYS_MUNMAP, stubAddr+stubSize, userTop-(stubAddr+stubSize)); err != nil {
-		t.kill()
-		return nil, fmt.Errorf("ptrace: cleaning stub: %w", err)
+	top := uint64(userTop)
+	if title.end != 0 {
+		top = title.start &^ (stubSize - 1)
 	}
-	return t, nil
+	if top > stubAddr+stubSize {
+		if _, err := t.syscall(unix.SYS_MUNMAP, stubAddr+stubSize, uintptr(top-(stubAddr+stubSize))); err != nil {
+			return t, title, fmt.Errorf("ptrace: cleaning stub: %w", err)
+		}
+	}
+	return t, title, nil
 }
 
 // forkExecStub writes the stub program img to a file and starts it with
@@ -138,14 +164,14 @@ func forkExecStub(img []byte, dir string, attr *syscall.ProcAttr) (int, error) {
 		if _, err := unix.Write(elfFD, img); err != nil {
 			return 0, os.NewSyscallError("write", err)
 		}
-		return syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", elfFD), []string{"palisade-stub"}, attr)
+		return syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", elfFD), stubArgv, attr)
 	}
 	path := dir + "/palisade-stub"
 	if err := os.WriteFile(path, img, 0o500); err != nil {
 		return 0, err
 	}
 	defer os.Remove(path)
-	return syscall.ForkExec(path, []string{"palisade-stub"}, attr)
+	return syscall.ForkExec(path, stubArgv, attr)
 }
 
 // installStubFilter confines the freshly exec'd master stub, and so every

@@ -34,6 +34,8 @@ type Platform struct {
 	// xsize and xfeatures describe the host's XSAVE area. Immutable.
 	xsize     int
 	xfeatures uint64
+	// title is the stubs' argument area (see title.go). Immutable.
+	title titleArea
 }
 
 // FPLayout implements platform.Platform.FPLayout.
@@ -65,7 +67,7 @@ type Options struct {
 
 // StubSyscalls are the host system calls a stub process makes: the ones
 // the platform injects (mapping changes, forking stubs, adding threads,
-// reaping, thread exit) and those of the stub's own trampolines
+// reaping, thread exit, PR_SET_NAME at StubNameAddr) and those of the stub's own trampolines
 // (PR_SET_PDEATHSIG, waiting in pause). A stub filter allows
 // these with the arguments StubMemFD, StubThreadCloneFlags and the
 // comments in stub.go describe, and nothing else.
@@ -78,6 +80,10 @@ var StubSyscalls = []uintptr{
 // file a stub maps.
 const StubMemFD = stubMemFD
 
+// StubNameAddr is the only address a stub passes to prctl(PR_SET_NAME):
+// the name slot in the stub page.
+const StubNameAddr = stubAddr + stubName
+
 // StubThreadCloneFlags are the flags of the clone(2) that adds a thread
 // to a stub.
 const StubThreadCloneFlags = threadFlags
@@ -88,7 +94,7 @@ func New(memFD int, opts Options) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Platform{master: m, xsize: m.xsize, xfeatures: m.xfeatures}
+	p := &Platform{master: m, xsize: m.xsize, xfeatures: m.xfeatures, title: m.title}
 	var set unix.CPUSet
 	if unix.SchedGetaffinity(0, &set) == nil {
 		for cpu := 0; cpu < 1024; cpu++ {

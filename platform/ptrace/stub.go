@@ -35,8 +35,14 @@ const (
 	// them (see installStubFilter).
 	stubFprog  = 0x100
 	stubFilter = stubFprog + 16
+	// stubName is the offset of the 16-byte slot, at the end of the page,
+	// where the Sentry writes (PTRACE_POKEDATA, which gives the stub
+	// process a private copy of the page) the name it then makes the stub
+	// take with an injected prctl(PR_SET_NAME) (see title.go). The guest
+	// can read the slot, not write it: the page is read+execute.
+	stubName = stubSize - 16
 	// maxStubFilter is the longest filter that fits in the page.
-	maxStubFilter = (stubSize - stubFilter) / 8
+	maxStubFilter = (stubName - stubFilter) / 8
 )
 
 // stubCode is the machine code at stubEntry.

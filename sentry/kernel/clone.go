@@ -169,7 +169,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	tg := &ThreadGroup{
 		k: k, id: tid, leader: child, tasks: map[*Task]struct{}{child: {}},
 		parent: parent, children: map[*ThreadGroup]struct{}{},
-		pgid: t.tg.pgid, sid: t.tg.sid, handlers: handlers,
+		pgid: t.tg.pgid, sid: t.tg.sid, handlers: handlers, hostArgs: t.tg.hostArgs,
 		exitSignal: opts.ExitSignal, childEvents: make(chan struct{}),
 		limits: t.tg.copyLimits(), startTime: time.Now(), exited: make(chan struct{}),
 	}
@@ -209,6 +209,11 @@ func (t *Task) startChild(child *Task, opts CloneOptions, childMM *mm.MemoryMana
 	}
 	if f&unix.CLONE_CHILD_SETTID != 0 {
 		childMM.CopyOut(opts.ChildTID, tidBytes[:])
+	}
+	if childMM != t.mm {
+		// A new address space (fork): its host process shows what the
+		// parent's does.
+		child.updateHostTitle()
 	}
 	child.Start()
 	if vforkDone != nil {

@@ -21,6 +21,8 @@ type loaded struct {
 	exe   vfs.VirtualDentry
 	creds *Credentials
 	setID bool
+	// args is the program's command line for host tools (host_title.go).
+	args string
 }
 
 // loadProgram loads filename into a new address space for t. With
@@ -55,6 +57,8 @@ func (t *Task) loadProgram(dirfd vfs.VirtualDentry, filename string, fdFile bool
 		m.DecUsers()
 		return loaded{}, err
 	}
+	lay := m.Layout()
+	l.args = hostArgsOf(m.CopyIn, lay.ArgvStart, lay.ArgvEnd)
 	if f, ok := l.res.Executable.(*execFile); ok {
 		l.exe = f.fd.VirtualDentry()
 		l.exe.IncRef()
@@ -175,11 +179,13 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 	t.tg.handlers = h
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.comm = res.Comm
+	t.tg.hostArgs = l.args
 	if t.vforkDone != nil {
 		close(t.vforkDone)
 		t.vforkDone = nil
 	}
 	k.mu.Unlock()
+	t.updateHostTitle()
 	t.ResetPrctlStateOnExec()
 	creds := l.creds
 	creds.KeepCaps = false

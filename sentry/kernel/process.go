@@ -126,7 +126,11 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	k.mu.Unlock()
 	t.SetCredentials(l.creds)
 	res := l.res
+	k.mu.Lock()
 	t.comm = res.Comm
+	tg.hostArgs = l.args
+	k.mu.Unlock()
+	t.updateHostTitle()
 	t.st.Regs = arch.InitRegs(res.Entry, res.SP)
 	t.st.FP = arch.NewFP(k.FPLayout)
 	t.st.FPValid = true

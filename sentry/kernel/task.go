@@ -158,8 +158,14 @@ func (t *Task) SetName(name string) {
 		name = name[:15]
 	}
 	t.k.mu.Lock()
+	changed := t.comm != name
 	t.comm = name
+	leader := t.tg != nil && t.tg.leader == t
 	t.k.mu.Unlock()
+	if changed && leader {
+		// The host process shows the leader's name (host_title.go).
+		t.updateHostTitle()
+	}
 }
 
 // SetClearChildTID records set_tid_address's address.

@@ -62,6 +62,9 @@ type ThreadGroup struct {
 
 	leader *Task
 	tasks  map[*Task]struct{}
+	// hostArgs is the command line the host process of the group's
+	// address space shows (host_title.go).
+	hostArgs string
 	// parent is the process wait(2)s for this one.
 	parent   *ThreadGroup
 	children map[*ThreadGroup]struct{}

@@ -73,17 +73,28 @@ func stubCount(t *testing.T) int {
 	n := 0
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || procComm(e.Name()) != "palisade-stub" {
+		if err != nil || !isStub(e.Name()) {
 			continue
 		}
-		switch procComm(statusField(pid, "PPid")) {
-		case "palisade-stub", "runsc", "":
+		ppid := statusField(pid, "PPid")
+		if isStub(ppid) {
+			continue // in a live sandbox
+		}
+		switch procComm(ppid) {
+		case "runsc", "":
 			// In a live sandbox (or gone meanwhile).
 		default:
 			n++
 		}
 	}
 	return n
+}
+
+// isStub reports whether process pid runs the stub program. Its name is
+// no guide: stubs take their guest process's.
+func isStub(pid string) bool {
+	exe, err := os.Readlink(filepath.Join("/proc", pid, "exe"))
+	return err == nil && strings.Contains(filepath.Base(exe), "palisade-stub")
 }
 
 // procComm returns /proc/PID/comm without its newline, or "".

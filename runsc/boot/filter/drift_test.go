@@ -23,6 +23,7 @@ func TestPtraceRequestsCoverThePlatform(t *testing.T) {
 		"PTRACE_INTERRUPT": unix.PTRACE_INTERRUPT, "PTRACE_DETACH": unix.PTRACE_DETACH,
 		"PTRACE_CONT": unix.PTRACE_CONT, "PTRACE_SYSEMU": unix.PTRACE_SYSEMU,
 		"PTRACE_SYSEMU_SINGLESTEP": unix.PTRACE_SYSEMU_SINGLESTEP,
+		"PTRACE_POKEDATA":          unix.PTRACE_POKEDATA,
 	}
 	if len(known) != len(ptraceRequests) {
 		t.Errorf("test knows %d requests, the filter allows %d: update the test", len(known), len(ptraceRequests))

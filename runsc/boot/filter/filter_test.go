@@ -96,7 +96,9 @@ func TestFilterDecisions(t *testing.T) {
 		{"ptrace SYSEMU", unix.SYS_PTRACE, []uint64{unix.PTRACE_SYSEMU}, Allow},
 		{"ptrace SEIZE", unix.SYS_PTRACE, []uint64{unix.PTRACE_SEIZE}, Allow},
 		{"ptrace TRACEME", unix.SYS_PTRACE, []uint64{unix.PTRACE_TRACEME}, KillProcess},
-		{"ptrace POKEDATA", unix.SYS_PTRACE, []uint64{unix.PTRACE_POKEDATA}, KillProcess},
+		{"ptrace POKEDATA", unix.SYS_PTRACE, []uint64{unix.PTRACE_POKEDATA}, Allow},
+		{"ptrace PEEKDATA", unix.SYS_PTRACE, []uint64{unix.PTRACE_PEEKDATA}, KillProcess},
+		{"ptrace POKEUSR", unix.SYS_PTRACE, []uint64{unix.PTRACE_POKEUSR}, KillProcess},
 		{"ptrace GETREGS with high bits", unix.SYS_PTRACE, []uint64{1<<32 | unix.PTRACE_GETREGS}, KillProcess},
 
 		// prctl: naming mappings only; the rest fails cleanly.

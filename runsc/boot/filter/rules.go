@@ -8,9 +8,12 @@ import (
 
 // Ptrace requests the ptrace platform makes of its stubs, and the few more
 // a tracer of stopped stubs naturally needs (register sets, interrupting
-// and detaching). PTRACE_TRACEME, PEEK/POKE of memory and PTRACE_ATTACH are
-// not among them: stubs are seized, and guest memory is reached through
-// the memory file.
+// and detaching). PTRACE_TRACEME, PTRACE_PEEK* and PTRACE_ATTACH are not
+// among them: stubs are seized, and guest memory is reached through the
+// memory file. PTRACE_POKEDATA writes a stub's own pages outside guest
+// memory (its name slot and command line, platform/ptrace/title.go); it
+// reaches only tracees, which the Sentry already drives register by
+// register.
 var ptraceRequests = []uint64{
 	unix.PTRACE_GETREGS,
 	unix.PTRACE_SETREGS,
@@ -27,6 +30,7 @@ var ptraceRequests = []uint64{
 	unix.PTRACE_CONT,
 	unix.PTRACE_SYSEMU,
 	unix.PTRACE_SYSEMU_SINGLESTEP,
+	unix.PTRACE_POKEDATA,
 }
 
 // Terminal ioctls the Sentry passes through to host descriptors

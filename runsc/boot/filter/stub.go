@@ -30,9 +30,13 @@ var stubRules = []seccomp.Rule{
 	{Name: "wait4", Nr: unix.SYS_WAIT4, Action: seccomp.Allow,
 		Conds: []seccomp.Cond{seccomp.In32(2, unix.WNOHANG|unix.WALL)},
 		Why:   "the master stub reaps the stubs it forked"},
+	// One rule a number: the two pairs are allowed as a cross product.
+	// The mixed ones fail harmlessly: PR_SET_PDEATHSIG of a number that
+	// is no signal is EINVAL; PR_SET_NAME of address 9, which the
+	// platform never maps (it is below MinUserAddress), is EFAULT.
 	{Name: "prctl", Nr: unix.SYS_PRCTL, Action: seccomp.Allow,
-		Conds: []seccomp.Cond{seccomp.In32(0, unix.PR_SET_PDEATHSIG), seccomp.In32(1, uint32(unix.SIGKILL))},
-		Why:   "a forked stub dies with its parent"},
+		Conds: []seccomp.Cond{seccomp.In32(0, unix.PR_SET_PDEATHSIG, unix.PR_SET_NAME), seccomp.In64(1, uint64(unix.SIGKILL), ptrace.StubNameAddr)},
+		Why:   "a forked stub dies with its parent; the Sentry names a stub after its guest process, from the stub page's name slot only"},
 	{Name: "pause", Nr: unix.SYS_PAUSE, Action: seccomp.Allow,
 		Why: "a new stub thread waits to be seized"},
 	{Name: "exit", Nr: unix.SYS_EXIT, Action: seccomp.Allow,
