@@ -186,11 +186,22 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	// The sandbox and everything it starts (the stubs, forked from a
 	// first stub it starts at once) belong to the container's cgroup
 	// from their first instruction: runsc joins it itself before it
-	// starts them.
+	// starts them, and goes back to its own cgroup at once after. It
+	// must not stay: deleting the cgroup (cleanup here, or run's delete
+	// when the container exits) kills every process in it, and the
+	// hooks run outside the container's limits.
+	home, err := cgroup.Own()
+	if err != nil {
+		return nil, fmt.Errorf("reading runsc's own cgroup: %w", err)
+	}
 	if err = cg.Join(os.Getpid()); err != nil {
+		home.Join(os.Getpid())
 		return nil, fmt.Errorf("joining the cgroup: %w", err)
 	}
 	err = sandbox.Create(ct, sandbox.Options{Conf: conf, Stdio: stdio, Overlay: conf.Overlay == "memory", NetNSPath: netns, Log: logFile})
+	if herr := home.Join(os.Getpid()); herr != nil && err == nil {
+		err = fmt.Errorf("leaving the container's cgroup: %w", herr)
+	}
 	var se *sandbox.StartupError
 	if errors.As(err, &se) {
 		return nil, fmt.Errorf("process.args[0]: %s", se.Msg)
