@@ -140,6 +140,8 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		}
 	}()
 	ct.Owner = ownerName()
+	self := container.ProcessOf(os.Getpid())
+	ct.Creator = &self
 	if ct.HostUID, err = container.AllocateUID(conf.Root, id, container.HostUIDs{Base: uint32(conf.SandboxUIDBase), Count: config.SandboxUIDCount}); err != nil {
 		return nil, err
 	}
@@ -178,6 +180,11 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		return nil, err
 	}
 	ct.CgroupPath = cg.Path()
+	// Recorded at once: if runsc dies from here on, delete --force
+	// finds the cgroup, and deleting it kills whatever runsc started.
+	if err = ct.Save(); err != nil {
+		return nil, err
+	}
 	logFile, err := sandboxLog(conf, id)
 	if err != nil {
 		return nil, err
@@ -229,6 +236,10 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		if err = writePIDFile(o.pidFile, ct.Sandbox.PID); err != nil {
 			return nil, fmt.Errorf("--pid-file: %w", err)
 		}
+	}
+	ct.Creator = nil
+	if err = ct.Save(); err != nil {
+		return nil, err
 	}
 	return ct, nil
 }
