@@ -139,8 +139,7 @@ func (e *ociEnv) runsc(args ...string) result {
 	return result{string(stdout), string(stderr), status}
 }
 
-// tempFile returns a new file in the test's directory, removed at once
-// (the descriptor keeps it).
+// tempFile returns a new file in the test's directory.
 func (e *ociEnv) tempFile() *os.File {
 	e.t.Helper()
 	f, err := os.CreateTemp(e.dir, "out-")
