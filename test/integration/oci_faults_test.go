@@ -52,11 +52,25 @@ func waitExit(t *testing.T, cmd *exec.Cmd, what string) int {
 
 // hookGate is a hook that says it runs (a line on the ready FIFO), then
 // blocks until the test lets it go: it reads the go FIFO, which the test
-// holds open for writing and closes to release it.
+// holds open and writes a line to to release it. The hook opens the go
+// FIFO before it says it runs, so the line never comes before it reads.
 type hookGate struct {
 	ready *os.File // read end, non-blocking
 	gate  *os.File // held open (read-write) until release
 	hook  specs.Hook
+	dir   string
+}
+
+// checkGone polls (bounded) until no hook process is left.
+func (g *hookGate) checkGone(t *testing.T) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if left = hostProcs(func(c string, _ int) bool { return strings.Contains(c, g.dir) }); len(left) == 0 {
+			return
+		}
+	}
+	t.Errorf("hook processes left: %v", left)
 }
 
 // newHookGate makes the FIFOs and the hook.
@@ -68,7 +82,7 @@ func newHookGate(t *testing.T, dir string) *hookGate {
 			t.Fatal(err)
 		}
 	}
-	g := &hookGate{hook: specs.Hook{Path: "/bin/busybox", Args: []string{"sh", "-c", "echo ready > " + readyPath + "; read x < " + goPath}}}
+	g := &hookGate{dir: dir, hook: specs.Hook{Path: "/bin/busybox", Args: []string{"sh", "-c", "exec 3< " + goPath + "; echo ready > " + readyPath + "; read x <&3"}}}
 	var err error
 	// Read-write: opening never blocks, and the FIFOs always have a
 	// reader and a writer, so the hook's opens never block either.
@@ -216,6 +230,7 @@ func TestOCIFaults(t *testing.T) {
 		g.release()
 		e.must("delete", "--force", id)
 		e.checkNothingLeft(id, rec.HostUID)
+		g.checkGone(t)
 	})
 
 	t.Run("runsc start killed in a startContainer hook", func(t *testing.T) {
@@ -239,6 +254,7 @@ func TestOCIFaults(t *testing.T) {
 		}
 		e.must("delete", "--force", id)
 		e.checkNothingLeft(id, rec.HostUID)
+		g.checkGone(t)
 	})
 
 	t.Run("runsc exec killed", func(t *testing.T) {
