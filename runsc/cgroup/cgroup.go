@@ -205,6 +205,22 @@ func newCgroup(mode Mode, hs []*hierarchy, paths map[string]string) *Cgroup {
 	return c
 }
 
+// Own returns the cgroup the calling process is in now, in every
+// hierarchy New uses, so that a process that joins a sandbox's cgroup
+// only to start it can go back to where it was (Own before Join, then
+// Own's Join). The result is never to be deleted.
+func Own() (*Cgroup, error) {
+	mode, hs, err := hostHierarchies()
+	if err != nil {
+		return nil, err
+	}
+	paths, err := hostOwnCgroups(hs)()
+	if err != nil {
+		return nil, err
+	}
+	return newCgroup(mode, hs, paths), nil
+}
+
 // Load reopens the cgroup whose Path is p, as created by New in an
 // earlier runsc invocation. It fails if the cgroup does not exist.
 func Load(p string) (*Cgroup, error) {

@@ -140,6 +140,8 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		}
 	}()
 	ct.Owner = ownerName()
+	self := container.ProcessOf(os.Getpid())
+	ct.Creator = &self
 	if ct.HostUID, err = container.AllocateUID(conf.Root, id, container.HostUIDs{Base: uint32(conf.SandboxUIDBase), Count: config.SandboxUIDCount}); err != nil {
 		return nil, err
 	}
@@ -178,6 +180,11 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		return nil, err
 	}
 	ct.CgroupPath = cg.Path()
+	// Recorded at once: if runsc dies from here on, delete --force
+	// finds the cgroup, and deleting it kills whatever runsc started.
+	if err = ct.Save(); err != nil {
+		return nil, err
+	}
 	logFile, err := sandboxLog(conf, id)
 	if err != nil {
 		return nil, err
@@ -186,8 +193,16 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	// The sandbox and everything it starts (the stubs, forked from a
 	// first stub it starts at once) belong to the container's cgroup
 	// from their first instruction: runsc joins it itself before it
-	// starts them.
+	// starts them, and goes back to its own cgroup at once after. It
+	// must not stay: deleting the cgroup (cleanup here, or run's delete
+	// when the container exits) kills every process in it, and the
+	// hooks run outside the container's limits.
+	home, err := cgroup.Own()
+	if err != nil {
+		return nil, fmt.Errorf("reading runsc's own cgroup: %w", err)
+	}
 	if err = cg.Join(os.Getpid()); err != nil {
+		home.Join(os.Getpid())
 		return nil, fmt.Errorf("joining the cgroup: %w", err)
 	}
 	// Likewise the OOM killer's score: the host's OOM killer picks
@@ -198,6 +213,9 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		}
 	}
 	err = sandbox.Create(ct, sandbox.Options{Conf: conf, Stdio: stdio, Overlay: conf.Overlay == "memory", NetNSPath: netns, Log: logFile})
+	if herr := home.Join(os.Getpid()); herr != nil && err == nil {
+		err = fmt.Errorf("leaving the container's cgroup: %w", herr)
+	}
 	var se *sandbox.StartupError
 	if errors.As(err, &se) {
 		return nil, fmt.Errorf("process.args[0]: %s", se.Msg)
@@ -224,6 +242,10 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 		if err = writePIDFile(o.pidFile, ct.Sandbox.PID); err != nil {
 			return nil, fmt.Errorf("--pid-file: %w", err)
 		}
+	}
+	ct.Creator = nil
+	if err = ct.Save(); err != nil {
+		return nil, err
 	}
 	return ct, nil
 }

@@ -62,6 +62,11 @@ type Container struct {
 	HostUID uint32 `json:"hostUID"`
 	// CgroupPath is the sandbox's host cgroup, "" if none.
 	CgroupPath string `json:"cgroupPath,omitempty"`
+	// Creator is the runsc process creating the container, set until
+	// create has finished (hooks run, PID file written): a container
+	// whose creator died before that was never fully created and is
+	// stopped, whatever status it recorded.
+	Creator *Process `json:"creator,omitempty"`
 	// ExitStatus is the first process's status once it is known.
 	ExitStatus *int `json:"exitStatus,omitempty"`
 
@@ -319,8 +324,12 @@ func statOf(pid int) (uint64, byte, error) {
 }
 
 // CurrentStatus is the container's status now: the recorded one while
-// its sandbox lives, Stopped once it is gone.
+// its sandbox lives, Stopped once it is gone or once the runsc that was
+// creating it died before it finished.
 func (c *Container) CurrentStatus() Status {
+	if c.Creator != nil && !c.Creator.Alive() {
+		return Stopped
+	}
 	switch c.Status {
 	case Created, Running, Paused:
 		if c.Sandbox.Alive() {
