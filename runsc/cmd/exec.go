@@ -143,7 +143,13 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 	if e.detach {
 		return 0, e.detachRun(conf)
 	}
+	// Signals for the process go to it. Caught from here on, so that
+	// no resize is missed once the terminal is ours.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
 	stdio := []int{0, 1, 2}
+	resizes := false
 	if proc.Terminal {
 		replica, err := newConsole(e.consoleSocket, proc.ConsoleSize)
 		if err != nil {
@@ -152,6 +158,7 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 		defer replica.Close()
 		fd := int(replica.Fd())
 		stdio = []int{fd, fd, fd}
+		resizes = watchResizes(fd)
 	}
 	req := execRequest(proc)
 	resp, err := control.Call(ct.Dir(), &control.Request{Op: &control.Request_Exec{Exec: req}}, stdio, controlTimeout)
@@ -164,12 +171,14 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 		fmt.Fprintf(n, "ok %d\n", pid)
 		n.Close()
 	}
-	// Signals for the process go to it.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
+			if s == unix.SIGWINCH && resizes {
+				// The terminal changed size: the sandbox reads
+				// the new one from its copy of the replica.
+				control.Call(ct.Dir(), &control.Request{Op: &control.Request_Resize{Resize: &control.ResizeRequest{Pid: pid}}}, nil, controlTimeout)
+				continue
+			}
 			control.Call(ct.Dir(), &control.Request{Op: &control.Request_Signal{Signal: &control.SignalRequest{Signal: int32(s.(unix.Signal)), Pid: pid}}}, nil, controlTimeout)
 		}
 	}()
@@ -318,4 +327,16 @@ func execRequest(p *specs.Process) *control.ExecRequest {
 		r.Bounding, r.Effective, r.Inheritable, r.Permitted, r.Ambient = c.Bounding, c.Effective, c.Inheritable, c.Permitted, c.Ambient
 	}
 	return r
+}
+
+// watchResizes makes the terminal replica the controlling terminal of
+// this process, in a session of its own, so that the host kernel sends
+// it SIGWINCH when the terminal's master (docker's shim) sets a new
+// size; it reports whether that worked. The detached runsc exec, which
+// starts a session of its own, always can; a runsc exec run from a
+// shell's job may not (it leads a process group), and then resizes do
+// not reach the process.
+func watchResizes(fd int) bool {
+	unix.Setsid()
+	return unix.IoctlSetInt(fd, unix.TIOCSCTTY, 0) == nil
 }
