@@ -621,6 +621,11 @@ func (s *Sandbox) Start() error {
 	s.init = tg
 	close(s.started)
 	s.forwardSignals()
+	if s.console != nil {
+		// A resize between create and now went unnoticed: boot
+		// catches SIGWINCH from forwardSignals on.
+		s.console.resize()
+	}
 	return nil
 }
 
