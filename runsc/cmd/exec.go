@@ -141,7 +141,7 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 		return 0, err
 	}
 	if e.detach {
-		return 0, e.detachRun(conf)
+		return 0, e.detachRun(conf, proc.Terminal)
 	}
 	// Signals for the process go to it. Caught from here on, so that
 	// no resize is missed once the terminal is ours.
@@ -193,7 +193,7 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 
 // detachRun starts a runsc process that runs the exec without --detach,
 // waits until it reports the start, and writes its PID to --pid-file.
-func (e *Exec) detachRun(conf *config.Config) error {
+func (e *Exec) detachRun(conf *config.Config, terminal bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -219,6 +219,14 @@ func (e *Exec) detachRun(conf *config.Config) error {
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if terminal {
+		// The process's stdio is the terminal: the waiting process
+		// needs none of ours, and must not hold our stdout, which
+		// the caller may read to its end (containerd's shim does
+		// before the exec counts as started). It reports on the
+		// notify descriptor.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	}
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
