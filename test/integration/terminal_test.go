@@ -101,6 +101,11 @@ func consoleSocket(t *testing.T) (string, func() *os.File) {
 		if err != nil || len(fds) != 1 {
 			t.Fatalf("console socket: no descriptor (%v)", err)
 		}
+		// Non-blocking, for Go's poller: Close then ends a pending
+		// Read and really closes the master.
+		if err := unix.SetNonblock(fds[0], true); err != nil {
+			t.Fatal(err)
+		}
 		m := os.NewFile(uintptr(fds[0]), "master")
 		t.Cleanup(func() { m.Close() })
 		return m
@@ -143,21 +148,25 @@ func readTerminal(master *os.File) *terminalOutput {
 // it ends) and returns it with "\r\n" as "\n". A hang fails the test.
 func (o *terminalOutput) waitFor(t *testing.T, s string) string {
 	t.Helper()
+	timedOut := false
 	timer := time.AfterFunc(60*time.Second, func() {
 		o.mu.Lock()
-		o.done = true
+		timedOut = true
 		o.cond.Broadcast()
 		o.mu.Unlock()
 	})
 	defer timer.Stop()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for !(s != "" && strings.Contains(o.buf.String(), s)) && !o.done {
+	for !(s != "" && strings.Contains(o.buf.String(), s)) && !o.done && !timedOut {
 		o.cond.Wait()
 	}
 	out := strings.ReplaceAll(o.buf.String(), "\r\n", "\n")
-	if s != "" && !strings.Contains(o.buf.String(), s) {
+	switch {
+	case s != "" && !strings.Contains(o.buf.String(), s):
 		t.Fatalf("waiting for %q on the terminal; got %q", s, out)
+	case s == "" && !o.done:
+		t.Fatalf("the terminal did not end (every replica closed) within 60s; got %q", out)
 	}
 	return out
 }
