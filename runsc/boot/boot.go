@@ -18,6 +18,7 @@ import (
 	"path"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
 	"github.com/palisade-sandbox/palisade/platform/ptrace"
@@ -87,6 +88,13 @@ type Sandbox struct {
 	// gofer is the connection to the gofer, which the sandbox cannot
 	// run without (see Wait).
 	gofer *protocol.Client
+	// console is the first process's terminal (process.terminal), or
+	// nil. Immutable once set by finishContainer.
+	console *console
+	// consoles are the terminals of processes runsc exec started.
+	// Protected by consolesMu.
+	consolesMu sync.Mutex
+	consoles   map[*kernel.ThreadGroup]*console
 }
 
 // defaultPath is searched when the environment has no PATH.
@@ -346,7 +354,13 @@ func (s *Sandbox) forwardSignals() {
 	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
 	go func() {
 		for sig := range ch {
-			if sig == unix.SIGINT || sig == unix.SIGQUIT || sig == unix.SIGWINCH {
+			if sig == unix.SIGWINCH && s.console != nil {
+				// boot's controlling terminal is the host side of
+				// the first process's console: its new size goes
+				// to the Sentry's terminal, which signals the
+				// guest's foreground group.
+				s.console.resize()
+			} else if sig == unix.SIGINT || sig == unix.SIGQUIT || sig == unix.SIGWINCH {
 				// Terminal signals go where the terminal would send them.
 				s.k.SignalForeground(int(sig.(unix.Signal)))
 			} else {

@@ -588,7 +588,20 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if spec.Process.User.Umask != nil {
 		umask = *spec.Process.User.Umask & 0777
 	}
-	fdTable, err := stdioTable(ctx, stdio[:])
+	var cons *console
+	var ctty *vfs.FileDescription
+	var fdTable *kernel.FDTable
+	if spec.Process.Terminal {
+		// stdio is the host terminal runsc made, three times.
+		unix.Close(stdio[1])
+		unix.Close(stdio[2])
+		if cons, ctty, err = openConsole(k, creds, stdio[0]); err != nil {
+			return nil, err
+		}
+		fdTable, err = terminalTable(ctx, ctty)
+	} else {
+		fdTable, err = stdioTable(ctx, stdio[:])
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -604,9 +617,10 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 		return nil, &CommandError{Status: 127, Err: err}
 	}
 	a.Env = env
-	s := &Sandbox{k: k, gofer: client, started: make(chan struct{}), limits: limits, seccomp: filters, pending: &kernel.CreateProcessArgs{
+	s := &Sandbox{k: k, gofer: client, started: make(chan struct{}), limits: limits, seccomp: filters, console: cons, pending: &kernel.CreateProcessArgs{
 		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: a.Cwd,
 		Credentials: creds, Umask: umask, FDTable: fdTable, Limits: limits, SeccompFilters: filters,
+		ControllingTerminal: ctty,
 	}}
 	return s, nil
 }
@@ -620,10 +634,18 @@ func (s *Sandbox) Start() error {
 	if err != nil {
 		return commandError(s.pending.Argv[0], err)
 	}
+	if ctty := s.pending.ControllingTerminal; ctty != nil {
+		ctty.DecRef(context.Background())
+	}
 	s.pending = nil
 	s.init = tg
 	close(s.started)
 	s.forwardSignals()
+	if s.console != nil {
+		// A resize between create and now went unnoticed: boot
+		// catches SIGWINCH from forwardSignals on.
+		s.console.resize()
+	}
 	return nil
 }
 
@@ -652,6 +674,9 @@ type ExecArgs struct {
 	// Stdio are host descriptors for the process's stdin, stdout and
 	// stderr; Exec takes them over, also on failure.
 	Stdio [3]int
+	// Terminal says Stdio is a host terminal: the process gets a
+	// pseudo-terminal of the Sentry's, copied to and from it.
+	Terminal bool
 }
 
 // Exec starts another process in the running container, as runsc exec
@@ -683,19 +708,89 @@ func (s *Sandbox) Exec(a ExecArgs) (*kernel.ThreadGroup, error) {
 		closeStdio()
 		return nil, &CommandError{Status: 127, Err: err}
 	}
-	fdTable, err := stdioTable(ctx, a.Stdio[:])
+	if !a.Terminal {
+		fdTable, err := stdioTable(ctx, a.Stdio[:])
+		if err != nil {
+			closeStdio()
+			return nil, err
+		}
+		tg, err := s.k.CreateProcess(kernel.CreateProcessArgs{
+			Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: cwd,
+			Credentials: creds, Umask: a.Umask, FDTable: fdTable, Limits: s.limits, SeccompFilters: s.seccomp,
+		})
+		if err != nil {
+			return nil, commandError(a.Argv[0], err)
+		}
+		return tg, nil
+	}
+	unix.Close(a.Stdio[1])
+	unix.Close(a.Stdio[2])
+	cons, ctty, err := openConsole(s.k, creds, a.Stdio[0])
 	if err != nil {
-		closeStdio()
+		return nil, err
+	}
+	defer ctty.DecRef(ctx)
+	fdTable, err := terminalTable(ctx, ctty)
+	if err != nil {
+		cons.end()
 		return nil, err
 	}
 	tg, err := s.k.CreateProcess(kernel.CreateProcessArgs{
 		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: cwd,
 		Credentials: creds, Umask: a.Umask, FDTable: fdTable, Limits: s.limits, SeccompFilters: s.seccomp,
+		ControllingTerminal: ctty,
 	})
 	if err != nil {
+		cons.end()
 		return nil, commandError(a.Argv[0], err)
 	}
+	s.consolesMu.Lock()
+	defer s.consolesMu.Unlock()
+	if s.consoles == nil {
+		s.consoles = map[*kernel.ThreadGroup]*console{}
+	}
+	for old, c := range s.consoles {
+		select {
+		case <-c.done:
+			delete(s.consoles, old)
+		default:
+		}
+	}
+	s.consoles[tg] = cons
 	return tg, nil
+}
+
+// FlushTerminal waits, once tg (a process Exec started) has exited,
+// until what it wrote to its terminal has reached the host terminal.
+func (s *Sandbox) FlushTerminal(tg *kernel.ThreadGroup) {
+	s.consolesMu.Lock()
+	c := s.consoles[tg]
+	s.consolesMu.Unlock()
+	if c != nil {
+		c.flush()
+	}
+}
+
+// ResizeTerminal gives the terminal of process pid (the first process
+// for 0 or 1, else one Exec started) the host terminal's new size.
+func (s *Sandbox) ResizeTerminal(pid int32) error {
+	var c *console
+	if pid == 0 || pid == 1 {
+		c = s.console
+	} else {
+		s.consolesMu.Lock()
+		for tg, tc := range s.consoles {
+			if tg.ID() == pid {
+				c = tc
+			}
+		}
+		s.consolesMu.Unlock()
+	}
+	if c == nil {
+		return fmt.Errorf("process %d has no terminal", pid)
+	}
+	c.resize()
+	return nil
 }
 
 // maxPasswd bounds how much of the container's /etc/passwd is read.

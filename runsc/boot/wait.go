@@ -15,6 +15,11 @@ func (s *Sandbox) Wait() (int, error) {
 	go func() { exited <- s.k.Wait().ShellStatus() }()
 	select {
 	case status := <-exited:
+		if s.console != nil {
+			// Every process is gone: what they wrote to the
+			// terminal goes out before the sandbox does.
+			s.console.flush()
+		}
 		return status, nil
 	case <-s.k.Crashed():
 		return 0, s.k.CrashReason()

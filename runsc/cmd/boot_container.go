@@ -122,6 +122,11 @@ func (cs *containerServer) handle(req *control.Request, fds []int) *control.Resp
 		st := cs.s.Kernel().Stats()
 		return &control.Response{Result: &control.Response_Events{Events: &control.EventsResponse{
 			CpuUserNs: uint64(st.CPU.User), CpuSystemNs: uint64(st.CPU.Sys), MemoryUsage: st.MemoryUsage, Pids: uint64(st.Processes)}}}
+	case *control.Request_Resize:
+		if err := cs.s.ResizeTerminal(op.Resize.Pid); err != nil {
+			return fail(err)
+		}
+		return &control.Response{}
 	case *control.Request_Wait:
 		if op.Wait.Pid != 0 && op.Wait.Pid != 1 {
 			tg := cs.execByPID(op.Wait.Pid)
@@ -129,6 +134,7 @@ func (cs *containerServer) handle(req *control.Request, fds []int) *control.Resp
 				return fail(fmt.Errorf("no process %d was started by exec", op.Wait.Pid))
 			}
 			status := tg.WaitExit().ShellStatus()
+			cs.s.FlushTerminal(tg)
 			return &control.Response{Result: &control.Response_Wait{Wait: &control.WaitResponse{Status: int32(status)}}}
 		}
 		cs.waiters.Add(1)
@@ -206,7 +212,7 @@ func (cs *containerServer) exec(r *control.ExecRequest, fds []int) *control.Resp
 	a := boot.ExecArgs{Argv: r.Argv, Env: r.Env, Cwd: r.Cwd, Umask: umask, Stdio: [3]int{fds[0], fds[1], fds[2]},
 		Creds: boot.ProcessCredentials{UID: r.Uid, GID: r.Gid, AdditionalGIDs: r.AdditionalGids,
 			Bounding: r.Bounding, Effective: r.Effective, Inheritable: r.Inheritable, Permitted: r.Permitted, Ambient: r.Ambient,
-			NoNewPrivs: r.NoNewPrivileges}}
+			NoNewPrivs: r.NoNewPrivileges}, Terminal: r.Terminal}
 	tg, err := cs.s.Exec(a)
 	// Exec took the descriptors over.
 	for i := range fds {

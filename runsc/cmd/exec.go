@@ -141,9 +141,15 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 		return 0, err
 	}
 	if e.detach {
-		return 0, e.detachRun(conf)
+		return 0, e.detachRun(conf, proc.Terminal)
 	}
+	// Signals for the process go to it. Caught from here on, so that
+	// no resize is missed once the terminal is ours.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
 	stdio := []int{0, 1, 2}
+	resizes := false
 	if proc.Terminal {
 		replica, err := newConsole(e.consoleSocket, proc.ConsoleSize)
 		if err != nil {
@@ -152,6 +158,7 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 		defer replica.Close()
 		fd := int(replica.Fd())
 		stdio = []int{fd, fd, fd}
+		resizes = watchResizes(fd)
 	}
 	req := execRequest(proc)
 	resp, err := control.Call(ct.Dir(), &control.Request{Op: &control.Request_Exec{Exec: req}}, stdio, controlTimeout)
@@ -164,12 +171,14 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 		fmt.Fprintf(n, "ok %d\n", pid)
 		n.Close()
 	}
-	// Signals for the process go to it.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
+			if s == unix.SIGWINCH && resizes {
+				// The terminal changed size: the sandbox reads
+				// the new one from its copy of the replica.
+				control.Call(ct.Dir(), &control.Request{Op: &control.Request_Resize{Resize: &control.ResizeRequest{Pid: pid}}}, nil, controlTimeout)
+				continue
+			}
 			control.Call(ct.Dir(), &control.Request{Op: &control.Request_Signal{Signal: &control.SignalRequest{Signal: int32(s.(unix.Signal)), Pid: pid}}}, nil, controlTimeout)
 		}
 	}()
@@ -184,7 +193,7 @@ func (e *Exec) run(conf *config.Config, f *flag.FlagSet) (int, error) {
 
 // detachRun starts a runsc process that runs the exec without --detach,
 // waits until it reports the start, and writes its PID to --pid-file.
-func (e *Exec) detachRun(conf *config.Config) error {
+func (e *Exec) detachRun(conf *config.Config, terminal bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -210,6 +219,14 @@ func (e *Exec) detachRun(conf *config.Config) error {
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if terminal {
+		// The process's stdio is the terminal: the waiting process
+		// needs none of ours, and must not hold our stdout, which
+		// the caller may read to its end (containerd's shim does
+		// before the exec counts as started). It reports on the
+		// notify descriptor.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	}
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -318,4 +335,16 @@ func execRequest(p *specs.Process) *control.ExecRequest {
 		r.Bounding, r.Effective, r.Inheritable, r.Permitted, r.Ambient = c.Bounding, c.Effective, c.Inheritable, c.Permitted, c.Ambient
 	}
 	return r
+}
+
+// watchResizes makes the terminal replica the controlling terminal of
+// this process, in a session of its own, so that the host kernel sends
+// it SIGWINCH when the terminal's master (docker's shim) sets a new
+// size; it reports whether that worked. The detached runsc exec, which
+// starts a session of its own, always can; a runsc exec run from a
+// shell's job may not (it leads a process group), and then resizes do
+// not reach the process.
+func watchResizes(fd int) bool {
+	unix.Setsid()
+	return unix.IoctlSetInt(fd, unix.TIOCSCTTY, 0) == nil
 }

@@ -39,6 +39,7 @@ type Request struct {
 	//	*Request_Pause
 	//	*Request_Resume
 	//	*Request_Processes
+	//	*Request_Resize
 	Op            isRequest_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -162,6 +163,15 @@ func (x *Request) GetProcesses() *ProcessesRequest {
 	return nil
 }
 
+func (x *Request) GetResize() *ResizeRequest {
+	if x != nil {
+		if x, ok := x.Op.(*Request_Resize); ok {
+			return x.Resize
+		}
+	}
+	return nil
+}
+
 type isRequest_Op interface {
 	isRequest_Op()
 }
@@ -202,6 +212,10 @@ type Request_Processes struct {
 	Processes *ProcessesRequest `protobuf:"bytes,9,opt,name=processes,proto3,oneof"`
 }
 
+type Request_Resize struct {
+	Resize *ResizeRequest `protobuf:"bytes,10,opt,name=resize,proto3,oneof"`
+}
+
 func (*Request_Start) isRequest_Op() {}
 
 func (*Request_Exec) isRequest_Op() {}
@@ -219,6 +233,8 @@ func (*Request_Pause) isRequest_Op() {}
 func (*Request_Resume) isRequest_Op() {}
 
 func (*Request_Processes) isRequest_Op() {}
+
+func (*Request_Resize) isRequest_Op() {}
 
 type Response struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1212,11 +1228,59 @@ func (*ResumeRequest) Descriptor() ([]byte, []int) {
 	return file_control_proto_rawDescGZIP(), []int{16}
 }
 
+// ResizeRequest says the host terminal of a process with a terminal
+// (the first process for pid 0, else one runsc exec started) changed
+// size: the sandbox reads the new size from the host terminal it holds
+// and gives it to the process's terminal, which signals SIGWINCH.
+type ResizeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pid           int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResizeRequest) Reset() {
+	*x = ResizeRequest{}
+	mi := &file_control_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResizeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResizeRequest) ProtoMessage() {}
+
+func (x *ResizeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResizeRequest.ProtoReflect.Descriptor instead.
+func (*ResizeRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ResizeRequest) GetPid() int32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
 var File_control_proto protoreflect.FileDescriptor
 
 const file_control_proto_rawDesc = "" +
 	"\n" +
-	"\rcontrol.proto\x12\x10palisade.control\"\x96\x04\n" +
+	"\rcontrol.proto\x12\x10palisade.control\"\xd1\x04\n" +
 	"\aRequest\x126\n" +
 	"\x05start\x18\x01 \x01(\v2\x1e.palisade.control.StartRequestH\x00R\x05start\x123\n" +
 	"\x04exec\x18\x02 \x01(\v2\x1d.palisade.control.ExecRequestH\x00R\x04exec\x129\n" +
@@ -1226,7 +1290,9 @@ const file_control_proto_rawDesc = "" +
 	"\x06events\x18\x06 \x01(\v2\x1f.palisade.control.EventsRequestH\x00R\x06events\x126\n" +
 	"\x05pause\x18\a \x01(\v2\x1e.palisade.control.PauseRequestH\x00R\x05pause\x129\n" +
 	"\x06resume\x18\b \x01(\v2\x1f.palisade.control.ResumeRequestH\x00R\x06resume\x12B\n" +
-	"\tprocesses\x18\t \x01(\v2\".palisade.control.ProcessesRequestH\x00R\tprocessesB\x04\n" +
+	"\tprocesses\x18\t \x01(\v2\".palisade.control.ProcessesRequestH\x00R\tprocesses\x129\n" +
+	"\x06resize\x18\n" +
+	" \x01(\v2\x1f.palisade.control.ResizeRequestH\x00R\x06resizeB\x04\n" +
 	"\x02op\"\xd0\x02\n" +
 	"\bResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x124\n" +
@@ -1288,7 +1354,9 @@ const file_control_proto_rawDesc = "" +
 	"\x11ProcessesResponse\x127\n" +
 	"\tprocesses\x18\x01 \x03(\v2\x19.palisade.control.ProcessR\tprocesses\"\x0e\n" +
 	"\fPauseRequest\"\x0f\n" +
-	"\rResumeRequestB4Z2github.com/palisade-sandbox/palisade/runsc/controlb\x06proto3"
+	"\rResumeRequest\"!\n" +
+	"\rResizeRequest\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\x05R\x03pidB4Z2github.com/palisade-sandbox/palisade/runsc/controlb\x06proto3"
 
 var (
 	file_control_proto_rawDescOnce sync.Once
@@ -1302,7 +1370,7 @@ func file_control_proto_rawDescGZIP() []byte {
 	return file_control_proto_rawDescData
 }
 
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_control_proto_goTypes = []any{
 	(*Request)(nil),           // 0: palisade.control.Request
 	(*Response)(nil),          // 1: palisade.control.Response
@@ -1321,6 +1389,7 @@ var file_control_proto_goTypes = []any{
 	(*ProcessesResponse)(nil), // 14: palisade.control.ProcessesResponse
 	(*PauseRequest)(nil),      // 15: palisade.control.PauseRequest
 	(*ResumeRequest)(nil),     // 16: palisade.control.ResumeRequest
+	(*ResizeRequest)(nil),     // 17: palisade.control.ResizeRequest
 }
 var file_control_proto_depIdxs = []int32{
 	2,  // 0: palisade.control.Request.start:type_name -> palisade.control.StartRequest
@@ -1332,17 +1401,18 @@ var file_control_proto_depIdxs = []int32{
 	15, // 6: palisade.control.Request.pause:type_name -> palisade.control.PauseRequest
 	16, // 7: palisade.control.Request.resume:type_name -> palisade.control.ResumeRequest
 	12, // 8: palisade.control.Request.processes:type_name -> palisade.control.ProcessesRequest
-	4,  // 9: palisade.control.Response.exec:type_name -> palisade.control.ExecResponse
-	7,  // 10: palisade.control.Response.wait:type_name -> palisade.control.WaitResponse
-	9,  // 11: palisade.control.Response.state:type_name -> palisade.control.StateResponse
-	11, // 12: palisade.control.Response.events:type_name -> palisade.control.EventsResponse
-	14, // 13: palisade.control.Response.processes:type_name -> palisade.control.ProcessesResponse
-	13, // 14: palisade.control.ProcessesResponse.processes:type_name -> palisade.control.Process
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	17, // 9: palisade.control.Request.resize:type_name -> palisade.control.ResizeRequest
+	4,  // 10: palisade.control.Response.exec:type_name -> palisade.control.ExecResponse
+	7,  // 11: palisade.control.Response.wait:type_name -> palisade.control.WaitResponse
+	9,  // 12: palisade.control.Response.state:type_name -> palisade.control.StateResponse
+	11, // 13: palisade.control.Response.events:type_name -> palisade.control.EventsResponse
+	14, // 14: palisade.control.Response.processes:type_name -> palisade.control.ProcessesResponse
+	13, // 15: palisade.control.ProcessesResponse.processes:type_name -> palisade.control.Process
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_control_proto_init() }
@@ -1360,6 +1430,7 @@ func file_control_proto_init() {
 		(*Request_Pause)(nil),
 		(*Request_Resume)(nil),
 		(*Request_Processes)(nil),
+		(*Request_Resize)(nil),
 	}
 	file_control_proto_msgTypes[1].OneofWrappers = []any{
 		(*Response_Exec)(nil),
@@ -1374,7 +1445,7 @@ func file_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -36,6 +36,13 @@ type CreateProcessArgs struct {
 	// execve like any filter. Over the total instruction limit
 	// CreateProcess fails with ENOMEM.
 	SeccompFilters []*seccomp.Program
+	// ControllingTerminal, if set, is a terminal (a pseudo-terminal's
+	// slave) that becomes the process's controlling terminal, with its
+	// process group in the foreground, before its first instruction: as
+	// if it had called ioctl(TIOCSCTTY) on it as the leader of its new
+	// session. CreateProcess fails if the terminal belongs to another
+	// session.
+	ControllingTerminal *vfs.FileDescription
 }
 
 // CreateProcess creates and starts a process from outside the sandbox.
@@ -105,7 +112,13 @@ func (k *Kernel) CreateProcess(a CreateProcessArgs) (*ThreadGroup, error) {
 	k.live++
 	k.mu.Unlock()
 
-	l, err := t.loadProgram(vfs.VirtualDentry{}, a.Filename, false, a.Argv, a.Envv)
+	if a.ControllingTerminal != nil {
+		_, err = a.ControllingTerminal.Ioctl(t.ctx, nil, unix.TIOCSCTTY, 0)
+	}
+	var l loaded
+	if err == nil {
+		l, err = t.loadProgram(vfs.VirtualDentry{}, a.Filename, false, a.Argv, a.Envv)
+	}
 	if err != nil {
 		k.mu.Lock()
 		delete(k.tasks, tid)

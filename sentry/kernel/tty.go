@@ -76,18 +76,38 @@ func init() {
 // TIOCSCTTY, or when a session leader opens its slave without
 // O_NOCTTY).
 func newPtyTerminal(ctx context.Context, slave devpts.Slave) devpts.Terminal {
-	t := TaskFromContext(ctx)
-	if t == nil {
+	k := kernelFromContext(ctx)
+	if k == nil {
 		return nil
 	}
-	tty := &TTY{k: t.k, open: slave.OpenSlave, dev: slave.Device()}
+	tty := &TTY{k: k, open: slave.OpenSlave, dev: slave.Device()}
 	ttys.mu.Lock()
 	defer ttys.mu.Unlock()
 	if ttys.m == nil {
 		ttys.m = map[ttyID]*TTY{}
 	}
-	ttys.m[ttyID{t.k, ptyKey{tty}}] = tty
+	ttys.m[ttyID{k, ptyKey{tty}}] = tty
 	return tty
+}
+
+// kernelContextKey finds the Kernel in a context that has no task.
+type kernelContextKey struct{}
+
+// ContextWithKernel returns ctx carrying k, for files the Sentry opens
+// on its own behalf outside any task: a pseudo-terminal opened with it
+// gets k's job control (runsc's terminal for a container process).
+func ContextWithKernel(ctx context.Context, k *Kernel) context.Context {
+	return context.WithValue(ctx, kernelContextKey{}, k)
+}
+
+// kernelFromContext returns the kernel of ctx's task, or the one
+// ContextWithKernel put there, or nil.
+func kernelFromContext(ctx context.Context) *Kernel {
+	if t := TaskFromContext(ctx); t != nil {
+		return t.k
+	}
+	k, _ := ctx.Value(kernelContextKey{}).(*Kernel)
+	return k
 }
 
 // Release implements devpts.Terminal.Release: the kernel forgets the
