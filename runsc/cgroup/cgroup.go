@@ -360,6 +360,20 @@ func (c *Cgroup) Join(pid int) error {
 	return nil
 }
 
+// Current returns the caller's own cgroup, in every hierarchy, so that a
+// process that joined a sandbox's cgroup for a while can move back.
+func Current() (*Cgroup, error) {
+	mode, hs, err := hostHierarchies()
+	if err != nil {
+		return nil, err
+	}
+	paths, err := hostOwnCgroups(hs)()
+	if err != nil {
+		return nil, err
+	}
+	return newCgroup(mode, hs, paths), nil
+}
+
 // Procs returns the host PIDs of the processes in the cgroup (in any of
 // its hierarchies), sorted.
 func (c *Cgroup) Procs() ([]int, error) {

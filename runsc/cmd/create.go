@@ -186,11 +186,19 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	// The sandbox and everything it starts (the stubs, forked from a
 	// first stub it starts at once) belong to the container's cgroup
 	// from their first instruction: runsc joins it itself before it
-	// starts them.
+	// starts them. It moves back at once: a runsc that stays (run, or a
+	// failed create cleaning up) would be killed with the cgroup.
+	own, err := cgroup.Current()
+	if err != nil {
+		return nil, err
+	}
 	if err = cg.Join(os.Getpid()); err != nil {
 		return nil, fmt.Errorf("joining the cgroup: %w", err)
 	}
 	err = sandbox.Create(ct, sandbox.Options{Conf: conf, Stdio: stdio, Overlay: conf.Overlay == "memory", NetNSPath: netns, Log: logFile})
+	if lerr := own.Join(os.Getpid()); lerr != nil && err == nil {
+		err = fmt.Errorf("leaving the cgroup: %w", lerr)
+	}
 	var se *sandbox.StartupError
 	if errors.As(err, &se) {
 		return nil, fmt.Errorf("process.args[0]: %s", se.Msg)
