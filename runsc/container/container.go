@@ -222,7 +222,12 @@ func LoadLocked(root, id string) (*Container, *Lock, error) {
 	return c, l, nil
 }
 
-// Save writes the state atomically.
+// Save writes the state atomically: readers see the old file or the new
+// one, never part of one. It does not fsync: the state describes live
+// processes and means nothing after the host crashes (every container is
+// stopped then), and an fsync on a disk-backed --root (docker's is under
+// /var/run, on disk on some hosts) costs milliseconds on each create,
+// start and pause.
 func (c *Container) Save() error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -233,9 +238,6 @@ func (c *Container) Save() error {
 		return err
 	}
 	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
