@@ -1,10 +1,10 @@
 package ptrace
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -109,12 +109,13 @@ func stubExecLimits() func() {
 // start-up).
 func setupTitleArea(t *thread) (titleArea, error) {
 	// At the exec stop rsp points at argc, followed by argv[0].
-	var argv0 uint64
-	local := []unix.Iovec{{Base: (*byte)(unsafe.Pointer(&argv0)), Len: 8}}
+	var buf [8]byte
+	local := []unix.Iovec{{Base: &buf[0], Len: 8}}
 	remote := []unix.RemoteIovec{{Base: uintptr(t.initRegs.Rsp + 8), Len: 8}}
 	if n, err := unix.ProcessVMReadv(t.pid, local, remote, 0); err != nil || n != 8 {
 		return titleArea{}, nil
 	}
+	argv0 := binary.LittleEndian.Uint64(buf[:])
 	a := titleArea{start: argv0, end: argv0 + titleRoom}
 	if a.start < stubAddr+stubSize || a.end > userTop || a.end < a.start {
 		// ASLR could not be turned off: no command lines.
