@@ -240,6 +240,8 @@ func (fd *memFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64,
 type filesystem struct {
 	// dev is the st_dev of the filesystem. Immutable.
 	dev uint64
+	// name is the type name mountinfo shows. Immutable.
+	name string
 	// mu protects the mutable attributes of all inodes.
 	mu sync.Mutex
 	// lastIno is the last inode number handed out.
@@ -247,7 +249,7 @@ type filesystem struct {
 }
 
 // Name implements vfs.FilesystemImpl.Name.
-func (fs *filesystem) Name() string { return Name }
+func (fs *filesystem) Name() string { return fs.name }
 
 // Release implements vfs.FilesystemImpl.Release.
 func (fs *filesystem) Release(ctx context.Context) {}
@@ -255,7 +257,14 @@ func (fs *filesystem) Release(ctx context.Context) {}
 // New returns a new /dev filesystem. The memory devices must have been
 // registered (Register) for its device nodes to open.
 func New(ctx context.Context) *vfs.Filesystem {
-	fs := &filesystem{dev: vfs.AnonDevice()}
+	return NewNamed(ctx, Name)
+}
+
+// NewNamed is New with name as the filesystem type that /proc/PID/mounts
+// and mountinfo show: a container's /dev is a tmpfs holding device nodes
+// (the OCI spec mounts it as "tmpfs"), and shows as one.
+func NewNamed(ctx context.Context, name string) *vfs.Filesystem {
+	fs := &filesystem{dev: vfs.AnonDevice(), name: name}
 	root := fs.newDir(0o755)
 	for _, c := range []struct {
 		name  string
