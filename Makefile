@@ -35,10 +35,11 @@ integration-test: all
 syscall-test: all
 	test/syscalls/run --sandbox "$(CURDIR)/bin/runsc do"
 
-# test runs vet, the generated-file check, unit and integration tests, and
+# test runs vet, the generated-file check, unit and integration tests, the
+# docker end-to-end tests, and
 # finally the C syscall suite natively and sandboxed; its last line is the
 # suite's "N passed, M failed, K skipped".
-test: all vet check-generate unit-test integration-test syscall-test
+test: all vet check-generate unit-test integration-test e2e syscall-test
 
 # e2e runs docker containers under runc and runsc (root; docs/e2e.md).
 # PALISADE_E2E_RUNTIMES=runc limits it to runc.

@@ -28,19 +28,24 @@ func main() {
 	}
 	var conf config.Config
 	conf.RegisterFlags(flag.CommandLine)
-	subcommands.Register(subcommands.HelpCommand(), "")
-	subcommands.Register(subcommands.FlagsCommand(), "")
 	for _, name := range config.UserFlags {
 		subcommands.ImportantFlag(name)
 	}
-	subcommands.Register(&cmd.Do{Global: &conf}, "")
-	for _, c := range []subcommands.Command{&cmd.Create{}, cmd.NewStart(), &cmd.Run{}, cmd.NewState(), cmd.NewKill(), cmd.NewDelete(), cmd.NewList(), cmd.NewWait(), &cmd.Exec{}, cmd.NewPs(), cmd.NewPause(), cmd.NewResume(), cmd.NewEvents(), cmd.NewSpec(), cmd.NewFeatures()} {
-		subcommands.Register(c, "OCI runtime")
+	known := map[string]bool{}
+	register := func(group string, cs ...subcommands.Command) {
+		for _, c := range cs {
+			subcommands.Register(c, group)
+			known[c.Name()] = true
+		}
 	}
-	subcommands.Register(&cmd.Install{}, "")
-	subcommands.Register(&cmd.Uninstall{}, "")
-	subcommands.Register(&cmd.Boot{}, "internal use only")
-	subcommands.Register(&cmd.Gofer{}, "internal use only")
+	register("", subcommands.HelpCommand(), subcommands.FlagsCommand(), &cmd.Do{Global: &conf}, &cmd.Install{}, &cmd.Uninstall{})
+	register("OCI runtime", &cmd.Create{}, cmd.NewStart(), &cmd.Run{}, cmd.NewState(), cmd.NewKill(), cmd.NewDelete(), cmd.NewList(), cmd.NewWait(),
+		&cmd.Exec{}, cmd.NewPs(), cmd.NewPause(), cmd.NewResume(), cmd.NewEvents(), cmd.NewSpec(), cmd.NewFeatures())
+	register("internal use only", &cmd.Boot{}, &cmd.Gofer{})
 	flag.Parse()
+	if name := flag.Arg(0); name != "" && !known[name] {
+		fmt.Fprintf(os.Stderr, "runsc: unknown command %q (runsc help lists them)\n", name)
+		os.Exit(int(subcommands.ExitUsageError))
+	}
 	os.Exit(int(subcommands.Execute(context.Background(), &conf)))
 }

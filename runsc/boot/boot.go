@@ -350,7 +350,7 @@ func (s *Sandbox) forwardSignals() {
 				// Terminal signals go where the terminal would send them.
 				s.k.SignalForeground(int(sig.(unix.Signal)))
 			} else {
-				s.k.SignalProcess(s.init, int(sig.(unix.Signal)))
+				s.k.ForwardSignal(s.init, int(sig.(unix.Signal)))
 			}
 		}
 	}()

@@ -33,12 +33,18 @@ type ContainerConfig struct {
 	// directory to the gofer socket serving it.
 	MountFDs map[int]int `json:"mountFDs,omitempty"`
 	// Files maps the index in Spec.Mounts of a bind mount of a regular
-	// file to the file's contents, copied at create (see docs/oci.md).
-	Files map[int][]byte `json:"files,omitempty"`
+	// file to a copy of the file taken at create (see docs/oci.md).
+	Files map[int]FileCopy `json:"files,omitempty"`
 	// Overlay puts a writable layer in sandbox memory over the root
 	// (--overlay=memory); without it writes go through the gofer to the
 	// bundle's rootfs.
 	Overlay bool `json:"overlay"`
+}
+
+// FileCopy is a regular file's contents and permission bits.
+type FileCopy struct {
+	Data []byte `json:"data"`
+	Mode uint32 `json:"mode"`
 }
 
 // capabilityNames are the capabilities by number, as OCI specs name
@@ -342,6 +348,12 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 	if bind || typ == "bind" {
 		typ = "bind"
 	}
+	if SentryShm(m) {
+		// Shared memory must be the sandbox's own: a tmpfs in the
+		// Sentry, whatever the host gave (docker binds a host tmpfs).
+		typ, rec, data = "tmpfs", false, "mode=1777"
+		flags |= unix.MS_NOSUID | unix.MS_NODEV
+	}
 	var fs *vfs.Filesystem
 	var err error
 	// As mount(2), the source shown in mountinfo is the one given.
@@ -351,8 +363,8 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 	}
 	switch typ {
 	case "bind":
-		if content, ok := cc.Files[i]; ok {
-			return c.mountFile(root, dest, content, flags)
+		if fc, ok := cc.Files[i]; ok {
+			return c.mountFile(root, dest, fc, flags)
 		}
 		fd, ok := cc.MountFDs[i]
 		if !ok {
@@ -411,6 +423,11 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 	return c.v.MountFilesystemAt(c.ctx, pathOp(root, dest, true), fs, vfs.MountOptions{Flags: flags, Source: source})
 }
 
+// SentryShm reports whether m is the container's /dev/shm, which the
+// Sentry serves as a tmpfs of its own even when the spec binds a host
+// directory there (docker's shm).
+func SentryShm(m specs.Mount) bool { return path.Clean(m.Destination) == "/dev/shm" }
+
 // goferFS connects to the gofer serving a bind mount.
 func (c *containerFS) goferFS(fd int, readOnly bool) (*vfs.Filesystem, error) {
 	client, err := protocol.NewClient(os.NewFile(uintptr(fd), "gofer-mount"))
@@ -423,7 +440,8 @@ func (c *containerFS) goferFS(fd int, readOnly bool) (*vfs.Filesystem, error) {
 
 // mountFile mounts a tmpfs file holding content on dest (a file bind
 // mount: docker's /etc/hosts, /etc/hostname, /etc/resolv.conf).
-func (c *containerFS) mountFile(root vfs.VirtualDentry, dest string, content []byte, flags uint32) error {
+func (c *containerFS) mountFile(root vfs.VirtualDentry, dest string, fc FileCopy, flags uint32) error {
+	content := fc.Data
 	fs, err := tmpfs.New(c.ctx, tmpfs.Options{Mem: c.mf, RootMode: 0755, SizeLimit: uint64(len(content)) + 1<<16})
 	if err != nil {
 		return err
@@ -440,7 +458,7 @@ func (c *containerFS) mountFile(root vfs.VirtualDentry, dest string, content []b
 	}
 	sroot := scratch.Root()
 	defer sroot.DecRef(c.ctx)
-	f, err := c.v.OpenAt(c.ctx, pathOp(sroot, "/f", true), vfs.OpenOptions{Flags: unix.O_CREAT | unix.O_WRONLY, Mode: 0644})
+	f, err := c.v.OpenAt(c.ctx, pathOp(sroot, "/f", true), vfs.OpenOptions{Flags: unix.O_CREAT | unix.O_WRONLY, Mode: fc.Mode & 07777})
 	if err != nil {
 		return err
 	}
@@ -620,10 +638,12 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if len(a.Argv) == 0 {
 		return nil, fmt.Errorf("process.args must not be empty")
 	}
-	filename, err := lookPath(ctx, v, mounts, a.Cwd, a.Argv[0], a.Env)
+	env := withHome(ctx, v, mounts, a.Env, creds.RealUID)
+	filename, err := lookPath(ctx, v, mounts, a.Cwd, a.Argv[0], env)
 	if err != nil {
 		return nil, &CommandError{Status: 127, Err: err}
 	}
+	a.Env = env
 	s := &Sandbox{k: k, gofer: client, started: make(chan struct{}), limits: limits, seccomp: filters, pending: &kernel.CreateProcessArgs{
 		Filename: filename, Argv: a.Argv, Envv: a.Env, WorkingDirectory: a.Cwd,
 		Credentials: creds, Umask: umask, FDTable: fdTable, Limits: limits, SeccompFilters: filters,
@@ -697,6 +717,7 @@ func (s *Sandbox) Exec(a ExecArgs) (*kernel.ThreadGroup, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
+	a.Env = withHome(ctx, s.k.VFS, s.k.Mounts, a.Env, creds.RealUID)
 	filename, err := lookPath(vfs.WithCredentials(ctx, creds.VFS()), s.k.VFS, s.k.Mounts, cwd, a.Argv[0], a.Env)
 	if err != nil {
 		closeStdio()
@@ -715,4 +736,40 @@ func (s *Sandbox) Exec(a ExecArgs) (*kernel.ThreadGroup, error) {
 		return nil, commandError(a.Argv[0], err)
 	}
 	return tg, nil
+}
+
+// maxPasswd bounds how much of the container's /etc/passwd is read.
+const maxPasswd = 1 << 20
+
+// withHome returns env with HOME set, as runc sets it when the spec does
+// not: the home directory of uid in the container's /etc/passwd, or "/".
+func withHome(ctx context.Context, v *vfs.VirtualFilesystem, mounts *vfs.MountNamespace, env []string, uid uint32) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, "HOME=") {
+			return env
+		}
+	}
+	home := "/"
+	root := mounts.Root()
+	defer root.DecRef(ctx)
+	if f, err := v.OpenAt(ctx, pathOp(root, "/etc/passwd", true), vfs.OpenOptions{Flags: unix.O_RDONLY}); err == nil {
+		buf := make([]byte, 64<<10)
+		var data []byte
+		for len(data) < maxPasswd {
+			n, err := f.Read(ctx, buf)
+			data = append(data, buf[:n]...)
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		f.DecRef(ctx)
+		for _, line := range strings.Split(string(data), "\n") {
+			fields := strings.Split(line, ":")
+			if len(fields) >= 6 && fields[2] == fmt.Sprint(uid) && fields[5] != "" {
+				home = fields[5]
+				break
+			}
+		}
+	}
+	return append(append([]string{}, env...), "HOME="+home)
 }

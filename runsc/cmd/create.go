@@ -190,6 +190,13 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	if err = cg.Join(os.Getpid()); err != nil {
 		return nil, fmt.Errorf("joining the cgroup: %w", err)
 	}
+	// Likewise the OOM killer's score: the host's OOM killer picks
+	// among the sandbox's processes, which inherit runsc's.
+	if adj := spec.Process.OOMScoreAdj; adj != nil {
+		if err = os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return nil, fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
 	err = sandbox.Create(ct, sandbox.Options{Conf: conf, Stdio: stdio, Overlay: conf.Overlay == "memory", NetNSPath: netns, Log: logFile})
 	var se *sandbox.StartupError
 	if errors.As(err, &se) {
@@ -242,7 +249,9 @@ func ownerName() string {
 // sandboxLog opens where the sandbox's and gofer's own messages go
 // without --debug-log: the --log file, else /dev/null.
 func sandboxLog(conf *config.Config, id string) (*os.File, error) {
-	if conf.Log != "" {
+	// A JSON --log is read back line by line (containerd's shim):
+	// only runsc's own JSON lines go there.
+	if conf.Log != "" && conf.LogFormat == "text" {
 		return os.OpenFile(conf.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0644)
 	}
 	return os.OpenFile(os.DevNull, os.O_WRONLY, 0)

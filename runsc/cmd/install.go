@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/google/subcommands"
@@ -38,6 +39,10 @@ func (*Install) Usage() string {
 Adds (or replaces) the entry runtimes.NAME in docker's daemon.json: its
 "path" is this runsc binary's absolute path and its "runtimeArgs" are the
 flags given after "--" (docker passes them to runsc before the command).
+Unless they set --overlay, --overlay=none is added: docker gives every
+container a writable layer of its own on the host, so the container's
+writes go there, as with runc, and survive "docker start" of a stopped
+container; --overlay=memory would keep them in sandbox memory instead.
 Every other key of the file is kept as it is. The file and its directory
 are created when missing. The new file is written to a temporary file in
 the same directory and renamed over the old one, with the old file's mode;
@@ -69,7 +74,7 @@ func (i *Install) Execute(ctx context.Context, f *flag.FlagSet, args ...any) sub
 		fmt.Fprintf(os.Stderr, "runsc install: finding this binary: %v\n", err)
 		return subcommands.ExitFailure
 	}
-	if err := installRuntime(i.configFile, i.runtime, self, f.Args()); err != nil {
+	if err := installRuntime(i.configFile, i.runtime, self, dockerRuntimeArgs(f.Args())); err != nil {
 		fmt.Fprintf(os.Stderr, "runsc install: %v\n", err)
 		return subcommands.ExitFailure
 	}
@@ -324,4 +329,15 @@ func uninstallRuntime(path, name string) (bool, error) {
 		return false, err
 	}
 	return true, c.write()
+}
+
+// dockerRuntimeArgs are the runtime flags docker passes: args, with
+// --overlay=none unless they choose an overlay (see Install's usage).
+func dockerRuntimeArgs(args []string) []string {
+	for _, a := range args {
+		if strings.HasPrefix(strings.TrimLeft(a, "-"), "overlay") {
+			return args
+		}
+	}
+	return append(append([]string{}, args...), "--overlay=none")
 }

@@ -139,12 +139,30 @@ func checkSpec(spec *specs.Spec) error {
 				}
 			}
 		}
+		if len(spec.Linux.TimeOffsets) > 0 {
+			return errors.New("linux.timeOffsets is not supported")
+		}
+		if spec.Linux.MountLabel != "" {
+			return errors.New("linux.mountLabel (SELinux) is not supported")
+		}
 		if spec.Linux.IntelRdt != nil {
 			return errors.New("linux.intelRdt is not supported")
 		}
 		if spec.Linux.Personality != nil && spec.Linux.Personality.Domain != specs.PerLinux {
 			return fmt.Errorf("linux.personality.domain %q is not supported", spec.Linux.Personality.Domain)
 		}
+	}
+	if spec.Process.Scheduler != nil {
+		return errors.New("process.scheduler is not supported")
+	}
+	if spec.Process.IOPriority != nil {
+		return errors.New("process.ioPriority is not supported")
+	}
+	if spec.Process.ExecCPUAffinity != nil {
+		return errors.New("process.execCPUAffinity is not supported")
+	}
+	if spec.Process.OOMScoreAdj != nil && (*spec.Process.OOMScoreAdj < -1000 || *spec.Process.OOMScoreAdj > 1000) {
+		return fmt.Errorf("process.oomScoreAdj %d is out of range (-1000..1000)", *spec.Process.OOMScoreAdj)
 	}
 	if spec.Process.SelinuxLabel != "" {
 		return errors.New("process.selinuxLabel is not supported")

@@ -172,11 +172,15 @@ func Call(dir string, req *Request, fds []int, timeout time.Duration) (*Response
 	if timeout > 0 {
 		conn.SetDeadline(time.Now().Add(timeout))
 	}
-	if err := write(conn, req, fds); err != nil {
-		return nil, fmt.Errorf("sending to the sandbox: %w", err)
-	}
+	werr := write(conn, req, fds)
+	// A server that refuses the connection answers without reading:
+	// its answer says why, even if the request could not be sent.
 	resp := &Response{}
 	rfds, err := read(conn, resp)
+	if werr != nil && (err != nil || resp.Error == "") {
+		closeAll(rfds)
+		return nil, fmt.Errorf("sending to the sandbox: %w", werr)
+	}
 	closeAll(rfds)
 	if err != nil {
 		if errors.Is(err, io.EOF) {

@@ -37,7 +37,7 @@ const (
 // maxFileMount is the largest regular file a bind mount may name: such
 // files are copied into the sandbox (docker's /etc/hosts, /etc/hostname,
 // /etc/resolv.conf).
-const maxFileMount = 1 << 20
+const maxFileMount = 4 << 20
 
 // Options say how to start a container's sandbox.
 type Options struct {
@@ -79,14 +79,14 @@ func Create(c *container.Container, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	cc := &boot.ContainerConfig{ID: c.ID, Spec: spec, Overlay: o.Overlay, MountFDs: map[int]int{}, Files: map[int][]byte{}}
+	cc := &boot.ContainerConfig{ID: c.ID, Spec: spec, Overlay: o.Overlay, MountFDs: map[int]int{}, Files: map[int]boot.FileCopy{}}
 	rootRO := !(!o.Overlay && !spec.Root.Readonly)
 	if err := gofer.CheckServable(c.Rootfs); err != nil {
 		return fmt.Errorf("root.path: %w", err)
 	}
 	var dirs []served
 	for i, m := range spec.Mounts {
-		if !isBind(m) {
+		if !isBind(m) || boot.SentryShm(m) {
 			continue
 		}
 		src := m.Source
@@ -105,7 +105,7 @@ func Create(c *container.Container, o Options) (err error) {
 			if err != nil {
 				return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
 			}
-			cc.Files[i] = b
+			cc.Files[i] = boot.FileCopy{Data: b, Mode: uint32(st.Mode().Perm())}
 			continue
 		}
 		if err := gofer.CheckServable(src); err != nil {

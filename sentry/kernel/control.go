@@ -75,6 +75,9 @@ func (k *Kernel) Processes() []ProcessInfo {
 		info.CPU = tg.usageLocked()
 		if tg.zombie || main == nil || main.exiting {
 			main = nil
+			if info.State == 0 {
+				info.State = 'X' // every thread on its way out
+			}
 		}
 		items = append(items, item{info, main})
 	}

@@ -43,6 +43,9 @@ const (
 var (
 	// skipReason, when set, is why no test can run here.
 	skipReason string
+	// setUpFailure, when set, is why docker could not be set up on a
+	// machine where the tests should run (root): every test fails.
+	setUpFailure string
 	// runtimes are the docker runtimes to test.
 	runtimes []string
 	// registered holds the runtimes dockerd knows.
@@ -63,7 +66,7 @@ func TestMain(m *testing.M) {
 	case os.Geteuid() != 0:
 		skipReason = "e2e tests need root (they run dockerd and containers)"
 	default:
-		skipReason = setUp()
+		setUpFailure = setUp()
 	}
 	os.Exit(m.Run())
 }
@@ -246,6 +249,9 @@ type check struct {
 }
 
 func TestDocker(t *testing.T) {
+	if setUpFailure != "" {
+		t.Fatal(setUpFailure)
+	}
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
@@ -391,6 +397,11 @@ var checks = []check{
 		return summary(r)
 	}},
 	{"network-none", func(e env) string {
+		if e.rt != "runc" {
+			// Until the sandbox has its network stack (issue 11) a
+			// container has no interfaces at all, not even lo.
+			e.t.Skip("the sandbox has no network stack yet: no lo")
+		}
 		r := e.run("--network", "none", busybox, "cat", "/proc/net/dev")
 		var ifs []string
 		for _, l := range strings.Split(r.stdout, "\n") {
