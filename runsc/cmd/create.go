@@ -187,9 +187,15 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	// first stub it starts at once) belong to the container's cgroup
 	// from their first instruction: runsc joins it itself before it
 	// starts them.
+	home, err := cgroup.Own()
+	if err != nil {
+		return nil, fmt.Errorf("reading runsc's own cgroup: %w", err)
+	}
 	if err = cg.Join(os.Getpid()); err != nil {
 		return nil, fmt.Errorf("joining the cgroup: %w", err)
 	}
+	// runsc itself leaves again once the sandbox is started (or failed).
+	defer leaveCgroup(conf, home)
 	// Likewise the OOM killer's score: the host's OOM killer picks
 	// among the sandbox's processes, which inherit runsc's.
 	if adj := spec.Process.OOMScoreAdj; adj != nil {
@@ -255,4 +261,13 @@ func sandboxLog(conf *config.Config, id string) (*os.File, error) {
 		return os.OpenFile(conf.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0644)
 	}
 	return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+}
+
+// leaveCgroup moves runsc back to home, the cgroup it was in before it
+// joined the container's to start the sandbox: otherwise runsc run would
+// count against the container's limits and be killed with the cgroup.
+func leaveCgroup(conf *config.Config, home *cgroup.Cgroup) {
+	if err := home.Join(os.Getpid()); err != nil {
+		logMessage(conf, "warning", fmt.Sprintf("leaving the container's cgroup: %v", err))
+	}
 }
