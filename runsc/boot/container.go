@@ -120,20 +120,18 @@ func (pc ProcessCredentials) Credentials(prefix string) (*kernel.Credentials, er
 			return nil, err
 		}
 	}
-	if _, err := capabilitySet(prefix+".capabilities.ambient", pc.Ambient); err != nil {
+	if c.Ambient, err = capabilitySet(prefix+".capabilities.ambient", pc.Ambient); err != nil {
 		return nil, err
-	}
-	if len(pc.Ambient) > 0 && pc.UID != 0 {
-		// For root the ambient set changes nothing: execve gives root
-		// its bounding and inheritable sets anyway. Other users would
-		// need the Sentry to keep an ambient set, which it does not.
-		return nil, fmt.Errorf("%s.capabilities.ambient: ambient capabilities are only supported for user 0", prefix)
 	}
 	// As Linux requires: effective within permitted, permitted within
 	// bounding... runc applies the sets as given; so does the Sentry,
 	// masking effective by permitted as capset(2) would refuse
 	// otherwise.
 	c.Effective &= c.Permitted
+	// An ambient capability must be permitted and inheritable: runc's
+	// PR_CAP_AMBIENT_RAISE of any other fails, and runc goes on
+	// without it.
+	c.Ambient &= c.Permitted & c.Inheritable
 	return c, nil
 }
 

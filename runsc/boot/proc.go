@@ -283,7 +283,7 @@ func (pt procThread) Credentials() proc.Credentials {
 		RealUID: c.RealUID, EffectiveUID: c.EffectiveUID, SavedUID: c.SavedUID, FSUID: c.FSUID,
 		RealGID: c.RealGID, EffectiveGID: c.EffectiveGID, SavedGID: c.SavedGID, FSGID: c.FSGID,
 		Groups:      append([]uint32(nil), c.Groups...),
-		Inheritable: c.Inheritable, Permitted: c.Permitted, Effective: c.Effective, Bounding: c.Bounding,
+		Inheritable: c.Inheritable, Permitted: c.Permitted, Effective: c.Effective, Bounding: c.Bounding, Ambient: c.Ambient,
 		NoNewPrivs: c.NoNewPrivs, Seccomp: pt.t.SeccompMode(), SeccompFilters: pt.t.SeccompFilterCount(),
 	}
 }
