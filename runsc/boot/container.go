@@ -542,7 +542,7 @@ func containerRoot(ctx context.Context, client *protocol.Client, mf *memory.File
 // read-only, and locks the tree.
 func mountContainerFS(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.VirtualFilesystem, mounts *vfs.MountNamespace, mf *memory.File, ptsFS, procFS, sysFS *vfs.Filesystem, memSize uint64) error {
 	spec := a.Container.Spec
-	c := &containerFS{ctx: ctx, k: k, v: v, mounts: mounts, mf: mf, devFS: dev.NewNamed(ctx, tmpfs.Name), ptsFS: ptsFS, procFS: procFS, sysFS: sysFS, memSize: memSize,
+	c := &containerFS{ctx: ctx, k: k, v: v, mounts: mounts, mf: mf, devFS: dev.NewContainer(ctx), ptsFS: ptsFS, procFS: procFS, sysFS: sysFS, memSize: memSize,
 		log: func(format string, args ...any) { fmt.Fprintf(a.Log, format, args...) }}
 	defer c.devFS.DecRef(ctx)
 	if err := c.mountContainer(a.Container); err != nil {

@@ -257,13 +257,19 @@ func (fs *filesystem) Release(ctx context.Context) {}
 // New returns a new /dev filesystem. The memory devices must have been
 // registered (Register) for its device nodes to open.
 func New(ctx context.Context) *vfs.Filesystem {
-	return NewNamed(ctx, Name)
+	return newFS(ctx, Name, false)
 }
 
-// NewNamed is New with name as the filesystem type that /proc/PID/mounts
-// and mountinfo show: a container's /dev is a tmpfs holding device nodes
-// (the OCI spec mounts it as "tmpfs"), and shows as one.
-func NewNamed(ctx context.Context, name string) *vfs.Filesystem {
+// NewContainer returns the /dev of an OCI container, as the runtime spec
+// and runc make it: a tmpfs (its type shows as "tmpfs") holding the
+// default devices, with /dev/ptmx a symlink to pts/ptmx.
+func NewContainer(ctx context.Context) *vfs.Filesystem {
+	return newFS(ctx, "tmpfs", true)
+}
+
+// newFS builds a /dev whose type shows as name; with ptmxLink /dev/ptmx
+// is a symlink to pts/ptmx rather than the device.
+func newFS(ctx context.Context, name string, ptmxLink bool) *vfs.Filesystem {
 	fs := &filesystem{dev: vfs.AnonDevice(), name: name}
 	root := fs.newDir(0o755)
 	for _, c := range []struct {
@@ -279,6 +285,10 @@ func NewNamed(ctx context.Context, name string) *vfs.Filesystem {
 		minor uint32
 		perm  uint32
 	}{{"ptmx", PtmxMinor, 0o666}, {"tty", TTYMinor, 0o666}, {"console", ConsoleMinor, 0o600}} {
+		if c.name == "ptmx" && ptmxLink {
+			root.Add(c.name, &symlink{node: *fs.newInode(unix.S_IFLNK | 0o777), target: "pts/ptmx"})
+			continue
+		}
 		n := fs.newInode(unix.S_IFCHR | c.perm)
 		n.rdev = unix.Mkdev(PtmxMajor, c.minor)
 		root.Add(c.name, n)
