@@ -76,15 +76,17 @@ func consoleTerminal(ctx context.Context) (*vfs.FileDescription, error) {
 // host's /proc/cpuinfo, read at start-up, of which it shows k's CPUs.
 // /proc/meminfo's MemTotal is the host's memory or lim's memory limit,
 // whichever is smaller. /proc/PID/mounts lists the mount tree of the
-// reader's root.
-func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits) (*vfs.Filesystem, error) {
+// reader's root. oomScoreAdj is every process's oom_score_adj until it
+// writes its own.
+func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oomScoreAdj int32) (*vfs.Filesystem, error) {
 	var si unix.Sysinfo_t
 	if err := unix.Sysinfo(&si); err != nil {
 		return nil, err
 	}
 	return proc.New(&procKernel{k: k}, proc.Options{
-		CPUInfo:  limitCPUInfo(cpuinfo, k.NumCPU()),
-		MemTotal: lim.MemTotal(si.Totalram * uint64(si.Unit)),
+		CPUInfo:     limitCPUInfo(cpuinfo, k.NumCPU()),
+		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
+		OOMScoreAdj: oomScoreAdj,
 	}), nil
 }
 
