@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean e2e
+.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean e2e oci-validate
 
 all: deps runsc
 	$(MAKE) -C test/syscalls
@@ -45,6 +45,12 @@ test: all vet check-generate unit-test integration-test e2e syscall-test
 # PALISADE_E2E_RUNTIMES=runc limits it to runc.
 e2e: runsc
 	$(GO) test -count=1 -timeout 20m ./test/e2e/
+
+# oci-validate runs the OCI runtime-tools validation suite against
+# bin/runsc (root; docs/oci.md, "Validation suite"). OCI_VALIDATE_FLAGS=--runc
+# also runs it against runc for comparison.
+oci-validate: runsc
+	test/e2e/oci-validate.sh $(OCI_VALIDATE_FLAGS)
 
 bench: all
 	test/bench/run

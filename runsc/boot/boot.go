@@ -222,7 +222,11 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	procFS, err := NewProcFilesystem(k, cpuinfo, a.Limits)
+	var oomScoreAdj int32
+	if a.Container != nil && a.Container.Spec != nil && a.Container.Spec.Process != nil && a.Container.Spec.Process.OOMScoreAdj != nil {
+		oomScoreAdj = int32(*a.Container.Spec.Process.OOMScoreAdj)
+	}
+	procFS, err := NewProcFilesystem(k, cpuinfo, a.Limits, oomScoreAdj)
 	if err != nil {
 		return nil, err
 	}

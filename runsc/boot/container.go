@@ -120,20 +120,18 @@ func (pc ProcessCredentials) Credentials(prefix string) (*kernel.Credentials, er
 			return nil, err
 		}
 	}
-	if _, err := capabilitySet(prefix+".capabilities.ambient", pc.Ambient); err != nil {
+	if c.Ambient, err = capabilitySet(prefix+".capabilities.ambient", pc.Ambient); err != nil {
 		return nil, err
-	}
-	if len(pc.Ambient) > 0 && pc.UID != 0 {
-		// For root the ambient set changes nothing: execve gives root
-		// its bounding and inheritable sets anyway. Other users would
-		// need the Sentry to keep an ambient set, which it does not.
-		return nil, fmt.Errorf("%s.capabilities.ambient: ambient capabilities are only supported for user 0", prefix)
 	}
 	// As Linux requires: effective within permitted, permitted within
 	// bounding... runc applies the sets as given; so does the Sentry,
 	// masking effective by permitted as capset(2) would refuse
 	// otherwise.
 	c.Effective &= c.Permitted
+	// An ambient capability must be permitted and inheritable: runc's
+	// PR_CAP_AMBIENT_RAISE of any other fails, and runc goes on
+	// without it.
+	c.Ambient &= c.Permitted & c.Inheritable
 	return c, nil
 }
 
@@ -281,24 +279,59 @@ type containerFS struct {
 }
 
 // mountContainer mounts /dev (always: the OCI spec's default devices)
-// and then the spec's mounts in order. Bind mounts of directories are
+// and the spec's mounts in order; /dev goes where the spec's tmpfs /dev
+// is, or first if it has none, so /proc/PID/mountinfo lists the mounts in
+// the spec's order as it does under runc. Bind mounts of directories are
 // gofer file systems (written through to the host unless "ro"), of
 // regular files copies of their contents; tmpfs, proc, sysfs, devpts,
 // mqueue and cgroup are served by the Sentry.
 func (c *containerFS) mountContainer(cc *ContainerConfig) error {
 	root := c.mounts.Root()
 	defer root.DecRef(c.ctx)
-	if err := mkdirAll(c.ctx, c.v, root, "/dev"); err != nil {
-		return fmt.Errorf("mounting /dev: %w", err)
-	}
-	if err := c.v.MountFilesystemAt(c.ctx, pathOp(root, "/dev", true), c.devFS, vfs.MountOptions{Flags: unix.MS_NOSUID, Source: "tmpfs"}); err != nil {
-		return fmt.Errorf("mounting /dev: %w", err)
+	devAt := specDevMount(cc.Spec.Mounts)
+	if devAt < 0 {
+		if err := c.mountDev(root, unix.MS_NOSUID, "tmpfs"); err != nil {
+			return err
+		}
 	}
 	for i, m := range cc.Spec.Mounts {
 		field := fmt.Sprintf("mounts[%d] (%s)", i, m.Destination)
-		if err := c.mountOne(root, cc, i, m); err != nil {
+		var err error
+		if i == devAt {
+			flags, _, _, _ := mountOptions(m.Options)
+			err = c.mountDev(root, flags|unix.MS_NOSUID, m.Source)
+		} else {
+			err = c.mountOne(root, cc, i, m)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: %w", field, err)
 		}
+	}
+	return nil
+}
+
+// specDevMount returns the index of the first tmpfs mount on /dev in
+// mounts, or -1.
+func specDevMount(mounts []specs.Mount) int {
+	for i, m := range mounts {
+		_, bind, _, _ := mountOptions(m.Options)
+		if path.Clean(m.Destination) == "/dev" && m.Type == "tmpfs" && !bind {
+			return i
+		}
+	}
+	return -1
+}
+
+// mountDev mounts the Sentry's /dev file system on /dev.
+func (c *containerFS) mountDev(root vfs.VirtualDentry, flags uint32, source string) error {
+	if source == "" {
+		source = "tmpfs"
+	}
+	if err := mkdirAll(c.ctx, c.v, root, "/dev"); err != nil {
+		return fmt.Errorf("mounting /dev: %w", err)
+	}
+	if err := c.v.MountFilesystemAt(c.ctx, pathOp(root, "/dev", true), c.devFS, vfs.MountOptions{Flags: flags, Source: source}); err != nil {
+		return fmt.Errorf("mounting /dev: %w", err)
 	}
 	return nil
 }
@@ -321,7 +354,11 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 	}
 	var fs *vfs.Filesystem
 	var err error
-	source := typ
+	// As mount(2), the source shown in mountinfo is the one given.
+	source := m.Source
+	if source == "" {
+		source = typ
+	}
 	switch typ {
 	case "bind":
 		if fc, ok := cc.Files[i]; ok {
@@ -343,8 +380,9 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 		}
 	case "mqueue":
 		// POSIX message queues are not implemented (mq_open fails
-		// with ENOSYS); the directory is an empty tmpfs.
-		if fs, err = c.k.FilesystemType("tmpfs")(c.ctx, "mqueue", flags, ""); err != nil {
+		// with ENOSYS); the directory is an empty tmpfs that shows as
+		// the mqueue the spec asks for.
+		if fs, err = tmpfs.New(c.ctx, tmpfs.Options{Mem: c.mf, RootMode: 01777, Name: "mqueue"}); err != nil {
 			return err
 		}
 	case "proc":
@@ -504,7 +542,7 @@ func containerRoot(ctx context.Context, client *protocol.Client, mf *memory.File
 // read-only, and locks the tree.
 func mountContainerFS(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.VirtualFilesystem, mounts *vfs.MountNamespace, mf *memory.File, ptsFS, procFS, sysFS *vfs.Filesystem, memSize uint64) error {
 	spec := a.Container.Spec
-	c := &containerFS{ctx: ctx, k: k, v: v, mounts: mounts, mf: mf, devFS: dev.New(ctx), ptsFS: ptsFS, procFS: procFS, sysFS: sysFS, memSize: memSize,
+	c := &containerFS{ctx: ctx, k: k, v: v, mounts: mounts, mf: mf, devFS: dev.NewContainer(ctx), ptsFS: ptsFS, procFS: procFS, sysFS: sysFS, memSize: memSize,
 		log: func(format string, args ...any) { fmt.Fprintf(a.Log, format, args...) }}
 	defer c.devFS.DecRef(ctx)
 	if err := c.mountContainer(a.Container); err != nil {

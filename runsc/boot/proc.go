@@ -76,15 +76,17 @@ func consoleTerminal(ctx context.Context) (*vfs.FileDescription, error) {
 // host's /proc/cpuinfo, read at start-up, of which it shows k's CPUs.
 // /proc/meminfo's MemTotal is the host's memory or lim's memory limit,
 // whichever is smaller. /proc/PID/mounts lists the mount tree of the
-// reader's root.
-func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits) (*vfs.Filesystem, error) {
+// reader's root. oomScoreAdj is every process's oom_score_adj until it
+// writes its own.
+func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oomScoreAdj int32) (*vfs.Filesystem, error) {
 	var si unix.Sysinfo_t
 	if err := unix.Sysinfo(&si); err != nil {
 		return nil, err
 	}
 	return proc.New(&procKernel{k: k}, proc.Options{
-		CPUInfo:  limitCPUInfo(cpuinfo, k.NumCPU()),
-		MemTotal: lim.MemTotal(si.Totalram * uint64(si.Unit)),
+		CPUInfo:     limitCPUInfo(cpuinfo, k.NumCPU()),
+		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
+		OOMScoreAdj: oomScoreAdj,
 	}), nil
 }
 
@@ -283,7 +285,7 @@ func (pt procThread) Credentials() proc.Credentials {
 		RealUID: c.RealUID, EffectiveUID: c.EffectiveUID, SavedUID: c.SavedUID, FSUID: c.FSUID,
 		RealGID: c.RealGID, EffectiveGID: c.EffectiveGID, SavedGID: c.SavedGID, FSGID: c.FSGID,
 		Groups:      append([]uint32(nil), c.Groups...),
-		Inheritable: c.Inheritable, Permitted: c.Permitted, Effective: c.Effective, Bounding: c.Bounding,
+		Inheritable: c.Inheritable, Permitted: c.Permitted, Effective: c.Effective, Bounding: c.Bounding, Ambient: c.Ambient,
 		NoNewPrivs: c.NoNewPrivs, Seccomp: pt.t.SeccompMode(), SeccompFilters: pt.t.SeccompFilterCount(),
 	}
 }

@@ -293,7 +293,7 @@ func serveContainer(s *boot.Sandbox, controlFD int) {
 	case <-done:
 	case <-time.After(time.Second):
 	}
-	srv.Close()
+	srv.Drain(time.Second)
 	os.Exit(cs.status)
 }
 

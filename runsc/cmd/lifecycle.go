@@ -91,7 +91,7 @@ func startContainer(conf *config.Config, id string) error {
 		return err
 	}
 	if h := ct.Spec.Hooks; h != nil {
-		if err := container.RunHooks("poststart", h.Poststart, ct.State()); err != nil {
+		if err := container.RunHooksAll("poststart", h.Poststart, ct.State()); err != nil {
 			// The process runs; the spec says to log and go on.
 			warn(conf, err.Error())
 		}
@@ -224,7 +224,7 @@ func deleteContainer(conf *config.Config, id string, force bool) error {
 		}
 	}
 	if ct.Spec != nil && ct.Spec.Hooks != nil && st != container.Creating {
-		if err := container.RunHooks("poststop", ct.Spec.Hooks.Poststop, ct.State()); err != nil {
+		if err := container.RunHooksAll("poststop", ct.Spec.Hooks.Poststop, ct.State()); err != nil {
 			warn(conf, err.Error())
 		}
 	}

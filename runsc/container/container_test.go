@@ -169,3 +169,17 @@ func TestRunHooks(t *testing.T) {
 		t.Error("a zero timeout is accepted")
 	}
 }
+
+func TestRunHooksAllGoesOnAfterAFailure(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	st := State{ID: "c1", Status: Running, Bundle: "/b"}
+	bad := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo boom; exit 3"}}
+	ok := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo ran >> " + out}}
+	err := RunHooksAll("poststart", []specs.Hook{bad, ok, bad}, st)
+	if err == nil || !strings.Contains(err.Error(), "poststart[0]") || !strings.Contains(err.Error(), "poststart[2]") {
+		t.Errorf("failures: %v, want hooks 0 and 2 named", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "ran\n" {
+		t.Errorf("hook after the failing one wrote %q, want it run once", b)
+	}
+}

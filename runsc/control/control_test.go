@@ -5,7 +5,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,5 +133,39 @@ func TestLongStateDirectory(t *testing.T) {
 	serve(t, long, ^uint32(0), func(*Request, []int) *Response { return &Response{} })
 	if _, err := Call(long, &Request{Op: &Request_State{State: &StateRequest{}}}, nil, 10*time.Second); err != nil {
 		t.Fatalf("a socket path over 108 bytes: %v", err)
+	}
+}
+
+func TestDrainWaitsForAnswersBeingWritten(t *testing.T) {
+	dir := t.TempDir()
+	handling := make(chan struct{})
+	release := make(chan struct{})
+	var released atomic.Bool
+	s := serve(t, dir, ^uint32(0), func(*Request, []int) *Response {
+		close(handling)
+		<-release
+		return &Response{Error: "answered"}
+	})
+	got := make(chan error, 1)
+	go func() {
+		_, err := Call(dir, &Request{Op: &Request_State{State: &StateRequest{}}}, nil, 10*time.Second)
+		got <- err
+	}()
+	<-handling
+	// The handler is released only after many yields: a Drain that does
+	// not wait returns long before.
+	go func() {
+		for i := 0; i < 1000; i++ {
+			runtime.Gosched()
+		}
+		released.Store(true)
+		close(release)
+	}()
+	s.Drain(time.Minute)
+	if !released.Load() {
+		t.Fatal("Drain returned while a request was being served")
+	}
+	if err := <-got; err == nil || err.Error() != "answered" {
+		t.Errorf("Call: %v, want the handler's answer", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +22,12 @@ type Server struct {
 	// refuseUID is a peer UID that is refused: the sandbox's own root, as
 	// seen in its user namespace.
 	refuseUID uint32
+
+	mu sync.Mutex
+	// active counts connections being served; idle, when set, is closed
+	// when it drops to 0 (Drain). Both protected by mu.
+	active int
+	idle   chan struct{}
 }
 
 // NewServer serves connections on the listening socket lfd with handler.
@@ -50,7 +58,44 @@ func (s *Server) Serve() {
 		if err != nil {
 			return
 		}
-		go s.serveConn(c)
+		s.mu.Lock()
+		s.active++
+		s.mu.Unlock()
+		go func() {
+			defer s.connDone()
+			s.serveConn(c)
+		}()
+	}
+}
+
+// connDone records the end of a connection's service.
+func (s *Server) connDone() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.active == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+}
+
+// Drain stops accepting connections and waits, at most timeout, until
+// every request being served has its answer written: the sandbox exits
+// right after, and a request that ended the container (a signal to one
+// that was never started) must still get its answer.
+func (s *Server) Drain(timeout time.Duration) {
+	s.Close()
+	s.mu.Lock()
+	if s.active == 0 {
+		s.mu.Unlock()
+		return
+	}
+	idle := make(chan struct{})
+	s.idle = idle
+	s.mu.Unlock()
+	select {
+	case <-idle:
+	case <-time.After(timeout):
 	}
 }
 

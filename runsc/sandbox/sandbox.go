@@ -153,7 +153,10 @@ func Create(c *container.Container, o Options) (err error) {
 	}
 	gcmd.Stderr = goferLog
 	gcmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWUTS,
+		// A cgroup namespace too (rooted at the container's cgroup,
+		// which runsc joined): as runc gives a container, and the host's
+		// cgroup tree stays out of sight.
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP,
 		Setsid:     true,
 	}
 	if err := gcmd.Start(); err != nil {
@@ -196,7 +199,7 @@ func Create(c *container.Container, o Options) (err error) {
 	bcmd.Args[0] = SandboxProcessName
 	bcmd.ExtraFiles = bootFiles
 	bcmd.Stdin, bcmd.Stdout, bcmd.Stderr = o.Stdio[0], o.Stdio[1], o.Stdio[2]
-	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP)
 	if o.NetNSPath == "" {
 		flags |= unix.CLONE_NEWNET
 	}

@@ -20,6 +20,11 @@ type Credentials struct {
 	Groups                                 []uint32
 	Permitted, Effective, Inheritable      uint64
 	Bounding                               uint64
+	// Ambient is the ambient set (capabilities(7)): kept across execve
+	// of a file without set-ID bits and added to the new permitted and
+	// effective sets, so a non-root program keeps them. Always within
+	// Permitted & Inheritable.
+	Ambient uint64
 	// KeepCaps is PR_SET_KEEPCAPS: a change of every UID away from 0
 	// keeps the permitted capabilities. Linux: SECURE_KEEP_CAPS in
 	// cred::securebits (cleared by execve).
@@ -61,8 +66,13 @@ const noID = ^uint32(0)
 func (c *Credentials) fixCapsAfterUIDChange(old *Credentials) {
 	wasRoot := old.RealUID == 0 || old.EffectiveUID == 0 || old.SavedUID == 0
 	isRoot := c.RealUID == 0 || c.EffectiveUID == 0 || c.SavedUID == 0
-	if wasRoot && !isRoot && !c.KeepCaps {
-		c.Permitted, c.Effective = 0, 0
+	if wasRoot && !isRoot {
+		if !c.KeepCaps {
+			c.Permitted, c.Effective = 0, 0
+		}
+		// Even with PR_SET_KEEPCAPS: a program that gives up root and
+		// then execs expects to lose its capabilities.
+		c.Ambient = 0
 	}
 	if old.EffectiveUID == 0 && c.EffectiveUID != 0 {
 		c.Effective = 0

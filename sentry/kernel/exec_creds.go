@@ -16,9 +16,12 @@ import (
 //     the group. Neither applies on a nosuid mount or under no_new_privs.
 //   - The saved and filesystem IDs follow the effective ones.
 //   - If the real or effective UID is 0 the permitted set becomes
-//     bounding | inheritable, and effective = permitted if the effective
-//     UID is 0. Otherwise both are emptied (ambient capabilities are not
-//     supported). Under no_new_privs permitted can't grow.
+//     bounding | inheritable, otherwise it is emptied; under
+//     no_new_privs it can't grow.
+//   - The ambient set is kept, unless the program's set-ID bits made the
+//     effective IDs differ from the real ones, and is added to the
+//     permitted set. Effective is the permitted set if the effective UID
+//     is 0, otherwise the ambient set.
 func execCredentials(c *Credentials, mode, fileUID, fileGID uint32, nosuid bool) (n *Credentials, setID bool) {
 	n = c.Copy()
 	if !nosuid && !c.NoNewPrivs {
@@ -39,7 +42,11 @@ func execCredentials(c *Credentials, mode, fileUID, fileGID uint32, nosuid bool)
 	if c.NoNewPrivs {
 		n.Permitted &= c.Permitted
 	}
-	n.Effective = 0
+	if n.EffectiveUID != c.RealUID || n.EffectiveGID != c.RealGID {
+		n.Ambient = 0
+	}
+	n.Permitted |= n.Ambient
+	n.Effective = n.Ambient
 	if n.EffectiveUID == 0 {
 		n.Effective = n.Permitted
 	}

@@ -92,6 +92,42 @@ func (t *Task) SetNoNewPrivs() {
 	t.SetCredentials(c)
 }
 
+// AmbientCap implements prctl(PR_CAP_AMBIENT, op, cp): raise (only a
+// capability both permitted and inheritable), lower, query or clear the
+// ambient set.
+func (t *Task) AmbientCap(op, cp uint64) (uint64, error) {
+	if op != unix.PR_CAP_AMBIENT_CLEAR_ALL && cp > MaxCap {
+		return 0, unix.EINVAL
+	}
+	old := t.Credentials()
+	bit := uint64(1) << (cp & 63)
+	var ambient uint64
+	switch op {
+	case unix.PR_CAP_AMBIENT_IS_SET:
+		return (old.Ambient >> cp) & 1, nil
+	case unix.PR_CAP_AMBIENT_RAISE:
+		if old.Permitted&old.Inheritable&bit == 0 {
+			return 0, unix.EPERM
+		}
+		ambient = old.Ambient | bit
+	case unix.PR_CAP_AMBIENT_LOWER:
+		ambient = old.Ambient &^ bit
+	case unix.PR_CAP_AMBIENT_CLEAR_ALL:
+		if cp != 0 {
+			return 0, unix.EINVAL
+		}
+		ambient = 0
+	default:
+		return 0, unix.EINVAL
+	}
+	if ambient != old.Ambient {
+		c := old.Copy()
+		c.Ambient = ambient
+		t.SetCredentials(c)
+	}
+	return 0, nil
+}
+
 // DropBoundingCap implements PR_CAPBSET_DROP.
 func (t *Task) DropBoundingCap(cp uint64) error {
 	if cp > MaxCap {

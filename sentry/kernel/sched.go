@@ -67,6 +67,7 @@ func (t *Task) SetCapabilities(effective, permitted, inheritable uint64) error {
 	}
 	c := old.Copy()
 	c.Effective, c.Permitted, c.Inheritable = effective, permitted, inheritable
+	c.Ambient &= permitted & inheritable
 	t.SetCredentials(c)
 	return nil
 }

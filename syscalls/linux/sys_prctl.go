@@ -92,6 +92,11 @@ func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return (t.Credentials().Bounding >> arg2) & 1, nil
 	case unix.PR_CAPBSET_DROP:
 		return 0, t.DropBoundingCap(arg2)
+	case unix.PR_CAP_AMBIENT:
+		if arg4 != 0 || arg5 != 0 {
+			return 0, unix.EINVAL
+		}
+		return t.AmbientCap(arg2, arg3)
 	case unix.PR_GET_TID_ADDRESS:
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], t.ClearChildTID())

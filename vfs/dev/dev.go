@@ -240,6 +240,8 @@ func (fd *memFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64,
 type filesystem struct {
 	// dev is the st_dev of the filesystem. Immutable.
 	dev uint64
+	// name is the type name mountinfo shows. Immutable.
+	name string
 	// mu protects the mutable attributes of all inodes.
 	mu sync.Mutex
 	// lastIno is the last inode number handed out.
@@ -247,7 +249,7 @@ type filesystem struct {
 }
 
 // Name implements vfs.FilesystemImpl.Name.
-func (fs *filesystem) Name() string { return Name }
+func (fs *filesystem) Name() string { return fs.name }
 
 // Release implements vfs.FilesystemImpl.Release.
 func (fs *filesystem) Release(ctx context.Context) {}
@@ -255,7 +257,20 @@ func (fs *filesystem) Release(ctx context.Context) {}
 // New returns a new /dev filesystem. The memory devices must have been
 // registered (Register) for its device nodes to open.
 func New(ctx context.Context) *vfs.Filesystem {
-	fs := &filesystem{dev: vfs.AnonDevice()}
+	return newFS(ctx, Name, false)
+}
+
+// NewContainer returns the /dev of an OCI container, as the runtime spec
+// and runc make it: a tmpfs (its type shows as "tmpfs") holding the
+// default devices, with /dev/ptmx a symlink to pts/ptmx.
+func NewContainer(ctx context.Context) *vfs.Filesystem {
+	return newFS(ctx, "tmpfs", true)
+}
+
+// newFS builds a /dev whose type shows as name; with ptmxLink /dev/ptmx
+// is a symlink to pts/ptmx rather than the device.
+func newFS(ctx context.Context, name string, ptmxLink bool) *vfs.Filesystem {
+	fs := &filesystem{dev: vfs.AnonDevice(), name: name}
 	root := fs.newDir(0o755)
 	for _, c := range []struct {
 		name  string
@@ -270,6 +285,10 @@ func New(ctx context.Context) *vfs.Filesystem {
 		minor uint32
 		perm  uint32
 	}{{"ptmx", PtmxMinor, 0o666}, {"tty", TTYMinor, 0o666}, {"console", ConsoleMinor, 0o600}} {
+		if c.name == "ptmx" && ptmxLink {
+			root.Add(c.name, &symlink{node: *fs.newInode(unix.S_IFLNK | 0o777), target: "pts/ptmx"})
+			continue
+		}
 		n := fs.newInode(unix.S_IFCHR | c.perm)
 		n.rdev = unix.Mkdev(PtmxMajor, c.minor)
 		root.Add(c.name, n)

@@ -134,6 +134,8 @@ type Registry struct {
 	dev uint64
 	// fs is the devpts filesystem. Immutable.
 	fs *vfs.Filesystem
+	// ptmx is the filesystem's ptmx node. Immutable.
+	ptmx *ptmxInode
 	// lastIno is the last inode number handed out.
 	lastIno atomic.Uint64
 
@@ -153,6 +155,7 @@ func Register(v *vfs.VirtualFilesystem) (*Registry, error) {
 		return nil, err
 	}
 	root := &rootDir{ReadOnlyDirDefaults: synthetic.ReadOnlyDirDefaults{Errno: unix.EACCES}, r: r, ino: r.lastIno.Add(1), ctime: nowTS()}
+	r.ptmx = newPtmxInode(r)
 	r.fs = vfs.NewFilesystem(&filesystem{}, root)
 	return r, nil
 }
@@ -326,6 +329,9 @@ func parseIndex(name string) (uint32, bool) {
 
 // Lookup implements vfs.DirInode.Lookup.
 func (d *rootDir) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
+	if name == ptmxName {
+		return d.r.ptmx, nil
+	}
 	if i, ok := parseIndex(name); ok {
 		if p := d.r.lookup(i); p != nil {
 			return p.inode, nil
@@ -337,6 +343,9 @@ func (d *rootDir) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 // Revalidate implements vfs.Revalidator: a name stays valid while it names
 // the same open pair.
 func (d *rootDir) Revalidate(ctx context.Context, name string, child vfs.Inode) bool {
+	if name == ptmxName {
+		return true
+	}
 	i, ok := parseIndex(name)
 	if !ok {
 		return false
@@ -346,24 +355,29 @@ func (d *rootDir) Revalidate(ctx context.Context, name string, child vfs.Inode) 
 }
 
 // IterDirents implements synthetic.Lister: offsets 0 and 1 are "." and
-// "..", then offset 2+N is slave N, so a listing resumes correctly while
-// pairs come and go.
+// "..", 2 is ptmx, then offset 3+N is slave N, so a listing resumes
+// correctly while pairs come and go.
 func (d *rootDir) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
 	off, ok := synthetic.EmitDots(off, d.ino, d.ino, emit)
 	if !ok {
 		return nil
 	}
+	if off <= 2 {
+		if !emit(vfs.Dirent{Name: ptmxName, Type: unix.DT_CHR, Ino: d.r.ptmx.ino, NextOff: 3}) {
+			return nil
+		}
+	}
 	d.r.mu.Lock()
 	var ps []*pty
 	for i, p := range d.r.ptys {
-		if int64(i)+2 >= off {
+		if int64(i)+3 >= off {
 			ps = append(ps, p)
 		}
 	}
 	d.r.mu.Unlock()
 	sort.Slice(ps, func(a, b int) bool { return ps[a].index < ps[b].index })
 	for _, p := range ps {
-		de := vfs.Dirent{Name: strconv.Itoa(int(p.index)), Type: unix.DT_CHR, Ino: p.inode.ino, NextOff: int64(p.index) + 3}
+		de := vfs.Dirent{Name: strconv.Itoa(int(p.index)), Type: unix.DT_CHR, Ino: p.inode.ino, NextOff: int64(p.index) + 4}
 		if !emit(de) {
 			return nil
 		}

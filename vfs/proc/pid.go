@@ -121,8 +121,11 @@ func (fs *filesystem) oomScoreAdjEntry(ref *taskRef) staticEntry {
 				return nil, unix.ESRCH
 			}
 			fs.mu.Lock()
-			v := fs.oomScoreAdj[ref.key()]
+			v, ok := fs.oomScoreAdj[ref.key()]
 			fs.mu.Unlock()
+			if !ok {
+				v = fs.opts.OOMScoreAdj
+			}
 			return fmt.Appendf(nil, "%d\n", v), nil
 		})
 		f.write = func(ctx context.Context, src []byte) error {

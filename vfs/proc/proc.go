@@ -231,6 +231,10 @@ type Options struct {
 	MemTotal uint64
 	// BootID is /proc/sys/kernel/random/boot_id (random if empty).
 	BootID string
+	// OOMScoreAdj is what /proc/PID/oom_score_adj shows for a process
+	// that never wrote it: a container's process.oomScoreAdj, which under
+	// Linux every process of the container inherits from the first.
+	OOMScoreAdj int32
 }
 
 // filesystem is one procfs instance.

@@ -225,6 +225,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, proc.Options{CPUInfo: []byte("processor\t: 0\nprocessor\t: 1\n"), MemTotal: 64 << 20})
+}
+
+// newEnvWith is newEnv with a procfs made with opts.
+func newEnvWith(t *testing.T, opts proc.Options) *env {
+	t.Helper()
 	mem, err := memory.New("proc-test")
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
@@ -247,7 +253,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatalf("mkdir %s: %v", d, err)
 		}
 	}
-	pfs := proc.New(k, proc.Options{CPUInfo: []byte("processor\t: 0\nprocessor\t: 1\n"), MemTotal: 64 << 20})
+	pfs := proc.New(k, opts)
 	if err := v.MountAt(bg, e.pop("/proc", true), pfs, 0); err != nil {
 		t.Fatalf("MountAt: %v", err)
 	}
@@ -676,5 +682,23 @@ func TestReadAtOffsets(t *testing.T) {
 	}
 	if n, _ := f.Read(e.ctx, buf); n != 0 {
 		t.Errorf("read at end = %d bytes, want 0", n)
+	}
+}
+
+func TestOOMScoreAdjDefaultsToTheContainers(t *testing.T) {
+	e := newEnvWith(t, proc.Options{MemTotal: 64 << 20, OOMScoreAdj: 300})
+	if got := e.mustRead("/proc/7/oom_score_adj"); got != "300\n" {
+		t.Errorf("oom_score_adj = %q, want the container's 300", got)
+	}
+	f, err := e.k.v.OpenAt(e.ctx, e.pop("/proc/self/oom_score_adj", true), vfs.OpenOptions{Flags: unix.O_WRONLY | unix.O_TRUNC})
+	if err != nil {
+		t.Fatalf("open oom_score_adj for writing: %v", err)
+	}
+	if _, err := f.Write(e.ctx, []byte("0")); err != nil {
+		t.Errorf("write 0: %v", err)
+	}
+	f.DecRef(e.ctx)
+	if got := e.mustRead("/proc/7/oom_score_adj"); got != "0\n" {
+		t.Errorf("oom_score_adj after writing 0 = %q, want 0", got)
 	}
 }

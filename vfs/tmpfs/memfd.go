@@ -36,7 +36,7 @@ func internalFilesystem(mem MemoryFile) *filesystem {
 	defer internalMu.Unlock()
 	fs := internalFS[mem]
 	if fs == nil {
-		fs = &filesystem{mem: mem, dev: vfs.AnonDevice()}
+		fs = &filesystem{mem: mem, dev: vfs.AnonDevice(), name: Name}
 		var si unix.Sysinfo_t
 		if unix.Sysinfo(&si) == nil {
 			fs.maxPages = int64(uint64(si.Totalram) * uint64(si.Unit) / pageSize)

@@ -70,6 +70,10 @@ type Options struct {
 	// (Linux's size= option); writes beyond it fail with ENOSPC. Zero means
 	// no limit but the memory file's.
 	SizeLimit uint64
+	// Name is the filesystem type that /proc/PID/mounts and mountinfo
+	// show; tmpfs if empty. The Sentry serves some placeholder
+	// filesystems (an empty mqueue) with a tmpfs.
+	Name string
 }
 
 // filesystem is one tmpfs instance.
@@ -78,6 +82,8 @@ type filesystem struct {
 	mem MemoryFile
 	// dev is the device number reported as st_dev. Immutable.
 	dev uint64
+	// name is the type name mountinfo shows. Immutable.
+	name string
 	// lastIno is the last inode number handed out.
 	lastIno atomic.Uint64
 	// maxPages is the page limit (0: none). Immutable.
@@ -96,7 +102,10 @@ func New(ctx context.Context, opts Options) (*vfs.Filesystem, error) {
 	if opts.Mem == nil {
 		return nil, unix.EINVAL
 	}
-	fs := &filesystem{mem: opts.Mem, dev: vfs.AnonDevice(), maxPages: int64(opts.SizeLimit / pageSize)}
+	fs := &filesystem{mem: opts.Mem, dev: vfs.AnonDevice(), name: opts.Name, maxPages: int64(opts.SizeLimit / pageSize)}
+	if fs.name == "" {
+		fs.name = Name
+	}
 	if opts.SizeLimit != 0 && fs.maxPages == 0 {
 		fs.maxPages = 1
 	}
@@ -164,7 +173,7 @@ func (fs *filesystem) freePages(pages map[int64]memory.Range, from int64) {
 }
 
 // Name implements vfs.FilesystemImpl.Name.
-func (fs *filesystem) Name() string { return Name }
+func (fs *filesystem) Name() string { return fs.name }
 
 // Release implements vfs.FilesystemImpl.Release.
 func (fs *filesystem) Release(ctx context.Context) {}
