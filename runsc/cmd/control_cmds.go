@@ -43,16 +43,7 @@ func runningContainer(conf *config.Config, f *flag.FlagSet, want ...container.St
 func NewPause() subcommands.Command {
 	return &simpleCommand{name: "pause", synopsis: "stop every process of a container", usage: "pause <container-id>",
 		run: func(conf *config.Config, f *flag.FlagSet) error {
-			ct, lock, err := runningContainer(conf, f, container.Running)
-			if err != nil {
-				return err
-			}
-			defer lock.Unlock()
-			if _, err := control.Call(ct.Dir(), &control.Request{Op: &control.Request_Pause{Pause: &control.PauseRequest{}}}, nil, controlTimeout); err != nil {
-				return err
-			}
-			ct.Status = container.Paused
-			return ct.Save()
+			return setPaused(conf, f, &control.Request{Op: &control.Request_Pause{Pause: &control.PauseRequest{}}}, container.Running, container.Paused)
 		}}
 }
 
@@ -60,17 +51,23 @@ func NewPause() subcommands.Command {
 func NewResume() subcommands.Command {
 	return &simpleCommand{name: "resume", synopsis: "let a paused container's processes go on", usage: "resume <container-id>",
 		run: func(conf *config.Config, f *flag.FlagSet) error {
-			ct, lock, err := runningContainer(conf, f, container.Paused)
-			if err != nil {
-				return err
-			}
-			defer lock.Unlock()
-			if _, err := control.Call(ct.Dir(), &control.Request{Op: &control.Request_Resume{Resume: &control.ResumeRequest{}}}, nil, controlTimeout); err != nil {
-				return err
-			}
-			ct.Status = container.Running
-			return ct.Save()
+			return setPaused(conf, f, &control.Request{Op: &control.Request_Resume{Resume: &control.ResumeRequest{}}}, container.Paused, container.Running)
 		}}
+}
+
+// setPaused sends req (pause or resume) to a container that is from and
+// records it as to.
+func setPaused(conf *config.Config, f *flag.FlagSet, req *control.Request, from, to container.Status) error {
+	ct, lock, err := runningContainer(conf, f, from)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	if _, err := control.Call(ct.Dir(), req, nil, controlTimeout); err != nil {
+		return err
+	}
+	ct.Status = to
+	return ct.Save()
 }
 
 // NewPs is `runsc ps ID`. With --format json it prints the host PIDs of
@@ -88,14 +85,11 @@ func NewPs() subcommands.Command {
 			if format != "table" && format != "json" {
 				return fmt.Errorf("--format=%q: must be table or json", format)
 			}
-			id, err := oneID(f)
+			ct, err := loadContainer(conf, f)
 			if err != nil {
 				return err
 			}
-			ct, err := container.Load(conf.Root, id)
-			if err != nil {
-				return err
-			}
+			id := ct.ID
 			if st := ct.CurrentStatus(); st == container.Stopped {
 				if format == "json" {
 					fmt.Println("[]")
@@ -184,14 +178,11 @@ func NewEvents() subcommands.Command {
 			if interval <= 0 {
 				return fmt.Errorf("--interval=%s: must be positive", interval)
 			}
-			id, err := oneID(f)
+			ct, err := loadContainer(conf, f)
 			if err != nil {
 				return err
 			}
-			ct, err := container.Load(conf.Root, id)
-			if err != nil {
-				return err
-			}
+			id := ct.ID
 			sample := func() error {
 				if ct.CurrentStatus() == container.Stopped {
 					return fmt.Errorf("container %q is not running", id)

@@ -103,11 +103,7 @@ func startContainer(conf *config.Config, id string) error {
 func NewState() subcommands.Command {
 	return &simpleCommand{name: "state", synopsis: "print a container's OCI state", usage: "state <container-id>",
 		run: func(conf *config.Config, f *flag.FlagSet) error {
-			id, err := oneID(f)
-			if err != nil {
-				return err
-			}
-			ct, err := container.Load(conf.Root, id)
+			ct, err := loadContainer(conf, f)
 			if err != nil {
 				return err
 			}
@@ -331,14 +327,11 @@ func NewList() subcommands.Command {
 func NewWait() subcommands.Command {
 	return &simpleCommand{name: "wait", synopsis: "wait for a container's process to exit", usage: "wait <container-id>",
 		run: func(conf *config.Config, f *flag.FlagSet) error {
-			id, err := oneID(f)
+			ct, err := loadContainer(conf, f)
 			if err != nil {
 				return err
 			}
-			ct, err := container.Load(conf.Root, id)
-			if err != nil {
-				return err
-			}
+			id := ct.ID
 			if ct.CurrentStatus() == container.Stopped {
 				return fmt.Errorf("container %q has stopped; its status was reported to its parent", id)
 			}

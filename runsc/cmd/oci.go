@@ -14,6 +14,7 @@ import (
 	"github.com/google/subcommands"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/palisade-sandbox/palisade/runsc/config"
+	"github.com/palisade-sandbox/palisade/runsc/container"
 )
 
 // maxConfigSize bounds config.json.
@@ -61,6 +62,15 @@ func oneID(f *flag.FlagSet) (string, error) {
 		return "", errors.New("a container ID is required")
 	}
 	return f.Arg(0), nil
+}
+
+// loadContainer loads the container the command's one argument names.
+func loadContainer(conf *config.Config, f *flag.FlagSet) (*container.Container, error) {
+	id, err := oneID(f)
+	if err != nil {
+		return nil, err
+	}
+	return container.Load(conf.Root, id)
 }
 
 // loadSpec reads and checks the bundle's config.json, naming what is
