@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean e2e oci-validate
+.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean e2e oci-validate oci-validate-ci
 
 all: deps runsc
 	$(MAKE) -C test/syscalls
@@ -39,7 +39,7 @@ syscall-test: all
 # docker end-to-end tests, and
 # finally the C syscall suite natively and sandboxed; its last line is the
 # suite's "N passed, M failed, K skipped".
-test: all vet check-generate unit-test integration-test e2e syscall-test
+test: all vet check-generate unit-test integration-test e2e oci-validate-ci syscall-test
 
 # e2e runs docker containers under runc and runsc (root; docs/e2e.md).
 # PALISADE_E2E_RUNTIMES=runc limits it to runc.
@@ -51,6 +51,12 @@ e2e: runsc
 # also runs it against runc for comparison.
 oci-validate: runsc
 	test/e2e/oci-validate.sh $(OCI_VALIDATE_FLAGS)
+
+# oci-validate-ci is the suite as make test runs it: it fails below a
+# score a few executables under today's (29 to 30 of 58; a few of the
+# suite's own checks pass or fail by timing), so a regression shows.
+oci-validate-ci: runsc
+	OCI_MIN_PASS=26 test/e2e/oci-validate.sh
 
 bench: all
 	test/bench/run
