@@ -11,6 +11,7 @@ import (
 	"github.com/google/subcommands"
 	"github.com/palisade-sandbox/palisade/runsc/boot"
 	"github.com/palisade-sandbox/palisade/runsc/config"
+	"github.com/palisade-sandbox/palisade/runsc/resident"
 	"golang.org/x/sys/unix"
 )
 
@@ -68,8 +69,12 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 		}
 	}
 	var cc *boot.ContainerConfig
+	var text *resident.Text
 	argv, env, cwd := f.Args(), os.Environ(), b.cwd
 	if b.containerFD >= 0 {
+		// A container's sandbox lives long: it gives back its start-up
+		// pages of runsc once it is idle (runsc/resident).
+		text, _ = resident.FindText()
 		var err error
 		if cc, err = readContainerConfig(b.containerFD); err != nil {
 			report(err)
@@ -124,7 +129,7 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 	writeStatus(status, statusOK, "")
 	if cc != nil {
 		status.Close()
-		serveContainer(s, b.controlFD) // does not return
+		serveContainer(s, b.controlFD, text) // does not return
 	}
 	code, err := s.Wait()
 	if err != nil {

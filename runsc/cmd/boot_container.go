@@ -11,6 +11,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/runsc/boot"
 	"github.com/palisade-sandbox/palisade/runsc/control"
+	"github.com/palisade-sandbox/palisade/runsc/resident"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +51,9 @@ type containerServer struct {
 	// shell-style status.
 	exited chan struct{}
 	status int
+	// text is runsc's code, whose pages the sandbox drops from its
+	// page tables when start-up is over (at create and at start).
+	text *resident.Text
 	// execs are the processes runsc exec started, by PID, kept for
 	// Wait after they are gone.
 	execs map[int32]*kernel.ThreadGroup
@@ -79,6 +83,7 @@ func (cs *containerServer) handle(req *control.Request, fds []int) *control.Resp
 			return fail(err)
 		}
 		go cs.waitInit()
+		cs.text.DropEvery()
 		return &control.Response{}
 	case *control.Request_State:
 		st := &control.StateResponse{Status: "created"}
@@ -269,20 +274,21 @@ func (cs *containerServer) waitInit() {
 
 // serveContainer runs a container's sandbox until its first process
 // exits, then exits with its status.
-func serveContainer(s *boot.Sandbox, controlFD int) {
+func serveContainer(s *boot.Sandbox, controlFD int, text *resident.Text) {
 	// The sandbox's own root is refused; in the host's user namespace
 	// (no user namespace could be made) there is no such user.
 	refuseUID := uint32(0)
 	if m, err := os.ReadFile("/proc/self/uid_map"); err == nil && len(m) > 0 && string(m) == initialUIDMap(m) {
 		refuseUID = ^uint32(0)
 	}
-	cs := &containerServer{s: s, exited: make(chan struct{}), execs: map[int32]*kernel.ThreadGroup{}}
+	cs := &containerServer{s: s, exited: make(chan struct{}), execs: map[int32]*kernel.ThreadGroup{}, text: text}
 	srv, err := control.NewServer(os.NewFile(uintptr(controlFD), "control"), refuseUID, cs.handle)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "runsc boot: %v\n", err)
 		os.Exit(1)
 	}
 	go srv.Serve()
+	cs.text.Drop()
 	<-cs.exited
 	// Let connections waiting for the exit answer, for at most a
 	// second: runsc wait is a convenience, the exit status of this

@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-sandbox/palisade/gofer"
 	"github.com/palisade-sandbox/palisade/runsc/caps"
 	"github.com/palisade-sandbox/palisade/runsc/gofer/filter"
+	"github.com/palisade-sandbox/palisade/runsc/resident"
 	"golang.org/x/sys/unix"
 )
 
@@ -122,6 +123,9 @@ func (g *Gofer) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subco
 	}
 	// The process may change files if any directory is writable.
 	allReadOnly := g.readOnly && len(g.rwMounts) == 0
+	// The gofer lives as long as its sandbox: it gives back its
+	// start-up pages of runsc once it serves (runsc/resident).
+	text, _ := resident.FindText()
 	paths, err := gofer.ConfineEach(dirs, readOnly)
 	if err != nil {
 		return fail(err)
@@ -155,6 +159,7 @@ func (g *Gofer) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subco
 		}
 		return fail(fmt.Errorf("seccomp: %w", err))
 	}
+	text.DropEvery()
 	// Each file system is served until its Sentry end closes; the gofer
 	// exits when all have.
 	errs := make([]error, len(servers))
