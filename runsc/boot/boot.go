@@ -498,6 +498,17 @@ func commandError(argv0 string, err error) error {
 // they are, others are searched in the sandbox's PATH.
 func lookPath(ctx context.Context, v *vfs.VirtualFilesystem, mounts *vfs.MountNamespace, cwd, argv0 string, env []string) (string, error) {
 	if strings.Contains(argv0, "/") {
+		// A path is used as it is, but must name something (runc
+		// checks it at create, and a missing one is status 127).
+		p := argv0
+		if !path.IsAbs(p) {
+			p = path.Join(cwd, p)
+		}
+		root := mounts.Root()
+		defer root.DecRef(ctx)
+		if _, err := v.StatAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinalSymlink: true}); err != nil && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)) {
+			return "", fmt.Errorf("%s: %w", argv0, err)
+		}
 		return argv0, nil
 	}
 	pathVar := defaultPath

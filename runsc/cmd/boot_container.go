@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -80,6 +81,15 @@ func (cs *containerServer) handle(req *control.Request, fds []int) *control.Resp
 			return fail(fmt.Errorf("the container has stopped"))
 		}
 		if err := cs.s.Start(); err != nil {
+			// As under runc, a container whose process could not
+			// start is stopped: the sandbox exits with the shell's
+			// status for it, which the shim waits for.
+			cs.status = 126
+			var cmdErr *boot.CommandError
+			if errors.As(err, &cmdErr) {
+				cs.status = cmdErr.Status
+			}
+			close(cs.exited)
 			return fail(err)
 		}
 		go cs.waitInit()
