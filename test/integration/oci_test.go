@@ -424,6 +424,22 @@ func TestOCIBadInput(t *testing.T) {
 				return []string{"exec", id, "true"}
 			}, want: []string{"created", "not running"}},
 		{name: "delete of a running container", args: []string{"delete", by}, noID: true, want: []string{by, "running", "--force"}},
+		{name: "program path that does not exist", args: withSpec(func(s *specs.Spec) { s.Process.Args = []string{"/no/such/program"} }),
+			want: []string{"process.args[0]", "/no/such/program"}},
+		{name: "start of a program that cannot run", noID: true,
+			setup: func(t *testing.T, _ string) []string {
+				// A directory: found at create, refused by execve at
+				// start. As under runc the container is then stopped
+				// (its sandbox gone), so nothing keeps it alive.
+				id := e.id("stopped-at-start")
+				e.create(id, e.spec("/bin"))
+				t.Cleanup(func() {
+					e.waitStatus(id, "stopped")
+					e.must("delete", id)
+					e.checkNothingLeft(id, 0)
+				})
+				return []string{"start", id}
+			}, want: []string{"/bin", "permission denied"}},
 		{name: "console socket that is not a socket",
 			setup: func(t *testing.T, id string) []string {
 				s := e.spec("true")
