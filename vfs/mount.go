@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"context"
+	"path"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -18,7 +19,17 @@ type Filesystem struct {
 	// root is the filesystem's root dentry; the Filesystem holds a
 	// reference on it. Immutable.
 	root *Dentry
+	// rootPath is where root is in what the filesystem shows of the
+	// host (a gofer serving a bind mount's source): the start of
+	// mountinfo's root field, "" for "/". Set before the first mount.
+	rootPath string
 }
+
+// SetRootPath records that the filesystem's root is the directory p of
+// what it comes from (the host path a gofer serves for a bind mount), so
+// that mountinfo's root field names it as it does for a bind mount on
+// Linux. It must be called before the filesystem is mounted.
+func (fs *Filesystem) SetRootPath(p string) { fs.rootPath = path.Clean("/" + p) }
 
 // NewFilesystem returns a Filesystem with one reference (the caller's) for
 // impl, whose root directory is root. It takes over the caller's reference

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"context"
+	"path"
 	"sort"
 	"sync/atomic"
 
@@ -209,8 +210,12 @@ func (vfs *VirtualFilesystem) MountsFrom(ctx context.Context, root VirtualDentry
 		if !ok {
 			continue
 		}
+		root := dentryPathLocked(m.root)
+		if m.fs.rootPath != "" {
+			root = path.Join(m.fs.rootPath, root)
+		}
 		mi := MountInfo{
-			ID: m.id, ParentID: m.id, Root: dentryPathLocked(m.root), MountPoint: mp,
+			ID: m.id, ParentID: m.id, Root: root, MountPoint: mp,
 			Flags: m.Flags(), FSType: m.fs.impl.Name(), Source: m.source,
 			Propagation: m.propagation &^ unix.MS_PRIVATE, PeerGroup: m.peerGroup,
 		}

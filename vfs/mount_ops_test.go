@@ -179,3 +179,31 @@ func TestPivotRoot(t *testing.T) {
 		t.Errorf("after pivot_root: %v, want %v", mps, want)
 	}
 }
+
+// A filesystem whose root is a host directory (a gofer's bind mount)
+// shows that directory in mountinfo's root field, as a bind mount does on
+// Linux; a bind of a subdirectory of it shows the path below it.
+func TestMountInfoRootPath(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir("/mnt", 0o755)
+	fs := e.newTmpfs()
+	fs.SetRootPath("/etc")
+	if err := e.vfs.MountAt(e.ctx, e.pop("/mnt", true), fs, 0); err != nil {
+		t.Fatal(err)
+	}
+	fs.DecRef(e.ctx)
+	e.mkdir("/mnt/sub", 0o755)
+	e.mkdir("/bound", 0o755)
+	if err := e.vfs.BindAt(e.ctx, e.pop("/mnt/sub", true), e.pop("/bound", true), false); err != nil {
+		t.Fatal(err)
+	}
+	roots := map[string]string{}
+	for _, m := range e.vfs.MountsFrom(e.ctx, e.root) {
+		roots[m.MountPoint] = m.Root
+	}
+	for mp, want := range map[string]string{"/mnt": "/etc", "/bound": "/etc/sub", "/tmp": "/", "/": "/"} {
+		if roots[mp] != want {
+			t.Errorf("root of %s = %q, want %q", mp, roots[mp], want)
+		}
+	}
+}

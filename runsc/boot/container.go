@@ -372,6 +372,8 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 		if fs, err = c.goferFS(fd, flags&unix.MS_RDONLY != 0); err != nil {
 			return err
 		}
+		// mountinfo shows the host directory, as for a bind on Linux.
+		fs.SetRootPath(m.Source)
 		source = m.Source
 		flags |= unix.MS_NOSUID | unix.MS_NODEV
 	case "tmpfs", "shm":
