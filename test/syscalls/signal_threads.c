@@ -80,15 +80,22 @@ static void interrupt(struct call *c)
 	ASSERT_TRUE(atomic_load(&c->done));
 }
 
-/* poke signals c's thread a few times while its call should keep going. */
+/* poke signals c's thread a few times while its call should keep going.
+ * Each signal is handled before the next is sent: a standard signal sent
+ * while the previous one is still pending merges with it, so counting
+ * handler runs against signals sent would wait forever on a busy
+ * machine. */
 static void poke(struct call *c)
 {
 	for (int i = 0; i < 5; i++) {
+		int before = atomic_load(&handled);
 		ASSERT_SYSCALL_OK(syscall(SYS_tgkill, getpid(), atomic_load(&c->tid), SIGUSR1));
-		usleep(2000);
+		while (atomic_load(&handled) == before)
+			sched_yield();
+		/* Give the thread time to block in its call again (spacing
+		 * only: the checks hold whether or not it did). */
+		usleep(1000);
 	}
-	while (atomic_load(&handled) < 5)
-		sched_yield();
 	EXPECT_FALSE(atomic_load(&c->done));
 }
 
