@@ -525,14 +525,24 @@ var checks = []check{
 		return "ok"
 	}},
 	{"memory", func(e env) string {
-		n := e.name()
-		r := docker(e.t, "run", "--name", n, "--runtime="+e.rt, "--memory", "32m", "--memory-swap", "32m", busybox, "sh", "-c",
-			`x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived ${#x}`)
-		oom := e.inspect(n, "{{.State.OOMKilled}}")
-		if r.code != 137 || r.stdout != "" || oom != "true" {
-			e.t.Errorf("200 MB in a 32 MB container: %s, OOMKilled %s; want exit 137, OOMKilled true", r, oom)
+		// The container waits for the test's go-ahead before it
+		// allocates: once docker run -d has returned, containerd's shim
+		// watches the container's cgroup for OOM kills (it starts to
+		// after the runtime's start), so the kill cannot come too early
+		// for docker to see it.
+		dir := e.t.TempDir()
+		n := e.detached("-v", dir+":/ctl", "--memory", "32m", "--memory-swap", "32m", busybox, "sh", "-c",
+			`until [ -e /ctl/go ]; do usleep 10000; done; x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived ${#x}`)
+		if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+			e.t.Fatal(err)
 		}
-		return fmt.Sprint(r.code, oom)
+		code := strings.TrimSpace(mustDocker(e.t, "wait", n))
+		out := docker(e.t, "logs", n)
+		oom := e.inspect(n, "{{.State.OOMKilled}}")
+		if code != "137" || out.stdout != "" || oom != "true" {
+			e.t.Errorf("200 MB in a 32 MB container: exit %s, logs %s, OOMKilled %s; want exit 137, OOMKilled true", code, out, oom)
+		}
+		return fmt.Sprint(code, oom)
 	}},
 	{"pids-limit", func(e env) string {
 		r := e.run("--pids-limit", "10", busybox, "sh", "-c", "for i in $(seq 30); do sleep 1000 & done; echo all forked")
