@@ -114,8 +114,9 @@ func TestLimitsStatsDelete(t *testing.T) {
 		Memory: &specs.LinuxMemory{Limit: ptr[int64](64 << 20), Swap: ptr[int64](128 << 20), Reservation: ptr[int64](32 << 20)},
 		Pids:   &specs.LinuxPids{Limit: ptr[int64](50)},
 		CPU:    &specs.LinuxCPU{Shares: ptr[uint64](512), Quota: ptr[int64](50000), Period: ptr[uint64](100000), Cpus: "0", Mems: "0"},
-		// docker always sends a device list: accepted, nothing to do.
-		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+		// Deny every device but /dev/null (c 1:3), as docker's list
+		// does with more entries.
+		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"}},
 	}
 	c := newTestCgroup(t, res)
 
@@ -137,6 +138,9 @@ func TestLimitsStatsDelete(t *testing.T) {
 			{"cpu", "cpu.shares", "512"}, {"cpu", "cpu.cfs_quota_us", "50000"}, {"cpu", "cpu.cfs_period_us", "100000"},
 			{"cpuset", "cpuset.cpus", "0"}, {"cpuset", "cpuset.mems", "0"},
 		}
+		if c.dirFor("devices") != "" {
+			want = append(want, [3]string{"devices", "devices.list", "c 1:3 rwm"})
+		}
 		if fileExists(c.dirFor("memory"), "memory.memsw.limit_in_bytes") {
 			want = append(want, [3]string{"memory", "memory.memsw.limit_in_bytes", "134217728"})
 		}
@@ -147,10 +151,16 @@ func TestLimitsStatsDelete(t *testing.T) {
 		}
 	}
 
-	// A child in the cgroup: in every hierarchy, counted by Stats.
-	ch := startIn(t, c, "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done; read y")
-	if got := ch.line(t); got != "done" {
-		t.Fatalf("child said %q, want done", got)
+	// A child in the cgroup: in every hierarchy, counted by Stats. In
+	// v1 the host refuses it /dev/zero but not /dev/null.
+	ch := startIn(t, c, "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; "+
+		"if (exec </dev/null) 2>&-; then echo -n null; fi; if (exec </dev/zero) 2>&-; then echo -n zero; fi; echo done; read y")
+	want1 := "nullzerodone"
+	if c.dirFor("devices") != "" {
+		want1 = "nulldone"
+	}
+	if got := ch.line(t); got != want1 {
+		t.Fatalf("child said %q, want %q", got, want1)
 	}
 	pid := ch.cmd.Process.Pid
 	procs, err := c.Procs()
@@ -421,6 +431,23 @@ func TestUnsupportedFieldsAreNamed(t *testing.T) {
 		err := checkSupported(tc.mode, &tc.res)
 		if err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("checkSupported(%v, %s) = %v; want an error naming %s", tc.mode, tc.field, err, tc.field)
+		}
+	}
+	for _, bad := range []specs.LinuxDeviceCgroup{{Type: "x"}, {Type: "c", Access: "rwx"}, {Type: "b", Major: ptr[int64](-2)}} {
+		if _, err := deviceRule(bad); err == nil {
+			t.Errorf("deviceRule(%+v) accepted a bad rule", bad)
+		}
+	}
+	for _, r := range []struct {
+		rule specs.LinuxDeviceCgroup
+		want string
+	}{
+		{specs.LinuxDeviceCgroup{Access: "rwm"}, "a"},
+		{specs.LinuxDeviceCgroup{Type: "c", Major: ptr[int64](136), Access: "rw"}, "c 136:* rw"},
+		{specs.LinuxDeviceCgroup{Type: "b", Major: ptr[int64](8), Minor: ptr[int64](0)}, "b 8:0 rwm"},
+	} {
+		if got, err := deviceRule(r.rule); err != nil || got != r.want {
+			t.Errorf("deviceRule(%+v) = %q, %v; want %q", r.rule, got, err, r.want)
 		}
 	}
 	ok := specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{}, Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}}

@@ -45,9 +45,8 @@ func SharesToWeight(shares uint64) uint64 {
 }
 
 // checkSupported fails, naming the field, for a resource the sandbox
-// cannot honour in mode. Devices are not checked: the Sentry serves the
-// sandbox's /dev and no host device is reachable, so the device
-// allowlist has nothing to do on the host.
+// cannot honour in mode. Devices are checked by applyV1Devices; in v2
+// mode they are not applied on the host (see there).
 func checkSupported(mode Mode, res *specs.LinuxResources) error {
 	if res == nil {
 		return nil
@@ -203,7 +202,90 @@ func (c *Cgroup) applyV1(res *specs.LinuxResources) error {
 			return err
 		}
 	}
+	if len(res.Devices) > 0 {
+		if err := c.applyV1Devices(res.Devices); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// applyV1Devices writes the device rules, in order, to the v1 devices
+// controller: the host kernel then refuses the sandbox's processes (the
+// gofer included) an open of any host device node the rules deny. The
+// guest never reaches a host device anyway (the Sentry serves its /dev),
+// so this is defence in depth, and what runc does. cgroup v2 has no
+// devices files (the rules are an eBPF program), and runsc installs none:
+// under v2 the rules hold only inside the sandbox.
+func (c *Cgroup) applyV1Devices(rules []specs.LinuxDeviceCgroup) error {
+	lines := make([]struct{ file, rule string }, 0, len(rules))
+	for i, r := range rules {
+		rule, err := deviceRule(r)
+		if err != nil {
+			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
+		}
+		file := "devices.deny"
+		if r.Allow {
+			file = "devices.allow"
+		}
+		lines = append(lines, struct{ file, rule string }{file, rule})
+	}
+	dir := c.dirFor("devices")
+	if dir == "" {
+		// A v1 host without the devices controller mounted: nothing
+		// can enforce the rules on the host, as under v2.
+		return nil
+	}
+	for i, l := range lines {
+		if err := writeFile(dir, l.file, l.rule); err != nil {
+			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// deviceRule formats a device cgroup rule as devices.allow/deny take it:
+// "TYPE MAJOR:MINOR ACCESS", "a" for all types, "*" for any number.
+func deviceRule(r specs.LinuxDeviceCgroup) (string, error) {
+	typ := r.Type
+	switch typ {
+	case "":
+		typ = "a"
+	case "a", "b", "c":
+	default:
+		return "", fmt.Errorf("type %q is not a, b or c", r.Type)
+	}
+	number := func(p *int64) (string, error) {
+		switch {
+		case p == nil || *p == -1:
+			return "*", nil
+		case *p < 0 || *p > 1<<32-1:
+			return "", fmt.Errorf("device number %d is out of range", *p)
+		}
+		return strconv.FormatInt(*p, 10), nil
+	}
+	major, err := number(r.Major)
+	if err != nil {
+		return "", err
+	}
+	minor, err := number(r.Minor)
+	if err != nil {
+		return "", err
+	}
+	access := r.Access
+	if access == "" {
+		access = "rwm"
+	}
+	for _, ch := range access {
+		if ch != 'r' && ch != 'w' && ch != 'm' {
+			return "", fmt.Errorf("access %q is not made of r, w and m", r.Access)
+		}
+	}
+	if typ == "a" {
+		// The kernel takes "a" alone; it means every device and access.
+		return "a", nil
+	}
+	return fmt.Sprintf("%s %s:%s %s", typ, major, minor, access), nil
 }
 
 // applyV1Memory writes the memory controller's files.

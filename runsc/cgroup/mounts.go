@@ -49,7 +49,7 @@ func (h *hierarchy) dir(p string) string {
 
 // v1Controllers are the v1 controllers a sandbox's cgroup is created
 // in: those whose limits runsc applies or whose statistics it reports.
-var v1Controllers = []string{"cpu", "cpuacct", "cpuset", "memory", "pids"}
+var v1Controllers = []string{"cpu", "cpuacct", "cpuset", "devices", "memory", "pids"}
 
 // v2Controllers are the controllers enabled down to a v2 cgroup.
 var v2Controllers = []string{"cpu", "cpuset", "memory", "pids"}

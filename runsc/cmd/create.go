@@ -201,6 +201,12 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	if err != nil {
 		return nil, fmt.Errorf("reading runsc's own cgroup: %w", err)
 	}
+	// Opened before the join: the cgroup's device rules may deny it.
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer null.Close()
 	if err = cg.Join(os.Getpid()); err != nil {
 		home.Join(os.Getpid())
 		return nil, fmt.Errorf("joining the cgroup: %w", err)
@@ -212,7 +218,7 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 			return nil, fmt.Errorf("process.oomScoreAdj: %w", err)
 		}
 	}
-	err = sandbox.Create(ct, sandbox.Options{Conf: conf, Stdio: stdio, Overlay: conf.Overlay == "memory", NetNSPath: netns, Log: logFile})
+	err = sandbox.Create(ct, sandbox.Options{Conf: conf, Stdio: stdio, Overlay: conf.Overlay == "memory", NetNSPath: netns, Log: logFile, Null: null})
 	if herr := home.Join(os.Getpid()); herr != nil && err == nil {
 		err = fmt.Errorf("leaving the container's cgroup: %w", herr)
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	NetNSPath string
 	// Log receives the sandbox's and gofer's own messages.
 	Log *os.File
+	// Null is /dev/null, opened before runsc joined the container's
+	// cgroup (whose device rules may deny it afterwards): the standard
+	// streams the gofer and a stdio left nil get.
+	Null *os.File
 }
 
 // StartupError is a failure of the sandbox to start its command, with the
@@ -151,7 +155,7 @@ func Create(c *container.Container, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	gcmd.Stderr = goferLog
+	gcmd.Stdin, gcmd.Stdout, gcmd.Stderr = o.Null, o.Null, goferLog
 	gcmd.SysProcAttr = &syscall.SysProcAttr{
 		// A cgroup namespace too (rooted at the container's cgroup,
 		// which runsc joined): as runc gives a container, and the host's
