@@ -41,6 +41,12 @@ func (vfs *VirtualFilesystem) charDevice(major, minor uint32) CharDevice {
 	return vfs.charDevs[deviceKey{major, minor}]
 }
 
+// HasCharDevice reports whether a driver serves character device
+// major:minor.
+func (vfs *VirtualFilesystem) HasCharDevice(major, minor uint32) bool {
+	return vfs.charDevice(major, minor) != nil
+}
+
 // openInode opens the file at vd: character devices through their
 // registered driver (ENXIO if none), everything else through the inode.
 func (vfs *VirtualFilesystem) openInode(ctx context.Context, vd VirtualDentry, opts *OpenOptions) (FileDescriptionImpl, error) {

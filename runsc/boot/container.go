@@ -270,7 +270,6 @@ type containerFS struct {
 	v       *vfs.VirtualFilesystem
 	mounts  *vfs.MountNamespace
 	mf      *memory.File
-	devFS   *vfs.Filesystem
 	ptsFS   *vfs.Filesystem
 	procFS  *vfs.Filesystem
 	sysFS   *vfs.Filesystem
@@ -278,19 +277,20 @@ type containerFS struct {
 	log     func(format string, args ...any)
 }
 
-// mountContainer mounts /dev (always: the OCI spec's default devices)
-// and the spec's mounts in order; /dev goes where the spec's tmpfs /dev
-// is, or first if it has none, so /proc/PID/mountinfo lists the mounts in
-// the spec's order as it does under runc. Bind mounts of directories are
-// gofer file systems (written through to the host unless "ro"), of
-// regular files copies of their contents; tmpfs, proc, sysfs, devpts,
-// mqueue and cgroup are served by the Sentry.
+// mountContainer mounts /dev (always: a tmpfs with the OCI spec's
+// default devices, as runc makes it) and the spec's mounts in order;
+// /dev goes where the spec's tmpfs /dev is, or first if it has none, so
+// /proc/PID/mountinfo lists the mounts in the spec's order as it does
+// under runc. Bind mounts of directories are gofer file systems (written
+// through to the host unless "ro"), of regular files copies of their
+// contents; tmpfs, proc, sysfs, devpts, mqueue and cgroup are served by
+// the Sentry.
 func (c *containerFS) mountContainer(cc *ContainerConfig) error {
 	root := c.mounts.Root()
 	defer root.DecRef(c.ctx)
 	devAt := specDevMount(cc.Spec.Mounts)
 	if devAt < 0 {
-		if err := c.mountDev(root, unix.MS_NOSUID, "tmpfs"); err != nil {
+		if err := c.mountDev(root, cc, -1, defaultDevMount); err != nil {
 			return err
 		}
 	}
@@ -298,8 +298,7 @@ func (c *containerFS) mountContainer(cc *ContainerConfig) error {
 		field := fmt.Sprintf("mounts[%d] (%s)", i, m.Destination)
 		var err error
 		if i == devAt {
-			flags, _, _, _ := mountOptions(m.Options)
-			err = c.mountDev(root, flags|unix.MS_NOSUID, m.Source)
+			err = c.mountDev(root, cc, i, m)
 		} else {
 			err = c.mountOne(root, cc, i, m)
 		}
@@ -309,6 +308,10 @@ func (c *containerFS) mountContainer(cc *ContainerConfig) error {
 	}
 	return nil
 }
+
+// defaultDevMount is the /dev a container gets when its spec mounts none:
+// docker's.
+var defaultDevMount = specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}}
 
 // specDevMount returns the index of the first tmpfs mount on /dev in
 // mounts, or -1.
@@ -322,16 +325,58 @@ func specDevMount(mounts []specs.Mount) int {
 	return -1
 }
 
-// mountDev mounts the Sentry's /dev file system on /dev.
-func (c *containerFS) mountDev(root vfs.VirtualDentry, flags uint32, source string) error {
-	if source == "" {
-		source = "tmpfs"
+// devNodes are the device nodes every container's /dev has, each opened
+// through the Sentry's driver of its number (vfs/dev, vfs/devpts).
+var devNodes = []struct {
+	name         string
+	major, minor uint32
+	perm         uint32
+}{
+	{"null", dev.MemMajor, dev.NullMinor, 0o666}, {"zero", dev.MemMajor, dev.ZeroMinor, 0o666},
+	{"full", dev.MemMajor, dev.FullMinor, 0o666}, {"random", dev.MemMajor, dev.RandomMinor, 0o666},
+	{"urandom", dev.MemMajor, dev.URandMinor, 0o666}, {"tty", dev.PtmxMajor, dev.TTYMinor, 0o666},
+	{"console", dev.PtmxMajor, dev.ConsoleMinor, 0o600},
+}
+
+// devLinks are /dev's symbolic links.
+var devLinks = [][2]string{
+	{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+}
+
+// mountDev mounts m (a tmpfs, index i of the spec's mounts or -1) on /dev
+// and fills it as runc does: the default device nodes, the links, and
+// the shm, pts and mqueue directories that the spec's later mounts cover.
+// The guest may add and remove names, as in any tmpfs.
+func (c *containerFS) mountDev(root vfs.VirtualDentry, cc *ContainerConfig, i int, m specs.Mount) error {
+	if err := c.mountOne(root, cc, i, m); err != nil {
+		return err
 	}
-	if err := mkdirAll(c.ctx, c.v, root, "/dev"); err != nil {
-		return fmt.Errorf("mounting /dev: %w", err)
+	for _, n := range devNodes {
+		p := "/dev/" + n.name
+		if err := c.v.MknodAt(c.ctx, pathOp(root, p, false), unix.S_IFCHR|n.perm, unix.Mkdev(n.major, n.minor)); err != nil {
+			return fmt.Errorf("making %s: %w", p, err)
+		}
+		if err := c.v.SetStatAt(c.ctx, pathOp(root, p, false), vfs.SetStatOptions{Mask: unix.STATX_MODE, Mode: n.perm}); err != nil {
+			return fmt.Errorf("making %s: %w", p, err)
+		}
 	}
-	if err := c.v.MountFilesystemAt(c.ctx, pathOp(root, "/dev", true), c.devFS, vfs.MountOptions{Flags: flags, Source: source}); err != nil {
-		return fmt.Errorf("mounting /dev: %w", err)
+	for _, l := range devLinks {
+		if err := c.v.SymlinkAt(c.ctx, pathOp(root, "/dev/"+l[0], false), l[1]); err != nil {
+			return fmt.Errorf("making /dev/%s: %w", l[0], err)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		mode uint32
+	}{{"shm", 0o1777}, {"pts", 0o755}, {"mqueue", 0o755}} {
+		p := "/dev/" + d.name
+		if err := c.v.MkdirAt(c.ctx, pathOp(root, p, false), d.mode); err != nil {
+			return fmt.Errorf("making %s: %w", p, err)
+		}
+		if err := c.v.SetStatAt(c.ctx, pathOp(root, p, false), vfs.SetStatOptions{Mask: unix.STATX_MODE, Mode: d.mode}); err != nil {
+			return fmt.Errorf("making %s: %w", p, err)
+		}
 	}
 	return nil
 }
@@ -413,10 +458,6 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 		return fmt.Errorf("mount type %q is not supported", m.Type)
 	}
 	defer fs.DecRef(c.ctx)
-	if dest == "/dev" && typ == "tmpfs" {
-		// /dev is the Sentry's device file system, mounted already.
-		return nil
-	}
 	if err := mkdirAll(c.ctx, c.v, root, dest); err != nil {
 		return fmt.Errorf("making the mount point: %w", err)
 	}
@@ -544,13 +585,15 @@ func containerRoot(ctx context.Context, client *protocol.Client, mf *memory.File
 // read-only, and locks the tree.
 func mountContainerFS(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.VirtualFilesystem, mounts *vfs.MountNamespace, mf *memory.File, ptsFS, procFS, sysFS *vfs.Filesystem, memSize uint64) error {
 	spec := a.Container.Spec
-	c := &containerFS{ctx: ctx, k: k, v: v, mounts: mounts, mf: mf, devFS: dev.NewContainer(ctx), ptsFS: ptsFS, procFS: procFS, sysFS: sysFS, memSize: memSize,
+	c := &containerFS{ctx: ctx, k: k, v: v, mounts: mounts, mf: mf, ptsFS: ptsFS, procFS: procFS, sysFS: sysFS, memSize: memSize,
 		log: func(format string, args ...any) { fmt.Fprintf(a.Log, format, args...) }}
-	defer c.devFS.DecRef(ctx)
 	if err := c.mountContainer(a.Container); err != nil {
 		return err
 	}
 	if spec.Linux != nil {
+		if err := c.makeDevices(spec.Linux.Devices); err != nil {
+			return err
+		}
 		if err := c.maskPaths(spec.Linux.MaskedPaths); err != nil {
 			return err
 		}
@@ -571,6 +614,101 @@ func mountContainerFS(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virt
 	}
 	v.LockMountTree(mounts)
 	return nil
+}
+
+// makeDevices creates the nodes of linux.devices (other than the
+// Sentry's default devices, which /dev always has) with their type,
+// numbers, mode and owner. The guest sees the node; opening it works only
+// where the Sentry itself serves that device number, and otherwise fails
+// with ENXIO, as Linux does for a number no driver has: the sandbox never
+// opens a host device. Each such node is logged.
+func (c *containerFS) makeDevices(devices []specs.LinuxDevice) error {
+	root := c.mounts.Root()
+	defer root.DecRef(c.ctx)
+	for i, d := range devices {
+		if DefaultDevice(d.Path) {
+			continue
+		}
+		if err := c.makeDevice(root, d); err != nil {
+			return fmt.Errorf("linux.devices[%d] (%s): %w", i, d.Path, err)
+		}
+	}
+	return nil
+}
+
+// makeDevice creates one device node.
+func (c *containerFS) makeDevice(root vfs.VirtualDentry, d specs.LinuxDevice) error {
+	typ, perm, err := CheckDevice(d)
+	if err != nil {
+		return err
+	}
+	p := path.Clean(d.Path)
+	if err := mkdirAll(c.ctx, c.v, root, path.Dir(p)); err != nil {
+		return err
+	}
+	dev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	if typ == unix.S_IFIFO {
+		dev = 0
+	}
+	if err := c.v.MknodAt(c.ctx, pathOp(root, p, false), typ|perm, dev); err != nil {
+		return err
+	}
+	// The mode again, past the umask; and the owner.
+	st := vfs.SetStatOptions{Mask: unix.STATX_MODE, Mode: perm}
+	if d.UID != nil {
+		st.Mask |= unix.STATX_UID
+		st.UID = *d.UID
+	}
+	if d.GID != nil {
+		st.Mask |= unix.STATX_GID
+		st.GID = *d.GID
+	}
+	if err := c.v.SetStatAt(c.ctx, pathOp(root, p, false), st); err != nil {
+		return err
+	}
+	switch {
+	case typ == unix.S_IFBLK:
+		c.log("runsc boot: %s: block device %d:%d has no driver in the sandbox: opening it fails with ENXIO\n", p, d.Major, d.Minor)
+	case typ == unix.S_IFCHR && !c.v.HasCharDevice(uint32(d.Major), uint32(d.Minor)):
+		c.log("runsc boot: %s: character device %d:%d has no driver in the sandbox: opening it fails with ENXIO\n", p, d.Major, d.Minor)
+	}
+	return nil
+}
+
+// DefaultDevice reports whether p is one of the devices every sandbox's
+// /dev has (the OCI spec's default devices, served by the Sentry).
+func DefaultDevice(p string) bool {
+	switch path.Clean(p) {
+	case "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console", "/dev/ptmx":
+		return true
+	}
+	return false
+}
+
+// CheckDevice checks a linux.devices entry and returns its file type
+// (S_IFCHR, S_IFBLK or S_IFIFO) and permission bits.
+func CheckDevice(d specs.LinuxDevice) (typ, perm uint32, err error) {
+	if p := path.Clean(d.Path); !path.IsAbs(p) || p == "/" {
+		return 0, 0, fmt.Errorf("path must be absolute")
+	}
+	switch d.Type {
+	case "c", "u":
+		typ = unix.S_IFCHR
+	case "b":
+		typ = unix.S_IFBLK
+	case "p":
+		typ = unix.S_IFIFO
+	default:
+		return 0, 0, fmt.Errorf("type %q is not c, u, b or p", d.Type)
+	}
+	if d.Major < 0 || d.Major > 0xfff || d.Minor < 0 || d.Minor > 0xfffff {
+		return 0, 0, fmt.Errorf("device number %d:%d is out of range", d.Major, d.Minor)
+	}
+	perm = 0o666
+	if d.FileMode != nil {
+		perm = uint32(*d.FileMode) & 0o7777
+	}
+	return typ, perm, nil
 }
 
 // applySysctls writes each of linux.sysctl to /proc/sys in the sandbox.

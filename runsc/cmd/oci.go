@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/palisade-sandbox/palisade/runsc/boot"
 	"io"
 	"os"
 	"path/filepath"
@@ -142,11 +143,9 @@ func checkSpec(spec *specs.Spec) error {
 				}
 			}
 		}
-		if len(spec.Linux.Devices) > 0 {
-			for i, d := range spec.Linux.Devices {
-				if !defaultDevice(d.Path) {
-					return fmt.Errorf("linux.devices[%d] (%s): host devices are not supported in the sandbox", i, d.Path)
-				}
+		for i, d := range spec.Linux.Devices {
+			if _, _, err := boot.CheckDevice(d); err != nil {
+				return fmt.Errorf("linux.devices[%d] (%s): %w", i, d.Path, err)
 			}
 		}
 		if len(spec.Linux.TimeOffsets) > 0 {
@@ -186,14 +185,4 @@ func checkSpec(spec *specs.Spec) error {
 		}
 	}
 	return nil
-}
-
-// defaultDevice reports whether p is one of the devices every sandbox
-// has (the OCI spec's default devices).
-func defaultDevice(p string) bool {
-	switch p {
-	case "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console", "/dev/ptmx":
-		return true
-	}
-	return false
 }

@@ -257,20 +257,12 @@ func (fs *filesystem) Release(ctx context.Context) {}
 // New returns a new /dev filesystem. The memory devices must have been
 // registered (Register) for its device nodes to open.
 func New(ctx context.Context) *vfs.Filesystem {
-	return newFS(ctx, Name, false)
+	return newFS(ctx)
 }
 
-// NewContainer returns the /dev of an OCI container, as the runtime spec
-// and runc make it: a tmpfs (its type shows as "tmpfs") holding the
-// default devices, with /dev/ptmx a symlink to pts/ptmx.
-func NewContainer(ctx context.Context) *vfs.Filesystem {
-	return newFS(ctx, "tmpfs", true)
-}
-
-// newFS builds a /dev whose type shows as name; with ptmxLink /dev/ptmx
-// is a symlink to pts/ptmx rather than the device.
-func newFS(ctx context.Context, name string, ptmxLink bool) *vfs.Filesystem {
-	fs := &filesystem{dev: vfs.AnonDevice(), name: name}
+// newFS builds a /dev.
+func newFS(ctx context.Context) *vfs.Filesystem {
+	fs := &filesystem{dev: vfs.AnonDevice(), name: Name}
 	root := fs.newDir(0o755)
 	for _, c := range []struct {
 		name  string
@@ -285,10 +277,6 @@ func newFS(ctx context.Context, name string, ptmxLink bool) *vfs.Filesystem {
 		minor uint32
 		perm  uint32
 	}{{"ptmx", PtmxMinor, 0o666}, {"tty", TTYMinor, 0o666}, {"console", ConsoleMinor, 0o600}} {
-		if c.name == "ptmx" && ptmxLink {
-			root.Add(c.name, &symlink{node: *fs.newInode(unix.S_IFLNK | 0o777), target: "pts/ptmx"})
-			continue
-		}
 		n := fs.newInode(unix.S_IFCHR | c.perm)
 		n.rdev = unix.Mkdev(PtmxMajor, c.minor)
 		root.Add(c.name, n)
