@@ -364,6 +364,16 @@ func (s *Sandbox) forwardSignals() {
 				// to the Sentry's terminal, which signals the
 				// guest's foreground group.
 				s.console.resize()
+			} else if sig == unix.SIGHUP && s.console != nil {
+				// The host terminal hung up (its master, docker's
+				// shim's, was closed): the console ends and closes
+				// the Sentry's master, which hangs the guest's
+				// terminal up and sends its session leader SIGHUP,
+				// as Linux does (init ignores it without a
+				// handler). Forwarding this one as well gave the
+				// first process a second SIGHUP, one init could
+				// not ignore.
+				s.console.end()
 			} else if sig == unix.SIGINT || sig == unix.SIGQUIT || sig == unix.SIGWINCH {
 				// Terminal signals go where the terminal would send them.
 				s.k.SignalForeground(int(sig.(unix.Signal)))

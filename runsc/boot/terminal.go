@@ -34,7 +34,7 @@ import (
 // console closes its host descriptor, so the host master sees the
 // hang-up once runsc's own copies are gone; when the host master is
 // closed, the console closes the Sentry's master, and the guest's
-// foreground group gets SIGHUP, as on Linux.
+// session leader gets SIGHUP, as on Linux.
 type console struct {
 	// ctx carries the kernel and root credentials for operations on
 	// master. Immutable.

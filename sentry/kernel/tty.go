@@ -135,12 +135,24 @@ func (tty *TTY) SignalForeground(sig unix.Signal) {
 	}
 }
 
-// HangUp implements devpts.Terminal.HangUp (the master closed).
+// HangUp implements devpts.Terminal.HangUp (the master closed): the
+// terminal leaves its session, and the session leader gets SIGHUP and
+// SIGCONT (a shell then hangs up its jobs itself, or its exit hangs up
+// the foreground group). Linux: __tty_hangup and
+// tty_signal_session_leader.
 func (tty *TTY) HangUp() {
 	tty.k.mu.Lock()
 	defer tty.k.mu.Unlock()
-	if tty.sessionLocked() != 0 {
-		tty.hangUpLocked()
+	sid := tty.sessionLocked()
+	if sid == 0 {
+		return
+	}
+	tty.sid, tty.fg = 0, 0
+	if g := tty.k.groups[sid]; g != nil && g.sid == sid && !g.zombie && g.leader != nil {
+		for _, sig := range []unix.Signal{unix.SIGHUP, unix.SIGCONT} {
+			info := linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL}
+			tty.k.sendLocked(g.leader, &info, true)
+		}
 	}
 }
 

@@ -243,6 +243,52 @@ func TestContainerTerminal(t *testing.T) {
 	}
 }
 
+// TestContainerTerminalHangUp: closing the host terminal's master (as
+// docker's shim does when the container's terminal goes away) hangs the
+// guest's terminal up: its session leader, the first process, gets
+// SIGHUP once (the handler here records it in the rootfs, written
+// through with --overlay=none, and exits 3).
+func TestContainerTerminalHangUp(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("containers need root")
+	}
+	root := t.TempDir()
+	dir := ociBundle(t, func(s *specs.Spec) {
+		s.Root.Readonly = false
+		s.Process.Terminal = true
+		s.Process.Args = []string{"/bin/sh", "-c", `trap 'echo hup >>/hup; exit 3' HUP; echo ready; sleep 1000 & wait`}
+	})
+	sock, master := consoleSocket(t)
+	id := fmt.Sprintf("tty-hup-%d", os.Getpid())
+	t.Cleanup(func() { runscIn(t, root, "/", "delete", "--force", id) })
+	if r := runscIn(t, root, dir, "--overlay=none", "create", "--console-socket", sock, id); r.status != 0 {
+		t.Fatalf("runsc create: %s", r.stderr)
+	}
+	m := master()
+	out := readTerminal(m)
+	if r := runscIn(t, root, "/", "start", id); r.status != 0 {
+		t.Fatalf("runsc start: %s", r.stderr)
+	}
+	out.waitFor(t, "ready\r\n")
+	m.Close()
+	// The container stops once its first process has run the handler.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := runscIn(t, root, "/", "state", id)
+		if strings.Contains(r.stdout, `"stopped"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container still runs 60s after its terminal hung up: %s", r.stdout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "rootfs", "hup"))
+	if err != nil || string(got) != "hup\n" {
+		t.Errorf("the handler wrote %q (%v); want one hup", got, err)
+	}
+}
+
 // TestExecTerminal: runsc exec with a terminal (a process.json with
 // terminal true, as docker's shim runs it) gives the process a terminal
 // of the sandbox's own with the process's consoleSize, and later

@@ -686,3 +686,133 @@ TEST(tty, proc_stat_shows_the_controlling_terminal_and_its_foreground_group)
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
 	close(m);
 }
+
+static volatile sig_atomic_t hangup_seen;
+static void on_hangup(int sig)
+{
+	(void)sig;
+	hangup_seen = 1;
+}
+
+TEST(tty, closing_the_master_hangs_up_the_terminal_and_sends_its_session_leader_SIGHUP)
+{
+	char name[64];
+	int m = must_open_pty(name, sizeof name);
+	int ready[2], result[2];
+	ASSERT_SYSCALL_OK(pipe(ready));
+	ASSERT_SYSCALL_OK(pipe(result));
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		close(ready[0]);
+		close(result[0]);
+		close(m);
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGHUP);
+		ASSERT_SYSCALL_OK(sigprocmask(SIG_BLOCK, &block, &old));
+		struct sigaction sa = {0};
+		sa.sa_handler = on_hangup;
+		ASSERT_SYSCALL_OK(sigaction(SIGHUP, &sa, NULL));
+		ASSERT_SYSCALL_OK(setsid());
+		int s = ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY));
+		ASSERT_SYSCALL_OK(ioctl(s, TIOCSCTTY, 0));
+		ASSERT_EQ(write(ready[1], "r", 1), 1);
+		while (!hangup_seen)
+			sigsuspend(&old);
+		/* A hung-up terminal reads end of file and refuses writes. */
+		char c;
+		ASSERT_EQ(read(s, &c, 1), 0);
+		ASSERT_ERRNO(write(s, "x", 1), EIO);
+		ASSERT_EQ(write(result[1], "h", 1), 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(result[1]);
+	char c;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	ASSERT_SYSCALL_OK(close(m));
+	ASSERT_EQ(read(result[0], &c, 1), 1);
+	EXPECT_EQ(c, 'h');
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+}
+
+/* Whether SIGHUP is pending for the whole process pid (ShdPnd). */
+static int sighup_pending_in(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int found = -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long mask;
+		if (sscanf(line, "ShdPnd: %llx", &mask) == 1) {
+			found = (mask >> (SIGHUP - 1)) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(tty, closing_the_master_signals_the_session_leader_not_the_foreground_group)
+{
+	char name[64];
+	int m = must_open_pty(name, sizeof name);
+	int ready[2], result[2];
+	ASSERT_SYSCALL_OK(pipe(ready));
+	ASSERT_SYSCALL_OK(pipe(result));
+	pid_t leader = ASSERT_SYSCALL_OK(fork());
+	if (leader == 0) {
+		close(ready[0]);
+		close(result[0]);
+		close(m);
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGHUP);
+		sigaddset(&block, SIGTTOU);
+		ASSERT_SYSCALL_OK(sigprocmask(SIG_BLOCK, &block, &old));
+		struct sigaction sa = {0};
+		sa.sa_handler = on_hangup;
+		ASSERT_SYSCALL_OK(sigaction(SIGHUP, &sa, NULL));
+		ASSERT_SYSCALL_OK(setsid());
+		int s = ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY));
+		ASSERT_SYSCALL_OK(ioctl(s, TIOCSCTTY, 0));
+		/* A job in a group of its own, in the foreground, with SIGHUP
+		 * blocked: a SIGHUP sent to it stays pending where we see it. */
+		int job_ready[2];
+		ASSERT_SYSCALL_OK(pipe(job_ready));
+		pid_t job = ASSERT_SYSCALL_OK(fork());
+		if (job == 0) {
+			close(job_ready[0]);
+			setpgid(0, 0);
+			ASSERT_EQ(write(job_ready[1], "j", 1), 1);
+			for (;;)
+				pause();
+		}
+		close(job_ready[1]);
+		char c;
+		ASSERT_EQ(read(job_ready[0], &c, 1), 1);
+		setpgid(job, job);
+		ASSERT_SYSCALL_OK(tcsetpgrp(s, job));
+		ASSERT_EQ(write(ready[1], "r", 1), 1);
+		while (!hangup_seen)
+			sigsuspend(&old);
+		/* The hang-up's signals were sent together: the job's would be
+		 * pending by now. */
+		c = sighup_pending_in(job) == 0 ? 'n' : 'y';
+		kill(job, SIGKILL);
+		waitpid(job, NULL, 0);
+		ASSERT_EQ(write(result[1], &c, 1), 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(result[1]);
+	char c;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	ASSERT_SYSCALL_OK(close(m));
+	ASSERT_EQ(read(result[0], &c, 1), 1);
+	EXPECT_EQ(c, 'n');
+	EXPECT_EXIT_STATUS(test_wait_exit(leader), 0);
+}
