@@ -43,7 +43,8 @@ func Shmat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Shmdt implements shmdt(2).
 func Shmdt(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return 0, t.Kernel().IPCNamespace().Shmdt(t.IPCCreds(), t.MemoryManager(), args[0])
+	addr := args[0]
+	return 0, t.Kernel().IPCNamespace().Shmdt(t.IPCCreds(), t.MemoryManager(), addr)
 }
 
 // Shmctl implements shmctl(2).
@@ -62,12 +63,14 @@ func Semget(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 
 // Semop implements semop(2).
 func Semop(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return semtimedop(t, intArg(args[0]), args[1], uint32(args[2]), 0)
+	id, sops, nsops := intArg(args[0]), args[1], uint32(args[2])
+	return semtimedop(t, id, sops, nsops, 0)
 }
 
 // Semtimedop implements semtimedop(2).
 func Semtimedop(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	return semtimedop(t, intArg(args[0]), args[1], uint32(args[2]), args[3])
+	id, sops, nsops, timeout := intArg(args[0]), args[1], uint32(args[2]), args[3]
+	return semtimedop(t, id, sops, nsops, timeout)
 }
 
 func semtimedop(t *kernel.Task, id int32, sops uint64, nsops uint32, timeout uint64) (uint64, error) {
