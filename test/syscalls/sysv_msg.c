@@ -519,3 +519,40 @@ TEST(sysv_msg, unknown_command_is_EINVAL)
 	EXPECT_ERRNO(msgctl(-1, IPC_STAT, NULL), EINVAL);
 	rm(id);
 }
+
+TEST(sysv_msg, proc_sysvipc_msg_lists_the_queue)
+{
+	int id = msgget(pid_key(2), IPC_CREAT | 0620);
+	ASSERT_SYSCALL_OK(id);
+	send(id, 1, "abcd");
+	FILE *f = fopen("/proc/sysvipc/msg", "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		int key, qid;
+		unsigned perms;
+		unsigned long cbytes, qnum;
+		if (sscanf(line, "%d %d %o %lu %lu", &key, &qid, &perms, &cbytes, &qnum) == 5 && qid == id) {
+			found = 1;
+			EXPECT_EQ(perms, 0620);
+			EXPECT_EQ(cbytes, 4);
+			EXPECT_EQ(qnum, 1);
+		}
+	}
+	fclose(f);
+	EXPECT_TRUE(found);
+	rm(id);
+}
+
+TEST(sysv_msg, proc_sys_kernel_msgmax_matches_IPC_INFO)
+{
+	struct msginfo mi;
+	ASSERT_GE(msgctl(0, IPC_INFO, (struct msqid_ds *)&mi), 0);
+	FILE *f = fopen("/proc/sys/kernel/msgmax", "r");
+	ASSERT_TRUE(f != NULL);
+	int v = 0;
+	ASSERT_EQ(fscanf(f, "%d", &v), 1);
+	fclose(f);
+	EXPECT_EQ(v, mi.msgmax);
+}

@@ -587,3 +587,67 @@ TEST(sysv_sem, only_the_owner_may_remove)
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
 	EXPECT_SYSCALL_OK(semctl(id, 0, IPC_RMID));
 }
+
+TEST(sysv_sem, proc_sysvipc_sem_lists_the_set)
+{
+	int id = semget(pid_key(2), 5, IPC_CREAT | 0604);
+	ASSERT_SYSCALL_OK(id);
+	FILE *f = fopen("/proc/sysvipc/sem", "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		int key, sid;
+		unsigned perms, nsems;
+		if (sscanf(line, "%d %d %o %u", &key, &sid, &perms, &nsems) == 4 && sid == id) {
+			found = 1;
+			EXPECT_EQ(key, pid_key(2));
+			EXPECT_EQ(perms, 0604);
+			EXPECT_EQ(nsems, 5);
+		}
+	}
+	fclose(f);
+	EXPECT_TRUE(found);
+	rm(id);
+}
+
+TEST(sysv_sem, proc_sys_kernel_sem_matches_IPC_INFO)
+{
+	struct seminfo si;
+	ASSERT_GE(semctl(0, 0, IPC_INFO, (union semun){.__buf = &si}), 0);
+	FILE *f = fopen("/proc/sys/kernel/sem", "r");
+	ASSERT_TRUE(f != NULL);
+	int msl, mns, opm, mni;
+	ASSERT_EQ(fscanf(f, "%d %d %d %d", &msl, &mns, &opm, &mni), 4);
+	fclose(f);
+	EXPECT_EQ(msl, si.semmsl);
+	EXPECT_EQ(mns, si.semmns);
+	EXPECT_EQ(opm, si.semopm);
+	EXPECT_EQ(mni, si.semmni);
+}
+
+TEST(sysv_sem, writing_semopm_limits_semop)
+{
+	SKIP_UNLESS_IN_SANDBOX(); /* would change the host's limit */
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to write /proc/sys");
+	char old[128] = {0};
+	int fd = open("/proc/sys/kernel/sem", O_RDWR);
+	ASSERT_SYSCALL_OK(fd);
+	ASSERT_GT(read(fd, old, sizeof(old) - 1), 0);
+	int msl, mns, opm, mni;
+	ASSERT_EQ(sscanf(old, "%d %d %d %d", &msl, &mns, &opm, &mni), 4);
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%d %d 2 %d\n", msl, mns, mni);
+	ASSERT_EQ(pwrite(fd, buf, strlen(buf), 0), (ssize_t)strlen(buf));
+	close(fd);
+	int id = new_set(1, 0600);
+	struct sembuf three[3] = {{0, 1, 0}, {0, 1, 0}, {0, 1, 0}};
+	EXPECT_ERRNO(semop(id, three, 3), E2BIG);
+	EXPECT_SYSCALL_OK(semop(id, three, 2));
+	rm(id);
+	fd = open("/proc/sys/kernel/sem", O_WRONLY);
+	ASSERT_SYSCALL_OK(fd);
+	ASSERT_EQ(write(fd, old, strlen(old)), (ssize_t)strlen(old));
+	close(fd);
+}

@@ -504,3 +504,77 @@ TEST(sysv_shm, read_only_permission_allows_SHM_RDONLY_only)
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
 	shmctl(id, IPC_RMID, NULL);
 }
+
+TEST(sysv_shm, proc_sysvipc_shm_lists_the_segment)
+{
+	int id = shmget(pid_key(6), 3 * PAGE, IPC_CREAT | 0640);
+	ASSERT_SYSCALL_OK(id);
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	int found = 0;
+	ASSERT_TRUE(fgets(line, sizeof(line), f) != NULL);
+	EXPECT_TRUE(strstr(line, "shmid") != NULL && strstr(line, "nattch") != NULL);
+	while (fgets(line, sizeof(line), f)) {
+		int key, sid;
+		unsigned perms;
+		unsigned long size;
+		if (sscanf(line, "%d %d %o %lu", &key, &sid, &perms, &size) == 4 && sid == id) {
+			found = 1;
+			EXPECT_EQ(key, pid_key(6));
+			EXPECT_EQ(perms, 0640);
+			EXPECT_EQ(size, 3 * PAGE);
+		}
+	}
+	fclose(f);
+	EXPECT_TRUE(found);
+	shmctl(id, IPC_RMID, NULL);
+}
+
+static unsigned long read_ulong(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	unsigned long v = 0;
+	ASSERT_EQ(fscanf(f, "%lu", &v), 1);
+	fclose(f);
+	return v;
+}
+
+static void write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ASSERT_SYSCALL_OK(fd);
+	ASSERT_EQ(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+}
+
+TEST(sysv_shm, proc_sys_kernel_shmmax_matches_IPC_INFO)
+{
+	struct shminfo info;
+	ASSERT_GE(shmctl(0, IPC_INFO, (struct shmid_ds *)&info), 0);
+	EXPECT_TRUE(read_ulong("/proc/sys/kernel/shmmax") == info.shmmax);
+	EXPECT_TRUE(read_ulong("/proc/sys/kernel/shmall") == info.shmall);
+	EXPECT_TRUE(read_ulong("/proc/sys/kernel/shmmni") == info.shmmni);
+}
+
+TEST(sysv_shm, writing_shmmax_limits_new_segments)
+{
+	SKIP_UNLESS_IN_SANDBOX(); /* would change the host's limit */
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to write /proc/sys");
+	unsigned long old = read_ulong("/proc/sys/kernel/shmmax");
+	write_str("/proc/sys/kernel/shmmax", "8192\n");
+	EXPECT_TRUE(read_ulong("/proc/sys/kernel/shmmax") == 8192);
+	EXPECT_ERRNO(shmget(IPC_PRIVATE, 8193, IPC_CREAT | 0600), EINVAL);
+	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+	EXPECT_SYSCALL_OK(id);
+	shmctl(id, IPC_RMID, NULL);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%lu\n", old);
+	write_str("/proc/sys/kernel/shmmax", buf);
+	int fd = open("/proc/sys/kernel/shmmax", O_WRONLY);
+	ASSERT_SYSCALL_OK(fd);
+	EXPECT_ERRNO(write(fd, "nope", 4), EINVAL);
+	close(fd);
+}
