@@ -563,3 +563,61 @@ TEST(mqueue, descriptor_survives_fork_and_is_shared)
 	mq_close(q);
 	mq_unlink(qname(1));
 }
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	long v = -1;
+	ASSERT_EQ(fscanf(f, "%ld", &v), 1);
+	fclose(f);
+	return v;
+}
+
+TEST(mqueue, proc_sys_fs_mqueue_shows_the_limits)
+{
+	EXPECT_GE(read_long("/proc/sys/fs/mqueue/msg_max"), 1);
+	EXPECT_GE(read_long("/proc/sys/fs/mqueue/msgsize_max"), 128);
+	EXPECT_GE(read_long("/proc/sys/fs/mqueue/queues_max"), 0);
+	long def = read_long("/proc/sys/fs/mqueue/msgsize_default");
+	mqd_t q = mq_open(qname(1), O_CREAT | O_EXCL | O_RDWR, 0600, NULL);
+	ASSERT_NE(q, (mqd_t)-1);
+	struct mq_attr a;
+	mq_getattr(q, &a);
+	EXPECT_EQ(a.mq_msgsize, def);
+	mq_close(q);
+	mq_unlink(qname(1));
+}
+
+TEST(mqueue, writing_msg_max_limits_unprivileged_queues)
+{
+	SKIP_UNLESS_IN_SANDBOX(); /* would change the host's limit */
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to write /proc/sys");
+	long old = read_long("/proc/sys/fs/mqueue/msg_max");
+	int fd = open("/proc/sys/fs/mqueue/msg_max", O_WRONLY);
+	ASSERT_SYSCALL_OK(fd);
+	EXPECT_ERRNO(write(fd, "0\n", 2), EINVAL);
+	ASSERT_EQ(write(fd, "3\n", 2), 2);
+	close(fd);
+	const char *name = qname(1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		drop_privileges();
+		struct mq_attr a = {.mq_maxmsg = 4, .mq_msgsize = 16};
+		ASSERT_EQ(mq_open(name, O_CREAT | O_RDWR, 0600, &a), (mqd_t)-1);
+		ASSERT_EQ(errno, EINVAL);
+		a.mq_maxmsg = 3;
+		mqd_t q = mq_open(name, O_CREAT | O_RDWR, 0600, &a);
+		ASSERT_NE(q, (mqd_t)-1);
+		ASSERT_SYSCALL_OK(mq_unlink(name));
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%ld\n", old);
+	fd = open("/proc/sys/fs/mqueue/msg_max", O_WRONLY);
+	ASSERT_SYSCALL_OK(fd);
+	ASSERT_EQ(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
+	close(fd);
+}
