@@ -621,3 +621,64 @@ TEST(mqueue, writing_msg_max_limits_unprivileged_queues)
 	ASSERT_EQ(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
 	close(fd);
 }
+
+/* Whether /dev/mqueue is an mqueue mount (it is in the sandbox; a host
+ * may not have one). */
+static int have_dev_mqueue(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return 0;
+	char line[1024];
+	int found = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " /dev/mqueue ") && strstr(line, " - mqueue "))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+TEST(mqueue, queues_show_in_dev_mqueue_with_their_status)
+{
+	if (!have_dev_mqueue())
+		TEST_SKIP("no mqueue filesystem at /dev/mqueue");
+	mqd_t q = open_q(1, O_RDWR, 4, 16);
+	mq_send(q, "abcdef", 6, 0);
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/mqueue%s", qname(1));
+	struct stat st;
+	EXPECT_SYSCALL_OK(stat(path, &st));
+	EXPECT_TRUE(S_ISREG(st.st_mode));
+	EXPECT_EQ(st.st_mode & 0777, 0600);
+	int fd = open(path, O_RDONLY);
+	ASSERT_SYSCALL_OK(fd);
+	char buf[128] = {0};
+	EXPECT_GT(read(fd, buf, sizeof(buf) - 1), 0);
+	EXPECT_TRUE(strncmp(buf, "QSIZE:6 ", 8) == 0);
+	close(fd);
+	struct stat dst;
+	EXPECT_SYSCALL_OK(stat("/dev/mqueue", &dst));
+	EXPECT_EQ(dst.st_mode & 07777, 01777);
+	mq_close(q);
+	EXPECT_SYSCALL_OK(unlink(path));
+	EXPECT_ERRNO(stat(path, &st), ENOENT);
+	EXPECT_EQ(mq_open(qname(1), O_RDONLY), (mqd_t)-1);
+	EXPECT_EQ(errno, ENOENT);
+}
+
+TEST(mqueue, open_O_CREAT_in_dev_mqueue_makes_a_queue)
+{
+	if (!have_dev_mqueue())
+		TEST_SKIP("no mqueue filesystem at /dev/mqueue");
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/mqueue%s", qname(2));
+	int fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0600);
+	ASSERT_SYSCALL_OK(fd);
+	close(fd);
+	mqd_t q = mq_open(qname(2), O_RDWR);
+	ASSERT_NE(q, (mqd_t)-1);
+	EXPECT_SYSCALL_OK(mq_send(q, "x", 1, 0));
+	mq_close(q);
+	EXPECT_SYSCALL_OK(mq_unlink(qname(2)));
+	EXPECT_ERRNO(mkdir("/dev/mqueue/palisade-dir", 0700), EPERM);
+}

@@ -63,6 +63,8 @@ type Registry struct {
 	queued int64
 	// userBytes counts RLIMIT_MSGQUEUE's meter per user.
 	userBytes map[uint32]int64
+	// nextIno numbers the queues' inodes (the root is 1).
+	nextIno uint64
 }
 
 // registries maps each kernel to its registry.
@@ -120,7 +122,10 @@ type Queue struct {
 	// accounted is what the queue charges to its creator's
 	// RLIMIT_MSGQUEUE.
 	accounted int64
-	created   time.Time
+	// chargedUID is the user accounted is charged to.
+	chargedUID uint32
+	created    time.Time
+	ino        uint64
 
 	mu sync.Mutex
 	// msgs are sorted by priority, highest first, FIFO within one.
@@ -281,6 +286,17 @@ func (r *Registry) Open(c *Caller, name string, flags int32, mode uint32, attr *
 	if flags&unix.O_CREAT == 0 {
 		return nil, unix.ENOENT
 	}
+	q, err := r.createLocked(c, name, mode, attr)
+	if err != nil {
+		return nil, err
+	}
+	return q.newFDLocked(flags), nil
+}
+
+// createLocked makes the queue name (which does not exist).
+//
+// Preconditions: r.mu is held.
+func (r *Registry) createLocked(c *Caller, name string, mode uint32, attr *Attr) (*Queue, error) {
 	l := r.limits
 	maxMsg, msgSize := min(l.MsgDefault, l.MsgMax), min(l.MsgSizeDefault, l.MsgSizeMax)
 	if attr != nil {
@@ -304,11 +320,12 @@ func (r *Registry) Open(c *Caller, name string, flags int32, mode uint32, attr *
 	if lim := c.RlimitMsgQueue; lim != unix.RLIM_INFINITY && uint64(r.userBytes[c.UID]+cost) > lim {
 		return nil, unix.EMFILE
 	}
-	q = &Queue{reg: r, name: name, maxMsg: maxMsg, msgSize: msgSize, uid: c.UID, gid: c.GID,
-		mode: mode & 0o777, accounted: cost, created: time.Now(), linked: true}
+	r.nextIno++
+	q := &Queue{reg: r, name: name, maxMsg: maxMsg, msgSize: msgSize, uid: c.UID, gid: c.GID,
+		mode: mode & 0o777, accounted: cost, chargedUID: c.UID, created: time.Now(), linked: true, ino: r.nextIno + 1}
 	r.userBytes[c.UID] += cost
 	r.queues[name] = q
-	return q.newFDLocked(flags), nil
+	return q, nil
 }
 
 // Unlink implements mq_unlink(2): the name goes at once, the queue when
@@ -325,11 +342,35 @@ func (r *Registry) Unlink(c *Caller, name string) error {
 	if c.UID != q.uid && !c.FOwner {
 		return unix.EACCES
 	}
-	delete(r.queues, name)
+	r.unlinkLocked(q)
+	return nil
+}
+
+// unlinkLocked removes q's name; q goes with its last description.
+//
+// Preconditions: r.mu is held.
+func (r *Registry) unlinkLocked(q *Queue) {
+	delete(r.queues, q.name)
 	q.mu.Lock()
 	q.linked = false
 	q.mu.Unlock()
-	return nil
+	if q.opens == 0 {
+		r.freeLocked(q)
+	}
+}
+
+// freeLocked drops what an unlinked, closed queue holds.
+//
+// Preconditions: r.mu is held; q is unlinked and has no description.
+func (r *Registry) freeLocked(q *Queue) {
+	q.mu.Lock()
+	r.queued -= q.qsize
+	q.msgs, q.qsize = nil, 0
+	q.mu.Unlock()
+	r.userBytes[q.chargedUID] -= q.accounted
+	if r.userBytes[q.chargedUID] <= 0 {
+		delete(r.userBytes, q.chargedUID)
+	}
 }
 
 // fd is an open queue description. Linux: a file of the mqueue
@@ -372,16 +413,9 @@ func (d *fd) Release(ctx context.Context) {
 		q.notify = nil
 	}
 	gone := q.opens == 0 && !q.linked
-	if gone {
-		r.queued -= q.qsize
-		q.msgs, q.qsize = nil, 0
-	}
 	q.mu.Unlock()
 	if gone {
-		r.userBytes[q.uid] -= q.accounted
-		if r.userBytes[q.uid] <= 0 {
-			delete(r.userBytes, q.uid)
-		}
+		r.freeLocked(q)
 	}
 }
 
@@ -602,4 +636,9 @@ func GetAttr(f *vfs.FileDescription) Attr {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return Attr{Flags: int64(f.StatusFlags() & unix.O_NONBLOCK), MaxMsg: q.maxMsg, MsgSize: q.msgSize, CurMsgs: int64(len(q.msgs))}
+}
+
+// Seek implements vfs.FileDescriptionImpl.Seek over the status line.
+func (d *fd) Seek(ctx context.Context, cur, off int64, whence int32) (int64, error) {
+	return vfs.GenericSeek(cur, off, whence, int64(len(d.q.Info())))
 }
