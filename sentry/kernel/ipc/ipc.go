@@ -115,6 +115,10 @@ const (
 	// ENOMEM beyond them, as Linux's does when memory runs out.
 	MaxMsgBytes = 256 << 20
 	MaxMsgCount = 1 << 20
+	// MaxUndoEntries bounds the SEM_UNDO adjustments kept for all
+	// processes (one per semaphore of each set a process used with
+	// SEM_UNDO): semop fails with ENOMEM beyond it.
+	MaxUndoEntries = 1 << 23
 )
 
 // Limits are the namespace's tunables (/proc/sys/kernel).
@@ -309,8 +313,10 @@ type Namespace struct {
 	semTotal int
 	// msgBytes and msgCount are queued in every queue.
 	msgBytes, msgCount int
-	// undo holds the SEM_UNDO adjustments of each process, by PID.
-	undo map[int32]map[int32][]int16
+	// undo holds the SEM_UNDO adjustments of each process, by PID,
+	// then by set ID; undoEntries counts their semaphores.
+	undo        map[int32]map[int32][]int16
+	undoEntries int
 }
 
 // NewNamespace returns an empty namespace with Linux's default limits;

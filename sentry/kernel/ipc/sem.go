@@ -131,6 +131,9 @@ func (ns *Namespace) Semop(b Blocker, c *Creds, id int32, ops []SemBuf, deadline
 		var adj []int16
 		if undo {
 			adj = ns.undoLocked(c.PID, s, false)
+			if adj == nil && ns.undoEntries+len(s.sems) > MaxUndoEntries {
+				return unix.ENOMEM
+			}
 		}
 		blocking, err := s.tryLocked(ops, adj)
 		if err != nil {
@@ -247,6 +250,7 @@ func (ns *Namespace) undoLocked(pid int32, s *semSet, create bool) []int16 {
 	if a == nil && create {
 		a = make([]int16, len(s.sems))
 		m[s.id] = a
+		ns.undoEntries += len(a)
 	}
 	return a
 }
@@ -265,6 +269,7 @@ func (ns *Namespace) clearUndoLocked(s *semSet, num int) {
 			a[num] = 0
 			continue
 		}
+		ns.undoEntries -= len(a)
 		delete(m, s.id)
 		if len(m) == 0 {
 			delete(ns.undo, pid)
@@ -281,6 +286,7 @@ func (ns *Namespace) ExitProcess(pid int32) {
 	m := ns.undo[pid]
 	delete(ns.undo, pid)
 	for id, a := range m {
+		ns.undoEntries -= len(a)
 		s, ok := ns.sems.lookup(id, semObj)
 		if !ok {
 			continue

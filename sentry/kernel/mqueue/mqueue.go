@@ -37,6 +37,9 @@ const (
 	HardMsgSizeMax = 16 << 20
 	// HardQueuesMax bounds queues_max.
 	HardQueuesMax = 1024
+	// MaxQueues bounds the queues of the sandbox even for
+	// CAP_SYS_RESOURCE, which Linux lets pass queues_max.
+	MaxQueues = 65536
 	// MaxQueuedBytes bounds the bytes queued in all queues of the
 	// sandbox: a send beyond it fails with ENOMEM. RLIMIT_MSGQUEUE bounds
 	// each user's queues too, but root may raise it.
@@ -312,7 +315,7 @@ func (r *Registry) createLocked(c *Caller, name string, mode uint32, attr *Attr)
 		}
 		maxMsg, msgSize = attr.MaxMsg, attr.MsgSize
 	}
-	if int64(len(r.queues)) >= l.QueuesMax && !c.Resource {
+	if (int64(len(r.queues)) >= l.QueuesMax && !c.Resource) || len(r.queues) >= MaxQueues {
 		return nil, unix.ENOSPC
 	}
 	// Linux's charge: a pointer per message slot plus the data.
