@@ -222,10 +222,9 @@ type object struct {
 
 // registry maps indexes and keys to objects of one kind.
 type registry[T any] struct {
-	objs  map[int32]T // by index
-	keys  map[int32]int32
-	seq   uint16
-	inUse int
+	objs map[int32]T // by index
+	keys map[int32]int32
+	seq  uint16
 }
 
 func (r *registry[T]) init() {
@@ -384,7 +383,7 @@ func (q waitQueue) wakeAll() {
 	}
 }
 
-// ErrTimeout is returned by a wait whose deadline passed.
+// errTimeout is what a semtimedop whose deadline passed returns.
 var errTimeout = unix.EAGAIN
 
 // block waits on w until it fires, a signal interrupts (the blocker's
