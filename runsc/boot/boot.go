@@ -245,12 +245,17 @@ func New(a Args) (*Sandbox, error) {
 		}
 		return finishContainer(ctx, a, k, v, mounts, client, stdio)
 	}
+	mqFS, err := k.FilesystemType("mqueue")(ctx, "mqueue", 0, "")
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range []struct {
 		target, source string
 		fs             *vfs.Filesystem
 		flags          uint32
 	}{
 		{"/dev", "tmpfs", dev.New(ctx), unix.MS_NOSUID},
+		{"/dev/mqueue", "mqueue", mqFS, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 		{"/dev/shm", "shm", shm, unix.MS_NOSUID | unix.MS_NODEV},
 		{"/dev/pts", "devpts", ptys.Filesystem(), unix.MS_NOSUID | unix.MS_NOEXEC},
 		{"/tmp", "tmpfs", tmp, unix.MS_NOSUID | unix.MS_NODEV},

@@ -426,10 +426,8 @@ func (c *containerFS) mountOne(root vfs.VirtualDentry, cc *ContainerConfig, i in
 			return fmt.Errorf("tmpfs options %q: %w", data, err)
 		}
 	case "mqueue":
-		// POSIX message queues are not implemented (mq_open fails
-		// with ENOSYS); the directory is an empty tmpfs that shows as
-		// the mqueue the spec asks for.
-		if fs, err = tmpfs.New(c.ctx, tmpfs.Options{Mem: c.mf, RootMode: 01777, Name: "mqueue"}); err != nil {
+		// The sandbox's POSIX message queues (sentry/kernel/mqueue).
+		if fs, err = c.k.FilesystemType("mqueue")(c.ctx, m.Source, flags, data); err != nil {
 			return err
 		}
 	case "proc":

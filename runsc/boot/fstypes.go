@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/mqueue"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/tmpfs"
@@ -15,9 +16,9 @@ import (
 
 // registerFilesystemTypes makes the filesystem types guests may mount
 // known to k: tmpfs (a new instance per mount, limited to totalRAM/2
-// unless size= says otherwise), and proc and sysfs, whose instances are
-// shared by every mount as Linux shares them within a PID and network
-// namespace.
+// unless size= says otherwise), and proc, sysfs and mqueue, whose
+// instances are shared by every mount as Linux shares them within a PID,
+// network and IPC namespace.
 func registerFilesystemTypes(k *kernel.Kernel, mf *memory.File, totalRAM uint64, procFS, sysFS *vfs.Filesystem) {
 	k.RegisterFilesystemType("tmpfs", func(ctx context.Context, source string, flags uint32, data string) (*vfs.Filesystem, error) {
 		opts, err := parseTmpfsOptions(data, totalRAM)
@@ -27,7 +28,10 @@ func registerFilesystemTypes(k *kernel.Kernel, mf *memory.File, totalRAM uint64,
 		opts.Mem = mf
 		return tmpfs.New(ctx, opts)
 	})
-	for name, fs := range map[string]*vfs.Filesystem{"proc": procFS, "sysfs": sysFS} {
+	// One mqueue instance shows the sandbox's queues wherever it is
+	// mounted (an IPC namespace's, as on Linux).
+	mqFS := mqueue.NewFilesystem(mqueue.For(k))
+	for name, fs := range map[string]*vfs.Filesystem{"proc": procFS, "sysfs": sysFS, "mqueue": mqFS} {
 		fs := fs
 		k.RegisterFilesystemType(name, func(context.Context, string, uint32, string) (*vfs.Filesystem, error) {
 			fs.IncRef()

@@ -87,6 +87,7 @@ func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oo
 		CPUInfo:     limitCPUInfo(cpuinfo, k.NumCPU()),
 		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
 		OOMScoreAdj: oomScoreAdj,
+		Files:       append(ipcProcFiles(k), mqueueProcFiles(k)...),
 	}), nil
 }
 

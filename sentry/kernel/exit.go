@@ -93,6 +93,7 @@ func (t *Task) finishExit() {
 		close(tg.exited)
 		tg.uid = t.Credentials().RealUID
 		lock.ReleaseProcess(tg.id)
+		k.exitIPCLocked(tg)
 		if tg.leader == t {
 			tg.leader = nil
 		}

@@ -11,6 +11,7 @@
 // Lock order:
 //
 //	Kernel.mu (tasks, process tree, signal state)
+//	  ipc.Namespace.mu (SEM_UNDO at process exit)
 //	  ThreadGroup.limitsMu (a leaf)
 //	  mm.MemoryManager.mu
 //	    memory.File.mu
@@ -25,10 +26,12 @@ import (
 	"log"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/palisade-sandbox/palisade/platform"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/ipc"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
 	"github.com/palisade-sandbox/palisade/vfs"
 )
@@ -61,6 +64,9 @@ type Kernel struct {
 	BootTime time.Time
 	// FPLayout is the host's XSAVE area, as the platform reports it.
 	FPLayout arch.FPLayout
+
+	// ipcNS is the System V IPC namespace, made on first use (ipc_ns.go).
+	ipcNS atomic.Pointer[ipc.Namespace]
 
 	// warnMu protects warned. It is a leaf.
 	warnMu sync.Mutex

@@ -181,7 +181,25 @@ var calls = map[uintptr]call{
 	unix.SYS_MUNLOCK:  c(aPtr, aSize),
 	unix.SYS_SHMAT:    c(aInt, aPtr, aHex).withRet(retHex),
 	unix.SYS_SHMDT:    c(aPtr),
-	unix.SYS_MSEAL:    c(aPtr, aSize, aHex),
+	unix.SYS_SHMGET:   c(aHex, aSize, aHex),
+	unix.SYS_SHMCTL:   c(aInt, aInt, aPtr),
+
+	// System V semaphores and messages, POSIX message queues.
+	unix.SYS_SEMGET:          c(aHex, aInt, aHex),
+	unix.SYS_SEMOP:           c(aInt, aPtr, aInt),
+	unix.SYS_SEMTIMEDOP:      c(aInt, aPtr, aInt, aPtr),
+	unix.SYS_SEMCTL:          c(aInt, aInt, aInt, aHex),
+	unix.SYS_MSGGET:          c(aHex, aHex),
+	unix.SYS_MSGSND:          c(aInt, aPtr, aSize, aHex),
+	unix.SYS_MSGRCV:          c(aInt, aPtr, aSize, aLong, aHex),
+	unix.SYS_MSGCTL:          c(aInt, aInt, aPtr),
+	unix.SYS_MQ_OPEN:         c(aString, flags(linux.OpenFlags), aMode, aPtr),
+	unix.SYS_MQ_UNLINK:       c(aString),
+	unix.SYS_MQ_TIMEDSEND:    c(aFD, aPtr, aSize, aInt, aPtr),
+	unix.SYS_MQ_TIMEDRECEIVE: c(aFD, aPtr, aSize, aPtr, aPtr),
+	unix.SYS_MQ_NOTIFY:       c(aFD, aPtr),
+	unix.SYS_MQ_GETSETATTR:   c(aFD, aPtr, aPtr),
+	unix.SYS_MSEAL:           c(aPtr, aSize, aHex),
 
 	// Processes and threads.
 	unix.SYS_CLONE:             c(arg{kind: kCloneFlags}, aPtr, aPtr, aPtr, aHex),

@@ -235,6 +235,22 @@ type Options struct {
 	// that never wrote it: a container's process.oomScoreAdj, which under
 	// Linux every process of the container inherits from the first.
 	OOMScoreAdj int32
+	// Files are more files that other parts of the Sentry serve, such
+	// as /proc/sys/kernel/shmmax and /proc/sysvipc/shm. A file whose
+	// path names an existing /proc/sys file replaces it.
+	Files []File
+}
+
+// File is a file of /proc served by another package.
+type File struct {
+	// Path is relative to /proc ("sys/kernel/sem", "sysvipc/shm"); its
+	// directories are made as needed.
+	Path string
+	// Read returns the contents.
+	Read func(ctx context.Context) ([]byte, error)
+	// Write takes one write(2); nil makes the file read-only (0444),
+	// otherwise it is 0644 (writable by root, as Linux's sysctls).
+	Write func(ctx context.Context, src []byte) error
 }
 
 // filesystem is one procfs instance.

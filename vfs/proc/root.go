@@ -55,6 +55,7 @@ func (fs *filesystem) newRoot() *dirNode {
 		file("uptime", fs.uptime),
 		file("version", fs.version),
 	}
+	static = append(static, fs.extraDirs(1)...)
 	return fs.newDir(1, 1, "", 0o555, nil, static, pidsDir{fs})
 }
 
@@ -262,13 +263,72 @@ func (fs *filesystem) sysDir(name string, parentIno uint64) staticEntry {
 			{name: "overcommit_memory", gen: num(0)},
 		},
 	}
+	fs.addFiles(tree, "sys/")
 	return fs.fixedDirEntry(name, "", parentIno, tree)
+}
+
+// addFiles adds the Options.Files under prefix to tree, with their
+// directories, replacing files of the same name.
+func (fs *filesystem) addFiles(tree map[string][]fileSpec, prefix string) {
+	for _, f := range fs.opts.Files {
+		if !strings.HasPrefix(f.Path, prefix) {
+			continue
+		}
+		dir, name := "", f.Path
+		if i := strings.LastIndex(f.Path, "/"); i >= 0 {
+			dir, name = f.Path[:i+1], f.Path[i+1:]
+		}
+		// Make the parents, each listed in its own parent.
+		for d := dir; d != prefix && d != ""; {
+			i := strings.LastIndex(strings.TrimSuffix(d, "/"), "/")
+			parent, base := d[:i+1], d[i+1:]
+			found := false
+			for _, e := range tree[parent] {
+				found = found || e.name == base
+			}
+			if !found {
+				tree[parent] = append(tree[parent], fileSpec{name: base})
+			}
+			d = parent
+		}
+		spec := fileSpec{name: name, gen: f.Read, write: f.Write}
+		list := tree[dir]
+		replaced := false
+		for i := range list {
+			if list[i].name == name {
+				list[i], replaced = spec, true
+			}
+		}
+		if !replaced {
+			list = append(list, spec)
+		}
+		tree[dir] = list
+	}
+}
+
+// extraDirs returns the top-level directories of /proc, besides sys,
+// that Options.Files name (such as sysvipc).
+func (fs *filesystem) extraDirs(parentIno uint64) []staticEntry {
+	var out []staticEntry
+	seen := map[string]bool{"sys": true}
+	for _, f := range fs.opts.Files {
+		top, _, ok := strings.Cut(f.Path, "/")
+		if !ok || seen[top] {
+			continue
+		}
+		seen[top] = true
+		tree := map[string][]fileSpec{}
+		fs.addFiles(tree, top+"/")
+		out = append(out, fs.fixedDirEntry(top, "", parentIno, tree))
+	}
+	return out
 }
 
 // fileSpec is a file of a fixed tree: a directory if name ends in "/".
 type fileSpec struct {
-	name string
-	gen  func(context.Context) ([]byte, error)
+	name  string
+	gen   func(context.Context) ([]byte, error)
+	write func(context.Context, []byte) error
 }
 
 // fixedDirEntry returns the entry for the fixed directory prefix+name+"/"
@@ -282,9 +342,15 @@ func (fs *filesystem) fixedDirEntry(name, prefix string, parentIno uint64, tree 
 				static = append(static, fs.fixedDirEntry(dn, path, ino, tree))
 				continue
 			}
-			gen := s.gen
-			static = append(static, staticEntry{name: s.name, mode: unix.S_IFREG | 0o444, make: func(ino uint64) vfs.Inode {
-				return fs.newFile(ino, 0o444, nil, gen)
+			gen, write := s.gen, s.write
+			perm := uint32(0o444)
+			if write != nil {
+				perm = 0o644
+			}
+			static = append(static, staticEntry{name: s.name, mode: unix.S_IFREG | perm, make: func(ino uint64) vfs.Inode {
+				f := fs.newFile(ino, perm, nil, gen)
+				f.write = write
+				return f
 			}})
 		}
 		return fs.newDir(ino, parentIno, path, 0o555, nil, static, nil)
