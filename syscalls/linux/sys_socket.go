@@ -27,12 +27,12 @@ func init() {
 	full(unix.SYS_SHUTDOWN, Shutdown)
 	partial(unix.SYS_SENDTO, "no MSG_OOB", Sendto)
 	partial(unix.SYS_RECVFROM, "no MSG_OOB or MSG_ERRQUEUE; MSG_WAITALL reads at most 1 MiB per step", Recvfrom)
-	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; passed descriptors that form a cycle are never freed (no unix GC)", Sendmsg)
+	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; passed descriptors that form a cycle are never freed (no unix GC); on AF_INET/AF_INET6 control messages are checked, not applied", Sendmsg)
 	partial(unix.SYS_RECVMSG, "no MSG_OOB or MSG_ERRQUEUE", Recvmsg)
 	partial(unix.SYS_SENDMMSG, "as sendmsg", Sendmmsg)
 	partial(unix.SYS_RECVMMSG, "as recvmsg; the timeout is checked only between messages", Recvmmsg)
-	partial(unix.SYS_SETSOCKOPT, "SOL_SOCKET: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_REUSEADDR and SO_KEEPALIVE are stored only", Setsockopt)
-	partial(unix.SYS_GETSOCKOPT, "SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO", Getsockopt)
+	partial(unix.SYS_SETSOCKOPT, "SOL_SOCKET: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_REUSEADDR and SO_KEEPALIVE are stored only; AF_INET/AF_INET6 options as docs/network.md lists", Setsockopt)
+	partial(unix.SYS_GETSOCKOPT, "SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO; AF_INET/AF_INET6 options as docs/network.md lists", Getsockopt)
 
 	unixsocket.CredFromContext = func(ctx context.Context) unixsocket.Cred {
 		if t := kernel.TaskFromContext(ctx); t != nil {
