@@ -101,15 +101,6 @@ func (e *endpoint) SetNotify(f func(uint32)) {
 	e.notify = f
 }
 
-func (e *endpoint) wake(ev uint32) {
-	e.mu.Lock()
-	f := e.notify
-	e.mu.Unlock()
-	if f != nil {
-		f(ev)
-	}
-}
-
 // publishLocked updates the demultiplexing table with e's binding.
 func (e *endpoint) publishLocked() {
 	if e.port == 0 || e.closed {

@@ -151,10 +151,7 @@ func Sockaddr(family int, a netstack.FullAddress) []byte {
 	b[0] = unix.AF_INET6
 	b[2], b[3] = byte(a.Port>>8), byte(a.Port)
 	if a.Addr.IsValid() {
-		v := a.Addr.As16()
-		if a.Addr.Is4() {
-			v = netip.AddrFrom16(v).As16() // As16 maps an IPv4 address
-		}
+		v := a.Addr.As16() // an IPv4 address comes back v4-mapped
 		copy(b[8:24], v[:])
 	}
 	return b
