@@ -67,10 +67,12 @@ type Stack struct {
 	routes     []RouteEntry
 	transports map[uint8]TransportProtocol
 
-	ports   portTable
-	reasm   *reassembler
-	ipID    atomic.Uint32
-	icmpLim tokenBucket
+	ports portTable
+	reasm *reassembler
+	// dropLogged is set once a full link queue has been logged.
+	dropLogged atomic.Bool
+	ipID       atomic.Uint32
+	icmpLim    tokenBucket
 }
 
 var _ Network = (*Stack)(nil)
@@ -444,6 +446,9 @@ func (s *Stack) write(nic *NIC, nextHop netip.Addr, et uint16, pkt []byte) error
 		s.Stats.LinkDrops.Add(1)
 		s.Stats.IPOutDiscards.Add(1)
 		if err == unix.ENOBUFS {
+			if !s.dropLogged.Swap(true) {
+				s.logf("interface %s: queue full, dropping packets (further drops are only counted)", nic.Name)
+			}
 			return nil
 		}
 		return err
