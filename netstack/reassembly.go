@@ -12,6 +12,9 @@ const (
 	reasmMaxEntries = 1024
 	reasmTimeout    = 30 * time.Second
 	reasmMaxLen     = 65535
+	// fragOverhead is charged per held fragment on top of its bytes, so
+	// that many tiny fragments also count against reasmMaxBytes.
+	fragOverhead = 64
 )
 
 // reasmKey identifies the fragments of one datagram.
@@ -29,10 +32,10 @@ type fragment struct {
 
 type reasmEntry struct {
 	frags []fragment
-	// held is the bytes of frags; total the datagram's length, -1 until
-	// the last fragment is seen.
-	held, total int
-	timer       Timer
+	// bytes is the data in frags, held what they are charged; total the
+	// datagram's length, -1 until the last fragment is seen.
+	bytes, held, total int
+	timer              Timer
 }
 
 // reassembler puts IPv4 and IPv6 fragments back together, holding at most
@@ -53,7 +56,7 @@ func newReassembler(s *Stack) *reassembler {
 // or nil.
 func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte {
 	st := &r.s.Stats
-	if off+len(data) > reasmMaxLen || (more && len(data)%8 != 0) {
+	if len(data) == 0 || off+len(data) > reasmMaxLen || (more && len(data)%8 != 0) {
 		st.ReasmFails.Add(1)
 		return nil
 	}
@@ -76,7 +79,8 @@ func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte 
 			}
 		})
 	}
-	if r.held+len(data) > reasmMaxBytes {
+	cost := len(data) + fragOverhead
+	if r.held+cost > reasmMaxBytes {
 		st.ReasmFails.Add(1)
 		return nil
 	}
@@ -96,12 +100,13 @@ func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte 
 		return nil
 	}
 	e.frags = append(e.frags, fragment{off, data})
-	e.held += len(data)
-	r.held += len(data)
+	e.held += cost
+	e.bytes += len(data)
+	r.held += cost
 	if !more {
 		e.total = end
 	}
-	if e.total < 0 || e.held != e.total {
+	if e.total < 0 || e.bytes != e.total {
 		return nil
 	}
 	out := make([]byte, e.total)

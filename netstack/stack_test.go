@@ -73,6 +73,18 @@ func TestReassemblyDropsOverlaps(t *testing.T) {
 	if len(s.reasm.entries) != 0 || s.reasm.held != 0 {
 		t.Fatalf("overlap left %d entries, %d bytes", len(s.reasm.entries), s.reasm.held)
 	}
+	// Empty fragments are refused: they would hold memory for nothing.
+	if s.reasm.add(k, 0, true, nil) != nil || len(s.reasm.entries) != 0 {
+		t.Fatal("empty fragment kept")
+	}
+	// Memory is bounded: fragments beyond reasmMaxBytes are dropped.
+	for i := 0; i < 200; i++ {
+		k.id = uint32(100 + i)
+		s.reasm.add(k, 0, true, make([]byte, 32<<10))
+	}
+	if s.reasm.held > reasmMaxBytes {
+		t.Fatalf("reassembly holds %d bytes, more than %d", s.reasm.held, reasmMaxBytes)
+	}
 	_ = header.IPv4MinSize
 }
 
