@@ -7,6 +7,7 @@ import (
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
@@ -250,6 +251,14 @@ func vectorIO(t *kernel.Task, fd int32, iovAddr uint64, iovCnt int32, off int64,
 	iovs, err := copyInIovecs(t, iovAddr, iovCnt)
 	if err != nil {
 		return 0, err
+	}
+	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
+		// One datagram gathers or scatters all the iovecs.
+		if dir == transferWrite {
+			return inetSend(t, f, is, iovs, nil, 0)
+		}
+		r, err := inetRecv(t, f, is, iovs, 0)
+		return r.n, err
 	}
 	// As Linux's import_iovec: the lengths are cut so that the whole
 	// transfer is at most MAX_RW_COUNT.
