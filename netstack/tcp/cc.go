@@ -59,11 +59,11 @@ func (*reno) onRTO(e *endpoint) {
 
 // cubic is CUBIC (RFC 9438), in units of segments.
 type cubic struct {
-	wMax       float64
-	k          float64
-	epoch      time.Time
-	originW    float64
-	wEst       float64
+	wMax    float64
+	k       float64
+	epoch   time.Time
+	originW float64
+	wEst    float64
 }
 
 const (

@@ -37,15 +37,15 @@ const (
 	// ourWS is the window scale shift we offer.
 	ourWS = 7
 
-	initialRTO   = time.Second
-	minRTO       = 200 * time.Millisecond
-	maxRTO       = 120 * time.Second
-	delAckTime   = 40 * time.Millisecond
-	timeWaitTime = 60 * time.Second // 2*MSL as Linux has it
-	finTimeout   = 60 * time.Second // tcp_fin_timeout for orphans
-	maxRetries   = 15               // tcp_retries2
-	synRetries   = 6                // tcp_syn_retries
-	synAckRetries = 5               // tcp_synack_retries
+	initialRTO       = time.Second
+	minRTO           = 200 * time.Millisecond
+	maxRTO           = 120 * time.Second
+	delAckTime       = 40 * time.Millisecond
+	timeWaitTime     = 60 * time.Second // 2*MSL as Linux has it
+	finTimeout       = 60 * time.Second // tcp_fin_timeout for orphans
+	maxRetries       = 15               // tcp_retries2
+	synRetries       = 6                // tcp_syn_retries
+	synAckRetries    = 5                // tcp_synack_retries
 	defaultKeepIdle  = 2 * time.Hour
 	defaultKeepIntvl = 75 * time.Second
 	defaultKeepCnt   = 9
@@ -84,38 +84,38 @@ type endpoint struct {
 
 	// Addresses. bindAddr is the bound address (zero: any); local and
 	// remote are the connection's.
-	bound     bool
-	ownsPort  bool
-	bindAddr  netip.Addr
-	bindPort  uint16
-	portFlags netstack.PortFlags
-	local     netip.Addr
-	remote    netip.Addr
-	rport     uint16
-	route     netstack.Route
-	tuple     tuple
+	bound      bool
+	ownsPort   bool
+	bindAddr   netip.Addr
+	bindPort   uint16
+	portFlags  netstack.PortFlags
+	local      netip.Addr
+	remote     netip.Addr
+	rport      uint16
+	route      netstack.Route
+	tuple      tuple
 	registered bool
 
 	// Options.
 	v6only, reuseAddr, reusePort bool
-	nodelay, cork, more         bool
-	keepalive, oobInline        bool
-	quickack                    bool
-	lingerOn                    bool
-	lingerSec                   int32
-	keepIdle, keepIntvl         time.Duration
-	keepCnt                     int
-	userTimeout                 time.Duration
-	synCnt                      int
-	userMSS                     int
-	rcvBufSize, sndBufSize      int
-	ttl, tos                    uint8
-	ccName                      string
+	nodelay, cork, more          bool
+	keepalive, oobInline         bool
+	quickack                     bool
+	lingerOn                     bool
+	lingerSec                    int32
+	keepIdle, keepIntvl          time.Duration
+	keepCnt                      int
+	userTimeout                  time.Duration
+	synCnt                       int
+	userMSS                      int
+	rcvBufSize, sndBufSize       int
+	ttl, tos                     uint8
+	ccName                       string
 
 	// Listener.
-	backlog int
-	acceptQ []*endpoint
-	synQ    []*synEntry
+	backlog  int
+	acceptQ  []*endpoint
+	synQ     []*synEntry
 	synTimer etimer
 	listener *endpoint
 
@@ -155,9 +155,9 @@ type endpoint struct {
 	haveOOOFin bool
 	// Urgent data (SO_OOBINLINE off): rcvUp is the urgent byte's sequence
 	// number while haveUrg; oobByte holds it once pulled from the stream.
-	rcvUp            seqnum
+	rcvUp             seqnum
 	haveUrg, oobValid bool
-	oobByte          byte
+	oobByte           byte
 
 	// Negotiated options.
 	sackOK, tsOK, wsOK bool
@@ -188,20 +188,20 @@ type endpoint struct {
 	caAcked        int
 
 	// Delayed ACK.
-	ackPending int
-	quickAcks  int
+	ackPending  int
+	quickAcks   int
 	delackTimer etimer
 
 	// Keepalive and the TIME_WAIT / FIN_WAIT2 timer.
-	keepTimer   etimer
-	keepProbes  int
-	lastRecv    time.Time
-	waitTimer   etimer
+	keepTimer  etimer
+	keepProbes int
+	lastRecv   time.Time
+	waitTimer  etimer
 
 	// Statistics for TCP_INFO.
-	totalRetrans              int
-	segsIn, segsOut           uint32
-	bytesAcked, bytesReceived uint64
+	totalRetrans                            int
+	segsIn, segsOut                         uint32
+	bytesAcked, bytesReceived               uint64
 	lastDataSent, lastDataRecv, lastAckRecv time.Time
 }
 

@@ -66,6 +66,12 @@ func (e *endpoint) sendSegmentLocked(seq seqnum, n int, flags uint8) {
 	if e.sackOK && len(e.ooo.segs) > 0 && flags&flagACK != 0 {
 		var blocks [header.TCPMaxSACKBlocks]sackRange
 		k := e.ooo.sackBlocks(blocks[:])
+		// Keep the segment within the MTU: fewer blocks on a full one.
+		room := e.route.MTU - e.ipHeaderLen() - 20 - n
+		if o.HasTS {
+			room -= 12
+		}
+		k = max(0, min(k, (room-4)/8))
 		for i := 0; i < k; i++ {
 			o.SACK[i] = header.SACKBlock{Start: uint32(blocks[i].start), End: uint32(blocks[i].end)}
 		}

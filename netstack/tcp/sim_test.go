@@ -26,10 +26,10 @@ type sim struct {
 	hosts map[netip.Addr]*host
 
 	// Link behaviour for every packet.
-	delay   time.Duration
-	jitter  time.Duration // reordering: extra random delay up to jitter
-	loss    float64
-	dup     float64
+	delay  time.Duration
+	jitter time.Duration // reordering: extra random delay up to jitter
+	loss   float64
+	dup    float64
 	// filter, if set, sees every packet first and drops it if it returns
 	// false.
 	filter func(from, to netip.Addr, seg []byte) bool
@@ -54,8 +54,8 @@ func (q eventQueue) Less(i, j int) bool {
 	}
 	return q[i].seq < q[j].seq
 }
-func (q eventQueue) Swap(i, j int)  { q[i], q[j] = q[j], q[i]; q[i].idx = i; q[j].idx = j }
-func (q *eventQueue) Push(x any)    { e := x.(*event); e.idx = len(*q); *q = append(*q, e) }
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i]; q[i].idx = i; q[j].idx = j }
+func (q *eventQueue) Push(x any)   { e := x.(*event); e.idx = len(*q); *q = append(*q, e) }
 func (q *eventQueue) Pop() any {
 	old := *q
 	e := old[len(old)-1]
@@ -332,3 +332,5 @@ func readAll(e *endpoint) ([]byte, error) {
 type netipAddr = netip.Addr
 
 func netipMustParse(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func fixChecksum(from, to netip.Addr, seg []byte) { header.SetTCPChecksum(from, to, seg) }
