@@ -78,26 +78,6 @@ func (q *byteQueue) discard(n int) {
 	}
 }
 
-// byteAt returns the byte at offset off (which must be < Len).
-func (q *byteQueue) byteAt(off int) byte {
-	var b [1]byte
-	q.copyAt(off, b[:])
-	return b[0]
-}
-
-// removeAt removes the byte at offset off (urgent data pulled out of the
-// stream). It costs a copy of the bytes after it, which is fine for the rare
-// urgent byte.
-func (q *byteQueue) removeAt(off int) {
-	rest := make([]byte, q.n-off-1)
-	q.copyAt(off+1, rest)
-	keep := make([]byte, off)
-	q.copyAt(0, keep)
-	*q = byteQueue{}
-	q.push(keep)
-	q.push(rest)
-}
-
 // oooSeg is a segment received ahead of rcvNxt.
 type oooSeg struct {
 	seq  seqnum
@@ -125,7 +105,6 @@ type oooQueue struct {
 // it reports false if the queue was full.
 func (q *oooQueue) insert(seq seqnum, data []byte) bool {
 	q.last = seq
-	end := seq.add(len(data))
 	i := 0
 	for len(data) > 0 {
 		// Skip segments entirely before the remaining data.
@@ -159,7 +138,6 @@ func (q *oooQueue) insert(seq seqnum, data []byte) bool {
 		data = data[n:]
 		seq = seq.add(n)
 	}
-	_ = end
 	return true
 }
 

@@ -569,15 +569,7 @@ func (e *endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 	}
 	if n := e.rcvQ.Len(); n > 0 {
 		k := min(n, len(buf))
-		// Linux stops a read at the urgent mark.
-		if e.haveUrg && !e.oobInline {
-			if mark := e.rcvUp.diff(e.rcvNxt.add(-n)); mark > 0 && mark < k {
-				k = mark
-			}
-		}
-		if opts.Trunc {
-			k = min(n, len(buf))
-		} else {
+		if !opts.Trunc {
 			e.rcvQ.copyAt(0, buf[:k])
 		}
 		if !opts.Peek {

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/palisade-sandbox/palisade/netstack"
 	"github.com/palisade-sandbox/palisade/netstack/header"
 )
@@ -303,5 +301,3 @@ func (p *Protocol) HandleError(src, dst netip.Addr, quoted []byte, err error, mt
 }
 
 func isAny(a netip.Addr) bool { return !a.IsValid() || a.IsUnspecified() }
-
-var _ = unix.EINVAL

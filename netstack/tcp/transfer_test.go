@@ -28,7 +28,6 @@ func transfer(t *testing.T, s *sim, x, y *endpoint, data, other []byte, limit ti
 		data     []byte
 		sent     int
 		got      []byte
-		h        [sha256.Size]byte
 	}
 	dirs := []*dir{{from: x, to: y, data: data}, {from: y, to: x, data: other}}
 	buf := make([]byte, 1<<16)
