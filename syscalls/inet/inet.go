@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/netstack"
+	"github.com/palisade-sandbox/palisade/netstack/tcp"
 	"github.com/palisade-sandbox/palisade/netstack/udp"
 )
 
@@ -29,6 +30,7 @@ var stacks sync.Map
 func NewStack(logf func(format string, args ...any)) *netstack.Stack {
 	s := netstack.NewLoopbackStack()
 	s.Logf = logf
+	s.RegisterTransport(tcp.NewProtocol(s))
 	s.RegisterTransport(udp.NewProtocol(s))
 	s.RegisterTransport(udp.NewPingProtocol(s, false))
 	s.RegisterTransport(udp.NewPingProtocol(s, true))
