@@ -72,7 +72,10 @@ type Endpoint interface {
 	// Bind gives the endpoint a local address; port 0 picks an ephemeral port.
 	Bind(addr FullAddress) error
 	// Connect starts a connection (TCP: EINPROGRESS, then EventOut and
-	// SockError), or sets the default peer of a datagram socket; an address
+	// SockError; called again while connecting it returns EALREADY, and
+	// once the attempt is over its outcome: nil, marking the endpoint
+	// connected, or the error, leaving it unconnected), or sets the
+	// default peer of a datagram socket; an address
 	// with unspec true (AF_UNSPEC)
 	// dissolves a datagram association.
 	Connect(addr FullAddress, unspec bool) error

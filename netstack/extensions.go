@@ -35,3 +35,11 @@ type Interfaces interface {
 type BroadcastChecker interface {
 	IsBroadcast(a netip.Addr) bool
 }
+
+// Ioctler is implemented by endpoints that answer the socket ioctls
+// SIOCINQ (FIONREAD), SIOCOUTQ, SIOCOUTQNSD and SIOCATMARK themselves, with
+// Linux's errors (TCP: EINVAL on a listener); ENOTTY for another command.
+// The socket layer prefers it to QueueSizer.
+type Ioctler interface {
+	Ioctl(cmd uint32) (int, error)
+}

@@ -84,10 +84,12 @@ type endpoint struct {
 
 	// Addresses. bindAddr is the bound address (zero: any); local and
 	// remote are the connection's.
-	bound      bool
-	ownsPort   bool
-	bindAddr   netip.Addr
-	bindPort   uint16
+	bound    bool
+	ownsPort bool
+	bindAddr netip.Addr
+	bindPort uint16
+	// resvAddr is the address of the port reservation (resvAddrFor).
+	resvAddr   netip.Addr
 	portFlags  netstack.PortFlags
 	local      netip.Addr
 	remote     netip.Addr
@@ -109,8 +111,14 @@ type endpoint struct {
 	synCnt                       int
 	userMSS                      int
 	rcvBufSize, sndBufSize       int
-	ttl, tos                     uint8
-	ccName                       string
+	rcvLowat                     int
+	priority                     int
+	// linger2 is TCP_LINGER2 (0: finTimeout; negative: none).
+	linger2 time.Duration
+	// notsentLowat is TCP_NOTSENT_LOWAT (0: no limit).
+	notsentLowat int
+	ttl, tos     uint8
+	ccName       string
 
 	// Listener.
 	backlog  int
@@ -153,11 +161,11 @@ type endpoint struct {
 	// oooFin is the sequence number of an out-of-order FIN (if haveOOOFin).
 	oooFin     seqnum
 	haveOOOFin bool
-	// Urgent data (SO_OOBINLINE off): rcvUp is the urgent byte's sequence
-	// number while haveUrg; oobByte holds it once pulled from the stream.
-	rcvUp             seqnum
-	haveUrg, oobValid bool
-	oobByte           byte
+	// Urgent data, as Linux keeps it: rcvUp is the urgent byte's sequence
+	// number while urg is not urgNone. The byte stays in rcvQ; a read stops
+	// before it, and (SO_OOBINLINE off) a read starting at it skips it.
+	rcvUp seqnum
+	urg   uint8
 
 	// Negotiated options.
 	sackOK, tsOK, wsOK bool
@@ -307,6 +315,21 @@ func normalize(a netip.Addr) netip.Addr {
 	return a.Unmap()
 }
 
+// clampRoute fixes up a route from FindRoute for TCP: addresses in the
+// endpoint's form, and the MTU capped at the largest packet the IP header
+// can describe (Linux's IP_MAX_MTU and IP6_MAX_MTU: loopback's MTU of 65536
+// is one more than an IPv4 total length holds, and a segment sized for it
+// would be refused by the IP layer and never arrive).
+func clampRoute(r netstack.Route) netstack.Route {
+	r.Local, r.Remote = normalize(r.Local), normalize(r.Remote)
+	if r.Local.Is4() {
+		r.MTU = min(r.MTU, header.IPv4MaxTotalLen)
+	} else {
+		r.MTU = min(r.MTU, 0xffff+40)
+	}
+	return r
+}
+
 // Bind implements netstack.Endpoint.Bind.
 func (e *endpoint) Bind(addr netstack.FullAddress) error {
 	e.mu.Lock()
@@ -337,20 +360,42 @@ func (e *endpoint) Bind(addr netstack.FullAddress) error {
 	return e.reserveLocked(a, addr.Port)
 }
 
+// resvAddrFor is the address a port reservation of bound address a holds:
+// a wildcard is 0.0.0.0 on an AF_INET socket, :: on an IPV6_V6ONLY one
+// and the zero Addr (both families) on a dual-stack one, so that a
+// dual-stack [::] and 0.0.0.0 clash on a port as on Linux.
+func (e *endpoint) resvAddrFor(a netip.Addr) netip.Addr {
+	switch {
+	case !isAny(a):
+		return a
+	case !e.v6:
+		return netip.IPv4Unspecified()
+	case e.v6only:
+		return netip.IPv6Unspecified()
+	}
+	return netip.Addr{}
+}
+
 func (e *endpoint) reserveLocked(a netip.Addr, port uint16) error {
 	e.portFlags = netstack.PortFlags{ReuseAddr: e.reuseAddr, ReusePort: e.reusePort}
-	p, err := e.proto.net.ReservePort(ProtocolNumber, netstack.FullAddress{Addr: a, Port: port}, e.portFlags)
+	ra := e.resvAddrFor(a)
+	p, err := e.proto.net.ReservePort(ProtocolNumber, netstack.FullAddress{Addr: ra, Port: port}, e.portFlags)
 	if err != nil {
 		return err
 	}
+	if port != 0 && e.proto.listenerConflict(p, ra, e) {
+		// SO_REUSEADDR does not share a port with a listener.
+		e.proto.net.ReleasePort(ProtocolNumber, netstack.FullAddress{Addr: ra, Port: p}, e.portFlags)
+		return unix.EADDRINUSE
+	}
 	e.bound, e.ownsPort = true, true
-	e.bindAddr, e.bindPort = a, p
+	e.bindAddr, e.bindPort, e.resvAddr = a, p, ra
 	return nil
 }
 
 func (e *endpoint) releasePortLocked() {
 	if e.ownsPort {
-		e.proto.net.ReleasePort(ProtocolNumber, netstack.FullAddress{Addr: e.bindAddr, Port: e.bindPort}, e.portFlags)
+		e.proto.net.ReleasePort(ProtocolNumber, netstack.FullAddress{Addr: e.resvAddr, Port: e.bindPort}, e.portFlags)
 		e.ownsPort = false
 	}
 }
@@ -370,6 +415,7 @@ func (e *endpoint) Connect(addr netstack.FullAddress, unspec bool) error {
 			e.doneLocked(0)
 		}
 		e.connecting, e.connected = false, false
+		e.disconnectLocked()
 		return nil
 	}
 	if e.connected {
@@ -385,6 +431,7 @@ func (e *endpoint) Connect(addr netstack.FullAddress, unspec bool) error {
 			if err == 0 {
 				err = unix.ECONNABORTED
 			}
+			e.disconnectLocked()
 			return err
 		default:
 			e.connecting, e.connected = false, true
@@ -420,7 +467,7 @@ func (e *endpoint) Connect(addr netstack.FullAddress, unspec bool) error {
 	if err != nil {
 		return err
 	}
-	r.Local, r.Remote = normalize(r.Local), normalize(r.Remote)
+	r = clampRoute(r)
 	if !e.bound {
 		if err := e.reserveLocked(r.Local, 0); err != nil {
 			return err
@@ -440,6 +487,20 @@ func (e *endpoint) Connect(addr netstack.FullAddress, unspec bool) error {
 	e.retries = 0
 	e.sendSYNLocked()
 	return unix.EINPROGRESS
+}
+
+// disconnectLocked makes a closed endpoint ready for another connect, as
+// Linux's tcp_disconnect after a failed connect or connect(AF_UNSPEC): the
+// shutdown state and whatever the old connection left are cleared.
+func (e *endpoint) disconnectLocked() {
+	if e.state != stateClosed {
+		return
+	}
+	e.rcvShut, e.sndShut, e.finRcvd = false, false, false
+	e.finQueued, e.haveOOOFin = false, false
+	e.rcvQ, e.ooo = byteQueue{}, oooQueue{}
+	e.urg, e.sndUrg = urgNone, false
+	e.softErr = 0
 }
 
 // initConnLocked sets up the send side for a new connection.
@@ -523,10 +584,12 @@ func (e *endpoint) Listen(backlog int) error {
 			return err
 		}
 	}
+	if !e.proto.addListener(e.bindPort, e) {
+		return unix.EADDRINUSE
+	}
 	e.backlog = backlog
 	e.state = stateListen
 	e.rcvShut, e.sndShut = false, false
-	e.proto.addListener(e.bindPort, e)
 	return nil
 }
 
@@ -557,6 +620,47 @@ func (e *endpoint) takeErrLocked() unix.Errno {
 	return err
 }
 
+// Urgent data states (Linux's tp->urg_data).
+const (
+	// urgNone: no urgent pointer pending.
+	urgNone = iota
+	// urgNotYet: the pointer arrived, the byte has not.
+	urgNotYet
+	// urgValid: the byte is in rcvQ, not yet read by MSG_OOB.
+	urgValid
+	// urgRead: MSG_OOB read it; the mark stays until a read passes it.
+	urgRead
+)
+
+// copiedSeqLocked is the sequence number of the first unread byte.
+func (e *endpoint) copiedSeqLocked() seqnum {
+	n := e.rcvQ.Len()
+	if e.finRcvd {
+		n++
+	}
+	return e.rcvNxt.add(-n)
+}
+
+// urgOffsetLocked returns the offset in rcvQ of the urgent byte (which
+// may be beyond the queued bytes) and whether a mark is pending.
+func (e *endpoint) urgOffsetLocked() (int, bool) {
+	if e.urg == urgNone {
+		return 0, false
+	}
+	return e.rcvUp.diff(e.copiedSeqLocked()), true
+}
+
+// readableBytesLocked is what a normal read can return now: the bytes
+// before the urgent mark, or after it when it is at the front. It is what
+// FIONREAD reports, as Linux's tcp_inq.
+func (e *endpoint) readableBytesLocked() int {
+	n := e.rcvQ.Len()
+	if off, ok := e.urgOffsetLocked(); ok && !e.oobInline && off >= 0 && off < n {
+		return off
+	}
+	return n
+}
+
 // Read implements netstack.Endpoint.Read.
 func (e *endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadResult, error) {
 	e.mu.Lock()
@@ -568,15 +672,34 @@ func (e *endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 		return e.readOOBLocked(buf, opts)
 	}
 	if n := e.rcvQ.Len(); n > 0 {
-		k := min(n, len(buf))
+		// A read stops before the urgent byte; one that starts at it
+		// skips it (SO_OOBINLINE off) and goes on (Linux's tcp_recvmsg).
+		start, limit := 0, n
+		if off, ok := e.urgOffsetLocked(); ok && off >= 0 && off < n {
+			if off > 0 {
+				limit = off
+			} else if !e.oobInline {
+				start = 1
+			}
+		}
+		k := min(limit-start, len(buf))
 		if !opts.Trunc {
-			e.rcvQ.copyAt(0, buf[:k])
+			e.rcvQ.copyAt(start, buf[:k])
 		}
 		if !opts.Peek {
-			e.rcvQ.discard(k)
+			e.rcvQ.discard(start + k)
+			if off, ok := e.urgOffsetLocked(); ok && off < 0 {
+				e.urg = urgNone
+			}
 			e.maybeWindowUpdateLocked()
 		}
-		return netstack.ReadResult{N: k, Total: k}, nil
+		if k > 0 || len(buf) == 0 {
+			return netstack.ReadResult{N: k, Total: k}, nil
+		}
+		if e.rcvQ.Len() > 0 {
+			// Peeking at a lone urgent byte: nothing to read yet.
+			return netstack.ReadResult{}, unix.EAGAIN
+		}
 	}
 	if len(buf) == 0 {
 		return netstack.ReadResult{}, nil
@@ -596,20 +719,26 @@ func (e *endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 	return netstack.ReadResult{}, unix.EAGAIN
 }
 
-// readOOBLocked is recv(MSG_OOB).
+// readOOBLocked is recv(MSG_OOB), as Linux's tcp_recv_urg: it never waits.
 func (e *endpoint) readOOBLocked(buf []byte, opts netstack.ReadOptions) (netstack.ReadResult, error) {
-	if e.oobInline || (!e.oobValid && !e.haveUrg) {
+	if e.oobInline || e.urg == urgNone || e.urg == urgRead {
 		return netstack.ReadResult{}, unix.EINVAL
 	}
-	if !e.oobValid {
+	if e.urg == urgNotYet {
+		if e.state == stateClosed || e.rcvShut {
+			return netstack.ReadResult{}, nil
+		}
 		return netstack.ReadResult{}, unix.EAGAIN
+	}
+	off, _ := e.urgOffsetLocked()
+	if !opts.Peek {
+		e.urg = urgRead
 	}
 	if len(buf) == 0 {
 		return netstack.ReadResult{}, nil
 	}
-	buf[0] = e.oobByte
-	if !opts.Peek {
-		e.oobValid = false
+	if !opts.Trunc {
+		e.rcvQ.copyAt(off, buf[:1])
 	}
 	return netstack.ReadResult{N: 1, Total: 1}, nil
 }
@@ -638,7 +767,7 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		return 0, unix.EPIPE
 	}
 	space := e.sndBufSize - e.sndQ.Len()
-	if space <= 0 {
+	if space <= 0 || !e.notsentOKLocked() {
 		return 0, unix.EAGAIN
 	}
 	n := min(space, len(buf))
@@ -732,7 +861,7 @@ func (e *endpoint) Close() {
 		if e.lingerOn && e.lingerSec == 0 {
 			e.abortLocked()
 		} else {
-			e.arm(&e.waitTimer, finTimeout, e.waitTimeout)
+			e.arm(&e.waitTimer, e.finTimeoutLocked(), e.waitTimeout)
 		}
 	default:
 		if e.rcvQ.Len() > 0 || e.lingerOn && e.lingerSec == 0 {
@@ -828,10 +957,31 @@ func (e *endpoint) SetNotify(f func(uint32)) {
 }
 
 // writable is sk_stream_is_writeable: free space at least half the queued
-// bytes.
+// bytes, and fewer than TCP_NOTSENT_LOWAT bytes not yet sent.
 func (e *endpoint) writableLocked() bool {
 	q := e.sndQ.Len()
-	return e.sndBufSize-q >= q/2 && e.sndBufSize-q > 0
+	return e.sndBufSize-q >= q/2 && e.sndBufSize-q > 0 && e.notsentOKLocked()
+}
+
+// unsentLocked is the number of queued bytes not yet sent.
+func (e *endpoint) unsentLocked() int {
+	return max(e.sndQSeq.add(e.sndQ.Len()).diff(e.sndNxt), 0)
+}
+
+// notsentOKLocked is tcp_stream_memory_free: below TCP_NOTSENT_LOWAT.
+func (e *endpoint) notsentOKLocked() bool {
+	return e.notsentLowat == 0 || e.unsentLocked() < e.notsentLowat
+}
+
+// finTimeoutLocked is how long an orphan stays in FIN_WAIT2.
+func (e *endpoint) finTimeoutLocked() time.Duration {
+	switch {
+	case e.linger2 < 0:
+		return 0
+	case e.linger2 > 0:
+		return e.linger2
+	}
+	return finTimeout
 }
 
 // Readiness implements netstack.Endpoint.Readiness, as Linux's tcp_poll.
@@ -852,7 +1002,13 @@ func (e *endpoint) Readiness(mask uint32) uint32 {
 		r |= unix.EPOLLIN | unix.EPOLLRDNORM | unix.EPOLLRDHUP
 	}
 	if e.state != stateSynSent && e.state != stateSynRcvd {
-		if e.rcvQ.Len() > 0 {
+		// SO_RCVLOWAT bytes make the socket readable; an urgent byte
+		// at the front that a read would skip does not count (tcp_poll).
+		target := max(e.rcvLowat, 1)
+		if off, ok := e.urgOffsetLocked(); ok && off == 0 && !e.oobInline {
+			target++
+		}
+		if e.rcvQ.Len() >= target {
 			r |= unix.EPOLLIN | unix.EPOLLRDNORM
 		}
 		if !e.sndShut {
@@ -862,7 +1018,7 @@ func (e *endpoint) Readiness(mask uint32) uint32 {
 		} else {
 			r |= unix.EPOLLOUT | unix.EPOLLWRNORM
 		}
-		if e.oobValid {
+		if e.urg == urgValid {
 			r |= unix.EPOLLPRI
 		}
 	}
@@ -905,4 +1061,35 @@ func (e *endpoint) handleError(seq seqnum, err error, mtu int) {
 
 func (e *endpoint) tsVal() uint32 {
 	return uint32(e.now().Sub(e.tsBase)/time.Millisecond) + e.tsOffset
+}
+
+// Ioctl implements netstack.Ioctler as Linux's tcp_ioctl.
+func (e *endpoint) Ioctl(cmd uint32) (int, error) {
+	e.mu.Lock()
+	defer e.unlock()
+	switch cmd {
+	case unix.SIOCINQ, unix.SIOCOUTQ, unix.SIOCOUTQNSD:
+		if e.state == stateListen {
+			return 0, unix.EINVAL
+		}
+		if e.state == stateSynSent || e.state == stateSynRcvd {
+			return 0, nil
+		}
+		switch cmd {
+		case unix.SIOCINQ:
+			return e.readableBytesLocked(), nil
+		case unix.SIOCOUTQ:
+			// Sent and unacknowledged plus not yet sent.
+			return e.sndQ.Len(), nil
+		default:
+			// Not yet sent.
+			return max(e.sndQSeq.add(e.sndQ.Len()).diff(e.sndNxt), 0), nil
+		}
+	case unix.SIOCATMARK:
+		if off, ok := e.urgOffsetLocked(); ok && off == 0 {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	return 0, unix.ENOTTY
 }

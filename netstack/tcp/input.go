@@ -125,7 +125,12 @@ func (e *endpoint) handleSegment(s *segment) {
 			}
 		}
 	}
+	unsent := e.unsentLocked()
 	e.outputLocked()
+	if e.notsentLowat > 0 && e.unsentLocked() < unsent && e.writableLocked() {
+		// Sending made room under TCP_NOTSENT_LOWAT.
+		e.wake(unix.EPOLLOUT | unix.EPOLLWRNORM)
+	}
 	if e.ackPending > 0 {
 		e.scheduleAckLocked()
 	}
@@ -358,7 +363,7 @@ func (e *endpoint) newAckLocked(ack seqnum) {
 		case stateFinWait1:
 			e.state = stateFinWait2
 			if e.userClosed {
-				e.arm(&e.waitTimer, finTimeout, e.waitTimeout)
+				e.arm(&e.waitTimer, e.finTimeoutLocked(), e.waitTimeout)
 			}
 		case stateClosing:
 			e.enterTimeWaitLocked()
@@ -459,40 +464,41 @@ func (e *endpoint) processDataLocked(s *segment) {
 	}
 }
 
-// deliverLocked appends in-order data to the receive queue.
+// deliverLocked appends in-order data to the receive queue. An urgent
+// byte stays in the stream (reads skip it); its arrival makes it valid
+// for MSG_OOB and raises EPOLLPRI.
 func (e *endpoint) deliverLocked(b []byte) {
 	start := e.rcvNxt
 	e.rcvNxt = e.rcvNxt.add(len(b))
 	e.bytesReceived += uint64(len(b))
 	e.lastDataRecv = e.now()
-	if e.haveUrg && !e.oobInline && e.rcvUp.ge(start) && e.rcvUp.lt(e.rcvNxt) {
-		// The urgent byte leaves the stream (SO_OOBINLINE off).
-		i := e.rcvUp.diff(start)
-		e.oobByte = b[i]
-		e.oobValid = true
-		e.rcvQ.push(b[:i])
-		e.rcvQ.push(b[i+1:])
-		e.haveUrg = false
-		e.wake(unix.EPOLLPRI | unix.EPOLLIN | unix.EPOLLRDNORM)
-		return
-	}
 	e.rcvQ.push(b)
-	e.wake(unix.EPOLLIN | unix.EPOLLRDNORM)
+	ev := uint32(unix.EPOLLIN | unix.EPOLLRDNORM)
+	if e.urg == urgNotYet && e.rcvUp.ge(start) && e.rcvUp.lt(e.rcvNxt) {
+		e.urg = urgValid
+		ev |= unix.EPOLLPRI
+	}
+	e.wake(ev)
 }
 
 // handleUrgLocked records the urgent pointer (the urgent byte is the one
-// before it, as Linux and BSD read RFC 793).
+// before it, as Linux and BSD read RFC 793), as Linux's tcp_check_urg.
 func (e *endpoint) handleUrgLocked(s *segment) {
 	up := s.seq.add(int(s.urg) - 1)
-	if up.lt(e.rcvNxt) || e.haveUrg && up == e.rcvUp {
-		return
+	copied := e.copiedSeqLocked()
+	if copied.gt(up) || up.lt(e.rcvNxt) {
+		return // already read, or a replay
 	}
-	if e.oobValid || e.haveUrg {
-		// A new mark replaces the old: the old byte stays in the stream.
-		e.oobValid = false
+	if e.urg != urgNone && !up.gt(e.rcvUp) {
+		return // not newer
+	}
+	if e.urg != urgNone && e.rcvUp == copied && !e.oobInline && e.rcvQ.Len() > 0 {
+		// The old urgent byte is at the front: a new mark replaces it,
+		// and it is dropped from the stream as a read would skip it.
+		e.rcvQ.discard(1)
 	}
 	e.rcvUp = up
-	e.haveUrg = true
+	e.urg = urgNotYet
 	e.wake(unix.EPOLLPRI)
 }
 

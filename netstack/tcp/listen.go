@@ -98,7 +98,7 @@ func (e *endpoint) handleListen(s *segment, t tuple) *endpoint {
 			e.proto.stats.ListenDrops.Add(1)
 			return nil
 		}
-		r.Local, r.Remote = normalize(r.Local), normalize(r.Remote)
+		r = clampRoute(r)
 		q := &synEntry{t: t, route: r, iss: e.proto.isn(t), irs: s.seq, opts: s.opts, wnd: s.wnd, tsBase: e.now()}
 		q.opts.NumSACK = 0
 		e.synQ = append(e.synQ, q)
@@ -202,6 +202,7 @@ func (e *endpoint) newChildLocked(q *synEntry, s *segment) *endpoint {
 	c.lingerOn, c.lingerSec, c.userTimeout = e.lingerOn, e.lingerSec, e.userTimeout
 	c.rcvBufSize, c.sndBufSize, c.userMSS = e.rcvBufSize, e.sndBufSize, e.userMSS
 	c.ttl, c.tos, c.v6only = e.ttl, e.tos, e.v6only
+	c.rcvLowat, c.priority, c.linger2, c.notsentLowat = e.rcvLowat, e.priority, e.linger2, e.notsentLowat
 	c.ccName, c.cc = e.ccName, newCC(e.ccName)
 	c.bound = true
 	c.bindAddr, c.bindPort = e.bindAddr, e.bindPort

@@ -131,10 +131,53 @@ func (p *Protocol) unregister(t tuple, e *endpoint) {
 	p.mu.Unlock()
 }
 
-func (p *Protocol) addListener(port uint16, e *endpoint) {
+// addListener adds e as a listener of port unless another listener's
+// address overlaps e's and the two do not share it with SO_REUSEPORT (Linux
+// lets SO_REUSEADDR sockets bind one port, but only one of them listen).
+func (p *Protocol) addListener(port uint16, e *endpoint) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.listenerConflictLocked(port, e.resvAddr, e) {
+		return false
+	}
 	p.listeners[port] = append(p.listeners[port], e)
-	p.mu.Unlock()
+	return true
+}
+
+// listenerConflict reports whether a socket e reserving addr on port
+// clashes with a listener there (see addListener).
+func (p *Protocol) listenerConflict(port uint16, addr netip.Addr, e *endpoint) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.listenerConflictLocked(port, addr, e)
+}
+
+// listenerConflictLocked is listenerConflict with p.mu held. A listener's
+// resvAddr and portFlags do not change while it listens, so they are read
+// without its lock (which would invert the lock order).
+func (p *Protocol) listenerConflictLocked(port uint16, addr netip.Addr, e *endpoint) bool {
+	for _, l := range p.listeners[port] {
+		if l == e || !resvOverlap(l.resvAddr, addr) {
+			continue
+		}
+		if l.portFlags.ReusePort && e.reusePort {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// resvOverlap reports whether two reservation addresses (resvAddrFor) can
+// receive the same segments; the zero Addr is a wildcard of both families.
+func resvOverlap(a, b netip.Addr) bool {
+	if !a.IsValid() || !b.IsValid() {
+		return true
+	}
+	if a.Is4() != b.Is4() {
+		return false
+	}
+	return a.IsUnspecified() || b.IsUnspecified() || a == b
 }
 
 func (p *Protocol) removeListener(port uint16, e *endpoint) {

@@ -39,13 +39,20 @@ func (e *endpoint) SetSockOpt(level, name int, val []byte) error {
 	case unix.SOL_TCP:
 		return e.setTCPOptLocked(name, val)
 	case unix.SOL_IP:
+		if name == unix.IP_OPTIONS {
+			// No IP options are ever sent; clearing them is allowed.
+			if len(val) != 0 {
+				return unix.EINVAL
+			}
+			return nil
+		}
 		v, err := getInt(val)
 		if err != nil {
 			return err
 		}
 		switch name {
 		case unix.IP_TOS:
-			e.tos = uint8(v)
+			e.tos = ecnKept(uint8(v), e.tos)
 		case unix.IP_TTL:
 			if v == -1 {
 				v = 0
@@ -75,7 +82,7 @@ func (e *endpoint) SetSockOpt(level, name int, val []byte) error {
 			if v < -1 || v > 255 {
 				return unix.EINVAL
 			}
-			e.tos = uint8(max(v, 0))
+			e.tos = ecnKept(uint8(max(v, 0)), e.tos)
 		case unix.IPV6_UNICAST_HOPS:
 			if v < -1 || v > 255 {
 				return unix.EINVAL
@@ -119,6 +126,18 @@ func (e *endpoint) setSocketOptLocked(name int, val []byte) error {
 		}
 	case unix.SO_OOBINLINE:
 		e.oobInline = v != 0
+	case unix.SO_RCVLOWAT:
+		// Linux's tcp_set_rcvlowat: negative is INT_MAX, capped at half
+		// the receive buffer, 0 is 1.
+		if v < 0 {
+			v = 1<<31 - 1
+		}
+		e.rcvLowat = max(min(v, e.rcvBufSize/2), 1)
+		e.wake(unix.EPOLLIN)
+	case unix.SO_PRIORITY:
+		// Kept for getsockopt; the sandbox's links have no queueing
+		// disciplines to use it.
+		e.priority = v
 	case unix.SO_RCVBUF, unix.SO_RCVBUFFORCE:
 		u := min(uint32(v), maxBufSysctl)
 		e.rcvBufSize = max(int(u)*2, minRcvBuf)
@@ -207,6 +226,20 @@ func (e *endpoint) setTCPOptLocked(name int, val []byte) error {
 		if e.quickack && e.ackPending > 0 {
 			e.sendACKLocked()
 		}
+	case unix.TCP_LINGER2:
+		// Seconds an orphan stays in FIN_WAIT2: negative closes it at
+		// once, 0 is tcp_fin_timeout, capped at TCP_FIN_TIMEOUT_MAX.
+		switch {
+		case v < 0:
+			e.linger2 = -1
+		default:
+			e.linger2 = time.Duration(min(v, maxLinger2Sec)) * time.Second
+		}
+	case unix.TCP_NOTSENT_LOWAT:
+		e.notsentLowat = int(uint32(v))
+		if e.writableLocked() {
+			e.wake(unix.EPOLLOUT | unix.EPOLLWRNORM)
+		}
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -228,6 +261,10 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			return putInt(buf, boolInt(e.keepalive))
 		case unix.SO_OOBINLINE:
 			return putInt(buf, boolInt(e.oobInline))
+		case unix.SO_RCVLOWAT:
+			return putInt(buf, max(e.rcvLowat, 1))
+		case unix.SO_PRIORITY:
+			return putInt(buf, e.priority)
 		case unix.SO_RCVBUF:
 			return putInt(buf, e.rcvBufSize)
 		case unix.SO_SNDBUF:
@@ -268,6 +305,13 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			return putInt(buf, e.synCnt)
 		case unix.TCP_QUICKACK:
 			return putInt(buf, boolInt(e.quickack))
+		case unix.TCP_LINGER2:
+			if e.linger2 < 0 {
+				return putInt(buf, -1)
+			}
+			return putInt(buf, int(e.finTimeoutLocked()/time.Second))
+		case unix.TCP_NOTSENT_LOWAT:
+			return putInt(buf, int(int32(uint32(e.notsentLowat))))
 		case unix.TCP_CONGESTION:
 			var b [16]byte
 			copy(b[:], e.ccName)
@@ -285,6 +329,10 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 				return putInt(buf, 64)
 			}
 			return putInt(buf, int(e.ttl))
+		case unix.IP_OPTIONS:
+			return 0, nil
+		case unix.IP_MTU:
+			return e.pathMTULocked(buf)
 		}
 	case unix.SOL_IPV6:
 		if !e.v6 {
@@ -295,6 +343,8 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			return putInt(buf, boolInt(e.v6only))
 		case unix.IPV6_TCLASS:
 			return putInt(buf, int(e.tos))
+		case unix.IPV6_MTU:
+			return e.pathMTULocked(buf)
 		case unix.IPV6_UNICAST_HOPS:
 			if e.ttl == 0 {
 				return putInt(buf, 64)
@@ -303,6 +353,22 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 		}
 	}
 	return 0, unix.ENOPROTOOPT
+}
+
+// maxLinger2Sec is Linux's TCP_FIN_TIMEOUT_MAX in seconds.
+const maxLinger2Sec = 120
+
+// ecnKept is Linux's rule for IP_TOS and IPV6_TCLASS on a stream socket:
+// the two ECN bits are the stack's, so the old ones stay.
+func ecnKept(v, old uint8) uint8 { return v&^3 | old&3 }
+
+// pathMTULocked is IP_MTU and IPV6_MTU: the route's MTU, ENOTCONN without
+// a connection.
+func (e *endpoint) pathMTULocked(buf []byte) (int, error) {
+	if e.state == stateClosed || e.state == stateListen || e.route.MTU == 0 {
+		return 0, unix.ENOTCONN
+	}
+	return putInt(buf, e.route.MTU)
 }
 
 // tcpInfoSize is the length of struct tcp_info we fill (through
