@@ -41,6 +41,9 @@ type Socket struct {
 
 	queue waiter.Queue
 
+	// rmu makes a stream receive's peek, copy out and consume one step.
+	rmu sync.Mutex
+
 	mu sync.Mutex
 	// rcvtimeo and sndtimeo are SO_RCVTIMEO and SO_SNDTIMEO (0: wait
 	// forever). Protected by mu.
@@ -102,21 +105,29 @@ func (s *Socket) Release(ctx context.Context) {
 	s.ep.Close()
 }
 
-// Ioctl implements vfs.FileDescriptionImpl.Ioctl: FIONREAD (SIOCINQ) and
-// SIOCOUTQ.
+// Ioctl implements vfs.FileDescriptionImpl.Ioctl: FIONREAD (SIOCINQ),
+// SIOCOUTQ and, where the endpoint answers them (TCP), SIOCOUTQNSD and
+// SIOCATMARK.
 func (s *Socket) Ioctl(ctx context.Context, fd *vfs.FileDescription, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
 	var v int
-	switch cmd {
-	case unix.TIOCINQ, unix.TIOCOUTQ:
-		if q, ok := s.ep.(netstack.QueueSizer); ok {
-			in, out := q.QueueSizes()
-			v = in
-			if cmd == unix.TIOCOUTQ {
-				v = out
-			}
+	if io, ok := s.ep.(netstack.Ioctler); ok {
+		var err error
+		if v, err = io.Ioctl(cmd); err != nil {
+			return 0, err
 		}
-	default:
-		return 0, unix.ENOTTY
+	} else {
+		switch cmd {
+		case unix.SIOCINQ, unix.SIOCOUTQ:
+			if q, ok := s.ep.(netstack.QueueSizer); ok {
+				in, out := q.QueueSizes()
+				v = in
+				if cmd == unix.SIOCOUTQ {
+					v = out
+				}
+			}
+		default:
+			return 0, unix.ENOTTY
+		}
 	}
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], uint32(v))
@@ -193,9 +204,12 @@ func (s *Socket) wait(ctx context.Context, mask uint32, nonblock bool, timeout t
 // non-blocking, EINPROGRESS is returned as is.
 func (s *Socket) Connect(ctx context.Context, addr netstack.FullAddress, unspec, nonblock bool) error {
 	err := s.ep.Connect(addr, unspec)
-	if err != unix.EINPROGRESS || nonblock {
+	if err != unix.EINPROGRESS && err != unix.EALREADY || nonblock {
 		return err
 	}
+	// A blocking connect also waits for one that a non-blocking call
+	// started (EALREADY), as Linux's.
+	started := err
 	_, snd := s.Timeouts()
 	werr := s.wait(ctx, unix.EPOLLOUT, false, snd, func() error {
 		if s.ep.Readiness(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
@@ -204,19 +218,21 @@ func (s *Socket) Connect(ctx context.Context, addr netstack.FullAddress, unspec,
 		return unix.EAGAIN
 	})
 	if werr == unix.EAGAIN {
-		return unix.EINPROGRESS
+		return started
 	}
 	if werr != nil {
 		return werr
 	}
-	var b [4]byte
-	if _, err := s.ep.GetSockOpt(unix.SOL_SOCKET, unix.SO_ERROR, b[:]); err != nil {
-		return err
+	// Finish as Linux's __inet_stream_connect does after its wait: a
+	// second Connect of a connecting endpoint reports the outcome (the
+	// error, or ECONNABORTED, leaving the socket unconnected so that
+	// connect may be retried) and marks a connection connected (so that
+	// the next connect fails EISCONN).
+	err = s.ep.Connect(addr, unspec)
+	if err == unix.EALREADY {
+		return unix.EINPROGRESS
 	}
-	if e := unix.Errno(binary.LittleEndian.Uint32(b[:])); e != 0 {
-		return e
-	}
-	return nil
+	return err
 }
 
 // Accept takes a connection, waiting unless nonblock; the new socket
@@ -239,6 +255,13 @@ func (s *Socket) Accept(ctx context.Context, nonblock bool) (*Socket, netstack.F
 // RecvOptions are the flags of one receive.
 type RecvOptions struct {
 	Peek, Trunc, WaitAll, NonBlock bool
+	// OOB is MSG_OOB: receive the urgent byte; it never waits.
+	OOB bool
+	// CopyOut, if set on a stream socket, receives the bytes read at
+	// offset off of buf before they are consumed: if it fails, they stay
+	// queued (Linux leaves the data of a read that faults) and Recv
+	// returns its error, or what was received before.
+	CopyOut func(off int, b []byte) error
 }
 
 // Recv receives into buf. With WaitAll a stream receive goes on until buf
@@ -247,27 +270,52 @@ type RecvOptions struct {
 func (s *Socket) Recv(ctx context.Context, buf []byte, opts RecvOptions) (netstack.ReadResult, error) {
 	rcv, _ := s.Timeouts()
 	var res netstack.ReadResult
-	ro := netstack.ReadOptions{Peek: opts.Peek, Trunc: opts.Trunc}
-	err := s.wait(ctx, unix.EPOLLIN, opts.NonBlock, rcv, func() error {
+	ro := netstack.ReadOptions{Peek: opts.Peek, Trunc: opts.Trunc, OOB: opts.OOB}
+	nonblock := opts.NonBlock || opts.OOB
+	copyOut := opts.CopyOut
+	if s.Type != unix.SOCK_STREAM || opts.Peek || opts.Trunc {
+		copyOut = nil
+	}
+	var fault error
+	// read reads into buf[off:], through copyOut when set.
+	read := func(off int, r *netstack.ReadResult) error {
+		if copyOut == nil {
+			var err error
+			*r, err = s.ep.Read(buf[off:], ro)
+			return err
+		}
+		s.rmu.Lock()
+		defer s.rmu.Unlock()
+		peek := ro
+		peek.Peek = true
 		var err error
-		res, err = s.ep.Read(buf, ro)
+		if *r, err = s.ep.Read(buf[off:], peek); err != nil || r.N == 0 {
+			return err
+		}
+		if fault = copyOut(off, buf[off:off+r.N]); fault != nil {
+			*r = netstack.ReadResult{}
+			return nil
+		}
+		consume := ro
+		consume.Trunc = true
+		_, err = s.ep.Read(buf[off:off+r.N], consume)
 		return err
-	})
-	if err != nil || !opts.WaitAll || opts.Peek || s.Type != unix.SOCK_STREAM || res.N == 0 {
+	}
+	err := s.wait(ctx, unix.EPOLLIN, nonblock, rcv, func() error { return read(0, &res) })
+	if fault != nil {
+		return res, fault
+	}
+	if err != nil || !opts.WaitAll || opts.Peek || opts.OOB || s.Type != unix.SOCK_STREAM || res.N == 0 {
 		return res, err
 	}
 	for res.N < len(buf) {
 		var r netstack.ReadResult
-		err := s.wait(ctx, unix.EPOLLIN, opts.NonBlock, rcv, func() error {
-			var err error
-			r, err = s.ep.Read(buf[res.N:], ro)
-			return err
-		})
-		if err != nil || r.N == 0 {
+		err := s.wait(ctx, unix.EPOLLIN, opts.NonBlock, rcv, func() error { return read(res.N, &r) })
+		if err != nil || fault != nil || r.N == 0 {
 			break
 		}
 		res.N += r.N
-		res.Total += r.Total
+		res.Total += r.N
 	}
 	return res, nil
 }

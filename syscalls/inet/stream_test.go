@@ -18,16 +18,31 @@ type fakeStream struct {
 	mu        sync.Mutex
 	notify    func(uint32)
 	connected bool
-	connErr   unix.Errno
-	in        []byte
-	eof       bool
-	out       []byte
-	room      int
-	peerGone  bool
+	// connecting: Connect was called and has not finished.
+	connecting bool
+	connErr    unix.Errno
+	in         []byte
+	eof        bool
+	out        []byte
+	room       int
+	peerGone   bool
 }
 
 func (f *fakeStream) Bind(netstack.FullAddress) error { return nil }
 func (f *fakeStream) Connect(netstack.FullAddress, bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.connErr != 0:
+		err := f.connErr
+		f.connErr = 0
+		return err
+	case f.connected:
+		return nil
+	case f.connecting:
+		return unix.EALREADY
+	}
+	f.connecting = true
 	return unix.EINPROGRESS
 }
 func (f *fakeStream) Listen(int) error { return nil }

@@ -206,7 +206,7 @@ func inetSend(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iov
 	if flags&unix.MSG_OOB != 0 && s.Type != unix.SOCK_STREAM {
 		return 0, unix.EOPNOTSUPP
 	}
-	opts := netstack.WriteOptions{More: flags&unix.MSG_MORE != 0}
+	opts := netstack.WriteOptions{More: flags&unix.MSG_MORE != 0, OOB: flags&unix.MSG_OOB != 0}
 	if len(name) > 0 && s.Type != unix.SOCK_STREAM {
 		a, unspec, err := inet.ParseSockaddr(s.Family, name, inet.UseSendto)
 		if err != nil {
@@ -278,6 +278,7 @@ func inetRecv(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iov
 		Trunc:    flags&unix.MSG_TRUNC != 0,
 		WaitAll:  flags&unix.MSG_WAITALL != 0,
 		NonBlock: f.StatusFlags()&unix.O_NONBLOCK != 0 || flags&unix.MSG_DONTWAIT != 0,
+		OOB:      flags&unix.MSG_OOB != 0,
 	}
 	ctx := t.Context()
 	total := iovTotal(iovs)
@@ -301,16 +302,23 @@ func inetRecv(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iov
 		return out, nil
 	}
 	buf := make([]byte, min(total, ioChunk))
+	if !opts.Trunc {
+		// Copied out before consumed: a fault leaves the data queued.
+		opts.CopyOut = func(off int, b []byte) error {
+			return scatterIovecs(t, iovs, out.n+uint64(off), b)
+		}
+	}
 	for {
 		chunk := buf[:min(uint64(len(buf)), total-out.n)]
 		r, err := s.Recv(ctx, chunk, opts)
 		if err != nil {
-			if out.n > 0 {
+			if out.n > 0 || r.N > 0 {
+				out.n += uint64(r.N)
 				return out, nil
 			}
 			return out, err
 		}
-		if !opts.Trunc {
+		if opts.Peek && !opts.Trunc {
 			if err := scatterIovecs(t, iovs, out.n, chunk[:r.N]); err != nil {
 				if out.n == 0 {
 					return out, err

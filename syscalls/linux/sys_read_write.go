@@ -30,6 +30,11 @@ func init() {
 // after a short read.
 func readInto(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
 	size = min(size, maxRW)
+	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
+		// recv(2) with no flags: a fault leaves the data queued.
+		r, err := inetRecv(t, f, is, []iovec{{addr, size}}, 0)
+		return r.n, err
+	}
 	buf := getIOBuffer(min(size, ioChunk))
 	defer putIOBuffer(buf)
 	var done uint64
