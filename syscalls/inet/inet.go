@@ -11,6 +11,7 @@
 package inet
 
 import (
+	"fmt"
 	"net/netip"
 	"sync"
 
@@ -157,4 +158,12 @@ func Sockaddr(family int, a netstack.FullAddress) []byte {
 		copy(b[8:24], v[:])
 	}
 	return b
+}
+
+// Sysctls returns the read-only files of /proc/sys/net that show the
+// stack's fixed limits (by path below /proc/sys/net), for the procfs.
+func Sysctls() map[string]string {
+	m := tcp.Sysctls()
+	m["ipv4/ip_local_port_range"] = fmt.Sprintf("%d\t%d\n", netstack.EphemeralFirst, netstack.EphemeralLast)
+	return m
 }

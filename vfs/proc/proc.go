@@ -235,6 +235,10 @@ type Options struct {
 	// that never wrote it: a container's process.oomScoreAdj, which under
 	// Linux every process of the container inherits from the first.
 	OOMScoreAdj int32
+	// NetSysctls are read-only files under /proc/sys/net, by path below
+	// it ("core/rmem_max"), with their contents: the network stack's
+	// fixed limits.
+	NetSysctls map[string]string
 }
 
 // filesystem is one procfs instance.

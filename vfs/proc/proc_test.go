@@ -702,3 +702,26 @@ func TestOOMScoreAdjDefaultsToTheContainers(t *testing.T) {
 		t.Errorf("oom_score_adj after writing 0 = %q, want 0", got)
 	}
 }
+
+func TestNetSysctls(t *testing.T) {
+	e := newEnvWith(t, proc.Options{NetSysctls: map[string]string{
+		"core/rmem_max":           "212992\n",
+		"ipv4/tcp_keepalive_time": "7200\n",
+		"../escape":               "no\n",
+	}})
+	for _, c := range []struct{ path, want string }{
+		{"/proc/sys/net/core/rmem_max", "212992\n"},
+		{"/proc/sys/net/core/somaxconn", "4096\n"},
+		{"/proc/sys/net/ipv4/tcp_keepalive_time", "7200\n"},
+	} {
+		if got, err := e.read(c.path); err != nil || got != c.want {
+			t.Errorf("%s = %q, %v; want %q", c.path, got, err, c.want)
+		}
+	}
+	if _, err := e.read("/proc/sys/escape"); err == nil {
+		t.Errorf("a path with .. made a file")
+	}
+	if _, err := e.stat("/proc/sys/net/ipv4/tcp_keepalive_time", true); err != nil {
+		t.Errorf("stat: %v", err)
+	}
+}

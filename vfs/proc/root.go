@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -262,7 +263,57 @@ func (fs *filesystem) sysDir(name string, parentIno uint64) staticEntry {
 			{name: "overcommit_memory", gen: num(0)},
 		},
 	}
+	addNetSysctls(tree, fs.opts.NetSysctls)
 	return fs.fixedDirEntry(name, "", parentIno, tree)
+}
+
+// addNetSysctls adds the files of m (paths below /proc/sys/net) to tree,
+// with the directories they need, in name order; a file the tree has is
+// replaced.
+func addNetSysctls(tree map[string][]fileSpec, m map[string]string) {
+	paths := make([]string, 0, len(m))
+	for p := range m {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	has := func(dir, name string) int {
+		for i, s := range tree[dir] {
+			if s.name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, p := range paths {
+		parts := strings.Split(p, "/")
+		dir := "sys/net/"
+		valid := true
+		for _, d := range parts[:len(parts)-1] {
+			if d == "" || d == "." || d == ".." {
+				valid = false
+				break
+			}
+			if has(dir, d+"/") < 0 {
+				tree[dir] = append(tree[dir], fileSpec{name: d + "/"})
+			}
+			dir += d + "/"
+		}
+		name := parts[len(parts)-1]
+		if !valid || name == "" || name == "." || name == ".." {
+			continue
+		}
+		spec := fileSpec{name: name, gen: staticFile(m[p])}
+		if i := has(dir, name); i >= 0 {
+			tree[dir][i] = spec
+		} else {
+			tree[dir] = append(tree[dir], spec)
+		}
+	}
+	for dir := range tree {
+		if strings.HasPrefix(dir, "sys/net/") {
+			sort.Slice(tree[dir], func(i, j int) bool { return tree[dir][i].name < tree[dir][j].name })
+		}
+	}
 }
 
 // fileSpec is a file of a fixed tree: a directory if name ends in "/".
