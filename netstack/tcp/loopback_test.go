@@ -48,14 +48,17 @@ func (w *lbWaiter) until(t *testing.T, limit time.Duration, what string, op func
 
 // loopbackPair returns a connected pair of endpoints over a fresh loopback
 // stack: the client and the accepted server side.
-func loopbackPair(t *testing.T) (c, s netstack.Endpoint) {
+func loopbackPair(t *testing.T, v6 bool) (c, s netstack.Endpoint) {
 	t.Helper()
 	st := netstack.NewLoopbackStack()
 	p := NewProtocol(st)
 	st.RegisterTransport(p)
-	l, _ := p.NewEndpoint(false)
+	l, _ := p.NewEndpoint(v6)
 	lw := newLBWaiter(l)
 	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	if v6 {
+		lo = netip.IPv6Loopback()
+	}
 	if err := l.Bind(netstack.FullAddress{Addr: lo}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func loopbackPair(t *testing.T) (c, s netstack.Endpoint) {
 		t.Fatal(err)
 	}
 	la, _ := l.LocalAddress()
-	c, _ = p.NewEndpoint(false)
+	c, _ = p.NewEndpoint(v6)
 	cw := newLBWaiter(c)
 	if err := c.Connect(netstack.FullAddress{Addr: lo, Port: la.Port}, false); err != unix.EINPROGRESS {
 		t.Fatalf("Connect: %v", err)
@@ -134,18 +137,24 @@ func pump(t *testing.T, x, y netstack.Endpoint, data []byte, chunk int) {
 }
 
 func TestLoopbackBulkTransfer(t *testing.T) {
-	c, s := loopbackPair(t)
-	data := pattern(7, 8<<20)
-	pump(t, c, s, data, 64<<10)
-	pump(t, s, c, data, 4096)
+	for _, v6 := range []bool{false, true} {
+		c, s := loopbackPair(t, v6)
+		data := pattern(7, 8<<20)
+		pump(t, c, s, data, 64<<10)
+		pump(t, s, c, data, 4096)
+	}
 }
 
 // Loopback's MTU is 65536, one more than an IPv4 packet can be: the MSS
 // must come from the 65535 the IP header allows, or every full segment is
 // refused by the IP layer and the transfer stalls.
 func TestLoopbackMSS(t *testing.T) {
-	c, _ := loopbackPair(t)
+	c, _ := loopbackPair(t, false)
 	if got := getOptInt(t, c.(*endpoint), unix.SOL_TCP, unix.TCP_MAXSEG); got != 65535-40-12 {
 		t.Fatalf("TCP_MAXSEG = %d, want 65483 as Linux", got)
+	}
+	c, _ = loopbackPair(t, true)
+	if got := getOptInt(t, c.(*endpoint), unix.SOL_TCP, unix.TCP_MAXSEG); got != 65536-60-12 {
+		t.Fatalf("IPv6 TCP_MAXSEG = %d, want 65464 as Linux", got)
 	}
 }
