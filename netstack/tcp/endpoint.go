@@ -1004,7 +1004,9 @@ func (e *endpoint) Readiness(mask uint32) uint32 {
 	if e.state != stateSynSent && e.state != stateSynRcvd {
 		// SO_RCVLOWAT bytes make the socket readable; an urgent byte
 		// at the front that a read would skip does not count (tcp_poll).
-		target := max(e.rcvLowat, 1)
+		// The cap keeps a buffer shrunk after SO_RCVLOWAT from never
+		// holding enough.
+		target := max(min(e.rcvLowat, e.rcvBufSize/2), 1)
 		if off, ok := e.urgOffsetLocked(); ok && off == 0 && !e.oobInline {
 			target++
 		}

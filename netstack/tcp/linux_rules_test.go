@@ -264,3 +264,17 @@ func TestPortRulesOnARealStack(t *testing.T) {
 		t.Fatalf("0.0.0.0 on a v6-only [::] port: %v", err)
 	}
 }
+
+// SO_RCVLOWAT set before SO_RCVBUF shrinks the buffer must not hold
+// EPOLLIN back for ever: the peer can never send more than the window.
+func TestRcvLowatAfterShrink(t *testing.T) {
+	s, a, b := twoHosts(t, 36)
+	c, srv, _ := pair(t, s, a, b, 80)
+	setOptInt(srv, unix.SOL_SOCKET, unix.SO_RCVLOWAT, 100000)
+	setOptInt(srv, unix.SOL_SOCKET, unix.SO_RCVBUF, 4096)
+	c.Write(make([]byte, 200000), netstack.WriteOptions{})
+	s.runFor(5 * time.Second)
+	if srv.Readiness(unix.EPOLLIN) == 0 {
+		t.Fatalf("not readable with %d bytes queued in a %d-byte buffer", srv.rcvQ.Len(), srv.rcvBufSize)
+	}
+}
