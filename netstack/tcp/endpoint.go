@@ -696,10 +696,7 @@ func (e *endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 		if k > 0 || len(buf) == 0 {
 			return netstack.ReadResult{N: k, Total: k}, nil
 		}
-		if e.rcvQ.Len() > 0 {
-			// Peeking at a lone urgent byte: nothing to read yet.
-			return netstack.ReadResult{}, unix.EAGAIN
-		}
+		// Only a skipped urgent byte was there: as an empty queue.
 	}
 	if len(buf) == 0 {
 		return netstack.ReadResult{}, nil

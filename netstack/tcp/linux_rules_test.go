@@ -278,3 +278,25 @@ func TestRcvLowatAfterShrink(t *testing.T) {
 		t.Fatalf("not readable with %d bytes queued in a %d-byte buffer", srv.rcvQ.Len(), srv.rcvBufSize)
 	}
 }
+
+// A lone urgent byte left at the front (read with MSG_OOB, or peeked past)
+// must not hide the end of the stream.
+func TestUrgentByteThenEOF(t *testing.T) {
+	s, a, b := twoHosts(t, 37)
+	c, srv, _ := pair(t, s, a, b, 80)
+	if _, err := c.Write([]byte("!"), netstack.WriteOptions{OOB: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.runFor(time.Second)
+	if _, err := srv.Read(make([]byte, 4), netstack.ReadOptions{Peek: true}); err != unix.EAGAIN {
+		t.Fatalf("peek at a lone urgent byte: %v, want EAGAIN", err)
+	}
+	c.Shutdown(unix.SHUT_WR)
+	s.runFor(time.Second)
+	if r, err := srv.Read(make([]byte, 4), netstack.ReadOptions{Peek: true}); err != nil || r.N != 0 {
+		t.Fatalf("peek after FIN: %d, %v; want end of file", r.N, err)
+	}
+	if r, err := srv.Read(make([]byte, 4), netstack.ReadOptions{}); err != nil || r.N != 0 {
+		t.Fatalf("read after FIN: %d, %v; want end of file", r.N, err)
+	}
+}

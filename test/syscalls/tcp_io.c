@@ -470,6 +470,20 @@ TEST(tcp_io, SO_OOBINLINE_keeps_the_urgent_byte_in_the_stream)
 	EXPECT_MEMEQ(buf, "abc", 3);
 }
 
+TEST(tcp_io, end_of_file_after_an_urgent_byte_read_with_MSG_OOB)
+{
+	int c, s;
+	tcp_pair(AF_INET, &c, &s);
+	ASSERT_EQ(send(c, "!", 1, MSG_OOB), 1);
+	ASSERT_TRUE(net_wait(s, POLLPRI) & POLLPRI);
+	char b = 0;
+	ASSERT_EQ(recv(s, &b, 1, MSG_OOB), 1);
+	EXPECT_EQ(b, '!');
+	ASSERT_SYSCALL_OK(shutdown(c, SHUT_WR));
+	/* The urgent byte is not in the stream: only the end of file is. */
+	EXPECT_EQ(read(s, &b, 1), 0);
+}
+
 /* ---- ioctls ---- */
 
 TEST(tcp_io, FIONREAD_reports_the_bytes_queued_for_reading)
