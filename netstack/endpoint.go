@@ -19,6 +19,8 @@ type ReadOptions struct {
 	// Trunc reports a datagram's full length even when buf is shorter
 	// (MSG_TRUNC); for stream sockets it discards the data instead of copying.
 	Trunc bool
+	// OOB receives TCP urgent data (MSG_OOB).
+	OOB bool
 }
 
 // ReadResult describes one receive.
@@ -56,6 +58,8 @@ type WriteOptions struct {
 	To *FullAddress
 	// More is MSG_MORE: hold the data back as TCP_CORK would.
 	More bool
+	// OOB sends the data as TCP urgent data (MSG_OOB).
+	OOB bool
 }
 
 // Endpoint is a transport endpoint (TCP, UDP, ICMP echo or raw) as the
@@ -68,7 +72,10 @@ type Endpoint interface {
 	// Bind gives the endpoint a local address; port 0 picks an ephemeral port.
 	Bind(addr FullAddress) error
 	// Connect starts a connection (TCP: EINPROGRESS, then EventOut and
-	// SockError), or sets the default peer of a datagram socket; an address
+	// SockError; called again while connecting it returns EALREADY, and
+	// once the attempt is over its outcome: nil, marking the endpoint
+	// connected, or the error, leaving it unconnected), or sets the
+	// default peer of a datagram socket; an address
 	// with unspec true (AF_UNSPEC)
 	// dissolves a datagram association.
 	Connect(addr FullAddress, unspec bool) error

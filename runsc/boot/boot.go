@@ -27,6 +27,7 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/kernel/seccomp"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/syscalls/linux"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/dev"
@@ -51,6 +52,9 @@ type Args struct {
 	Strace  bool
 	Debug   bool
 	Log     io.Writer
+	// Network is --network: "none" or "sandbox" (both get a loopback-only
+	// netstack for now).
+	Network string
 	// TestOnlyPanicOnSyscall, if >= 0, makes that syscall panic in the
 	// Sentry (tests of the crash path only).
 	TestOnlyPanicOnSyscall int
@@ -211,6 +215,11 @@ func New(a Args) (*Sandbox, error) {
 		MaxTasks: maxTasks, NumCPU: a.Limits.NumCPU(runtime.NumCPU()),
 	})
 	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
+	inet.SetStack(k, inet.NewStack(func(format string, args ...any) { k.Warnf("netstack: "+format, args...) }))
+	if a.Network == "sandbox" {
+		// Logged when the guest makes its first inet socket.
+		inet.SetNotice(k, "--network=sandbox: the sandbox has only a loopback interface until its link to the network namespace exists (docs/network.md)")
+	}
 	if a.TestOnlyPanicOnSyscall >= 0 {
 		dispatcher.SetTestOnlyPanicOnSyscall(uint64(a.TestOnlyPanicOnSyscall))
 	}

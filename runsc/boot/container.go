@@ -728,7 +728,7 @@ func applySysctls(ctx context.Context, v *vfs.VirtualFilesystem, mounts *vfs.Mou
 		}
 		if err != nil {
 			if strings.HasPrefix(key, "net.") {
-				log("runsc boot: warning: linux.sysctl[%q] ignored: the sandbox has no network stack yet\n", key)
+				log("runsc boot: warning: linux.sysctl[%q] ignored: the sandbox's network stack has no sysctls yet\n", key)
 				continue
 			}
 			return fmt.Errorf("linux.sysctl[%q]: cannot be set in the sandbox: %w", key, err)

@@ -3,12 +3,14 @@ package boot
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/dev"
 	"github.com/palisade-sandbox/palisade/vfs/proc"
@@ -87,7 +89,7 @@ func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oo
 		CPUInfo:     limitCPUInfo(cpuinfo, k.NumCPU()),
 		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
 		OOMScoreAdj: oomScoreAdj,
-		Files:       append(ipcProcFiles(k), mqueueProcFiles(k)...),
+		Files:       append(append(ipcProcFiles(k), mqueueProcFiles(k)...), netSysctlFiles()...),
 	}), nil
 }
 
@@ -354,3 +356,20 @@ func (pm procMemory) Layout() proc.Layout {
 
 // CopyIn implements proc.Memory.CopyIn.
 func (pm procMemory) CopyIn(addr uint64, dst []byte) (int, error) { return pm.m.CopyIn(addr, dst) }
+
+// netSysctlFiles are /proc/sys/net's files: the network stack's fixed
+// limits (inet.Sysctls), read-only.
+func netSysctlFiles() []proc.File {
+	m := inet.Sysctls()
+	paths := make([]string, 0, len(m))
+	for p := range m {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	files := make([]proc.File, 0, len(paths))
+	for _, p := range paths {
+		v := []byte(m[p])
+		files = append(files, proc.File{Path: "sys/net/" + p, Read: func(context.Context) ([]byte, error) { return v, nil }})
+	}
+	return files
+}

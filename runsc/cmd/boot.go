@@ -113,7 +113,7 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 	}
 	s, err := boot.New(boot.Args{
 		Argv: argv, Env: env, Cwd: cwd, GoferFD: b.goferFD, Volumes: volumes, Container: cc, Limits: containerLimits(cc),
-		Strace: conf.Strace, Debug: conf.Debug, Log: logOut,
+		Strace: conf.Strace, Debug: conf.Debug, Log: logOut, Network: conf.Network,
 		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks,
 	})
 	var cmdErr *boot.CommandError

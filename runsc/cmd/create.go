@@ -168,7 +168,7 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 	}
 	if conf.Network == "sandbox" {
 		networkWarning.Do(func() {
-			logMessage(conf, "warning", "--network=sandbox: the sandbox has no network stack yet; the container has no network interfaces")
+			logMessage(conf, "warning", "--network=sandbox: the sandbox's network stack has only a loopback interface yet; the container cannot reach the network")
 		})
 	}
 	var cgPath string

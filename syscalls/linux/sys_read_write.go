@@ -7,6 +7,7 @@ import (
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +30,11 @@ func init() {
 // after a short read.
 func readInto(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
 	size = min(size, maxRW)
+	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
+		// recv(2) with no flags: a fault leaves the data queued.
+		r, err := inetRecv(t, f, is, []iovec{{addr, size}}, 0)
+		return r.n, err
+	}
 	buf := getIOBuffer(min(size, ioChunk))
 	defer putIOBuffer(buf)
 	var done uint64
@@ -250,6 +256,14 @@ func vectorIO(t *kernel.Task, fd int32, iovAddr uint64, iovCnt int32, off int64,
 	iovs, err := copyInIovecs(t, iovAddr, iovCnt)
 	if err != nil {
 		return 0, err
+	}
+	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
+		// One datagram gathers or scatters all the iovecs.
+		if dir == transferWrite {
+			return inetSend(t, f, is, iovs, nil, 0)
+		}
+		r, err := inetRecv(t, f, is, iovs, 0)
+		return r.n, err
 	}
 	// As Linux's import_iovec: the lengths are cut so that the whole
 	// transfer is at most MAX_RW_COUNT.

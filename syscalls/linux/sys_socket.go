@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_SOCKET, "AF_UNIX only (stream, datagram, seqpacket); every other family fails with EAFNOSUPPORT until the network stack exists", Socket)
+	partial(unix.SYS_SOCKET, "AF_UNIX (stream, datagram, seqpacket); AF_INET/AF_INET6 UDP and ICMP echo over loopback (SOCK_STREAM once TCP is registered, SOCK_RAW fails with EPROTONOSUPPORT); other families fail with EAFNOSUPPORT", Socket)
 	partial(unix.SYS_SOCKETPAIR, "AF_UNIX only; AF_INET/AF_INET6 fail with EOPNOTSUPP as on Linux, other families with EAFNOSUPPORT", Socketpair)
 	full(unix.SYS_BIND, Bind)
 	full(unix.SYS_LISTEN, Listen)
@@ -27,12 +27,12 @@ func init() {
 	full(unix.SYS_SHUTDOWN, Shutdown)
 	partial(unix.SYS_SENDTO, "no MSG_OOB", Sendto)
 	partial(unix.SYS_RECVFROM, "no MSG_OOB or MSG_ERRQUEUE; MSG_WAITALL reads at most 1 MiB per step", Recvfrom)
-	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; passed descriptors that form a cycle are never freed (no unix GC)", Sendmsg)
+	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; passed descriptors that form a cycle are never freed (no unix GC); on AF_INET/AF_INET6 control messages are checked, not applied", Sendmsg)
 	partial(unix.SYS_RECVMSG, "no MSG_OOB or MSG_ERRQUEUE", Recvmsg)
 	partial(unix.SYS_SENDMMSG, "as sendmsg", Sendmmsg)
 	partial(unix.SYS_RECVMMSG, "as recvmsg; the timeout is checked only between messages", Recvmmsg)
-	partial(unix.SYS_SETSOCKOPT, "SOL_SOCKET: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_REUSEADDR and SO_KEEPALIVE are stored only", Setsockopt)
-	partial(unix.SYS_GETSOCKOPT, "SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO", Getsockopt)
+	partial(unix.SYS_SETSOCKOPT, "SOL_SOCKET: SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_REUSEADDR and SO_KEEPALIVE are stored only; AF_INET/AF_INET6 options as docs/network.md lists", Setsockopt)
+	partial(unix.SYS_GETSOCKOPT, "SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_PASSCRED, SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO; AF_INET/AF_INET6 options as docs/network.md lists", Getsockopt)
 
 	unixsocket.CredFromContext = func(ctx context.Context) unixsocket.Cred {
 		if t := kernel.TaskFromContext(ctx); t != nil {
@@ -167,6 +167,9 @@ func Socket(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	if domain < 0 || domain >= afMax {
 		return 0, unix.EAFNOSUPPORT
+	}
+	if domain == unix.AF_INET || domain == unix.AF_INET6 {
+		return inetSocket(t, domain, stype, int(protocol), flags)
 	}
 	if domain != unix.AF_UNIX {
 		warnFamily(t, domain)
@@ -365,6 +368,10 @@ func resolveTarget(t *kernel.Task, name unixsocket.Address) (unixsocket.Target, 
 // Bind implements bind(2).
 func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return 0, inetBind(t, is, addr, addrlen)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -411,6 +418,10 @@ func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Listen implements listen(2).
 func Listen(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, backlog := fdArg(args[0]), int(int32(args[1]))
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return 0, is.Endpoint().Listen(backlog)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -423,6 +434,10 @@ func Listen(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 func accept4(t *kernel.Task, fd int32, addr, addrlen uint64, flags int) (uint64, error) {
 	if flags&^(unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
 		return 0, unix.EINVAL
+	}
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return inetAccept(t, f, is, addr, addrlen, flags)
 	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
@@ -461,6 +476,10 @@ func Accept4(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Connect implements connect(2).
 func Connect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return 0, inetConnect(t, f, is, addr, addrlen)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -509,6 +528,10 @@ func copyOutSockaddr(t *kernel.Task, addr, lenAddr uint64, sa []byte) error {
 // Getsockname implements getsockname(2).
 func Getsockname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return 0, inetName(t, is, addr, addrlen, false)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -520,6 +543,10 @@ func Getsockname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Getpeername implements getpeername(2).
 func Getpeername(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return 0, inetName(t, is, addr, addrlen, true)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -535,6 +562,10 @@ func Getpeername(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Shutdown implements shutdown(2).
 func Shutdown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, how := fdArg(args[0]), int(int32(args[1]))
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return 0, is.Endpoint().Shutdown(how)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err

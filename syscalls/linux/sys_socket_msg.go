@@ -7,6 +7,7 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/kernel/unixsocket"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
@@ -406,6 +407,10 @@ func fromSockaddr(a unixsocket.Address) []byte {
 // Sendto implements sendto(2) (and send(2)).
 func Sendto(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, bufAddr, size, flags, destAddr, addrlen := fdArg(args[0]), args[1], args[2], int(int32(args[3])), args[4], args[5]
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return inetSendto(t, f, is, bufAddr, size, flags, destAddr, addrlen)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -426,6 +431,10 @@ func Sendto(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Recvfrom implements recvfrom(2) (and recv(2)).
 func Recvfrom(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, bufAddr, size, flags, srcAddr, addrlen := fdArg(args[0]), args[1], args[2], int(int32(args[3])), args[4], args[5]
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return inetRecvfrom(t, f, is, bufAddr, size, flags, srcAddr, addrlen)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -471,6 +480,10 @@ func sendmsg(t *kernel.Task, f *vfs.FileDescription, s *unixsocket.Socket, addr 
 // Sendmsg implements sendmsg(2).
 func Sendmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, msgAddr, flags := fdArg(args[0]), args[1], int(int32(args[2]))
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return inetSendmsg(t, f, is, msgAddr, flags)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -593,6 +606,10 @@ func recvmsg(t *kernel.Task, f *vfs.FileDescription, s *unixsocket.Socket, addr 
 // Recvmsg implements recvmsg(2).
 func Recvmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, msgAddr, flags := fdArg(args[0]), args[1], int(int32(args[2]))
+	if f, is := inetFile(t, fd); is != nil {
+		defer f.DecRef(t.Context())
+		return inetRecvmsg(t, f, is, msgAddr, flags)
+	}
 	f, s, err := getSocket(t, fd)
 	if err != nil {
 		return 0, err
@@ -611,7 +628,7 @@ func putMsgLen(t *kernel.Task, addr uint64, n uint64) error {
 // Sendmmsg implements sendmmsg(2).
 func Sendmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, msgvec, vlen, flags := fdArg(args[0]), args[1], uint32(args[2]), int(int32(args[3]))
-	f, s, err := getSocket(t, fd)
+	f, s, err := getAnySocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -620,7 +637,7 @@ func Sendmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	var i uint32
 	for ; i < vlen; i++ {
 		addr := msgvec + uint64(i)*mmsghdrSize
-		n, err := sendmsg(t, f, s, addr, flags)
+		n, err := s.sendmsg(t, f, addr, flags)
 		if err == nil {
 			err = putMsgLen(t, addr, n)
 		}
@@ -637,7 +654,7 @@ func Sendmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Recvmmsg implements recvmmsg(2).
 func Recvmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, msgvec, vlen, flags, timeoutAddr := fdArg(args[0]), args[1], uint32(args[2]), int(int32(args[3])), args[4]
-	f, s, err := getSocket(t, fd)
+	f, s, err := getAnySocket(t, fd)
 	if err != nil {
 		return 0, err
 	}
@@ -658,7 +675,7 @@ func Recvmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	var i uint32
 	for ; i < vlen; i++ {
 		addr := msgvec + uint64(i)*mmsghdrSize
-		n, err := recvmsg(t, f, s, addr, flags&^unix.MSG_WAITFORONE)
+		n, err := s.recvmsg(t, f, addr, flags&^unix.MSG_WAITFORONE)
 		if err == nil {
 			err = putMsgLen(t, addr, n)
 		}
@@ -676,4 +693,34 @@ func Recvmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		}
 	}
 	return uint64(i), nil
+}
+
+// anySocket is an AF_UNIX or an inet socket, for the calls that loop over
+// messages.
+type anySocket struct {
+	u  *unixsocket.Socket
+	in *inet.Socket
+}
+
+// getAnySocket returns the socket at fd, of either kind.
+func getAnySocket(t *kernel.Task, fd int32) (*vfs.FileDescription, anySocket, error) {
+	if f, is := inetFile(t, fd); is != nil {
+		return f, anySocket{in: is}, nil
+	}
+	f, s, err := getSocket(t, fd)
+	return f, anySocket{u: s}, err
+}
+
+func (a anySocket) sendmsg(t *kernel.Task, f *vfs.FileDescription, addr uint64, flags int) (uint64, error) {
+	if a.in != nil {
+		return inetSendmsg(t, f, a.in, addr, flags)
+	}
+	return sendmsg(t, f, a.u, addr, flags)
+}
+
+func (a anySocket) recvmsg(t *kernel.Task, f *vfs.FileDescription, addr uint64, flags int) (uint64, error) {
+	if a.in != nil {
+		return inetRecvmsg(t, f, a.in, addr, flags)
+	}
+	return recvmsg(t, f, a.u, addr, flags)
 }

@@ -702,3 +702,25 @@ func TestOOMScoreAdjDefaultsToTheContainers(t *testing.T) {
 		t.Errorf("oom_score_adj after writing 0 = %q, want 0", got)
 	}
 }
+
+func TestNetSysctlFiles(t *testing.T) {
+	static := func(v string) func(context.Context) ([]byte, error) {
+		return func(context.Context) ([]byte, error) { return []byte(v), nil }
+	}
+	e := newEnvWith(t, proc.Options{Files: []proc.File{
+		{Path: "sys/net/core/rmem_max", Read: static("212992\n")},
+		{Path: "sys/net/ipv4/tcp_keepalive_time", Read: static("7200\n")},
+	}})
+	for _, c := range []struct{ path, want string }{
+		{"/proc/sys/net/core/rmem_max", "212992\n"},
+		{"/proc/sys/net/core/somaxconn", "4096\n"},
+		{"/proc/sys/net/ipv4/tcp_keepalive_time", "7200\n"},
+	} {
+		if got, err := e.read(c.path); err != nil || got != c.want {
+			t.Errorf("%s = %q, %v; want %q", c.path, got, err, c.want)
+		}
+	}
+	if _, err := e.stat("/proc/sys/net/ipv4/tcp_keepalive_time", true); err != nil {
+		t.Errorf("stat: %v", err)
+	}
+}
