@@ -166,9 +166,9 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 			}
 		}
 	}
-	if conf.Network == "sandbox" {
+	if conf.Network == "sandbox" && netns == "" {
 		networkWarning.Do(func() {
-			logMessage(conf, "warning", "--network=sandbox: the sandbox's network stack has only a loopback interface yet; the container cannot reach the network")
+			logMessage(conf, "warning", "--network=sandbox: no network namespace given: the sandbox has only a loopback interface")
 		})
 	}
 	var cgPath string

@@ -26,6 +26,7 @@ import (
 	"github.com/palisade-sandbox/palisade/runsc/config"
 	"github.com/palisade-sandbox/palisade/runsc/container"
 	"github.com/palisade-sandbox/palisade/runsc/control"
+	"github.com/palisade-sandbox/palisade/runsc/network"
 )
 
 // Names the sandbox's processes show in ps (their argv[0]).
@@ -173,6 +174,22 @@ func Create(c *container.Container, o Options) (err error) {
 			gcmd.Wait()
 		}
 	}()
+
+	if o.Conf.Network == "sandbox" && o.NetNSPath != "" {
+		// The container's namespace is the sandbox's for its life:
+		// its addresses are not put back (the namespace goes with
+		// the container).
+		tk, err := network.TakeOver(o.NetNSPath)
+		if err != nil {
+			return fmt.Errorf("--network=sandbox: %w", err)
+		}
+		closeAfter = append(closeAfter, tk.Files...)
+		for i, f := range tk.Files {
+			tk.Links[i].FD = 3 + len(bootFiles)
+			bootFiles = append(bootFiles, f)
+		}
+		cc.Links = tk.Links
+	}
 
 	ctl, err := control.Listen(c.Dir())
 	if err != nil {
