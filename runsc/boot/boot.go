@@ -113,6 +113,13 @@ func New(a Args) (*Sandbox, error) {
 	// sandbox's root, the identity init will start with; the VFS assumes
 	// no identity for a context that carries none.
 	ctx := vfs.WithCredentials(context.Background(), kernel.RootCredentials().VFS())
+	if a.Container != nil && a.Network == "sandbox" {
+		// Before anything else is opened: the descriptors for the
+		// interfaces runsc create attaches after the prestart hooks.
+		if _, err := reserveLateLinkSlots(); err != nil {
+			return nil, err
+		}
+	}
 	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
 	hwcap, hwcap2 := hostHWCaps()
 	stdio, err := reopenStdio()

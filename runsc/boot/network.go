@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/netstack"
 	"github.com/palisade-sandbox/palisade/netstack/header"
@@ -117,4 +120,81 @@ func linkFDs(links []Link) []int {
 		fds = append(fds, l.FD)
 	}
 	return fds
+}
+
+// Late links. An OCI container's network namespace is often configured
+// by its prestart hooks (docker's libnetwork moves the container's veth
+// in), which run after the sandbox has started: runsc create takes the
+// namespace over after them and hands each interface to the running
+// Sentry (AttachLink, through the control socket). Their packet sockets
+// are moved to descriptor numbers reserved at start-up, which the
+// Sentry's seccomp filter names from the beginning.
+const (
+	// lateLinkBase is the first reserved descriptor number: above what
+	// boot holds at start-up, reserved before anything else is opened.
+	lateLinkBase = 240
+	// maxLateLinks is the number of reserved descriptors (interfaces).
+	maxLateLinks = 16
+)
+
+// lateLinks are the reserved descriptors and how many are used.
+var lateLinks struct {
+	mu sync.Mutex
+	// slots are the reserved descriptor numbers, nil until reserved.
+	// Immutable once set.
+	slots []int
+	// used counts the slots holding a packet socket. Protected by mu.
+	used int
+}
+
+// reserveLateLinkSlots takes the reserved descriptor numbers, each a
+// placeholder (the read end of an empty pipe) until a link replaces it,
+// and returns them for the seccomp filter.
+func reserveLateLinkSlots() ([]int, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, err
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	slots := make([]int, 0, maxLateLinks)
+	for i := 0; i < maxLateLinks; i++ {
+		fd := lateLinkBase + i
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			return nil, fmt.Errorf("descriptor %d, reserved for network links, is in use", fd)
+		}
+		if err := unix.Dup3(p[0], fd, unix.O_CLOEXEC); err != nil {
+			return nil, err
+		}
+		slots = append(slots, fd)
+	}
+	lateLinks.slots = slots
+	return slots, nil
+}
+
+// AttachLink adds interface l, whose packet socket is fd (taken over:
+// closed on failure too), to the sandbox's network stack, whose kernel
+// is k.
+func AttachLink(k any, l Link, fd int) error {
+	lateLinks.mu.Lock()
+	defer lateLinks.mu.Unlock()
+	if lateLinks.used >= len(lateLinks.slots) {
+		unix.Close(fd)
+		return fmt.Errorf("no room for interface %s: the sandbox takes at most %d", l.Name, len(lateLinks.slots))
+	}
+	slot := lateLinks.slots[lateLinks.used]
+	err := unix.Dup3(fd, slot, unix.O_CLOEXEC)
+	unix.Close(fd)
+	if err != nil {
+		return err
+	}
+	l.FD = slot
+	if err := addLink(inet.StackFor(k, nil), l); err != nil {
+		// The slot keeps the socket; it is not reused.
+		lateLinks.used++
+		return fmt.Errorf("interface %s: %w", l.Name, err)
+	}
+	lateLinks.used++
+	inet.TakeNotice(k) // the loopback-only notice no longer holds
+	return nil
 }

@@ -244,6 +244,19 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 			}
 		}
 	}
+	if conf.Network == "sandbox" {
+		// After the hooks, which may have put the container's
+		// interfaces in its namespace: the one the spec names, or
+		// the sandbox's own, where docker's libnetwork hook moves
+		// the veth (it finds it through the state's pid).
+		ns := netns
+		if ns == "" {
+			ns = fmt.Sprintf("/proc/%d/ns/net", ct.Sandbox.PID)
+		}
+		if err = sandbox.AttachNetwork(ct, ns); err != nil {
+			return nil, err
+		}
+	}
 	if o.pidFile != "" {
 		if err = writePIDFile(o.pidFile, ct.Sandbox.PID); err != nil {
 			return nil, fmt.Errorf("--pid-file: %w", err)
