@@ -284,6 +284,7 @@ func (s *Stack) FindRoute(local, remote netip.Addr, bindToDevice int32) (Route, 
 		return Route{}, unix.EADDRNOTAVAIL
 	}
 	var nic *NIC
+	var gateway netip.Addr
 	if s.isLocalLocked(remote) {
 		for _, n := range s.nics {
 			if n.up && n.link.IsLoopback() && (bindToDevice == 0 || bindToDevice == n.ID) {
@@ -302,7 +303,7 @@ func (s *Stack) FindRoute(local, remote netip.Addr, bindToDevice int32) (Route, 
 		for _, r := range s.routes {
 			if r.Dst.Contains(remote) && (bindToDevice == 0 || bindToDevice == r.NIC) {
 				if n := s.nics[r.NIC]; n != nil && n.up {
-					nic = n
+					nic, gateway = n, r.Gateway
 					break
 				}
 			}
@@ -318,7 +319,7 @@ func (s *Stack) FindRoute(local, remote netip.Addr, bindToDevice int32) (Route, 
 			return Route{}, unix.EADDRNOTAVAIL
 		}
 	}
-	return Route{Local: local, Remote: remote, NICID: nic.ID, MTU: nic.link.MTU()}, nil
+	return Route{Local: local, Remote: remote, NICID: nic.ID, MTU: nic.link.MTU(), Gateway: gateway}, nil
 }
 
 // sourceForLocked picks the source address for remote on nic: remote itself
@@ -367,6 +368,10 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 	}
 	s.Stats.IPOutRequests.Add(1)
 	mtu := nic.link.MTU()
+	nextHop := r.Remote
+	if r.Gateway.IsValid() {
+		nextHop = r.Gateway
+	}
 	if r.Local.Is4() {
 		if header.IPv4MinSize+len(payload) > header.IPv4MaxTotalLen {
 			return unix.EMSGSIZE
@@ -379,7 +384,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 			pkt := make([]byte, header.IPv4MinSize+len(payload))
 			header.EncodeIPv4(pkt, &h, len(payload))
 			copy(pkt[header.IPv4MinSize:], payload)
-			return s.write(nic, r.Remote, EtherTypeIPv4, pkt)
+			return s.write(nic, nextHop, EtherTypeIPv4, pkt)
 		}
 		if opts.DontFragment {
 			return unix.EMSGSIZE
@@ -400,7 +405,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 			header.EncodeIPv4(pkt, &fh, end-off)
 			copy(pkt[header.IPv4MinSize:], payload[off:end])
 			s.Stats.FragCreates.Add(1)
-			if err := s.write(nic, r.Remote, EtherTypeIPv4, pkt); err != nil {
+			if err := s.write(nic, nextHop, EtherTypeIPv4, pkt); err != nil {
 				return err
 			}
 		}
@@ -415,7 +420,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		pkt := make([]byte, header.IPv6Size+len(payload))
 		header.EncodeIPv6(pkt, &h)
 		copy(pkt[header.IPv6Size:], payload)
-		return s.write(nic, r.Remote, EtherTypeIPv6, pkt)
+		return s.write(nic, nextHop, EtherTypeIPv6, pkt)
 	}
 	chunk := (mtu - header.IPv6Size - header.IPv6FragmentSize) &^ 7
 	if chunk <= 0 || len(payload)+header.IPv6FragmentSize > 0xffff {
@@ -432,7 +437,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		header.EncodeIPv6Fragment(pkt[header.IPv6Size:], &header.IPv6FragmentHeader{NextHeader: proto, Offset: off, More: end < len(payload), ID: id})
 		copy(pkt[header.IPv6Size+header.IPv6FragmentSize:], payload[off:end])
 		s.Stats.FragCreates.Add(1)
-		if err := s.write(nic, r.Remote, EtherTypeIPv6, pkt); err != nil {
+		if err := s.write(nic, nextHop, EtherTypeIPv6, pkt); err != nil {
 			return err
 		}
 	}

@@ -21,11 +21,13 @@ type Packet struct {
 }
 
 // Route is the way to a remote address: the source address to use, the
-// outgoing interface and its MTU (the largest IP packet it carries).
+// outgoing interface and its MTU (the largest IP packet it carries), and
+// the gateway packets go to if Remote is not on-link.
 type Route struct {
 	Local, Remote netip.Addr
 	NICID         int32
 	MTU           int
+	Gateway       netip.Addr
 }
 
 // SendOptions are the IP-level settings of one outgoing packet.

@@ -52,9 +52,12 @@ type Args struct {
 	Strace  bool
 	Debug   bool
 	Log     io.Writer
-	// Network is --network: "none" or "sandbox" (both get a loopback-only
-	// netstack for now).
+	// Network is --network: "none" or "sandbox". Both get a loopback;
+	// in sandbox mode Links are the interfaces runsc took over.
 	Network string
+	// Links are the taken-over interfaces (--network=sandbox outside
+	// the host's initial network namespace).
+	Links []Link
 	// TestOnlyPanicOnSyscall, if >= 0, makes that syscall panic in the
 	// Sentry (tests of the crash path only).
 	TestOnlyPanicOnSyscall int
@@ -110,6 +113,13 @@ func New(a Args) (*Sandbox, error) {
 	// sandbox's root, the identity init will start with; the VFS assumes
 	// no identity for a context that carries none.
 	ctx := vfs.WithCredentials(context.Background(), kernel.RootCredentials().VFS())
+	if a.Container != nil && a.Network == "sandbox" {
+		// Before anything else is opened: the descriptors for the
+		// interfaces runsc create attaches after the prestart hooks.
+		if _, err := reserveLateLinkSlots(); err != nil {
+			return nil, err
+		}
+	}
 	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
 	hwcap, hwcap2 := hostHWCaps()
 	stdio, err := reopenStdio()
@@ -215,8 +225,12 @@ func New(a Args) (*Sandbox, error) {
 		MaxTasks: maxTasks, NumCPU: a.Limits.NumCPU(runtime.NumCPU()),
 	})
 	dispatcher.Warn = k.WarnfEvery // it logs each unimplemented syscall once
-	inet.SetStack(k, inet.NewStack(func(format string, args ...any) { k.Warnf("netstack: "+format, args...) }))
-	if a.Network == "sandbox" {
+	stack, err := newStack(a.Links, func(format string, args ...any) { k.Warnf("netstack: "+format, args...) })
+	if err != nil {
+		return nil, err
+	}
+	inet.SetStack(k, stack)
+	if a.Network == "sandbox" && len(a.Links) == 0 {
 		// Logged when the guest makes its first inet socket.
 		inet.SetNotice(k, "--network=sandbox: the sandbox has only a loopback interface until its link to the network namespace exists (docs/network.md)")
 	}
@@ -290,7 +304,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := dropPrivileges(); err != nil {
+	if err := dropPrivileges(linkFDs(a.Links)); err != nil {
 		return nil, err
 	}
 
@@ -333,11 +347,11 @@ func stdioTable(ctx context.Context, stdio []int) (*kernel.FDTable, error) {
 
 // dropPrivileges gives up the boot process's capabilities and installs
 // the Sentry's seccomp filter: the last step before guest code runs.
-func dropPrivileges() error {
+func dropPrivileges(linkFDs []int) error {
 	if err := caps.Limit(); err != nil {
 		return err
 	}
-	return filter.Install()
+	return filter.Install(linkFDs...)
 }
 
 // mountVolume mounts the gofer file system of vol at vol.Target, under an

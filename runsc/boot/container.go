@@ -39,6 +39,9 @@ type ContainerConfig struct {
 	// (--overlay=memory); without it writes go through the gofer to the
 	// bundle's rootfs.
 	Overlay bool `json:"overlay"`
+	// Links are the interfaces of the container's network namespace
+	// the sandbox took over (--network=sandbox).
+	Links []Link `json:"links,omitempty"`
 }
 
 // FileCopy is a regular file's contents and permission bits.
@@ -781,7 +784,7 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if err != nil {
 		return nil, err
 	}
-	if err := dropPrivileges(); err != nil {
+	if err := dropPrivileges(append(linkFDs(a.Links), lateLinks.slots...)); err != nil {
 		return nil, err
 	}
 	if len(a.Argv) == 0 {

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,9 @@ type Boot struct {
 	// logFD, if set, receives the Sentry's log instead of stderr (a
 	// container's stderr is its process's).
 	logFD int
+	// links is the JSON of the interfaces runsc took over (runsc do
+	// --network=sandbox; a container's come in its configuration).
+	links string
 }
 
 // Name implements subcommands.Command.
@@ -50,6 +54,7 @@ func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.IntVar(&b.containerFD, "container-fd", -1, "pipe carrying an OCI container's configuration (JSON)")
 	f.IntVar(&b.controlFD, "control-fd", -1, "listening control socket (containers)")
 	f.IntVar(&b.logFD, "log-fd", -1, "descriptor for the Sentry's log when --debug-log is not set (default: stderr)")
+	f.StringVar(&b.links, "links", "", "JSON description of the network interfaces taken over, with their packet sockets")
 	f.Var(&b.volumes, "volume", "mount the file system a gofer serves on socket FD at GUEST (GUEST:FD; repeatable)")
 }
 
@@ -111,9 +116,21 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 			logOut = os.NewFile(uintptr(b.logFD), "log")
 		}
 	}
+	var links []boot.Link
+	if cc != nil {
+		links = cc.Links
+	} else if b.links != "" {
+		if err := json.Unmarshal([]byte(b.links), &links); err != nil {
+			report(fmt.Errorf("--links: %w", err))
+			return subcommands.ExitUsageError
+		}
+	}
+	for _, l := range links {
+		unix.CloseOnExec(l.FD)
+	}
 	s, err := boot.New(boot.Args{
 		Argv: argv, Env: env, Cwd: cwd, GoferFD: b.goferFD, Volumes: volumes, Container: cc, Limits: containerLimits(cc),
-		Strace: conf.Strace, Debug: conf.Debug, Log: logOut, Network: conf.Network,
+		Strace: conf.Strace, Debug: conf.Debug, Log: logOut, Network: conf.Network, Links: links,
 		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks,
 	})
 	var cmdErr *boot.CommandError

@@ -137,6 +137,25 @@ func (cs *containerServer) handle(req *control.Request, fds []int) *control.Resp
 		st := cs.s.Kernel().Stats()
 		return &control.Response{Result: &control.Response_Events{Events: &control.EventsResponse{
 			CpuUserNs: uint64(st.CPU.User), CpuSystemNs: uint64(st.CPU.Sys), MemoryUsage: st.MemoryUsage, Pids: uint64(st.Processes)}}}
+	case *control.Request_AttachLink:
+		if len(fds) != 1 {
+			return fail(fmt.Errorf("attach link: want one packet socket, got %d descriptors", len(fds)))
+		}
+		var l boot.Link
+		if err := json.Unmarshal([]byte(op.AttachLink.LinkJson), &l); err != nil {
+			return fail(fmt.Errorf("attach link: %w", err))
+		}
+		cs.mu.Lock()
+		defer cs.mu.Unlock()
+		if cs.isExited() {
+			return fail(fmt.Errorf("the container has stopped"))
+		}
+		fd := fds[0]
+		fds[0] = -1 // AttachLink owns it now
+		if err := boot.AttachLink(cs.s.Kernel(), l, fd); err != nil {
+			return fail(err)
+		}
+		return &control.Response{}
 	case *control.Request_Resize:
 		if err := cs.s.ResizeTerminal(op.Resize.Pid); err != nil {
 			return fail(err)

@@ -166,9 +166,9 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 			}
 		}
 	}
-	if conf.Network == "sandbox" {
+	if conf.Network == "sandbox" && netns == "" {
 		networkWarning.Do(func() {
-			logMessage(conf, "warning", "--network=sandbox: the sandbox's network stack has only a loopback interface yet; the container cannot reach the network")
+			logMessage(conf, "warning", "--network=sandbox: no network namespace given: the sandbox has only a loopback interface")
 		})
 	}
 	var cgPath string
@@ -242,6 +242,19 @@ func createContainer(conf *config.Config, id string, o createOptions) (_ *contai
 			if err = container.RunHooks(stage.kind, stage.hooks, st); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if conf.Network == "sandbox" {
+		// After the hooks, which may have put the container's
+		// interfaces in its namespace: the one the spec names, or
+		// the sandbox's own, where docker's libnetwork hook moves
+		// the veth (it finds it through the state's pid).
+		ns := netns
+		if ns == "" {
+			ns = fmt.Sprintf("/proc/%d/ns/net", ct.Sandbox.PID)
+		}
+		if err = sandbox.AttachNetwork(ct, ns); err != nil {
+			return nil, err
 		}
 	}
 	if o.pidFile != "" {

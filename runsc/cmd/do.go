@@ -4,6 +4,7 @@ package cmd
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/palisade-sandbox/palisade/gofer"
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
 	"github.com/palisade-sandbox/palisade/runsc/config"
+	"github.com/palisade-sandbox/palisade/runsc/network"
 	"golang.org/x/sys/unix"
 )
 
@@ -189,6 +191,29 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 		bootArgs = append(bootArgs, fmt.Sprintf("--volume=%s:%d", v.guest, 3+len(bootFiles)))
 		bootFiles = append(bootFiles, s)
 	}
+	if conf.Network == "sandbox" {
+		tk, err := takeOverNetwork()
+		if err != nil {
+			return 0, err
+		}
+		if tk != nil {
+			// The addresses go back when the sandbox is gone.
+			defer func() {
+				if err := tk.Restore(); err != nil {
+					fmt.Fprintf(os.Stderr, "runsc do: %v\n", err)
+				}
+			}()
+			for i, f := range tk.Files {
+				tk.Links[i].FD = 3 + len(bootFiles)
+				bootFiles = append(bootFiles, f)
+			}
+			b, err := json.Marshal(tk.Links)
+			if err != nil {
+				return 0, err
+			}
+			bootArgs = append(bootArgs, "--links="+string(b))
+		}
+	}
 	gofer := exec.Command(self, goferArgs...)
 	gofer.ExtraFiles = goferFiles
 	// A pipe, copied to runsc's stderr: the gofer holds no descriptor of
@@ -281,6 +306,24 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 		return 0, fmt.Errorf("sandbox failed to start")
 	}
 	return superviseSandbox(boot, gofer, status)
+}
+
+// takeOverNetwork takes over the interfaces of runsc's network namespace
+// for --network=sandbox, unless it is the host's initial one: that one is
+// never touched and the sandbox gets only its loopback (nil, nil).
+func takeOverNetwork() (*network.Takeover, error) {
+	initial, err := network.IsInitialNamespace()
+	if err != nil {
+		return nil, err
+	}
+	if initial {
+		return nil, nil
+	}
+	tk, err := network.TakeOver("")
+	if err != nil {
+		return nil, fmt.Errorf("--network=sandbox: %w", err)
+	}
+	return tk, nil
 }
 
 // userNamespaceRefused reports whether starting a process in a new user

@@ -40,6 +40,7 @@ type Request struct {
 	//	*Request_Resume
 	//	*Request_Processes
 	//	*Request_Resize
+	//	*Request_AttachLink
 	Op            isRequest_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -172,6 +173,15 @@ func (x *Request) GetResize() *ResizeRequest {
 	return nil
 }
 
+func (x *Request) GetAttachLink() *AttachLinkRequest {
+	if x != nil {
+		if x, ok := x.Op.(*Request_AttachLink); ok {
+			return x.AttachLink
+		}
+	}
+	return nil
+}
+
 type isRequest_Op interface {
 	isRequest_Op()
 }
@@ -216,6 +226,10 @@ type Request_Resize struct {
 	Resize *ResizeRequest `protobuf:"bytes,10,opt,name=resize,proto3,oneof"`
 }
 
+type Request_AttachLink struct {
+	AttachLink *AttachLinkRequest `protobuf:"bytes,11,opt,name=attach_link,json=attachLink,proto3,oneof"`
+}
+
 func (*Request_Start) isRequest_Op() {}
 
 func (*Request_Exec) isRequest_Op() {}
@@ -235,6 +249,8 @@ func (*Request_Resume) isRequest_Op() {}
 func (*Request_Processes) isRequest_Op() {}
 
 func (*Request_Resize) isRequest_Op() {}
+
+func (*Request_AttachLink) isRequest_Op() {}
 
 type Response struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1276,11 +1292,60 @@ func (x *ResizeRequest) GetPid() int32 {
 	return 0
 }
 
+// AttachLinkRequest hands the sandbox one interface of its network
+// namespace (--network=sandbox), taken over by runsc create after the
+// container's prestart hooks configured the namespace: the packet socket
+// travels as the request's descriptor, link_json describes the interface
+// (name, index, MAC, MTU, addresses, routes; runsc/boot.Link).
+type AttachLinkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LinkJson      string                 `protobuf:"bytes,1,opt,name=link_json,json=linkJson,proto3" json:"link_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachLinkRequest) Reset() {
+	*x = AttachLinkRequest{}
+	mi := &file_control_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachLinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachLinkRequest) ProtoMessage() {}
+
+func (x *AttachLinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachLinkRequest.ProtoReflect.Descriptor instead.
+func (*AttachLinkRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AttachLinkRequest) GetLinkJson() string {
+	if x != nil {
+		return x.LinkJson
+	}
+	return ""
+}
+
 var File_control_proto protoreflect.FileDescriptor
 
 const file_control_proto_rawDesc = "" +
 	"\n" +
-	"\rcontrol.proto\x12\x10palisade.control\"\xd1\x04\n" +
+	"\rcontrol.proto\x12\x10palisade.control\"\x99\x05\n" +
 	"\aRequest\x126\n" +
 	"\x05start\x18\x01 \x01(\v2\x1e.palisade.control.StartRequestH\x00R\x05start\x123\n" +
 	"\x04exec\x18\x02 \x01(\v2\x1d.palisade.control.ExecRequestH\x00R\x04exec\x129\n" +
@@ -1292,7 +1357,9 @@ const file_control_proto_rawDesc = "" +
 	"\x06resume\x18\b \x01(\v2\x1f.palisade.control.ResumeRequestH\x00R\x06resume\x12B\n" +
 	"\tprocesses\x18\t \x01(\v2\".palisade.control.ProcessesRequestH\x00R\tprocesses\x129\n" +
 	"\x06resize\x18\n" +
-	" \x01(\v2\x1f.palisade.control.ResizeRequestH\x00R\x06resizeB\x04\n" +
+	" \x01(\v2\x1f.palisade.control.ResizeRequestH\x00R\x06resize\x12F\n" +
+	"\vattach_link\x18\v \x01(\v2#.palisade.control.AttachLinkRequestH\x00R\n" +
+	"attachLinkB\x04\n" +
 	"\x02op\"\xd0\x02\n" +
 	"\bResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x124\n" +
@@ -1356,7 +1423,9 @@ const file_control_proto_rawDesc = "" +
 	"\fPauseRequest\"\x0f\n" +
 	"\rResumeRequest\"!\n" +
 	"\rResizeRequest\x12\x10\n" +
-	"\x03pid\x18\x01 \x01(\x05R\x03pidB4Z2github.com/palisade-sandbox/palisade/runsc/controlb\x06proto3"
+	"\x03pid\x18\x01 \x01(\x05R\x03pid\"0\n" +
+	"\x11AttachLinkRequest\x12\x1b\n" +
+	"\tlink_json\x18\x01 \x01(\tR\blinkJsonB4Z2github.com/palisade-sandbox/palisade/runsc/controlb\x06proto3"
 
 var (
 	file_control_proto_rawDescOnce sync.Once
@@ -1370,7 +1439,7 @@ func file_control_proto_rawDescGZIP() []byte {
 	return file_control_proto_rawDescData
 }
 
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_control_proto_goTypes = []any{
 	(*Request)(nil),           // 0: palisade.control.Request
 	(*Response)(nil),          // 1: palisade.control.Response
@@ -1390,6 +1459,7 @@ var file_control_proto_goTypes = []any{
 	(*PauseRequest)(nil),      // 15: palisade.control.PauseRequest
 	(*ResumeRequest)(nil),     // 16: palisade.control.ResumeRequest
 	(*ResizeRequest)(nil),     // 17: palisade.control.ResizeRequest
+	(*AttachLinkRequest)(nil), // 18: palisade.control.AttachLinkRequest
 }
 var file_control_proto_depIdxs = []int32{
 	2,  // 0: palisade.control.Request.start:type_name -> palisade.control.StartRequest
@@ -1402,17 +1472,18 @@ var file_control_proto_depIdxs = []int32{
 	16, // 7: palisade.control.Request.resume:type_name -> palisade.control.ResumeRequest
 	12, // 8: palisade.control.Request.processes:type_name -> palisade.control.ProcessesRequest
 	17, // 9: palisade.control.Request.resize:type_name -> palisade.control.ResizeRequest
-	4,  // 10: palisade.control.Response.exec:type_name -> palisade.control.ExecResponse
-	7,  // 11: palisade.control.Response.wait:type_name -> palisade.control.WaitResponse
-	9,  // 12: palisade.control.Response.state:type_name -> palisade.control.StateResponse
-	11, // 13: palisade.control.Response.events:type_name -> palisade.control.EventsResponse
-	14, // 14: palisade.control.Response.processes:type_name -> palisade.control.ProcessesResponse
-	13, // 15: palisade.control.ProcessesResponse.processes:type_name -> palisade.control.Process
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	18, // 10: palisade.control.Request.attach_link:type_name -> palisade.control.AttachLinkRequest
+	4,  // 11: palisade.control.Response.exec:type_name -> palisade.control.ExecResponse
+	7,  // 12: palisade.control.Response.wait:type_name -> palisade.control.WaitResponse
+	9,  // 13: palisade.control.Response.state:type_name -> palisade.control.StateResponse
+	11, // 14: palisade.control.Response.events:type_name -> palisade.control.EventsResponse
+	14, // 15: palisade.control.Response.processes:type_name -> palisade.control.ProcessesResponse
+	13, // 16: palisade.control.ProcessesResponse.processes:type_name -> palisade.control.Process
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_control_proto_init() }
@@ -1431,6 +1502,7 @@ func file_control_proto_init() {
 		(*Request_Resume)(nil),
 		(*Request_Processes)(nil),
 		(*Request_Resize)(nil),
+		(*Request_AttachLink)(nil),
 	}
 	file_control_proto_msgTypes[1].OneofWrappers = []any{
 		(*Response_Exec)(nil),
@@ -1445,7 +1517,7 @@ func file_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -26,6 +27,7 @@ import (
 	"github.com/palisade-sandbox/palisade/runsc/config"
 	"github.com/palisade-sandbox/palisade/runsc/container"
 	"github.com/palisade-sandbox/palisade/runsc/control"
+	"github.com/palisade-sandbox/palisade/runsc/network"
 )
 
 // Names the sandbox's processes show in ps (their argv[0]).
@@ -320,4 +322,38 @@ func logFor(conf *config.Config, id, kind string, fallback *os.File) (*os.File, 
 		return nil, fmt.Errorf("--debug-log: %w", err)
 	}
 	return f, nil
+}
+
+// AttachNetwork takes over the interfaces of the container's network
+// namespace netns (--network=sandbox) and hands each to its running
+// sandbox. runsc create calls it after the prestart and createRuntime
+// hooks, which may have configured the namespace (docker's libnetwork
+// moves the container's veth in from its prestart hook). The namespace is
+// the sandbox's for its life: the addresses are not put back (the
+// namespace goes with the container).
+func AttachNetwork(c *container.Container, netns string) error {
+	tk, err := network.TakeOver(netns)
+	if err != nil {
+		return fmt.Errorf("--network=sandbox: %w", err)
+	}
+	defer func() {
+		for _, f := range tk.Files {
+			f.Close()
+		}
+	}()
+	for i, l := range tk.Links {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		req := &control.Request{Op: &control.Request_AttachLink{AttachLink: &control.AttachLinkRequest{LinkJson: string(b)}}}
+		resp, err := control.Call(c.Dir(), req, []int{int(tk.Files[i].Fd())}, 30*time.Second)
+		if err != nil {
+			return fmt.Errorf("--network=sandbox: interface %s: %w", l.Name, err)
+		}
+		if resp.Error != "" {
+			return fmt.Errorf("--network=sandbox: interface %s: %s", l.Name, resp.Error)
+		}
+	}
+	return nil
 }

@@ -269,12 +269,17 @@ const x32Bit = 0x40000000
 // comment. A call number may appear in at most one rule.
 func Build(rules []Rule) ([]unix.SockFilter, error) {
 	var a Assembler
-	kill := a.NewLabel()
+	// The header's kill sits right after it: conditional jumps reach at
+	// most 255 instructions, fewer than the rules take.
+	kill, body := a.NewLabel(), a.NewLabel()
 
 	a.LoadWord(offArch)
 	a.JumpIfEqual(unix.AUDIT_ARCH_X86_64, 0, kill)
 	a.LoadWord(offNr)
-	a.JumpIfAnySet(x32Bit, kill, 0)
+	a.JumpIfAnySet(x32Bit, kill, body)
+	a.Bind(kill)
+	a.Return(uint32(KillProcess))
+	a.Bind(body)
 
 	seen := make(map[uint32]string)
 	for _, r := range rules {
@@ -287,7 +292,6 @@ func Build(rules []Rule) ([]unix.SockFilter, error) {
 		}
 	}
 
-	a.Bind(kill)
 	a.Return(uint32(KillProcess))
 	return a.Assemble()
 }

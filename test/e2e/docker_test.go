@@ -396,6 +396,36 @@ var checks = []check{
 		}
 		return summary(r)
 	}},
+	{"network-bridge", func(e env) string {
+		// docker's default bridge network: a published port answers
+		// on the host's loopback (through docker-proxy and the
+		// container's veth), and another container reaches the first
+		// at its bridge address. Traffic stays on loopback and on the
+		// bridge docker made for these containers.
+		srv := e.detached("-p", "127.0.0.1::80", busybox, "httpd", "-f", "-p", "80", "-h", "/etc")
+		port := strings.TrimSpace(mustDocker(e.t, "port", srv, "80/tcp"))
+		_, port, _ = strings.Cut(port, ":")
+		var got string
+		// The server may not listen yet: a bounded number of tries.
+		for i := 0; i < 50; i++ {
+			r := docker(e.t, "exec", srv, "true") // the container is up
+			if r.code != 0 {
+				break
+			}
+			if out, err := exec.Command("curl", "-s", "-m", "5", "http://127.0.0.1:"+port+"/hostname").Output(); err == nil && len(out) > 0 {
+				got = string(out)
+				break
+			}
+		}
+		hostname := e.inspect(srv, "{{.Config.Hostname}}")
+		if got != hostname+"\n" {
+			e.t.Errorf("published port: got %q, want the container's hostname %q", got, hostname)
+		}
+		ip := e.inspect(srv, "{{.NetworkSettings.IPAddress}}")
+		r := e.run(busybox, "wget", "-q", "-O", "-", "http://"+ip+"/hostname")
+		expect(e.t, "container to container", r, 0, hostname+"\n")
+		return "published port and container-to-container answer"
+	}},
 	{"network-none", func(e env) string {
 		if e.rt != "runc" {
 			// Until the sandbox has its network stack (issue 11) a

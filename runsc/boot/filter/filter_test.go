@@ -165,3 +165,39 @@ func TestRulesReturnsACopy(t *testing.T) {
 		t.Errorf("changing the slice Rules returned changed the filter's rules")
 	}
 }
+
+// TestLinkCalls checks that recvmmsg and sendmmsg are allowed on the
+// links' packet sockets only, non-blocking, and not at all without links.
+func TestLinkCalls(t *testing.T) {
+	none, err := seccomp.Build(Rules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := seccomp.Build(Rules(7, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		prog []unix.SockFilter
+		nr   uint32
+		args []uint64
+		want seccomp.Action
+	}{
+		{"recvmmsg without links", none, unix.SYS_RECVMMSG, []uint64{7, 0, 32, unix.MSG_DONTWAIT, 0}, KillProcess},
+		{"sendmmsg without links", none, unix.SYS_SENDMMSG, []uint64{7, 0, 32, unix.MSG_DONTWAIT}, KillProcess},
+		{"recvmmsg on a link", links, unix.SYS_RECVMMSG, []uint64{7, 0, 32, unix.MSG_DONTWAIT, 0}, Allow},
+		{"recvmmsg on the other link", links, unix.SYS_RECVMMSG, []uint64{9, 0, 32, unix.MSG_DONTWAIT, 0}, Allow},
+		{"sendmmsg on a link", links, unix.SYS_SENDMMSG, []uint64{9, 0, 32, unix.MSG_DONTWAIT}, Allow},
+		{"recvmmsg on another descriptor", links, unix.SYS_RECVMMSG, []uint64{8, 0, 32, unix.MSG_DONTWAIT, 0}, KillProcess},
+		{"sendmmsg on another descriptor", links, unix.SYS_SENDMMSG, []uint64{3, 0, 32, unix.MSG_DONTWAIT}, KillProcess},
+		{"recvmmsg blocking", links, unix.SYS_RECVMMSG, []uint64{7, 0, 32, 0, 0}, KillProcess},
+		{"recvmmsg with a timeout", links, unix.SYS_RECVMMSG, []uint64{7, 0, 32, unix.MSG_DONTWAIT, 0x1000}, KillProcess},
+		{"sendmmsg with other flags", links, unix.SYS_SENDMMSG, []uint64{7, 0, 32, unix.MSG_DONTWAIT | unix.MSG_OOB}, KillProcess},
+		{"socket still killed", links, unix.SYS_SOCKET, []uint64{unix.AF_PACKET, unix.SOCK_RAW, 0}, KillProcess},
+	} {
+		if got := decide(t, tc.prog, tc.nr, tc.args...); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -205,9 +205,24 @@ var sentryRules = []seccomp.Rule{
 }
 
 // Rules returns the Sentry's filter rules in the order the filter tests
-// them. Calls not listed kill the process.
-func Rules() []seccomp.Rule {
-	out := make([]seccomp.Rule, len(sentryRules))
-	copy(out, sentryRules)
-	return out
+// them. Calls not listed kill the process. linkFDs are the packet sockets
+// of the sandbox's network links (--network=sandbox): recvmmsg and
+// sendmmsg are allowed on exactly those descriptors, non-blocking, and
+// come first (they carry every packet); without links they kill.
+func Rules(linkFDs ...int) []seccomp.Rule {
+	var out []seccomp.Rule
+	if len(linkFDs) > 0 {
+		fds := make([]uint32, len(linkFDs))
+		for i, fd := range linkFDs {
+			fds[i] = uint32(fd)
+		}
+		out = append(out,
+			seccomp.Rule{Name: "recvmmsg", Nr: unix.SYS_RECVMMSG, Action: seccomp.Allow,
+				Conds: []seccomp.Cond{seccomp.In32(0, fds...), seccomp.In32(3, unix.MSG_DONTWAIT), seccomp.In64(4, 0)},
+				Why:   "netstack reads frames from the links' packet sockets (netstack.PacketSocket)"},
+			seccomp.Rule{Name: "sendmmsg", Nr: unix.SYS_SENDMMSG, Action: seccomp.Allow,
+				Conds: []seccomp.Cond{seccomp.In32(0, fds...), seccomp.In32(3, unix.MSG_DONTWAIT)},
+				Why:   "netstack writes frames to the links' packet sockets"})
+	}
+	return append(out, sentryRules...)
 }
