@@ -58,6 +58,7 @@ func New(family, stype, protocol int, ep netstack.Endpoint, uid, gid uint32) *So
 		o.SetOwner(uid)
 	}
 	ep.SetNotify(func(ev uint32) { s.queue.Notify(ev) })
+	live.add(s)
 	return s
 }
 
@@ -98,6 +99,7 @@ func (s *Socket) Readiness(mask uint32) uint32 { return s.ep.Readiness(mask) }
 
 // Release implements vfs.FileDescriptionImpl.Release.
 func (s *Socket) Release(ctx context.Context) {
+	live.remove(s)
 	s.ep.SetNotify(nil)
 	s.ep.Close()
 }
@@ -193,7 +195,10 @@ func (s *Socket) wait(ctx context.Context, mask uint32, nonblock bool, timeout t
 // non-blocking, EINPROGRESS is returned as is.
 func (s *Socket) Connect(ctx context.Context, addr netstack.FullAddress, unspec, nonblock bool) error {
 	err := s.ep.Connect(addr, unspec)
-	if err != unix.EINPROGRESS || nonblock {
+	// EALREADY: a connect already in progress, as after a blocking
+	// connect restarted by a signal handled with SA_RESTART; Linux waits
+	// for it again.
+	if err != unix.EINPROGRESS && err != unix.EALREADY || nonblock {
 		return err
 	}
 	_, snd := s.Timeouts()
