@@ -9,6 +9,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/dev"
 	"github.com/palisade-sandbox/palisade/vfs/proc"
@@ -87,6 +88,7 @@ func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oo
 		CPUInfo:     limitCPUInfo(cpuinfo, k.NumCPU()),
 		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
 		OOMScoreAdj: oomScoreAdj,
+		Net:         inet.ProcNet{Kernel: k},
 	}), nil
 }
 

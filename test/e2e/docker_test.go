@@ -397,11 +397,6 @@ var checks = []check{
 		return summary(r)
 	}},
 	{"network-none", func(e env) string {
-		if e.rt != "runc" {
-			// Until the sandbox has its network stack (issue 11) a
-			// container has no interfaces at all, not even lo.
-			e.t.Skip("the sandbox has no network stack yet: no lo")
-		}
 		r := e.run("--network", "none", busybox, "cat", "/proc/net/dev")
 		var ifs []string
 		for _, l := range strings.Split(r.stdout, "\n") {

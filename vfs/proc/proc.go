@@ -235,6 +235,18 @@ type Options struct {
 	// that never wrote it: a container's process.oomScoreAdj, which under
 	// Linux every process of the container inherits from the first.
 	OOMScoreAdj int32
+	// Net, if set, provides /proc/PID/net (and /proc/net, a link to
+	// self/net): the tables of the sandbox's network stack.
+	Net NetFiles
+}
+
+// NetFiles provides the files of /proc/PID/net. Every process of a sandbox
+// shares its network stack, so the files do not depend on the process.
+type NetFiles interface {
+	// Names lists the files, in the order a listing shows them.
+	Names() []string
+	// Generate returns the current contents of file name.
+	Generate(name string) ([]byte, error)
 }
 
 // filesystem is one procfs instance.
