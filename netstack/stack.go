@@ -40,6 +40,8 @@ type NIC struct {
 	addrs []netip.Prefix
 	// up is IFF_UP. Protected by Stack.mu.
 	up bool
+	// counters count the interface's traffic (/proc/net/dev).
+	counters NICCounters
 }
 
 // RouteEntry is one route of the routing table: packets to Dst go out of
@@ -119,7 +121,11 @@ func (s *Stack) AddNIC(id int32, name string, link LinkEndpoint) error {
 	n := &NIC{ID: id, Name: name, link: link, up: true}
 	s.nics[id] = n
 	s.mu.Unlock()
-	link.Attach(func(et uint16, pkt []byte) { s.deliver(n, et, pkt) })
+	link.Attach(func(et uint16, pkt []byte) {
+		n.counters.RxPackets.Add(1)
+		n.counters.RxBytes.Add(uint64(len(pkt)))
+		s.deliver(n, et, pkt)
+	})
 	return nil
 }
 
@@ -447,7 +453,9 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 // write hands pkt to nic's link. A full link queue drops the packet, as a
 // full device queue does on Linux: the sender is not told.
 func (s *Stack) write(nic *NIC, nextHop netip.Addr, et uint16, pkt []byte) error {
+	n := len(pkt) // the link may keep pkt
 	if err := nic.link.WritePacket(nextHop, et, pkt); err != nil {
+		nic.counters.TxDrops.Add(1)
 		s.Stats.LinkDrops.Add(1)
 		s.Stats.IPOutDiscards.Add(1)
 		if err == unix.ENOBUFS {
@@ -458,6 +466,8 @@ func (s *Stack) write(nic *NIC, nextHop netip.Addr, et uint16, pkt []byte) error
 		}
 		return err
 	}
+	nic.counters.TxPackets.Add(1)
+	nic.counters.TxBytes.Add(uint64(n))
 	return nil
 }
 

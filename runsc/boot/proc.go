@@ -90,6 +90,7 @@ func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oo
 		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
 		OOMScoreAdj: oomScoreAdj,
 		Files:       append(append(ipcProcFiles(k), mqueueProcFiles(k)...), netSysctlFiles()...),
+		Net:         inet.ProcNet{Kernel: k},
 	}), nil
 }
 

@@ -207,24 +207,33 @@ func (t *Task) newContext() context.Context {
 
 // Block implements vfs.Blocker: it waits for ch, or for a signal.
 func (t *Task) Block(ch <-chan struct{}) error {
-	if t.interrupted() {
-		return vfs.ErrInterrupted
-	}
 	t.blocking.Store(true)
 	defer t.blocking.Store(false)
-	select {
-	case <-ch:
-		return nil
-	case <-t.interruptCh:
-		return vfs.ErrInterrupted
+	for {
+		if t.interrupted() {
+			return vfs.ErrInterrupted
+		}
+		select {
+		case <-ch:
+			return nil
+		case <-t.interruptCh:
+			// A wake-up with nothing for this task to handle (a
+			// signal it blocks, one another thread took, a token left
+			// from a wake-up while it ran guest code) is not an
+			// interruption: returning one made the call restart, and
+			// a restarted connect(2) fails with EALREADY.
+		}
 	}
 }
 
-// interrupted reports whether a signal is waiting to be handled.
+// interrupted reports whether the task must leave a blocking call: a
+// signal is waiting to be handled or, in rt_sigtimedwait, taken; the task
+// is exiting; or its process is stopping.
 func (t *Task) interrupted() bool {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	return t.exiting || t.deliverableLocked() != 0
+	awaited := (t.pending.set | t.tg.pending.set) & t.sigWaiting
+	return t.exiting || t.tg.stopped || awaited != 0 || t.deliverableLocked() != 0
 }
 
 // wake interrupts the task's blocking call or guest execution.

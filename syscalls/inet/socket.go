@@ -61,6 +61,7 @@ func New(family, stype, protocol int, ep netstack.Endpoint, uid, gid uint32) *So
 		o.SetOwner(uid)
 	}
 	ep.SetNotify(func(ev uint32) { s.queue.Notify(ev) })
+	live.add(s)
 	return s
 }
 
@@ -101,6 +102,7 @@ func (s *Socket) Readiness(mask uint32) uint32 { return s.ep.Readiness(mask) }
 
 // Release implements vfs.FileDescriptionImpl.Release.
 func (s *Socket) Release(ctx context.Context) {
+	live.remove(s)
 	s.ep.SetNotify(nil)
 	s.ep.Close()
 }

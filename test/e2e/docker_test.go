@@ -427,11 +427,6 @@ var checks = []check{
 		return "published port and container-to-container answer"
 	}},
 	{"network-none", func(e env) string {
-		if e.rt != "runc" {
-			// Until the sandbox has its network stack (issue 11) a
-			// container has no interfaces at all, not even lo.
-			e.t.Skip("the sandbox has no network stack yet: no lo")
-		}
 		r := e.run("--network", "none", busybox, "cat", "/proc/net/dev")
 		var ifs []string
 		for _, l := range strings.Split(r.stdout, "\n") {

@@ -88,6 +88,7 @@ func (fs *filesystem) pidEntries(ref *taskRef) []staticEntry {
 		file("mountinfo", 0o444, fs.mountinfo),
 		file("mounts", 0o444, fs.mounts),
 		fs.nsEntry(ref),
+		fs.netEntry(ref),
 		file("oom_score", 0o444, func(context.Context, *taskRef) ([]byte, error) { return []byte("0\n"), nil }),
 		fs.oomScoreAdjEntry(ref),
 		magic("root", fs.rootTarget, fs.rootLink),

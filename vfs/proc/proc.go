@@ -239,6 +239,9 @@ type Options struct {
 	// as /proc/sys/kernel/shmmax and /proc/sysvipc/shm. A file whose
 	// path names an existing /proc/sys file replaces it.
 	Files []File
+	// Net, if set, provides /proc/PID/net (and /proc/net, a link to
+	// self/net): the tables of the sandbox's network stack.
+	Net NetFiles
 }
 
 // File is a file of /proc served by another package.
@@ -251,6 +254,15 @@ type File struct {
 	// Write takes one write(2); nil makes the file read-only (0444),
 	// otherwise it is 0644 (writable by root, as Linux's sysctls).
 	Write func(ctx context.Context, src []byte) error
+}
+
+// NetFiles provides the files of /proc/PID/net. Every process of a sandbox
+// shares its network stack, so the files do not depend on the process.
+type NetFiles interface {
+	// Names lists the files, in the order a listing shows them.
+	Names() []string
+	// Generate returns the current contents of file name.
+	Generate(name string) ([]byte, error)
 }
 
 // filesystem is one procfs instance.

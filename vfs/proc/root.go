@@ -50,6 +50,7 @@ func (fs *filesystem) newRoot() *dirNode {
 		file("loadavg", fs.loadavg),
 		file("meminfo", fs.meminfo),
 		link("mounts", func(context.Context) (string, error) { return "self/mounts", nil }),
+		link("net", func(context.Context) (string, error) { return "self/net", nil }),
 		file("stat", fs.stat),
 		fs.sysDir("sys", 1),
 		file("uptime", fs.uptime),
