@@ -430,6 +430,9 @@ func Ioctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		binary.LittleEndian.PutUint32(b[:], uint32(int64(st.Size)-pos))
 		return 0, copyOut(t, arg, b[:])
 	}
+	if sock, inet4 := isSocketFile(f); sock && isIfIoctl(cmd) {
+		return ifIoctl(t, inet4, cmd, arg)
+	}
 	ret, err := f.Ioctl(ctx, t.UserMemory(), cmd, uintptr(arg))
 	return uint64(ret), err
 }
