@@ -45,7 +45,7 @@ func isSocketFile(f *vfs.FileDescription) (sock, inet4 bool) {
 	if s := inet.FromImpl(f.Impl()); s != nil {
 		return true, s.Family == unix.AF_INET
 	}
-	if unixsocket.FromImpl(f.Impl()) != nil {
+	if unixsocket.FromImpl(f.Impl()) != nil || netlinkFromFile(f) != nil {
 		return true, false
 	}
 	return false, false
