@@ -22,7 +22,7 @@ func init() {
 	full(unix.SYS_DUP2, Dup2)
 	full(unix.SYS_DUP3, Dup3)
 	partial(unix.SYS_FCNTL, "F_SETOWN/F_GETOWN/F_SETSIG/F_GETSIG (SIGIO), F_SETLEASE and F_NOTIFY fail with EINVAL", Fcntl)
-	partial(unix.SYS_IOCTL, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (regular files) handled generically, the rest by each file; FIOASYNC sets O_ASYNC but SIGIO is never sent", Ioctl)
+	partial(unix.SYS_IOCTL, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (regular files) handled generically; the netdevice(7) SIOCGIF* queries on any socket (docs/network.md); the rest by each file; FIOASYNC sets O_ASYNC but SIGIO is never sent", Ioctl)
 	full(unix.SYS_MKDIR, Mkdir)
 	full(unix.SYS_MKDIRAT, Mkdirat)
 	full(unix.SYS_MKNOD, Mknod)
