@@ -22,7 +22,7 @@ func init() {
 	full(unix.SYS_DUP2, Dup2)
 	full(unix.SYS_DUP3, Dup3)
 	partial(unix.SYS_FCNTL, "F_SETOWN/F_GETOWN/F_SETSIG/F_GETSIG (SIGIO), F_SETLEASE and F_NOTIFY fail with EINVAL", Fcntl)
-	partial(unix.SYS_IOCTL, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (regular files) handled generically, the rest by each file; FIOASYNC sets O_ASYNC but SIGIO is never sent", Ioctl)
+	partial(unix.SYS_IOCTL, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (regular files) handled generically; the netdevice(7) SIOCGIF* queries on any socket (docs/network.md); the rest by each file; FIOASYNC sets O_ASYNC but SIGIO is never sent", Ioctl)
 	full(unix.SYS_MKDIR, Mkdir)
 	full(unix.SYS_MKDIRAT, Mkdirat)
 	full(unix.SYS_MKNOD, Mknod)
@@ -429,6 +429,9 @@ func Ioctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(int64(st.Size)-pos))
 		return 0, copyOut(t, arg, b[:])
+	}
+	if sock, inet4 := isSocketFile(f); sock && isIfIoctl(cmd) {
+		return ifIoctl(t, inet4, cmd, arg)
 	}
 	ret, err := f.Ioctl(ctx, t.UserMemory(), cmd, uintptr(arg))
 	return uint64(ret), err

@@ -10,12 +10,13 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/kernel/unixsocket"
+	"github.com/palisade-sandbox/palisade/syscalls/netlink"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
 
 func init() {
-	partial(unix.SYS_SOCKET, "AF_UNIX (stream, datagram, seqpacket); AF_INET/AF_INET6 UDP and ICMP echo over loopback (SOCK_STREAM once TCP is registered, SOCK_RAW fails with EPROTONOSUPPORT); other families fail with EAFNOSUPPORT", Socket)
+	partial(unix.SYS_SOCKET, "AF_UNIX (stream, datagram, seqpacket); AF_INET/AF_INET6 UDP and ICMP echo over loopback (SOCK_STREAM once TCP is registered, SOCK_RAW fails with EPROTONOSUPPORT); AF_NETLINK NETLINK_ROUTE (link, address and route dumps; docs/network.md); other families fail with EAFNOSUPPORT", Socket)
 	partial(unix.SYS_SOCKETPAIR, "AF_UNIX only; AF_INET/AF_INET6 fail with EOPNOTSUPP as on Linux, other families with EAFNOSUPPORT", Socketpair)
 	full(unix.SYS_BIND, Bind)
 	full(unix.SYS_LISTEN, Listen)
@@ -170,6 +171,9 @@ func Socket(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	if domain == unix.AF_INET || domain == unix.AF_INET6 {
 		return inetSocket(t, domain, stype, int(protocol), flags)
+	}
+	if domain == unix.AF_NETLINK {
+		return netlinkSocket(t, stype, int(protocol), flags)
 	}
 	if domain != unix.AF_UNIX {
 		warnFamily(t, domain)
@@ -368,6 +372,10 @@ func resolveTarget(t *kernel.Task, name unixsocket.Address) (unixsocket.Target, 
 // Bind implements bind(2).
 func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, nlBind(t, ns, addr, addrlen)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, inetBind(t, is, addr, addrlen)
@@ -418,6 +426,10 @@ func Bind(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Listen implements listen(2).
 func Listen(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, backlog := fdArg(args[0]), int(int32(args[1]))
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, unix.EOPNOTSUPP
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, is.Endpoint().Listen(backlog)
@@ -434,6 +446,10 @@ func Listen(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 func accept4(t *kernel.Task, fd int32, addr, addrlen uint64, flags int) (uint64, error) {
 	if flags&^(unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
 		return 0, unix.EINVAL
+	}
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, unix.EOPNOTSUPP
 	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
@@ -476,6 +492,10 @@ func Accept4(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Connect implements connect(2).
 func Connect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, nlConnect(t, ns, addr, addrlen)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, inetConnect(t, f, is, addr, addrlen)
@@ -528,6 +548,10 @@ func copyOutSockaddr(t *kernel.Task, addr, lenAddr uint64, sa []byte) error {
 // Getsockname implements getsockname(2).
 func Getsockname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, copyOutSockaddr(t, addr, addrlen, ns.Name())
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, inetName(t, is, addr, addrlen, false)
@@ -543,6 +567,10 @@ func Getsockname(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Getpeername implements getpeername(2).
 func Getpeername(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, addr, addrlen := fdArg(args[0]), args[1], args[2]
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, copyOutSockaddr(t, addr, addrlen, netlink.Sockaddr(0, 0))
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, inetName(t, is, addr, addrlen, true)
@@ -562,6 +590,10 @@ func Getpeername(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Shutdown implements shutdown(2).
 func Shutdown(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, how := fdArg(args[0]), int(int32(args[1]))
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, unix.EOPNOTSUPP
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, is.Endpoint().Shutdown(how)

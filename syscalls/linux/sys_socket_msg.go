@@ -8,6 +8,7 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/kernel/unixsocket"
 	"github.com/palisade-sandbox/palisade/syscalls/inet"
+	"github.com/palisade-sandbox/palisade/syscalls/netlink"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
@@ -407,6 +408,10 @@ func fromSockaddr(a unixsocket.Address) []byte {
 // Sendto implements sendto(2) (and send(2)).
 func Sendto(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, bufAddr, size, flags, destAddr, addrlen := fdArg(args[0]), args[1], args[2], int(int32(args[3])), args[4], args[5]
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return nlSendto(t, ns, bufAddr, size, destAddr, addrlen)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return inetSendto(t, f, is, bufAddr, size, flags, destAddr, addrlen)
@@ -431,6 +436,10 @@ func Sendto(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Recvfrom implements recvfrom(2) (and recv(2)).
 func Recvfrom(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, bufAddr, size, flags, srcAddr, addrlen := fdArg(args[0]), args[1], args[2], int(int32(args[3])), args[4], args[5]
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return nlRecvfrom(t, f, ns, bufAddr, size, flags, srcAddr, addrlen)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return inetRecvfrom(t, f, is, bufAddr, size, flags, srcAddr, addrlen)
@@ -480,6 +489,10 @@ func sendmsg(t *kernel.Task, f *vfs.FileDescription, s *unixsocket.Socket, addr 
 // Sendmsg implements sendmsg(2).
 func Sendmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, msgAddr, flags := fdArg(args[0]), args[1], int(int32(args[2]))
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return nlSendmsg(t, ns, msgAddr)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return inetSendmsg(t, f, is, msgAddr, flags)
@@ -606,6 +619,10 @@ func recvmsg(t *kernel.Task, f *vfs.FileDescription, s *unixsocket.Socket, addr 
 // Recvmsg implements recvmsg(2).
 func Recvmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, msgAddr, flags := fdArg(args[0]), args[1], int(int32(args[2]))
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return nlRecvmsg(t, f, ns, msgAddr, flags)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return inetRecvmsg(t, f, is, msgAddr, flags)
@@ -700,12 +717,16 @@ func Recvmmsg(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 type anySocket struct {
 	u  *unixsocket.Socket
 	in *inet.Socket
+	nl *netlink.Socket
 }
 
 // getAnySocket returns the socket at fd, of either kind.
 func getAnySocket(t *kernel.Task, fd int32) (*vfs.FileDescription, anySocket, error) {
 	if f, is := inetFile(t, fd); is != nil {
 		return f, anySocket{in: is}, nil
+	}
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		return f, anySocket{nl: ns}, nil
 	}
 	f, s, err := getSocket(t, fd)
 	return f, anySocket{u: s}, err
@@ -715,12 +736,18 @@ func (a anySocket) sendmsg(t *kernel.Task, f *vfs.FileDescription, addr uint64, 
 	if a.in != nil {
 		return inetSendmsg(t, f, a.in, addr, flags)
 	}
+	if a.nl != nil {
+		return nlSendmsg(t, a.nl, addr)
+	}
 	return sendmsg(t, f, a.u, addr, flags)
 }
 
 func (a anySocket) recvmsg(t *kernel.Task, f *vfs.FileDescription, addr uint64, flags int) (uint64, error) {
 	if a.in != nil {
 		return inetRecvmsg(t, f, a.in, addr, flags)
+	}
+	if a.nl != nil {
+		return nlRecvmsg(t, f, a.nl, addr, flags)
 	}
 	return recvmsg(t, f, a.u, addr, flags)
 }

@@ -80,6 +80,10 @@ func getSockoptValue(s *unixsocket.Socket, name int32) ([]byte, error) {
 // Getsockopt implements getsockopt(2).
 func Getsockopt(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, level, name, optval, optlen := fdArg(args[0]), int32(args[1]), int32(args[2]), args[3], args[4]
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, nlGetsockopt(t, ns, level, name, optval, optlen)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, inetGetsockopt(t, is, level, name, optval, optlen)
@@ -117,6 +121,10 @@ func Getsockopt(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Setsockopt implements setsockopt(2).
 func Setsockopt(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	fd, level, name, optval, optlen := fdArg(args[0]), int32(args[1]), int32(args[2]), args[3], int32(args[4])
+	if f, ns := netlinkFile(t, fd); ns != nil {
+		defer f.DecRef(t.Context())
+		return 0, nlSetsockopt(t, ns, level, name, optval, optlen)
+	}
 	if f, is := inetFile(t, fd); is != nil {
 		defer f.DecRef(t.Context())
 		return 0, inetSetsockopt(t, is, level, name, optval, optlen)
