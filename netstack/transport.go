@@ -59,7 +59,8 @@ type Network interface {
 	// Send sends one transport packet (header and data, checksum already
 	// filled in) of protocol proto over r, fragmenting IPv4 if needed and
 	// allowed. It never delivers to a transport synchronously (loopback
-	// queues), so callers may hold their own locks.
+	// queues), so callers may hold their own locks. It does not keep
+	// payload: the caller may reuse it once Send returns.
 	Send(r Route, proto uint8, payload []byte, opts SendOptions) error
 	// IsLocalAddress reports whether a is assigned to one of the stack's
 	// interfaces (or is a broadcast/multicast address it accepts).

@@ -1,5 +1,7 @@
 package tcp
 
+import "sync"
+
 // byteQueue is a FIFO of bytes kept in chunks, so that appending and
 // consuming never move the queued data. The send queue reads from it at an
 // offset (for retransmission), the receive queue from the front.
@@ -11,6 +13,12 @@ type byteQueue struct {
 }
 
 const maxChunk = 64 << 10
+
+// chunkPool recycles full-size chunks. A bulk transfer would otherwise
+// allocate (and the GC free, and the kernel fault in again) a new 64 KiB
+// chunk for every 64 KiB sent and received. Nothing outside a byteQueue
+// keeps a chunk: reads copy out of it.
+var chunkPool = sync.Pool{New: func() any { return new([maxChunk]byte) }}
 
 // Len is the number of queued bytes.
 func (q *byteQueue) Len() int { return q.n }
@@ -28,8 +36,11 @@ func (q *byteQueue) push(b []byte) {
 				continue
 			}
 		}
-		size := min(maxChunk, max(4096, len(b)))
-		q.chunks = append(q.chunks, make([]byte, 0, size))
+		if len(b) >= maxChunk/2 {
+			q.chunks = append(q.chunks, chunkPool.Get().(*[maxChunk]byte)[:0:maxChunk])
+			continue
+		}
+		q.chunks = append(q.chunks, make([]byte, 0, max(4096, len(b))))
 	}
 }
 
@@ -63,6 +74,9 @@ func (q *byteQueue) discard(n int) {
 			return
 		}
 		n -= avail
+		if cap(c) == maxChunk {
+			chunkPool.Put((*[maxChunk]byte)(c[:maxChunk]))
+		}
 		q.chunks[0] = nil
 		q.chunks = q.chunks[1:]
 		q.head = 0

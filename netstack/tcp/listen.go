@@ -190,7 +190,7 @@ func (e *endpoint) sendSynAckLocked(q *synEntry) {
 	ts := uint32(e.now().Sub(q.tsBase)/time.Millisecond) + uint32(q.iss)
 	o := e.synOptions(e.advMSSFor(q.route), &q.opts, ts)
 	wnd := min(e.rcvBufSize, 65535)
-	e.proto.sendWith(q.route, q.t, q.iss, q.irs.add(1), flagSYN|flagACK, uint16(wnd), 0, &o, nil, e.ttl, e.tos)
+	e.proto.sendWith(q.route, q.t, q.iss, q.irs.add(1), flagSYN|flagACK, uint16(wnd), 0, &o, nil, 0, 0, e.ttl, e.tos)
 }
 
 // newChildLocked makes the connection a completed handshake creates,

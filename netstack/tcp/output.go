@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -9,23 +10,41 @@ import (
 	"github.com/palisade-sandbox/palisade/netstack/header"
 )
 
-// sendWith builds and sends one segment.
-func (p *Protocol) sendWith(r netstack.Route, t tuple, seq, ack seqnum, flags uint8, wnd, urg uint16, o *header.TCPOptions, data []byte, ttl, tos uint8) {
+// segBufSize is the size of a pooled segment buffer: the largest TCP
+// header and the most data an IP packet can carry.
+const segBufSize = 60 + 65535
+
+// segPool recycles segment buffers: Network.Send copies the segment and
+// keeps nothing, so one buffer serves every segment an endpoint sends.
+var segPool = sync.Pool{New: func() any { return new([segBufSize]byte) }}
+
+// sendWith builds and sends one segment. Its data are n bytes of src from
+// offset off (src nil: none).
+func (p *Protocol) sendWith(r netstack.Route, t tuple, seq, ack seqnum, flags uint8, wnd, urg uint16, o *header.TCPOptions, src *byteQueue, off, n int, ttl, tos uint8) {
 	optLen := 0
 	if o != nil {
 		optLen = o.EncodedLen()
 	}
 	hl := header.TCPMinHeaderSize + optLen
-	b := make([]byte, hl+len(data))
+	var b []byte
+	if hl+n <= segBufSize {
+		pb := segPool.Get().(*[segBufSize]byte)
+		defer segPool.Put(pb)
+		b = pb[:hl+n]
+	} else {
+		b = make([]byte, hl+n)
+	}
 	if o != nil {
 		optLen = header.EncodeTCPOptions(b[header.TCPMinHeaderSize:], o)
 		hl = header.TCPMinHeaderSize + optLen
-		b = b[:hl+len(data)]
+		b = b[:hl+n]
 	}
 	h := header.TCP{SrcPort: t.localPort, DstPort: t.remotePort, Seq: uint32(seq), Ack: uint32(ack),
 		DataOffset: hl, Flags: flags, Window: wnd, Urgent: urg}
 	h.Encode(b)
-	copy(b[hl:], data)
+	if n > 0 {
+		src.copyAt(off, b[hl:])
+	}
 	header.SetTCPChecksum(t.localAddr, t.remoteAddr, b)
 	p.stats.SegsOut.Add(1)
 	if flags&flagRST != 0 {
@@ -77,10 +96,7 @@ func (e *endpoint) sendSegmentLocked(seq seqnum, n int, flags uint8) {
 		}
 		o.NumSACK = k
 	}
-	var data []byte
 	if n > 0 {
-		data = make([]byte, n)
-		e.sndQ.copyAt(seq.diff(e.sndQSeq), data)
 		e.lastDataSent = e.now()
 	}
 	var urg uint16
@@ -94,7 +110,7 @@ func (e *endpoint) sendSegmentLocked(seq seqnum, n int, flags uint8) {
 	}
 	wnd := e.windowFieldLocked()
 	e.segsOut++
-	e.proto.sendWith(e.route, e.tuple, seq, e.rcvNxt, flags, wnd, urg, &o, data, e.ttl, e.tos)
+	e.proto.sendWith(e.route, e.tuple, seq, e.rcvNxt, flags, wnd, urg, &o, &e.sndQ, seq.diff(e.sndQSeq), n, e.ttl, e.tos)
 	if flags&flagACK != 0 {
 		e.ackPending = 0
 		e.delackTimer.disarm()
@@ -112,7 +128,7 @@ func (e *endpoint) sendRSTLocked() {
 	case stateClosed, stateListen, stateSynSent, stateTimeWait:
 		return
 	}
-	e.proto.sendWith(e.route, e.tuple, e.sndNxt, e.rcvNxt, flagRST|flagACK, 0, 0, nil, nil, e.ttl, e.tos)
+	e.proto.sendWith(e.route, e.tuple, e.sndNxt, e.rcvNxt, flagRST|flagACK, 0, 0, nil, nil, 0, 0, e.ttl, e.tos)
 }
 
 // sendSYNLocked sends (or resends) our SYN, or SYN-ACK in a simultaneous
@@ -134,7 +150,7 @@ func (e *endpoint) sendSYNLocked() {
 		e.rttStart = e.now()
 	}
 	e.segsOut++
-	e.proto.sendWith(e.route, e.tuple, e.iss, ack, flags, wnd, 0, &o, nil, e.ttl, e.tos)
+	e.proto.sendWith(e.route, e.tuple, e.iss, ack, flags, wnd, 0, &o, nil, 0, 0, e.ttl, e.tos)
 	e.arm(&e.rtxTimer, e.rto, e.rtxTimeout)
 }
 
