@@ -5,6 +5,7 @@ package header
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 )
 
@@ -12,23 +13,33 @@ import (
 // and returns the new sum, not yet complemented. A buffer of odd length is
 // padded with a zero byte.
 func Checksum(buf []byte, initial uint16) uint16 {
-	sum := uint64(initial)
+	// The one's-complement sum does not depend on byte order (RFC 1071
+	// section 2(B)): sum 64-bit little-endian words with end-around carry,
+	// fold, and swap the result's bytes.
+	var sum, c uint64
+	for len(buf) >= 32 {
+		sum, c = bits.Add64(sum, binary.LittleEndian.Uint64(buf), c)
+		sum, c = bits.Add64(sum, binary.LittleEndian.Uint64(buf[8:]), c)
+		sum, c = bits.Add64(sum, binary.LittleEndian.Uint64(buf[16:]), c)
+		sum, c = bits.Add64(sum, binary.LittleEndian.Uint64(buf[24:]), c)
+		buf = buf[32:]
+	}
 	for len(buf) >= 8 {
-		v := binary.BigEndian.Uint64(buf)
-		sum += v >> 48
-		sum += (v >> 32) & 0xffff
-		sum += (v >> 16) & 0xffff
-		sum += v & 0xffff
+		sum, c = bits.Add64(sum, binary.LittleEndian.Uint64(buf), c)
 		buf = buf[8:]
 	}
+	sum, c = bits.Add64(sum, 0, c)
+	sum += c // cannot carry again: sum+c wrapped only if sum was all ones
+	be := uint64(bits.ReverseBytes16(fold(sum)))
+	be += uint64(initial)
 	for len(buf) >= 2 {
-		sum += uint64(binary.BigEndian.Uint16(buf))
+		be += uint64(binary.BigEndian.Uint16(buf))
 		buf = buf[2:]
 	}
 	if len(buf) == 1 {
-		sum += uint64(buf[0]) << 8
+		be += uint64(buf[0]) << 8
 	}
-	return fold(sum)
+	return fold(be)
 }
 
 // ChecksumCombine adds two running sums.
