@@ -9,53 +9,56 @@ import (
 )
 
 // deliver receives one packet from nic's link (on the link's goroutine).
-func (s *Stack) deliver(nic *NIC, et uint16, pkt []byte) {
+// It reports whether nothing kept pkt (see PayloadCopier).
+func (s *Stack) deliver(nic *NIC, et uint16, pkt []byte) bool {
 	s.Stats.IPInReceives.Add(1)
 	switch et {
 	case EtherTypeIPv4:
-		s.receiveIPv4(nic, pkt)
+		return s.receiveIPv4(nic, pkt)
 	case EtherTypeIPv6:
-		s.receiveIPv6(nic, pkt)
+		return s.receiveIPv6(nic, pkt)
 	default:
 		s.Stats.IPInHdrErrors.Add(1)
 	}
+	return true
 }
 
-func (s *Stack) receiveIPv4(nic *NIC, pkt []byte) {
+func (s *Stack) receiveIPv4(nic *NIC, pkt []byte) bool {
 	h, payload, err := header.ParseIPv4(pkt)
 	if err != nil {
 		s.Stats.IPInHdrErrors.Add(1)
-		return
+		return false
 	}
 	if !s.IsLocalAddress(h.Dst) {
 		s.Stats.IPInAddrErrors.Add(1)
-		return
+		return false
 	}
 	if h.IsFragment() {
 		s.Stats.ReasmReqds.Add(1)
 		key := reasmKey{src: h.Src, dst: h.Dst, id: uint32(h.ID), proto: h.Protocol}
 		payload = s.reasm.add(key, h.FragOffset, h.Flags&header.IPv4FlagMF != 0, payload)
 		if payload == nil {
-			return
+			return false
 		}
 	}
-	s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.TTL, TOS: h.TOS, Payload: payload}, h.Protocol)
+	// Reassembly may keep fragments: only a whole packet is reusable.
+	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.TTL, TOS: h.TOS, Payload: payload}, h.Protocol) && !h.IsFragment()
 }
 
-func (s *Stack) receiveIPv6(nic *NIC, pkt []byte) {
+func (s *Stack) receiveIPv6(nic *NIC, pkt []byte) bool {
 	h, payload, err := header.ParseIPv6(pkt)
 	if err != nil {
 		s.Stats.IPInHdrErrors.Add(1)
-		return
+		return false
 	}
 	if !s.IsLocalAddress(h.Dst) {
 		s.Stats.IPInAddrErrors.Add(1)
-		return
+		return false
 	}
 	ext, err := header.ParseIPv6Extensions(h.NextHeader, payload)
 	if err != nil {
 		s.Stats.IPInHdrErrors.Add(1)
-		return
+		return false
 	}
 	proto := ext.Protocol
 	payload = payload[ext.Offset:]
@@ -67,37 +70,39 @@ func (s *Stack) receiveIPv6(nic *NIC, pkt []byte) {
 			key := reasmKey{v6: true, src: h.Src, dst: h.Dst, id: f.ID, proto: f.NextHeader}
 			payload = s.reasm.add(key, f.Offset, f.More, payload)
 			if payload == nil {
-				return
+				return false
 			}
 		}
 		// The reassembled packet may start with more extension headers.
 		e2, err := header.ParseIPv6Extensions(proto, payload)
 		if err != nil || e2.Fragment != nil {
 			s.Stats.IPInHdrErrors.Add(1)
-			return
+			return false
 		}
 		proto, payload = e2.Protocol, payload[e2.Offset:]
 	}
 	if proto == header.IPv6NoNext {
-		return
+		return false
 	}
-	s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.HopLimit, TOS: h.TrafficClass, Payload: payload}, proto)
+	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.HopLimit, TOS: h.TrafficClass, Payload: payload}, proto) && ext.Fragment == nil
 }
 
-// demux hands a packet to ICMP or its transport.
-func (s *Stack) demux(p Packet, proto uint8) {
+// demux hands a packet to ICMP or its transport. It reports whether the
+// receiver is done with p.Payload (a PayloadCopier).
+func (s *Stack) demux(p Packet, proto uint8) bool {
 	s.Stats.IPInDelivers.Add(1)
 	switch {
 	case proto == unix.IPPROTO_ICMP && p.Src.Is4():
 		s.receiveICMPv4(p)
-		return
+		return false
 	case proto == unix.IPPROTO_ICMPV6 && p.Src.Is6():
 		s.receiveICMPv6(p)
-		return
+		return false
 	}
 	if t := s.Transport(proto); t != nil {
 		t.HandlePacket(p)
-		return
+		_, done := t.(PayloadCopier)
+		return done
 	}
 	s.Stats.IPInUnknownProtos.Add(1)
 	if p.Src.Is4() {
@@ -105,6 +110,7 @@ func (s *Stack) demux(p Packet, proto uint8) {
 	} else {
 		s.sendICMPError(p, proto, header.ICMPv6ParamProblem, 1)
 	}
+	return false
 }
 
 func (s *Stack) receiveICMPv4(p Packet) {

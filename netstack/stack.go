@@ -124,7 +124,9 @@ func (s *Stack) AddNIC(id int32, name string, link LinkEndpoint) error {
 	link.Attach(func(et uint16, pkt []byte) {
 		n.counters.RxPackets.Add(1)
 		n.counters.RxBytes.Add(uint64(len(pkt)))
-		s.deliver(n, et, pkt)
+		if s.deliver(n, et, pkt) && link.IsLoopback() {
+			putPacketBuf(pkt)
+		}
 	})
 	return nil
 }
@@ -387,7 +389,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 			h.Flags = header.IPv4FlagDF
 		}
 		if header.IPv4MinSize+len(payload) <= mtu {
-			pkt := make([]byte, header.IPv4MinSize+len(payload))
+			pkt := packetBuf(nic, header.IPv4MinSize+len(payload))
 			header.EncodeIPv4(pkt, &h, len(payload))
 			copy(pkt[header.IPv4MinSize:], payload)
 			return s.write(nic, nextHop, EtherTypeIPv4, pkt)
@@ -423,7 +425,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 	h := header.IPv6{TrafficClass: opts.TOS, NextHeader: proto, HopLimit: ttl, Src: r.Local, Dst: r.Remote}
 	if header.IPv6Size+len(payload) <= mtu {
 		h.PayloadLen = len(payload)
-		pkt := make([]byte, header.IPv6Size+len(payload))
+		pkt := packetBuf(nic, header.IPv6Size+len(payload))
 		header.EncodeIPv6(pkt, &h)
 		copy(pkt[header.IPv6Size:], payload)
 		return s.write(nic, nextHop, EtherTypeIPv6, pkt)
@@ -448,6 +450,28 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		}
 	}
 	return nil
+}
+
+// pktPool recycles loopback packets: every packet on lo was built by Send,
+// and once a PayloadCopier has handled it nothing refers to it any more.
+// Without it a bulk transfer over lo allocates (and the GC frees, and the
+// kernel faults in again) 64 KiB per segment.
+var pktPool = sync.Pool{New: func() any { return new([LoopbackMTU]byte) }}
+
+// packetBuf returns a buffer of n bytes for a packet to nic, with unspecified
+// contents.
+func packetBuf(nic *NIC, n int) []byte {
+	if n <= LoopbackMTU && nic.link.IsLoopback() {
+		return pktPool.Get().(*[LoopbackMTU]byte)[:n]
+	}
+	return make([]byte, n)
+}
+
+// putPacketBuf gives a delivered loopback packet back to pktPool.
+func putPacketBuf(pkt []byte) {
+	if cap(pkt) == LoopbackMTU {
+		pktPool.Put((*[LoopbackMTU]byte)(pkt[:LoopbackMTU]))
+	}
 }
 
 // write hands pkt to nic's link. A full link queue drops the packet, as a

@@ -20,6 +20,15 @@ type Packet struct {
 	Payload []byte
 }
 
+// PayloadCopier is implemented by a TransportProtocol whose HandlePacket
+// keeps no reference to the packet's payload once it returns (it copies
+// what it queues, as TCP does), so that the stack may reuse the buffer of
+// a loopback packet for the next one.
+type PayloadCopier interface {
+	// CopiesPayload is a marker; it does nothing.
+	CopiesPayload()
+}
+
 // Route is the way to a remote address: the source address to use, the
 // outgoing interface and its MTU (the largest IP packet it carries), and
 // the gateway packets go to if Remote is not on-link.

@@ -327,6 +327,11 @@ func (p *Protocol) sendBare(local, remote netip.Addr, lport, rport uint16, seq, 
 	p.net.Send(r, ProtocolNumber, b, netstack.SendOptions{DontFragment: true})
 }
 
+// CopiesPayload implements netstack.PayloadCopier: segments are parsed
+// into values, and their data copied into the receive or out-of-order
+// queue.
+func (p *Protocol) CopiesPayload() {}
+
 // HandleError takes an ICMP error about a segment we sent.
 func (p *Protocol) HandleError(src, dst netip.Addr, quoted []byte, err error, mtu int) {
 	if len(quoted) < 8 {
