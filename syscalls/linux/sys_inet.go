@@ -230,7 +230,8 @@ func inetSend(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iov
 		n, err := s.Send(ctx, buf, opts, nonblock)
 		return uint64(n), err
 	}
-	buf := make([]byte, min(total, ioChunk))
+	buf := getIOBuffer(min(total, ioChunk))
+	defer putIOBuffer(buf)
 	var sent uint64
 	var err error
 	for first := true; first || sent < total; first = false {
@@ -301,7 +302,10 @@ func inetRecv(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iov
 		}
 		return out, nil
 	}
-	buf := make([]byte, min(total, ioChunk))
+	// A pooled buffer: a fresh 128 KiB per read of a bulk transfer was a
+	// good part of its cost (allocation, GC, page faults).
+	buf := getIOBuffer(min(total, ioChunk))
+	defer putIOBuffer(buf)
 	if !opts.Trunc {
 		// Copied out before consumed: a fault leaves the data queued.
 		opts.CopyOut = func(off int, b []byte) error {
