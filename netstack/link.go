@@ -46,6 +46,9 @@ const (
 type loopPacket struct {
 	etherType uint16
 	pkt       []byte
+	// verified: the transport checksum was left out (SendOptions.
+	// ChecksumOffset) and need not be checked.
+	verified bool
 }
 
 // Loopback is the loopback link: what is written comes back in, delivered
@@ -74,12 +77,18 @@ func (l *Loopback) IsLoopback() bool { return true }
 
 // Attach implements LinkEndpoint.Attach.
 func (l *Loopback) Attach(deliver func(etherType uint16, pkt []byte)) {
+	l.attach(func(et uint16, pkt []byte, _ bool) { deliver(et, pkt) })
+}
+
+// attach is Attach for the stack, which also learns whether a packet's
+// transport checksum was left out.
+func (l *Loopback) attach(deliver func(etherType uint16, pkt []byte, verified bool)) {
 	go func() {
 		for {
 			select {
 			case p := <-l.ch:
 				l.bytes.Add(-int64(len(p.pkt)))
-				deliver(p.etherType, p.pkt)
+				deliver(p.etherType, p.pkt, p.verified)
 			case <-l.stop:
 				return
 			}
@@ -89,13 +98,19 @@ func (l *Loopback) Attach(deliver func(etherType uint16, pkt []byte)) {
 
 // WritePacket implements LinkEndpoint.WritePacket.
 func (l *Loopback) WritePacket(_ netip.Addr, etherType uint16, pkt []byte) error {
+	return l.writePacket(etherType, pkt, false)
+}
+
+// writePacket queues pkt; verified says its transport checksum was left
+// out by the stack and must not be checked on delivery.
+func (l *Loopback) writePacket(etherType uint16, pkt []byte, verified bool) error {
 	if l.bytes.Add(int64(len(pkt))) > loopbackMaxBytes {
 		l.bytes.Add(-int64(len(pkt)))
 		l.Drops.Add(1)
 		return unix.ENOBUFS
 	}
 	select {
-	case l.ch <- loopPacket{etherType, pkt}:
+	case l.ch <- loopPacket{etherType, pkt, verified}:
 		return nil
 	default:
 		l.bytes.Add(-int64(len(pkt)))

@@ -10,20 +10,21 @@ import (
 
 // deliver receives one packet from nic's link (on the link's goroutine).
 // It reports whether nothing kept pkt (see PayloadCopier).
-func (s *Stack) deliver(nic *NIC, et uint16, pkt []byte) bool {
+// verified is Packet.ChecksumVerified.
+func (s *Stack) deliver(nic *NIC, et uint16, pkt []byte, verified bool) bool {
 	s.Stats.IPInReceives.Add(1)
 	switch et {
 	case EtherTypeIPv4:
-		return s.receiveIPv4(nic, pkt)
+		return s.receiveIPv4(nic, pkt, verified)
 	case EtherTypeIPv6:
-		return s.receiveIPv6(nic, pkt)
+		return s.receiveIPv6(nic, pkt, verified)
 	default:
 		s.Stats.IPInHdrErrors.Add(1)
 	}
 	return true
 }
 
-func (s *Stack) receiveIPv4(nic *NIC, pkt []byte) bool {
+func (s *Stack) receiveIPv4(nic *NIC, pkt []byte, verified bool) bool {
 	h, payload, err := header.ParseIPv4(pkt)
 	if err != nil {
 		s.Stats.IPInHdrErrors.Add(1)
@@ -42,10 +43,11 @@ func (s *Stack) receiveIPv4(nic *NIC, pkt []byte) bool {
 		}
 	}
 	// Reassembly may keep fragments: only a whole packet is reusable.
-	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.TTL, TOS: h.TOS, Payload: payload}, h.Protocol) && !h.IsFragment()
+	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.TTL, TOS: h.TOS, Payload: payload,
+		ChecksumVerified: verified && !h.IsFragment()}, h.Protocol) && !h.IsFragment()
 }
 
-func (s *Stack) receiveIPv6(nic *NIC, pkt []byte) bool {
+func (s *Stack) receiveIPv6(nic *NIC, pkt []byte, verified bool) bool {
 	h, payload, err := header.ParseIPv6(pkt)
 	if err != nil {
 		s.Stats.IPInHdrErrors.Add(1)
@@ -84,7 +86,8 @@ func (s *Stack) receiveIPv6(nic *NIC, pkt []byte) bool {
 	if proto == header.IPv6NoNext {
 		return false
 	}
-	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.HopLimit, TOS: h.TrafficClass, Payload: payload}, proto) && ext.Fragment == nil
+	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.HopLimit, TOS: h.TrafficClass, Payload: payload,
+		ChecksumVerified: verified && ext.Fragment == nil}, proto) && ext.Fragment == nil
 }
 
 // demux hands a packet to ICMP or its transport. It reports whether the

@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -121,12 +122,20 @@ func (s *Stack) AddNIC(id int32, name string, link LinkEndpoint) error {
 	n := &NIC{ID: id, Name: name, link: link, up: true}
 	s.nics[id] = n
 	s.mu.Unlock()
+	if lo, ok := link.(*Loopback); ok {
+		lo.attach(func(et uint16, pkt []byte, verified bool) {
+			n.counters.RxPackets.Add(1)
+			n.counters.RxBytes.Add(uint64(len(pkt)))
+			if s.deliver(n, et, pkt, verified) {
+				putPacketBuf(pkt)
+			}
+		})
+		return nil
+	}
 	link.Attach(func(et uint16, pkt []byte) {
 		n.counters.RxPackets.Add(1)
 		n.counters.RxBytes.Add(uint64(len(pkt)))
-		if s.deliver(n, et, pkt) && link.IsLoopback() {
-			putPacketBuf(pkt)
-		}
+		s.deliver(n, et, pkt, false)
 	})
 	return nil
 }
@@ -376,6 +385,22 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 	}
 	s.Stats.IPOutRequests.Add(1)
 	mtu := nic.link.MTU()
+	hl := header.IPv4MinSize
+	if !r.Local.Is4() {
+		hl = header.IPv6Size
+	}
+	partial := false
+	if off := opts.ChecksumOffset; off > 0 {
+		if off+2 > len(payload) {
+			return unix.EINVAL
+		}
+		_, lo := nic.link.(*Loopback)
+		if partial = lo && hl+len(payload) <= mtu; !partial {
+			payload[off], payload[off+1] = 0, 0
+			sum := header.PseudoHeaderChecksum(proto, r.Local, r.Remote, uint32(len(payload)))
+			binary.BigEndian.PutUint16(payload[off:], ^header.Checksum(payload, sum))
+		}
+	}
 	nextHop := r.Remote
 	if r.Gateway.IsValid() {
 		nextHop = r.Gateway
@@ -392,7 +417,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 			pkt := packetBuf(nic, header.IPv4MinSize+len(payload))
 			header.EncodeIPv4(pkt, &h, len(payload))
 			copy(pkt[header.IPv4MinSize:], payload)
-			return s.write(nic, nextHop, EtherTypeIPv4, pkt)
+			return s.write(nic, nextHop, EtherTypeIPv4, pkt, partial)
 		}
 		if opts.DontFragment {
 			return unix.EMSGSIZE
@@ -413,7 +438,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 			header.EncodeIPv4(pkt, &fh, end-off)
 			copy(pkt[header.IPv4MinSize:], payload[off:end])
 			s.Stats.FragCreates.Add(1)
-			if err := s.write(nic, nextHop, EtherTypeIPv4, pkt); err != nil {
+			if err := s.write(nic, nextHop, EtherTypeIPv4, pkt, false); err != nil {
 				return err
 			}
 		}
@@ -428,7 +453,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		pkt := packetBuf(nic, header.IPv6Size+len(payload))
 		header.EncodeIPv6(pkt, &h)
 		copy(pkt[header.IPv6Size:], payload)
-		return s.write(nic, nextHop, EtherTypeIPv6, pkt)
+		return s.write(nic, nextHop, EtherTypeIPv6, pkt, partial)
 	}
 	chunk := (mtu - header.IPv6Size - header.IPv6FragmentSize) &^ 7
 	if chunk <= 0 || len(payload)+header.IPv6FragmentSize > 0xffff {
@@ -445,7 +470,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		header.EncodeIPv6Fragment(pkt[header.IPv6Size:], &header.IPv6FragmentHeader{NextHeader: proto, Offset: off, More: end < len(payload), ID: id})
 		copy(pkt[header.IPv6Size+header.IPv6FragmentSize:], payload[off:end])
 		s.Stats.FragCreates.Add(1)
-		if err := s.write(nic, nextHop, EtherTypeIPv6, pkt); err != nil {
+		if err := s.write(nic, nextHop, EtherTypeIPv6, pkt, false); err != nil {
 			return err
 		}
 	}
@@ -461,7 +486,7 @@ var pktPool = sync.Pool{New: func() any { return new([LoopbackMTU]byte) }}
 // packetBuf returns a buffer of n bytes for a packet to nic, with unspecified
 // contents.
 func packetBuf(nic *NIC, n int) []byte {
-	if n <= LoopbackMTU && nic.link.IsLoopback() {
+	if _, lo := nic.link.(*Loopback); lo && n <= LoopbackMTU {
 		return pktPool.Get().(*[LoopbackMTU]byte)[:n]
 	}
 	return make([]byte, n)
@@ -476,9 +501,16 @@ func putPacketBuf(pkt []byte) {
 
 // write hands pkt to nic's link. A full link queue drops the packet, as a
 // full device queue does on Linux: the sender is not told.
-func (s *Stack) write(nic *NIC, nextHop netip.Addr, et uint16, pkt []byte) error {
+// partial says the transport checksum was left out (only on loopback).
+func (s *Stack) write(nic *NIC, nextHop netip.Addr, et uint16, pkt []byte, partial bool) error {
 	n := len(pkt) // the link may keep pkt
-	if err := nic.link.WritePacket(nextHop, et, pkt); err != nil {
+	var err error
+	if lo, ok := nic.link.(*Loopback); ok {
+		err = lo.writePacket(et, pkt, partial)
+	} else {
+		err = nic.link.WritePacket(nextHop, et, pkt)
+	}
+	if err != nil {
 		nic.counters.TxDrops.Add(1)
 		s.Stats.LinkDrops.Add(1)
 		s.Stats.IPOutDiscards.Add(1)

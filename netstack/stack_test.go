@@ -118,3 +118,65 @@ func TestReservePortRules(t *testing.T) {
 		t.Error("SO_REUSEPORT shared across UIDs")
 	}
 }
+
+// A transport may leave its checksum to the stack (SendOptions.
+// ChecksumOffset): over the loopback link it is never computed and the
+// packet arrives marked verified; over any other link, or when the packet
+// must be fragmented, the stack fills it in and nothing is marked. Packets
+// sent without it are never marked.
+func TestChecksumOffload(t *testing.T) {
+	for _, small := range []bool{false, true} {
+		s := NewStack()
+		var link LinkEndpoint = NewLoopback()
+		if small {
+			link = smallLink{NewLoopback()}
+		}
+		s.AddNIC(1, "lo", link)
+		s.AddAddress(1, netip.MustParsePrefix("::1/128"))
+		s.AddRoute(RouteEntry{Dst: netip.MustParsePrefix("::1/128"), NIC: 1})
+		rec := &recorder{num: 200, ch: make(chan Packet, 1)}
+		s.RegisterTransport(rec)
+		r, err := s.FindRoute(netip.Addr{}, netip.IPv6Loopback(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recv := func() Packet {
+			t.Helper()
+			select {
+			case p := <-rec.ch:
+				return p
+			case <-time.After(5 * time.Second):
+				t.Fatalf("small=%v: nothing delivered", small)
+			}
+			return Packet{}
+		}
+		valid := func(p Packet) bool {
+			sum := header.PseudoHeaderChecksum(200, p.Src, p.Dst, uint32(len(p.Payload)))
+			return header.Checksum(p.Payload, sum) == 0xffff
+		}
+		for _, n := range []int{100, 65535 - header.IPv6FragmentSize} {
+			payload := bytes.Repeat([]byte{0xa5}, n)
+			payload[6], payload[7] = 0x12, 0x34 // garbage where the sum goes
+			if err := s.Send(r, 200, payload, SendOptions{ChecksumOffset: 6}); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			p := recv()
+			whole := n+header.IPv6Size <= link.MTU()
+			if want := !small && whole; p.ChecksumVerified != want {
+				t.Fatalf("small=%v n=%d: ChecksumVerified = %v, want %v", small, n, p.ChecksumVerified, want)
+			}
+			if !p.ChecksumVerified && !valid(p) {
+				t.Fatalf("small=%v n=%d: checksum not filled in", small, n)
+			}
+		}
+		if err := s.Send(r, 200, make([]byte, 100), SendOptions{}); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		if p := recv(); p.ChecksumVerified {
+			t.Fatalf("small=%v: marked verified without ChecksumOffset", small)
+		}
+		if err := s.Send(r, 200, make([]byte, 7), SendOptions{ChecksumOffset: 6}); err == nil {
+			t.Fatalf("checksum field past the payload: no error")
+		}
+	}
+}

@@ -18,6 +18,11 @@ type Packet struct {
 	TTL, TOS uint8
 	// Payload is the transport header and data. The receiver may keep it.
 	Payload []byte
+	// ChecksumVerified says the transport checksum must not be checked:
+	// the packet was built by this stack with SendOptions.ChecksumOffset
+	// and looped back, so it was never computed (Linux's CHECKSUM_PARTIAL
+	// on lo).
+	ChecksumVerified bool
 }
 
 // PayloadCopier is implemented by a TransportProtocol whose HandlePacket
@@ -47,6 +52,12 @@ type SendOptions struct {
 	TOS uint8
 	// DontFragment sets IPv4 DF (TCP sets it; path MTU discovery).
 	DontFragment bool
+	// ChecksumOffset, if not 0, hands the transport checksum to the stack:
+	// the payload's checksum field at that offset is not filled in, and
+	// the stack computes it (pseudo-header and payload, RFC 1071) unless
+	// the packet goes over the loopback link whole, where it is delivered
+	// with Packet.ChecksumVerified instead.
+	ChecksumOffset int
 }
 
 // PortFlags are the reuse options of a port reservation.
@@ -69,7 +80,8 @@ type Network interface {
 	// filled in) of protocol proto over r, fragmenting IPv4 if needed and
 	// allowed. It never delivers to a transport synchronously (loopback
 	// queues), so callers may hold their own locks. It does not keep
-	// payload: the caller may reuse it once Send returns.
+	// payload: the caller may reuse it once Send returns. It may write the
+	// checksum into it (SendOptions.ChecksumOffset).
 	Send(r Route, proto uint8, payload []byte, opts SendOptions) error
 	// IsLocalAddress reports whether a is assigned to one of the stack's
 	// interfaces (or is a broadcast/multicast address it accepts).

@@ -10,6 +10,9 @@ import (
 	"github.com/palisade-sandbox/palisade/netstack/header"
 )
 
+// tcpChecksumOffset is where the checksum is in the TCP header.
+const tcpChecksumOffset = 16
+
 // segBufSize is the size of a pooled segment buffer: the largest TCP
 // header and the most data an IP packet can carry.
 const segBufSize = 60 + 65535
@@ -45,12 +48,12 @@ func (p *Protocol) sendWith(r netstack.Route, t tuple, seq, ack seqnum, flags ui
 	if n > 0 {
 		src.copyAt(off, b[hl:])
 	}
-	header.SetTCPChecksum(t.localAddr, t.remoteAddr, b)
 	p.stats.SegsOut.Add(1)
 	if flags&flagRST != 0 {
 		p.stats.OutRsts.Add(1)
 	}
-	p.net.Send(r, ProtocolNumber, b, netstack.SendOptions{TTL: ttl, TOS: tos, DontFragment: true})
+	// The IP layer computes the checksum, or on loopback leaves it out.
+	p.net.Send(r, ProtocolNumber, b, netstack.SendOptions{TTL: ttl, TOS: tos, DontFragment: true, ChecksumOffset: tcpChecksumOffset})
 }
 
 // windowFieldLocked computes the window to advertise and moves rcvAdv.

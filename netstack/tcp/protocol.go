@@ -262,7 +262,7 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		return
 	}
 	h, payload, err := header.ParseTCP(pkt.Payload)
-	if err != nil || !header.TCPChecksumValid(src, dst, pkt.Payload) {
+	if err != nil || !pkt.ChecksumVerified && !header.TCPChecksumValid(src, dst, pkt.Payload) {
 		p.stats.InErrs.Add(1)
 		return
 	}

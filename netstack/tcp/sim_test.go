@@ -172,9 +172,15 @@ func (h *host) FindRoute(local, remote netip.Addr, _ int32) (netstack.Route, err
 	return netstack.Route{Local: h.addr, Remote: remote, MTU: h.mtu}, nil
 }
 
-func (h *host) Send(r netstack.Route, proto uint8, payload []byte, _ netstack.SendOptions) error {
+func (h *host) Send(r netstack.Route, proto uint8, payload []byte, opts netstack.SendOptions) error {
 	if proto != ProtocolNumber {
 		h.s.t.Fatalf("proto %d", proto)
+	}
+	if opts.ChecksumOffset != 0 {
+		if opts.ChecksumOffset != 16 {
+			h.s.t.Fatalf("checksum offset %d", opts.ChecksumOffset)
+		}
+		header.SetTCPChecksum(r.Local, r.Remote, payload)
 	}
 	if len(payload)+20 > h.mtu {
 		h.s.t.Errorf("segment of %d bytes exceeds the MTU %d", len(payload), h.mtu)
