@@ -484,9 +484,11 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 var pktPool = sync.Pool{New: func() any { return new([LoopbackMTU]byte) }}
 
 // packetBuf returns a buffer of n bytes for a packet to nic, with unspecified
-// contents.
+// contents. Only large packets get a pooled buffer: the loopback queue
+// bounds the bytes of the packets it holds, and a small packet in a 64 KiB
+// buffer would hold up to 64 KiB each (4096 queued ACKs: 256 MiB).
 func packetBuf(nic *NIC, n int) []byte {
-	if _, lo := nic.link.(*Loopback); lo && n <= LoopbackMTU {
+	if _, lo := nic.link.(*Loopback); lo && n <= LoopbackMTU && n >= LoopbackMTU/2 {
 		return pktPool.Get().(*[LoopbackMTU]byte)[:n]
 	}
 	return make([]byte, n)
