@@ -397,7 +397,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		_, lo := nic.link.(*Loopback)
 		if partial = lo && hl+len(payload) <= mtu; !partial {
 			payload[off], payload[off+1] = 0, 0
-			sum := header.PseudoHeaderChecksum(proto, r.Local, r.Remote, uint32(len(payload)))
+			sum := header.PseudoHeaderChecksum(proto, r.Local.Unmap(), r.Remote.Unmap(), uint32(len(payload)))
 			binary.BigEndian.PutUint16(payload[off:], ^header.Checksum(payload, sum))
 		}
 	}
