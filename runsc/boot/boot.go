@@ -53,7 +53,7 @@ type Args struct {
 	Debug   bool
 	Log     io.Writer
 	// Network is --network: "none" or "sandbox" (both get a loopback-only
-	// netstack for now).
+	// netstack for now), or "host" (host sockets, hostnet.go).
 	Network string
 	// TestOnlyPanicOnSyscall, if >= 0, makes that syscall panic in the
 	// Sentry (tests of the crash path only).
@@ -220,6 +220,9 @@ func New(a Args) (*Sandbox, error) {
 		// Logged when the guest makes its first inet socket.
 		inet.SetNotice(k, "--network=sandbox: the sandbox has only a loopback interface until its link to the network namespace exists (docs/network.md)")
 	}
+	if a.Network == "host" {
+		useHostNetwork(k)
+	}
 	if a.TestOnlyPanicOnSyscall >= 0 {
 		dispatcher.SetTestOnlyPanicOnSyscall(uint64(a.TestOnlyPanicOnSyscall))
 	}
@@ -285,7 +288,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := dropPrivileges(); err != nil {
+	if err := dropPrivileges(a.Network); err != nil {
 		return nil, err
 	}
 
@@ -326,14 +329,6 @@ func stdioTable(ctx context.Context, stdio []int) (*kernel.FDTable, error) {
 	return fdTable, nil
 }
 
-// dropPrivileges gives up the boot process's capabilities and installs
-// the Sentry's seccomp filter: the last step before guest code runs.
-func dropPrivileges() error {
-	if err := caps.Limit(); err != nil {
-		return err
-	}
-	return filter.Install()
-}
 
 // mountVolume mounts the gofer file system of vol at vol.Target, under an
 // overlay whose upper layer is a tmpfs in sandbox memory of at most

@@ -783,7 +783,7 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if err != nil {
 		return nil, err
 	}
-	if err := dropPrivileges(); err != nil {
+	if err := dropPrivileges(a.Network); err != nil {
 		return nil, err
 	}
 	if len(a.Argv) == 0 {

@@ -269,12 +269,17 @@ const x32Bit = 0x40000000
 // comment. A call number may appear in at most one rule.
 func Build(rules []Rule) ([]unix.SockFilter, error) {
 	var a Assembler
-	kill := a.NewLabel()
+	// The ABI checks kill through a return of their own, right after
+	// them: the final one may be further than a conditional jump reaches.
+	badABI, start := a.NewLabel(), a.NewLabel()
 
 	a.LoadWord(offArch)
-	a.JumpIfEqual(unix.AUDIT_ARCH_X86_64, 0, kill)
+	a.JumpIfEqual(unix.AUDIT_ARCH_X86_64, 0, badABI)
 	a.LoadWord(offNr)
-	a.JumpIfAnySet(x32Bit, kill, 0)
+	a.JumpIfAnySet(x32Bit, badABI, start)
+	a.Bind(badABI)
+	a.Return(uint32(KillProcess))
+	a.Bind(start)
 
 	seen := make(map[uint32]string)
 	for _, r := range rules {
@@ -287,7 +292,6 @@ func Build(rules []Rule) ([]unix.SockFilter, error) {
 		}
 	}
 
-	a.Bind(kill)
 	a.Return(uint32(KillProcess))
 	return a.Assemble()
 }

@@ -22,6 +22,11 @@ import "github.com/palisade-sandbox/palisade/runsc/seccomp"
 // calling process. It must run after the last host path is opened; once it
 // returns, the calling process and every thread it starts are confined for
 // good (filters cannot be removed, and no_new_privs is set).
-func Install() error {
+//
+// hostNetwork (--network=host) adds the socket calls of HostNetworkRules.
+func Install(hostNetwork bool) error {
+	if hostNetwork {
+		return seccomp.Install(HostNetworkRules())
+	}
 	return seccomp.Install(Rules())
 }
