@@ -329,7 +329,6 @@ func stdioTable(ctx context.Context, stdio []int) (*kernel.FDTable, error) {
 	return fdTable, nil
 }
 
-
 // mountVolume mounts the gofer file system of vol at vol.Target, under an
 // overlay whose upper layer is a tmpfs in sandbox memory of at most
 // upperLimit bytes: as for the root, the host's files never change.
