@@ -45,6 +45,11 @@ type Endpoint struct {
 	// closeMu keeps fd open while a call uses it: calls hold it for
 	// reading, Close for writing.
 	closeMu sync.RWMutex
+
+	connMu sync.Mutex
+	// connAddr is the address of a TCP connect the host left in
+	// progress (EINPROGRESS), nil otherwise. Protected by connMu.
+	connAddr []byte
 }
 
 var _ netstack.Endpoint = (*Endpoint)(nil)
@@ -113,7 +118,40 @@ func (e *Endpoint) Connect(addr netstack.FullAddress, unspec bool) error {
 	if unspec {
 		b = make([]byte, 16) // sa_family AF_UNSPEC (0)
 	}
-	return e.use(func(fd int) error { return sockaddrCall(unix.SYS_CONNECT, fd, b) })
+	err := e.use(func(fd int) error { return sockaddrCall(unix.SYS_CONNECT, fd, b) })
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	switch err {
+	case unix.EINPROGRESS:
+		e.connAddr = b
+	case unix.EALREADY:
+	default:
+		e.connAddr = nil
+	}
+	return err
+}
+
+// finishConnect completes a connect the host left in progress once it is
+// over, as a blocking connect would have: the host's socket becomes
+// connected, or, after a failure, unconnected again (so that connect may
+// be retried, as Linux allows after ECONNREFUSED), and the failure is
+// returned. Without a finished connect it returns ok false.
+func (e *Endpoint) finishConnect() (ok bool, err error) {
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	if e.connAddr == nil || e.Readiness(unix.EPOLLOUT) == 0 {
+		return false, nil
+	}
+	b := e.connAddr
+	err = e.use(func(fd int) error { return sockaddrCall(unix.SYS_CONNECT, fd, b) })
+	if err == unix.EALREADY {
+		return false, nil
+	}
+	e.connAddr = nil
+	if err == unix.EISCONN {
+		err = nil
+	}
+	return true, err
 }
 
 // Listen implements netstack.Endpoint.Listen.
@@ -180,6 +218,12 @@ func (e *Endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 		parseControl(ctl[:min(ctllen, len(ctl))], &res.Control)
 		return nil
 	})
+	if err == unix.EAGAIN && e.stype != unix.SOCK_STREAM && e.Readiness(unix.EPOLLRDHUP) != 0 {
+		// Shut down for reading: Linux's blocking receive returns 0
+		// where the non-blocking host call says EAGAIN (and the
+		// socket polls readable, so a waiter would never sleep).
+		return res, nil
+	}
 	return res, err
 }
 

@@ -1,6 +1,7 @@
 package hostinet
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -121,6 +122,16 @@ func (e *Endpoint) SetSockOpt(level, name int, val []byte) error {
 func (e *Endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 	if !e.allowed(level, name, optGet) {
 		return 0, unix.ENOPROTOOPT
+	}
+	if level == unix.SOL_SOCKET && name == unix.SO_ERROR && len(buf) >= 4 {
+		if ok, cerr := e.finishConnect(); ok {
+			var v uint32
+			if errno, isErrno := cerr.(unix.Errno); isErrno {
+				v = uint32(errno)
+			}
+			binary.LittleEndian.PutUint32(buf, v)
+			return 4, nil
+		}
 	}
 	var n int
 	err := e.use(func(fd int) error {
