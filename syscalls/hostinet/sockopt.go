@@ -21,8 +21,9 @@ const (
 // allowedOpts are the options passed to the host. All take plain values
 // (integers, small structs, an interface name): none holds a pointer the
 // host would follow into the Sentry's memory (SO_ATTACH_FILTER does), none
-// needs host privileges the guest lacks (SO_MARK), none changes the host
-// beyond this socket (TCP_CONGESTION can load a module: get only).
+// needs host privileges the guest lacks (SO_MARK). TCP_CONGESTION picks
+// among the host's algorithms; loading a new one needs CAP_NET_ADMIN in
+// the host's user namespace, which the Sentry never has.
 // SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE, SO_DOMAIN and SO_PROTOCOL never reach
 // here: the socket layer answers them.
 var allowedOpts = map[optKey]int{
@@ -42,6 +43,7 @@ var allowedOpts = map[optKey]int{
 	{unix.SOL_SOCKET, unix.SO_ACCEPTCONN}:   optGet,
 
 	{unix.SOL_IP, unix.IP_TOS}:                 optRW,
+	{unix.SOL_IP, unix.IP_OPTIONS}:             optRW,
 	{unix.SOL_IP, unix.IP_TTL}:                 optRW,
 	{unix.SOL_IP, unix.IP_RECVTOS}:             optRW,
 	{unix.SOL_IP, unix.IP_RECVTTL}:             optRW,
@@ -83,7 +85,7 @@ var allowedOpts = map[optKey]int{
 	{unix.SOL_TCP, unix.TCP_USER_TIMEOUT}:  optRW,
 	{unix.SOL_TCP, unix.TCP_NOTSENT_LOWAT}: optRW,
 	{unix.SOL_TCP, unix.TCP_INFO}:          optGet,
-	{unix.SOL_TCP, unix.TCP_CONGESTION}:    optGet,
+	{unix.SOL_TCP, unix.TCP_CONGESTION}:    optRW,
 
 	{unix.SOL_UDP, unix.UDP_CORK}: optRW,
 }
