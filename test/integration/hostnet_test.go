@@ -257,3 +257,66 @@ func childOf(t *testing.T, runscPID int, subcommand string) int {
 	t.Fatalf("runsc (pid %d) has no %s child", runscPID, subcommand)
 	return 0
 }
+
+// TestOCIHostNetwork runs a container with --network=host whose spec
+// names a network namespace the test made (lo only): the container's
+// busybox nc reaches a native server listening in that namespace.
+func TestOCIHostNetwork(t *testing.T) {
+	e := newOCIEnv(t)
+	if err := os.Symlink("busybox", filepath.Join(e.rootfs, "bin", "nc")); err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command("unshare", "--net", "--", "sh", "-c", "ip link set lo up && echo ready && exec sleep 100000")
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		holder.Process.Kill()
+		holder.Wait()
+	}()
+	if l, _ := bufio.NewReader(out).ReadString('\n'); l != "ready\n" {
+		t.Fatalf("namespace holder said %q", l)
+	}
+	var l net.Listener
+	inNetns(t, holder.Process.Pid, func() { l, err = net.Listen("tcp", "127.0.0.1:0") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		b, _ := io.ReadAll(c)
+		got <- string(b)
+	}()
+	spec := e.spec("sh", "-c", fmt.Sprintf("echo from-container | nc 127.0.0.1 %d", l.Addr().(*net.TCPAddr).Port))
+	for i, ns := range spec.Linux.Namespaces {
+		if ns.Type == "network" {
+			spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
+		}
+	}
+	id := e.id("hostnet")
+	e.deleteAtCleanup(id)
+	r := e.runsc("--network=host", "run", "--bundle", e.bundle(spec, nil), id)
+	if r.status != 0 {
+		t.Errorf("runsc run: status %d, stderr: %s", r.status, r.stderr)
+	}
+	select {
+	case s := <-got:
+		if s != "from-container\n" {
+			t.Errorf("native server got %q, want from-container", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("no connection from the container")
+	}
+}
