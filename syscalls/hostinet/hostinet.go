@@ -58,7 +58,9 @@ var _ netstack.QueueSizer = (*Endpoint)(nil)
 // NewEndpoint makes a host socket of family (AF_INET or AF_INET6), stype
 // (SOCK_STREAM, SOCK_DGRAM or SOCK_RAW) and protocol. Errors are the
 // host's (EACCES for ping sockets the host refuses, EPERM for SOCK_RAW
-// without the host capability). logf receives one-time log lines.
+// without the host capability), or ENFILE when the process holds as many
+// host sockets as it allows (half its RLIMIT_NOFILE). logf receives
+// one-time log lines.
 func NewEndpoint(family, stype, protocol int, logf func(format string, args ...any)) (*Endpoint, error) {
 	if family != unix.AF_INET && family != unix.AF_INET6 {
 		return nil, unix.EAFNOSUPPORT

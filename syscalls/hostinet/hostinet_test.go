@@ -275,3 +275,42 @@ func TestNewEndpointRefusesOtherFamilies(t *testing.T) {
 		t.Errorf("SOCK_SEQPACKET: %v, want ESOCKTNOSUPPORT", err)
 	}
 }
+
+func TestSocketCountIsBounded(t *testing.T) {
+	thePoller.once.Do(thePoller.start)
+	thePoller.mu.Lock()
+	saved := thePoller.max
+	thePoller.max = len(thePoller.eps) + 2
+	thePoller.mu.Unlock()
+	defer func() {
+		thePoller.mu.Lock()
+		thePoller.max = saved
+		thePoller.mu.Unlock()
+	}()
+	var eps []*Endpoint
+	defer func() {
+		for _, e := range eps {
+			e.Close()
+		}
+	}()
+	for i := 0; i < 2; i++ {
+		e, err := NewEndpoint(unix.AF_INET, unix.SOCK_DGRAM, 0, nil)
+		if err != nil {
+			t.Fatalf("socket %d: %v", i, err)
+		}
+		eps = append(eps, e)
+	}
+	if e, err := NewEndpoint(unix.AF_INET, unix.SOCK_DGRAM, 0, nil); err != unix.ENFILE {
+		if e != nil {
+			e.Close()
+		}
+		t.Errorf("a socket past the bound: %v, want ENFILE", err)
+	}
+	eps[0].Close()
+	e, err := NewEndpoint(unix.AF_INET, unix.SOCK_DGRAM, 0, nil)
+	if err != nil {
+		t.Errorf("a socket after one closed: %v", err)
+	} else {
+		eps = append(eps, e)
+	}
+}

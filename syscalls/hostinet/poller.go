@@ -24,7 +24,18 @@ type poller struct {
 	eps map[int32]*Endpoint
 	// next is the next id to try. Protected by mu.
 	next int32
+	// max bounds len(eps): the Sentry's own descriptors (files the gofer
+	// donates, pipes) must not run out because a guest made sockets.
+	// Set at start.
+	max int
 }
+
+// maxSocketsFraction is the share of the Sentry's RLIMIT_NOFILE its
+// guests' host sockets may take.
+const maxSocketsFraction = 2 // half
+
+// minMaxSockets is the bound when the limit cannot be read.
+const minMaxSockets = 256
 
 // thePoller serves every host socket of the process.
 var thePoller poller
@@ -39,6 +50,11 @@ func (p *poller) start() {
 		return
 	}
 	p.eps = make(map[int32]*Endpoint)
+	p.max = minMaxSockets
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur/maxSocketsFraction > minMaxSockets {
+		p.max = int(min(rl.Cur/maxSocketsFraction, 1<<20))
+	}
 	go p.loop()
 }
 
@@ -49,6 +65,10 @@ func (p *poller) add(e *Endpoint) error {
 		return p.err
 	}
 	p.mu.Lock()
+	if len(p.eps) >= p.max {
+		p.mu.Unlock()
+		return unix.ENFILE
+	}
 	for {
 		p.next++
 		if p.next <= 0 {
