@@ -257,16 +257,28 @@ func (e *Endpoint) Shutdown(how int) error {
 }
 
 // Close implements netstack.Endpoint.Close: the host socket closes (the
-// host sends FIN, or RST with unread data, as Linux).
+// host sends FIN, or RST with unread data, as Linux). With SO_LINGER set
+// to a positive time the host's close(2) waits, whatever O_NONBLOCK, for
+// as long as the guest chose: that close runs on a goroutine of its own,
+// so no guest task is held in a host call it cannot be signalled out of.
 func (e *Endpoint) Close() {
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()
 	if e.fd < 0 {
 		return
 	}
-	thePoller.remove(e)
-	unix.Close(e.fd)
+	fd := e.fd
 	e.fd = -1
+	thePoller.remove(e, fd)
+	if l, err := unix.GetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER); err == nil && l.Onoff != 0 && l.Linger > 0 {
+		go func() {
+			unix.Close(fd)
+			thePoller.open.Add(-1)
+		}()
+		return
+	}
+	unix.Close(fd)
+	thePoller.open.Add(-1)
 }
 
 // LocalAddress implements netstack.Endpoint.LocalAddress.

@@ -280,7 +280,7 @@ func TestSocketCountIsBounded(t *testing.T) {
 	thePoller.once.Do(thePoller.start)
 	thePoller.mu.Lock()
 	saved := thePoller.max
-	thePoller.max = len(thePoller.eps) + 2
+	thePoller.max = thePoller.open.Load() + 2
 	thePoller.mu.Unlock()
 	defer func() {
 		thePoller.mu.Lock()
@@ -313,4 +313,57 @@ func TestSocketCountIsBounded(t *testing.T) {
 	} else {
 		eps = append(eps, e)
 	}
+}
+
+// TestLingeringCloseDoesNotHoldTheCaller closes a connection with unsent
+// data and SO_LINGER of an hour: the host's close would wait that long;
+// Close must return while the peer still has not read.
+func TestLingeringCloseDoesNotHoldTheCaller(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		privateLoopback(t)
+		l, _ := NewEndpoint(unix.AF_INET, unix.SOCK_STREAM, 0, nil)
+		defer l.Close()
+		l.Bind(netstack.FullAddress{Addr: netip.MustParseAddr("127.0.0.1")})
+		l.Listen(1)
+		la, _ := l.LocalAddress()
+		lch := notifier(l)
+		c, _ := NewEndpoint(unix.AF_INET, unix.SOCK_STREAM, 0, nil)
+		cch := notifier(c)
+		c.Connect(la, false)
+		waitFor(t, c, cch, unix.EPOLLOUT)
+		waitFor(t, l, lch, unix.EPOLLIN)
+		s, _, err := l.Accept()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer s.Close()
+		// Fill the peer's receive queue and our send queue.
+		chunk := make([]byte, 1<<16)
+		for {
+			if _, err := c.Write(chunk, netstack.WriteOptions{}); err == unix.EAGAIN {
+				break
+			} else if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		linger := make([]byte, 8)
+		binary.LittleEndian.PutUint32(linger[0:], 1)
+		binary.LittleEndian.PutUint32(linger[4:], 3600)
+		if err := c.SetSockOpt(unix.SOL_SOCKET, unix.SO_LINGER, linger); err != nil {
+			t.Error(err)
+			return
+		}
+		closed := make(chan struct{})
+		go func() { c.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(30 * time.Second):
+			t.Error("Close waited for the lingering host close")
+		}
+	}()
+	<-done
 }

@@ -2,6 +2,7 @@ package hostinet
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,10 +25,13 @@ type poller struct {
 	eps map[int32]*Endpoint
 	// next is the next id to try. Protected by mu.
 	next int32
-	// max bounds len(eps): the Sentry's own descriptors (files the gofer
+	// max bounds open: the Sentry's own descriptors (files the gofer
 	// donates, pipes) must not run out because a guest made sockets.
 	// Set at start.
-	max int
+	max int64
+	// open counts host sockets from creation until their close(2)
+	// returned (a lingering close may outlive the endpoint's entry).
+	open atomic.Int64
 }
 
 // maxSocketsFraction is the share of the Sentry's RLIMIT_NOFILE its
@@ -53,7 +57,7 @@ func (p *poller) start() {
 	p.max = minMaxSockets
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur/maxSocketsFraction > minMaxSockets {
-		p.max = int(min(rl.Cur/maxSocketsFraction, 1<<20))
+		p.max = int64(min(rl.Cur/maxSocketsFraction, 1<<20))
 	}
 	go p.loop()
 }
@@ -64,11 +68,11 @@ func (p *poller) add(e *Endpoint) error {
 	if p.err != nil {
 		return p.err
 	}
-	p.mu.Lock()
-	if len(p.eps) >= p.max {
-		p.mu.Unlock()
+	if p.open.Add(1) > p.max {
+		p.open.Add(-1)
 		return unix.ENFILE
 	}
+	p.mu.Lock()
 	for {
 		p.next++
 		if p.next <= 0 {
@@ -86,16 +90,18 @@ func (p *poller) add(e *Endpoint) error {
 		p.mu.Lock()
 		delete(p.eps, e.id)
 		p.mu.Unlock()
+		p.open.Add(-1)
 		return err
 	}
 	return nil
 }
 
-// remove unregisters e; an event already taken for it is dropped.
+// remove unregisters e, whose descriptor is fd; an event already taken
+// for it is dropped. The caller closes fd and then decrements open.
 //
-// Preconditions: e.fd is still open.
-func (p *poller) remove(e *Endpoint) {
-	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, e.fd, nil)
+// Preconditions: fd is still open.
+func (p *poller) remove(e *Endpoint, fd int) {
+	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	p.mu.Lock()
 	delete(p.eps, e.id)
 	p.mu.Unlock()
