@@ -1,11 +1,14 @@
 package filter
 
 import (
+	"regexp"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/runsc/seccomp"
+	"github.com/palisade-sandbox/palisade/runsc/seccomp/seccomptest"
 )
 
 // TestHostNetworkDecisions checks what --network=host adds, and that it
@@ -51,5 +54,26 @@ func TestHostNetworkDecisions(t *testing.T) {
 	}
 	if err := seccomp.CheckReached(HostNetworkRules()); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestHostIoctlsCoverHostinet fails when syscalls/hostinet starts using a
+// socket ioctl the host-mode filter would kill the Sentry for.
+func TestHostIoctlsCoverHostinet(t *testing.T) {
+	known := map[string]uint32{"SIOCINQ": unix.SIOCINQ, "SIOCOUTQ": unix.SIOCOUTQ}
+	re := regexp.MustCompile(`\bunix\.((?:SIOC|FIO|TIOC)[A-Z]+)\b`)
+	used := seccomptest.SourceNames(t, "../../..", "syscalls/hostinet", re)
+	if !slices.Contains(used, "SIOCOUTQ") {
+		t.Errorf("found %v in syscalls/hostinet, no SIOCOUTQ: is the scan broken?", used)
+	}
+	for _, name := range used {
+		req, ok := known[name]
+		if !ok {
+			t.Errorf("syscalls/hostinet uses %s: add it to hostIoctlRequests and to this test", name)
+			continue
+		}
+		if !slices.Contains(hostIoctlRequests, req) {
+			t.Errorf("%s is not allowed by the host-mode filter", name)
+		}
 	}
 }
