@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean e2e oci-validate oci-validate-ci
+.PHONY: all runsc deps test unit-test syscall-test syscall-test-hostnet integration-test vet generate check-generate bench clean e2e oci-validate oci-validate-ci
 
 all: deps runsc
 	$(MAKE) -C test/syscalls
@@ -34,6 +34,11 @@ integration-test: all
 
 syscall-test: all
 	test/syscalls/run --sandbox "$(CURDIR)/bin/runsc do"
+
+# syscall-test-hostnet runs the network tests with --network=host, in a
+# network namespace of their own (root).
+syscall-test-hostnet: all
+	test/syscalls/run-hostnet "$(CURDIR)/bin/runsc"
 
 # test runs vet, the generated-file check, unit and integration tests, the
 # docker end-to-end tests, and

@@ -67,6 +67,9 @@ func inetSocket(t *kernel.Task, domain, stype, protocol, flags int) (uint64, err
 	if msg := inet.TakeNotice(t.Kernel()); msg != "" {
 		t.Kernel().Warnf("%s", msg)
 	}
+	if mk := inet.EndpointFactoryFor(t.Kernel()); mk != nil {
+		return inetHostSocket(t, mk, domain, stype, protocol, flags)
+	}
 	var num uint8
 	switch stype {
 	case unix.SOCK_STREAM:
