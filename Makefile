@@ -41,10 +41,10 @@ syscall-test-hostnet: all
 	test/syscalls/run-hostnet "$(CURDIR)/bin/runsc"
 
 # test runs vet, the generated-file check, unit and integration tests, the
-# docker end-to-end tests, and
+# docker end-to-end tests, the network tests with --network=host, and
 # finally the C syscall suite natively and sandboxed; its last line is the
 # suite's "N passed, M failed, K skipped".
-test: all vet check-generate unit-test integration-test e2e oci-validate-ci syscall-test
+test: all vet check-generate unit-test integration-test e2e oci-validate-ci syscall-test-hostnet syscall-test
 
 # e2e runs docker containers under runc and runsc (root; docs/e2e.md).
 # PALISADE_E2E_RUNTIMES=runc limits it to runc.
