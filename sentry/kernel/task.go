@@ -110,6 +110,9 @@ type Task struct {
 	// default). Recorded only: timers do not coalesce. Protected by
 	// Kernel.mu. Linux: task_struct::timer_slack_ns.
 	timerSlack uint64
+
+	// personality is personality(2)'s value (personality.go).
+	personality atomic.Uint32
 }
 
 // Kernel returns the task's kernel.
