@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/palisade-sandbox/palisade/platform"
 	"github.com/palisade-sandbox/palisade/refs"
@@ -122,7 +123,11 @@ func (p *pma) fileRange() memory.Range {
 
 // MemoryManager is an address space. Linux: struct mm_struct.
 type MemoryManager struct {
-	mf *memory.File
+	// membarrier is the set of membarrier(2) REGISTER_* commands the
+	// address space has registered for; kept by Fork, empty after
+	// execve (a new MemoryManager). Linux: mm_struct::membarrier_state.
+	membarrier atomic.Uint32
+	mf         *memory.File
 	pl platform.Platform
 	as platform.AddressSpace
 	mu sync.Mutex
@@ -421,3 +426,10 @@ func (mm *MemoryManager) SetStackLimit(limit uint64) {
 	defer mm.mu.Unlock()
 	mm.stackLimit = limit
 }
+
+// MembarrierRegistrations returns the membarrier(2) REGISTER_* commands
+// registered for mm.
+func (mm *MemoryManager) MembarrierRegistrations() uint32 { return mm.membarrier.Load() }
+
+// MembarrierRegister records a membarrier(2) REGISTER_* command.
+func (mm *MemoryManager) MembarrierRegister(cmd uint32) { mm.membarrier.Or(cmd) }

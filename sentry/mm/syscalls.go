@@ -478,6 +478,7 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	child.brkStart, child.brk, child.mmapBase, child.layout = mm.brkStart, mm.brk, mm.mmapBase, mm.layout
+	child.membarrier.Store(mm.membarrier.Load())
 	for _, im := range mm.mappedFiles {
 		child.registerMapperLocked(im)
 	}

@@ -24,7 +24,6 @@ func init() {
 	full(unix.SYS_SCHED_GET_PRIORITY_MIN, SchedGetPriorityMin)
 	full(unix.SYS_CAPGET, Capget)
 	partial(unix.SYS_CAPSET, "the calling thread only (pid 0 or its own)", Capset)
-	unimplemented(unix.SYS_MEMBARRIER, "glibc and Go fall back", expectedENOSYS)
 	// rseq is how glibc registers restartable sequences; it falls back
 	// silently when the kernel lacks it.
 	unimplemented(unix.SYS_RSEQ, "restartable sequences are not supported; glibc falls back", expectedENOSYS)
