@@ -128,9 +128,9 @@ type MemoryManager struct {
 	// execve (a new MemoryManager). Linux: mm_struct::membarrier_state.
 	membarrier atomic.Uint32
 	mf         *memory.File
-	pl platform.Platform
-	as platform.AddressSpace
-	mu sync.Mutex
+	pl         platform.Platform
+	as         platform.AddressSpace
+	mu         sync.Mutex
 	// vmas are sorted by start and never overlap. Protected by mu.
 	vmas []*vma
 	// pmas are sorted by start, never overlap, and lie within VMAs.

@@ -122,7 +122,7 @@ var sentryRules = []seccomp.Rule{
 		Why: "memory file: counting resident pages for /proc (VmRSS)"},
 	{Name: "membarrier", Nr: unix.SYS_MEMBARRIER, Action: seccomp.Allow,
 		Conds: []seccomp.Cond{seccomp.In32(0, 0, 1), seccomp.In32(1, 0)},
-		Why: "guest membarrier(2): MEMBARRIER_CMD_QUERY and _GLOBAL reach every guest thread (platform/ptrace)"},
+		Why:   "guest membarrier(2): MEMBARRIER_CMD_QUERY and _GLOBAL reach every guest thread (platform/ptrace)"},
 	{Name: "getrandom", Nr: unix.SYS_GETRANDOM, Action: seccomp.Allow,
 		Why: "Go runtime and guest getrandom"},
 	{Name: "getrlimit", Nr: unix.SYS_GETRLIMIT, Action: seccomp.Allow,
