@@ -127,10 +127,11 @@ type MemoryManager struct {
 	// address space has registered for; kept by Fork, empty after
 	// execve (a new MemoryManager). Linux: mm_struct::membarrier_state.
 	membarrier atomic.Uint32
-	mf         *memory.File
-	pl         platform.Platform
-	as         platform.AddressSpace
-	mu         sync.Mutex
+
+	mf *memory.File
+	pl platform.Platform
+	as platform.AddressSpace
+	mu sync.Mutex
 	// vmas are sorted by start and never overlap. Protected by mu.
 	vmas []*vma
 	// pmas are sorted by start, never overlap, and lie within VMAs.
