@@ -152,6 +152,7 @@ func (t *Task) DropBoundingCap(cp uint64) error {
 func (t *Task) InheritPrctlStateLocked(child *Task) {
 	child.timerSlack = t.timerSlack
 	child.personality.Store(t.personality.Load())
+	t.inheritSchedLocked(child)
 	child.seccomp.Store(t.seccomp.Load())
 	if child.tg != t.tg {
 		child.tg.creator = t

@@ -113,6 +113,10 @@ type Task struct {
 
 	// personality is personality(2)'s value (personality.go).
 	personality atomic.Uint32
+	// schedPolicy is the scheduling policy sched_setattr set (SCHED_*,
+	// with SCHED_RESET_ON_FORK); recorded only (sched.go). Protected by
+	// Kernel.mu.
+	schedPolicy int32
 }
 
 // Kernel returns the task's kernel.

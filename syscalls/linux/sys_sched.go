@@ -17,7 +17,7 @@ func init() {
 	full(unix.SYS_GETPRIORITY, Getpriority)
 	partial(unix.SYS_SETPRIORITY, "nice values are recorded, not used for scheduling", Setpriority)
 	full(unix.SYS_SCHED_GETSCHEDULER, SchedGetscheduler)
-	partial(unix.SYS_SCHED_SETSCHEDULER, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE only; real-time policies fail with EPERM", SchedSetscheduler)
+	partial(unix.SYS_SCHED_SETSCHEDULER, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE, recorded only; real-time policies fail with EPERM", SchedSetscheduler)
 	full(unix.SYS_SCHED_GETPARAM, SchedGetparam)
 	partial(unix.SYS_SCHED_SETPARAM, "priority 0 only (no real-time policies)", SchedSetparam)
 	full(unix.SYS_SCHED_GET_PRIORITY_MAX, SchedGetPriorityMax)
@@ -145,19 +145,26 @@ func Setpriority(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return 0, nil
 }
 
-// SchedGetscheduler implements sched_getscheduler(2): always SCHED_OTHER.
+// SchedGetscheduler implements sched_getscheduler(2): the recorded
+// policy, with SCHED_RESET_ON_FORK if set.
 func SchedGetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	pid := intArg(args[0])
-	if _, err := taskArg(t, pid); err != nil {
+	target, err := taskArg(t, pid)
+	if err != nil {
 		return 0, err
 	}
-	return unix.SCHED_NORMAL, nil
+	policy, reset := target.SchedPolicy()
+	if reset {
+		policy |= unix.SCHED_RESET_ON_FORK
+	}
+	return uint64(policy), nil
 }
 
 // SchedSetscheduler implements sched_setscheduler(2).
 func SchedSetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	pid, policy, paramAddr := intArg(args[0]), intArg(args[1]), args[2]
-	if _, err := taskArg(t, pid); err != nil {
+	target, err := taskArg(t, pid)
+	if err != nil {
 		return 0, err
 	}
 	var prio [4]byte
@@ -169,7 +176,12 @@ func SchedSetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if binary.LittleEndian.Uint32(prio[:]) != 0 {
 			return 0, unix.EINVAL
 		}
-		return 0, nil
+		// The nice value stays (Linux: sched_setscheduler keeps
+		// static_prio).
+		return 0, target.SetSchedAttr(t.Credentials(), kernel.SchedAttr{
+			Policy: policy &^ unix.SCHED_RESET_ON_FORK, ResetOnFork: policy&unix.SCHED_RESET_ON_FORK != 0,
+			KeepNice: true,
+		})
 	case unix.SCHED_FIFO, unix.SCHED_RR:
 		t.Kernel().Warnf("task %d: real-time scheduling policies are not supported", t.ThreadID())
 		return 0, unix.EPERM
