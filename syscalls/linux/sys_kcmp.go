@@ -12,6 +12,6 @@ func init() {
 
 // Kcmp implements kcmp(2).
 func Kcmp(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
-	pid1, pid2, typ := intArg(args[0]), intArg(args[1]), intArg(args[2])
-	return t.Kcmp(pid1, pid2, typ, args[3], args[4])
+	pid1, pid2, typ, idx1, idx2 := intArg(args[0]), intArg(args[1]), intArg(args[2]), args[3], args[4]
+	return t.Kcmp(pid1, pid2, typ, idx1, idx2)
 }
