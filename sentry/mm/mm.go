@@ -105,6 +105,8 @@ type vma struct {
 	off uint64
 	// name overrides the maps name ("[stack]", "[heap]").
 	name string
+	// locked is mlock's VM_LOCKED (mlock.go): accounting only.
+	locked bool
 }
 
 // pma is a range of guest pages backed by the memory file.
@@ -127,6 +129,9 @@ type MemoryManager struct {
 	// address space has registered for; kept by Fork, empty after
 	// execve (a new MemoryManager). Linux: mm_struct::membarrier_state.
 	membarrier atomic.Uint32
+	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked.
+	// Protected by mu.
+	lockFuture bool
 
 	mf *memory.File
 	pl platform.Platform
@@ -304,7 +309,7 @@ func (mm *MemoryManager) splitsLocked(addr uint64) int {
 // mergeable reports whether b may be joined onto a, which it follows.
 func mergeable(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms || a.private != b.private ||
-		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file {
+		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file || a.locked != b.locked {
 		return false
 	}
 	return a.file == nil || a.off+(a.end-a.start) == b.off

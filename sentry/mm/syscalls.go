@@ -69,6 +69,7 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 		perms: opts.Perms, maxPerms: opts.MaxPerms,
 		private: opts.Private, growsDown: opts.GrowsDown,
 		file: opts.File, off: opts.Offset, name: opts.Name,
+		locked: mm.lockFuture,
 	}
 	if v.file == nil && !v.private {
 		// Shared anonymous memory is an object of its own, so that
@@ -484,6 +485,8 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 	}
 	for _, v := range mm.vmas {
 		nv := *v
+		// Locks are not inherited (Linux: dup_mmap clears VM_LOCKED).
+		nv.locked = false
 		if nv.file != nil {
 			nv.file.IncRef()
 		}
