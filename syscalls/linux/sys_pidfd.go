@@ -16,10 +16,8 @@ func init() {
 	full(unix.SYS_PIDFD_GETFD, PidfdGetfd)
 }
 
-// pidfdThread is PIDFD_THREAD (O_EXCL), a pidfd on one thread.
-const pidfdThread = unix.O_EXCL
-
-// PidfdOpen implements pidfd_open(2).
+// PidfdOpen implements pidfd_open(2). PIDFD_THREAD (O_EXCL, Linux 6.9)
+// is not supported: EINVAL, as on earlier kernels.
 func PidfdOpen(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	pid, flags := intArg(args[0]), uint32(args[1])
 	if flags&^uint32(unix.O_NONBLOCK) != 0 || pid <= 0 {
