@@ -123,6 +123,7 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			return 0, unix.ENOMEM
 		}
 	}
+	readImpliesExec(t, prot, &opts.Perms, opts.MaxPerms)
 	a, err := t.MemoryManager().MMap(opts)
 	return a, err
 }
@@ -142,7 +143,16 @@ func Mprotect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		prot&(unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP {
 		return 0, unix.EINVAL
 	}
-	return 0, t.MemoryManager().Mprotect(addr, length, protToAccess(prot), prot&unix.PROT_GROWSDOWN != 0)
+	perms := protToAccess(prot)
+	readImpliesExec(t, prot, &perms, platform.AnyAccess)
+	err := t.MemoryManager().Mprotect(addr, length, perms, prot&unix.PROT_GROWSDOWN != 0)
+	if err == unix.EACCES && perms.Execute && prot&unix.PROT_EXEC == 0 {
+		// READ_IMPLIES_EXEC adds execute only where the mapping may
+		// have it (Linux: VM_MAYEXEC); a refused Mprotect changed
+		// nothing, so try again without it.
+		err = t.MemoryManager().Mprotect(addr, length, protToAccess(prot), prot&unix.PROT_GROWSDOWN != 0)
+	}
+	return 0, err
 }
 
 // Brk implements brk(2).
@@ -229,4 +239,13 @@ func Msync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	_, err := t.MemoryManager().CheckMapped(addr, length)
 	return 0, err
+}
+
+// readImpliesExec adds execute permission to a readable mapping when the
+// task's personality has READ_IMPLIES_EXEC, unless the mapping may never
+// be executable (a file on a noexec mount), as Linux's mmap and mprotect.
+func readImpliesExec(t *kernel.Task, prot uint64, perms *platform.Access, maxPerms platform.Access) {
+	if prot&unix.PROT_READ != 0 && t.Personality()&kernel.ReadImpliesExec != 0 && maxPerms.Execute {
+		perms.Execute = true
+	}
 }

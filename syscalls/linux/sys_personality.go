@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_PERSONALITY, "flags are kept, inherited and reported; READ_IMPLIES_EXEC and UNAME26 change nothing, and there is no address randomisation for ADDR_NO_RANDOMIZE to turn off", Personality)
+	partial(unix.SYS_PERSONALITY, "flags are kept, inherited and reported; READ_IMPLIES_EXEC applies to mmap and mprotect; UNAME26 changes nothing, and there is no address randomisation for ADDR_NO_RANDOMIZE to turn off", Personality)
 }
 
 // Personality implements personality(2): 0xffffffff queries, any other

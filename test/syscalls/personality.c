@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 
 #define QUERY 0xffffffffUL
@@ -129,4 +130,45 @@ TEST(personality, execve_of_a_64_bit_program_clears_READ_IMPLIES_EXEC)
 {
 	EXPECT_EQ(personality_after_exec(PER_LINUX | ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC),
 		  PER_LINUX | ADDR_NO_RANDOMIZE);
+}
+
+/* The permissions /proc/self/maps shows for the mapping at p. */
+static void maps_perms(void *p, char out[5])
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	strcpy(out, "none");
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		char perms[5];
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && start <= (unsigned long)p &&
+		    (unsigned long)p < end) {
+			memcpy(out, perms, 5);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+TEST(personality, READ_IMPLIES_EXEC_makes_readable_mappings_executable)
+{
+	char perms[5];
+	void *plain = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(plain != MAP_FAILED);
+	maps_perms(plain, perms);
+	EXPECT_STREQ(perms, "r--p");
+	pers(PER_LINUX | READ_IMPLIES_EXEC);
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	maps_perms(p, perms);
+	EXPECT_STREQ(perms, "r-xp");
+	ASSERT_SYSCALL_OK(mprotect(plain, 4096, PROT_READ | PROT_WRITE));
+	maps_perms(plain, perms);
+	EXPECT_STREQ(perms, "rwxp");
+	/* Not readable: nothing implied. */
+	ASSERT_SYSCALL_OK(mprotect(plain, 4096, PROT_NONE));
+	maps_perms(plain, perms);
+	EXPECT_STREQ(perms, "---p");
+	pers(PER_LINUX);
 }
