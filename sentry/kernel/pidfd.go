@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/vfs"
@@ -202,4 +203,19 @@ func (t *Task) PIDFDGetFD(tg *ThreadGroup, fd int32) (*vfs.FileDescription, erro
 		return nil, unix.EBADF
 	}
 	return f, nil
+}
+
+// AnonInodeName names the file in /proc/PID/fd links: anon_inode:[pidfd].
+func (p *PIDFD) AnonInodeName() string { return "[pidfd]" }
+
+// FDInfo adds the process's PID to /proc/PID/fdinfo/N, as Linux: "Pid:"
+// and "NSpid:", -1 once the process has been reaped.
+func (p *PIDFD) FDInfo() string {
+	p.k.mu.Lock()
+	defer p.k.mu.Unlock()
+	pid := int32(-1)
+	if tg := p.tg; tg != nil && p.k.groups[tg.id] == tg {
+		pid = tg.id
+	}
+	return fmt.Sprintf("Pid:\t%d\nNSpid:\t%d\n", pid, pid)
 }

@@ -498,3 +498,38 @@ TEST(waitid_pidfd, a_nonblocking_pidfd_gives_EAGAIN_while_the_child_runs)
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
 	close(fd);
 }
+
+/* The "Pid:" value of /proc/self/fdinfo/fd, or -2 if there is none. */
+static long fdinfo_pid(int fd)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	FILE *f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	long pid = -2;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %ld", &pid) == 1)
+			break;
+	fclose(f);
+	return pid;
+}
+
+TEST(pidfd, fdinfo_shows_the_pid_and_minus_one_once_reaped)
+{
+	pid_t pid = zombie_child(0);
+	int fd = ASSERT_SYSCALL_OK(pidfd_open(pid, 0));
+	EXPECT_EQ(fdinfo_pid(fd), pid);
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	EXPECT_EQ(fdinfo_pid(fd), -1);
+	close(fd);
+}
+
+TEST(pidfd, proc_fd_link_names_an_anonymous_pidfd_inode)
+{
+	int fd = ASSERT_SYSCALL_OK(pidfd_open(getpid(), 0));
+	char path[64], link[64] = {0};
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ASSERT_SYSCALL_OK(readlink(path, link, sizeof(link) - 1));
+	EXPECT_STREQ(link, "anon_inode:[pidfd]");
+	close(fd);
+}
