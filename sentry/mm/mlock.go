@@ -88,3 +88,10 @@ func (mm *MemoryManager) MlockAll(lock, current, future bool) {
 		mm.lockFuture = lock && future
 	}
 }
+
+// LockFuture reports whether mlockall(MCL_FUTURE) is in effect.
+func (mm *MemoryManager) LockFuture() bool {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.lockFuture
+}

@@ -26,6 +26,9 @@ type MMapOpts struct {
 	GrowsDown bool
 	// Name overrides the name shown in /proc/PID/maps.
 	Name string
+	// Locked locks the mapping (MAP_LOCKED); mlockall(MCL_FUTURE)
+	// locks every new one anyway.
+	Locked bool
 }
 
 // MMap creates a mapping and returns its address.
@@ -69,7 +72,7 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 		perms: opts.Perms, maxPerms: opts.MaxPerms,
 		private: opts.Private, growsDown: opts.GrowsDown,
 		file: opts.File, off: opts.Offset, name: opts.Name,
-		locked: mm.lockFuture,
+		locked: mm.lockFuture || opts.Locked,
 	}
 	if v.file == nil && !v.private {
 		// Shared anonymous memory is an object of its own, so that

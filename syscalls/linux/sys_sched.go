@@ -30,7 +30,7 @@ func init() {
 	partial(unix.SYS_MLOCK, "accounting only (locked mappings, RLIMIT_MEMLOCK, VmLck): pages are never swapped", Mlock)
 	partial(unix.SYS_MLOCK2, "accounting only (locked mappings, RLIMIT_MEMLOCK, VmLck): pages are never swapped", Mlock2)
 	full(unix.SYS_MUNLOCK, Munlock)
-	partial(unix.SYS_MLOCKALL, "accounting only; MCL_FUTURE locks new mappings but mmap does not check RLIMIT_MEMLOCK for them", Mlockall)
+	partial(unix.SYS_MLOCKALL, "accounting only: pages are never swapped", Mlockall)
 	full(unix.SYS_MUNLOCKALL, Munlockall)
 }
 

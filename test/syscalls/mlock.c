@@ -132,3 +132,41 @@ TEST(munlockall, unlocks_everything)
 	EXPECT_SYSCALL_OK(munlockall());
 	EXPECT_EQ(vmlck(), 0);
 }
+
+TEST(mmap, MAP_LOCKED_locks_the_mapping)
+{
+	page = sysconf(_SC_PAGESIZE);
+	set_limit(64 * page);
+	long base = vmlck();
+	char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	EXPECT_EQ(vmlck(), base + 2 * page / 1024);
+	munmap(p, 2 * page);
+	EXPECT_EQ(vmlck(), base);
+}
+
+TEST(mmap, MAP_LOCKED_past_the_limit_fails_with_EAGAIN)
+{
+	drop_ipc_lock();
+	page = sysconf(_SC_PAGESIZE);
+	set_limit(2 * page);
+	void *p = mmap(NULL, 3 * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(errno, EAGAIN);
+	set_limit(0);
+	p = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(errno, EPERM);
+}
+
+TEST(mlockall, MCL_FUTURE_mappings_past_the_limit_fail_with_EAGAIN)
+{
+	drop_ipc_lock();
+	page = sysconf(_SC_PAGESIZE);
+	set_limit(2 * page);
+	ASSERT_SYSCALL_OK(mlockall(MCL_FUTURE));
+	void *p = mmap(NULL, 4 * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(errno, EAGAIN);
+	munlockall();
+}
