@@ -11,7 +11,7 @@ import (
 func init() {
 	full(unix.SYS_SCHED_RR_GET_INTERVAL, SchedRrGetInterval)
 	partial(unix.SYS_SCHED_SETATTR, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE with nice, recorded only; SCHED_FIFO/RR/DEADLINE need CAP_SYS_NICE (EPERM) and are EPERM even with it", SchedSetattr)
-	partial(unix.SYS_SCHED_GETATTR, "utilization clamps read as 0 and 1024", SchedGetattr)
+	partial(unix.SYS_SCHED_GETATTR, "utilization clamps read as 0 (no CONFIG_UCLAMP_TASK)", SchedGetattr)
 }
 
 // struct sched_attr sizes and flags.
@@ -150,14 +150,16 @@ func SchedGetattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	policy, reset := target.SchedPolicy()
-	var b [schedAttrSize]byte
-	n := min(usize, schedAttrSize)
-	binary.LittleEndian.PutUint32(b[0:], n)
+	// As Linux 6.x's copy_struct_to_user: the size field says how much
+	// the kernel knows, and the rest of a larger buffer is zeroed.
+	b := make([]byte, usize)
+	binary.LittleEndian.PutUint32(b[0:], min(usize, schedAttrSize))
 	binary.LittleEndian.PutUint32(b[4:], uint32(policy))
 	if reset {
 		binary.LittleEndian.PutUint64(b[8:], schedFlagResetOnFork)
 	}
 	binary.LittleEndian.PutUint32(b[16:], uint32(int32(target.Nice())))
-	binary.LittleEndian.PutUint32(b[52:], 1024) // sched_util_max
-	return 0, copyOut(t, addr, b[:n])
+	// The utilization clamps stay 0, as a kernel without
+	// CONFIG_UCLAMP_TASK reports them.
+	return 0, copyOut(t, addr, b)
 }
