@@ -135,8 +135,8 @@ const (
 // siginfo are decoded, in Linux's order: a caller-made siginfo may carry a
 // kernel or kill code only for the caller's own process (EPERM); ESRCH if
 // the process has been reaped; EINVAL for a bad signal number; then the
-// signal goes as kill(2)'s would (a zombie drops it). Signal 0 only
-// checks.
+// signal goes as kill(2)'s would (a zombie drops it), if t may send it
+// (EPERM otherwise). Signal 0 only checks.
 func (t *Task) PIDFDSendSignal(tg *ThreadGroup, info *linux.SignalInfo, userInfo bool, scope int) error {
 	k := t.k
 	k.mu.Lock()
@@ -150,6 +150,9 @@ func (t *Task) PIDFDSendSignal(tg *ThreadGroup, info *linux.SignalInfo, userInfo
 	}
 	if info.Signo < 0 || info.Signo > linux.NumSignals {
 		return unix.EINVAL
+	}
+	if target := tg.leader; target != nil && !tg.zombie && !t.mayKillLocked(target, int(info.Signo)) {
+		return unix.EPERM
 	}
 	if info.Signo == 0 {
 		return nil
@@ -218,4 +221,25 @@ func (p *PIDFD) FDInfo() string {
 		pid = tg.id
 	}
 	return fmt.Sprintf("Pid:\t%d\nNSpid:\t%d\n", pid, pid)
+}
+
+// capKill is CAP_KILL.
+const capKill = 5
+
+// mayKillLocked is Linux's check_kill_permission for a signal from user
+// space: the caller's process, or a real or effective UID of the caller
+// matching the target's real or saved UID, or CAP_KILL; SIGCONT may also
+// go anywhere in the caller's session.
+//
+// Preconditions: Kernel.mu is held.
+func (t *Task) mayKillLocked(target *Task, sig int) bool {
+	if target.tg == t.tg {
+		return true
+	}
+	c, tc := t.Credentials(), target.Credentials()
+	if c.EffectiveUID == tc.SavedUID || c.EffectiveUID == tc.RealUID ||
+		c.RealUID == tc.SavedUID || c.RealUID == tc.RealUID || c.HasCap(capKill) {
+		return true
+	}
+	return sig == int(unix.SIGCONT) && target.tg.sid == t.tg.sid
 }

@@ -533,3 +533,48 @@ TEST(pidfd, proc_fd_link_names_an_anonymous_pidfd_inode)
 	EXPECT_STREQ(link, "anon_inode:[pidfd]");
 	close(fd);
 }
+
+TEST(pidfd_send_signal, another_users_process_needs_CAP_KILL)
+{
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to make a process of another user");
+	int parent = ASSERT_SYSCALL_OK(pidfd_open(getpid(), 0));
+	pid_t checker = fork();
+	ASSERT_SYSCALL_OK(checker);
+	if (checker == 0) {
+		ASSERT_SYSCALL_OK(setresgid(65534, 65534, 65534));
+		ASSERT_SYSCALL_OK(setresuid(65534, 65534, 65534));
+		/* The parent runs as root. */
+		EXPECT_ERRNO(pidfd_send_signal(parent, 0, NULL, 0), EPERM);
+		EXPECT_ERRNO(pidfd_send_signal(parent, SIGUSR1, NULL, 0), EPERM);
+		/* SIGCONT may go anywhere in the caller's session. */
+		EXPECT_EQ(pidfd_send_signal(parent, SIGCONT, NULL, 0), 0);
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(checker), 0);
+	close(parent);
+}
+
+TEST(pidfd_send_signal, root_may_signal_another_users_process)
+{
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to make a process of another user");
+	int fds[2];
+	ASSERT_SYSCALL_OK(pipe(fds));
+	pid_t pid = fork();
+	ASSERT_SYSCALL_OK(pid);
+	if (pid == 0) {
+		char c;
+		close(fds[1]);
+		ASSERT_SYSCALL_OK(setresuid(65534, 65534, 65534));
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	int fd = ASSERT_SYSCALL_OK(pidfd_open(pid, 0));
+	EXPECT_SYSCALL_OK(pidfd_send_signal(fd, SIGKILL, NULL, 0));
+	EXPECT_KILLED_BY(test_wait_exit(pid), SIGKILL);
+	close(fds[1]);
+	close(fd);
+}
