@@ -559,22 +559,29 @@ TEST(pidfd_send_signal, root_may_signal_another_users_process)
 {
 	if (geteuid() != 0)
 		TEST_SKIP("needs root to make a process of another user");
-	int fds[2];
+	int fds[2], ready[2];
 	ASSERT_SYSCALL_OK(pipe(fds));
+	ASSERT_SYSCALL_OK(pipe(ready));
 	pid_t pid = fork();
 	ASSERT_SYSCALL_OK(pid);
 	if (pid == 0) {
 		char c;
 		close(fds[1]);
+		close(ready[0]);
 		ASSERT_SYSCALL_OK(setresuid(65534, 65534, 65534));
+		close(ready[1]); /* now another user */
 		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
 			;
 		_exit(0);
 	}
 	close(fds[0]);
+	close(ready[1]);
+	char c;
+	ASSERT_EQ(read(ready[0], &c, 1), 0);
 	int fd = ASSERT_SYSCALL_OK(pidfd_open(pid, 0));
 	EXPECT_SYSCALL_OK(pidfd_send_signal(fd, SIGKILL, NULL, 0));
 	EXPECT_KILLED_BY(test_wait_exit(pid), SIGKILL);
 	close(fds[1]);
+	close(ready[0]);
 	close(fd);
 }
