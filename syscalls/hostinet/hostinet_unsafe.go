@@ -11,6 +11,9 @@ import (
 // from a stream when the buffer is empty.
 
 func ptr(b []byte) uintptr {
+	// SAFETY: the address is passed to a raw system call made while b is
+	// still referenced by the caller (runtime.KeepAlive is implied by the
+	// slice argument staying live across the call in every caller).
 	if len(b) == 0 {
 		return 0
 	}
@@ -33,6 +36,8 @@ func sockaddrCall(nr uintptr, fd int, b []byte) error {
 // accept4 accepts a connection and returns its descriptor and the peer's
 // sockaddr.
 func accept4(fd, flags int) (int, []byte, error) {
+	// SAFETY: name and l live on this frame across the call; the kernel
+	// writes at most l bytes into name.
 	var name [unix.SizeofSockaddrAny]byte
 	l := uint32(len(name))
 	for {
@@ -49,6 +54,8 @@ func accept4(fd, flags int) (int, []byte, error) {
 
 // getName runs getsockname(2) or getpeername(2) (nr).
 func getName(nr uintptr, fd int) ([]byte, error) {
+	// SAFETY: name and l live on this frame across the call; the kernel
+	// writes at most l bytes into name.
 	var name [unix.SizeofSockaddrAny]byte
 	l := uint32(len(name))
 	_, _, e := unix.Syscall(nr, uintptr(fd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&l)))
@@ -62,6 +69,8 @@ func getName(nr uintptr, fd int) ([]byte, error) {
 // messages into ctl; it returns the byte count and the lengths the host
 // filled in.
 func recvmsg(fd int, buf, name, ctl []byte, flags int) (n, namelen, ctllen, rflags int, err error) {
+	// SAFETY: msg and what it points to (iov, buf, name, ctl) stay
+	// referenced until the call returns; the lengths bound every write.
 	var dummy byte
 	iov := unix.Iovec{Base: &dummy}
 	if len(buf) > 0 {
@@ -94,6 +103,8 @@ func recvmsg(fd int, buf, name, ctl []byte, flags int) (n, namelen, ctllen, rfla
 // sendmsg sends buf to name (nil: the connected peer), with no control
 // messages.
 func sendmsg(fd int, buf, name []byte, flags int) (int, error) {
+	// SAFETY: msg and what it points to (iov, buf, name) stay referenced
+	// until the call returns; the kernel only reads them.
 	var dummy byte
 	iov := unix.Iovec{Base: &dummy}
 	if len(buf) > 0 {
@@ -127,6 +138,8 @@ func setsockopt(fd, level, name int, val []byte) error {
 
 // getsockopt fills buf and returns the length the host reports.
 func getsockopt(fd, level, name int, buf []byte) (int, error) {
+	// SAFETY: l lives on this frame and buf in the caller across the call;
+	// the kernel writes at most l bytes into buf.
 	l := uint32(len(buf))
 	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(name), ptr(buf), uintptr(unsafe.Pointer(&l)), 0)
 	if e != 0 {

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"reflect"
-	"unsafe"
 )
 
 // kcmpKey is mixed into kcmp's pointer order so that the order says
@@ -17,17 +16,18 @@ func kcmpOrder(a, b any) uint64 {
 	if pa == pb {
 		return 0
 	}
-	// unsafe: the addresses are only compared, never dereferenced.
-	if (uintptr(pa)^kcmpKey)*kcmpKey < (uintptr(pb)^kcmpKey)*kcmpKey {
+	// The addresses are only compared, never dereferenced.
+	if (pa^kcmpKey)*kcmpKey < (pb^kcmpKey)*kcmpKey {
 		return 1
 	}
 	return 2
 }
 
-func pointerOf(v any) unsafe.Pointer {
+// pointerOf is v's address as a number (0 for nil), for comparing.
+func pointerOf(v any) uintptr {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() || rv.IsNil() {
-		return nil
+		return 0
 	}
-	return rv.UnsafePointer()
+	return rv.Pointer()
 }
