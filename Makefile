@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all runsc deps test unit-test syscall-test integration-test vet generate check-generate bench clean e2e oci-validate oci-validate-ci
+.PHONY: all runsc deps test unit-test syscall-test syscall-test-hostnet integration-test vet generate check-generate bench clean e2e oci-validate oci-validate-ci
 
 all: deps runsc
 	$(MAKE) -C test/syscalls
@@ -35,11 +35,16 @@ integration-test: all
 syscall-test: all
 	test/syscalls/run --sandbox "$(CURDIR)/bin/runsc do"
 
+# syscall-test-hostnet runs the network tests with --network=host, in a
+# network namespace of their own (root).
+syscall-test-hostnet: all
+	test/syscalls/run-hostnet "$(CURDIR)/bin/runsc"
+
 # test runs vet, the generated-file check, unit and integration tests, the
-# docker end-to-end tests, and
+# docker end-to-end tests, the network tests with --network=host, and
 # finally the C syscall suite natively and sandboxed; its last line is the
 # suite's "N passed, M failed, K skipped".
-test: all vet check-generate unit-test integration-test e2e oci-validate-ci syscall-test
+test: all vet check-generate unit-test integration-test e2e oci-validate-ci syscall-test-hostnet syscall-test
 
 # e2e runs docker containers under runc and runsc (root; docs/e2e.md).
 # PALISADE_E2E_RUNTIMES=runc limits it to runc.

@@ -232,3 +232,15 @@ type HostTitler interface {
 	// called from any goroutine.
 	SetHostTitle(comm, args string)
 }
+
+// MemoryBarrierer is implemented by platforms that can make every guest
+// thread pass a full memory barrier (membarrier(2)).
+type MemoryBarrierer interface {
+	// MemoryBarrier returns once every guest thread of every address
+	// space has executed a full memory barrier, or is stopped, since the
+	// call began. It returns an error if the host cannot do it.
+	MemoryBarrier() error
+	// CanMemoryBarrier reports whether MemoryBarrier works on this
+	// host, without making a barrier.
+	CanMemoryBarrier() bool
+}

@@ -52,8 +52,9 @@ type Args struct {
 	Strace  bool
 	Debug   bool
 	Log     io.Writer
-	// Network is --network: "none" or "sandbox". Both get a loopback;
-	// in sandbox mode Links are the interfaces runsc took over.
+	// Network is --network: "none" or "sandbox" (a netstack: loopback,
+	// and in sandbox mode the interfaces runsc took over, Links), or
+	// "host" (host sockets, hostnet.go).
 	Network string
 	// Links are the taken-over interfaces (--network=sandbox outside
 	// the host's initial network namespace).
@@ -234,6 +235,9 @@ func New(a Args) (*Sandbox, error) {
 		// Logged when the guest makes its first inet socket.
 		inet.SetNotice(k, "--network=sandbox: the sandbox has only a loopback interface until its link to the network namespace exists (docs/network.md)")
 	}
+	if a.Network == "host" {
+		useHostNetwork(k)
+	}
 	if a.TestOnlyPanicOnSyscall >= 0 {
 		dispatcher.SetTestOnlyPanicOnSyscall(uint64(a.TestOnlyPanicOnSyscall))
 	}
@@ -304,7 +308,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := dropPrivileges(linkFDs(a.Links)); err != nil {
+	if err := dropPrivileges(a.Network, linkFDs(a.Links)); err != nil {
 		return nil, err
 	}
 
@@ -343,15 +347,6 @@ func stdioTable(ctx context.Context, stdio []int) (*kernel.FDTable, error) {
 		f.DecRef(ctx)
 	}
 	return fdTable, nil
-}
-
-// dropPrivileges gives up the boot process's capabilities and installs
-// the Sentry's seccomp filter: the last step before guest code runs.
-func dropPrivileges(linkFDs []int) error {
-	if err := caps.Limit(); err != nil {
-		return err
-	}
-	return filter.Install(linkFDs...)
 }
 
 // mountVolume mounts the gofer file system of vol at vol.Target, under an

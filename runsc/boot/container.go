@@ -784,7 +784,7 @@ func finishContainer(ctx context.Context, a Args, k *kernel.Kernel, v *vfs.Virtu
 	if err != nil {
 		return nil, err
 	}
-	if err := dropPrivileges(append(linkFDs(a.Links), lateLinks.slots...)); err != nil {
+	if err := dropPrivileges(a.Network, append(linkFDs(a.Links), lateLinks.slots...)); err != nil {
 		return nil, err
 	}
 	if len(a.Argv) == 0 {

@@ -346,6 +346,9 @@ func (pm procMemory) Maps() string { return pm.m.Maps() }
 // ResidentBytes implements proc.ResidentMemory.
 func (pm procMemory) ResidentBytes() uint64 { return pm.m.ResidentSize() }
 
+// LockedBytes implements proc.LockedMemory.
+func (pm procMemory) LockedBytes() uint64 { return pm.m.LockedBytes() }
+
 // Layout implements proc.Memory.Layout.
 func (pm procMemory) Layout() proc.Layout {
 	l := pm.m.Layout()

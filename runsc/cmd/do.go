@@ -146,6 +146,15 @@ func (d *Do) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcomma
 // namespaces, and none over the host's.
 const sandboxNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET
 
+// bootNamespaces are sandboxNamespaces without the network namespace
+// for --network=host: the Sentry's host sockets live in the caller's.
+func bootNamespaces(conf *config.Config) uintptr {
+	if conf.Network == "host" {
+		return sandboxNamespaces &^ unix.CLONE_NEWNET
+	}
+	return sandboxNamespaces
+}
+
 // sandboxHostID is the host UID and GID the Sentry's root maps to: the
 // overflow ID "nobody", which owns no host files. A Sentry that escaped
 // its seccomp filter and chroot would be nobody on the host.
@@ -241,7 +250,7 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 		boot.ExtraFiles = bootFiles
 		boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
 		boot.SysProcAttr = &syscall.SysProcAttr{
-			Cloneflags: sandboxNamespaces &^ unix.CLONE_NEWUSER,
+			Cloneflags: bootNamespaces(conf) &^ unix.CLONE_NEWUSER,
 			Pdeathsig:  syscall.SIGKILL,
 			Setsid:     true,
 		}

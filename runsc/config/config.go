@@ -87,7 +87,7 @@ func (c *Config) register(fs *flag.FlagSet, def Config) {
 	fs.StringVar(&c.Log, "log", def.Log, "file runsc appends its own messages and errors to (as runc's --log)")
 	fs.StringVar(&c.LogFormat, "log-format", def.LogFormat, "format of --log: text or json")
 	fs.BoolVar(&c.SystemdCgroup, "systemd-cgroup", def.SystemdCgroup, "use systemd to manage cgroups (unsupported: an error)")
-	fs.StringVar(&c.Network, "network", def.Network, "container network: sandbox, none or host (host is unsupported)")
+	fs.StringVar(&c.Network, "network", def.Network, "container network: sandbox, none or host (host: the guest's TCP/UDP sockets are host sockets in runsc's network namespace; faster, but the host kernel parses the guest's traffic: less isolation, see docs/network.md)")
 	fs.StringVar(&c.Overlay, "overlay", def.Overlay, "container root: memory (a writable layer in sandbox memory) or none (writes reach the rootfs)")
 	fs.UintVar(&c.SandboxUIDBase, "sandbox-uid-base", def.SandboxUIDBase, fmt.Sprintf("first of %d host UIDs (and GIDs) sandboxes run as, one each", SandboxUIDCount))
 }
@@ -108,9 +108,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--systemd-cgroup: systemd cgroup management is not supported; configure the cgroupfs driver (docker: exec-opts native.cgroupdriver=cgroupfs)")
 	}
 	switch c.Network {
-	case "sandbox", "none":
-	case "host":
-		return fmt.Errorf("--network=host: host networking is not supported yet (use none or sandbox)")
+	case "sandbox", "none", "host":
 	default:
 		return fmt.Errorf("--network=%q: must be sandbox, none or host", c.Network)
 	}

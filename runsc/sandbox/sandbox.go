@@ -206,7 +206,9 @@ func Create(c *container.Container, o Options) (err error) {
 	bcmd.ExtraFiles = bootFiles
 	bcmd.Stdin, bcmd.Stdout, bcmd.Stderr = o.Stdio[0], o.Stdio[1], o.Stdio[2]
 	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP)
-	if o.NetNSPath == "" {
+	if o.NetNSPath == "" && o.Conf.Network != "host" {
+		// --network=host: the sandbox's sockets are host sockets in
+		// runsc's network namespace.
 		flags |= unix.CLONE_NEWNET
 	}
 	idMap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(c.HostUID), Size: 1}}

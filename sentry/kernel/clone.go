@@ -18,6 +18,8 @@ type CloneOptions struct {
 	TLS                        uint64
 	// ExitSignal is sent to the parent when the child exits.
 	ExitSignal int
+	// PIDFD, when set, is bound to the new process (CLONE_PIDFD).
+	PIDFD *PIDFD
 }
 
 // supportedCloneFlags are the flags Clone implements.
@@ -175,6 +177,9 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 	child.tg = tg
 	parent.children[tg] = struct{}{}
+	if opts.PIDFD != nil {
+		opts.PIDFD.tg = tg
+	}
 	t.InheritPrctlStateLocked(child)
 	t.inheritExeLocked(child)
 	k.tasks[tid] = child

@@ -187,6 +187,7 @@ func (t *Task) Execve(dirfd vfs.VirtualDentry, filename string, fdFile bool, arg
 	k.mu.Unlock()
 	t.updateHostTitle()
 	t.ResetPrctlStateOnExec()
+	t.personalityOnExec(l.setID)
 	creds := l.creds
 	creds.KeepCaps = false
 	t.SetCredentials(creds)

@@ -91,6 +91,7 @@ func (t *Task) finishExit() {
 		tg.exiting = true
 		tg.zombie = true
 		close(tg.exited)
+		tg.pidfdQueue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
 		tg.uid = t.Credentials().RealUID
 		lock.ReleaseProcess(tg.id)
 		k.exitIPCLocked(tg)

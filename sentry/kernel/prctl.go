@@ -151,6 +151,8 @@ func (t *Task) DropBoundingCap(cp uint64) error {
 // Preconditions: Kernel.mu is held; child.tg is set.
 func (t *Task) InheritPrctlStateLocked(child *Task) {
 	child.timerSlack = t.timerSlack
+	child.personality.Store(t.personality.Load())
+	t.inheritSchedLocked(child)
 	child.seccomp.Store(t.seccomp.Load())
 	if child.tg != t.tg {
 		child.tg.creator = t

@@ -77,3 +77,74 @@ const (
 	capSetPCap = 8
 	capSysNice = 23
 )
+
+// schedResetOnFork is SCHED_RESET_ON_FORK as kept in schedPolicy.
+const schedResetOnFork = 0x40000000
+
+// inheritSchedLocked gives a new task its creator's nice value and
+// policy, as Linux's fork does; with SCHED_RESET_ON_FORK a negative nice
+// value goes back to 0 and the flag is not inherited (a real-time policy
+// would go back to SCHED_OTHER, but none is ever set).
+//
+// Preconditions: Kernel.mu is held.
+func (t *Task) inheritSchedLocked(child *Task) {
+	child.nice, child.schedPolicy = t.nice, t.schedPolicy&^schedResetOnFork
+	if t.schedPolicy&schedResetOnFork != 0 {
+		child.nice = max(child.nice, 0)
+	}
+}
+
+// SchedPolicy returns the task's policy (SCHED_*) and whether
+// SCHED_RESET_ON_FORK is set.
+func (t *Task) SchedPolicy() (policy int32, resetOnFork bool) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.schedPolicy &^ schedResetOnFork, t.schedPolicy&schedResetOnFork != 0
+}
+
+// SchedAttr is what sched_setattr sets for one task.
+type SchedAttr struct {
+	Policy      int32
+	ResetOnFork bool
+	Nice        int
+	// KeepPolicy and KeepNice leave those unchanged
+	// (SCHED_FLAG_KEEP_POLICY, SCHED_FLAG_KEEP_PARAMS).
+	KeepPolicy, KeepNice bool
+}
+
+// SetSchedAttr implements sched_setattr(2)'s permission checks and
+// update for the non-real-time policies (SCHED_OTHER, SCHED_BATCH,
+// SCHED_IDLE), in Linux's order: lowering the nice value, leaving
+// SCHED_IDLE, changing another user's task, or clearing
+// SCHED_RESET_ON_FORK need CAP_SYS_NICE (RLIMIT_NICE is taken as 0).
+// Real-time policies are the caller's business.
+func (t *Task) SetSchedAttr(caller *Credentials, a SchedAttr) error {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	curPolicy := t.schedPolicy &^ schedResetOnFork
+	curReset := t.schedPolicy&schedResetOnFork != 0
+	if a.KeepPolicy {
+		a.Policy, a.ResetOnFork = curPolicy, curReset
+	}
+	if a.KeepNice {
+		a.Nice = t.nice
+	}
+	a.Nice = min(max(a.Nice, -20), 19)
+	privileged := caller.HasCap(capSysNice)
+	tc := t.Credentials()
+	sameOwner := caller.EffectiveUID == tc.EffectiveUID || caller.EffectiveUID == tc.RealUID
+	switch {
+	case privileged:
+	case a.Nice < t.nice,
+		curPolicy == unix.SCHED_IDLE && a.Policy != unix.SCHED_IDLE,
+		!sameOwner,
+		curReset && !a.ResetOnFork:
+		return unix.EPERM
+	}
+	t.schedPolicy = a.Policy
+	if a.ResetOnFork {
+		t.schedPolicy |= schedResetOnFork
+	}
+	t.nice = a.Nice
+	return nil
+}

@@ -565,13 +565,24 @@ func (t *Task) Kill(pid int32, info *linux.SignalInfo) error {
 	if len(targets) == 0 {
 		return unix.ESRCH
 	}
-	if info.Signo == 0 {
-		return nil
-	}
+	// As Linux's check_kill_permission, also for signal 0: one process
+	// fails with EPERM; a process group succeeds if any member could be
+	// signalled (else EPERM); -1 skips those it may not signal.
+	sent := false
 	for _, tg := range targets {
-		if tg.leader != nil {
+		if tg.leader == nil {
+			continue
+		}
+		if !t.mayKillLocked(tg.leader, int(info.Signo)) {
+			continue
+		}
+		sent = true
+		if info.Signo != 0 {
 			k.sendLocked(tg.leader, info, true)
 		}
+	}
+	if !sent && pid != -1 {
+		return unix.EPERM
 	}
 	return nil
 }
@@ -584,6 +595,9 @@ func (t *Task) Tgkill(tgid, tid int32, info *linux.SignalInfo) error {
 	target := k.tasks[tid]
 	if target == nil || (tgid != -1 && target.tg.id != tgid) {
 		return unix.ESRCH
+	}
+	if !t.mayKillLocked(target, int(info.Signo)) {
+		return unix.EPERM
 	}
 	if info.Signo != 0 {
 		k.sendLocked(target, info, false)
@@ -718,6 +732,9 @@ func (t *Task) QueueSignal(tgid, tid int32, info *linux.SignalInfo) error {
 		return unix.ESRCH
 	}
 	if (info.Code >= 0 || info.Code == linux.SI_TKILL) && target.tg != t.tg {
+		return unix.EPERM
+	}
+	if !t.mayKillLocked(target, int(info.Signo)) {
 		return unix.EPERM
 	}
 	if info.Signo != 0 {

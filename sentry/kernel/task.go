@@ -110,6 +110,13 @@ type Task struct {
 	// default). Recorded only: timers do not coalesce. Protected by
 	// Kernel.mu. Linux: task_struct::timer_slack_ns.
 	timerSlack uint64
+
+	// personality is personality(2)'s value (personality.go).
+	personality atomic.Uint32
+	// schedPolicy is the scheduling policy sched_setattr set (SCHED_*,
+	// with SCHED_RESET_ON_FORK); recorded only (sched.go). Protected by
+	// Kernel.mu.
+	schedPolicy int32
 }
 
 // Kernel returns the task's kernel.

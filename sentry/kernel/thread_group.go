@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
+	"github.com/palisade-sandbox/palisade/vfs/waiter"
 	"golang.org/x/sys/unix"
 )
 
@@ -125,6 +126,8 @@ type ThreadGroup struct {
 	// exited is closed when the last thread has exited (the process
 	// became a zombie; exitStatus is final). Made with the process.
 	exited chan struct{}
+	// pidfdQueue wakes pollers of pidfds on the process when it exits.
+	pidfdQueue waiter.Queue
 	// noCtty is set when the process gave up its controlling terminal
 	// with TIOCNOTTY without being the session leader. Protected by
 	// Kernel.mu. Linux: signal_struct::tty == NULL.
@@ -282,6 +285,9 @@ type WaitOptions struct {
 	// Stopped (WUNTRACED, WSTOPPED) and Continued (WCONTINUED) look for
 	// children stopped or continued by job control signals.
 	Stopped, Continued bool
+	// Group, when set, is the one child to wait for (waitid P_PIDFD);
+	// PID is then ignored.
+	Group *ThreadGroup
 }
 
 // WaitResult describes a child that changed state.
@@ -308,7 +314,7 @@ func (t *Task) Wait(opts WaitOptions) (*WaitResult, error) {
 		k.mu.Lock()
 		matched := false
 		for child := range t.tg.children {
-			if !t.waitMatchesLocked(child, opts.PID) {
+			if !t.waitMatchesLocked(child, opts.PID, opts.Group) {
 				continue
 			}
 			matched = true
@@ -353,7 +359,10 @@ func (t *Task) Wait(opts WaitOptions) (*WaitResult, error) {
 	}
 }
 
-func (t *Task) waitMatchesLocked(child *ThreadGroup, pid int32) bool {
+func (t *Task) waitMatchesLocked(child *ThreadGroup, pid int32, group *ThreadGroup) bool {
+	if group != nil {
+		return child == group
+	}
 	switch {
 	case pid > 0:
 		return child.id == pid

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/palisade-sandbox/palisade/platform"
 	"github.com/palisade-sandbox/palisade/refs"
@@ -104,6 +105,8 @@ type vma struct {
 	off uint64
 	// name overrides the maps name ("[stack]", "[heap]").
 	name string
+	// locked is mlock's VM_LOCKED (mlock.go): accounting only.
+	locked bool
 }
 
 // pma is a range of guest pages backed by the memory file.
@@ -122,6 +125,14 @@ func (p *pma) fileRange() memory.Range {
 
 // MemoryManager is an address space. Linux: struct mm_struct.
 type MemoryManager struct {
+	// membarrier is the set of membarrier(2) REGISTER_* commands the
+	// address space has registered for; kept by Fork, empty after
+	// execve (a new MemoryManager). Linux: mm_struct::membarrier_state.
+	membarrier atomic.Uint32
+	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked.
+	// Protected by mu.
+	lockFuture bool
+
 	mf *memory.File
 	pl platform.Platform
 	as platform.AddressSpace
@@ -298,7 +309,7 @@ func (mm *MemoryManager) splitsLocked(addr uint64) int {
 // mergeable reports whether b may be joined onto a, which it follows.
 func mergeable(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms || a.private != b.private ||
-		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file {
+		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file || a.locked != b.locked {
 		return false
 	}
 	return a.file == nil || a.off+(a.end-a.start) == b.off
@@ -421,3 +432,10 @@ func (mm *MemoryManager) SetStackLimit(limit uint64) {
 	defer mm.mu.Unlock()
 	mm.stackLimit = limit
 }
+
+// MembarrierRegistrations returns the membarrier(2) REGISTER_* commands
+// registered for mm.
+func (mm *MemoryManager) MembarrierRegistrations() uint32 { return mm.membarrier.Load() }
+
+// MembarrierRegister records a membarrier(2) REGISTER_* command.
+func (mm *MemoryManager) MembarrierRegister(cmd uint32) { mm.membarrier.Or(cmd) }

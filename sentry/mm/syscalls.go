@@ -26,6 +26,9 @@ type MMapOpts struct {
 	GrowsDown bool
 	// Name overrides the name shown in /proc/PID/maps.
 	Name string
+	// Locked locks the mapping (MAP_LOCKED); mlockall(MCL_FUTURE)
+	// locks every new one anyway.
+	Locked bool
 }
 
 // MMap creates a mapping and returns its address.
@@ -69,6 +72,7 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 		perms: opts.Perms, maxPerms: opts.MaxPerms,
 		private: opts.Private, growsDown: opts.GrowsDown,
 		file: opts.File, off: opts.Offset, name: opts.Name,
+		locked: mm.lockFuture || opts.Locked,
 	}
 	if v.file == nil && !v.private {
 		// Shared anonymous memory is an object of its own, so that
@@ -478,11 +482,14 @@ func (mm *MemoryManager) Fork() (*MemoryManager, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	child.brkStart, child.brk, child.mmapBase, child.layout = mm.brkStart, mm.brk, mm.mmapBase, mm.layout
+	child.membarrier.Store(mm.membarrier.Load())
 	for _, im := range mm.mappedFiles {
 		child.registerMapperLocked(im)
 	}
 	for _, v := range mm.vmas {
 		nv := *v
+		// Locks are not inherited (Linux: dup_mmap clears VM_LOCKED).
+		nv.locked = false
 		if nv.file != nil {
 			nv.file.IncRef()
 		}

@@ -351,6 +351,9 @@ func (s *Socket) Send(ctx context.Context, buf []byte, opts netstack.WriteOption
 // Read implements vfs.FileDescriptionImpl.Read (read(2): recv with no
 // flags).
 func (s *Socket) Read(ctx context.Context, fd *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil // as Linux's sock_read_iter
+	}
 	r, err := s.Recv(ctx, dst, RecvOptions{NonBlock: fd.StatusFlags()&unix.O_NONBLOCK != 0})
 	return r.N, err
 }

@@ -67,6 +67,9 @@ func inetSocket(t *kernel.Task, domain, stype, protocol, flags int) (uint64, err
 	if msg := inet.TakeNotice(t.Kernel()); msg != "" {
 		t.Kernel().Warnf("%s", msg)
 	}
+	if mk := inet.EndpointFactoryFor(t.Kernel()); mk != nil {
+		return inetHostSocket(t, mk, domain, stype, protocol, flags)
+	}
 	var num uint8
 	switch stype {
 	case unix.SOCK_STREAM:
@@ -379,21 +382,8 @@ func inetRecvfrom(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, bufAdd
 }
 
 func inetSendmsg(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, addr uint64, flags int) (uint64, error) {
-	m, err := copyInMsghdr(t, addr)
+	iovs, name, err := copyInSendmsg(t, addr, copyInRawSockaddr)
 	if err != nil {
-		return 0, err
-	}
-	iovs, err := msgIovecs(t, &m)
-	if err != nil {
-		return 0, err
-	}
-	var name []byte
-	if m.namelen > 0 {
-		if name, err = copyInRawSockaddr(t, m.name, uint64(m.namelen)); err != nil {
-			return 0, err
-		}
-	}
-	if err := inetCheckControl(t, m.control, m.controllen); err != nil {
 		return 0, err
 	}
 	return inetSend(t, f, s, iovs, name, flags)
@@ -472,11 +462,7 @@ func inetControl(s *inet.Socket, c *netstack.ControlMessages, room uint64) ([]by
 }
 
 func inetRecvmsg(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, addr uint64, flags int) (uint64, error) {
-	m, err := copyInMsghdr(t, addr)
-	if err != nil {
-		return 0, err
-	}
-	iovs, err := msgIovecs(t, &m)
+	m, iovs, err := copyInMsg(t, addr)
 	if err != nil {
 		return 0, err
 	}

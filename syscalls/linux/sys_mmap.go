@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_MMAP, "MAP_SHARED of tmpfs/memfd files maps their pages; of writable host (gofer) files: ENODEV; read-only MAP_SHARED host mappings are private copies; MAP_LOCKED/MAP_HUGETLB are hints", Mmap)
+	partial(unix.SYS_MMAP, "MAP_SHARED of tmpfs/memfd files maps their pages; of writable host (gofer) files: ENODEV; read-only MAP_SHARED host mappings are private copies; MAP_LOCKED locks (accounting only); MAP_HUGETLB is a hint", Mmap)
 	full(unix.SYS_MUNMAP, Munmap)
 	full(unix.SYS_MPROTECT, Mprotect)
 	full(unix.SYS_BRK, Brk)
@@ -59,6 +59,10 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		Perms:     protToAccess(prot), MaxPerms: platform.AnyAccess,
 		GrowsDown: flags&unix.MAP_GROWSDOWN != 0,
 	}
+	if err := mmapLockChecks(t, flags, length); err != nil {
+		return 0, err
+	}
+	opts.Locked = flags&unix.MAP_LOCKED != 0
 	if flags&unix.MAP_ANONYMOUS == 0 {
 		f, err := getFile(t, fd)
 		if err != nil {
@@ -123,6 +127,7 @@ func Mmap(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			return 0, unix.ENOMEM
 		}
 	}
+	readImpliesExec(t, prot, &opts.Perms, opts.MaxPerms)
 	a, err := t.MemoryManager().MMap(opts)
 	return a, err
 }
@@ -142,7 +147,16 @@ func Mprotect(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		prot&(unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) == unix.PROT_GROWSDOWN|unix.PROT_GROWSUP {
 		return 0, unix.EINVAL
 	}
-	return 0, t.MemoryManager().Mprotect(addr, length, protToAccess(prot), prot&unix.PROT_GROWSDOWN != 0)
+	perms := protToAccess(prot)
+	readImpliesExec(t, prot, &perms, platform.AnyAccess)
+	err := t.MemoryManager().Mprotect(addr, length, perms, prot&unix.PROT_GROWSDOWN != 0)
+	if err == unix.EACCES && perms.Execute && prot&unix.PROT_EXEC == 0 {
+		// READ_IMPLIES_EXEC adds execute only where the mapping may
+		// have it (Linux: VM_MAYEXEC); a refused Mprotect changed
+		// nothing, so try again without it.
+		err = t.MemoryManager().Mprotect(addr, length, protToAccess(prot), prot&unix.PROT_GROWSDOWN != 0)
+	}
+	return 0, err
 }
 
 // Brk implements brk(2).
@@ -229,4 +243,40 @@ func Msync(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	}
 	_, err := t.MemoryManager().CheckMapped(addr, length)
 	return 0, err
+}
+
+// readImpliesExec adds execute permission to a readable mapping when the
+// task's personality has READ_IMPLIES_EXEC, unless the mapping may never
+// be executable (a file on a noexec mount), as Linux's mmap and mprotect.
+func readImpliesExec(t *kernel.Task, prot uint64, perms *platform.Access, maxPerms platform.Access) {
+	if prot&unix.PROT_READ != 0 && t.Personality()&kernel.ReadImpliesExec != 0 && maxPerms.Execute {
+		perms.Execute = true
+	}
+}
+
+// mmapLockChecks are mmap's checks for a mapping that will be locked
+// (MAP_LOCKED, or any after mlockall(MCL_FUTURE)), as Linux's do_mmap:
+// MAP_LOCKED needs RLIMIT_MEMLOCK or CAP_IPC_LOCK (EPERM), and the locked
+// total must stay within the limit (EAGAIN).
+func mmapLockChecks(t *kernel.Task, flags, length uint64) error {
+	m := t.MemoryManager()
+	mapLocked := flags&unix.MAP_LOCKED != 0
+	if !mapLocked && !m.LockFuture() {
+		return nil
+	}
+	if t.Credentials().HasCap(unix.CAP_IPC_LOCK) {
+		return nil
+	}
+	lim := t.ThreadGroup().Limit(unix.RLIMIT_MEMLOCK).Cur
+	if mapLocked && lim == 0 {
+		return unix.EPERM
+	}
+	if lim == unix.RLIM_INFINITY {
+		return nil
+	}
+	pages := (length+mmPageSize-1)/mmPageSize + m.LockedBytes()/mmPageSize
+	if pages < m.LockedBytes()/mmPageSize || pages > lim/mmPageSize {
+		return unix.EAGAIN
+	}
+	return nil
 }

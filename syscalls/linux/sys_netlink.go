@@ -156,32 +156,15 @@ func nlRecvfrom(t *kernel.Task, f *vfs.FileDescription, s *netlink.Socket, bufAd
 }
 
 func nlSendmsg(t *kernel.Task, s *netlink.Socket, addr uint64) (uint64, error) {
-	m, err := copyInMsghdr(t, addr)
+	iovs, name, err := copyInSendmsg(t, addr, nlAddr)
 	if err != nil {
-		return 0, err
-	}
-	iovs, err := msgIovecs(t, &m)
-	if err != nil {
-		return 0, err
-	}
-	var name []byte
-	if m.namelen > 0 {
-		if name, err = nlAddr(t, m.name, uint64(m.namelen)); err != nil {
-			return 0, err
-		}
-	}
-	if err := inetCheckControl(t, m.control, m.controllen); err != nil {
 		return 0, err
 	}
 	return nlSend(t, s, iovs, name)
 }
 
 func nlRecvmsg(t *kernel.Task, f *vfs.FileDescription, s *netlink.Socket, addr uint64, flags int) (uint64, error) {
-	m, err := copyInMsghdr(t, addr)
-	if err != nil {
-		return 0, err
-	}
-	iovs, err := msgIovecs(t, &m)
+	m, iovs, err := copyInMsg(t, addr)
 	if err != nil {
 		return 0, err
 	}

@@ -14,14 +14,14 @@ import (
 func init() {
 	full(unix.SYS_FORK, Fork)
 	full(unix.SYS_VFORK, Vfork)
-	partial(unix.SYS_CLONE, "no CLONE_NEWNS/CLONE_NEWPID/... namespaces, CLONE_PIDFD or CLONE_IO (EINVAL with a log line)", Clone)
-	partial(unix.SYS_CLONE3, "as clone; no set_tid, cgroup or pidfd", Clone3)
+	partial(unix.SYS_CLONE, "no CLONE_NEWNS/CLONE_NEWPID/... namespaces or CLONE_IO (EINVAL with a log line); CLONE_PIDFD with CLONE_THREAD is EINVAL (before Linux 6.9)", Clone)
+	partial(unix.SYS_CLONE3, "as clone; no set_tid or cgroup", Clone3)
 	full(unix.SYS_EXECVE, Execve)
 	full(unix.SYS_EXECVEAT, Execveat)
 	full(unix.SYS_EXIT, Exit)
 	full(unix.SYS_EXIT_GROUP, ExitGroup)
 	partial(unix.SYS_WAIT4, "rusage has CPU times and maxrss only", Wait4)
-	partial(unix.SYS_WAITID, "P_PIDFD unsupported", Waitid)
+	full(unix.SYS_WAITID, Waitid)
 	full(unix.SYS_GETPID, Getpid)
 	full(unix.SYS_GETPPID, Getppid)
 	full(unix.SYS_GETTID, Gettid)
@@ -52,11 +52,40 @@ func Vfork(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Clone implements clone(2): flags, stack, parent_tid, child_tid, tls.
 func Clone(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	flags, stack, parentTID, childTID, tls := args[0], args[1], args[2], args[3], args[4]
-	tid, err := t.Clone(kernel.CloneOptions{
+	// CLONE_PIDFD writes the pidfd where CLONE_PARENT_SETTID writes
+	// the TID: both at once is EINVAL.
+	if flags&unix.CLONE_PIDFD != 0 && flags&unix.CLONE_PARENT_SETTID != 0 {
+		return 0, unix.EINVAL
+	}
+	return cloneWithPIDFD(t, kernel.CloneOptions{
 		Flags: flags &^ 0xff, ExitSignal: int(flags & 0xff),
 		Stack: stack, ParentTID: parentTID, ChildTID: childTID, TLS: tls,
-	})
-	return uint64(tid), err
+	}, parentTID)
+}
+
+// cloneWithPIDFD runs a clone, making the pidfd at pidfdAddr first if
+// CLONE_PIDFD asks. Linux 6.9 also accepts CLONE_PIDFD with CLONE_THREAD
+// (a thread pidfd); this is EINVAL here, as before 6.9.
+func cloneWithPIDFD(t *kernel.Task, opts kernel.CloneOptions, pidfdAddr uint64) (uint64, error) {
+	if opts.Flags&unix.CLONE_PIDFD == 0 {
+		tid, err := t.Clone(opts)
+		return uint64(tid), err
+	}
+	if opts.Flags&(unix.CLONE_DETACHED|unix.CLONE_THREAD) != 0 {
+		return 0, unix.EINVAL
+	}
+	p, undo, err := clonePIDFD(t, pidfdAddr)
+	if err != nil {
+		return 0, err
+	}
+	opts.Flags &^= unix.CLONE_PIDFD
+	opts.PIDFD = p
+	tid, err := t.Clone(opts)
+	if err != nil {
+		undo()
+		return 0, err
+	}
+	return uint64(tid), nil
 }
 
 // Clone3 implements clone3(2).
@@ -81,8 +110,8 @@ func Clone3(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	b = append(b, make([]byte, 88)...) // zero the fields an older caller left out
 	u := func(i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
 	// pidfd (u(1)) is read only with CLONE_PIDFD; glibc fills it anyway.
-	flags, childTID, parentTID, exitSignal, stack, stackSize, tls := u(0), u(2), u(3), u(4), u(5), u(6), u(7)
-	if flags&(unix.CLONE_PIDFD|unix.CLONE_INTO_CGROUP|unix.CLONE_CLEAR_SIGHAND) != 0 {
+	flags, pidfdAddr, childTID, parentTID, exitSignal, stack, stackSize, tls := u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7)
+	if flags&(unix.CLONE_INTO_CGROUP|unix.CLONE_CLEAR_SIGHAND) != 0 {
 		t.Kernel().Warnf("task %d: clone3 flags %#x are not supported", t.ThreadID(), flags)
 		return 0, unix.EINVAL
 	}
@@ -97,8 +126,7 @@ func Clone3(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if stack != 0 {
 		sp = stack + stackSize
 	}
-	tid, err := t.Clone(kernel.CloneOptions{Flags: flags, ExitSignal: int(exitSignal), Stack: sp, ParentTID: parentTID, ChildTID: childTID, TLS: tls})
-	return uint64(tid), err
+	return cloneWithPIDFD(t, kernel.CloneOptions{Flags: flags, ExitSignal: int(exitSignal), Stack: sp, ParentTID: parentTID, ChildTID: childTID, TLS: tls}, pidfdAddr)
 }
 
 // maxArgs bounds argv and envp (Linux: MAX_ARG_STRINGS).
@@ -234,8 +262,12 @@ func Wait4(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return uint64(r.PID), nil
 }
 
+// pPIDFD is waitid's P_PIDFD: id is a pidfd.
+const pPIDFD = 3
+
 // Waitid implements waitid(2).
-func Waitid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+func Waitid(t *kernel.Task, args arch.SyscallArgs) (_ uint64, err error) {
+	var r *kernel.WaitResult
 	idtype, id, infop, options := intArg(args[0]), intArg(args[1]), args[2], intArg(args[3])
 	if uint32(options)&^uint32(unix.WNOHANG|unix.WEXITED|unix.WSTOPPED|unix.WCONTINUED|unix.WNOWAIT|unix.WALL|unix.WCLONE|unix.WNOTHREAD) != 0 ||
 		options&(unix.WEXITED|unix.WSTOPPED|unix.WCONTINUED) == 0 {
@@ -259,10 +291,35 @@ func Waitid(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if id == 0 {
 			opts.PID = 0
 		}
+	case pPIDFD:
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		f, ferr := getOpenFile(t, id)
+		if ferr != nil {
+			return 0, ferr
+		}
+		tg, ferr := kernel.PIDFDGroup(f)
+		nonblock := f.StatusFlags()&unix.O_NONBLOCK != 0
+		f.DecRef(t.Context())
+		if ferr != nil {
+			return 0, ferr
+		}
+		opts.Group = tg
+		// A non-blocking pidfd makes the wait non-blocking: EAGAIN
+		// rather than WNOHANG's empty answer.
+		if nonblock && !opts.NoHang {
+			opts.NoHang = true
+			defer func() {
+				if r == nil && err == nil {
+					err = unix.EAGAIN
+				}
+			}()
+		}
 	default:
 		return 0, unix.EINVAL
 	}
-	r, err := t.Wait(opts)
+	r, err = t.Wait(opts)
 	if err != nil {
 		return 0, err
 	}

@@ -31,6 +31,12 @@ func init() {
 func readInto(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
 	size = min(size, maxRW)
 	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
+		if size == 0 {
+			// As Linux's sock_read_iter: read(2) of nothing
+			// returns at once (recv(2) of 0 bytes still goes to the
+			// protocol, and may take a datagram).
+			return 0, nil
+		}
 		// recv(2) with no flags: a fault leaves the data queued.
 		r, err := inetRecv(t, f, is, []iovec{{addr, size}}, 0)
 		return r.n, err
@@ -262,6 +268,9 @@ func vectorIO(t *kernel.Task, fd int32, iovAddr uint64, iovCnt int32, off int64,
 		if dir == transferWrite {
 			return inetSend(t, f, is, iovs, nil, 0)
 		}
+		if iovecsLen(iovs) == 0 {
+			return 0, nil // as read(2) of nothing
+		}
 		r, err := inetRecv(t, f, is, iovs, 0)
 		return r.n, err
 	}
@@ -387,4 +396,15 @@ func putIOBuffer(b []byte) {
 		b = b[:ioChunk]
 		ioBuffers.Put(&b)
 	}
+}
+
+// iovecsLen is the total length of iovs (saturating).
+func iovecsLen(iovs []iovec) uint64 {
+	var n uint64
+	for _, v := range iovs {
+		if n += v.len; n < v.len {
+			return ^uint64(0)
+		}
+	}
+	return n
 }

@@ -17,22 +17,21 @@ func init() {
 	full(unix.SYS_GETPRIORITY, Getpriority)
 	partial(unix.SYS_SETPRIORITY, "nice values are recorded, not used for scheduling", Setpriority)
 	full(unix.SYS_SCHED_GETSCHEDULER, SchedGetscheduler)
-	partial(unix.SYS_SCHED_SETSCHEDULER, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE only; real-time policies fail with EPERM", SchedSetscheduler)
+	partial(unix.SYS_SCHED_SETSCHEDULER, "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE, recorded only; real-time policies fail with EPERM", SchedSetscheduler)
 	full(unix.SYS_SCHED_GETPARAM, SchedGetparam)
 	partial(unix.SYS_SCHED_SETPARAM, "priority 0 only (no real-time policies)", SchedSetparam)
 	full(unix.SYS_SCHED_GET_PRIORITY_MAX, SchedGetPriorityMax)
 	full(unix.SYS_SCHED_GET_PRIORITY_MIN, SchedGetPriorityMin)
 	full(unix.SYS_CAPGET, Capget)
 	partial(unix.SYS_CAPSET, "the calling thread only (pid 0 or its own)", Capset)
-	unimplemented(unix.SYS_MEMBARRIER, "glibc and Go fall back", expectedENOSYS)
 	// rseq is how glibc registers restartable sequences; it falls back
 	// silently when the kernel lacks it.
 	unimplemented(unix.SYS_RSEQ, "restartable sequences are not supported; glibc falls back", expectedENOSYS)
-	partial(unix.SYS_MLOCK, "accounting only: pages are never swapped", Mlock)
-	partial(unix.SYS_MLOCK2, "accounting only: pages are never swapped", Mlock2)
-	partial(unix.SYS_MUNLOCK, "accounting only", Munlock)
-	partial(unix.SYS_MLOCKALL, "accounting only", Mlockall)
-	partial(unix.SYS_MUNLOCKALL, "accounting only", Munlockall)
+	partial(unix.SYS_MLOCK, "accounting only (locked mappings, RLIMIT_MEMLOCK, VmLck): pages are never swapped", Mlock)
+	partial(unix.SYS_MLOCK2, "accounting only (locked mappings, RLIMIT_MEMLOCK, VmLck): pages are never swapped", Mlock2)
+	full(unix.SYS_MUNLOCK, Munlock)
+	partial(unix.SYS_MLOCKALL, "accounting only: pages are never swapped", Mlockall)
+	full(unix.SYS_MUNLOCKALL, Munlockall)
 }
 
 // taskArg returns the thread pid names for sched_* calls (0: the caller).
@@ -146,19 +145,26 @@ func Setpriority(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return 0, nil
 }
 
-// SchedGetscheduler implements sched_getscheduler(2): always SCHED_OTHER.
+// SchedGetscheduler implements sched_getscheduler(2): the recorded
+// policy, with SCHED_RESET_ON_FORK if set.
 func SchedGetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	pid := intArg(args[0])
-	if _, err := taskArg(t, pid); err != nil {
+	target, err := taskArg(t, pid)
+	if err != nil {
 		return 0, err
 	}
-	return unix.SCHED_NORMAL, nil
+	policy, reset := target.SchedPolicy()
+	if reset {
+		policy |= unix.SCHED_RESET_ON_FORK
+	}
+	return uint64(policy), nil
 }
 
 // SchedSetscheduler implements sched_setscheduler(2).
 func SchedSetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	pid, policy, paramAddr := intArg(args[0]), intArg(args[1]), args[2]
-	if _, err := taskArg(t, pid); err != nil {
+	target, err := taskArg(t, pid)
+	if err != nil {
 		return 0, err
 	}
 	var prio [4]byte
@@ -170,7 +176,12 @@ func SchedSetscheduler(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if binary.LittleEndian.Uint32(prio[:]) != 0 {
 			return 0, unix.EINVAL
 		}
-		return 0, nil
+		// The nice value stays (Linux: sched_setscheduler keeps
+		// static_prio).
+		return 0, target.SetSchedAttr(t.Credentials(), kernel.SchedAttr{
+			Policy: policy &^ unix.SCHED_RESET_ON_FORK, ResetOnFork: policy&unix.SCHED_RESET_ON_FORK != 0,
+			KeepNice: true,
+		})
 	case unix.SCHED_FIFO, unix.SCHED_RR:
 		t.Kernel().Warnf("task %d: real-time scheduling policies are not supported", t.ThreadID())
 		return 0, unix.EPERM
@@ -329,12 +340,12 @@ const (
 	mlockOnFault
 )
 
-// mlockRange checks an mlock of [addr, addr+length) the way Linux's
-// do_mlock does, in its order: the privilege to lock at all
-// (RLIMIT_MEMLOCK or CAP_IPC_LOCK), the limit, a wrapping range, a hole,
+// mlockRange locks [addr, addr+length) the way Linux's do_mlock does, in
+// its order: the privilege to lock at all (RLIMIT_MEMLOCK or
+// CAP_IPC_LOCK), the limit on all locked pages, a wrapping range, a hole,
 // and for mlock without MLOCK_ONFAULT, pages that can't be faulted in
-// (PROT_NONE). Locking itself is accounting only: pages are never swapped.
-// It walks VMAs, never pages.
+// (PROT_NONE: ENOMEM, the lock staying, as Linux). Locking is accounting
+// only: pages are never swapped. It walks VMAs, never pages.
 func mlockRange(t *kernel.Task, addr, length uint64, mode mlockMode) error {
 	capLock := t.Credentials().HasCap(unix.CAP_IPC_LOCK)
 	lim := t.ThreadGroup().Limit(unix.RLIMIT_MEMLOCK).Cur
@@ -342,15 +353,9 @@ func mlockRange(t *kernel.Task, addr, length uint64, mode mlockMode) error {
 		return unix.EPERM
 	}
 	start, size := mlockPages(addr, length)
-	if size/mmPageSize > lim/mmPageSize && !capLock {
-		return unix.ENOMEM
-	}
-	if start+size < start {
-		return unix.EINVAL
-	}
-	inaccessible, err := t.MemoryManager().CheckMapped(start, size)
+	inaccessible, err := t.MemoryManager().Mlock(start, size, true, capLock || lim == unix.RLIM_INFINITY, lim)
 	if err != nil {
-		return unix.ENOMEM
+		return err
 	}
 	if inaccessible && mode == mlockPopulate {
 		// Linux locks the VMAs, then fails to populate them.
@@ -382,13 +387,8 @@ func Mlock2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 func Munlock(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	addr, length := args[0], args[1]
 	start, size := mlockPages(addr, length)
-	if start+size < start {
-		return 0, unix.EINVAL
-	}
-	if _, err := t.MemoryManager().CheckMapped(start, size); err != nil {
-		return 0, unix.ENOMEM
-	}
-	return 0, nil
+	_, err := t.MemoryManager().Mlock(start, size, false, true, 0)
+	return 0, err
 }
 
 // Mlockall implements mlockall(2).
@@ -407,11 +407,13 @@ func Mlockall(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	if flags&unix.MCL_CURRENT != 0 && !capLock && t.MemoryManager().VirtualSize()/mmPageSize > lim/mmPageSize {
 		return 0, unix.ENOMEM
 	}
+	t.MemoryManager().MlockAll(true, flags&unix.MCL_CURRENT != 0, flags&unix.MCL_FUTURE != 0)
 	return 0, nil
 }
 
 // Munlockall implements munlockall(2).
 func Munlockall(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	t.MemoryManager().MlockAll(false, true, true)
 	return 0, nil
 }
 

@@ -68,6 +68,37 @@ func copyInMsghdr(t *kernel.Task, addr uint64) (msghdr, error) {
 	return m, nil
 }
 
+// copyInMsg reads the msghdr at addr and its iovec array.
+func copyInMsg(t *kernel.Task, addr uint64) (msghdr, []iovec, error) {
+	m, err := copyInMsghdr(t, addr)
+	if err != nil {
+		return msghdr{}, nil, err
+	}
+	iovs, err := msgIovecs(t, &m)
+	return m, iovs, err
+}
+
+// copyInSendmsg reads what sendmsg(2) on an inet or netlink socket uses
+// of the msghdr at addr: the iovecs and the destination (read by
+// readName when msg_namelen > 0); control messages must pass
+// inetCheckControl.
+func copyInSendmsg(t *kernel.Task, addr uint64, readName func(t *kernel.Task, addr, n uint64) ([]byte, error)) ([]iovec, []byte, error) {
+	m, iovs, err := copyInMsg(t, addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var name []byte
+	if m.namelen > 0 {
+		if name, err = readName(t, m.name, uint64(m.namelen)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := inetCheckControl(t, m.control, m.controllen); err != nil {
+		return nil, nil, err
+	}
+	return iovs, name, nil
+}
+
 // msgIovecs reads a message's iovec array: EMSGSIZE for too many.
 func msgIovecs(t *kernel.Task, m *msghdr) ([]iovec, error) {
 	if m.iovlen > uioMaxIOV {

@@ -201,6 +201,28 @@ var calls = map[uintptr]call{
 	unix.SYS_MQ_GETSETATTR:   c(aFD, aPtr, aPtr),
 	unix.SYS_MSEAL:           c(aPtr, aSize, aHex),
 
+	// Personality, pidfds, membarrier, scheduling attributes, time
+	// setting and the other small calls of docs/kernel.md.
+	unix.SYS_PERSONALITY:           c(aHex).withRet(retHex),
+	unix.SYS_PIDFD_GETFD:           c(aFD, aInt, aHex),
+	unix.SYS_MEMBARRIER:            c(aHex, aHex, aInt).withRet(retHex),
+	unix.SYS_PREADV2:               c(aFD, aPtr, aInt, aLong, aHex, aHex),
+	unix.SYS_PWRITEV2:              c(aFD, aPtr, aInt, aLong, aHex, aHex),
+	unix.SYS_SCHED_SETATTR:         c(aInt, aPtr, aHex),
+	unix.SYS_SCHED_GETATTR:         c(aInt, aPtr, aSize, aHex),
+	unix.SYS_SCHED_RR_GET_INTERVAL: c(aInt, aPtr),
+	unix.SYS_READAHEAD:             c(aFD, aLong, aSize),
+	unix.SYS_SYNC_FILE_RANGE:       c(aFD, aLong, aLong, aHex),
+	unix.SYS_KCMP:                  c(aInt, aInt, aInt, aHex, aHex),
+	unix.SYS_SYSLOG:                c(aInt, aPtr, aInt),
+	unix.SYS_VHANGUP:               c(),
+	unix.SYS_SETTIMEOFDAY:          c(aPtr, aPtr),
+	unix.SYS_ADJTIMEX:              c(aPtr),
+	unix.SYS_CLOCK_ADJTIME:         c(aClock, aPtr),
+	unix.SYS_MLOCK2:                c(aPtr, aSize, aHex),
+	unix.SYS_MLOCKALL:              c(aHex),
+	unix.SYS_MUNLOCKALL:            c(),
+
 	// Processes and threads.
 	unix.SYS_CLONE:             c(arg{kind: kCloneFlags}, aPtr, aPtr, aPtr, aHex),
 	unix.SYS_CLONE3:            c(aPtr, aSize),

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 
 static volatile sig_atomic_t hits;
 static volatile pid_t handler_tid;
@@ -170,4 +171,98 @@ TEST(tkill, delivers_to_thread_with_given_tid)
 	signal(SIGUSR2, count);
 	ASSERT_SYSCALL_OK(syscall(SYS_tkill, syscall(SYS_gettid), SIGUSR2));
 	EXPECT_EQ(hits, 1);
+}
+
+/* Runs fn in a child that has become user 65534 (all its UIDs, so no
+ * capability is left) and returns its exit status; root only. */
+static int as_other_user(void (*fn)(pid_t parent))
+{
+	pid_t parent = getpid();
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(setresgid(65534, 65534, 65534));
+		ASSERT_SYSCALL_OK(setresuid(65534, 65534, 65534));
+		fn(parent);
+		_exit(0);
+	}
+	return test_wait_exit(pid);
+}
+
+static void kill_parent_is_refused(pid_t parent)
+{
+	ASSERT_ERRNO(kill(parent, 0), EPERM);
+	ASSERT_ERRNO(kill(parent, SIGTERM), EPERM);
+}
+
+TEST(kill, a_process_of_another_user_cannot_be_signalled_EPERM)
+{
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to make a process of another user");
+	EXPECT_EXIT_STATUS(as_other_user(kill_parent_is_refused), 0);
+}
+
+static void kill_parent_group_is_refused(pid_t parent)
+{
+	/* A group of its own, holding only the (root) parent. */
+	ASSERT_ERRNO(kill(-getpgid(parent), SIGTERM), EPERM);
+}
+
+TEST(kill, a_process_group_of_another_user_cannot_be_signalled_EPERM)
+{
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to make a process of another user");
+	/* The case runs as its group's leader: move to a group holding only
+	 * this process, so the child is outside it. */
+	ASSERT_SYSCALL_OK(setpgid(0, 0));
+	pid_t parent = getpid();
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(setpgid(0, 0));
+		ASSERT_SYSCALL_OK(setresgid(65534, 65534, 65534));
+		ASSERT_SYSCALL_OK(setresuid(65534, 65534, 65534));
+		kill_parent_group_is_refused(parent);
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+}
+
+static void tgkill_parent_is_refused(pid_t parent)
+{
+	ASSERT_ERRNO(syscall(SYS_tgkill, parent, parent, SIGTERM), EPERM);
+	ASSERT_ERRNO(syscall(SYS_tkill, parent, 0), EPERM);
+}
+
+TEST(tgkill, a_thread_of_another_user_cannot_be_signalled_EPERM)
+{
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to make a process of another user");
+	EXPECT_EXIT_STATUS(as_other_user(tgkill_parent_is_refused), 0);
+}
+
+static void sigcont_parent_is_allowed(pid_t parent)
+{
+	/* Same session: SIGCONT may go to any of its processes. */
+	ASSERT_SYSCALL_OK(kill(parent, SIGCONT));
+}
+
+TEST(kill, SIGCONT_may_go_to_another_users_process_in_the_same_session)
+{
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to make a process of another user");
+	EXPECT_EXIT_STATUS(as_other_user(sigcont_parent_is_allowed), 0);
+}
+
+static void kill_all_checks_only(pid_t parent)
+{
+	(void)parent;
+	/* Signal 0 only: -1 reaches every process the caller may signal and
+	 * skips the others without failing. */
+	ASSERT_SYSCALL_OK(kill(-1, 0));
+}
+
+TEST(kill, minus_one_skips_processes_the_caller_may_not_signal)
+{
+	if (geteuid() != 0)
+		TEST_SKIP("needs root to make a process of another user");
+	EXPECT_EXIT_STATUS(as_other_user(kill_all_checks_only), 0);
 }

@@ -694,69 +694,16 @@ static void on_hangup(int sig)
 	hangup_seen = 1;
 }
 
-TEST(tty, closing_the_master_hangs_up_the_terminal_and_sends_its_session_leader_SIGHUP)
-{
-	char name[64];
-	int m = must_open_pty(name, sizeof name);
-	int ready[2], result[2];
-	ASSERT_SYSCALL_OK(pipe(ready));
-	ASSERT_SYSCALL_OK(pipe(result));
-	pid_t pid = ASSERT_SYSCALL_OK(fork());
-	if (pid == 0) {
-		close(ready[0]);
-		close(result[0]);
-		close(m);
-		sigset_t block, old;
-		sigemptyset(&block);
-		sigaddset(&block, SIGHUP);
-		ASSERT_SYSCALL_OK(sigprocmask(SIG_BLOCK, &block, &old));
-		struct sigaction sa = {0};
-		sa.sa_handler = on_hangup;
-		ASSERT_SYSCALL_OK(sigaction(SIGHUP, &sa, NULL));
-		ASSERT_SYSCALL_OK(setsid());
-		int s = ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY));
-		ASSERT_SYSCALL_OK(ioctl(s, TIOCSCTTY, 0));
-		ASSERT_EQ(write(ready[1], "r", 1), 1);
-		while (!hangup_seen)
-			sigsuspend(&old);
-		/* A hung-up terminal reads end of file and refuses writes. */
-		char c;
-		ASSERT_EQ(read(s, &c, 1), 0);
-		ASSERT_ERRNO(write(s, "x", 1), EIO);
-		ASSERT_EQ(write(result[1], "h", 1), 1);
-		_exit(0);
-	}
-	close(ready[1]);
-	close(result[1]);
-	char c;
-	ASSERT_EQ(read(ready[0], &c, 1), 1);
-	ASSERT_SYSCALL_OK(close(m));
-	ASSERT_EQ(read(result[0], &c, 1), 1);
-	EXPECT_EQ(c, 'h');
-	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
-}
+/* hangup_leader_fn runs in a session leader whose controlling terminal
+ * is tty s, after SIGHUP arrived; it returns the byte to report. */
+typedef char (*hangup_leader_fn)(int s, void *arg);
 
-/* Whether SIGHUP is pending for the whole process pid (ShdPnd). */
-static int sighup_pending_in(pid_t pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	int found = -1;
-	while (fgets(line, sizeof line, f)) {
-		unsigned long long mask;
-		if (sscanf(line, "ShdPnd: %llx", &mask) == 1) {
-			found = (mask >> (SIGHUP - 1)) & 1;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-TEST(tty, closing_the_master_signals_the_session_leader_not_the_foreground_group)
+/* Forks a session leader with the pty's slave as its controlling
+ * terminal and a SIGHUP handler (SIGHUP and SIGTTOU blocked outside
+ * sigsuspend); before (if set) runs in it first with the terminal. Then
+ * closes the master and returns what after reported once the leader saw
+ * SIGHUP. */
+static char hang_up_leader(void (*before)(int s, void *arg), hangup_leader_fn after, void *arg)
 {
 	char name[64];
 	int m = must_open_pty(name, sizeof name);
@@ -779,31 +726,12 @@ TEST(tty, closing_the_master_signals_the_session_leader_not_the_foreground_group
 		ASSERT_SYSCALL_OK(setsid());
 		int s = ASSERT_SYSCALL_OK(open(name, O_RDWR | O_NOCTTY));
 		ASSERT_SYSCALL_OK(ioctl(s, TIOCSCTTY, 0));
-		/* A job in a group of its own, in the foreground, with SIGHUP
-		 * blocked: a SIGHUP sent to it stays pending where we see it. */
-		int job_ready[2];
-		ASSERT_SYSCALL_OK(pipe(job_ready));
-		pid_t job = ASSERT_SYSCALL_OK(fork());
-		if (job == 0) {
-			close(job_ready[0]);
-			setpgid(0, 0);
-			ASSERT_EQ(write(job_ready[1], "j", 1), 1);
-			for (;;)
-				pause();
-		}
-		close(job_ready[1]);
-		char c;
-		ASSERT_EQ(read(job_ready[0], &c, 1), 1);
-		setpgid(job, job);
-		ASSERT_SYSCALL_OK(tcsetpgrp(s, job));
+		if (before)
+			before(s, arg);
 		ASSERT_EQ(write(ready[1], "r", 1), 1);
 		while (!hangup_seen)
 			sigsuspend(&old);
-		/* The hang-up's signals were sent together: the job's would be
-		 * pending by now. */
-		c = sighup_pending_in(job) == 0 ? 'n' : 'y';
-		kill(job, SIGKILL);
-		waitpid(job, NULL, 0);
+		char c = after(s, arg);
 		ASSERT_EQ(write(result[1], &c, 1), 1);
 		_exit(0);
 	}
@@ -813,6 +741,84 @@ TEST(tty, closing_the_master_signals_the_session_leader_not_the_foreground_group
 	ASSERT_EQ(read(ready[0], &c, 1), 1);
 	ASSERT_SYSCALL_OK(close(m));
 	ASSERT_EQ(read(result[0], &c, 1), 1);
-	EXPECT_EQ(c, 'n');
 	EXPECT_EXIT_STATUS(test_wait_exit(leader), 0);
+	close(ready[0]);
+	close(result[0]);
+	return c;
+}
+
+/* A hung-up terminal reads end of file and refuses writes. */
+static char hung_up_terminal_reads_eof(int s, void *arg)
+{
+	(void)arg;
+	char c;
+	ASSERT_EQ(read(s, &c, 1), 0);
+	ASSERT_ERRNO(write(s, "x", 1), EIO);
+	return 'h';
+}
+
+TEST(tty, closing_the_master_hangs_up_the_terminal_and_sends_its_session_leader_SIGHUP)
+{
+	EXPECT_EQ(hang_up_leader(NULL, hung_up_terminal_reads_eof, NULL), 'h');
+}
+
+/* Whether SIGHUP is pending for the whole process pid (ShdPnd). */
+static int sighup_pending_in(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int found = -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long mask;
+		if (sscanf(line, "ShdPnd: %llx", &mask) == 1) {
+			found = (mask >> (SIGHUP - 1)) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Starts a job in a process group of its own, in the foreground, with
+ * SIGHUP blocked (inherited): a SIGHUP sent to it stays pending where
+ * sighup_pending_in sees it. */
+static void start_foreground_job(int s, void *arg)
+{
+	pid_t *job = arg;
+	int job_ready[2];
+	ASSERT_SYSCALL_OK(pipe(job_ready));
+	*job = ASSERT_SYSCALL_OK(fork());
+	if (*job == 0) {
+		close(job_ready[0]);
+		setpgid(0, 0);
+		ASSERT_EQ(write(job_ready[1], "j", 1), 1);
+		for (;;)
+			pause();
+	}
+	close(job_ready[1]);
+	char c;
+	ASSERT_EQ(read(job_ready[0], &c, 1), 1);
+	setpgid(*job, *job);
+	ASSERT_SYSCALL_OK(tcsetpgrp(s, *job));
+}
+
+/* The hang-up's signals were sent together: the job's would be pending
+ * by now. Reports 'n' if it has none. */
+static char job_has_no_SIGHUP(int s, void *arg)
+{
+	(void)s;
+	pid_t job = *(pid_t *)arg;
+	char c = sighup_pending_in(job) == 0 ? 'n' : 'y';
+	kill(job, SIGKILL);
+	waitpid(job, NULL, 0);
+	return c;
+}
+
+TEST(tty, closing_the_master_signals_the_session_leader_not_the_foreground_group)
+{
+	pid_t job = 0;
+	EXPECT_EQ(hang_up_leader(start_foreground_job, job_has_no_SIGHUP, &job), 'n');
 }

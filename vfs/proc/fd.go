@@ -194,5 +194,15 @@ func (fs *filesystem) fdinfo(ctx context.Context, r *taskRef, fd int32) ([]byte,
 	if st, err := file.Stat(ctx); err == nil {
 		ino = st.Ino
 	}
-	return fmt.Appendf(nil, "pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", pos, flags, mntID, ino), nil
+	out := fmt.Appendf(nil, "pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", pos, flags, mntID, ino)
+	if x, ok := file.Impl().(FDInfoer); ok {
+		out = append(out, x.FDInfo()...)
+	}
+	return out, nil
+}
+
+// FDInfoer is optionally implemented by files with lines of their own in
+// /proc/PID/fdinfo/N (a pidfd's "Pid:").
+type FDInfoer interface {
+	FDInfo() string
 }

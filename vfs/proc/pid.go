@@ -571,7 +571,11 @@ func (fs *filesystem) status(ctx context.Context, r *taskRef) ([]byte, error) {
 		kb := func(name string, v uint64) { fmt.Fprintf(&b, "%s:\t%8d kB\n", name, v/1024) }
 		kb("VmPeak", ms.vsize)
 		kb("VmSize", ms.vsize)
-		kb("VmLck", 0)
+		var locked uint64
+		if lm, ok := t.Memory().(LockedMemory); ok {
+			locked = lm.LockedBytes()
+		}
+		kb("VmLck", locked)
 		kb("VmPin", 0)
 		kb("VmHWM", ms.rss)
 		kb("VmRSS", ms.rss)

@@ -210,6 +210,12 @@ type ResidentMemory interface {
 	ResidentBytes() uint64
 }
 
+// LockedMemory is optionally implemented by a Memory that knows how many
+// bytes are locked by mlock (VmLck).
+type LockedMemory interface {
+	LockedBytes() uint64
+}
+
 // Layout is what the loader placed where in an address space.
 type Layout struct {
 	ArgvStart, ArgvEnd uint64

@@ -21,8 +21,14 @@ import "github.com/palisade-sandbox/palisade/runsc/seccomp"
 // Install builds the Sentry's filter and installs it on every thread of the
 // calling process. It must run after the last host path is opened; once it
 // returns, the calling process and every thread it starts are confined for
-// good (filters cannot be removed, and no_new_privs is set). linkFDs are
-// the packet sockets of the sandbox's network links (Rules).
-func Install(linkFDs ...int) error {
+// good (filters cannot be removed, and no_new_privs is set).
+//
+// hostNetwork (--network=host) adds the socket calls of HostNetworkRules;
+// otherwise linkFDs are the packet sockets of the sandbox's network links
+// (Rules).
+func Install(hostNetwork bool, linkFDs ...int) error {
+	if hostNetwork {
+		return seccomp.Install(HostNetworkRules())
+	}
 	return seccomp.Install(Rules(linkFDs...))
 }

@@ -64,7 +64,7 @@ func runChild(check string) int {
 	oldTID := 0
 	onOldThread(func() { oldTID = unix.Gettid() })
 
-	if err := Install(); err != nil {
+	if err := Install(false); err != nil {
 		fmt.Fprintf(os.Stderr, "Install: %v\n", err)
 		return 2
 	}
