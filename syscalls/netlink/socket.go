@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -70,7 +69,6 @@ type Socket struct {
 	err            unix.Errno
 	rcvbuf, sndbuf int
 	opts           map[int]int
-	rcvtimeo       time.Duration
 }
 
 var _ vfs.FileDescriptionImpl = (*Socket)(nil)
