@@ -563,7 +563,17 @@ var checks = []check{
 		}
 		code := strings.TrimSpace(mustDocker(e.t, "wait", n))
 		out := docker(e.t, "logs", n)
-		oom := e.inspect(n, "{{.State.OOMKilled}}")
+		// dockerd may handle containerd's OOM event after the exit
+		// event (on a loaded machine, under runc too): OOMKilled can
+		// turn true just after docker wait returned.
+		var oom string
+		deadline := time.Now().Add(pollTimeout)
+		for {
+			if oom = e.inspect(n, "{{.State.OOMKilled}}"); oom == "true" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		if code != "137" || out.stdout != "" || oom != "true" {
 			e.t.Errorf("200 MB in a 32 MB container: exit %s, logs %s, OOMKilled %s; want exit 137, OOMKilled true", code, out, oom)
 		}
