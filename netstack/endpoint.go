@@ -99,8 +99,10 @@ type Endpoint interface {
 	// Readiness returns the events in mask that are ready now (epoll bits:
 	// unix.EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP, EPOLLPRI).
 	Readiness(mask uint32) uint32
-	// SetNotify sets the function called (without the endpoint's locks held)
-	// with the events that may have become ready.
+	// SetNotify sets the function called with the events that may have
+	// become ready. It may be called with the endpoint's lock held (TCP
+	// does, so that readiness never shows before its notification): it
+	// must only signal waiters, never call back into the endpoint.
 	SetNotify(notify func(events uint32))
 	// SetSockOpt and GetSockOpt are setsockopt/getsockopt for the levels the
 	// endpoint knows (SOL_SOCKET, SOL_IP, SOL_IPV6, SOL_TCP, SOL_UDP, ...),

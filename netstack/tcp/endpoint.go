@@ -235,14 +235,20 @@ func newEndpoint(p *Protocol, v6 bool) *endpoint {
 
 func (e *endpoint) now() time.Time { return e.proto.net.Now() }
 
-// unlock releases mu and reports the events gathered meanwhile.
+// unlock reports the events gathered meanwhile and releases mu. The
+// notification goes out before the lock is released, so that nobody can
+// see the new state (Readiness takes mu) before it: an edge-triggered
+// epoll that polled in between would report the event on its own and then
+// again for the late notification. The socket layer's notify function only
+// signals its waiter queue (non-blocking sends under a leaf lock), so it
+// may run under mu; it must never call back into the endpoint.
 func (e *endpoint) unlock() {
 	ev, n := e.events, e.notify
 	e.events = 0
-	e.mu.Unlock()
 	if ev != 0 && n != nil {
 		n(ev)
 	}
+	e.mu.Unlock()
 }
 
 func (e *endpoint) wake(ev uint32) { e.events |= ev }

@@ -612,6 +612,16 @@ func (ep *EventPoll) scan(ctx context.Context, opts WaitOptions) (int, error) {
 		}
 		held = append(held, e.file)
 		if r := e.file.Readiness(e.pollMask()) & e.pollMask(); r != 0 {
+			// A notification that arrived by now is covered by this
+			// report (a file notifies before its Readiness shows the
+			// new state): drop it, or an edge-triggered entry would
+			// be reported again for the same event. One that comes
+			// later is a new edge. (Not ready: a token is kept, so a
+			// change right after the poll is looked at again.)
+			select {
+			case <-e.notified.C:
+			default:
+			}
 			reports = append(reports, report{e, Event{Events: r, Data: e.data}})
 		} else {
 			e.onReady = false
