@@ -239,6 +239,19 @@ func TestNetworkSandboxModeOverVeth(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("the sandbox's server never got ready; stderr: %s", stderr.String())
 		}
+		// The host view of the sandbox (docs/security.md): its boot
+		// process holds exactly one packet socket, for the veth it took
+		// over, and no TCP/UDP host socket; the gofer holds none.
+		boot := childOf(t, srv.Process.Pid, "boot")
+		if got := packetSockets(t, boot, srv.Process.Pid); got != 1 {
+			t.Errorf("the sandbox holds %d packet sockets, want 1 (the veth)", got)
+		}
+		if s := inetSockets(t, boot); len(s) != 0 {
+			t.Errorf("the sandbox holds host inet sockets %v, want none", s)
+		}
+		if g := childOf(t, srv.Process.Pid, "gofer"); packetSockets(t, g, srv.Process.Pid)+len(inetSockets(t, g)) != 0 {
+			t.Errorf("the gofer holds network sockets")
+		}
 		for _, dst := range []string{sandbox4, sandbox6} {
 			out := check("busybox ping "+dst, inNS(ctx, p.peer, "busybox", "ping", "-c", "2", "-W", "10", dst))
 			if !strings.Contains(out, "2 packets received") {
@@ -285,4 +298,26 @@ func TestNetworkSandboxModeLeavesInitialNamespace(t *testing.T) {
 	if !strings.Contains(res.stderr, "only a loopback interface") {
 		t.Errorf("no log line about the loopback-only stack; stderr: %s", res.stderr)
 	}
+}
+
+// packetSockets counts the descriptors of pid that are AF_PACKET sockets
+// of the network namespace nsPID is in (their inodes in its
+// /proc/PID/net/packet): the sandbox's own namespace is a new one, the
+// taken-over interfaces' sockets live in runsc's.
+func packetSockets(t *testing.T, pid, nsPID int) int {
+	t.Helper()
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/packet", nsPID))
+	inodes := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 8 {
+			inodes[f[8]] = true
+		}
+	}
+	n := 0
+	for _, f := range hostFDs(t, pid) {
+		if ino, ok := strings.CutPrefix(f.link, "socket:["); ok && inodes[strings.TrimSuffix(ino, "]")] {
+			n++
+		}
+	}
+	return n
 }
