@@ -296,11 +296,10 @@ func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data 
 		stamp: e.p.net.Now().UnixNano(), charge: len(data) + datagramOverhead}
 	e.recvq = append(e.recvq, d)
 	e.rcvBytes += d.charge
-	f := e.notify
-	e.mu.Unlock()
-	if f != nil {
+	if f := e.notify; f != nil {
 		f(unix.EPOLLIN | unix.EPOLLRDNORM)
 	}
+	e.mu.Unlock()
 }
 
 // setError records an ICMP error for a connected endpoint whose peer is
@@ -312,11 +311,10 @@ func (e *endpoint) setError(errno unix.Errno, remote netip.Addr, port uint16) {
 		return
 	}
 	e.soErr = errno
-	f := e.notify
-	e.mu.Unlock()
-	if f != nil {
+	if f := e.notify; f != nil {
 		f(unix.EPOLLERR | unix.EPOLLIN | unix.EPOLLOUT)
 	}
+	e.mu.Unlock()
 }
 
 // Read implements netstack.Endpoint.Read.
@@ -476,11 +474,10 @@ func (e *endpoint) Shutdown(how int) error {
 		e.shutWr = true
 	}
 	connected := e.connected
-	f := e.notify
-	e.mu.Unlock()
-	if f != nil {
+	if f := e.notify; f != nil {
 		f(unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLHUP | unix.EPOLLRDHUP)
 	}
+	e.mu.Unlock()
 	if !connected {
 		return unix.ENOTCONN
 	}

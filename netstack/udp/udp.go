@@ -10,8 +10,10 @@
 //
 // Received packets are matched under Protocol.mu alone (against a snapshot
 // of each endpoint's binding kept in the table), then queued under the
-// endpoint's mu alone; the notify function is always called with no lock
-// held.
+// endpoint's mu alone. The notify function is called with the endpoint's
+// mu held, so that its Readiness never shows a state change before the
+// notification of it (an edge-triggered epoll would report it twice); it
+// only signals the socket's waiters.
 package udp
 
 import (
