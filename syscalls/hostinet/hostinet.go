@@ -304,8 +304,10 @@ func (e *Endpoint) name(nr uintptr) (netstack.FullAddress, error) {
 }
 
 // Readiness implements netstack.Endpoint.Readiness: a zero-timeout poll
-// of the host descriptor (poll and epoll bits agree for these events).
+// of the host descriptor (poll and epoll bits agree for these events),
+// after the poller delivered the notifications of what came before.
 func (e *Endpoint) Readiness(mask uint32) uint32 {
+	thePoller.deliver()
 	var r uint32
 	e.use(func(fd int) error {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: int16(mask & 0xffff)}}

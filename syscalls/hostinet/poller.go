@@ -12,6 +12,15 @@ import (
 // ready. Edge-triggered suffices: the socket layer registers its waiter,
 // then retries the call, then sleeps; any change after the retry makes a
 // new edge.
+//
+// Events leave the host epoll only in deliver, under deliverMu, and are
+// notified before it returns; Endpoint.Readiness delivers first. So a
+// state Readiness shows was notified before it was shown, as the socket
+// layer's contract asks (an edge-triggered guest epoll would otherwise
+// see the notification of an edge it already reported arrive later, and
+// report it twice).
+//
+// Lock order: deliverMu, then mu, then the waiter queues notify takes.
 type poller struct {
 	// once starts the epoll instance and its goroutine at the first
 	// socket.
@@ -19,6 +28,11 @@ type poller struct {
 	// epfd is the epoll instance, or -1 if it could not be made (err).
 	epfd int
 	err  error
+
+	// deliverMu serialises deliver. evs is its buffer. Protected by
+	// deliverMu.
+	deliverMu sync.Mutex
+	evs       []unix.EpollEvent
 
 	mu sync.Mutex
 	// eps maps an id to its endpoint. Protected by mu.
@@ -54,6 +68,7 @@ func (p *poller) start() {
 		return
 	}
 	p.eps = make(map[int32]*Endpoint)
+	p.evs = make([]unix.EpollEvent, 64)
 	p.max = minMaxSockets
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur/maxSocketsFraction > minMaxSockets {
@@ -107,14 +122,35 @@ func (p *poller) remove(e *Endpoint, fd int) {
 	p.mu.Unlock()
 }
 
+// loop sleeps until the host epoll has events and delivers them.
 func (p *poller) loop() {
-	evs := make([]unix.EpollEvent, 64)
+	pfd := []unix.PollFd{{Fd: int32(p.epfd), Events: unix.POLLIN}}
 	for {
-		n, err := unix.EpollWait(p.epfd, evs, -1)
-		if err != nil {
+		if _, err := unix.Poll(pfd, -1); err != nil {
 			continue // EINTR
 		}
-		for _, ev := range evs[:n] {
+		p.deliver()
+	}
+}
+
+// deliver takes every event the host epoll holds and notifies its
+// endpoint. When it returns, every host socket state change that came
+// before the call has been notified.
+func (p *poller) deliver() {
+	if p.epfd < 0 {
+		return
+	}
+	p.deliverMu.Lock()
+	defer p.deliverMu.Unlock()
+	for {
+		n, err := unix.EpollWait(p.epfd, p.evs, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		for _, ev := range p.evs[:n] {
 			p.mu.Lock()
 			e := p.eps[ev.Fd]
 			p.mu.Unlock()
@@ -124,6 +160,9 @@ func (p *poller) loop() {
 			if f := e.notify.Load(); f != nil {
 				(*f)(ev.Events)
 			}
+		}
+		if n < len(p.evs) {
+			return
 		}
 	}
 }
