@@ -14,7 +14,7 @@
 //
 // Lock order:
 //
-//	poller.mu
+//	fdnotify.Poller locks (see package fdnotify), then waiter queues
 package hostinet
 
 import (
@@ -307,7 +307,7 @@ func (e *Endpoint) name(nr uintptr) (netstack.FullAddress, error) {
 // of the host descriptor (poll and epoll bits agree for these events),
 // after the poller delivered the notifications of what came before.
 func (e *Endpoint) Readiness(mask uint32) uint32 {
-	thePoller.deliver()
+	thePoller.Sync()
 	var r uint32
 	e.use(func(fd int) error {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: int16(mask & 0xffff)}}

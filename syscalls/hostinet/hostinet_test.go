@@ -277,16 +277,10 @@ func TestNewEndpointRefusesOtherFamilies(t *testing.T) {
 }
 
 func TestSocketCountIsBounded(t *testing.T) {
-	thePoller.once.Do(thePoller.start)
-	thePoller.mu.Lock()
-	saved := thePoller.max
-	thePoller.max = thePoller.open.Load() + 2
-	thePoller.mu.Unlock()
-	defer func() {
-		thePoller.mu.Lock()
-		thePoller.max = saved
-		thePoller.mu.Unlock()
-	}()
+	thePoller.limitOnce.Do(thePoller.setLimit)
+	saved := thePoller.max.Load()
+	thePoller.max.Store(thePoller.open.Load() + 2)
+	defer thePoller.max.Store(saved)
 	var eps []*Endpoint
 	defer func() {
 		for _, e := range eps {

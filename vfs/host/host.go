@@ -5,7 +5,7 @@
 // Host descriptors that can be polled are switched to O_NONBLOCK (their
 // original flags are restored on release), and a blocking guest read or
 // write waits for readiness reported by one epoll instance shared by all
-// host files (a poller goroutine turns epoll events into waiter
+// host files (package fdnotify turns epoll events into waiter
 // notifications), so a signal can interrupt the wait. Regular files are not
 // pollable; they are read and written with pread/pwrite at the guest's
 // offset.
@@ -18,7 +18,7 @@
 // keeps a duplicate of each terminal's descriptor, from which /dev/tty
 // reopens it (OpenTerminal).
 //
-// Lock order: poller.mu, then waiter.Queue.mu.
+// Lock order: fdnotify.Poller locks, then waiter.Queue.mu.
 package host
 
 import (
@@ -26,11 +26,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/vfs"
+	"github.com/palisade-sandbox/palisade/vfs/fdnotify"
 	"github.com/palisade-sandbox/palisade/vfs/waiter"
 )
 
@@ -43,8 +43,9 @@ type hostFile struct {
 	// Immutable.
 	origFlags int
 	// pollable says whether fd is registered with the poller (not a
-	// regular file). Immutable.
+	// regular file); pollID is then its registration. Immutable.
 	pollable bool
+	pollID   int32
 	// stream says whether fd has no position (not a regular file).
 	// Immutable.
 	stream bool
@@ -104,8 +105,8 @@ func newHostFile(hostFD int) (*hostFile, unix.Stat_t, error) {
 		if _, err := unix.FcntlInt(uintptr(hostFD), unix.F_SETFL, fl|unix.O_NONBLOCK); err != nil {
 			return nil, st, os.NewSyscallError("fcntl(F_SETFL)", err)
 		}
-		if err := thePoller.add(f); err == nil {
-			f.pollable = true
+		if id, err := thePoller.Add(hostFD, f.queue.Notify); err == nil {
+			f.pollable, f.pollID = true, id
 		} else {
 			// Not pollable (a directory or some odd character device):
 			// use it in blocking mode.
@@ -201,7 +202,7 @@ func fstat(fd int, st *unix.Stat_t) error {
 // Release implements vfs.FileDescriptionImpl.Release.
 func (f *hostFile) Release(ctx context.Context) {
 	if f.pollable {
-		thePoller.remove(f)
+		thePoller.Remove(f.fd, f.pollID)
 		unix.FcntlInt(uintptr(f.fd), unix.F_SETFL, f.origFlags)
 	}
 	unix.Close(f.fd)
@@ -315,11 +316,13 @@ func (f *hostFile) wait(ctx context.Context, fd *vfs.FileDescription, mask uint3
 }
 
 // Readiness implements vfs.FileDescriptionImpl.Readiness by polling the
-// host descriptor.
+// host descriptor, after the poller notified what came before (see
+// package fdnotify).
 func (f *hostFile) Readiness(mask uint32) uint32 {
 	if !f.pollable {
 		return mask & (unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDNORM | unix.EPOLLWRNORM)
 	}
+	thePoller.Sync()
 	pfd := []unix.PollFd{{Fd: int32(f.fd), Events: int16(mask & 0xffff)}}
 	if _, err := retry(func() (int, error) { return unix.Poll(pfd, 0) }); err != nil {
 		return 0
@@ -507,74 +510,5 @@ func copyOut(mem vfs.UserMemory, addr uintptr, b []byte) error {
 	return nil
 }
 
-// poller turns epoll events on host descriptors into waiter notifications.
-type poller struct {
-	// once starts the epoll instance and its goroutine.
-	once sync.Once
-	// epfd is the epoll instance (-1 if it could not be created). Set by
-	// once.
-	epfd int
-	mu   sync.Mutex
-	// files maps registered host descriptors to their files. Protected by
-	// mu.
-	files map[int32]*hostFile
-}
-
 // thePoller serves all host files.
-var thePoller poller
-
-func (p *poller) start() {
-	p.once.Do(func() {
-		p.files = make(map[int32]*hostFile)
-		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-		if err != nil {
-			p.epfd = -1
-			return
-		}
-		p.epfd = fd
-		go p.run()
-	})
-}
-
-// add registers f's descriptor (edge-triggered, for every event).
-func (p *poller) add(f *hostFile) error {
-	p.start()
-	if p.epfd < 0 {
-		return unix.ENOSYS
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(f.fd)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, f.fd, &ev); err != nil {
-		return err
-	}
-	p.files[int32(f.fd)] = f
-	return nil
-}
-
-// remove unregisters f's descriptor.
-func (p *poller) remove(f *hostFile) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, f.fd, nil)
-	delete(p.files, int32(f.fd))
-}
-
-// run waits for events forever.
-func (p *poller) run() {
-	events := make([]unix.EpollEvent, 64)
-	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			// EINTR from the Go runtime's signals; nothing else is expected.
-			continue
-		}
-		p.mu.Lock()
-		for _, ev := range events[:n] {
-			if f := p.files[ev.Fd]; f != nil {
-				f.queue.Notify(ev.Events)
-			}
-		}
-		p.mu.Unlock()
-	}
-}
+var thePoller fdnotify.Poller
