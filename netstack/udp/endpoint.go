@@ -290,6 +290,7 @@ func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data 
 	if e.rcvBytes > e.rcvbuf {
 		e.mu.Unlock()
 		e.p.Stats.RcvbufErrors.Add(1)
+		e.p.v6Stats(pkt.Src).RcvbufErrors.Add(1)
 		return
 	}
 	d := datagram{data: data, from: from, dst: pkt.Dst, nic: pkt.NICID, ttl: pkt.TTL, tos: pkt.TOS,
@@ -457,6 +458,7 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		return 0, err
 	}
 	e.p.Stats.OutDatagrams.Add(1)
+	e.p.v6Stats(r.Remote).OutDatagrams.Add(1)
 	return len(buf), nil
 }
 
