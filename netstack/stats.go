@@ -21,6 +21,9 @@ type MIBStats struct {
 	// handed to a link, by family (0: IPv4, 1: IPv6). Linux: IpExt
 	// InOctets/OutOctets, Ip6InOctets/Ip6OutOctets.
 	InOctets, OutOctets [2]atomic.Uint64
+	// OutTransmits are the IP packets (fragments each) handed to a link,
+	// by family. Linux: Ip OutTransmits, Ip6OutTransmits.
+	OutTransmits [2]atomic.Uint64
 	// ICMP4 and ICMP6 count ICMP messages received and sent by type
 	// (Linux: the IcmpMsg lines, Icmp6InTypeN/Icmp6OutTypeN).
 	ICMP4, ICMP6 ICMPTypeCounts
@@ -54,7 +57,9 @@ func (s *Stack) countIn(et uint16, n int) {
 
 // countOut counts an IP packet of n bytes handed to a link.
 func (s *Stack) countOut(et uint16, n int) {
-	s.mib.OutOctets[fam(et == EtherTypeIPv6)].Add(uint64(n))
+	f := fam(et == EtherTypeIPv6)
+	s.mib.OutOctets[f].Add(uint64(n))
+	s.mib.OutTransmits[f].Add(1)
 }
 
 // countSend counts a datagram the stack is asked to send (OutRequests)
