@@ -164,6 +164,13 @@ type symlink struct {
 
 var _ vfs.SymlinkInode = (*symlink)(nil)
 
+// Stat implements vfs.Inode.Stat: a sysfs link's size is 0, as Linux's.
+func (s *symlink) Stat(ctx context.Context) (unix.Statx_t, error) {
+	st, err := s.node.Stat(ctx)
+	st.Size = 0
+	return st, err
+}
+
 // Readlink implements vfs.SymlinkInode.Readlink.
 func (s *symlink) Readlink(ctx context.Context) (string, error) { return s.target, nil }
 
