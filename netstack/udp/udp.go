@@ -44,6 +44,9 @@ const (
 
 // Stats are a protocol's counters (Linux: the Udp line of /proc/net/snmp).
 type Stats struct {
+	// InDatagrams counts datagrams read (not peeked), as Linux counts
+	// them; a datagram dropped for a full receive buffer counts in
+	// RcvbufErrors and InErrors.
 	InDatagrams, NoPorts, InErrors, RcvbufErrors, OutDatagrams atomic.Uint64
 }
 
@@ -206,8 +209,6 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		}
 		return
 	}
-	p.Stats.InDatagrams.Add(1)
-	v6.InDatagrams.Add(1)
 	for _, ep := range eps {
 		ep.enqueue(pkt, netstack.FullAddress{Addr: pkt.Src, Port: h.SrcPort}, data)
 	}
@@ -225,7 +226,6 @@ func (p *Protocol) handleEchoReply(pkt netstack.Packet) {
 		p.Stats.NoPorts.Add(1)
 		return
 	}
-	p.Stats.InDatagrams.Add(1)
 	eps[0].enqueue(pkt, netstack.FullAddress{Addr: pkt.Src}, pkt.Payload)
 }
 

@@ -5,11 +5,14 @@
 #include "test.h"
 #include "inet_test.h"
 
+#include <net/if.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -268,6 +271,88 @@ TEST(proc_net_snmp, udp_and_ip_counters_grow_after_a_loopback_datagram)
 	EXPECT_GE(snmp("Ip", "OutRequests"), ipOut + 1);
 	EXPECT_GE(snmp("Ip", "InReceives"), ipIn + 1);
 	EXPECT_GE(snmp("Ip", "InDelivers"), ipDeliv + 1);
+}
+
+/* Makes the counters the case's own: natively, a new network namespace
+ * with lo up (root only, else the case is skipped); in the sandbox, its
+ * stack, which nothing else uses. Also keeps the case on one CPU, so that
+ * natively loopback packets are handled in the order they were sent. */
+static void isolate_network(void)
+{
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+	sched_setaffinity(0, sizeof one, &one); /* best effort */
+	if (test_in_sandbox())
+		return;
+	if (unshare(CLONE_NEWNET) != 0)
+		TEST_SKIP("a private network namespace needs CAP_SYS_ADMIN");
+	int s = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	struct ifreq ifr = {0};
+	strcpy(ifr.ifr_name, "lo");
+	ASSERT_SYSCALL_OK(ioctl(s, SIOCGIFFLAGS, &ifr));
+	ifr.ifr_flags |= IFF_UP;
+	ASSERT_SYSCALL_OK(ioctl(s, SIOCSIFFLAGS, &ifr));
+	close(s);
+}
+
+TEST(proc_net_snmp, exact_tcp_counts_for_one_connection_of_our_own)
+{
+	isolate_network();
+	long long active = snmp("Tcp", "ActiveOpens"), passive = snmp("Tcp", "PassiveOpens");
+	long long estab = snmp("Tcp", "CurrEstab");
+	int c, s;
+	tcp_pair(AF_INET, &c, &s);
+	EXPECT_EQ(snmp("Tcp", "ActiveOpens"), active + 1);
+	EXPECT_EQ(snmp("Tcp", "PassiveOpens"), passive + 1);
+	EXPECT_EQ(snmp("Tcp", "CurrEstab"), estab + 2);
+}
+
+TEST(proc_net_snmp, udp_InDatagrams_counts_reads_not_peeks)
+{
+	isolate_network();
+	int r = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int w = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	inet_addr_t a;
+	socklen_t len = inet_loopback(AF_INET, &a, 0);
+	ASSERT_SYSCALL_OK(bind(r, &a.sa, len));
+	inet_sockname(r, &a);
+	long long in = snmp("Udp", "InDatagrams"), out = snmp("Udp", "OutDatagrams");
+	ASSERT_EQ(sendto(w, "ping", 4, 0, &a.sa, len), 4);
+	net_wait(r, POLLIN);
+	EXPECT_EQ(snmp("Udp", "OutDatagrams"), out + 1);
+	char buf[8];
+	ASSERT_EQ(recv(r, buf, sizeof buf, MSG_PEEK), 4);
+	EXPECT_EQ(snmp("Udp", "InDatagrams"), in);
+	ASSERT_EQ(recv(r, buf, sizeof buf, 0), 4);
+	EXPECT_EQ(snmp("Udp", "InDatagrams"), in + 1);
+}
+
+TEST(proc_net_snmp, udp_drops_for_a_full_receive_buffer_count_as_RcvbufErrors_and_InErrors)
+{
+	isolate_network();
+	int r = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int small = 1; /* raised to the minimum */
+	ASSERT_SYSCALL_OK(setsockopt(r, SOL_SOCKET, SO_RCVBUF, &small, sizeof small));
+	int marker = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int w = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	inet_addr_t a, m;
+	socklen_t len = inet_loopback(AF_INET, &a, 0);
+	ASSERT_SYSCALL_OK(bind(r, &a.sa, len));
+	inet_sockname(r, &a);
+	ASSERT_SYSCALL_OK(bind(marker, &m.sa, inet_loopback(AF_INET, &m, 0)));
+	inet_sockname(marker, &m);
+	long long rcvbuf = snmp("Udp", "RcvbufErrors"), inerr = snmp("Udp", "InErrors");
+	char payload[1000] = {0};
+	for (int i = 0; i < 64; i++)
+		ASSERT_EQ(sendto(w, payload, sizeof payload, 0, &a.sa, len), (ssize_t)sizeof payload);
+	/* Loopback delivers in order: once the marker is there, so are the
+	 * drops. */
+	ASSERT_EQ(sendto(w, "m", 1, 0, &m.sa, len), 1);
+	net_wait(marker, POLLIN);
+	long long drops = snmp("Udp", "RcvbufErrors") - rcvbuf;
+	EXPECT_GE(drops, 1);
+	EXPECT_EQ(snmp("Udp", "InErrors") - inerr, drops);
 }
 
 TEST(proc_net_snmp6, counts_a_udp_datagram_over_ipv6_loopback)
