@@ -290,6 +290,10 @@ func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data 
 	if e.rcvBytes > e.rcvbuf {
 		e.mu.Unlock()
 		e.p.Stats.RcvbufErrors.Add(1)
+		e.p.Stats.InErrors.Add(1)
+		v6 := e.p.v6Stats(pkt.Src)
+		v6.RcvbufErrors.Add(1)
+		v6.InErrors.Add(1)
 		return
 	}
 	d := datagram{data: data, from: from, dst: pkt.Dst, nic: pkt.NICID, ttl: pkt.TTL, tos: pkt.TOS,
@@ -337,6 +341,8 @@ func (e *endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 		e.recvq[0] = datagram{}
 		e.recvq = e.recvq[1:]
 		e.rcvBytes -= d.charge
+		e.p.Stats.InDatagrams.Add(1)
+		e.p.v6Stats(d.from.Addr).InDatagrams.Add(1)
 	}
 	n := copy(buf, d.data)
 	res := netstack.ReadResult{N: n, Total: len(d.data), From: d.from}
@@ -457,6 +463,7 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		return 0, err
 	}
 	e.p.Stats.OutDatagrams.Add(1)
+	e.p.v6Stats(r.Remote).OutDatagrams.Add(1)
 	return len(buf), nil
 }
 
