@@ -109,6 +109,11 @@ type Options struct {
 	// CapAck is NETLINK_CAP_ACK: error replies carry only the request's
 	// header.
 	CapAck bool
+	// Protocol is the socket's: NETLINK_ROUTE or NETLINK_SOCK_DIAG.
+	Protocol int
+	// Admin says the sender has CAP_NET_ADMIN (needed to change the
+	// stack).
+	Admin bool
 }
 
 // Process handles the messages of one datagram the guest sent and calls
@@ -125,7 +130,12 @@ func Process(src Source, req []byte, o Options, emit func([]byte) bool) {
 		var err unix.Errno
 		if h.Flags&unix.NLM_F_REQUEST != 0 && h.Type >= unix.NLMSG_MIN_TYPE {
 			var ok bool
-			if err, ok = handle(src, h, m[hdrLen:], o, emit); !ok {
+			if o.Protocol == unix.NETLINK_SOCK_DIAG {
+				err, ok = handleDiag(h, m[hdrLen:], o, emit)
+			} else {
+				err, ok = handle(src, h, m[hdrLen:], o, emit)
+			}
+			if !ok {
 				return
 			}
 		}
@@ -187,6 +197,12 @@ func handle(src Source, h Header, body []byte, o Options, emit func([]byte) bool
 // dumpMsgs emits msgs in datagrams of at most maxBatch bytes (a message
 // larger than that alone), then NLMSG_DONE.
 func dumpMsgs(h Header, o Options, emit func([]byte) bool, msgs [][]byte) bool {
+	return dumpMsgsErr(h, o, emit, msgs, 0)
+}
+
+// dumpMsgsErr is dumpMsgs with NLMSG_DONE carrying -err (a dump that
+// failed once started).
+func dumpMsgsErr(h Header, o Options, emit func([]byte) bool, msgs [][]byte, err unix.Errno) bool {
 	var batch []byte
 	for _, m := range msgs {
 		if len(batch) > 0 && len(batch)+len(m) > maxBatch {
@@ -197,7 +213,9 @@ func dumpMsgs(h Header, o Options, emit func([]byte) bool, msgs [][]byte) bool {
 		}
 		batch = append(batch, m...)
 	}
-	done := newMsg(unix.NLMSG_DONE, unix.NLM_F_MULTI, h.Seq, o.PortID, make([]byte, 4)).bytes()
+	code := make([]byte, 4)
+	binary.LittleEndian.PutUint32(code, uint32(-int32(err)))
+	done := newMsg(unix.NLMSG_DONE, unix.NLM_F_MULTI, h.Seq, o.PortID, code).bytes()
 	if len(batch)+len(done) > maxBatch {
 		if !emit(batch) {
 			return false

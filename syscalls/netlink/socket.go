@@ -45,7 +45,7 @@ type Namespace struct {
 // NewNamespace returns an empty port namespace.
 func NewNamespace() *Namespace { return &Namespace{ports: map[uint32]bool{}, next: -4096} }
 
-// Socket is an AF_NETLINK NETLINK_ROUTE socket.
+// Socket is an AF_NETLINK socket: NETLINK_ROUTE or NETLINK_SOCK_DIAG.
 type Socket struct {
 	vfs.FileDescriptionDefaultImpl
 
@@ -237,7 +237,9 @@ func (s *Socket) Name() []byte {
 
 // Send handles one datagram sent to dst (nil: the kernel): it is
 // processed at once and its replies queued.
-func (s *Socket) Send(msg []byte, dst []byte, tgid int32) (int, error) {
+// ctx's credentials say whether the sender may change the stack
+// (CAP_NET_ADMIN).
+func (s *Socket) Send(ctx context.Context, msg []byte, dst []byte, tgid int32) (int, error) {
 	if dst != nil {
 		port, _, err := ParseSockaddr(dst)
 		if err != nil {
@@ -258,7 +260,11 @@ func (s *Socket) Send(msg []byte, dst []byte, tgid int32) (int, error) {
 			return 0, err
 		}
 	}
-	o := Options{PortID: s.portID, StrictCheck: s.opts[unix.NETLINK_GET_STRICT_CHK] != 0, CapAck: s.opts[unix.NETLINK_CAP_ACK] != 0}
+	o := Options{PortID: s.portID, StrictCheck: s.opts[unix.NETLINK_GET_STRICT_CHK] != 0, CapAck: s.opts[unix.NETLINK_CAP_ACK] != 0,
+		Protocol: s.Protocol}
+	if c := vfs.CredentialsFromContext(ctx); c != nil {
+		o.Admin = c.HasCap(unix.CAP_NET_ADMIN)
+	}
 	s.mu.Unlock()
 	queued := false
 	Process(s.src, msg, o, func(b []byte) bool {
@@ -343,7 +349,7 @@ func (s *Socket) Read(ctx context.Context, fd *vfs.FileDescription, dst []byte, 
 
 // Write implements vfs.FileDescriptionImpl.Write.
 func (s *Socket) Write(ctx context.Context, fd *vfs.FileDescription, src []byte, off int64) (int, int64, error) {
-	n, err := s.Send(src, nil, 0)
+	n, err := s.Send(ctx, src, nil, 0)
 	return n, off, err
 }
 
