@@ -170,6 +170,9 @@ func errorMsg(h Header, m []byte, err unix.Errno, o Options) []byte {
 // handle serves one request. ok is false when emit refused a reply.
 func handle(src Source, h Header, body []byte, o Options, emit func([]byte) bool) (err unix.Errno, ok bool) {
 	dump := h.Flags&unix.NLM_F_DUMP == unix.NLM_F_DUMP
+	if isChange(h.Type) {
+		return handleChange(src, h, body, o), true
+	}
 	switch h.Type {
 	case unix.RTM_GETLINK:
 		if dump {
@@ -386,10 +389,11 @@ func familyOf(a netip.Addr) uint8 {
 	return unix.AF_INET6
 }
 
-// scopeOf returns the scope Linux gives an address of the interface.
+// scopeOf returns the scope Linux gives an address added without one:
+// host for loopback addresses (also on lo: 10.9.9.9 there is global).
 func scopeOf(i *netstack.InterfaceInfo, a netip.Addr) uint8 {
 	switch {
-	case i.Loopback || a.IsLoopback():
+	case a.IsLoopback():
 		return unix.RT_SCOPE_HOST
 	case a.IsLinkLocalUnicast():
 		return unix.RT_SCOPE_LINK
@@ -475,6 +479,9 @@ type route struct {
 	proto    uint8
 	prefsrc  netip.Addr
 	priority uint32
+	// entry is the stack's route this one shows (nil: one derived from
+	// an address).
+	entry *netstack.RouteEntry
 }
 
 // routeEntries returns the routes as Linux shows them: what goes out of
@@ -502,7 +509,13 @@ func routeEntries(src Source) []route {
 	for _, r := range src.Routes() {
 		in := byID[r.NIC]
 		e := route{dst: r.Dst, gw: r.Gateway, oif: r.NIC, table: unix.RT_TABLE_MAIN,
-			typ: unix.RTN_UNICAST, scope: unix.RT_SCOPE_UNIVERSE, proto: unix.RTPROT_BOOT}
+			typ: unix.RTN_UNICAST, scope: unix.RT_SCOPE_UNIVERSE, proto: unix.RTPROT_BOOT, entry: &r}
+		if a := r.Attrs; a.Table != 0 {
+			// Added through netlink: shown as it was given.
+			e.table, e.proto, e.scope, e.priority, e.prefsrc = a.Table, a.Protocol, a.Scope, a.Priority, a.PrefSrc
+			out = append(out, e)
+			continue
+		}
 		if in != nil && in.Loopback {
 			e.table, e.typ, e.scope, e.proto = unix.RT_TABLE_LOCAL, unix.RTN_LOCAL, unix.RT_SCOPE_HOST, unix.RTPROT_KERNEL
 			if !r.Dst.Addr().Is4() {
@@ -517,6 +530,9 @@ func routeEntries(src Source) []route {
 		}
 		if r.Dst.Addr().Is4() {
 			e.prefsrc = first(in, true)
+			if r.Attrs.PrefSrc.IsValid() {
+				e.prefsrc = r.Attrs.PrefSrc
+			}
 		} else if e.table == unix.RT_TABLE_MAIN {
 			e.priority = routeMetric6
 		}
@@ -583,7 +599,7 @@ func routeMsgs(src Source, h Header, body []byte, o Options) [][]byte {
 		if e.dst.Bits() > 0 {
 			m.attr(unix.RTA_DST, e.dst.Addr().AsSlice())
 		}
-		if f == unix.AF_INET6 {
+		if f == unix.AF_INET6 || e.priority != 0 {
 			m.u32(unix.RTA_PRIORITY, e.priority)
 		}
 		if e.prefsrc.IsValid() {
