@@ -24,14 +24,11 @@ const (
 	tcpdiagGetSock  = 18 // TCPDIAG_GETSOCK: the old inet_diag_req
 	dccpdiagGetSock = 19
 
-	inetDiagNone      = 0
 	inetDiagMeminfo   = 1
 	inetDiagInfo      = 2
 	inetDiagShutdown  = 8
 	inetDiagSkmeminfo = 7
 	inetDiagSkV6Only  = 11
-	// inetDiagReqBytecode is the request's filter attribute.
-	inetDiagReqBytecode = 1
 
 	// inetDiagNoCookie is INET_DIAG_NOCOOKIE: any socket matches.
 	inetDiagNoCookie = 0xffffffff
