@@ -52,9 +52,42 @@ func isChange(typ uint16) bool {
 	return false
 }
 
+// notifier sends the notifications of one change: to the request's
+// groups, with its sequence number and port, as Linux's rtnl_notify.
+type notifier struct {
+	h Header
+	o Options
+}
+
+func (n notifier) send(group int, typ uint16, msg []byte) {
+	if n.o.Notify == nil {
+		return
+	}
+	binary.LittleEndian.PutUint16(msg[4:], typ)
+	n.o.Notify(group, msg, n.h.Flags&unix.NLM_F_ECHO != 0)
+}
+
+func addrGroup(fam uint8) int {
+	if fam == unix.AF_INET {
+		return unix.RTNLGRP_IPV4_IFADDR
+	}
+	return unix.RTNLGRP_IPV6_IFADDR
+}
+
+func routeGroup(fam uint8) int {
+	if fam == unix.AF_INET {
+		return unix.RTNLGRP_IPV4_ROUTE
+	}
+	return unix.RTNLGRP_IPV6_ROUTE
+}
+
 // handleChange serves a request that changes the stack; the answer is an
 // NLMSG_ERROR (an acknowledgement when it worked and NLM_F_ACK is set).
+// What changed is announced to the group of its kind (RTNLGRP_LINK,
+// RTNLGRP_IPV4_IFADDR, ...); the side effects (an address's prefix
+// route) are not.
 func handleChange(src Source, h Header, body []byte, o Options) unix.Errno {
+	n := notifier{h: h, o: o}
 	if !o.Admin {
 		return unix.EPERM
 	}
@@ -68,11 +101,11 @@ func handleChange(src Source, h Header, body []byte, o Options) unix.Errno {
 	}
 	switch h.Type {
 	case unix.RTM_NEWADDR, unix.RTM_DELADDR:
-		return changeAddr(src, c, h, body)
+		return changeAddr(src, c, h, body, n)
 	case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
-		return changeRoute(src, c, h, body)
+		return changeRoute(src, c, h, body, n)
 	case unix.RTM_NEWLINK, unix.RTM_SETLINK:
-		return changeLink(src, c, h, body)
+		return changeLink(src, c, h, body, n)
 	}
 	// RTM_DELLINK: no interface can be deleted (loopback cannot on
 	// Linux either; the others are the sandbox's link).
@@ -110,7 +143,7 @@ func ifInfo(src Source, id int32) (netstack.InterfaceInfo, bool) {
 
 // changeAddr serves RTM_NEWADDR and RTM_DELADDR (struct ifaddrmsg, then
 // IFA_LOCAL and IFA_ADDRESS; the others are accepted and not applied).
-func changeAddr(src Source, c Configurer, h Header, body []byte) unix.Errno {
+func changeAddr(src Source, c Configurer, h Header, body []byte, n notifier) unix.Errno {
 	fam := body[0]
 	if fam != unix.AF_INET && fam != unix.AF_INET6 {
 		return unix.EOPNOTSUPP
@@ -160,7 +193,11 @@ func changeAddr(src Source, c Configurer, h Header, body []byte) unix.Errno {
 			if fam == unix.AF_INET6 && !local.IsValid() {
 				return unix.EINVAL
 			}
-			return errnoOf(c.RemoveInterfaceAddress(idx, p))
+			if err := c.RemoveInterfaceAddress(idx, p); err != nil {
+				return errnoOf(err)
+			}
+			n.send(addrGroup(fam), unix.RTM_DELADDR, addrMsg(&in, p, 0, h.Seq, n.o.PortID))
+			return 0
 		}
 		if fam == unix.AF_INET6 && !local.IsValid() {
 			return unix.EINVAL
@@ -179,6 +216,9 @@ func changeAddr(src Source, c Configurer, h Header, body []byte) unix.Errno {
 	p := netip.PrefixFrom(local, plen)
 	if err := c.AddInterfaceAddress(idx, p, h.Flags&unix.NLM_F_REPLACE != 0); err != nil {
 		return errnoOf(err)
+	}
+	if now, ok := ifInfo(src, idx); ok {
+		n.send(addrGroup(fam), unix.RTM_NEWADDR, addrMsg(&now, p, 0, h.Seq, n.o.PortID))
 	}
 	// The prefix route Linux adds with an address (not for a host
 	// address): on loopback an IPv4 one is a local route.
@@ -291,7 +331,7 @@ func parseRoute(body []byte) (routeRequest, unix.Errno) {
 
 // changeRoute serves RTM_NEWROUTE and RTM_DELROUTE: unicast routes of the
 // main table only (another table or type is EOPNOTSUPP).
-func changeRoute(src Source, c Configurer, h Header, body []byte) unix.Errno {
+func changeRoute(src Source, c Configurer, h Header, body []byte, n notifier) unix.Errno {
 	if fam := body[0]; fam != unix.AF_INET && fam != unix.AF_INET6 {
 		return unix.EOPNOTSUPP
 	}
@@ -303,7 +343,7 @@ func changeRoute(src Source, c Configurer, h Header, body []byte) unix.Errno {
 		r.table = unix.RT_TABLE_MAIN
 	}
 	if h.Type == unix.RTM_DELROUTE {
-		return deleteRoute(src, c, &r)
+		return deleteRoute(src, c, &r, n)
 	}
 	if r.table != unix.RT_TABLE_MAIN || r.typ != unix.RTN_UNICAST {
 		return unix.EOPNOTSUPP
@@ -340,7 +380,16 @@ func changeRoute(src Source, c Configurer, h Header, body []byte) unix.Errno {
 	if !exists && h.Flags&unix.NLM_F_CREATE == 0 {
 		return unix.ENOENT
 	}
-	return errnoOf(c.AddRouteEntry(e, h.Flags&unix.NLM_F_REPLACE != 0))
+	if err := c.AddRouteEntry(e, h.Flags&unix.NLM_F_REPLACE != 0); err != nil {
+		return errnoOf(err)
+	}
+	for _, x := range routeEntries(src) {
+		if x.entry != nil && *x.entry == e {
+			n.send(routeGroup(r.fam), unix.RTM_NEWROUTE, routeMsg(&x, 0, h.Seq, n.o.PortID))
+			break
+		}
+	}
+	return 0
 }
 
 // onLinkNIC returns the interface gw is directly reachable from (an
@@ -364,7 +413,7 @@ func onLinkNIC(src Source, gw netip.Addr) int32 {
 // deleteRoute removes the route r selects, as Linux's fib_table_delete:
 // destination and table always, interface, gateway, metric, protocol,
 // scope and type when given. ESRCH if none does.
-func deleteRoute(src Source, c Configurer, r *routeRequest) unix.Errno {
+func deleteRoute(src Source, c Configurer, r *routeRequest, n notifier) unix.Errno {
 	for _, e := range routeEntries(src) {
 		if e.entry == nil || e.dst != r.dst.Masked() || e.table != r.table ||
 			(r.hasOIF && r.oif != e.oif) || (r.hasGW && r.gw != e.gw) ||
@@ -374,7 +423,11 @@ func deleteRoute(src Source, c Configurer, r *routeRequest) unix.Errno {
 			(r.typ != unix.RTN_UNSPEC && r.typ != e.typ) {
 			continue
 		}
-		return errnoOf(c.RemoveRouteEntry(*e.entry))
+		if err := c.RemoveRouteEntry(*e.entry); err != nil {
+			return errnoOf(err)
+		}
+		n.send(routeGroup(r.fam), unix.RTM_DELROUTE, routeMsg(&e, 0, n.h.Seq, n.o.PortID))
+		return 0
 	}
 	return unix.ESRCH
 }
@@ -382,7 +435,7 @@ func deleteRoute(src Source, c Configurer, r *routeRequest) unix.Errno {
 // changeLink serves RTM_NEWLINK and RTM_SETLINK on an existing interface:
 // IFF_UP (ifi_flags under ifi_change) and IFLA_MTU. Creating an
 // interface, renaming one and changing its address are EOPNOTSUPP.
-func changeLink(src Source, c Configurer, h Header, body []byte) unix.Errno {
+func changeLink(src Source, c Configurer, h Header, body []byte, n notifier) unix.Errno {
 	if len(body) < ifinfoLen {
 		return unix.EINVAL
 	}
@@ -434,6 +487,7 @@ func changeLink(src Source, c Configurer, h Header, body []byte) unix.Errno {
 			return errnoOf(err)
 		}
 	}
+	changed := hasMTU && int(binary.LittleEndian.Uint32(mtuB)) != in.MTU
 	if flags != 0 || change != 0 {
 		// rtnl_dev_combine_flags: without ifi_change, ifi_flags is
 		// taken whole.
@@ -442,8 +496,14 @@ func changeLink(src Source, c Configurer, h Header, body []byte) unix.Errno {
 			up = in.Up
 		}
 		if up != in.Up {
-			return errnoOf(c.SetInterfaceUp(in.ID, up))
+			if err := c.SetInterfaceUp(in.ID, up); err != nil {
+				return errnoOf(err)
+			}
+			changed = true
 		}
+	}
+	if now, ok := ifInfo(src, in.ID); ok && changed {
+		n.send(unix.RTNLGRP_LINK, unix.RTM_NEWLINK, linkMsg(&now, 0, h.Seq, n.o.PortID))
 	}
 	return 0
 }

@@ -141,3 +141,44 @@ func TestChangeRejectsMalformedRequests(t *testing.T) {
 		t.Errorf("a malformed request changed lo: %v", s.Interfaces()[0].Addrs)
 	}
 }
+
+func TestChangesNotifyTheirGroup(t *testing.T) {
+	s := netstack.NewLoopbackStack()
+	type note struct {
+		group int
+		typ   uint16
+		echo  bool
+	}
+	var got []note
+	o := Options{Admin: true, Notify: func(group int, msg []byte, echo bool) {
+		got = append(got, note{group, parseHeader(msg).Type, echo})
+	}}
+	excl := uint16(unix.NLM_F_CREATE | unix.NLM_F_EXCL)
+	p := netip.MustParsePrefix("fd00::5/64")
+	for _, req := range [][]byte{
+		addrReq(unix.RTM_NEWADDR, excl|unix.NLM_F_ECHO, p, 1),
+		addrReq(unix.RTM_NEWADDR, excl, p, 1), // EEXIST: no notification
+		routeReq(unix.RTM_NEWROUTE, excl, netip.MustParsePrefix("10.8.0.0/16"), netip.Addr{}, 1),
+		routeReq(unix.RTM_DELROUTE, 0, netip.MustParsePrefix("10.8.0.0/16"), netip.Addr{}, 0),
+		linkReq(1, 0, 0, 1400),
+		linkReq(1, 0, 0, 1400), // no change: no notification
+		addrReq(unix.RTM_DELADDR, 0, p, 1),
+	} {
+		errOf(t, s, req, o)
+	}
+	want := []note{
+		{unix.RTNLGRP_IPV6_IFADDR, unix.RTM_NEWADDR, true},
+		{unix.RTNLGRP_IPV4_ROUTE, unix.RTM_NEWROUTE, false},
+		{unix.RTNLGRP_IPV4_ROUTE, unix.RTM_DELROUTE, false},
+		{unix.RTNLGRP_LINK, unix.RTM_NEWLINK, false},
+		{unix.RTNLGRP_IPV6_IFADDR, unix.RTM_DELADDR, false},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("notifications %v, want %v", got, want)
+	}
+	for k := range want {
+		if got[k] != want[k] {
+			t.Errorf("notification %d: %v, want %v", k, got[k], want[k])
+		}
+	}
+}

@@ -114,6 +114,9 @@ type Options struct {
 	// Admin says the sender has CAP_NET_ADMIN (needed to change the
 	// stack).
 	Admin bool
+	// Notify sends msg to the members of multicast group (and, when
+	// echo, NLM_F_ECHO, to the sender itself); nil: nobody listens.
+	Notify func(group int, msg []byte, echo bool)
 }
 
 // Process handles the messages of one datagram the guest sent and calls
@@ -435,7 +438,7 @@ func addrMsgs(src Source, h Header, body []byte, o Options) [][]byte {
 				if familyOf(p.Addr()) != want {
 					continue
 				}
-				out = append(out, addrMsg(in, p, h.Seq, o.PortID))
+				out = append(out, addrMsg(in, p, unix.NLM_F_MULTI, h.Seq, o.PortID))
 			}
 		}
 	}
@@ -443,7 +446,7 @@ func addrMsgs(src Source, h Header, body []byte, o Options) [][]byte {
 }
 
 // addrMsg returns the RTM_NEWADDR message of address p on in.
-func addrMsg(in *netstack.InterfaceInfo, p netip.Prefix, seq, port uint32) []byte {
+func addrMsg(in *netstack.InterfaceInfo, p netip.Prefix, flags uint16, seq, port uint32) []byte {
 	a := p.Addr()
 	body := make([]byte, ifaddrLen)
 	body[0] = familyOf(a)
@@ -451,7 +454,7 @@ func addrMsg(in *netstack.InterfaceInfo, p netip.Prefix, seq, port uint32) []byt
 	body[2] = unix.IFA_F_PERMANENT
 	body[3] = scopeOf(in, a)
 	binary.LittleEndian.PutUint32(body[4:], uint32(in.ID))
-	m := newMsg(unix.RTM_NEWADDR, unix.NLM_F_MULTI, seq, port, body)
+	m := newMsg(unix.RTM_NEWADDR, flags, seq, port, body)
 	m.attr(unix.IFA_ADDRESS, a.AsSlice())
 	if a.Is4() {
 		m.attr(unix.IFA_LOCAL, a.AsSlice())
@@ -587,32 +590,38 @@ func routeMsgs(src Source, h Header, body []byte, o Options) [][]byte {
 		if (fam != unix.AF_UNSPEC && fam != f) || (table != 0 && table != e.table) {
 			continue
 		}
-		body := make([]byte, rtmsgLen)
-		body[0] = f
-		body[1] = uint8(e.dst.Bits())
-		body[4] = e.table
-		body[5] = e.proto
-		body[6] = e.scope
-		body[7] = e.typ
-		m := newMsg(unix.RTM_NEWROUTE, unix.NLM_F_MULTI, h.Seq, o.PortID, body)
-		m.u32(unix.RTA_TABLE, uint32(e.table))
-		if e.dst.Bits() > 0 {
-			m.attr(unix.RTA_DST, e.dst.Addr().AsSlice())
-		}
-		if f == unix.AF_INET6 || e.priority != 0 {
-			m.u32(unix.RTA_PRIORITY, e.priority)
-		}
-		if e.prefsrc.IsValid() {
-			m.attr(unix.RTA_PREFSRC, e.prefsrc.AsSlice())
-		}
-		if e.gw.IsValid() {
-			m.attr(unix.RTA_GATEWAY, e.gw.AsSlice())
-		}
-		m.u32(unix.RTA_OIF, uint32(e.oif))
-		if f == unix.AF_INET6 {
-			m.u8(unix.RTA_PREF, 0)
-		}
-		out = append(out, m.bytes())
+		out = append(out, routeMsg(&e, unix.NLM_F_MULTI, h.Seq, o.PortID))
 	}
 	return out
+}
+
+// routeMsg returns the RTM_NEWROUTE message of e.
+func routeMsg(e *route, flags uint16, seq, port uint32) []byte {
+	f := familyOf(e.dst.Addr())
+	body := make([]byte, rtmsgLen)
+	body[0] = f
+	body[1] = uint8(e.dst.Bits())
+	body[4] = e.table
+	body[5] = e.proto
+	body[6] = e.scope
+	body[7] = e.typ
+	m := newMsg(unix.RTM_NEWROUTE, flags, seq, port, body)
+	m.u32(unix.RTA_TABLE, uint32(e.table))
+	if e.dst.Bits() > 0 {
+		m.attr(unix.RTA_DST, e.dst.Addr().AsSlice())
+	}
+	if f == unix.AF_INET6 || e.priority != 0 {
+		m.u32(unix.RTA_PRIORITY, e.priority)
+	}
+	if e.prefsrc.IsValid() {
+		m.attr(unix.RTA_PREFSRC, e.prefsrc.AsSlice())
+	}
+	if e.gw.IsValid() {
+		m.attr(unix.RTA_GATEWAY, e.gw.AsSlice())
+	}
+	m.u32(unix.RTA_OIF, uint32(e.oif))
+	if f == unix.AF_INET6 {
+		m.u8(unix.RTA_PREF, 0)
+	}
+	return m.bytes()
 }

@@ -292,3 +292,64 @@ TEST(rtnetlink_change, an_acknowledgement_is_sent_only_with_NLM_F_ACK) {
     EXPECT_EQ(h->nlmsg_seq, 43u);
     EXPECT_NE(h->nlmsg_type, NLMSG_ERROR);
 }
+
+/* Reads one message from a group member: its type; *a gets IFA_LOCAL. */
+static int next_addr_event(int fd, struct in_addr *a, struct ifaddrmsg *out) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    if (n <= 0 || !NLMSG_OK(h, (size_t)n))
+        return -1;
+    if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) {
+        struct ifaddrmsg *ifa = NLMSG_DATA(h);
+        *out = *ifa;
+        int len = IFA_PAYLOAD(h);
+        for (struct rtattr *at = IFA_RTA(ifa); RTA_OK(at, len); at = RTA_NEXT(at, len))
+            if (at->rta_type == IFA_LOCAL && RTA_PAYLOAD(at) == 4)
+                memcpy(a, RTA_DATA(at), 4);
+    }
+    return h->nlmsg_type;
+}
+
+TEST(rtnetlink_change, members_of_RTMGRP_IPV4_IFADDR_are_told_of_added_and_deleted_addresses) {
+    private_net();
+    int fd = ASSERT_SYSCALL_OK(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR};
+    ASSERT_SYSCALL_OK(bind(fd, (struct sockaddr *)&sa, sizeof sa));
+    ASSERT_EQ(addr(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, AF_INET, "10.9.5.9", 24, lo_index()), 0);
+    struct in_addr a = {0};
+    struct ifaddrmsg ifa;
+    EXPECT_EQ(next_addr_event(fd, &a, &ifa), RTM_NEWADDR);
+    EXPECT_EQ(a.s_addr, inet_addr("10.9.5.9"));
+    EXPECT_EQ(ifa.ifa_prefixlen, 24);
+    EXPECT_EQ((int)ifa.ifa_index, lo_index());
+    ASSERT_EQ(addr(RTM_DELADDR, 0, AF_INET, "10.9.5.9", 24, lo_index()), 0);
+    a.s_addr = 0;
+    EXPECT_EQ(next_addr_event(fd, &a, &ifa), RTM_DELADDR);
+    EXPECT_EQ(a.s_addr, inet_addr("10.9.5.9"));
+}
+
+TEST(rtnetlink_change, NETLINK_ADD_MEMBERSHIP_of_RTNLGRP_LINK_tells_of_an_MTU_change_and_group_0_is_EINVAL) {
+    private_net();
+    int fd = ASSERT_SYSCALL_OK(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    /* Bound: the kernel's broadcasts leave out port 0. */
+    struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+    ASSERT_SYSCALL_OK(bind(fd, (struct sockaddr *)&sa, sizeof sa));
+    int g = 0;
+    EXPECT_ERRNO(setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof g), EINVAL);
+    g = RTNLGRP_LINK;
+    ASSERT_SYSCALL_OK(setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof g));
+    int old = lo_mtu();
+    ASSERT_EQ(set_link(lo_index(), 0, 0, 1400), 0);
+    ssize_t n = ASSERT_SYSCALL_OK(recv(fd, buf, sizeof buf, 0));
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    ASSERT_TRUE(NLMSG_OK(h, (size_t)n));
+    EXPECT_EQ(h->nlmsg_type, RTM_NEWLINK);
+    struct ifinfomsg *ifi = NLMSG_DATA(h);
+    EXPECT_EQ(ifi->ifi_index, lo_index());
+    int mtu = 0, len = IFLA_PAYLOAD(h);
+    for (struct rtattr *at = IFLA_RTA(ifi); RTA_OK(at, len); at = RTA_NEXT(at, len))
+        if (at->rta_type == IFLA_MTU)
+            memcpy(&mtu, RTA_DATA(at), 4);
+    EXPECT_EQ(mtu, 1400);
+    EXPECT_EQ(set_link(lo_index(), 0, 0, old), 0);
+}
