@@ -1,8 +1,16 @@
-// Package netlink implements AF_NETLINK sockets of protocol NETLINK_ROUTE
-// (netlink(7), rtnetlink(7)) over the sandbox's network stack: dumps of
-// links, addresses and routes, answered synchronously when the guest sends
-// its request. Every message from the guest is parsed with its lengths
-// checked; replies are bounded by the socket's receive buffer.
+// Package netlink implements AF_NETLINK sockets of protocols
+// NETLINK_ROUTE (netlink(7), rtnetlink(7)) and NETLINK_SOCK_DIAG
+// (sock_diag(7)) over the sandbox's network stack and its inet sockets:
+// dumps of links, addresses, routes and sockets, and changes to the stack
+// (change.go), answered synchronously when the guest sends its request,
+// with notifications to the members of multicast groups. Every message
+// from the guest is parsed with its lengths checked; replies are bounded
+// by the socket's receive buffer.
+//
+// Lock order:
+//
+//	Socket.mu
+//	  Namespace.mu
 package netlink
 
 import (
