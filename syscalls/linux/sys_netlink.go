@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/syscalls/netlink"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
@@ -55,7 +56,11 @@ func netlinkSocket(t *kernel.Task, stype, protocol, flags int) (uint64, error) {
 		return 0, unix.EPROTONOSUPPORT
 	}
 	c := t.Credentials()
-	s := netlink.New(netlinkNamespace(t), stackOf(t), stype, protocol, c.EffectiveUID, c.EffectiveGID)
+	var src netlink.Source = stackOf(t)
+	if inet.EndpointFactoryFor(t.Kernel()) != nil {
+		src = netlink.ReadOnly(src) // --network=host: not the host's stack
+	}
+	s := netlink.New(netlinkNamespace(t), src, stype, protocol, c.EffectiveUID, c.EffectiveGID)
 	var of uint32
 	if flags&unix.SOCK_NONBLOCK != 0 {
 		of |= unix.O_NONBLOCK

@@ -507,3 +507,11 @@ func changeLink(src Source, c Configurer, h Header, body []byte, n notifier) uni
 	}
 	return 0
 }
+
+// readOnly hides a source's Configurer: changes are EOPNOTSUPP.
+type readOnly struct{ Source }
+
+// ReadOnly returns src without its means of change: --network=host,
+// where the guest's sockets are the host's and the stack netlink shows
+// carries none of them, answers changes with EOPNOTSUPP.
+func ReadOnly(src Source) Source { return readOnly{src} }

@@ -182,3 +182,16 @@ func TestChangesNotifyTheirGroup(t *testing.T) {
 		}
 	}
 }
+
+func TestReadOnlySourceRefusesChanges(t *testing.T) {
+	s := netstack.NewLoopbackStack()
+	req := linkReq(1, 0, 0, 1400)
+	var out [][]byte
+	Process(ReadOnly(s), req, Options{Admin: true}, func(b []byte) bool { out = append(out, b); return true })
+	if len(out) != 1 || -int32(binary.LittleEndian.Uint32(out[0][hdrLen:])) != int32(unix.EOPNOTSUPP) {
+		t.Fatalf("replies %x, want EOPNOTSUPP", out)
+	}
+	if s.Interfaces()[0].MTU == 1400 {
+		t.Error("the MTU changed")
+	}
+}
