@@ -73,17 +73,40 @@ func (s *Socket) info() SocketInfo {
 			in.V6Only = binary.NativeEndian.Uint32(b[:]) != 0
 		}
 	}
-	if l, ok := s.ep.(listenQueuer); ok {
-		if q, backlog, listening := l.ListenQueue(); listening {
-			in.RxQueue, in.TxQueue = q, backlog
-			return in
-		}
-	}
-	if io, ok := s.ep.(netstack.Ioctler); ok {
-		in.RxQueue, _ = io.Ioctl(unix.SIOCINQ)
-		in.TxQueue, _ = io.Ioctl(unix.SIOCOUTQ)
-	} else if q, ok := s.ep.(netstack.QueueSizer); ok {
-		in.RxQueue, in.TxQueue = q.QueueSizes()
+	q := queuesOf(s.ep)
+	in.RxQueue, in.TxQueue = q.rx, q.tx
+	if q.listening {
+		// inet_diag shows a listener's backlog as its send queue.
+		in.TxQueue = q.backlog
 	}
 	return in
+}
+
+// queues are a socket's queue lengths as /proc/net and sock_diag show
+// them.
+type queues struct {
+	// rx and tx are the bytes received and not read, and sent and not
+	// acknowledged (for a listener: connections waiting in accept, and 0).
+	rx, tx int
+	// listening says the socket listens, with backlog its limit.
+	listening bool
+	backlog   int
+}
+
+// queuesOf reads ep's queues: TCP's SIOCINQ and SIOCOUTQ, or the
+// endpoint's own sizes.
+func queuesOf(ep netstack.Endpoint) queues {
+	if l, ok := ep.(listenQueuer); ok {
+		if n, backlog, listening := l.ListenQueue(); listening {
+			return queues{rx: n, listening: true, backlog: backlog}
+		}
+	}
+	var q queues
+	if io, ok := ep.(netstack.Ioctler); ok {
+		q.rx, _ = io.Ioctl(unix.SIOCINQ)
+		q.tx, _ = io.Ioctl(unix.SIOCOUTQ)
+	} else if qs, ok := ep.(netstack.QueueSizer); ok {
+		q.rx, q.tx = qs.QueueSizes()
+	}
+	return q
 }
