@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math/bits"
 	"sync"
 
 	"github.com/palisade-sandbox/palisade/refs"
@@ -20,11 +21,22 @@ type fdEntry struct {
 }
 
 // FDTable maps descriptor numbers to open files. Linux: struct files_struct.
+//
+// As Linux's open_fds and full_fds_bits, two bitmaps find the lowest free
+// descriptor without looking at every open one: open has a bit per
+// descriptor, full a bit per word of open that has no free bit. A search
+// looks at one word of open, then at full's words (each covers 4096
+// descriptors), then at the one word of open it points to.
 type FDTable struct {
 	refs refs.Count
 	mu   sync.Mutex
-	// files is indexed by descriptor. Protected by mu.
+	// files is indexed by descriptor; its length is a multiple of 64.
+	// Protected by mu.
 	files []fdEntry
+	// open and full are the bitmaps, len(files)/64 and
+	// ceil(len(files)/4096) words long. Protected by mu.
+	open []uint64
+	full []uint64
 }
 
 // NewFDTable returns an empty table.
@@ -44,7 +56,7 @@ func (f *FDTable) DecRef(t *Task) {
 	}
 	f.mu.Lock()
 	files := f.files
-	f.files = nil
+	f.files, f.open, f.full = nil, nil, nil
 	f.mu.Unlock()
 	for _, e := range files {
 		if e.file != nil {
@@ -74,27 +86,79 @@ func (f *FDTable) NewFD(min int32, limit int32, file *vfs.FileDescription, flags
 	if min < 0 {
 		return 0, unix.EINVAL
 	}
-	for fd := min; fd < limit; fd++ {
-		if int(fd) >= len(f.files) {
-			f.grow(fd)
-		}
-		if f.files[fd].file == nil {
-			file.IncRef()
-			f.files[fd] = fdEntry{file, flags}
-			return fd, nil
-		}
-	}
 	if min >= limit {
 		return 0, unix.EINVAL
 	}
-	return 0, unix.EMFILE
+	fd := f.lowestFreeLocked(min)
+	if fd >= limit {
+		return 0, unix.EMFILE
+	}
+	if int(fd) >= len(f.files) {
+		f.grow(fd)
+	}
+	file.IncRef()
+	f.setLocked(fd, fdEntry{file, flags})
+	return fd, nil
 }
 
+// lowestFreeLocked returns the lowest free descriptor >= min (perhaps
+// beyond the table).
+//
+// Preconditions: f.mu is held; min >= 0.
+func (f *FDTable) lowestFreeLocked(min int32) int32 {
+	w := int(min / 64)
+	if w >= len(f.open) {
+		return min
+	}
+	if free := ^f.open[w] &^ (1<<(min%64) - 1); free != 0 {
+		return int32(w*64 + bits.TrailingZeros64(free))
+	}
+	// The next word of open that is not full.
+	for w++; w < len(f.open); {
+		notFull := ^f.full[w/64] &^ (1<<(w%64) - 1)
+		if notFull == 0 {
+			w = (w/64 + 1) * 64
+			continue
+		}
+		w = w/64*64 + bits.TrailingZeros64(notFull)
+		if w >= len(f.open) {
+			break
+		}
+		return int32(w*64 + bits.TrailingZeros64(^f.open[w]))
+	}
+	return int32(len(f.files))
+}
+
+// setLocked stores e at fd (inside the table), keeping the bitmaps.
+//
+// Preconditions: f.mu is held.
+func (f *FDTable) setLocked(fd int32, e fdEntry) {
+	f.files[fd] = e
+	w, bit := fd/64, uint64(1)<<(fd%64)
+	if e.file == nil {
+		f.open[w] &^= bit
+		f.full[w/64] &^= 1 << (w % 64)
+		return
+	}
+	f.open[w] |= bit
+	if f.open[w] == ^uint64(0) {
+		f.full[w/64] |= 1 << (w % 64)
+	}
+}
+
+// grow makes room for fd: at least double, in whole words of the bitmap.
 func (f *FDTable) grow(fd int32) {
-	n := max(int(fd)+1, 2*len(f.files), 8)
+	n := max(int(fd)+1, 2*len(f.files), 64)
+	n = (n + 63) &^ 63
 	files := make([]fdEntry, n)
 	copy(files, f.files)
 	f.files = files
+	open := make([]uint64, n/64)
+	copy(open, f.open)
+	f.open = open
+	full := make([]uint64, (len(open)+63)/64)
+	copy(full, f.full)
+	f.full = full
 }
 
 // Install puts file at exactly fd (dup2), returning the file it replaced.
@@ -109,7 +173,7 @@ func (f *FDTable) Install(fd int32, limit int32, file *vfs.FileDescription, flag
 	}
 	old := f.files[fd].file
 	file.IncRef()
-	f.files[fd] = fdEntry{file, flags}
+	f.setLocked(fd, fdEntry{file, flags})
 	return old, nil
 }
 
@@ -121,7 +185,9 @@ func (f *FDTable) Remove(fd int32) *vfs.FileDescription {
 		return nil
 	}
 	file := f.files[fd].file
-	f.files[fd] = fdEntry{}
+	if file != nil {
+		f.setLocked(fd, fdEntry{})
+	}
 	return file
 }
 
@@ -141,8 +207,9 @@ func (f *FDTable) Fork() *FDTable {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := NewFDTable()
-	n.files = make([]fdEntry, len(f.files))
-	copy(n.files, f.files)
+	n.files = append([]fdEntry(nil), f.files...)
+	n.open = append([]uint64(nil), f.open...)
+	n.full = append([]uint64(nil), f.full...)
 	for _, e := range n.files {
 		if e.file != nil {
 			e.file.IncRef()
@@ -158,7 +225,7 @@ func (f *FDTable) RemoveCloseOnExec(t *Task) {
 	for i, e := range f.files {
 		if e.file != nil && e.flags.CloseOnExec {
 			closed = append(closed, e.file)
-			f.files[i] = fdEntry{}
+			f.setLocked(int32(i), fdEntry{})
 		}
 	}
 	f.mu.Unlock()
