@@ -132,3 +132,51 @@ TEST(getdents64, unlinked_entry_is_not_listed)
 	EXPECT_EQ(list_dir(fd, "gone", &type, &ino, &dot, &dotdot), 2);
 	EXPECT_EQ(type, -1);
 }
+
+/* While a large directory is read in small pieces, half of its entries
+ * are unlinked: every entry that stays is still listed exactly once
+ * (whether a removed one is listed is unspecified, readdir(3)), and no
+ * entry is listed twice. */
+TEST(getdents64, entries_that_stay_are_listed_once_while_others_are_removed)
+{
+	enum { N = 2000 };
+	static unsigned char seen[N];
+	memset(seen, 0, sizeof(seen));
+	char name[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "e%d", i);
+		close(ASSERT_SYSCALL_OK(open(test_path(name), O_CREAT | O_WRONLY, 0600)));
+	}
+	int fd = ASSERT_SYSCALL_OK(open(test_tmpdir(), O_RDONLY | O_DIRECTORY));
+	int removed = 0;
+	char buf[128];
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		ASSERT_NE(n, -1);
+		if (n == 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (void *)(buf + off);
+			int k;
+			if (sscanf(d->d_name, "e%d", &k) == 1) {
+				ASSERT_TRUE(k >= 0 && k < N);
+				EXPECT_EQ(seen[k] & 1, 0); /* not twice */
+				seen[k] |= 1;
+			}
+			off += d->d_reclen;
+		}
+		/* Remove the odd entries, a few per call, seen or not. */
+		for (int j = 0; j < 4 && removed < N / 2; j++, removed++) {
+			snprintf(name, sizeof(name), "e%d", 2 * removed + 1);
+			ASSERT_SYSCALL_OK(unlink(test_path(name)));
+			seen[2 * removed + 1] |= 2;
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		if (!(seen[i] & 2) && !(seen[i] & 1)) {
+			EXPECT_TRUE(seen[i] & 1); /* a remaining entry was missed */
+			break;
+		}
+	}
+	close(fd);
+}

@@ -18,8 +18,14 @@ const bogoDirentSize = 20
 type dirent struct {
 	// child is the named file; the entry holds a reference on it.
 	child vfs.Inode
-	// seq orders entries for getdents; it is the entry's directory offset.
+	// name is the entry's name. Immutable.
+	name string
+	// seq orders entries for getdents; it is the entry's directory
+	// offset. Immutable.
 	seq int64
+	// removed is set when the entry leaves the directory; it stays in
+	// dirInode.order until the next compaction. Protected by fs.mu.
+	removed bool
 }
 
 // dirInode is a directory.
@@ -33,6 +39,11 @@ type dirInode struct {
 	// nextSeq is the offset of the next entry added. Offsets 0 and 1 are
 	// "." and "..". Protected by fs.mu.
 	nextSeq int64
+	// order holds the entries in seq order, for getdents to find its
+	// offset by binary search; removed ones stay until dead exceeds
+	// half of it. Protected by fs.mu.
+	order []*dirent
+	dead  int
 }
 
 var (
@@ -76,7 +87,7 @@ func (fs *filesystem) releaseDirs(ctx context.Context, d *dirInode) {
 		dead = dead[:len(dead)-1]
 		fs.mu.Lock()
 		entries := d.entries
-		d.entries = nil
+		d.entries, d.order, d.dead = nil, nil, 0
 		fs.mu.Unlock()
 		for _, e := range entries {
 			if sub, ok := e.child.(*dirInode); ok {
@@ -118,10 +129,38 @@ func (d *dirInode) Lookup(ctx context.Context, name string) (vfs.Inode, error) {
 //
 // Preconditions: fs.mu is held; name does not exist.
 func (d *dirInode) addLocked(name string, child vfs.Inode) {
-	d.entries[name] = &dirent{child: child, seq: d.nextSeq}
-	d.nextSeq++
+	d.insertLocked(name, child)
 	t := now()
 	d.mtime, d.ctime = t, t
+}
+
+// insertLocked makes the entry name for child at the next offset.
+//
+// Preconditions: fs.mu is held; name does not exist.
+func (d *dirInode) insertLocked(name string, child vfs.Inode) {
+	e := &dirent{child: child, name: name, seq: d.nextSeq}
+	d.nextSeq++
+	d.entries[name] = e
+	d.order = append(d.order, e)
+}
+
+// deleteLocked takes the entry name out of d.
+//
+// Preconditions: fs.mu is held; name exists.
+func (d *dirInode) deleteLocked(name string) {
+	e := d.entries[name]
+	delete(d.entries, name)
+	e.removed = true
+	d.dead++
+	if d.dead > 16 && d.dead > len(d.order)/2 {
+		live := make([]*dirent, 0, len(d.order)-d.dead)
+		for _, e := range d.order {
+			if !e.removed {
+				live = append(live, e)
+			}
+		}
+		d.order, d.dead = live, 0
+	}
 }
 
 // newChildLocked checks that name is free.
@@ -271,7 +310,7 @@ func (d *dirInode) removeLocked(name string, child vfs.Inode) (*inode, error) {
 	} else {
 		i.nlink--
 	}
-	delete(d.entries, name)
+	d.deleteLocked(name)
 	t := now()
 	d.mtime, d.ctime, i.ctime = t, t, t
 	return i, nil
@@ -359,17 +398,15 @@ func (d *dirInode) Rename(ctx context.Context, oldName string, child vfs.Inode, 
 				r.nlink--
 			}
 			r.ctime = t
-			delete(nd.entries, newName)
+			nd.deleteLocked(newName)
 			defer replaced.DecRef(ctx)
 		}
-		delete(d.entries, oldName)
-		nd.entries[newName] = &dirent{child: child, seq: nd.nextSeq}
-		nd.nextSeq++
+		d.deleteLocked(oldName)
+		nd.insertLocked(newName, child)
 		if flags&unix.RENAME_WHITEOUT != 0 {
 			// The old name becomes a whiteout: a character device 0/0
 			// owned by the caller (no CAP_MKNOD needed, as Linux 5.8+).
-			d.entries[oldName] = &dirent{child: d.newWhiteoutLocked(ctx), seq: d.nextSeq}
-			d.nextSeq++
+			d.insertLocked(oldName, d.newWhiteoutLocked(ctx))
 		}
 		if childIsDir && d != nd {
 			cd.parent = nd
@@ -426,33 +463,57 @@ func (fd *dirFD) Seek(ctx context.Context, cur, off int64, whence int32) (int64,
 
 // IterDirents implements vfs.FileDescriptionImpl.IterDirents. Offsets are
 // entry sequence numbers, so they stay valid while entries come and go.
+// The entries from off are found by binary search and copied out in
+// small batches, so a call costs what it returns, not the directory's
+// size, and emit runs without the filesystem's lock.
 func (fd *dirFD) IterDirents(ctx context.Context, off int64, emit func(vfs.Dirent) bool) error {
 	d := fd.dir
-	type entry struct {
-		vfs.Dirent
-		seq int64
-	}
-	d.fs.mu.Lock()
-	var list []entry
 	if off <= 0 {
-		list = append(list, entry{vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino, NextOff: 1}, 0})
+		if !emit(vfs.Dirent{Name: ".", Type: unix.DT_DIR, Ino: d.ino, NextOff: 1}) {
+			return nil
+		}
 	}
 	if off <= 1 {
-		list = append(list, entry{vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: d.parent.ino, NextOff: 2}, 1})
+		d.fs.mu.Lock()
+		parent := d.parent.ino
+		d.fs.mu.Unlock()
+		if !emit(vfs.Dirent{Name: "..", Type: unix.DT_DIR, Ino: parent, NextOff: 2}) {
+			return nil
+		}
 	}
-	for name, e := range d.entries {
-		if e.seq < off {
+	off = max(off, 2)
+	var batch [dirBatch]vfs.Dirent
+	for {
+		n := d.direntsFrom(off, batch[:])
+		for _, de := range batch[:n] {
+			if !emit(de) {
+				return nil
+			}
+		}
+		if n < len(batch) {
+			return nil
+		}
+		off = batch[n-1].NextOff
+	}
+}
+
+// dirBatch is how many entries IterDirents copies per lock hold.
+const dirBatch = 64
+
+// direntsFrom fills out with the entries at offsets >= off, in order,
+// and returns how many it wrote.
+func (d *dirInode) direntsFrom(off int64, out []vfs.Dirent) int {
+	d.fs.mu.Lock()
+	defer d.fs.mu.Unlock()
+	i := sort.Search(len(d.order), func(i int) bool { return d.order[i].seq >= off })
+	n := 0
+	for ; i < len(d.order) && n < len(out); i++ {
+		e := d.order[i]
+		if e.removed {
 			continue
 		}
-		i := d.common(e.child)
-		list = append(list, entry{vfs.Dirent{Name: name, Type: vfs.DirentType(e.child.Mode()), Ino: i.ino, NextOff: e.seq + 1}, e.seq})
+		out[n] = vfs.Dirent{Name: e.name, Type: vfs.DirentType(e.child.Mode()), Ino: d.common(e.child).ino, NextOff: e.seq + 1}
+		n++
 	}
-	d.fs.mu.Unlock()
-	sort.Slice(list, func(a, b int) bool { return list[a].seq < list[b].seq })
-	for _, e := range list {
-		if !emit(e.Dirent) {
-			break
-		}
-	}
-	return nil
+	return n
 }
