@@ -173,6 +173,9 @@ type FileDescription struct {
 	// releaseHook, if set, runs when the last reference goes, before the
 	// filesystem's Release (vfs/lock drops flock and OFD locks there).
 	releaseHook atomic.Pointer[ReleaseHook]
+	// dropHook, if set, runs when a reference that is not the last goes
+	// (AF_UNIX sockets start their garbage collector there).
+	dropHook atomic.Pointer[func()]
 
 	// watchMu protects watchers and released. It is a leaf.
 	watchMu sync.Mutex
@@ -247,25 +250,39 @@ func (fd *FileDescription) UnwatchRelease(key any) {
 
 // DecRef drops a reference on fd, releasing it with the last.
 func (fd *FileDescription) DecRef(ctx context.Context) {
-	if fd.refs.DecRef() {
-		fd.watchMu.Lock()
-		fd.released = true
-		watchers := fd.watchers
-		fd.watchers = nil
-		fd.watchMu.Unlock()
-		for _, fn := range watchers {
-			fn()
+	if !fd.refs.DecRef() {
+		if h := fd.dropHook.Load(); h != nil {
+			(*h)()
 		}
-		notifyClose(fd)
-		if h := fd.releaseHook.Load(); h != nil {
-			(*h)(ctx, fd)
-		}
-		if fd.impl != nil {
-			fd.impl.Release(ctx)
-		}
-		fd.vd.DecRef(ctx)
+		return
 	}
+	fd.watchMu.Lock()
+	fd.released = true
+	watchers := fd.watchers
+	fd.watchers = nil
+	fd.watchMu.Unlock()
+	for _, fn := range watchers {
+		fn()
+	}
+	notifyClose(fd)
+	if h := fd.releaseHook.Load(); h != nil {
+		(*h)(ctx, fd)
+	}
+	if fd.impl != nil {
+		fd.impl.Release(ctx)
+	}
+	fd.vd.DecRef(ctx)
 }
+
+// SetDropHook arranges for h to run each time a reference other than
+// the last is dropped. h runs on the goroutine that drops it, which may
+// hold any lock: it must take none.
+func (fd *FileDescription) SetDropHook(h func()) { fd.dropHook.Store(&h) }
+
+// Refs returns the number of references on fd: a snapshot, for a holder
+// that knows no new reference can appear meanwhile (the AF_UNIX garbage
+// collector).
+func (fd *FileDescription) Refs() int64 { return fd.refs.Load() }
 
 // SetReleaseHook arranges for h to run when fd's last reference is
 // dropped, unless a hook is already set (the first one stays). It is for

@@ -167,6 +167,7 @@ func (s *Socket) enqueueStreamLocked(p *Socket, b []byte, rights *[]*vfs.FileDes
 		}
 	}
 	m := &message{data: append([]byte(nil), b...), rights: *rights, cred: cred, from: s.name, sender: s}
+	passedAdd(m.rights, 1)
 	*rights = nil
 	p.enqueueLocked(m)
 }
@@ -242,6 +243,7 @@ func (s *Socket) sendPacketLocked(ctx context.Context, data []byte, rights *[]*v
 		}
 		if s.inflight == 0 || s.inflight+charge <= s.sndbuf {
 			m := &message{data: append([]byte(nil), data...), rights: *rights, cred: opts.Cred, from: s.name, sender: s}
+			passedAdd(m.rights, 1)
 			*rights = nil
 			o.enqueueLocked(m)
 			return len(data), nil
@@ -339,6 +341,7 @@ func (s *Socket) recvPacketLocked(ctx context.Context, dst []byte, opts RecvOpti
 				r.Rights = append([]*vfs.FileDescription(nil), m.rights...)
 			} else {
 				r.Rights = m.rights
+				passedAdd(m.rights, -1)
 				s.recvq[0] = nil
 				s.recvq = s.recvq[1:]
 				s.recvBytes -= len(m.data)
@@ -403,6 +406,7 @@ func (s *Socket) recvStreamLocked(ctx context.Context, dst []byte, opts RecvOpti
 					r.Rights = append(r.Rights, m.rights...)
 				} else {
 					r.Rights = append(r.Rights, m.rights...)
+					passedAdd(m.rights, -1)
 					m.rights = nil
 				}
 				stop = true

@@ -3,6 +3,7 @@ package unixsocket
 import (
 	"context"
 	"encoding/binary"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -65,6 +66,9 @@ type Socket struct {
 
 	// queue notifies readiness changes of this socket.
 	queue waiter.Queue
+	// passed counts the queued messages that hold this socket's file
+	// (gc.go).
+	passed atomic.Int32
 
 	// All fields below are protected by ns.mu.
 
@@ -324,12 +328,7 @@ func (s *Socket) closeLocked(d *dropList) {
 		}
 		p.queue.Notify(allEvents)
 	}
-	for _, m := range s.recvq {
-		s.uncharge(m, m.charge)
-		d.files = append(d.files, m.rights...)
-	}
-	s.recvq, s.recvBytes = nil, 0
-	s.queue.Notify(allEvents)
+	s.purgeLocked(d)
 }
 
 // uncharge releases n of m's charge from its sender.

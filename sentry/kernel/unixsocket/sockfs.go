@@ -49,5 +49,7 @@ func (*sockInode) Open(context.Context, vfs.VirtualDentry, *vfs.OpenOptions) (vf
 func NewFile(ctx context.Context, s *Socket, flags uint32) *vfs.FileDescription {
 	loc := vfs.NewAnonymousLocation("sockfs", fmt.Sprintf("socket:[%d]", s.ino), &sockInode{s: s})
 	defer loc.DecRef(ctx)
-	return vfs.NewFileDescription(s, unix.O_RDWR|flags&unix.O_NONBLOCK, loc)
+	f := vfs.NewFileDescription(s, unix.O_RDWR|flags&unix.O_NONBLOCK, loc)
+	f.SetDropHook(s.dropped)
+	return f
 }

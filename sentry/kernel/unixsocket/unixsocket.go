@@ -17,8 +17,9 @@
 //
 // Lock order:
 //
-//	Namespace.mu
-//	  waiter.Queue.mu
+//	Namespace.gcMu
+//	  Namespace.mu
+//	    waiter.Queue.mu
 //
 // No vfs call that may take VFS locks or release a file (DecRef) is made
 // with Namespace.mu held: files and dentries to drop are collected and
@@ -30,6 +31,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -139,6 +141,11 @@ type Namespace struct {
 	// live are the sockets not yet closed, for /proc/net/unix
 	// (procnet.go). Protected by mu.
 	live map[*Socket]struct{}
+
+	// gcQueued is set while a garbage collection is waiting to start;
+	// gcMu serialises collections (gc.go). gcMu is taken before mu.
+	gcQueued atomic.Bool
+	gcMu     sync.Mutex
 }
 
 // NewNamespace returns an empty namespace.
