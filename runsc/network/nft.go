@@ -22,12 +22,10 @@ const tablePrefix = "palisade-"
 // rules in others' chains.
 func tableName(id string) string { return tablePrefix + id }
 
-// ifname is an interface name as the kernel compares it (IFNAMSIZ bytes,
-// NUL padded).
+// ifname is an interface name as iptables-nft writes it for -i/-o (the
+// name and its NUL), so that iptables can still list a chain we add to.
 func ifname(n string) []byte {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, n)
-	return b
+	return append([]byte(n), 0)
 }
 
 // matchIfname loads the input or output interface name and compares it.
@@ -38,12 +36,10 @@ func matchIfname(key expr.MetaKey, op expr.CmpOp, name string) []expr.Any {
 	}
 }
 
-// matchEstablished matches conntrack state established or related.
-func matchEstablished(want bool) []expr.Any {
-	op := expr.CmpOpNeq
-	if !want {
-		op = expr.CmpOpEq
-	}
+// matchNotEstablished matches packets whose conntrack state is neither
+// established nor related.
+func matchNotEstablished() []expr.Any {
+	op := expr.CmpOpEq
 	return []expr.Any{
 		&expr.Ct{Key: expr.CtKeySTATE, Register: 1},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
@@ -84,10 +80,12 @@ func cat(parts ...[]expr.Any) []expr.Any {
 //
 // and, when the host's iptables-nft `ip filter FORWARD` chain drops by
 // policy (docker sets it so), two rules at its head, commented
-// "palisade-ID": iifname VETH accept; oifname VETH ct state
-// established,related accept. Without them that chain would drop the
-// sandbox's forwarded packets whatever our table says (a drop in any base
-// chain is final).
+// "palisade-ID": iifname VETH accept; oifname VETH accept. Without them
+// that chain would drop the sandbox's forwarded packets whatever our
+// table says (a drop in any base chain is final). They are plain
+// interface matches, which iptables understands (`iptables -S` shows
+// them as -i/-o ... -j ACCEPT); what enters the veth is still limited to
+// replies by our own forward chain's drop.
 func addRules(id, veth string, subnet netip.Prefix) error {
 	c, err := nftables.New()
 	if err != nil {
@@ -104,7 +102,7 @@ func addRules(id, veth string, subnet netip.Prefix) error {
 		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter})
 	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: cat(
 		matchIfname(expr.MetaKeyOIFNAME, expr.CmpOpEq, veth),
-		matchEstablished(false),
+		matchNotEstablished(),
 		[]expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}})})
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("nftables: adding table %s: %w", tableName(id), err)
@@ -116,7 +114,7 @@ func addRules(id, veth string, subnet netip.Prefix) error {
 	comment := userdata.AppendString(nil, userdata.TypeComment, tableName(id))
 	accept := []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}
 	c.InsertRule(&nftables.Rule{Table: fc.Table, Chain: fc, UserData: comment, Exprs: cat(
-		matchIfname(expr.MetaKeyOIFNAME, expr.CmpOpEq, veth), matchEstablished(true), accept)})
+		matchIfname(expr.MetaKeyOIFNAME, expr.CmpOpEq, veth), accept)})
 	c.InsertRule(&nftables.Rule{Table: fc.Table, Chain: fc, UserData: comment, Exprs: cat(
 		matchIfname(expr.MetaKeyIIFNAME, expr.CmpOpEq, veth), accept)})
 	if err := c.Flush(); err != nil {
