@@ -357,8 +357,8 @@ func checkReaperHostView(t *testing.T, s *natSandbox) {
 // host's initial network namespace: the guest reaches a server in a
 // namespace the test joined to the host (through the sandbox's veth and
 // the host's masquerade), the host's interfaces are untouched, and after
-// a normal exit, kill -9 of runsc do, kill -9 of the boot process, and
-// kill -9 of the reaper (then the next start's sweep) nothing of the
+// a normal exit, kill -9 of runsc do, of the boot process, of the gofer,
+// and of the reaper (then the next start's sweep) nothing of the
 // sandbox's network remains.
 func TestNetworkSandboxModeNAT(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -410,6 +410,12 @@ func TestNetworkSandboxModeNAT(t *testing.T) {
 		unix.Kill(s.boot.pid, unix.SIGKILL)
 		waitNoDebris(t, "after kill -9 of boot", s)
 		sameHostView(t, "after kill -9 of boot", before, hostNetView(t))
+	})
+	t.Run("kill -9 gofer", func(t *testing.T) {
+		s := startNATSandbox(t, py)
+		unix.Kill(s.child(t, "gofer"), unix.SIGKILL)
+		waitNoDebris(t, "after kill -9 of the gofer", s)
+		sameHostView(t, "after kill -9 of the gofer", before, hostNetView(t))
 	})
 	t.Run("kill -9 reaper, then sweep", func(t *testing.T) {
 		s := startNATSandbox(t, py)
