@@ -206,10 +206,11 @@ func (r *natReaper) finish() {
 			return
 		}
 		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if _, err := unix.Poll(p, int(left.Milliseconds())+1); err == unix.EINTR {
+		_, err := unix.Poll(p, int(left.Milliseconds())+1)
+		if err == unix.EINTR {
 			continue
 		}
-		if p[0].Revents != 0 {
+		if err != nil || p[0].Revents != 0 {
 			break
 		}
 	}
