@@ -396,8 +396,42 @@ func TestNetworkSandboxModeNAT(t *testing.T) {
 		if d := natDebris(t, s); len(d) > 0 && !(len(d) == 1 && strings.Contains(d[0], "namespace")) {
 			t.Errorf("after runsc do returned the host still has: %s", strings.Join(d, ", "))
 		}
+		if e := s.stderr.String(); strings.Contains(e, "netreaper") || strings.Contains(e, "network") {
+			t.Errorf("runsc do's stderr has network complaints: %s", e)
+		}
 		waitNoDebris(t, "after exit", s)
 		sameHostView(t, "after exit", before, hostNetView(t))
+	})
+	t.Run("two at once", func(t *testing.T) {
+		a, b := startNATSandbox(t, py), startNATSandbox(t, py)
+		if a.fetched != body || b.fetched != body {
+			t.Errorf("fetched %q and %q, want %q", a.fetched, b.fetched, body)
+		}
+		var subnets []string
+		for _, s := range []*natSandbox{a, b} {
+			l, err := netlink.LinkByName("plsd" + s.id)
+			if err != nil {
+				t.Fatalf("sandbox %s: %v", s.id, err)
+			}
+			addrs, _ := netlink.AddrList(l, netlink.FAMILY_V4)
+			if len(addrs) != 1 {
+				t.Fatalf("plsd%s has %d IPv4 addresses, want 1", s.id, len(addrs))
+			}
+			subnets = append(subnets, addrs[0].IPNet.String())
+		}
+		if a.id == b.id || subnets[0] == subnets[1] {
+			t.Errorf("two live sandboxes share an id (%s, %s) or a subnet (%v)", a.id, b.id, subnets)
+		}
+		for _, s := range []*natSandbox{a, b} {
+			s.stdin.Close()
+			err := <-s.exited
+			s.exited <- err
+			if err != nil {
+				t.Errorf("runsc do: %v; stderr: %s", err, s.stderr.String())
+			}
+			waitNoDebris(t, "after two at once", s)
+		}
+		sameHostView(t, "after two at once", before, hostNetView(t))
 	})
 	t.Run("kill -9 runsc do", func(t *testing.T) {
 		s := startNATSandbox(t, py)
