@@ -41,7 +41,7 @@ func main() {
 	register("", subcommands.HelpCommand(), subcommands.FlagsCommand(), &cmd.Do{Global: &conf}, &cmd.Install{}, &cmd.Uninstall{})
 	register("OCI runtime", &cmd.Create{}, cmd.NewStart(), &cmd.Run{}, cmd.NewState(), cmd.NewKill(), cmd.NewDelete(), cmd.NewList(), cmd.NewWait(),
 		&cmd.Exec{}, cmd.NewPs(), cmd.NewPause(), cmd.NewResume(), cmd.NewEvents(), cmd.NewSpec(), cmd.NewFeatures())
-	register("internal use only", &cmd.Boot{}, &cmd.Gofer{})
+	register("internal use only", &cmd.Boot{}, &cmd.Gofer{}, &cmd.NetReaper{})
 	flag.Parse()
 	if name := flag.Arg(0); name != "" && !known[name] {
 		fmt.Fprintf(os.Stderr, "runsc: unknown command %q (runsc help lists them)\n", name)

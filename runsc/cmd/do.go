@@ -200,28 +200,35 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 		bootArgs = append(bootArgs, fmt.Sprintf("--volume=%s:%d", v.guest, 3+len(bootFiles)))
 		bootFiles = append(bootFiles, s)
 	}
+	var reaper *natReaper
 	if conf.Network == "sandbox" {
-		tk, err := takeOverNetwork()
+		tk, r, err := sandboxNetwork(self, conf)
+		if r != nil {
+			// The reaper removes the NAT once boot is gone (or, if boot
+			// never starts, once runsc do is done); wait for it.
+			reaper = r
+			defer r.finish()
+		}
 		if err != nil {
 			return 0, err
 		}
-		if tk != nil {
+		if r == nil {
 			// The addresses go back when the sandbox is gone.
 			defer func() {
 				if err := tk.Restore(); err != nil {
 					fmt.Fprintf(os.Stderr, "runsc do: %v\n", err)
 				}
 			}()
-			for i, f := range tk.Files {
-				tk.Links[i].FD = 3 + len(bootFiles)
-				bootFiles = append(bootFiles, f)
-			}
-			b, err := json.Marshal(tk.Links)
-			if err != nil {
-				return 0, err
-			}
-			bootArgs = append(bootArgs, "--links="+string(b))
 		}
+		for i, f := range tk.Files {
+			tk.Links[i].FD = 3 + len(bootFiles)
+			bootFiles = append(bootFiles, f)
+		}
+		b, err := json.Marshal(tk.Links)
+		if err != nil {
+			return 0, err
+		}
+		bootArgs = append(bootArgs, "--links="+string(b))
 	}
 	gofer := exec.Command(self, goferArgs...)
 	gofer.ExtraFiles = goferFiles
@@ -282,6 +289,13 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 	if err != nil {
 		return 0, permissionHint(fmt.Errorf("starting sandbox: %w", err))
 	}
+	if reaper != nil {
+		if err := reaper.watch(boot.Process.Pid); err != nil {
+			boot.Process.Kill()
+			boot.Wait()
+			return 0, fmt.Errorf("--network=sandbox: handing the sandbox to its network reaper: %w", err)
+		}
+	}
 	for _, f := range append(goferFiles, bootFiles...) {
 		f.Close()
 	}
@@ -317,22 +331,37 @@ func runSandbox(conf *config.Config, argv []string, volumes []volume) (int, erro
 	return superviseSandbox(boot, gofer, status)
 }
 
-// takeOverNetwork takes over the interfaces of runsc's network namespace
-// for --network=sandbox, unless it is the host's initial one: that one is
-// never touched and the sandbox gets only its loopback (nil, nil).
-func takeOverNetwork() (*network.Takeover, error) {
+// sandboxNetwork sets up --network=sandbox. Outside the host's initial
+// network namespace it takes over that namespace's interfaces. In the
+// initial one it never touches the host's interfaces: it makes a
+// namespace of the sandbox's own joined to the host by a veth pair with
+// NAT (network.SetUpNAT), whose host state a netreaper process removes
+// when the sandbox is gone; the reaper is returned, also with an error.
+func sandboxNetwork(self string, conf *config.Config) (*network.Takeover, *natReaper, error) {
 	initial, err := network.IsInitialNamespace()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if initial {
-		return nil, nil
+	if !initial {
+		tk, err := network.TakeOver("")
+		if err != nil {
+			return nil, nil, fmt.Errorf("--network=sandbox: %w", err)
+		}
+		return tk, nil, nil
 	}
-	tk, err := network.TakeOver("")
+	var reaper *natReaper
+	n, err := network.SetUpNAT(network.StateDir, func(id string, state *os.File) error {
+		r, err := startNATReaper(self, conf.ToFlags(), id, state)
+		reaper = r
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("--network=sandbox: %w", err)
+		return nil, reaper, fmt.Errorf("--network=sandbox: %w", err)
 	}
-	return tk, nil
+	if ns := network.LoopbackNameservers(); ns != "" {
+		fmt.Fprintf(os.Stderr, "runsc do: warning: /etc/resolv.conf names only loopback nameservers (%s), which the sandbox cannot reach (docs/network.md)\n", ns)
+	}
+	return n.Takeover, reaper, nil
 }
 
 // userNamespaceRefused reports whether starting a process in a new user

@@ -282,24 +282,6 @@ func TestNetworkSandboxModeOverVeth(t *testing.T) {
 	}
 }
 
-// TestNetworkSandboxModeLeavesInitialNamespace checks that runsc do in the
-// host's initial network namespace keeps to its loopback and logs why.
-func TestNetworkSandboxModeLeavesInitialNamespace(t *testing.T) {
-	bin := runsc(t)
-	py := python(t)
-	res := run(t, "/", bin, "--network=sandbox", "do", py, "-c",
-		"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('192.0.2.1', 9)); print(s.getsockname()[0])")
-	if res.status != 0 && !strings.Contains(res.stderr, "Network is unreachable") {
-		t.Fatalf("status %d, stderr %s", res.status, res.stderr)
-	}
-	if strings.Contains(res.stdout, ".") && !strings.HasPrefix(res.stdout, "127.") {
-		t.Errorf("the sandbox in the initial namespace has a route out: source %q", res.stdout)
-	}
-	if !strings.Contains(res.stderr, "only a loopback interface") {
-		t.Errorf("no log line about the loopback-only stack; stderr: %s", res.stderr)
-	}
-}
-
 // packetSockets counts the descriptors of pid that are AF_PACKET sockets
 // of the network namespace nsPID is in (their inodes in its
 // /proc/PID/net/packet): the sandbox's own namespace is a new one, the
