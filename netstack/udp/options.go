@@ -27,14 +27,23 @@ func (e *endpoint) SetSockOpt(level, name int, val []byte) error {
 			return unix.ENOPROTOOPT
 		}
 		return e.setIPv6Locked(name, val)
-	case unix.SOL_UDP:
-		if e.p.kind != kindUDP {
+	case unix.SOL_UDP, solUDPLite:
+		if e.p.kind != kindUDP || (level == solUDPLite && !e.p.lite) {
 			return unix.ENOPROTOOPT
 		}
-		if _, err := sockInt(val); err != nil {
+		v, err := sockInt(val)
+		if err != nil {
 			return err
 		}
-		return unix.ENOPROTOOPT
+		if !e.p.lite || (name != udpliteSendCov && name != udpliteRecvCov) {
+			return unix.ENOPROTOOPT
+		}
+		if name == udpliteSendCov {
+			e.sendCov = clampCov(v)
+		} else {
+			e.recvCov, e.recvCovSet = clampCov(v), true
+		}
+		return nil
 	}
 	return unix.ENOPROTOOPT
 }
@@ -240,6 +249,15 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			}
 		default:
 			return 0, unix.ENOPROTOOPT
+		}
+	case unix.SOL_UDP, solUDPLite:
+		if !e.p.lite || (name != udpliteSendCov && name != udpliteRecvCov) {
+			return 0, unix.ENOPROTOOPT
+		}
+		if name == udpliteSendCov {
+			v = int32(max(e.sendCov, 0))
+		} else {
+			v = int32(e.recvCov)
 		}
 	default:
 		return 0, unix.ENOPROTOOPT

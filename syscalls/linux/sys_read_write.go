@@ -266,7 +266,7 @@ func vectorIO(t *kernel.Task, fd int32, iovAddr uint64, iovCnt int32, off int64,
 	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
 		// One datagram gathers or scatters all the iovecs.
 		if dir == transferWrite {
-			return inetSend(t, f, is, iovs, nil, 0)
+			return inetSend(t, f, is, iovs, nil, 0, nil)
 		}
 		if iovecsLen(iovs) == 0 {
 			return 0, nil // as read(2) of nothing
