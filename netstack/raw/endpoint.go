@@ -460,11 +460,12 @@ func (e *endpoint) LocalAddress() (netstack.FullAddress, error) {
 	return netstack.FullAddress{Addr: e.local, Port: uint16(e.proto)}, nil
 }
 
-// RemoteAddress implements netstack.Endpoint.RemoteAddress.
+// RemoteAddress implements netstack.Endpoint.RemoteAddress: as Linux's
+// inet_getname, a peer connected with port 0 is ENOTCONN.
 func (e *endpoint) RemoteAddress() (netstack.FullAddress, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.connected {
+	if !e.connected || e.remote.Port == 0 {
 		return netstack.FullAddress{}, unix.ENOTCONN
 	}
 	return e.remote, nil
