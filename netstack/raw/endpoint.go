@@ -359,7 +359,10 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 	}
 	r, err := e.routeLocked(src, to, dev)
 	if err == unix.EADDRNOTAVAIL && src.IsValid() {
-		err = unix.EINVAL // a non-local IP_PKTINFO source
+		err = unix.ENETUNREACH // ip_route_output_key: a source not of this host
+		if src.IsMulticast() {
+			err = unix.EINVAL
+		}
 	}
 	if err != nil {
 		return 0, err

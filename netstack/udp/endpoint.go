@@ -445,7 +445,7 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 	}
 	r, err := e.routeFromLocked(local, to.Addr, dev)
 	if err == unix.EADDRNOTAVAIL && c != nil && c.Src.IsValid() {
-		err = unix.EINVAL // ip_route_output: a source not of this host
+		err = pktinfoSrcErr(c.Src) // ip_route_output_key's errors
 	}
 	if err != nil {
 		return 0, err

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/palisade-sandbox/palisade/netstack"
 	"github.com/palisade-sandbox/palisade/netstack/header"
 )
@@ -76,6 +78,16 @@ func parseLite(pkt netstack.Packet) (header.UDP, []byte, int, bool) {
 		}
 	}
 	return h, b[header.UDPSize:], cov, true
+}
+
+// pktinfoSrcErr is Linux's error for an IP_PKTINFO source that is not
+// this host's (ip_route_output_key): EINVAL for a multicast one,
+// ENETUNREACH otherwise.
+func pktinfoSrcErr(src netip.Addr) error {
+	if src.IsMulticast() {
+		return unix.EINVAL
+	}
+	return unix.ENETUNREACH
 }
 
 // clampCov applies Linux's rule to a coverage option: 1 to 7 (and
