@@ -57,6 +57,9 @@ type endpoint struct {
 	dev                                                        int32
 	ttl, hops                                                  int32 // -1: default
 	tos, tclass                                                uint8
+	// recvErr and recvErr6 are IP_RECVERR and IPV6_RECVERR, recorded
+	// only.
+	recvErr, recvErr6 bool
 	// sendCov is UDPLITE_SEND_CSCOV (-1: not set); recvCov
 	// UDPLITE_RECV_CSCOV, if recvCovSet.
 	sendCov    int

@@ -127,6 +127,10 @@ func (e *endpoint) setIPLocked(name int, val []byte) error {
 		e.recvTOS = v != 0
 	case unix.IP_RECVTTL:
 		e.recvTTL = v != 0
+	case unix.IP_RECVERR:
+		// Recorded only: no error queue is kept (MSG_ERRQUEUE reads
+		// nothing); iputils ping needs the option to exist.
+		e.recvErr = v != 0
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -160,6 +164,8 @@ func (e *endpoint) setIPv6Locked(name int, val []byte) error {
 			return unix.EINVAL
 		}
 		e.hops = v
+	case unix.IPV6_RECVERR:
+		e.recvErr6 = v != 0 // as IP_RECVERR
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -224,6 +230,8 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			v = boolInt(e.recvTOS)
 		case unix.IP_RECVTTL:
 			v = boolInt(e.recvTTL)
+		case unix.IP_RECVERR:
+			v = boolInt(e.recvErr)
 		default:
 			return 0, unix.ENOPROTOOPT
 		}
@@ -247,6 +255,8 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			if v < 0 {
 				v = netstack.DefaultTTL
 			}
+		case unix.IPV6_RECVERR:
+			v = boolInt(e.recvErr6)
 		default:
 			return 0, unix.ENOPROTOOPT
 		}

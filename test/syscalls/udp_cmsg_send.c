@@ -186,3 +186,17 @@ TEST(udp_cmsg_send, ip_level_messages_are_ignored_on_an_ipv6_socket)
 	ASSERT_EQ(send_cmsg(tx, &ra, SOL_IP, IP_TTL, &v, sizeof(v)), 4);
 	EXPECT_EQ(recv_cmsg_int(rx, SOL_IPV6, IPV6_HOPLIMIT), 64);
 }
+
+TEST(udp_cmsg_send, ip_recverr_and_ipv6_recverr_read_back_what_was_set)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_TRUE(s >= 0);
+	EXPECT_EQ(int_opt(s, SOL_IP, IP_RECVERR), 0);
+	set_int_opt(s, SOL_IP, IP_RECVERR, 1);
+	EXPECT_EQ(int_opt(s, SOL_IP, IP_RECVERR), 1);
+	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (s6 < 0)
+		return;
+	set_int_opt(s6, SOL_IPV6, IPV6_RECVERR, 1);
+	EXPECT_EQ(int_opt(s6, SOL_IPV6, IPV6_RECVERR), 1);
+}
