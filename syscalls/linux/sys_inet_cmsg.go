@@ -30,6 +30,7 @@ const (
 // socket's IP level is EINVAL, other levels are ignored (SOL_SOCKET's
 // SCM_RIGHTS and SCM_CREDENTIALS too, as on Linux). ENOBUFS for a buffer
 // over optmem_max. It returns nil when nothing is to be applied.
+// (An IPv4 source that is not this host's fails later, at the route.)
 func inetSendControl(t *kernel.Task, s *inet.Socket, addr, length uint64) (*netstack.SendControl, error) {
 	if length == 0 {
 		return nil, nil
@@ -43,6 +44,11 @@ func inetSendControl(t *kernel.Task, s *inet.Socket, addr, length uint64) (*nets
 	}
 	var c netstack.SendControl
 	set := false
+	// Under --network=host the interfaces and addresses are the host's,
+	// which the sandbox's stack does not know: the host's endpoint does
+	// not apply the messages (docs/network.md), so they are only checked
+	// for form here.
+	hostMode := inet.EndpointFactoryFor(t.Kernel()) != nil
 	le := binary.LittleEndian
 	for off := uint64(0); off+cmsghdrSize <= length; {
 		clen := le.Uint64(b[off:])
@@ -144,7 +150,7 @@ func inetSendControl(t *kernel.Task, s *inet.Socket, addr, length uint64) (*nets
 				c.IfIndex = int32(le.Uint32(data[16:]))
 				if c.Src.IsUnspecified() {
 					c.Src = netip.Addr{}
-				} else if c.Src.Is4In6() || !stackOf(t).IsLocalAddress(c.Src) {
+				} else if c.Src.Is4In6() || (!hostMode && !stackOf(t).IsLocalAddress(c.Src)) {
 					return nil, unix.EINVAL
 				}
 				set = true
@@ -160,7 +166,7 @@ func inetSendControl(t *kernel.Task, s *inet.Socket, addr, length uint64) (*nets
 	if !set {
 		return nil, nil
 	}
-	if c.IfIndex != 0 && !stackOf(t).HasNIC(c.IfIndex) {
+	if c.IfIndex != 0 && !hostMode && !stackOf(t).HasNIC(c.IfIndex) {
 		return nil, unix.ENODEV
 	}
 	if c.Src.IsValid() && c.Src.IsUnspecified() {
