@@ -421,3 +421,83 @@ TEST(raw_socket, icmpv6_echo_with_a_filter_passing_only_replies)
 	}
 	ASSERT_TRUE(0);
 }
+
+TEST(raw_socket, ipv6_2292hoplimit_reports_the_hop_limit_under_its_own_type)
+{
+	int s = raw_or_skip(AF_INET6, PROTO_TEST);
+	set_int_opt(s, SOL_IPV6, IPV6_2292HOPLIMIT, 1);
+	inet_addr_t lo;
+	socklen_t len = inet_loopback(AF_INET6, &lo, 0);
+	ASSERT_SYSCALL_OK(connect(s, &lo.sa, len));
+	const char msg[] = "raw-2292-cookie";
+	ASSERT_EQ(send(s, msg, sizeof(msg), 0), (ssize_t)sizeof(msg));
+	char buf[64];
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	for (int i = 0; i < 1000; i++) {
+		net_wait(s, POLLIN);
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+		ssize_t n = recvmsg(s, &m, 0);
+		ASSERT_TRUE(n >= 0);
+		if (n != (ssize_t)sizeof(msg) || memcmp(buf, msg, n) != 0)
+			continue;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		ASSERT_TRUE(c != NULL);
+		EXPECT_EQ(c->cmsg_level, SOL_IPV6);
+		EXPECT_EQ(c->cmsg_type, IPV6_2292HOPLIMIT);
+		int hops;
+		memcpy(&hops, CMSG_DATA(c), sizeof(hops));
+		EXPECT_EQ(hops, 64);
+		return;
+	}
+	ASSERT_TRUE(0);
+}
+
+/* A ping socket (icmp(7)) applies IP_TTL from a control message: a raw
+ * ICMP socket sees the echo request go by with that TTL. Natively this
+ * needs ping_group_range to hold our group. */
+TEST(raw_socket, ping_socket_applies_an_ip_ttl_control_message)
+{
+	int raw = raw_or_skip(AF_INET, IPPROTO_ICMP);
+	int p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (p < 0 && errno == EACCES)
+		TEST_SKIP("net.ipv4.ping_group_range excludes our groups");
+	ASSERT_TRUE(p >= 0);
+	inet_addr_t lo;
+	socklen_t len = inet_loopback(AF_INET, &lo, 0);
+	struct icmphdr h = {.type = ICMP_ECHO};
+	h.un.echo.sequence = htons(0x7777);
+	struct iovec iov = {&h, sizeof(h)};
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct msghdr m = {.msg_name = &lo, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
+			   .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_IP;
+	c->cmsg_type = IP_TTL;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	int ttl = 7;
+	memcpy(CMSG_DATA(c), &ttl, sizeof(ttl));
+	ASSERT_EQ(sendmsg(p, &m, 0), (ssize_t)sizeof(h));
+	inet_addr_t me;
+	inet_sockname(p, &me);
+	char buf[512];
+	for (int i = 0; i < 1000; i++) {
+		net_wait(raw, POLLIN);
+		ssize_t n = recv(raw, buf, sizeof(buf), 0);
+		ASSERT_TRUE(n >= 28);
+		struct icmphdr r;
+		memcpy(&r, buf + 20, sizeof(r));
+		if (r.type != ICMP_ECHO || r.un.echo.id != me.in4.sin_port || r.un.echo.sequence != htons(0x7777))
+			continue;
+		EXPECT_EQ(((struct iphdr *)buf)->ttl, 7);
+		return;
+	}
+	ASSERT_TRUE(0);
+}
