@@ -501,3 +501,45 @@ TEST(raw_socket, ping_socket_applies_an_ip_ttl_control_message)
 	}
 	ASSERT_TRUE(0);
 }
+
+/* Sends a header-included packet of protocol proto to 127.0.0.1, then an
+ * echo request with identifier id from icmp; returns whether icmp sees a
+ * protocol unreachable quoting proto before the echo reply (the error is
+ * made as the first packet is handled, the reply as the request is, and
+ * the loopback keeps order). */
+static int proto_unreachable_before_echo(int icmp, int proto, uint16_t id)
+{
+	int tx = raw_or_skip(AF_INET, IPPROTO_RAW);
+	inet_addr_t lo;
+	socklen_t len = inet_loopback(AF_INET, &lo, 0);
+	char pkt[28];
+	guest_header(pkt, sizeof(pkt));
+	pkt[9] = (char)proto;
+	memset(pkt + 20, 0x5c, 8);
+	ASSERT_EQ(sendto(tx, pkt, sizeof(pkt), 0, &lo.sa, len), (ssize_t)sizeof(pkt));
+	send_echo4(icmp, id);
+	char buf[512];
+	for (int i = 0; i < 1000; i++) {
+		net_wait(icmp, POLLIN);
+		ssize_t n = recv(icmp, buf, sizeof(buf), 0);
+		ASSERT_TRUE(n >= 28);
+		struct icmphdr h;
+		memcpy(&h, buf + 20, sizeof(h));
+		if (h.type == ICMP_ECHOREPLY && ntohs(h.un.echo.id) == id)
+			return 0;
+		if (h.type == ICMP_DEST_UNREACH && h.code == ICMP_PROT_UNREACH && n >= 48 &&
+		    (unsigned char)buf[28 + 9] == proto)
+			return 1;
+	}
+	ASSERT_TRUE(0);
+	return -1;
+}
+
+TEST(raw_socket, a_protocol_a_raw_socket_takes_gets_no_protocol_unreachable)
+{
+	int icmp = raw_or_skip(AF_INET, IPPROTO_ICMP);
+	EXPECT_EQ(proto_unreachable_before_echo(icmp, 252, (uint16_t)(getpid() ^ 0x1111)), 1);
+	int taker = raw_or_skip(AF_INET, 252);
+	EXPECT_EQ(proto_unreachable_before_echo(icmp, 252, (uint16_t)(getpid() ^ 0x2222)), 0);
+	close(taker);
+}
