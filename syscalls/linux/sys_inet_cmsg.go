@@ -28,7 +28,8 @@ const (
 // IPV6_HOPLIMIT, IPV6_TCLASS and IPV6_PKTINFO set the datagram's IP
 // fields; a wrong length or value is EINVAL, an unknown type of the
 // socket's IP level is EINVAL, other levels are ignored (SOL_SOCKET's
-// SCM_RIGHTS and SCM_CREDENTIALS too, as on Linux). ENOBUFS for a buffer
+// SCM_RIGHTS and SCM_CREDENTIALS too, as on Linux; a TCP socket checks
+// only SOL_SOCKET's, as tcp_sendmsg). ENOBUFS for a buffer
 // over optmem_max. It returns nil when nothing is to be applied.
 // (An IPv4 source that is not this host's fails later, at the route.)
 func inetSendControl(t *kernel.Task, s *inet.Socket, addr, length uint64) (*netstack.SendControl, error) {
@@ -88,6 +89,8 @@ func inetSendControl(t *kernel.Task, s *inet.Socket, addr, length uint64) (*nets
 			default:
 				return nil, unix.EINVAL
 			}
+		case s.Type == unix.SOCK_STREAM:
+			// tcp_sendmsg looks at SOL_SOCKET messages only.
 		case s.Family == unix.AF_INET && level == unix.SOL_IP:
 			switch typ {
 			case unix.IP_TTL:

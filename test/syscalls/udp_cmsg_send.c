@@ -200,3 +200,29 @@ TEST(udp_cmsg_send, ip_recverr_and_ipv6_recverr_read_back_what_was_set)
 	set_int_opt(s6, SOL_IPV6, IPV6_RECVERR, 1);
 	EXPECT_EQ(int_opt(s6, SOL_IPV6, IPV6_RECVERR), 1);
 }
+
+TEST(udp_cmsg_send, tcp_ignores_ip_level_messages_but_checks_sol_socket_ones)
+{
+	int c, s;
+	tcp_pair(AF_INET, &c, &s);
+	inet_addr_t peer;
+	inet_peername(c, &peer);
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = {(void *)"t", 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_IP;
+	cm->cmsg_type = IP_TTL;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	int v = 0; /* EINVAL on a UDP socket */
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	EXPECT_EQ(sendmsg(c, &m, 0), 1);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SO_PEEK_OFF; /* not a control message type */
+	EXPECT_ERRNO(sendmsg(c, &m, 0), EINVAL);
+	(void)s;
+}
