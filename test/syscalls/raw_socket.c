@@ -543,3 +543,39 @@ TEST(raw_socket, a_protocol_a_raw_socket_takes_gets_no_protocol_unreachable)
 	EXPECT_EQ(proto_unreachable_before_echo(icmp, 252, (uint16_t)(getpid() ^ 0x2222)), 0);
 	close(taker);
 }
+
+/* Returns whether /proc/net/FILE has a line for inode ino (the 10th
+ * column) whose local address (2nd) ends in port and state (4th) is st. */
+static int proc_net_has(const char *file, unsigned long ino, const char *port, const char *st)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	FILE *f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *col[12] = {0}, *save = NULL;
+		int n = 0;
+		for (char *t = strtok_r(line, " \n", &save); t && n < 12; t = strtok_r(NULL, " \n", &save))
+			col[n++] = t;
+		if (n < 10 || strtoul(col[9], NULL, 10) != ino)
+			continue;
+		size_t l = strlen(col[1]), pl = strlen(port);
+		found = l > pl && strcmp(col[1] + l - pl, port) == 0 && strcmp(col[3], st) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(raw_socket, proc_net_raw_lists_the_socket_with_its_protocol_as_port)
+{
+	int s = raw_or_skip(AF_INET, PROTO_TEST);
+	struct stat st;
+	ASSERT_SYSCALL_OK(fstat(s, &st));
+	EXPECT_TRUE(proc_net_has("raw", st.st_ino, ":00FD", "07"));
+	EXPECT_FALSE(proc_net_has("raw6", st.st_ino, ":00FD", "07"));
+	int s6 = raw_or_skip(AF_INET6, PROTO_TEST);
+	ASSERT_SYSCALL_OK(fstat(s6, &st));
+	EXPECT_TRUE(proc_net_has("raw6", st.st_ino, ":00FD", "07"));
+}

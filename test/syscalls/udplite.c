@@ -145,3 +145,35 @@ TEST(udplite, ports_are_separate_from_udps)
 	EXPECT_ERRNO(bind(l2, &a.sa, sizeof(a.in4)), EADDRINUSE);
 	(void)l;
 }
+
+/* Returns whether /proc/net/FILE has a line for inode ino (the 10th
+ * column). */
+static int proc_net_lists(const char *file, unsigned long ino)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	FILE *f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *col[12] = {0}, *save = NULL;
+		int n = 0;
+		for (char *t = strtok_r(line, " \n", &save); t && n < 12; t = strtok_r(NULL, " \n", &save))
+			col[n++] = t;
+		if (n >= 10 && strtoul(col[9], NULL, 10) == ino)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(udplite, proc_net_udplite_lists_the_socket_and_proc_net_udp_does_not)
+{
+	inet_addr_t a;
+	int s = lite_bound(AF_INET, &a);
+	struct stat st;
+	ASSERT_SYSCALL_OK(fstat(s, &st));
+	EXPECT_TRUE(proc_net_lists("udplite", st.st_ino));
+	EXPECT_FALSE(proc_net_lists("udp", st.st_ino));
+}
