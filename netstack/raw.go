@@ -84,6 +84,11 @@ type RawSender interface {
 	// packet no receiver would take is dropped and counted, not sent.
 	// pkt is not kept.
 	SendIPv4Header(r Route, pkt []byte) error
+	// SendIPv6Header sends pkt, an IPv6 packet with the sender's header
+	// (IPV6_HDRINCL), over r unchanged: EINVAL if shorter than the
+	// header, EMSGSIZE beyond the MTU; a packet header.ParseIPv6 refuses
+	// is dropped and counted, not sent.
+	SendIPv6Header(r Route, pkt []byte) error
 }
 
 var _ RawSender = (*Stack)(nil)
@@ -115,4 +120,32 @@ func (s *Stack) SendIPv4Header(r Route, pkt []byte) error {
 		nextHop = r.Gateway
 	}
 	return s.write(nic, nextHop, EtherTypeIPv4, b, false)
+}
+
+// SendIPv6Header implements RawSender.
+func (s *Stack) SendIPv6Header(r Route, pkt []byte) error {
+	s.mu.RLock()
+	nic := s.nics[r.NICID]
+	s.mu.RUnlock()
+	if nic == nil {
+		return unix.ENETUNREACH
+	}
+	if len(pkt) < header.IPv6Size {
+		return unix.EINVAL
+	}
+	if len(pkt) > nic.link.MTU() {
+		return unix.EMSGSIZE
+	}
+	if _, _, err := header.ParseIPv6(pkt); err != nil {
+		s.Stats.IPOutDiscards.Add(1)
+		return nil
+	}
+	b := packetBuf(nic, len(pkt))
+	copy(b, pkt)
+	s.Stats.IPOutRequests.Add(1)
+	nextHop := r.Remote
+	if r.Gateway.IsValid() {
+		nextHop = r.Gateway
+	}
+	return s.write(nic, nextHop, EtherTypeIPv6, b, false)
 }

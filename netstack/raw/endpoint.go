@@ -79,7 +79,7 @@ var (
 func newEndpoint(p *Protocol, v6 bool, proto int) *endpoint {
 	e := &endpoint{p: p, v6: v6, proto: proto, rcvbuf: defaultBufSize, sndbuf: defaultBufSize, ttl: -1, hops: -1, csumOff: -1}
 	e.local = e.anyAddr()
-	if !v6 && proto == unix.IPPROTO_RAW {
+	if proto == unix.IPPROTO_RAW {
 		e.hdrincl = true
 	}
 	if v6 && proto == unix.IPPROTO_ICMPV6 {
@@ -345,7 +345,7 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		}
 		to = e.remote.Addr
 	}
-	if len(buf) > 0xffff || (!e.hdrincl && !e.v6 && len(buf)+header.IPv4MinSize > 0xffff) {
+	if len(buf) > 0xffff+header.IPv6Size || (!e.v6 && (len(buf) > 0xffff || (!e.hdrincl && len(buf)+header.IPv4MinSize > 0xffff))) {
 		return 0, unix.EMSGSIZE
 	}
 	var src netip.Addr
@@ -372,10 +372,14 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		if !ok {
 			return 0, unix.EOPNOTSUPP
 		}
-		if len(buf) < header.IPv4MinSize {
-			return 0, unix.EINVAL
+		if e.v6 {
+			err = rs.SendIPv6Header(r, buf)
+		} else if len(buf) < header.IPv4MinSize {
+			err = unix.EINVAL
+		} else {
+			err = rs.SendIPv4Header(r, buf)
 		}
-		if err := rs.SendIPv4Header(r, buf); err != nil {
+		if err != nil {
 			return 0, err
 		}
 		e.p.Stats.OutRequests.Add(1)

@@ -17,6 +17,7 @@ const (
 	icmp6Filter     = 1   // ICMP6_FILTER (SOL_ICMPV6)
 	ipv6Checksum    = 7   // IPV6_CHECKSUM (SOL_RAW, SOL_IPV6)
 	ipv62292HopLim  = 8   // IPV6_2292HOPLIMIT
+	ipv6HdrIncl     = 36  // IPV6_HDRINCL (SOL_IPV6)
 	soBindToIfindex = 62
 )
 
@@ -224,6 +225,8 @@ func (e *endpoint) setIPv6Locked(level, name int, val []byte) error {
 		return err
 	}
 	switch name {
+	case ipv6HdrIncl:
+		e.hdrincl = v != 0
 	case unix.IPV6_V6ONLY:
 		e.v6only = v != 0
 	case unix.IPV6_RECVPKTINFO:
@@ -329,6 +332,8 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			v = e.csumOff
 		case level == solRaw:
 			return 0, unix.ENOPROTOOPT
+		case name == ipv6HdrIncl:
+			v = boolInt(e.hdrincl)
 		case name == unix.IPV6_V6ONLY:
 			v = boolInt(e.v6only)
 		case name == unix.IPV6_RECVPKTINFO:

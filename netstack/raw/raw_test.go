@@ -207,3 +207,31 @@ func FuzzHdrInclWrite(f *testing.F) {
 		_ = s
 	})
 }
+
+// FuzzHdrInclWrite6 is FuzzHdrInclWrite for IPv6 (IPPROTO_RAW implies
+// IPV6_HDRINCL): what is delivered parses.
+func FuzzHdrInclWrite6(f *testing.F) {
+	good := make([]byte, 44)
+	good[0], good[5], good[6], good[7] = 0x60, 4, 253, 64
+	good[23], good[39] = 1, 1
+	f.Add(good)
+	f.Add([]byte{0x60})
+	_, p := newStack()
+	rx := newEP(f, p, true, 253)
+	tx := newEP(f, p, true, unix.IPPROTO_RAW)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := tx.Write(b, netstack.WriteOptions{To: &netstack.FullAddress{Addr: netip.IPv6Loopback()}})
+		if err == nil && n != len(b) {
+			t.Fatalf("wrote %d of %d", n, len(b))
+		}
+		if len(b) < header.IPv6Size && err != unix.EINVAL {
+			t.Fatalf("a %d-byte header: %v", len(b), err)
+		}
+		for {
+			var buf [65536]byte
+			if _, err := rx.Read(buf[:], netstack.ReadOptions{}); err != nil {
+				break
+			}
+		}
+	})
+}

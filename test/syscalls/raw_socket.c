@@ -579,3 +579,32 @@ TEST(raw_socket, proc_net_raw_lists_the_socket_with_its_protocol_as_port)
 	ASSERT_SYSCALL_OK(fstat(s6, &st));
 	EXPECT_TRUE(proc_net_has("raw6", st.st_ino, ":00FD", "07"));
 }
+
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36
+#endif
+
+TEST(raw_socket, ipv6_ipproto_raw_sends_the_callers_header)
+{
+	int tx = raw_or_skip(AF_INET6, IPPROTO_RAW);
+	EXPECT_EQ(int_opt(tx, SOL_IPV6, IPV6_HDRINCL), 1);
+	int rx = raw_or_skip(AF_INET6, PROTO_TEST);
+	inet_addr_t lo;
+	socklen_t len = inet_loopback(AF_INET6, &lo, 0);
+	const char msg[] = "raw-ipv6-hdrincl-cookie";
+	char pkt[40 + sizeof(msg)];
+	memset(pkt, 0, 40);
+	pkt[0] = 0x60;
+	pkt[4] = 0;
+	pkt[5] = sizeof(msg);
+	pkt[6] = PROTO_TEST;
+	pkt[7] = 17; /* hop limit */
+	memcpy(pkt + 8, &in6addr_loopback, 16);
+	memcpy(pkt + 24, &in6addr_loopback, 16);
+	memcpy(pkt + 40, msg, sizeof(msg));
+	EXPECT_ERRNO(sendto(tx, pkt, 39, 0, &lo.sa, len), EINVAL);
+	ASSERT_EQ(sendto(tx, pkt, sizeof(pkt), 0, &lo.sa, len), (ssize_t)sizeof(pkt));
+	char buf[256];
+	inet_addr_t from;
+	EXPECT_EQ(recv_match(rx, buf, sizeof(buf), 0, msg, sizeof(msg), &from), (ssize_t)sizeof(msg));
+}
