@@ -115,6 +115,7 @@ func (s *Stack) SendIPv4Header(r Route, pkt []byte) error {
 		return unix.EINVAL
 	}
 	s.Stats.IPOutRequests.Add(1)
+	s.countSend(r.Remote, b[9], b[int(b[0]&0xf)*4:])
 	nextHop := r.Remote
 	if r.Gateway.IsValid() {
 		nextHop = r.Gateway
@@ -138,11 +139,13 @@ func (s *Stack) SendIPv6Header(r Route, pkt []byte) error {
 	}
 	if _, _, err := header.ParseIPv6(pkt); err != nil {
 		s.Stats.IPOutDiscards.Add(1)
+		s.mib.V6.IPOutDiscards.Add(1)
 		return nil
 	}
 	b := packetBuf(nic, len(pkt))
 	copy(b, pkt)
 	s.Stats.IPOutRequests.Add(1)
+	s.countSend(r.Remote, b[6], b[header.IPv6Size:])
 	nextHop := r.Remote
 	if r.Gateway.IsValid() {
 		nextHop = r.Gateway

@@ -56,8 +56,13 @@ func newReassembler(s *Stack) *reassembler {
 // or nil.
 func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte {
 	st := &r.s.Stats
+	st6 := &r.s.mib.V6 // only for IPv6 datagrams
+	if !key.v6 {
+		st6 = &discardStats
+	}
 	if len(data) == 0 || off+len(data) > reasmMaxLen || (more && len(data)%8 != 0) {
 		st.ReasmFails.Add(1)
+		st6.ReasmFails.Add(1)
 		return nil
 	}
 	r.mu.Lock()
@@ -66,6 +71,7 @@ func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte 
 	if e == nil {
 		if len(r.entries) >= reasmMaxEntries {
 			st.ReasmFails.Add(1)
+			st6.ReasmFails.Add(1)
 			return nil
 		}
 		e = &reasmEntry{total: -1}
@@ -76,12 +82,14 @@ func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte 
 			if r.entries[key] == e {
 				r.dropLocked(key, e)
 				st.ReasmFails.Add(1)
+				st6.ReasmFails.Add(1)
 			}
 		})
 	}
 	cost := len(data) + fragOverhead
 	if r.held+cost > reasmMaxBytes {
 		st.ReasmFails.Add(1)
+		st6.ReasmFails.Add(1)
 		return nil
 	}
 	end := off + len(data)
@@ -97,6 +105,7 @@ func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte 
 	if bad {
 		r.dropLocked(key, e)
 		st.ReasmFails.Add(1)
+		st6.ReasmFails.Add(1)
 		return nil
 	}
 	e.frags = append(e.frags, fragment{off, data})
@@ -115,6 +124,7 @@ func (r *reassembler) add(key reasmKey, off int, more bool, data []byte) []byte 
 	}
 	r.dropLocked(key, e)
 	st.ReasmOKs.Add(1)
+	st6.ReasmOKs.Add(1)
 	return out
 }
 

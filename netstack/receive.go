@@ -13,6 +13,7 @@ import (
 // verified is Packet.ChecksumVerified.
 func (s *Stack) deliver(nic *NIC, et uint16, pkt []byte, verified bool) bool {
 	s.Stats.IPInReceives.Add(1)
+	s.countIn(et, len(pkt))
 	switch et {
 	case EtherTypeIPv4:
 		return s.receiveIPv4(nic, pkt, verified)
@@ -53,21 +54,25 @@ func (s *Stack) receiveIPv6(nic *NIC, pkt []byte, verified bool) bool {
 	h, payload, err := header.ParseIPv6(pkt)
 	if err != nil {
 		s.Stats.IPInHdrErrors.Add(1)
+		s.mib.V6.IPInHdrErrors.Add(1)
 		return false
 	}
 	if !s.IsLocalAddress(h.Dst) {
 		s.Stats.IPInAddrErrors.Add(1)
+		s.mib.V6.IPInAddrErrors.Add(1)
 		return false
 	}
 	ext, err := header.ParseIPv6Extensions(h.NextHeader, payload)
 	if err != nil {
 		s.Stats.IPInHdrErrors.Add(1)
+		s.mib.V6.IPInHdrErrors.Add(1)
 		return false
 	}
 	proto := ext.Protocol
 	payload = payload[ext.Offset:]
 	if f := ext.Fragment; f != nil {
 		s.Stats.ReasmReqds.Add(1)
+		s.mib.V6.ReasmReqds.Add(1)
 		if !f.More && f.Offset == 0 {
 			// An atomic fragment (RFC 6946): nothing to reassemble.
 		} else {
@@ -81,6 +86,7 @@ func (s *Stack) receiveIPv6(nic *NIC, pkt []byte, verified bool) bool {
 		e2, err := header.ParseIPv6Extensions(proto, payload)
 		if err != nil || e2.Fragment != nil {
 			s.Stats.IPInHdrErrors.Add(1)
+			s.mib.V6.IPInHdrErrors.Add(1)
 			return false
 		}
 		proto, payload = e2.Protocol, payload[e2.Offset:]
@@ -100,6 +106,9 @@ func (s *Stack) receiveIPv6(nic *NIC, pkt []byte, verified bool) bool {
 // ICMP error.
 func (s *Stack) demux(p Packet, proto uint8, raw bool) bool {
 	s.Stats.IPInDelivers.Add(1)
+	if st := s.v6Stats(!p.Src.Unmap().Is4()); st != nil {
+		st.IPInDelivers.Add(1)
+	}
 	switch {
 	case proto == unix.IPPROTO_ICMP && p.Src.Is4():
 		s.receiveICMPv4(p)
@@ -117,6 +126,9 @@ func (s *Stack) demux(p Packet, proto uint8, raw bool) bool {
 		return true
 	}
 	s.Stats.IPInUnknownProtos.Add(1)
+	if st := s.v6Stats(!p.Src.Unmap().Is4()); st != nil {
+		st.IPInUnknownProtos.Add(1)
+	}
 	if p.Src.Is4() {
 		s.sendICMPError(p, proto, header.ICMPv4DstUnreachable, header.ICMPv4ProtoUnreachable)
 	} else {
@@ -136,6 +148,7 @@ func (s *Stack) receiveICMPv4(p Packet) {
 		s.Stats.ICMPInErrors.Add(1)
 		return
 	}
+	s.countICMPIn(false, h.Type)
 	switch h.Type {
 	case header.ICMPv4EchoRequest:
 		if s.IsBroadcast(p.Dst) {
@@ -183,15 +196,19 @@ func icmpv4Errno(h header.ICMP) (unix.Errno, int) {
 
 func (s *Stack) receiveICMPv6(p Packet) {
 	s.Stats.ICMPInMsgs.Add(1)
+	s.mib.V6.ICMPInMsgs.Add(1)
 	if !header.VerifyICMPv6Checksum(p.Payload, p.Src, p.Dst) {
 		s.Stats.ICMPInErrors.Add(1)
+		s.mib.V6.ICMPInErrors.Add(1)
 		return
 	}
 	h, body, err := header.ParseICMP(p.Payload)
 	if err != nil {
 		s.Stats.ICMPInErrors.Add(1)
+		s.mib.V6.ICMPInErrors.Add(1)
 		return
 	}
+	s.countICMPIn(true, h.Type)
 	switch h.Type {
 	case header.ICMPv6EchoRequest:
 		s.reply(p, header.ICMP{Type: header.ICMPv6EchoReply, Rest: h.Rest}, body, unix.IPPROTO_ICMPV6)
@@ -202,6 +219,7 @@ func (s *Stack) receiveICMPv6(p Packet) {
 	case header.ICMPv6DstUnreachable, header.ICMPv6PacketTooBig, header.ICMPv6TimeExceeded, header.ICMPv6ParamProblem:
 		if len(body) < header.IPv6Size || body[0]>>4 != 6 {
 			s.Stats.ICMPInErrors.Add(1)
+			s.mib.V6.ICMPInErrors.Add(1)
 			return
 		}
 		src := netip.AddrFrom16([16]byte(body[8:24]))
@@ -209,6 +227,7 @@ func (s *Stack) receiveICMPv6(p Packet) {
 		ext, err := header.ParseIPv6Extensions(body[6], body[header.IPv6Size:])
 		if err != nil || (ext.Fragment != nil && ext.Fragment.Offset != 0) {
 			s.Stats.ICMPInErrors.Add(1)
+			s.mib.V6.ICMPInErrors.Add(1)
 			return
 		}
 		errno, mtu := icmpv6Errno(h)
@@ -247,6 +266,9 @@ func (s *Stack) reply(p Packet, h header.ICMP, body []byte, proto uint8) {
 	}
 	msg := header.BuildICMP(h, body, icmpSrc(r.Local), r.Remote)
 	s.Stats.ICMPOutMsgs.Add(1)
+	if st := s.v6Stats(!r.Remote.Unmap().Is4()); st != nil {
+		st.ICMPOutMsgs.Add(1)
+	}
 	_ = s.Send(r, proto, msg, SendOptions{TOS: p.TOS})
 }
 
@@ -309,6 +331,9 @@ func (s *Stack) sendICMPError(p Packet, proto uint8, typ, code uint8) {
 	}
 	msg := header.BuildICMP(header.ICMP{Type: typ, Code: code}, quote, icmpSrc(r.Local), r.Remote)
 	s.Stats.ICMPOutMsgs.Add(1)
+	if st := s.v6Stats(eproto == unix.IPPROTO_ICMPV6); st != nil {
+		st.ICMPOutMsgs.Add(1)
+	}
 	_ = s.Send(r, eproto, msg, SendOptions{})
 }
 

@@ -64,6 +64,8 @@ type Stack struct {
 	Logf func(format string, args ...any)
 	// Stats are the counters.
 	Stats Stats
+	// mib are the counters of stats.go (MIB).
+	mib MIBStats
 
 	mu         sync.RWMutex
 	nics       map[int32]*NIC
@@ -330,6 +332,9 @@ func (s *Stack) FindRoute(local, remote netip.Addr, bindToDevice int32) (Route, 
 	}
 	if nic == nil {
 		s.Stats.IPOutNoRoutes.Add(1)
+		if st := s.v6Stats(!remote.Unmap().Is4()); st != nil {
+			st.IPOutNoRoutes.Add(1)
+		}
 		return Route{}, unix.ENETUNREACH
 	}
 	if !local.IsValid() || local.IsUnspecified() {
@@ -386,6 +391,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		ttl = DefaultTTL
 	}
 	s.Stats.IPOutRequests.Add(1)
+	s.countSend(r.Remote, proto, payload)
 	mtu := nic.link.MTU()
 	hl := header.IPv4MinSize
 	if !r.Local.Is4() {
@@ -464,6 +470,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 	id := s.ipID.Add(1)
 	h.NextHeader = header.IPv6Fragment
 	s.Stats.FragOKs.Add(1)
+	s.mib.V6.FragOKs.Add(1)
 	for off := 0; off < len(payload); off += chunk {
 		end := min(off+chunk, len(payload))
 		h.PayloadLen = header.IPv6FragmentSize + end - off
@@ -472,6 +479,7 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		header.EncodeIPv6Fragment(pkt[header.IPv6Size:], &header.IPv6FragmentHeader{NextHeader: proto, Offset: off, More: end < len(payload), ID: id})
 		copy(pkt[header.IPv6Size+header.IPv6FragmentSize:], payload[off:end])
 		s.Stats.FragCreates.Add(1)
+		s.mib.V6.FragCreates.Add(1)
 		if err := s.write(nic, nextHop, EtherTypeIPv6, pkt, false); err != nil {
 			return err
 		}
@@ -514,10 +522,16 @@ func (s *Stack) write(nic *NIC, nextHop netip.Addr, et uint16, pkt []byte, parti
 	} else {
 		err = nic.link.WritePacket(nextHop, et, pkt)
 	}
+	if err == nil {
+		s.countOut(et, n)
+	}
 	if err != nil {
 		nic.counters.TxDrops.Add(1)
 		s.Stats.LinkDrops.Add(1)
 		s.Stats.IPOutDiscards.Add(1)
+		if st := s.v6Stats(et == EtherTypeIPv6); st != nil {
+			st.IPOutDiscards.Add(1)
+		}
 		if err == unix.ENOBUFS {
 			if !s.dropLogged.Swap(true) {
 				s.logf("interface %s: queue full, dropping packets (further drops are only counted)", nic.Name)

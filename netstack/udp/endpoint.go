@@ -305,11 +305,16 @@ func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data 
 		// udplite(7): coverage below what the receiver asked for.
 		e.mu.Unlock()
 		e.p.Stats.InErrors.Add(1)
+		e.p.v6Stats(pkt.Src).InErrors.Add(1)
 		return
 	}
 	if e.rcvBytes > e.rcvbuf {
 		e.mu.Unlock()
 		e.p.Stats.RcvbufErrors.Add(1)
+		e.p.Stats.InErrors.Add(1)
+		v6 := e.p.v6Stats(pkt.Src)
+		v6.RcvbufErrors.Add(1)
+		v6.InErrors.Add(1)
 		return
 	}
 	d := datagram{data: data, from: from, dst: pkt.Dst, nic: pkt.NICID, ttl: pkt.TTL, tos: pkt.TOS,
@@ -357,6 +362,8 @@ func (e *endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 		e.recvq[0] = datagram{}
 		e.recvq = e.recvq[1:]
 		e.rcvBytes -= d.charge
+		e.p.Stats.InDatagrams.Add(1)
+		e.p.v6Stats(d.from.Addr).InDatagrams.Add(1)
 	}
 	n := copy(buf, d.data)
 	res := netstack.ReadResult{N: n, Total: len(d.data), From: d.from}
@@ -505,6 +512,7 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		return 0, err
 	}
 	e.p.Stats.OutDatagrams.Add(1)
+	e.p.v6Stats(r.Remote).OutDatagrams.Add(1)
 	return len(buf), nil
 }
 

@@ -44,13 +44,17 @@ const (
 
 // Stats are a protocol's counters (Linux: the Udp line of /proc/net/snmp).
 type Stats struct {
+	// InDatagrams counts datagrams read (not peeked), as Linux counts
+	// them; a datagram dropped for a full receive buffer counts in
+	// RcvbufErrors and InErrors.
 	InDatagrams, NoPorts, InErrors, RcvbufErrors, OutDatagrams atomic.Uint64
 }
 
 // Protocol is UDP, or ICMP echo for IPv4 or IPv6, registered with a stack.
 type Protocol struct {
-	// Stats are the counters.
-	Stats Stats
+	// Stats are the counters; V6 counts the IPv6 datagrams among them
+	// (Linux keeps Udp and Udp6 apart).
+	Stats, V6 Stats
 
 	net    netstack.Network
 	number uint8
@@ -194,6 +198,7 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		p.handleEchoReply(pkt)
 		return
 	}
+	v6 := p.v6Stats(pkt.Src)
 	var h header.UDP
 	var data []byte
 	cov, partial := 0, false
@@ -201,6 +206,7 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		var ok bool
 		if h, data, cov, ok = parseLite(pkt); !ok {
 			p.Stats.InErrors.Add(1)
+			v6.InErrors.Add(1)
 			return
 		}
 		partial = cov < len(pkt.Payload)
@@ -209,6 +215,7 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		h, data, err = header.ParseUDP(pkt.Payload)
 		if err != nil || !header.VerifyUDPChecksum(pkt.Payload[:max(h.Length, 0)], pkt.Src, pkt.Dst) {
 			p.Stats.InErrors.Add(1)
+			v6.InErrors.Add(1)
 			return
 		}
 	}
@@ -216,6 +223,7 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 	eps := p.lookup(pkt.Src, h.SrcPort, pkt.Dst, h.DstPort, pkt.NICID, multi)
 	if len(eps) == 0 {
 		p.Stats.NoPorts.Add(1)
+		v6.NoPorts.Add(1)
 		if !multi {
 			if s, ok := p.net.(netstack.ICMPErrorSender); ok {
 				s.SendPortUnreachable(pkt, p.number)
@@ -223,7 +231,6 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		}
 		return
 	}
-	p.Stats.InDatagrams.Add(1)
 	for _, ep := range eps {
 		ep.enqueue(pkt, netstack.FullAddress{Addr: pkt.Src, Port: h.SrcPort}, data, cov, partial)
 	}
@@ -241,7 +248,6 @@ func (p *Protocol) handleEchoReply(pkt netstack.Packet) {
 		p.Stats.NoPorts.Add(1)
 		return
 	}
-	p.Stats.InDatagrams.Add(1)
 	eps[0].enqueue(pkt, netstack.FullAddress{Addr: pkt.Src}, pkt.Payload, 0, false)
 }
 

@@ -264,7 +264,9 @@ func New(a Args) (*Sandbox, error) {
 	}
 	// The sandbox's own sysfs: the host's must never show through the
 	// gofer.
-	sysFS := sys.New(ctx, a.Limits.sysOptions(runtime.NumCPU(), si.Totalram*uint64(si.Unit), mf.Usage, func() uint64 { return uint64(k.LiveTaskCount()) }))
+	sysOpts := a.Limits.sysOptions(runtime.NumCPU(), si.Totalram*uint64(si.Unit), mf.Usage, func() uint64 { return uint64(k.LiveTaskCount()) })
+	sysOpts.NetInterfaces = inet.SysNetInterfaces(k)
+	sysFS := sys.New(ctx, sysOpts)
 	registerFilesystemTypes(k, mf, si.Totalram*uint64(si.Unit), procFS, sysFS)
 	if a.Container != nil {
 		if err := mountContainerFS(ctx, a, k, v, mounts, mf, ptys.Filesystem(), procFS, sysFS, si.Totalram*uint64(si.Unit)); err != nil {

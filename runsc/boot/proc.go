@@ -11,6 +11,7 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"github.com/palisade-sandbox/palisade/syscalls/inet"
+	"github.com/palisade-sandbox/palisade/syscalls/linux"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/dev"
 	"github.com/palisade-sandbox/palisade/vfs/proc"
@@ -90,7 +91,7 @@ func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oo
 		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
 		OOMScoreAdj: oomScoreAdj,
 		Files:       append(append(ipcProcFiles(k), mqueueProcFiles(k)...), netSysctlFiles()...),
-		Net:         inet.ProcNet{Kernel: k},
+		Net:         inet.ProcNet{Kernel: k, Unix: func() []byte { return linux.ProcNetUnix(k) }},
 	}), nil
 }
 

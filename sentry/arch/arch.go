@@ -36,6 +36,13 @@ const (
 	defaultFCW       = 0x037f
 	defaultMXCSR     = 0x1f80
 	defaultMXCSRMask = 0xffbf
+	fxsaveXMM        = 160 // XMM0-15, 16 bytes each
+	fxsaveXMMSize    = 256
+
+	// XSTATE_BV bits of the components that carry MXCSR.
+	xfeatureFP  = 1 << 0
+	xfeatureSSE = 1 << 1
+	xfeatureYMM = 1 << 2
 )
 
 // NewFP returns the FP state a new program starts with.
@@ -66,6 +73,15 @@ func sanitizeFP(fp FPState, l FPLayout) {
 	putU32(fp[fxsaveMXCSRMask:], defaultMXCSRMask)
 	if len(fp) >= xsaveHeader+xsaveHeaderSize {
 		bv := getU64(fp[xsaveHeader:]) & l.Features
+		if bv&(xfeatureFP|xfeatureSSE|xfeatureYMM) == 0 && l.Features&xfeatureSSE != 0 {
+			// XRSTOR, which Linux's sigreturn uses, loads MXCSR
+			// whatever XSTATE_BV says, but the host's PTRACE_SETREGSET
+			// takes it only with one of these bits. Mark SSE present
+			// with its registers in their initial state (zero), as
+			// XRSTOR would leave them, so a handler's MXCSR holds.
+			bv |= xfeatureSSE
+			clear(fp[fxsaveXMM : fxsaveXMM+fxsaveXMMSize])
+		}
 		clear(fp[xsaveHeader : xsaveHeader+xsaveHeaderSize])
 		putU64(fp[xsaveHeader:], bv)
 	}

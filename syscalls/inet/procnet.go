@@ -53,7 +53,11 @@ func (r *registry) snapshot() []*Socket {
 // ProcNet provides /proc/PID/net from the stack of the sandbox whose
 // kernel is Kernel and its open sockets (proc.NetFiles).
 type ProcNet struct {
+	// Kernel is the sandbox's kernel (the key of its stack).
 	Kernel any
+	// Unix, if set, returns /proc/net/unix (the AF_UNIX sockets live in
+	// a package this one does not import).
+	Unix func() []byte
 }
 
 // stack returns the sandbox's stack (looked up on each use: boot may
@@ -61,7 +65,7 @@ type ProcNet struct {
 func (p ProcNet) stack() *netstack.Stack { return StackFor(p.Kernel, nil) }
 
 // procNetFiles are the files ProcNet serves.
-var procNetFiles = []string{"dev", "if_inet6", "raw", "raw6", "route", "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6"}
+var procNetFiles = []string{"dev", "if_inet6", "netstat", "raw", "raw6", "route", "snmp", "snmp6", "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "unix"}
 
 // Names implements proc.NetFiles.Names.
 func (ProcNet) Names() []string { return procNetFiles }
@@ -92,6 +96,17 @@ func (p ProcNet) Generate(name string) ([]byte, error) {
 		sockets(&b, unix.SOCK_RAW, false, -1)
 	case "raw6":
 		sockets(&b, unix.SOCK_RAW, true, -1)
+	case "snmp":
+		snmp(&b, p.stack())
+	case "snmp6":
+		snmp6(&b, p.stack())
+	case "netstat":
+		netstat(&b, p.stack())
+	case "unix":
+		if p.Unix == nil {
+			return []byte("Num       RefCount Protocol Flags    Type St Inode Path\n"), nil
+		}
+		return p.Unix(), nil
 	default:
 		return nil, unix.ENOENT
 	}

@@ -7,6 +7,8 @@ import (
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/eventfd"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/unixsocket"
 	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
@@ -109,6 +111,9 @@ func fileSizeLimit(t *kernel.Task, f *vfs.FileDescription, size uint64, off int6
 
 // writeFrom writes size bytes of guest memory at addr to f.
 func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off int64) (uint64, error) {
+	if size == 0 {
+		return writeNothing(t, f, off)
+	}
 	size = min(size, maxRW)
 	size, err := fileSizeLimit(t, f, size, off)
 	if err != nil {
@@ -165,6 +170,36 @@ func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr, size uint64, off in
 		}
 	}
 	return done, nil
+}
+
+// writeNothing is a write of zero bytes. As Linux's vfs_write, it is
+// checked as any write and passed on to the files for which it means
+// something: a datagram or seqpacket socket sends an empty datagram (a
+// stream socket checks its connection), an eventfd refuses it (EINVAL).
+// Other files do nothing with it and are not called.
+func writeNothing(t *kernel.Task, f *vfs.FileDescription, off int64) (uint64, error) {
+	if !f.IsWritable() {
+		return 0, unix.EBADF
+	}
+	if off >= 0 {
+		if f.Impl().Stream() {
+			return 0, unix.ESPIPE
+		}
+		return 0, nil
+	}
+	if is := inet.FromImpl(f.Impl()); is != nil {
+		return inetSend(t, f, is, nil, nil, 0, nil)
+	}
+	switch f.Impl().(type) {
+	case *unixsocket.Socket, *eventfd.EventFD:
+		if _, err := f.Write(t.Context(), nil); err != nil {
+			if err == unix.EPIPE && raisesSIGPIPE(f) {
+				t.SendSignal(&abi.SignalInfo{Signo: int32(unix.SIGPIPE), Code: abi.SI_USER}, false)
+			}
+			return 0, err
+		}
+	}
+	return 0, nil
 }
 
 // Read implements read(2).

@@ -175,6 +175,7 @@ const (
 	overlayMagic = 0x794c7630
 	pipefsMagic  = 0x50495045
 	anonMagic    = 0x09041934
+	sockfsMagic  = 0x534f434b
 	devptsMagic  = 0x1cd1
 )
 
@@ -187,6 +188,10 @@ var fsMagic = map[string]int64{
 	"9p":       v9fsMagic,
 	"overlay":  overlayMagic,
 	"devpts":   devptsMagic,
+	// The internal filesystems of anonymous files (vfs.NewAnonymousLocation).
+	"pipefs":       pipefsMagic,
+	"sockfs":       sockfsMagic,
+	"anon_inodefs": anonMagic,
 }
 
 // statfsReporter is implemented by a vfs.FilesystemImpl that knows its
@@ -258,7 +263,7 @@ func defaultStatfs(magic int64) unix.Statfs_t {
 		Namelen: vfs.NameMax,
 	}
 	switch magic {
-	case procMagic, sysfsMagic, pipefsMagic, anonMagic, devptsMagic:
+	case procMagic, sysfsMagic, pipefsMagic, sockfsMagic, anonMagic, devptsMagic:
 		// Pseudo filesystems report no capacity, as on Linux.
 	default:
 		sf.Blocks, sf.Bfree, sf.Bavail = statfsBlocks, statfsBlocks, statfsBlocks

@@ -2,6 +2,8 @@
 #include "test.h"
 
 #include <limits.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
 
 TEST(pipe, data_written_to_write_end_is_read_from_read_end)
 {
@@ -143,4 +145,29 @@ TEST(pipe, large_write_is_delivered_completely_and_in_order)
 		bad += b[i] != (unsigned char)(i * 7);
 	EXPECT_EQ(bad, 0);
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+}
+
+TEST(pipe, positioned_vector_io_fails_with_ESPIPE)
+{
+	int p[2];
+	ASSERT_SYSCALL_OK(pipe(p));
+	char c = 'x';
+	struct iovec iov = {.iov_base = &c, .iov_len = 1};
+	EXPECT_ERRNO(pwritev(p[1], &iov, 1, 0), ESPIPE);
+	ASSERT_EQ(write(p[1], "y", 1), 1);
+	EXPECT_ERRNO(preadv(p[0], &iov, 1, 0), ESPIPE);
+	EXPECT_ERRNO(pread(p[0], &c, 1, 0), ESPIPE);
+	EXPECT_ERRNO(pwrite(p[1], &c, 1, 0), ESPIPE);
+	/* The byte is still there. */
+	EXPECT_EQ(read(p[0], &c, 1), 1);
+	EXPECT_EQ(c, 'y');
+}
+
+TEST(pipe, fstatfs_reports_pipefs)
+{
+	int p[2];
+	ASSERT_SYSCALL_OK(pipe(p));
+	struct statfs sf;
+	ASSERT_SYSCALL_OK(fstatfs(p[0], &sf));
+	EXPECT_EQ(sf.f_type, 0x50495045); /* PIPEFS_MAGIC */
 }

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "test.h"
 
@@ -71,4 +72,49 @@ TEST(signal_frame, handler_gets_default_mxcsr_and_its_changes_are_undone)
 	EXPECT_EQ(after & 0x6000, 0x2000);
 	uint32_t def = 0x1f80;
 	__asm__ volatile("ldmxcsr %0" ::"m"(def));
+}
+
+#ifndef UC_FP_XSTATE
+#define UC_FP_XSTATE 0x1
+#endif
+
+/* Sets MXCSR in the saved frame and, where the frame is in XSAVE format,
+ * marks the x87, SSE and AVX components as being in their initial state
+ * (XSTATE_BV bits 0-2 clear): sigreturn's XRSTOR still loads MXCSR from
+ * the frame (Intel SDM vol. 1, 13.8), while the registers start afresh. */
+static void set_frame_mxcsr(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	(void)si;
+	ucontext_t *uc = ucv;
+	uc->uc_mcontext.fpregs->mxcsr = 0x1f80 | 0x6000; /* round toward zero */
+	if (uc->uc_flags & UC_FP_XSTATE) {
+		uint64_t *xstate_bv = (uint64_t *)((char *)uc->uc_mcontext.fpregs + 512);
+		*xstate_bv &= ~(uint64_t)7;
+	}
+}
+
+TEST(signal_frame, mxcsr_set_in_the_frame_holds_with_sse_marked_initial)
+{
+	pid_t pid = ASSERT_SYSCALL_OK(fork());
+	if (pid == 0) {
+		struct sigaction sa = {.sa_sigaction = set_frame_mxcsr, .sa_flags = SA_SIGINFO};
+		sigaction(SIGUSR1, &sa, NULL);
+		raise(SIGUSR1);
+		uint32_t m;
+		__asm__ volatile("stmxcsr %0" : "=m"(m));
+		if (m != (0x1f80 | 0x6000))
+			_exit(1);
+		/* The state survives fork, and a zero MXCSR too. */
+		pid_t g = fork();
+		if (g == 0) {
+			__asm__ volatile("stmxcsr %0" : "=m"(m));
+			_exit(m == (0x1f80 | 0x6000) ? 0 : 2);
+		}
+		int st;
+		if (waitpid(g, &st, 0) != g || !WIFEXITED(st))
+			_exit(3);
+		_exit(WEXITSTATUS(st));
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
 }

@@ -9,7 +9,8 @@
 //	/sys/devices/system/node/{online,possible}, node0/
 //	/sys/kernel/mm/transparent_hugepage/{enabled,defrag,hpage_pmd_size}
 //	/sys/fs/cgroup/{cgroup.controllers,memory.max,memory.current,cpu.max,cpu.weight,pids.max,pids.current,...}
-//	/sys/class/net/, /sys/block/, /sys/bus/, /sys/dev/
+//	/sys/class/net/IF -> ../../devices/virtual/net/IF/{address,mtu,flags,...,statistics/}
+//	/sys/block/, /sys/bus/, /sys/dev/
 //
 // /sys/fs/cgroup is a read-only cgroup2-like view of the sandbox's
 // limits: the sandbox is the root of its own hierarchy.
@@ -56,6 +57,9 @@ type Options struct {
 	CPUPeriod uint64
 	// CPUWeight is /sys/fs/cgroup/cpu.weight (0: the default, 100).
 	CPUWeight uint64
+	// NetInterfaces, if set, returns the network interfaces, shown in
+	// /sys/class/net (net.go). The set is read once, by New.
+	NetInterfaces func() []NetInterface
 }
 
 // filesystem is the sysfs instance.
@@ -118,7 +122,8 @@ func New(ctx context.Context, opts Options) *vfs.Filesystem {
 	thp.addFile("shmem_enabled", "always within_size advise [never] deny force\n")
 	thp.addFile("hpage_pmd_size", "2097152\n")
 	fs.addCgroup(root.mkdirAll("fs", "cgroup"), opts)
-	for _, p := range [][]string{{"class", "net"}, {"block"}, {"bus"}, {"dev", "block"}, {"dev", "char"}, {"firmware"}, {"module"}, {"power"}} {
+	fs.addNet(root, opts.NetInterfaces)
+	for _, p := range [][]string{{"block"}, {"bus"}, {"dev", "block"}, {"dev", "char"}, {"firmware"}, {"module"}, {"power"}} {
 		root.mkdirAll(p...)
 	}
 	return vfs.NewFilesystem(fs, root)

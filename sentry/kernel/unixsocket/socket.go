@@ -128,11 +128,13 @@ var _ vfs.FileDescriptionImpl = (*Socket)(nil)
 func (ns *Namespace) newSocketLocked(stype, protocol int, owner Cred) *Socket {
 	ns.lastIno++
 	now := time.Now()
-	return &Socket{
+	s := &Socket{
 		ns: ns, stype: stype, protocol: protocol, ino: ns.lastIno, owner: owner,
 		ctime:  unix.StatxTimestamp{Sec: now.Unix(), Nsec: uint32(now.Nanosecond())},
 		sndbuf: DefaultBufSize, rcvbuf: DefaultBufSize,
 	}
+	ns.live[s] = struct{}{}
+	return s
 }
 
 // ValidType reports whether stype is a socket type this package
@@ -314,6 +316,7 @@ func (s *Socket) closeLocked(d *dropList) {
 		return
 	}
 	s.closed = true
+	delete(s.ns.live, s)
 	if p := s.peer; p != nil && s.connOriented() && !p.closed {
 		p.shut = shutBoth
 		if len(s.recvq) > 0 || s.embryo {

@@ -136,11 +136,14 @@ type Namespace struct {
 	nextAuto uint32
 	// lastIno numbers sockets for fstat. Protected by mu.
 	lastIno uint64
+	// live are the sockets not yet closed, for /proc/net/unix
+	// (procnet.go). Protected by mu.
+	live map[*Socket]struct{}
 }
 
 // NewNamespace returns an empty namespace.
 func NewNamespace() *Namespace {
-	return &Namespace{bound: make(map[bindKey]*Socket)}
+	return &Namespace{bound: make(map[bindKey]*Socket), live: make(map[*Socket]struct{})}
 }
 
 // autobindLocked picks an abstract name of five hex digits unused by
