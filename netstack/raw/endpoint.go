@@ -385,6 +385,11 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		e.p.Stats.OutRequests.Add(1)
 		return len(buf), nil
 	}
+	if e.proto > 0xff {
+		// socket(2) accepts protocols up to IPPROTO_MAX-1 (262) as
+		// Linux; no IP header can carry one above 255.
+		return 0, unix.EINVAL
+	}
 	pkt := buf
 	if e.v6 && e.csumOff >= 0 {
 		off := int(e.csumOff)
