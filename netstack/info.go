@@ -33,7 +33,7 @@ func (s *Stack) Interfaces() []InterfaceInfo {
 	out := make([]InterfaceInfo, 0, len(s.nics))
 	for _, n := range s.nics {
 		out = append(out, InterfaceInfo{
-			ID: n.ID, Name: n.Name, Up: n.up, Loopback: n.link.IsLoopback(), MTU: n.link.MTU(),
+			ID: n.ID, Name: n.Name, Up: n.up.Load(), Loopback: n.link.IsLoopback(), MTU: n.mtuLocked(),
 			Addrs:     slices.Clone(n.addrs),
 			RxPackets: n.counters.RxPackets.Load(), RxBytes: n.counters.RxBytes.Load(),
 			TxPackets: n.counters.TxPackets.Load(), TxBytes: n.counters.TxBytes.Load(),

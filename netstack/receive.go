@@ -12,6 +12,9 @@ import (
 // It reports whether nothing kept pkt (see PayloadCopier).
 // verified is Packet.ChecksumVerified.
 func (s *Stack) deliver(nic *NIC, et uint16, pkt []byte, verified bool) bool {
+	if !nic.up.Load() {
+		return true // a device that is down receives nothing
+	}
 	s.Stats.IPInReceives.Add(1)
 	s.countIn(et, len(pkt))
 	switch et {

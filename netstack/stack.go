@@ -39,8 +39,12 @@ type NIC struct {
 	// addrs are the assigned addresses with their prefix lengths.
 	// Protected by Stack.mu.
 	addrs []netip.Prefix
-	// up is IFF_UP. Protected by Stack.mu.
-	up bool
+	// up is IFF_UP: a NIC that is down keeps its addresses and routes but
+	// drops what it would send or receive (config.go).
+	up atomic.Bool
+	// mtu is the MTU set through netlink (0: the link's). Protected by
+	// Stack.mu.
+	mtu int
 	// counters count the interface's traffic (/proc/net/dev).
 	counters NICCounters
 }
@@ -51,6 +55,9 @@ type RouteEntry struct {
 	Dst     netip.Prefix
 	Gateway netip.Addr
 	NIC     int32
+	// Attrs are what netlink shows of a route added through it (config.go);
+	// the zero value for routes the stack was built with.
+	Attrs RouteAttrs
 }
 
 // Stack is one network namespace's TCP/IP stack. It implements Network for
@@ -123,7 +130,8 @@ func (s *Stack) AddNIC(id int32, name string, link LinkEndpoint) error {
 		s.mu.Unlock()
 		return unix.EEXIST
 	}
-	n := &NIC{ID: id, Name: name, link: link, up: true}
+	n := &NIC{ID: id, Name: name, link: link}
+	n.up.Store(true)
 	s.nics[id] = n
 	s.mu.Unlock()
 	if lo, ok := link.(*Loopback); ok {
@@ -253,9 +261,6 @@ func (s *Stack) isLocalLocked(a netip.Addr) bool {
 func (s *Stack) nicOfAddrLocked(a netip.Addr) *NIC {
 	a = a.Unmap()
 	for _, n := range s.nics {
-		if !n.up {
-			continue
-		}
 		for _, p := range n.addrs {
 			if p.Addr() == a {
 				return n
@@ -308,7 +313,7 @@ func (s *Stack) FindRoute(local, remote netip.Addr, bindToDevice int32) (Route, 
 	var gateway netip.Addr
 	if s.isLocalLocked(remote) {
 		for _, n := range s.nics {
-			if n.up && n.link.IsLoopback() && (bindToDevice == 0 || bindToDevice == n.ID) {
+			if n.link.IsLoopback() && (bindToDevice == 0 || bindToDevice == n.ID) {
 				nic = n
 				break
 			}
@@ -323,7 +328,7 @@ func (s *Stack) FindRoute(local, remote netip.Addr, bindToDevice int32) (Route, 
 	} else {
 		for _, r := range s.routes {
 			if r.Dst.Contains(remote) && (bindToDevice == 0 || bindToDevice == r.NIC) {
-				if n := s.nics[r.NIC]; n != nil && n.up {
+				if n := s.nics[r.NIC]; n != nil && n.up.Load() {
 					nic, gateway = n, r.Gateway
 					break
 				}
@@ -343,7 +348,7 @@ func (s *Stack) FindRoute(local, remote netip.Addr, bindToDevice int32) (Route, 
 			return Route{}, unix.EADDRNOTAVAIL
 		}
 	}
-	return Route{Local: local, Remote: remote, NICID: nic.ID, MTU: nic.link.MTU(), Gateway: gateway}, nil
+	return Route{Local: local, Remote: remote, NICID: nic.ID, MTU: nic.mtuLocked(), Gateway: gateway}, nil
 }
 
 // sourceForLocked picks the source address for remote on nic: remote itself
@@ -382,6 +387,10 @@ func (s *Stack) sourceForLocked(nic *NIC, remote netip.Addr) netip.Addr {
 func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) error {
 	s.mu.RLock()
 	nic := s.nics[r.NICID]
+	var mtu int
+	if nic != nil {
+		mtu = nic.mtuLocked()
+	}
 	s.mu.RUnlock()
 	if nic == nil {
 		return unix.ENETUNREACH
@@ -392,7 +401,6 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 	}
 	s.Stats.IPOutRequests.Add(1)
 	s.countSend(r.Remote, proto, payload)
-	mtu := nic.link.MTU()
 	hl := header.IPv4MinSize
 	if !r.Local.Is4() {
 		hl = header.IPv6Size
@@ -516,6 +524,13 @@ func putPacketBuf(pkt []byte) {
 // partial says the transport checksum was left out (only on loopback).
 func (s *Stack) write(nic *NIC, nextHop netip.Addr, et uint16, pkt []byte, partial bool) error {
 	n := len(pkt) // the link may keep pkt
+	if !nic.up.Load() {
+		// A device that is down drops what is sent to it; the
+		// sender is not told (Linux: dev_queue_xmit).
+		nic.counters.TxDrops.Add(1)
+		s.Stats.IPOutDiscards.Add(1)
+		return nil
+	}
 	var err error
 	if lo, ok := nic.link.(*Loopback); ok {
 		err = lo.writePacket(et, pkt, partial)

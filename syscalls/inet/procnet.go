@@ -218,12 +218,9 @@ func sockets(b *strings.Builder, stype int, v6 bool, proto int) {
 		}
 		remote, rerr := s.ep.RemoteAddress()
 		st := socketState(s, rerr == nil)
-		var tx, rx int
-		if q, ok := s.ep.(netstack.QueueSizer); ok && st != tcpListen {
-			rx, tx = q.QueueSizes()
-		}
+		q := queuesOf(s.ep)
 		fmt.Fprintf(b, "%4d: %s %s %02X %08X:%08X 00:00000000 00000000 %5d %8d %d\n",
-			n, addrPort(local, v6), addrPort(remote, v6), st, tx, rx, s.uid, 0, s.ino)
+			n, addrPort(local, v6), addrPort(remote, v6), st, q.tx, q.rx, s.uid, 0, s.ino)
 		n++
 	}
 }

@@ -5,12 +5,13 @@ import (
 	"sync"
 
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/syscalls/netlink"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"golang.org/x/sys/unix"
 )
 
-// AF_NETLINK sockets: NETLINK_ROUTE only (syscalls/netlink); the calls
+// AF_NETLINK sockets: NETLINK_ROUTE and NETLINK_SOCK_DIAG (syscalls/netlink); the calls
 // below are reached from the socket syscalls' first lines, as the inet
 // ones are.
 
@@ -48,14 +49,18 @@ func netlinkSocket(t *kernel.Task, stype, protocol, flags int) (uint64, error) {
 	if stype != unix.SOCK_RAW && stype != unix.SOCK_DGRAM {
 		return 0, unix.ESOCKTNOSUPPORT
 	}
-	if protocol != unix.NETLINK_ROUTE {
+	if protocol != unix.NETLINK_ROUTE && protocol != unix.NETLINK_SOCK_DIAG {
 		if protocol >= 0 && protocol < 32 {
-			warnOnce(t, "netlink"+string(rune(protocol)), "socket(AF_NETLINK, %d, %d): only NETLINK_ROUTE is implemented: returning EPROTONOSUPPORT", stype, protocol)
+			warnOnce(t, "netlink"+string(rune(protocol)), "socket(AF_NETLINK, %d, %d): only NETLINK_ROUTE and NETLINK_SOCK_DIAG are implemented: returning EPROTONOSUPPORT", stype, protocol)
 		}
 		return 0, unix.EPROTONOSUPPORT
 	}
 	c := t.Credentials()
-	s := netlink.New(netlinkNamespace(t), stackOf(t), stype, protocol, c.EffectiveUID, c.EffectiveGID)
+	var src netlink.Source = stackOf(t)
+	if inet.EndpointFactoryFor(t.Kernel()) != nil {
+		src = netlink.ReadOnly(src) // --network=host: not the host's stack
+	}
+	s := netlink.New(netlinkNamespace(t), src, stype, protocol, c.EffectiveUID, c.EffectiveGID)
 	var of uint32
 	if flags&unix.SOCK_NONBLOCK != 0 {
 		of |= unix.O_NONBLOCK
@@ -99,7 +104,7 @@ func nlSend(t *kernel.Task, s *netlink.Socket, iovs []iovec, name []byte) (uint6
 	if err := gatherIovecs(t, iovs, 0, buf); err != nil {
 		return 0, err
 	}
-	n, err := s.Send(buf, name, tgid(t))
+	n, err := s.Send(t.Context(), buf, name, tgid(t))
 	return uint64(n), err
 }
 

@@ -1,8 +1,16 @@
-// Package netlink implements AF_NETLINK sockets of protocol NETLINK_ROUTE
-// (netlink(7), rtnetlink(7)) over the sandbox's network stack: dumps of
-// links, addresses and routes, answered synchronously when the guest sends
-// its request. Every message from the guest is parsed with its lengths
-// checked; replies are bounded by the socket's receive buffer.
+// Package netlink implements AF_NETLINK sockets of protocols
+// NETLINK_ROUTE (netlink(7), rtnetlink(7)) and NETLINK_SOCK_DIAG
+// (sock_diag(7)) over the sandbox's network stack and its inet sockets:
+// dumps of links, addresses, routes and sockets, and changes to the stack
+// (change.go), answered synchronously when the guest sends its request,
+// with notifications to the members of multicast groups. Every message
+// from the guest is parsed with its lengths checked; replies are bounded
+// by the socket's receive buffer.
+//
+// Lock order:
+//
+//	Socket.mu
+//	  Namespace.mu
 package netlink
 
 import (
@@ -109,6 +117,14 @@ type Options struct {
 	// CapAck is NETLINK_CAP_ACK: error replies carry only the request's
 	// header.
 	CapAck bool
+	// Protocol is the socket's: NETLINK_ROUTE or NETLINK_SOCK_DIAG.
+	Protocol int
+	// Admin says the sender has CAP_NET_ADMIN (needed to change the
+	// stack).
+	Admin bool
+	// Notify sends msg to the members of multicast group (and, when
+	// echo, NLM_F_ECHO, to the sender itself); nil: nobody listens.
+	Notify func(group int, msg []byte, echo bool)
 }
 
 // Process handles the messages of one datagram the guest sent and calls
@@ -125,7 +141,12 @@ func Process(src Source, req []byte, o Options, emit func([]byte) bool) {
 		var err unix.Errno
 		if h.Flags&unix.NLM_F_REQUEST != 0 && h.Type >= unix.NLMSG_MIN_TYPE {
 			var ok bool
-			if err, ok = handle(src, h, m[hdrLen:], o, emit); !ok {
+			if o.Protocol == unix.NETLINK_SOCK_DIAG {
+				err, ok = handleDiag(h, m[hdrLen:], o, emit)
+			} else {
+				err, ok = handle(src, h, m[hdrLen:], o, emit)
+			}
+			if !ok {
 				return
 			}
 		}
@@ -160,6 +181,9 @@ func errorMsg(h Header, m []byte, err unix.Errno, o Options) []byte {
 // handle serves one request. ok is false when emit refused a reply.
 func handle(src Source, h Header, body []byte, o Options, emit func([]byte) bool) (err unix.Errno, ok bool) {
 	dump := h.Flags&unix.NLM_F_DUMP == unix.NLM_F_DUMP
+	if isChange(h.Type) {
+		return handleChange(src, h, body, o), true
+	}
 	switch h.Type {
 	case unix.RTM_GETLINK:
 		if dump {
@@ -187,6 +211,12 @@ func handle(src Source, h Header, body []byte, o Options, emit func([]byte) bool
 // dumpMsgs emits msgs in datagrams of at most maxBatch bytes (a message
 // larger than that alone), then NLMSG_DONE.
 func dumpMsgs(h Header, o Options, emit func([]byte) bool, msgs [][]byte) bool {
+	return dumpMsgsErr(h, o, emit, msgs, 0)
+}
+
+// dumpMsgsErr is dumpMsgs with NLMSG_DONE carrying -err (a dump that
+// failed once started).
+func dumpMsgsErr(h Header, o Options, emit func([]byte) bool, msgs [][]byte, err unix.Errno) bool {
 	var batch []byte
 	for _, m := range msgs {
 		if len(batch) > 0 && len(batch)+len(m) > maxBatch {
@@ -197,7 +227,9 @@ func dumpMsgs(h Header, o Options, emit func([]byte) bool, msgs [][]byte) bool {
 		}
 		batch = append(batch, m...)
 	}
-	done := newMsg(unix.NLMSG_DONE, unix.NLM_F_MULTI, h.Seq, o.PortID, make([]byte, 4)).bytes()
+	code := make([]byte, 4)
+	binary.LittleEndian.PutUint32(code, uint32(-int32(err)))
+	done := newMsg(unix.NLMSG_DONE, unix.NLM_F_MULTI, h.Seq, o.PortID, code).bytes()
 	if len(batch)+len(done) > maxBatch {
 		if !emit(batch) {
 			return false
@@ -368,10 +400,11 @@ func familyOf(a netip.Addr) uint8 {
 	return unix.AF_INET6
 }
 
-// scopeOf returns the scope Linux gives an address of the interface.
+// scopeOf returns the scope Linux gives an address added without one:
+// host for loopback addresses (also on lo: 10.9.9.9 there is global).
 func scopeOf(i *netstack.InterfaceInfo, a netip.Addr) uint8 {
 	switch {
-	case i.Loopback || a.IsLoopback():
+	case a.IsLoopback():
 		return unix.RT_SCOPE_HOST
 	case a.IsLinkLocalUnicast():
 		return unix.RT_SCOPE_LINK
@@ -413,7 +446,7 @@ func addrMsgs(src Source, h Header, body []byte, o Options) [][]byte {
 				if familyOf(p.Addr()) != want {
 					continue
 				}
-				out = append(out, addrMsg(in, p, h.Seq, o.PortID))
+				out = append(out, addrMsg(in, p, unix.NLM_F_MULTI, h.Seq, o.PortID))
 			}
 		}
 	}
@@ -421,7 +454,7 @@ func addrMsgs(src Source, h Header, body []byte, o Options) [][]byte {
 }
 
 // addrMsg returns the RTM_NEWADDR message of address p on in.
-func addrMsg(in *netstack.InterfaceInfo, p netip.Prefix, seq, port uint32) []byte {
+func addrMsg(in *netstack.InterfaceInfo, p netip.Prefix, flags uint16, seq, port uint32) []byte {
 	a := p.Addr()
 	body := make([]byte, ifaddrLen)
 	body[0] = familyOf(a)
@@ -429,7 +462,7 @@ func addrMsg(in *netstack.InterfaceInfo, p netip.Prefix, seq, port uint32) []byt
 	body[2] = unix.IFA_F_PERMANENT
 	body[3] = scopeOf(in, a)
 	binary.LittleEndian.PutUint32(body[4:], uint32(in.ID))
-	m := newMsg(unix.RTM_NEWADDR, unix.NLM_F_MULTI, seq, port, body)
+	m := newMsg(unix.RTM_NEWADDR, flags, seq, port, body)
 	m.attr(unix.IFA_ADDRESS, a.AsSlice())
 	if a.Is4() {
 		m.attr(unix.IFA_LOCAL, a.AsSlice())
@@ -457,6 +490,9 @@ type route struct {
 	proto    uint8
 	prefsrc  netip.Addr
 	priority uint32
+	// entry is the stack's route this one shows (nil: one derived from
+	// an address).
+	entry *netstack.RouteEntry
 }
 
 // routeEntries returns the routes as Linux shows them: what goes out of
@@ -484,7 +520,13 @@ func routeEntries(src Source) []route {
 	for _, r := range src.Routes() {
 		in := byID[r.NIC]
 		e := route{dst: r.Dst, gw: r.Gateway, oif: r.NIC, table: unix.RT_TABLE_MAIN,
-			typ: unix.RTN_UNICAST, scope: unix.RT_SCOPE_UNIVERSE, proto: unix.RTPROT_BOOT}
+			typ: unix.RTN_UNICAST, scope: unix.RT_SCOPE_UNIVERSE, proto: unix.RTPROT_BOOT, entry: &r}
+		if a := r.Attrs; a.Table != 0 {
+			// Added through netlink: shown as it was given.
+			e.table, e.proto, e.scope, e.priority, e.prefsrc = a.Table, a.Protocol, a.Scope, a.Priority, a.PrefSrc
+			out = append(out, e)
+			continue
+		}
 		if in != nil && in.Loopback {
 			e.table, e.typ, e.scope, e.proto = unix.RT_TABLE_LOCAL, unix.RTN_LOCAL, unix.RT_SCOPE_HOST, unix.RTPROT_KERNEL
 			if !r.Dst.Addr().Is4() {
@@ -499,6 +541,9 @@ func routeEntries(src Source) []route {
 		}
 		if r.Dst.Addr().Is4() {
 			e.prefsrc = first(in, true)
+			if r.Attrs.PrefSrc.IsValid() {
+				e.prefsrc = r.Attrs.PrefSrc
+			}
 		} else if e.table == unix.RT_TABLE_MAIN {
 			e.priority = routeMetric6
 		}
@@ -553,32 +598,38 @@ func routeMsgs(src Source, h Header, body []byte, o Options) [][]byte {
 		if (fam != unix.AF_UNSPEC && fam != f) || (table != 0 && table != e.table) {
 			continue
 		}
-		body := make([]byte, rtmsgLen)
-		body[0] = f
-		body[1] = uint8(e.dst.Bits())
-		body[4] = e.table
-		body[5] = e.proto
-		body[6] = e.scope
-		body[7] = e.typ
-		m := newMsg(unix.RTM_NEWROUTE, unix.NLM_F_MULTI, h.Seq, o.PortID, body)
-		m.u32(unix.RTA_TABLE, uint32(e.table))
-		if e.dst.Bits() > 0 {
-			m.attr(unix.RTA_DST, e.dst.Addr().AsSlice())
-		}
-		if f == unix.AF_INET6 {
-			m.u32(unix.RTA_PRIORITY, e.priority)
-		}
-		if e.prefsrc.IsValid() {
-			m.attr(unix.RTA_PREFSRC, e.prefsrc.AsSlice())
-		}
-		if e.gw.IsValid() {
-			m.attr(unix.RTA_GATEWAY, e.gw.AsSlice())
-		}
-		m.u32(unix.RTA_OIF, uint32(e.oif))
-		if f == unix.AF_INET6 {
-			m.u8(unix.RTA_PREF, 0)
-		}
-		out = append(out, m.bytes())
+		out = append(out, routeMsg(&e, unix.NLM_F_MULTI, h.Seq, o.PortID))
 	}
 	return out
+}
+
+// routeMsg returns the RTM_NEWROUTE message of e.
+func routeMsg(e *route, flags uint16, seq, port uint32) []byte {
+	f := familyOf(e.dst.Addr())
+	body := make([]byte, rtmsgLen)
+	body[0] = f
+	body[1] = uint8(e.dst.Bits())
+	body[4] = e.table
+	body[5] = e.proto
+	body[6] = e.scope
+	body[7] = e.typ
+	m := newMsg(unix.RTM_NEWROUTE, flags, seq, port, body)
+	m.u32(unix.RTA_TABLE, uint32(e.table))
+	if e.dst.Bits() > 0 {
+		m.attr(unix.RTA_DST, e.dst.Addr().AsSlice())
+	}
+	if f == unix.AF_INET6 || e.priority != 0 {
+		m.u32(unix.RTA_PRIORITY, e.priority)
+	}
+	if e.prefsrc.IsValid() {
+		m.attr(unix.RTA_PREFSRC, e.prefsrc.AsSlice())
+	}
+	if e.gw.IsValid() {
+		m.attr(unix.RTA_GATEWAY, e.gw.AsSlice())
+	}
+	m.u32(unix.RTA_OIF, uint32(e.oif))
+	if f == unix.AF_INET6 {
+		m.u8(unix.RTA_PREF, 0)
+	}
+	return m.bytes()
 }

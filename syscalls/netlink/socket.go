@@ -35,17 +35,60 @@ var lastIno atomic.Uint64
 
 func init() { lastIno.Store(1 << 25) }
 
-// Namespace holds the port ids bound in one sandbox.
+// Namespace holds the port ids bound in one sandbox and the sockets that
+// joined multicast groups.
 type Namespace struct {
 	mu    sync.Mutex
 	ports map[uint32]bool
 	next  int32
+	// members are the sockets in at least one group. Protected by mu.
+	members map[*Socket]struct{}
 }
 
 // NewNamespace returns an empty port namespace.
-func NewNamespace() *Namespace { return &Namespace{ports: map[uint32]bool{}, next: -4096} }
+func NewNamespace() *Namespace {
+	return &Namespace{ports: map[uint32]bool{}, next: -4096, members: map[*Socket]struct{}{}}
+}
 
-// Socket is an AF_NETLINK NETLINK_ROUTE socket.
+// maxGroup is the highest multicast group a socket may join (Linux's
+// RTNLGRP_MAX is below it; a group nobody sends to is harmless).
+const maxGroup = 64
+
+// setMember records whether s is in some group.
+func (ns *Namespace) setMember(s *Socket, in bool) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if in {
+		ns.members[s] = struct{}{}
+	} else {
+		delete(ns.members, s)
+	}
+}
+
+// broadcast queues msg on every socket of protocol proto in group, but
+// not on except.
+func (ns *Namespace) broadcast(proto, group int, msg []byte, except *Socket) {
+	ns.mu.Lock()
+	var to []*Socket
+	for s := range ns.members {
+		if s != except && s.Protocol == proto {
+			to = append(to, s)
+		}
+	}
+	ns.mu.Unlock()
+	for _, s := range to {
+		s.mu.Lock()
+		// An unbound socket has port 0, which Linux's broadcast of a
+		// kernel message leaves out.
+		in := s.member&(1<<(group-1)) != 0 && s.portID != 0
+		s.mu.Unlock()
+		if in {
+			s.deliver(msg)
+		}
+	}
+}
+
+// Socket is an AF_NETLINK socket: NETLINK_ROUTE or NETLINK_SOCK_DIAG.
 type Socket struct {
 	vfs.FileDescriptionDefaultImpl
 
@@ -61,7 +104,9 @@ type Socket struct {
 	mu sync.Mutex
 	// portID is the bound port (0: not bound yet). Protected by mu.
 	portID uint32
-	groups uint32
+	// member has bit N-1 set for each multicast group N joined (bind's
+	// nl_groups are groups 1 to 32). Protected by mu.
+	member uint64
 	// recv holds the datagrams to read; recvBytes their total.
 	recv      [][]byte
 	recvBytes int
@@ -121,11 +166,12 @@ func (s *Socket) Readiness(mask uint32) uint32 {
 func (s *Socket) Release(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
 	if s.portID != 0 {
-		s.ns.mu.Lock()
 		delete(s.ns.ports, s.portID)
-		s.ns.mu.Unlock()
 	}
+	delete(s.ns.members, s)
 }
 
 // Ioctl implements vfs.FileDescriptionImpl.Ioctl: FIONREAD (SIOCINQ) is
@@ -187,8 +233,8 @@ func Sockaddr(port, groups uint32) []byte {
 	return b
 }
 
-// Bind implements bind(2) with a raw sockaddr_nl. Multicast groups are
-// recorded; no notification is ever sent to them.
+// Bind implements bind(2) with a raw sockaddr_nl; nl_groups replaces the
+// socket's membership of groups 1 to 32.
 func (s *Socket) Bind(addr []byte, tgid int32) error {
 	port, groups, err := ParseSockaddr(addr)
 	if err != nil {
@@ -203,7 +249,8 @@ func (s *Socket) Bind(addr []byte, tgid int32) error {
 	} else if err := s.bindLocked(port, tgid); err != nil {
 		return err
 	}
-	s.groups = groups
+	s.member = s.member&^0xffffffff | uint64(groups)
+	s.ns.setMember(s, s.member != 0)
 	return nil
 }
 
@@ -232,12 +279,14 @@ func (s *Socket) Connect(addr []byte, tgid int32) error {
 func (s *Socket) Name() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Sockaddr(s.portID, s.groups)
+	return Sockaddr(s.portID, uint32(s.member))
 }
 
 // Send handles one datagram sent to dst (nil: the kernel): it is
 // processed at once and its replies queued.
-func (s *Socket) Send(msg []byte, dst []byte, tgid int32) (int, error) {
+// ctx's credentials say whether the sender may change the stack
+// (CAP_NET_ADMIN).
+func (s *Socket) Send(ctx context.Context, msg []byte, dst []byte, tgid int32) (int, error) {
 	if dst != nil {
 		port, _, err := ParseSockaddr(dst)
 		if err != nil {
@@ -258,33 +307,45 @@ func (s *Socket) Send(msg []byte, dst []byte, tgid int32) (int, error) {
 			return 0, err
 		}
 	}
-	o := Options{PortID: s.portID, StrictCheck: s.opts[unix.NETLINK_GET_STRICT_CHK] != 0, CapAck: s.opts[unix.NETLINK_CAP_ACK] != 0}
-	s.mu.Unlock()
-	queued := false
-	Process(s.src, msg, o, func(b []byte) bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.recvBytes > 0 && s.recvBytes+len(b) > s.rcvbuf {
-			if s.opts[unix.NETLINK_NO_ENOBUFS] == 0 {
-				s.err = unix.ENOBUFS
-			}
-			return false
+	o := Options{PortID: s.portID, StrictCheck: s.opts[unix.NETLINK_GET_STRICT_CHK] != 0, CapAck: s.opts[unix.NETLINK_CAP_ACK] != 0,
+		Protocol: s.Protocol}
+	o.Notify = func(group int, msg []byte, echo bool) {
+		var except *Socket
+		if echo {
+			except = s
+			s.deliver(msg)
 		}
-		s.recv = append(s.recv, b)
-		s.recvBytes += len(b)
-		queued = true
-		return true
-	})
-	if queued || s.pendingErr() {
-		s.queue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
+		s.ns.broadcast(s.Protocol, group, msg, except)
 	}
+	if c := vfs.CredentialsFromContext(ctx); c != nil {
+		o.Admin = c.HasCap(unix.CAP_NET_ADMIN)
+	}
+	s.mu.Unlock()
+	Process(s.src, msg, o, s.deliver)
 	return len(msg), nil
 }
 
-func (s *Socket) pendingErr() bool {
+// deliver queues datagram b to be read, if the receive buffer has room
+// (else ENOBUFS is pending, unless NETLINK_NO_ENOBUFS), and wakes
+// readers. It reports whether b was queued.
+func (s *Socket) deliver(b []byte) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err != 0
+	ok := true
+	if s.recvBytes > 0 && s.recvBytes+len(b) > s.rcvbuf {
+		if s.opts[unix.NETLINK_NO_ENOBUFS] == 0 {
+			s.err = unix.ENOBUFS
+		}
+		ok = false
+	} else {
+		s.recv = append(s.recv, b)
+		s.recvBytes += len(b)
+	}
+	wake := ok || s.err != 0
+	s.mu.Unlock()
+	if wake {
+		s.queue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
+	}
+	return ok
 }
 
 // RecvResult is what Recv returns.
@@ -343,7 +404,7 @@ func (s *Socket) Read(ctx context.Context, fd *vfs.FileDescription, dst []byte, 
 
 // Write implements vfs.FileDescriptionImpl.Write.
 func (s *Socket) Write(ctx context.Context, fd *vfs.FileDescription, src []byte, off int64) (int, int64, error) {
-	n, err := s.Send(src, nil, 0)
+	n, err := s.Send(ctx, src, nil, 0)
 	return n, off, err
 }
 
@@ -373,9 +434,17 @@ func (s *Socket) Buf(rcv bool) int {
 func (s *Socket) SetOption(name, v int) error {
 	switch name {
 	case unix.NETLINK_ADD_MEMBERSHIP, unix.NETLINK_DROP_MEMBERSHIP:
-		if v < 0 {
+		if v <= 0 || v > maxGroup {
 			return unix.EINVAL
 		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if name == unix.NETLINK_ADD_MEMBERSHIP {
+			s.member |= 1 << (v - 1)
+		} else {
+			s.member &^= 1 << (v - 1)
+		}
+		s.ns.setMember(s, s.member != 0)
 		return nil
 	case unix.NETLINK_PKTINFO, unix.NETLINK_BROADCAST_ERROR, unix.NETLINK_NO_ENOBUFS,
 		unix.NETLINK_LISTEN_ALL_NSID, unix.NETLINK_CAP_ACK, unix.NETLINK_EXT_ACK,

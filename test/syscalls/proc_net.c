@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <poll.h>
 
 /* Reads a whole file into buf (NUL-terminated); returns its length. */
 static size_t slurp(const char *path, char *buf, size_t n)
@@ -142,5 +144,61 @@ TEST(proc_net, tcp6_shows_an_IPv6_listener_with_four_words)
 	snprintf(want, sizeof want, "000000000000000000000000%08X:%04X", w, ntohs(a.sin6_port));
 	EXPECT_STREQ(local, want);
 	EXPECT_EQ(st, 0x0Au);
+	close(l);
+}
+
+/* Reads the tx_queue and rx_queue columns of ino's line in /proc/net/tcp. */
+static int find_queues(unsigned long ino, unsigned *tx, unsigned *rx)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	int found = 0;
+	ASSERT_TRUE(fgets(line, sizeof line, f) != NULL);
+	while (fgets(line, sizeof line, f)) {
+		unsigned long inode;
+		if (sscanf(line, " %*d: %*s %*s %*x %x:%x %*x:%*x %*x %*u %*d %lu", tx, rx, &inode) == 3 && inode == ino) {
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(proc_net, tcp_shows_unread_bytes_as_rx_queue_and_pending_connections_on_a_listener)
+{
+	int l = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	ASSERT_SYSCALL_OK(bind(l, (struct sockaddr *)&a, sizeof a));
+	ASSERT_SYSCALL_OK(listen(l, 4));
+	socklen_t len = sizeof a;
+	ASSERT_SYSCALL_OK(getsockname(l, (struct sockaddr *)&a, &len));
+	int c = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_STREAM, 0));
+	ASSERT_SYSCALL_OK(connect(c, (struct sockaddr *)&a, sizeof a));
+	/* The connection waits in the accept queue once the listener is
+	 * readable. */
+	struct pollfd p = {.fd = l, .events = POLLIN};
+	ASSERT_EQ(poll(&p, 1, 10000), 1);
+	unsigned tx, rx;
+	ASSERT_TRUE(find_queues(inode_of(l), &tx, &rx));
+	EXPECT_EQ(rx, 1u);
+	EXPECT_EQ(tx, 0u);
+	int s = ASSERT_SYSCALL_OK(accept(l, NULL, NULL));
+	ASSERT_EQ(write(c, "hello", 5), 5);
+	p = (struct pollfd){.fd = s, .events = POLLIN};
+	ASSERT_EQ(poll(&p, 1, 10000), 1);
+	int inq = 0;
+	/* Loopback may deliver in pieces: wait until all five are there. */
+	for (int i = 0; i < 10000 && inq < 5; i++) {
+		ASSERT_SYSCALL_OK(ioctl(s, FIONREAD, &inq));
+		if (inq < 5)
+			poll(NULL, 0, 1);
+	}
+	ASSERT_EQ(inq, 5);
+	ASSERT_TRUE(find_queues(inode_of(s), &tx, &rx));
+	EXPECT_EQ(rx, 5u);
+	close(s);
+	close(c);
 	close(l);
 }
