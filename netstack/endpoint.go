@@ -45,7 +45,10 @@ type ControlMessages struct {
 	TOS         uint8
 	HasTTL      bool
 	TTL         uint8
-	HasPktInfo  bool
+	// TTL2292 reports the IPv6 hop limit as IPV6_2292HOPLIMIT (asked
+	// for with the RFC 2292 option) instead of IPV6_HOPLIMIT.
+	TTL2292    bool
+	HasPktInfo bool
 	// PktInfoIfIndex and PktInfoDst are IP_PKTINFO/IPV6_PKTINFO.
 	PktInfoIfIndex int32
 	PktInfoDst     netip.Addr
@@ -60,6 +63,9 @@ type WriteOptions struct {
 	More bool
 	// OOB sends the data as TCP urgent data (MSG_OOB).
 	OOB bool
+	// Control holds the send's IP control messages (datagram sockets),
+	// or nil.
+	Control *SendControl
 }
 
 // Endpoint is a transport endpoint (TCP, UDP, ICMP echo or raw) as the

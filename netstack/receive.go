@@ -46,9 +46,11 @@ func (s *Stack) receiveIPv4(nic *NIC, pkt []byte, verified bool) bool {
 			return false
 		}
 	}
+	p := Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.TTL, TOS: h.TOS, Payload: payload,
+		ChecksumVerified: verified && !h.IsFragment()}
+	raw := s.rawIPv4(&h, pkt, p)
 	// Reassembly may keep fragments: only a whole packet is reusable.
-	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.TTL, TOS: h.TOS, Payload: payload,
-		ChecksumVerified: verified && !h.IsFragment()}, h.Protocol) && !h.IsFragment()
+	return s.demux(p, h.Protocol, raw) && !h.IsFragment()
 }
 
 func (s *Stack) receiveIPv6(nic *NIC, pkt []byte, verified bool) bool {
@@ -95,13 +97,17 @@ func (s *Stack) receiveIPv6(nic *NIC, pkt []byte, verified bool) bool {
 	if proto == header.IPv6NoNext {
 		return false
 	}
-	return s.demux(Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.HopLimit, TOS: h.TrafficClass, Payload: payload,
-		ChecksumVerified: verified && ext.Fragment == nil}, proto) && ext.Fragment == nil
+	p := Packet{Src: h.Src, Dst: h.Dst, NICID: nic.ID, TTL: h.HopLimit, TOS: h.TrafficClass, Payload: payload,
+		ChecksumVerified: verified && ext.Fragment == nil}
+	raw := s.rawIPv6(p, proto)
+	return s.demux(p, proto, raw) && ext.Fragment == nil
 }
 
 // demux hands a packet to ICMP or its transport. It reports whether the
-// receiver is done with p.Payload (a PayloadCopier).
-func (s *Stack) demux(p Packet, proto uint8) bool {
+// receiver is done with p.Payload (a PayloadCopier). raw says a raw
+// socket took a copy: an unknown protocol is then not answered with an
+// ICMP error.
+func (s *Stack) demux(p Packet, proto uint8, raw bool) bool {
 	s.Stats.IPInDelivers.Add(1)
 	if st := s.v6Stats(!p.Src.Unmap().Is4()); st != nil {
 		st.IPInDelivers.Add(1)
@@ -118,6 +124,9 @@ func (s *Stack) demux(p Packet, proto uint8) bool {
 		t.HandlePacket(p)
 		_, done := t.(PayloadCopier)
 		return done
+	}
+	if raw {
+		return true
 	}
 	s.Stats.IPInUnknownProtos.Add(1)
 	if st := s.v6Stats(!p.Src.Unmap().Is4()); st != nil {

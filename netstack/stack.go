@@ -85,6 +85,8 @@ type Stack struct {
 	dropLogged atomic.Bool
 	ipID       atomic.Uint32
 	icmpLim    tokenBucket
+	// raw receives the raw sockets' copies (raw.go).
+	raw atomic.Pointer[RawHandler]
 }
 
 var _ Network = (*Stack)(nil)

@@ -57,6 +57,14 @@ type endpoint struct {
 	dev                                                        int32
 	ttl, hops                                                  int32 // -1: default
 	tos, tclass                                                uint8
+	// recvErr and recvErr6 are IP_RECVERR and IPV6_RECVERR, recorded
+	// only.
+	recvErr, recvErr6 bool
+	// sendCov is UDPLITE_SEND_CSCOV (-1: not set); recvCov
+	// UDPLITE_RECV_CSCOV, if recvCovSet.
+	sendCov    int
+	recvCov    int
+	recvCovSet bool
 }
 
 var (
@@ -66,7 +74,7 @@ var (
 )
 
 func newEndpoint(p *Protocol, v6 bool) *endpoint {
-	e := &endpoint{p: p, v6: v6, rcvbuf: DefaultBufSize, sndbuf: DefaultBufSize, ttl: -1, hops: -1}
+	e := &endpoint{p: p, v6: v6, rcvbuf: DefaultBufSize, sndbuf: DefaultBufSize, ttl: -1, hops: -1, sendCov: -1}
 	e.local = e.anyAddr()
 	return e
 }
@@ -208,7 +216,11 @@ func (e *endpoint) resolveRemote(a netip.Addr) netip.Addr {
 
 // routeLocked finds the route from e to remote.
 func (e *endpoint) routeLocked(remote netip.Addr) (netstack.Route, error) {
-	local := e.local
+	return e.routeFromLocked(e.local, remote, e.dev)
+}
+
+// routeFromLocked finds the route to remote from local on dev (0: any).
+func (e *endpoint) routeFromLocked(local, remote netip.Addr, dev int32) (netstack.Route, error) {
 	if local.Is4() != remote.Is4() {
 		if !local.IsUnspecified() {
 			return netstack.Route{}, unix.ENETUNREACH
@@ -218,7 +230,7 @@ func (e *endpoint) routeLocked(remote netip.Addr) (netstack.Route, error) {
 	if isBroadcast(e.p.net, local) {
 		local = netip.Addr{}
 	}
-	r, err := e.p.net.FindRoute(local, remote, e.dev)
+	r, err := e.p.net.FindRoute(local, remote, dev)
 	if err != nil {
 		return r, err
 	}
@@ -281,10 +293,19 @@ func (e *endpoint) Accept() (netstack.Endpoint, netstack.FullAddress, error) {
 
 // enqueue queues a received datagram unless the receive buffer is full
 // (Linux admits a datagram while the queue holds at most SO_RCVBUF).
-func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data []byte) {
+// cov is a UDP-Lite datagram's checksum coverage, partial whether it is
+// less than the whole datagram (UDPLITE_RECV_CSCOV).
+func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data []byte, cov int, partial bool) {
 	e.mu.Lock()
 	if e.closed || e.shutRd {
 		e.mu.Unlock()
+		return
+	}
+	if partial && e.recvCovSet && (e.recvCov == 0 || cov < e.recvCov) {
+		// udplite(7): coverage below what the receiver asked for.
+		e.mu.Unlock()
+		e.p.Stats.InErrors.Add(1)
+		e.p.v6Stats(pkt.Src).InErrors.Add(1)
 		return
 	}
 	if e.rcvBytes > e.rcvbuf {
@@ -418,7 +439,24 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 	if len(buf) > limit {
 		return 0, unix.EMSGSIZE
 	}
-	r, err := e.routeLocked(to.Addr)
+	c := opts.Control
+	local, dev := e.local, e.dev
+	if c != nil {
+		if c.Src.IsValid() {
+			// IP_PKTINFO/IPV6_PKTINFO: the source of this datagram.
+			local = c.Src
+			if e.v6 && local.Is4() != to.Addr.Is4() {
+				return 0, unix.EINVAL
+			}
+		}
+		if c.IfIndex != 0 {
+			dev = c.IfIndex
+		}
+	}
+	r, err := e.routeFromLocked(local, to.Addr, dev)
+	if err == unix.EADDRNOTAVAIL && c != nil && c.Src.IsValid() {
+		err = pktinfoSrcErr(c.Src) // ip_route_output_key's errors
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -443,6 +481,9 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		}
 		header.SetICMPChecksum(pkt, src, r.Remote)
 		proto = e.p.number
+	} else if e.p.lite {
+		pkt = buildLite(e.port, to.Port, buf, r.Local, r.Remote, e.sendCov)
+		proto = e.p.number
 	} else {
 		pkt = header.BuildUDP(e.port, to.Port, buf, r.Local, r.Remote)
 		proto = unix.IPPROTO_UDP
@@ -457,6 +498,14 @@ func (e *endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 		so.TOS = e.tclass
 		if e.hops >= 0 {
 			so.TTL = uint8(e.hops)
+		}
+	}
+	if c != nil {
+		if c.HasTTL {
+			so.TTL = c.TTL
+		}
+		if c.HasTOS {
+			so.TOS = c.TOS
 		}
 	}
 	if err := e.p.net.Send(r, proto, pkt, so); err != nil {

@@ -27,14 +27,23 @@ func (e *endpoint) SetSockOpt(level, name int, val []byte) error {
 			return unix.ENOPROTOOPT
 		}
 		return e.setIPv6Locked(name, val)
-	case unix.SOL_UDP:
-		if e.p.kind != kindUDP {
+	case unix.SOL_UDP, solUDPLite:
+		if e.p.kind != kindUDP || (level == solUDPLite && !e.p.lite) {
 			return unix.ENOPROTOOPT
 		}
-		if _, err := sockInt(val); err != nil {
+		v, err := sockInt(val)
+		if err != nil {
 			return err
 		}
-		return unix.ENOPROTOOPT
+		if !e.p.lite || (name != udpliteSendCov && name != udpliteRecvCov) {
+			return unix.ENOPROTOOPT
+		}
+		if name == udpliteSendCov {
+			e.sendCov = clampCov(v)
+		} else {
+			e.recvCov, e.recvCovSet = clampCov(v), true
+		}
+		return nil
 	}
 	return unix.ENOPROTOOPT
 }
@@ -118,6 +127,10 @@ func (e *endpoint) setIPLocked(name int, val []byte) error {
 		e.recvTOS = v != 0
 	case unix.IP_RECVTTL:
 		e.recvTTL = v != 0
+	case unix.IP_RECVERR:
+		// Recorded only: no error queue is kept (MSG_ERRQUEUE reads
+		// nothing); iputils ping needs the option to exist.
+		e.recvErr = v != 0
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -151,6 +164,8 @@ func (e *endpoint) setIPv6Locked(name int, val []byte) error {
 			return unix.EINVAL
 		}
 		e.hops = v
+	case unix.IPV6_RECVERR:
+		e.recvErr6 = v != 0 // as IP_RECVERR
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -215,6 +230,8 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			v = boolInt(e.recvTOS)
 		case unix.IP_RECVTTL:
 			v = boolInt(e.recvTTL)
+		case unix.IP_RECVERR:
+			v = boolInt(e.recvErr)
 		default:
 			return 0, unix.ENOPROTOOPT
 		}
@@ -238,8 +255,19 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			if v < 0 {
 				v = netstack.DefaultTTL
 			}
+		case unix.IPV6_RECVERR:
+			v = boolInt(e.recvErr6)
 		default:
 			return 0, unix.ENOPROTOOPT
+		}
+	case unix.SOL_UDP, solUDPLite:
+		if !e.p.lite || (name != udpliteSendCov && name != udpliteRecvCov) {
+			return 0, unix.ENOPROTOOPT
+		}
+		if name == udpliteSendCov {
+			v = int32(max(e.sendCov, 0))
+		} else {
+			v = int32(e.recvCov)
 		}
 	default:
 		return 0, unix.ENOPROTOOPT

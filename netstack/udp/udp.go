@@ -59,7 +59,9 @@ type Protocol struct {
 	net    netstack.Network
 	number uint8
 	kind   kind
-	seed   maphash.Seed
+	// lite says UDP-Lite (RFC 3828): kind is kindUDP.
+	lite bool
+	seed maphash.Seed
 
 	mu sync.RWMutex
 	// bound maps a local port (or echo identifier) to its endpoints, in
@@ -86,6 +88,12 @@ var _ netstack.TransportProtocol = (*Protocol)(nil)
 // NewProtocol returns UDP over n.
 func NewProtocol(n netstack.Network) *Protocol {
 	return &Protocol{net: n, number: unix.IPPROTO_UDP, kind: kindUDP, seed: maphash.MakeSeed(), bound: make(map[uint16][]*binding)}
+}
+
+// NewLiteProtocol returns UDP-Lite (udplite(7), IPPROTO_UDPLITE) over n:
+// UDP's endpoints with a partial checksum coverage, their own ports.
+func NewLiteProtocol(n netstack.Network) *Protocol {
+	return &Protocol{net: n, number: unix.IPPROTO_UDPLITE, kind: kindUDP, lite: true, seed: maphash.MakeSeed(), bound: make(map[uint16][]*binding)}
 }
 
 // NewPingProtocol returns ICMP echo sockets over n: for IPv4
@@ -191,11 +199,25 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		return
 	}
 	v6 := p.v6Stats(pkt.Src)
-	h, data, err := header.ParseUDP(pkt.Payload)
-	if err != nil || !header.VerifyUDPChecksum(pkt.Payload[:max(h.Length, 0)], pkt.Src, pkt.Dst) {
-		p.Stats.InErrors.Add(1)
-		v6.InErrors.Add(1)
-		return
+	var h header.UDP
+	var data []byte
+	cov, partial := 0, false
+	if p.lite {
+		var ok bool
+		if h, data, cov, ok = parseLite(pkt); !ok {
+			p.Stats.InErrors.Add(1)
+			v6.InErrors.Add(1)
+			return
+		}
+		partial = cov < len(pkt.Payload)
+	} else {
+		var err error
+		h, data, err = header.ParseUDP(pkt.Payload)
+		if err != nil || !header.VerifyUDPChecksum(pkt.Payload[:max(h.Length, 0)], pkt.Src, pkt.Dst) {
+			p.Stats.InErrors.Add(1)
+			v6.InErrors.Add(1)
+			return
+		}
 	}
 	multi := pkt.Dst.IsMulticast() || isBroadcast(p.net, pkt.Dst)
 	eps := p.lookup(pkt.Src, h.SrcPort, pkt.Dst, h.DstPort, pkt.NICID, multi)
@@ -204,13 +226,13 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 		v6.NoPorts.Add(1)
 		if !multi {
 			if s, ok := p.net.(netstack.ICMPErrorSender); ok {
-				s.SendPortUnreachable(pkt, unix.IPPROTO_UDP)
+				s.SendPortUnreachable(pkt, p.number)
 			}
 		}
 		return
 	}
 	for _, ep := range eps {
-		ep.enqueue(pkt, netstack.FullAddress{Addr: pkt.Src, Port: h.SrcPort}, data)
+		ep.enqueue(pkt, netstack.FullAddress{Addr: pkt.Src, Port: h.SrcPort}, data, cov, partial)
 	}
 }
 
@@ -226,7 +248,7 @@ func (p *Protocol) handleEchoReply(pkt netstack.Packet) {
 		p.Stats.NoPorts.Add(1)
 		return
 	}
-	eps[0].enqueue(pkt, netstack.FullAddress{Addr: pkt.Src}, pkt.Payload)
+	eps[0].enqueue(pkt, netstack.FullAddress{Addr: pkt.Src}, pkt.Payload, 0, false)
 }
 
 // HandleError implements netstack.TransportProtocol.HandleError: a

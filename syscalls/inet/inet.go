@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/palisade-sandbox/palisade/netstack"
+	"github.com/palisade-sandbox/palisade/netstack/raw"
 	"github.com/palisade-sandbox/palisade/netstack/tcp"
 	"github.com/palisade-sandbox/palisade/netstack/udp"
 )
@@ -26,15 +27,17 @@ import (
 var stacks sync.Map
 
 // NewStack returns the loopback-only stack of a sandbox with the transports
-// written so far (UDP and ICMP echo) registered; logf receives its log
-// lines.
+// written so far (TCP, UDP, UDP-Lite, ICMP echo) registered and raw
+// sockets served; logf receives its log lines.
 func NewStack(logf func(format string, args ...any)) *netstack.Stack {
 	s := netstack.NewLoopbackStack()
 	s.Logf = logf
 	s.RegisterTransport(tcp.NewProtocol(s))
 	s.RegisterTransport(udp.NewProtocol(s))
+	s.RegisterTransport(udp.NewLiteProtocol(s))
 	s.RegisterTransport(udp.NewPingProtocol(s, false))
 	s.RegisterTransport(udp.NewPingProtocol(s, true))
+	s.SetRawHandler(raw.NewProtocol(s))
 	return s
 }
 

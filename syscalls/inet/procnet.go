@@ -65,7 +65,7 @@ type ProcNet struct {
 func (p ProcNet) stack() *netstack.Stack { return StackFor(p.Kernel, nil) }
 
 // procNetFiles are the files ProcNet serves.
-var procNetFiles = []string{"dev", "if_inet6", "netstat", "route", "snmp", "snmp6", "tcp", "tcp6", "udp", "udp6", "unix"}
+var procNetFiles = []string{"dev", "if_inet6", "netstat", "raw", "raw6", "route", "snmp", "snmp6", "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "unix"}
 
 // Names implements proc.NetFiles.Names.
 func (ProcNet) Names() []string { return procNetFiles }
@@ -81,13 +81,21 @@ func (p ProcNet) Generate(name string) ([]byte, error) {
 	case "route":
 		p.route(&b)
 	case "tcp":
-		sockets(&b, unix.SOCK_STREAM, false)
+		sockets(&b, unix.SOCK_STREAM, false, unix.IPPROTO_TCP)
 	case "tcp6":
-		sockets(&b, unix.SOCK_STREAM, true)
+		sockets(&b, unix.SOCK_STREAM, true, unix.IPPROTO_TCP)
 	case "udp":
-		sockets(&b, unix.SOCK_DGRAM, false)
+		sockets(&b, unix.SOCK_DGRAM, false, unix.IPPROTO_UDP)
 	case "udp6":
-		sockets(&b, unix.SOCK_DGRAM, true)
+		sockets(&b, unix.SOCK_DGRAM, true, unix.IPPROTO_UDP)
+	case "udplite":
+		sockets(&b, unix.SOCK_DGRAM, false, unix.IPPROTO_UDPLITE)
+	case "udplite6":
+		sockets(&b, unix.SOCK_DGRAM, true, unix.IPPROTO_UDPLITE)
+	case "raw":
+		sockets(&b, unix.SOCK_RAW, false, -1)
+	case "raw6":
+		sockets(&b, unix.SOCK_RAW, true, -1)
 	case "snmp":
 		snmp(&b, p.stack())
 	case "snmp6":
@@ -184,10 +192,12 @@ const (
 	tcpListen      = 10
 )
 
-// sockets writes /proc/net/{tcp,udp}[6]: the open sockets of type stype,
+// sockets writes /proc/net/{tcp,udp,udplite,raw}[6]: the open sockets of
+// type stype and protocol proto (-1: any; a datagram socket's 0 is UDP),
 // IPv4 ones (v6 false; AF_INET sockets) or IPv6 ones (AF_INET6 sockets,
 // dual-stack ones included, with v4-mapped addresses as Linux shows them).
-func sockets(b *strings.Builder, stype int, v6 bool) {
+// A raw socket's local port is its protocol.
+func sockets(b *strings.Builder, stype int, v6 bool, proto int) {
 	if v6 {
 		b.WriteString("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n")
 	} else {
@@ -195,7 +205,11 @@ func sockets(b *strings.Builder, stype int, v6 bool) {
 	}
 	n := 0
 	for _, s := range live.snapshot() {
-		if s.Type != stype || (s.Family == unix.AF_INET6) != v6 || (stype == unix.SOCK_DGRAM && s.Protocol != 0 && s.Protocol != unix.IPPROTO_UDP) {
+		p := s.Protocol
+		if stype == unix.SOCK_DGRAM && p == 0 {
+			p = unix.IPPROTO_UDP
+		}
+		if s.Type != stype || (s.Family == unix.AF_INET6) != v6 || (proto >= 0 && stype != unix.SOCK_STREAM && p != proto) {
 			continue
 		}
 		local, err := s.ep.LocalAddress()

@@ -71,17 +71,21 @@ type mibCounters struct {
 	tcp     *tcp.Stats
 	estab   uint64
 	udp     *udp.Protocol
+	lite    *udp.Protocol
 }
 
 // counters collects the stack's counters (zeros for a transport that is
 // not registered).
 func counters(s *netstack.Stack) mibCounters {
-	c := mibCounters{all: &s.Stats, v6: &s.MIB().V6, ext: s.MIB(), tcp: new(tcp.Stats), udp: new(udp.Protocol)}
+	c := mibCounters{all: &s.Stats, v6: &s.MIB().V6, ext: s.MIB(), tcp: new(tcp.Stats), udp: new(udp.Protocol), lite: new(udp.Protocol)}
 	if p, ok := s.Transport(unix.IPPROTO_TCP).(*tcp.Protocol); ok {
 		c.tcp, c.estab = p.Stats(), p.CurrEstab()
 	}
 	if p, ok := s.Transport(unix.IPPROTO_UDP).(*udp.Protocol); ok {
 		c.udp = p
+	}
+	if p, ok := s.Transport(unix.IPPROTO_UDPLITE).(*udp.Protocol); ok {
+		c.lite = p
 	}
 	return c
 }
@@ -171,13 +175,12 @@ func snmp(b *strings.Builder, s *netstack.Stack) {
 
 	u := udpMIB(&c.udp.Stats, &c.udp.V6, false, true)
 	u.pair(b, "Udp")
-	lite := udpMIB(nil, nil, false, true)
+	lite := udpMIB(&c.lite.Stats, &c.lite.V6, false, true)
 	lite.pair(b, "UdpLite")
 }
 
 // udpMIB returns the Udp counters: IPv4's share of all (v6 is the IPv6
-// share) or, with v6only, v6's; nil for UDP-Lite, which the stack does
-// not implement. ignoredMulti says whether the IgnoredMulti column is
+// share) or, with v6only, v6's (all nil: zeros). ignoredMulti says whether the IgnoredMulti column is
 // present (UdpLite6 lacks it).
 func udpMIB(all, v6 *udp.Stats, v6only, ignoredMulti bool) mib {
 	get := func(f func(*udp.Stats) *atomic.Uint64) uint64 {
@@ -354,6 +357,6 @@ func snmp6(b *strings.Builder, s *netstack.Stack) {
 
 	u := udpMIB(&c.udp.Stats, &c.udp.V6, true, true)
 	u.column(b, "Udp6")
-	lite := udpMIB(nil, nil, true, false)
+	lite := udpMIB(&c.lite.Stats, &c.lite.V6, true, false)
 	lite.column(b, "UdpLite6")
 }

@@ -60,8 +60,8 @@ func warnOnce(t *kernel.Task, key, format string, args ...any) {
 // Ping sockets: Linux allows socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) to
 // the groups in net.ipv4.ping_group_range; the sandbox behaves as if that
 // range holds every group, so any guest user may ping (docs/network.md).
-// SOCK_RAW needs CAP_NET_RAW (EPERM) and is not implemented
-// (EPROTONOSUPPORT, logged once).
+// SOCK_RAW needs CAP_NET_RAW in the task's credentials (EPERM), as
+// Linux's ns_capable in the socket's network namespace.
 func inetSocket(t *kernel.Task, domain, stype, protocol, flags int) (uint64, error) {
 	v6 := domain == unix.AF_INET6
 	if msg := inet.TakeNotice(t.Kernel()); msg != "" {
@@ -81,17 +81,34 @@ func inetSocket(t *kernel.Task, domain, stype, protocol, flags int) (uint64, err
 		switch {
 		case protocol == 0 || protocol == unix.IPPROTO_UDP:
 			num, protocol = unix.IPPROTO_UDP, unix.IPPROTO_UDP
+		case protocol == unix.IPPROTO_UDPLITE:
+			num = unix.IPPROTO_UDPLITE
 		case protocol == unix.IPPROTO_ICMP && !v6, protocol == unix.IPPROTO_ICMPV6 && v6:
 			num = uint8(protocol)
 		default:
 			return 0, unix.EPROTONOSUPPORT
 		}
 	case unix.SOCK_RAW:
+		// inet_create's order: the protocol's range, the wildcard
+		// protocol (no raw socket has one), then the capability.
+		if protocol < 0 || protocol >= ipprotoMax {
+			return 0, unix.EINVAL
+		}
+		if protocol == 0 {
+			return 0, unix.EPROTONOSUPPORT
+		}
 		if !t.Credentials().HasCap(unix.CAP_NET_RAW) {
 			return 0, unix.EPERM
 		}
-		warnOnce(t, "raw", "socket(%s, SOCK_RAW, %d): raw sockets are not implemented: returning EPROTONOSUPPORT", familyName(domain), protocol)
-		return 0, unix.EPROTONOSUPPORT
+		rh := stackOf(t).RawHandler()
+		if rh == nil {
+			return 0, unix.EPROTONOSUPPORT
+		}
+		ep, err := rh.NewRawEndpoint(v6, protocol)
+		if err != nil {
+			return 0, err
+		}
+		return inetInstall(t, domain, stype, protocol, ep, flags)
 	default:
 		return 0, unix.ESOCKTNOSUPPORT
 	}
@@ -104,6 +121,15 @@ func inetSocket(t *kernel.Task, domain, stype, protocol, flags int) (uint64, err
 	if err != nil {
 		return 0, err
 	}
+	return inetInstall(t, domain, stype, protocol, ep, flags)
+}
+
+// ipprotoMax is Linux's IPPROTO_MAX: socket(2) protocols at or above it
+// are EINVAL.
+const ipprotoMax = 263
+
+// inetInstall wraps ep in a socket file and installs it.
+func inetInstall(t *kernel.Task, domain, stype, protocol int, ep netstack.Endpoint, flags int) (uint64, error) {
 	c := t.Credentials()
 	s := inet.New(domain, stype, protocol, ep, c.EffectiveUID, c.EffectiveGID)
 	var of uint32
@@ -179,10 +205,9 @@ func inetName(t *kernel.Task, s *inet.Socket, addr, addrlen uint64, peer bool) e
 	return copyOutSockaddr(t, addr, addrlen, inet.Sockaddr(s.Family, a))
 }
 
-// inetCheckControl checks a send's control messages: ENOBUFS for an
-// oversized buffer, EINVAL for a malformed header. The messages are not
-// applied (Linux ignores SCM_RIGHTS on inet sockets; IP_TTL, IP_TOS and
-// IP_PKTINFO on a send are not implemented yet).
+// inetCheckControl checks the form of a send's control messages (netlink
+// sockets): ENOBUFS for an oversized buffer, EINVAL for a malformed
+// header. Inet sockets apply theirs (inetSendControl).
 func inetCheckControl(t *kernel.Task, addr, length uint64) error {
 	if length == 0 {
 		return nil
@@ -205,11 +230,15 @@ func inetCheckControl(t *kernel.Task, addr, length uint64) error {
 }
 
 // inetSend sends the iovecs to name (nil: the connected peer).
-func inetSend(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iovec, name []byte, flags int) (uint64, error) {
+// ctl holds the send's control messages (nil: none).
+func inetSend(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iovec, name []byte, flags int, ctl *netstack.SendControl) (uint64, error) {
 	if flags&unix.MSG_OOB != 0 && s.Type != unix.SOCK_STREAM {
 		return 0, unix.EOPNOTSUPP
 	}
 	opts := netstack.WriteOptions{More: flags&unix.MSG_MORE != 0, OOB: flags&unix.MSG_OOB != 0}
+	if s.Type != unix.SOCK_STREAM {
+		opts.Control = ctl
+	}
 	if len(name) > 0 && s.Type != unix.SOCK_STREAM {
 		a, unspec, err := inet.ParseSockaddr(s.Family, name, inet.UseSendto)
 		if err != nil {
@@ -362,7 +391,7 @@ func inetSendto(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, bufAddr,
 			return 0, err
 		}
 	}
-	return inetSend(t, f, s, []iovec{{bufAddr, min(size, maxRW)}}, name, flags)
+	return inetSend(t, f, s, []iovec{{bufAddr, min(size, maxRW)}}, name, flags, nil)
 }
 
 func inetRecvfrom(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, bufAddr, size uint64, flags int, srcAddr, addrlen uint64) (uint64, error) {
@@ -382,11 +411,21 @@ func inetRecvfrom(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, bufAdd
 }
 
 func inetSendmsg(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, addr uint64, flags int) (uint64, error) {
-	iovs, name, err := copyInSendmsg(t, addr, copyInRawSockaddr)
+	m, iovs, err := copyInMsg(t, addr)
 	if err != nil {
 		return 0, err
 	}
-	return inetSend(t, f, s, iovs, name, flags)
+	var name []byte
+	if m.namelen > 0 {
+		if name, err = copyInRawSockaddr(t, m.name, uint64(m.namelen)); err != nil {
+			return 0, err
+		}
+	}
+	ctl, err := inetSendControl(t, s, m.control, m.controllen)
+	if err != nil {
+		return 0, err
+	}
+	return inetSend(t, f, s, iovs, name, flags, ctl)
 }
 
 // putCmsgAt appends one control message of level and typ (see putCmsg).
@@ -442,7 +481,11 @@ func inetControl(s *inet.Socket, c *netstack.ControlMessages, room uint64) ([]by
 			msgs = append(msgs, cm{unix.SOL_IPV6, unix.IPV6_TCLASS, le.AppendUint32(nil, uint32(c.TOS))})
 		}
 		if c.HasTTL {
-			msgs = append(msgs, cm{unix.SOL_IPV6, unix.IPV6_HOPLIMIT, le.AppendUint32(nil, uint32(c.TTL))})
+			typ := int32(unix.IPV6_HOPLIMIT)
+			if c.TTL2292 {
+				typ = ipv62292HopLimit
+			}
+			msgs = append(msgs, cm{unix.SOL_IPV6, typ, le.AppendUint32(nil, uint32(c.TTL))})
 		}
 		if c.HasPktInfo {
 			d := c.PktInfoDst.As16()

@@ -188,7 +188,7 @@ func writeNothing(t *kernel.Task, f *vfs.FileDescription, off int64) (uint64, er
 		return 0, nil
 	}
 	if is := inet.FromImpl(f.Impl()); is != nil {
-		return inetSend(t, f, is, nil, nil, 0)
+		return inetSend(t, f, is, nil, nil, 0, nil)
 	}
 	switch f.Impl().(type) {
 	case *unixsocket.Socket, *eventfd.EventFD:
@@ -301,7 +301,7 @@ func vectorIO(t *kernel.Task, fd int32, iovAddr uint64, iovCnt int32, off int64,
 	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
 		// One datagram gathers or scatters all the iovecs.
 		if dir == transferWrite {
-			return inetSend(t, f, is, iovs, nil, 0)
+			return inetSend(t, f, is, iovs, nil, 0, nil)
 		}
 		if iovecsLen(iovs) == 0 {
 			return 0, nil // as read(2) of nothing

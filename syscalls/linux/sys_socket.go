@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_SOCKET, "AF_UNIX (stream, datagram, seqpacket); AF_INET/AF_INET6 UDP and ICMP echo over loopback (SOCK_STREAM once TCP is registered, SOCK_RAW fails with EPROTONOSUPPORT); AF_NETLINK NETLINK_ROUTE (link, address and route dumps; docs/network.md); other families fail with EAFNOSUPPORT", Socket)
+	partial(unix.SYS_SOCKET, "AF_UNIX (stream, datagram, seqpacket); AF_INET/AF_INET6 TCP, UDP, UDP-Lite, ICMP echo and SOCK_RAW (with CAP_NET_RAW) on the sandbox's own stack; AF_NETLINK NETLINK_ROUTE (link, address and route dumps; docs/network.md); other families fail with EAFNOSUPPORT", Socket)
 	partial(unix.SYS_SOCKETPAIR, "AF_UNIX only; AF_INET/AF_INET6 fail with EOPNOTSUPP as on Linux, other families with EAFNOSUPPORT", Socketpair)
 	full(unix.SYS_BIND, Bind)
 	full(unix.SYS_LISTEN, Listen)
@@ -28,7 +28,7 @@ func init() {
 	full(unix.SYS_SHUTDOWN, Shutdown)
 	partial(unix.SYS_SENDTO, "no MSG_OOB", Sendto)
 	partial(unix.SYS_RECVFROM, "no MSG_OOB or MSG_ERRQUEUE; MSG_WAITALL reads at most 1 MiB per step", Recvfrom)
-	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; passed descriptors that form a cycle are never freed (no unix GC); on AF_INET/AF_INET6 control messages are checked, not applied", Sendmsg)
+	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; passed descriptors that form a cycle are never freed (no unix GC); on AF_INET/AF_INET6 IP_TTL, IP_TOS, IP_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS and IPV6_PKTINFO are applied (checked only under --network=host)", Sendmsg)
 	partial(unix.SYS_RECVMSG, "no MSG_OOB or MSG_ERRQUEUE", Recvmsg)
 	partial(unix.SYS_SENDMMSG, "as sendmsg", Sendmmsg)
 	partial(unix.SYS_RECVMMSG, "as recvmsg; the timeout is checked only between messages", Recvmmsg)

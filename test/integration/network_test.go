@@ -185,6 +185,12 @@ func TestNetworkSandboxModeOverVeth(t *testing.T) {
 			if strings.Count(out, "reply "+dst) != 3 {
 				t.Errorf("ping %s from the sandbox: %q", dst, out)
 			}
+			// busybox ping: a raw socket (the guest is root, with
+			// CAP_NET_RAW), over the veth.
+			out = check("busybox ping "+dst, sandboxDo("busybox", "ping", "-c", "2", "-W", "10", dst))
+			if !strings.Contains(out, "2 packets received") {
+				t.Errorf("busybox ping %s from the sandbox: %q", dst, out)
+			}
 		}
 	})
 
