@@ -65,7 +65,7 @@ type gcNode struct {
 	// inflight counts the queued messages holding file; internal those
 	// in candidates' queues.
 	inflight, internal int64
-	candidate, alive     bool
+	candidate, alive   bool
 }
 
 // forEachPassed calls fn for each socket file held by a message queued
