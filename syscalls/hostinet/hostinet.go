@@ -332,6 +332,26 @@ func (e *Endpoint) SetNotify(notify func(events uint32)) {
 	e.notify.Store(&notify)
 }
 
+// ListenQueue reports, for a listening TCP socket, the connections
+// waiting in the host's accept queue and its backlog: Linux's TCP_INFO
+// gives them for a listener as tcpi_unacked and tcpi_sacked.
+func (e *Endpoint) ListenQueue() (queued, backlog int, listening bool) {
+	if e.stype != unix.SOCK_STREAM {
+		return 0, 0, false
+	}
+	e.use(func(fd int) error {
+		info, err := unix.GetsockoptTCPInfo(fd, unix.SOL_TCP, unix.TCP_INFO)
+		if err == nil && info.State == tcpListen {
+			queued, backlog, listening = int(info.Unacked), int(info.Sacked), true
+		}
+		return nil
+	})
+	return queued, backlog, listening
+}
+
+// tcpListen is TCP_LISTEN, tcp_info's state of a listener.
+const tcpListen = 10
+
 // QueueSizes implements netstack.QueueSizer: FIONREAD (SIOCINQ) and
 // SIOCOUTQ of the host socket (0 where the host refuses, a listener).
 func (e *Endpoint) QueueSizes() (in, out int) {
