@@ -53,6 +53,7 @@ type endpoint struct {
 	// Options.
 	reuseAddr, reusePort, broadcast, v6only, timestamp         bool
 	pktinfo, recvTOS, recvTTL, v6pktinfo, recvTClass, recvHops bool
+	recvErr, recvErr6                                          bool // IP_RECVERR, IPV6_RECVERR
 	rcvbuf, sndbuf                                             int
 	dev                                                        int32
 	ttl, hops                                                  int32 // -1: default
@@ -302,11 +303,18 @@ func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data 
 	e.mu.Unlock()
 }
 
-// setError records an ICMP error for a connected endpoint whose peer is
-// remote:port.
+// setError records an ICMP error about a datagram e sent to remote:port:
+// for a connected endpoint whose peer that is, or, with IP_RECVERR (or
+// IPV6_RECVERR for an ICMPv6 error), for any endpoint, as Linux's
+// __udp4_lib_err and ping_err. The error queue that IP_RECVERR also fills
+// on Linux is not kept (MSG_ERRQUEUE finds it empty).
 func (e *endpoint) setError(errno unix.Errno, remote netip.Addr, port uint16) {
 	e.mu.Lock()
-	if !e.connected || e.remote.Addr != remote || (e.p.kind == kindUDP && e.remote.Port != port) {
+	recvErr := e.recvErr
+	if !remote.Unmap().Is4() {
+		recvErr = e.recvErr6
+	}
+	if !recvErr && (!e.connected || e.remote.Addr != remote || (e.p.kind == kindUDP && e.remote.Port != port)) {
 		e.mu.Unlock()
 		return
 	}

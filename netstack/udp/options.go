@@ -118,6 +118,8 @@ func (e *endpoint) setIPLocked(name int, val []byte) error {
 		e.recvTOS = v != 0
 	case unix.IP_RECVTTL:
 		e.recvTTL = v != 0
+	case unix.IP_RECVERR:
+		e.recvErr = v != 0
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -141,6 +143,8 @@ func (e *endpoint) setIPv6Locked(name int, val []byte) error {
 		e.recvTClass = v != 0
 	case unix.IPV6_RECVHOPLIMIT:
 		e.recvHops = v != 0
+	case unix.IPV6_RECVERR:
+		e.recvErr6 = v != 0
 	case unix.IPV6_TCLASS:
 		if v < -1 || v > 255 {
 			return unix.EINVAL
@@ -215,6 +219,8 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			v = boolInt(e.recvTOS)
 		case unix.IP_RECVTTL:
 			v = boolInt(e.recvTTL)
+		case unix.IP_RECVERR:
+			v = boolInt(e.recvErr)
 		default:
 			return 0, unix.ENOPROTOOPT
 		}
@@ -231,6 +237,8 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			v = boolInt(e.recvTClass)
 		case unix.IPV6_RECVHOPLIMIT:
 			v = boolInt(e.recvHops)
+		case unix.IPV6_RECVERR:
+			v = boolInt(e.recvErr6)
 		case unix.IPV6_TCLASS:
 			v = int32(e.tclass)
 		case unix.IPV6_UNICAST_HOPS:
