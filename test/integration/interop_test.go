@@ -478,4 +478,3 @@ func TestInteropHostMode(t *testing.T) {
 	t.Run("iperf3", func(t *testing.T) { e.iperfBothWays(t, sandbox4, peer4) })
 	t.Run("names", func(t *testing.T) { e.names(t, false) })
 }
-
