@@ -122,6 +122,48 @@ assert struct.unpack('!HHIH', a[2:12])[0] == 1, a.hex()
 print(socket.inet_ntoa(a[12:16]))
 `
 
+// udpScript exchanges datagrams of 1400 bytes, 30000 bytes (fragmented
+// on the veth) and the largest the family carries (65507 bytes over
+// IPv4, 65527 over IPv6):
+//
+//	udp.py echo ADDR   bind ADDR:9100, print "ready", echo datagrams
+//	                   until "done" (or 60 s without any)
+//	udp.py send ADDR   send each size to ADDR:9100 (bounded retries),
+//	                   print "SIZE ok" when the same bytes came back,
+//	                   then "done"
+const udpScript = `
+import os, socket, sys
+fam = socket.AF_INET6 if ':' in sys.argv[2] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+sizes = (1400, 30000, 65527 if fam == socket.AF_INET6 else 65507)
+if sys.argv[1] == 'echo':
+    s.bind((sys.argv[2], 9100))
+    s.settimeout(60)
+    print('ready', flush=True)
+    while True:
+        try:
+            d, a = s.recvfrom(65535)
+        except socket.timeout:
+            break
+        if d == b'done':
+            break
+        s.sendto(d, a)
+else:
+    s.settimeout(2)
+    for n in sizes:
+        d = os.urandom(n)
+        for _ in range(10):
+            s.sendto(d, (sys.argv[2], 9100))
+            try:
+                r = s.recv(65535)
+                break
+            except socket.timeout:
+                r = b''
+        print(n, 'ok' if r == d else 'bad %d' % len(r), flush=True)
+    for _ in range(3):  # one is enough; the echo also stops after 60 s idle
+        s.sendto(b'done', (sys.argv[2], 9100))
+`
+
 // interop is one test's two namespaces, with its sandbox's network mode.
 type interop struct {
 	t       *testing.T
@@ -152,7 +194,7 @@ func newInterop(t *testing.T, mode string) *interop {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	e.dir = dir
-	for name, data := range map[string]string{"stream.py": streamScript, "serve.py": httpScript, "dns.py": dnsScript} {
+	for name, data := range map[string]string{"stream.py": streamScript, "serve.py": httpScript, "dns.py": dnsScript, "udp.py": udpScript} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0644); err != nil {
 			t.Fatal(err)
 		}
@@ -387,6 +429,32 @@ func (e *interop) iperfBothWays(t *testing.T, sandboxAddr, peerAddr string) {
 	})
 }
 
+// udpBothWays exchanges UDP datagrams up to the largest each family
+// carries, fragmented on the veth, with the echo in the peer and then in
+// the sandbox. A lost datagram is sent again (bounded).
+func (e *interop) udpBothWays(t *testing.T, sandboxAddr, peerAddr string) {
+	want := "1400 ok 30000 ok 65507 ok"
+	if strings.Contains(peerAddr, ":") {
+		want = "1400 ok 30000 ok 65527 ok"
+	}
+	t.Run("echo in the peer", func(t *testing.T) {
+		echo := start(t, "udp echo in the peer", e.peer(e.py, e.script("udp.py"), "echo", peerAddr), "ready")
+		out := output(t, "udp sender in the sandbox", e.do(e.py, e.script("udp.py"), "send", peerAddr))
+		if got := strings.Join(strings.Fields(out), " "); got != want {
+			t.Errorf("UDP from the sandbox: %q, want %q", got, want)
+		}
+		echo.result(t, "udp echo in the peer")
+	})
+	t.Run("echo in the sandbox", func(t *testing.T) {
+		echo := start(t, "udp echo in the sandbox", e.do(e.py, e.script("udp.py"), "echo", sandboxAddr), "ready")
+		out := output(t, "udp sender in the peer", e.peer(e.py, e.script("udp.py"), "send", sandboxAddr))
+		if got := strings.Join(strings.Fields(out), " "); got != want {
+			t.Errorf("UDP to the sandbox: %q, want %q", got, want)
+		}
+		echo.result(t, "udp echo in the sandbox")
+	})
+}
+
 // names checks getent hosts for a name the sandbox's /etc/hosts holds,
 // and a DNS query over UDP to dnsmasq in the peer: by hand, and (if
 // withGetent) through glibc's resolver with the sandbox's own
@@ -421,8 +489,9 @@ func (e *interop) names(t *testing.T, withGetent bool) {
 
 // TestInteropSandboxMode runs Linux programs against the sandbox in
 // --network=sandbox mode (its own stack on the taken-over veth): the
-// interface as ip shows it, ping, HTTP, a large stream and iperf3 both
-// ways, /etc/hosts and DNS to dnsmasq in the peer.
+// interface as ip shows it, ping, HTTP, a large stream, UDP datagrams up
+// to the largest and iperf3 both ways, /etc/hosts and DNS to dnsmasq in
+// the peer.
 func TestInteropSandboxMode(t *testing.T) {
 	e := newInterop(t, "sandbox")
 	t.Run("ip addr and ip route", func(t *testing.T) {
@@ -460,6 +529,8 @@ func TestInteropSandboxMode(t *testing.T) {
 	t.Run("HTTP", e.httpBothWays)
 	t.Run("stream IPv4", func(t *testing.T) { e.streamBothWays(t, sandbox4, peer4) })
 	t.Run("stream IPv6", func(t *testing.T) { e.streamBothWays(t, sandbox6, peer6) })
+	t.Run("UDP IPv4", func(t *testing.T) { e.udpBothWays(t, sandbox4, peer4) })
+	t.Run("UDP IPv6", func(t *testing.T) { e.udpBothWays(t, sandbox6, peer6) })
 	t.Run("iperf3", func(t *testing.T) { e.iperfBothWays(t, sandbox4, peer4) })
 	t.Run("names", func(t *testing.T) { e.names(t, true) })
 }
@@ -475,6 +546,8 @@ func TestInteropHostMode(t *testing.T) {
 	t.Run("HTTP", e.httpBothWays)
 	t.Run("stream IPv4", func(t *testing.T) { e.streamBothWays(t, sandbox4, peer4) })
 	t.Run("stream IPv6", func(t *testing.T) { e.streamBothWays(t, sandbox6, peer6) })
+	t.Run("UDP IPv4", func(t *testing.T) { e.udpBothWays(t, sandbox4, peer4) })
+	t.Run("UDP IPv6", func(t *testing.T) { e.udpBothWays(t, sandbox6, peer6) })
 	t.Run("iperf3", func(t *testing.T) { e.iperfBothWays(t, sandbox4, peer4) })
 	t.Run("names", func(t *testing.T) { e.names(t, false) })
 }
