@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/palisade-sandbox/palisade/netstack/header"
 )
 
@@ -250,4 +252,37 @@ func FuzzEthernetReceive(f *testing.F) {
 			<-e.txq
 		}
 	})
+}
+
+// The largest datagrams each family carries (a 65535-byte IPv4 packet, a
+// 65535-byte IPv6 payload) go over a 1500-byte link in fragments, as
+// Linux sends them: the IPv6 fragment headers do not count against the
+// payload's limit (RFC 8200, 4.5: they are not part of the reassembled
+// packet), and one byte more is EMSGSIZE.
+func TestEthernetFragmentsTheLargestDatagrams(t *testing.T) {
+	wa, wb := newWire()
+	a, _ := ethStack(t, wa, macA, "10.201.0.1/24", "fd00:201::1/64")
+	b, _ := ethStack(t, wb, macB, "10.201.0.2/24", "fd00:201::2/64")
+	rec := &recorder{num: 200, ch: make(chan Packet, 4)}
+	b.RegisterTransport(rec)
+	for dst, max := range map[string]int{"10.201.0.2": 65535 - 20, "fd00:201::2": 65535} {
+		r, err := a.FindRoute(netip.Addr{}, netip.MustParseAddr(dst), 0)
+		if err != nil {
+			t.Fatalf("FindRoute(%s): %v", dst, err)
+		}
+		// Resolve the neighbour first: an unresolved one queues fewer
+		// packets than the fragments.
+		if err := a.Send(r, 200, []byte{1}, SendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		expectPacket(t, rec.ch, []byte{1})
+		big := bytes.Repeat([]byte{0xa5}, max)
+		if err := a.Send(r, 200, big, SendOptions{}); err != nil {
+			t.Fatalf("Send of %d bytes to %s: %v", max, dst, err)
+		}
+		expectPacket(t, rec.ch, big)
+		if err := a.Send(r, 200, append(big, 0), SendOptions{}); err != unix.EMSGSIZE {
+			t.Errorf("Send of %d bytes to %s: %v, want EMSGSIZE", max+1, dst, err)
+		}
+	}
 }

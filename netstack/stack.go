@@ -471,8 +471,10 @@ func (s *Stack) Send(r Route, proto uint8, payload []byte, opts SendOptions) err
 		copy(pkt[header.IPv6Size:], payload)
 		return s.write(nic, nextHop, EtherTypeIPv6, pkt, partial)
 	}
+	// The fragment headers are not part of the payload's 65535 bytes
+	// (RFC 8200, 4.5: the reassembled packet has none), as Linux counts.
 	chunk := (mtu - header.IPv6Size - header.IPv6FragmentSize) &^ 7
-	if chunk <= 0 || len(payload)+header.IPv6FragmentSize > 0xffff {
+	if chunk <= 0 {
 		return unix.EMSGSIZE
 	}
 	id := s.ipID.Add(1)

@@ -8,6 +8,10 @@ packages=(gcc libc6-dev make busybox-static python3 perl)
 # (procps), df, head, seq (coreutils), mount, script (util-linux), tar,
 # gzip, diff, git, sqlite3.
 packages+=(procps coreutils mount util-linux bsdutils tar gzip diffutils sed git sqlite3)
+# Network interop tests (test/integration/interop_test.go) and benchmarks
+# (test/bench/run): Linux peers in a network namespace of the test's own.
+# dnsmasq-base is the binary alone, without a system service.
+packages+=(iproute2 curl iperf3 dnsmasq-base iputils-ping)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -57,8 +57,8 @@ type endpoint struct {
 	dev                                                        int32
 	ttl, hops                                                  int32 // -1: default
 	tos, tclass                                                uint8
-	// recvErr and recvErr6 are IP_RECVERR and IPV6_RECVERR, recorded
-	// only.
+	// recvErr and recvErr6 are IP_RECVERR and IPV6_RECVERR: ICMP errors
+	// reach an unconnected socket (no error queue is kept).
 	recvErr, recvErr6 bool
 	// sendCov is UDPLITE_SEND_CSCOV (-1: not set); recvCov
 	// UDPLITE_RECV_CSCOV, if recvCovSet.
@@ -327,11 +327,18 @@ func (e *endpoint) enqueue(pkt netstack.Packet, from netstack.FullAddress, data 
 	e.mu.Unlock()
 }
 
-// setError records an ICMP error for a connected endpoint whose peer is
-// remote:port.
+// setError records an ICMP error about a datagram e sent to remote:port:
+// for a connected endpoint whose peer that is, or, with IP_RECVERR (or
+// IPV6_RECVERR for an ICMPv6 error), for any endpoint, as Linux's
+// __udp4_lib_err and ping_err. The error queue that IP_RECVERR also fills
+// on Linux is not kept (MSG_ERRQUEUE finds it empty).
 func (e *endpoint) setError(errno unix.Errno, remote netip.Addr, port uint16) {
 	e.mu.Lock()
-	if !e.connected || e.remote.Addr != remote || (e.p.kind == kindUDP && e.remote.Port != port) {
+	recvErr := e.recvErr
+	if !remote.Unmap().Is4() {
+		recvErr = e.recvErr6
+	}
+	if !recvErr && (!e.connected || e.remote.Addr != remote || (e.p.kind == kindUDP && e.remote.Port != port)) {
 		e.mu.Unlock()
 		return
 	}

@@ -128,8 +128,9 @@ func (e *endpoint) setIPLocked(name int, val []byte) error {
 	case unix.IP_RECVTTL:
 		e.recvTTL = v != 0
 	case unix.IP_RECVERR:
-		// Recorded only: no error queue is kept (MSG_ERRQUEUE reads
-		// nothing); iputils ping needs the option to exist.
+		// No error queue is kept (MSG_ERRQUEUE reads nothing); with the
+		// option an unconnected socket takes ICMP errors as SO_ERROR
+		// (deliverError), as glibc's resolver expects.
 		e.recvErr = v != 0
 	default:
 		return unix.ENOPROTOOPT

@@ -252,9 +252,9 @@ func (p *Protocol) handleEchoReply(pkt netstack.Packet) {
 }
 
 // HandleError implements netstack.TransportProtocol.HandleError: a
-// connected socket whose datagram was refused gets the error as SO_ERROR
-// (unconnected sockets ignore ICMP errors, as Linux's without
-// IP_RECVERR).
+// connected socket whose datagram was refused gets the error as SO_ERROR;
+// unconnected sockets ignore ICMP errors unless IP_RECVERR is set, as
+// Linux's.
 func (p *Protocol) HandleError(src, dst netip.Addr, quoted []byte, err error, mtu int) {
 	var sport, dport uint16
 	if p.kind == kindPing {

@@ -21,6 +21,7 @@ import (
 // (10.201.0.1/24, fd00:201::1/64). Traffic never leaves them.
 type netPair struct {
 	sandbox, peer string
+	sdev, pdev    string // the veth's ends: in sandbox, in peer
 }
 
 const (
@@ -52,6 +53,7 @@ func newNetPair(t *testing.T) netPair {
 	ipCmd(t, "netns", "add", p.peer)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", p.peer).Run() })
 	vs, vp := "vs"+id, "vp"+id
+	p.sdev, p.pdev = vs, vp
 	ipCmd(t, "link", "add", vs, "netns", p.sandbox, "type", "veth", "peer", "name", vp, "netns", p.peer)
 	for _, c := range [][]string{
 		{"-n", p.sandbox, "addr", "add", sandbox4 + "/24", "dev", vs},

@@ -219,6 +219,42 @@ TEST(udp, unconnected_socket_ignores_port_unreachable)
 	close(s);
 }
 
+/* glibc's DNS resolver sets IP_RECVERR on its UDP socket and gives up on
+ * the name server if that fails. */
+TEST(udp, ip_recverr_can_be_set_and_read_back)
+{
+	int s = ASSERT_SYSCALL_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	int v = -1;
+	socklen_t len = sizeof(v);
+	ASSERT_SYSCALL_OK(getsockopt(s, SOL_IP, IP_RECVERR, &v, &len));
+	EXPECT_EQ(v, 0);
+	setint(s, SOL_IP, IP_RECVERR, 1);
+	len = sizeof(v);
+	ASSERT_SYSCALL_OK(getsockopt(s, SOL_IP, IP_RECVERR, &v, &len));
+	EXPECT_EQ(v, 1);
+	setint(s, SOL_IP, IP_RECVERR, 0);
+	len = sizeof(v);
+	ASSERT_SYSCALL_OK(getsockopt(s, SOL_IP, IP_RECVERR, &v, &len));
+	EXPECT_EQ(v, 0);
+	close(s);
+}
+
+TEST(udp, unconnected_socket_with_ip_recverr_gets_port_unreachable)
+{
+	struct sockaddr_in dst = closed_port(), me;
+	int s = bound(&me);
+	setint(s, SOL_IP, IP_RECVERR, 1);
+	EXPECT_EQ(sendto(s, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst)), 1);
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	EXPECT_EQ(poll(&p, 1, 5000), 1);
+	EXPECT_TRUE(p.revents & POLLERR);
+	int err = -1;
+	socklen_t len = sizeof(err);
+	ASSERT_SYSCALL_OK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(err, ECONNREFUSED);
+	close(s);
+}
+
 TEST(udp, zero_length_datagram_is_delivered)
 {
 	struct sockaddr_in dst, from;

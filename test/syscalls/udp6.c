@@ -268,6 +268,18 @@ TEST(udp6, ipv6_recvhoplimit_reports_the_senders_unicast_hops)
 	close(s);
 }
 
+TEST(udp6, ipv6_recverr_can_be_set_and_read_back)
+{
+	NEED_IPV6();
+	int s = ASSERT_SYSCALL_OK(socket(AF_INET6, SOCK_DGRAM, 0));
+	EXPECT_EQ(getint(s, SOL_IPV6, IPV6_RECVERR), 0);
+	setint(s, SOL_IPV6, IPV6_RECVERR, 1);
+	EXPECT_EQ(getint(s, SOL_IPV6, IPV6_RECVERR), 1);
+	setint(s, SOL_IPV6, IPV6_RECVERR, 0);
+	EXPECT_EQ(getint(s, SOL_IPV6, IPV6_RECVERR), 0);
+	close(s);
+}
+
 TEST(udp6, datagram_over_65527_bytes_is_EMSGSIZE)
 {
 	NEED_IPV6();
