@@ -8,6 +8,8 @@ packages=(gcc libc6-dev make busybox-static python3 perl)
 # (procps), df, head, seq (coreutils), mount, script (util-linux), tar,
 # gzip, diff, git, sqlite3.
 packages+=(procps coreutils mount util-linux bsdutils tar gzip diffutils sed git sqlite3)
+# CPython's own network test modules (test/integration/pymodules_test.go).
+packages+=(libpython3.11-testsuite)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
