@@ -12,6 +12,8 @@ packages+=(procps coreutils mount util-linux bsdutils tar gzip diffutils sed git
 # (test/bench/run): Linux peers in a network namespace of the test's own.
 # dnsmasq-base is the binary alone, without a system service.
 packages+=(iproute2 curl iperf3 dnsmasq-base iputils-ping)
+# CPython's own network test modules (test/integration/pymodules_test.go).
+packages+=(libpython3.11-testsuite)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

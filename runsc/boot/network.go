@@ -42,10 +42,13 @@ type LinkRoute struct {
 	Gateway string `json:"gateway,omitempty"`
 }
 
-// Largest and smallest MTU a link may claim (IPv6's minimum; 64 KiB).
+// Smallest and largest MTU a link may claim (IPv4's minimum, RFC 791;
+// 64 KiB), and the smallest IPv6 works over (RFC 8200): as Linux, a link
+// below it carries no IPv6.
 const (
-	minLinkMTU = 1280
+	minLinkMTU = 68
 	maxLinkMTU = 65535
+	minIPv6MTU = 1280
 )
 
 // newStack builds the sandbox's network stack: loopback and the
@@ -77,6 +80,9 @@ func addLink(s *netstack.Stack, l Link) error {
 		if err != nil {
 			return err
 		}
+		if p.Addr().Is6() && l.MTU < minIPv6MTU {
+			continue
+		}
 		addrs = append(addrs, p)
 	}
 	var routes []netstack.RouteEntry
@@ -84,6 +90,9 @@ func addLink(s *netstack.Stack, l Link) error {
 		dst, err := netip.ParsePrefix(r.Dst)
 		if err != nil {
 			return err
+		}
+		if dst.Addr().Is6() && l.MTU < minIPv6MTU {
+			continue
 		}
 		re := netstack.RouteEntry{Dst: dst.Masked(), NIC: l.Index}
 		if r.Gateway != "" {
