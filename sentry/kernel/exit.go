@@ -101,6 +101,10 @@ func (t *Task) finishExit() {
 		k.ReleaseControllingTTYLocked(tg)
 		k.orphanChildrenLocked(tg)
 		k.notifyParentLocked(tg)
+	}
+	status := tg.exitStatus
+	t.ptraceExitLocked(status)
+	if len(tg.tasks) == 0 {
 		if tg == k.init {
 			k.initStatus = tg.exitStatus
 			// Like a PID namespace: when init dies, everyone dies.
