@@ -98,8 +98,6 @@ type ptraceState struct {
 	// syscallExit says the current syscall stop is an exit stop, for
 	// PTRACE_GET_SYSCALL_INFO.
 	syscallExit bool
-	// noExitStop is set for a call PTRACE_SYSEMU skipped: no exit stop.
-	noExitStop bool
 }
 
 // ptraceOptionMask is every option a tracer may set (Linux:
@@ -879,18 +877,15 @@ func (t *Task) ptraceSyscallEntry() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	p := &t.ptrace
-	p.noExitStop = false
 	if p.tracer == nil || (p.resume != resumeSyscall && p.resume != resumeSysemu) {
 		return true
 	}
 	emu := p.resume == resumeSysemu
 	t.st.Regs.Rax = negErrno(unix.ENOSYS)
 	t.ptraceSyscallStopLocked(false)
-	if emu {
-		p.noExitStop = true
-		return false
-	}
-	return !t.exiting && t.st.Regs.Orig_rax != ^uint64(0)
+	// Whether an exit stop follows depends on how the tracer resumed
+	// the task from this stop (PTRACE_SYSCALL: yes), as Linux.
+	return !emu && !t.exiting && t.st.Regs.Orig_rax != ^uint64(0)
 }
 
 // ptraceSyscallExit is the syscall-exit stop of a task resumed with
@@ -900,9 +895,7 @@ func (t *Task) ptraceSyscallExit() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	p := &t.ptrace
-	skip := p.noExitStop
-	p.noExitStop = false
-	if p.tracer == nil || p.resume != resumeSyscall || skip || t.exiting {
+	if p.tracer == nil || p.resume != resumeSyscall || t.exiting {
 		return
 	}
 	t.ptraceSyscallStopLocked(true)
