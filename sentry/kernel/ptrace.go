@@ -223,8 +223,20 @@ func (t *Task) PtraceAttach(tid int32, seize bool, options uint32) error {
 		// A signal from the kernel: init's protection does not apply.
 		k.sendSignalLocked(target, &info, false, fromOutside)
 	}
-	// A task already in a group-stop reports it to its new tracer.
+	// A task already in a group-stop reports it to its new tracer, and
+	// the attach returns once it has (Linux waits for JOBCTL_TRAPPING),
+	// so a SIGCONT the tracer sends next finds it reported.
 	target.wakeLocked()
+	for target.tg.stopped && !target.ptrace.stopped && target.ptrace.tracer == t && !target.exiting && !t.exiting {
+		reported, resumed := t.tg.childEvents, target.tg.resumed
+		k.mu.Unlock()
+		select {
+		case <-reported:
+		case <-resumed:
+		case <-t.interruptCh:
+		}
+		k.mu.Lock()
+	}
 	return nil
 }
 
@@ -418,8 +430,17 @@ func (p PtraceTracee) Listen() error {
 		if !t.ptrace.seized || t.ptrace.stopKind != stopGroup {
 			return unix.EIO
 		}
-		t.ptrace.listening = true
 		t.ptrace.stopReport = false
+		if !t.tg.stopped {
+			// The group-stop ended (SIGCONT) since it was reported:
+			// re-trap at once, as Linux does for a pending
+			// JOBCTL_TRAP_NOTIFY.
+			t.ptrace.stopKind = stopEvent
+			t.ptrace.stopStatus = ptraceStatus(int(unix.SIGTRAP) | unix.PTRACE_EVENT_STOP<<8)
+			t.ptraceReportLocked()
+			return nil
+		}
+		t.ptrace.listening = true
 		return nil
 	})
 }

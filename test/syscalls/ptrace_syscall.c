@@ -341,3 +341,32 @@ TEST(ptrace_syscall, tracer_exit_during_a_stop_lets_the_tracee_run_on)
 	ASSERT_EQ(waitpid(tracee, &ws, 0), tracee);
 	EXPECT_EXIT_STATUS(ws, 5);
 }
+
+TEST(ptrace_syscall, seizing_a_stopped_process_reports_its_group_stop_and_listen_after_SIGCONT_retraps)
+{
+	/* What strace does to start its command. */
+	pid_t pid = fork();
+	ASSERT_SYSCALL_OK(pid);
+	if (pid == 0) {
+		syscall(SYS_kill, getpid(), SIGSTOP);
+		_exit(8);
+	}
+	int ws;
+	ASSERT_EQ(waitpid(pid, &ws, WUNTRACED), pid);
+	ASSERT_TRUE(WIFSTOPPED(ws));
+	ASSERT_SYSCALL_OK(pt(PTRACE_SEIZE, pid, 0, 0));
+	ASSERT_SYSCALL_OK(pt(PTRACE_INTERRUPT, pid, 0, 0));
+	ASSERT_SYSCALL_OK(kill(pid, SIGCONT));
+	ws = wait_stop(pid);
+	EXPECT_EQ(WSTOPSIG(ws), SIGSTOP);
+	EXPECT_EQ(ws >> 16, PTRACE_EVENT_STOP);
+	/* The group-stop has ended: LISTEN re-traps at once. */
+	ASSERT_SYSCALL_OK(pt(PTRACE_LISTEN, pid, 0, 0));
+	ws = wait_stop(pid);
+	EXPECT_EQ(WSTOPSIG(ws), SIGTRAP);
+	EXPECT_EQ(ws >> 16, PTRACE_EVENT_STOP);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	ws = wait_stop(pid);
+	EXPECT_EQ(WSTOPSIG(ws), SIGCONT);
+	cont_to_exit(pid, 8);
+}
