@@ -993,3 +993,21 @@ func (t *Task) ptraceVforkDone(tid int32) {
 		t.ptraceEventLocked(unix.PTRACE_O_TRACEVFORKDONE, unix.PTRACE_EVENT_VFORK_DONE, uint64(tid))
 	}
 }
+
+// ptraceExitEvent is the PTRACE_EVENT_EXIT stop (PTRACE_O_TRACEEXIT) of a
+// task about to exit with status, with the status as event message. It
+// is made for exit, exit_group and a fatal signal the task itself
+// delivers, not for SIGKILL or threads killed by another's exit.
+func (t *Task) ptraceExitEvent(status WaitStatus) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	t.ptraceExitEventLocked(status)
+}
+
+// ptraceExitEventLocked is ptraceExitEvent with Kernel.mu held.
+func (t *Task) ptraceExitEventLocked(status WaitStatus) {
+	if t.exiting || t.tg.exiting {
+		return
+	}
+	t.ptraceEventLocked(unix.PTRACE_O_TRACEEXIT, unix.PTRACE_EVENT_EXIT, uint64(status))
+}

@@ -356,9 +356,11 @@ func (t *Task) handleSignals() bool {
 				k.stopGroupLocked(t.tg, sig)
 				continue
 			case actCore:
+				t.ptraceExitEventLocked(WaitStatusSignaled(sig, true))
 				k.killGroupLocked(t.tg, WaitStatusSignaled(sig, true))
 				continue
 			default:
+				t.ptraceExitEventLocked(WaitStatusSignaled(sig, false))
 				k.killGroupLocked(t.tg, WaitStatusSignaled(sig, false))
 				continue
 			}

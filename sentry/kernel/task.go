@@ -361,6 +361,9 @@ func (t *Task) doSyscall() {
 		t.ptraceSyscallExit()
 		return
 	}
+	if nr == unix.SYS_EXIT || nr == unix.SYS_EXIT_GROUP {
+		t.ptraceExitEvent(WaitStatusExited(int(args[0] & 0xff)))
+	}
 	tid := t.tid
 	ret, err := t.k.Syscalls.Dispatch(t, nr, args)
 	if err == ErrNoSysReturn {

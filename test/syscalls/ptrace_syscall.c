@@ -370,3 +370,88 @@ TEST(ptrace_syscall, seizing_a_stopped_process_reports_its_group_stop_and_listen
 	EXPECT_EQ(WSTOPSIG(ws), SIGCONT);
 	cont_to_exit(pid, 8);
 }
+
+static int exit_9(void)
+{
+	return 9;
+}
+
+static int die_by_sigterm(void)
+{
+	signal(SIGTERM, SIG_DFL);
+	syscall(SYS_kill, getpid(), SIGTERM);
+	return 1;
+}
+
+TEST(ptrace_syscall, TRACEEXIT_stops_before_exit_with_the_status_as_event_message)
+{
+	pid_t pid = start_traced(exit_9, PTRACE_O_TRACEEXIT);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	int ws = wait_stop(pid);
+	EXPECT_EQ(ws >> 8, SIGTRAP | (PTRACE_EVENT_EXIT << 8));
+	unsigned long msg = 0;
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETEVENTMSG, pid, 0, &msg));
+	EXPECT_EXIT_STATUS((int)msg, 9);
+	cont_to_exit(pid, 9);
+
+	pid = start_traced(die_by_sigterm, PTRACE_O_TRACEEXIT);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	ws = wait_stop(pid);
+	ASSERT_EQ(WSTOPSIG(ws), SIGTERM);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, (void *)(long)SIGTERM));
+	ws = wait_stop(pid);
+	EXPECT_EQ(ws >> 8, SIGTRAP | (PTRACE_EVENT_EXIT << 8));
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETEVENTMSG, pid, 0, &msg));
+	EXPECT_KILLED_BY((int)msg, SIGTERM);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+	EXPECT_KILLED_BY(ws, SIGTERM);
+}
+
+/* Two processes tracing each other: each stops, neither can resume the
+ * other; SIGKILL still ends both. */
+TEST(ptrace_syscall, mutual_tracing_deadlocks_only_the_guests_and_SIGKILL_ends_it)
+{
+	int ready[2], to_a[2];
+	ASSERT_SYSCALL_OK(pipe(ready));
+	ASSERT_SYSCALL_OK(pipe(to_a));
+	pid_t a = fork();
+	ASSERT_SYSCALL_OK(a);
+	if (a == 0) {
+		pid_t b = fork();
+		if (b < 0)
+			_exit(1);
+		if (b == 0) {
+			/* b traces its parent a, which traces b. */
+			if (pt(PTRACE_SEIZE, getppid(), 0, 0) != 0)
+				_exit(2);
+			pid_t me = getpid();
+			if (write(to_a[1], &me, sizeof(me)) != sizeof(me))
+				_exit(3);
+			for (;;)
+				pause();
+		}
+		pid_t got;
+		if (read(to_a[0], &got, sizeof(got)) != sizeof(got) || got != b)
+			_exit(4);
+		if (pt(PTRACE_SEIZE, b, 0, 0) != 0)
+			_exit(4);
+		if (write(ready[1], &b, sizeof(b)) != sizeof(b))
+			_exit(5);
+		for (;;)
+			pause();
+	}
+	pid_t b;
+	ASSERT_EQ(read(ready[0], &b, sizeof(b)), (ssize_t)sizeof(b));
+	/* Stop both: a's signal stops it for b, and b's SIGCHLD stops it
+	 * for a. */
+	ASSERT_SYSCALL_OK(kill(a, SIGSTOP));
+	ASSERT_SYSCALL_OK(kill(b, SIGSTOP));
+	/* Tracer first: a traced process is reported to its parent only
+	 * once its tracer has let go (Linux). */
+	ASSERT_SYSCALL_OK(kill(b, SIGKILL));
+	ASSERT_SYSCALL_OK(kill(a, SIGKILL));
+	int ws;
+	ASSERT_EQ(waitpid(a, &ws, 0), a);
+	EXPECT_KILLED_BY(ws, SIGKILL);
+}
