@@ -111,3 +111,6 @@ func SetFPFromTracer(fp FPState, data []byte, l FPLayout) {
 	sanitizeFP(nfp, l)
 	copy(fp, nfp)
 }
+
+// TrapFlag is the flags register's single-step bit (TF).
+const TrapFlag = flagTF

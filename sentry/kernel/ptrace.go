@@ -98,6 +98,10 @@ type ptraceState struct {
 	// syscallExit says the current syscall stop is an exit stop, for
 	// PTRACE_GET_SYSCALL_INFO.
 	syscallExit bool
+	// forcedTF is set when PTRACE_SINGLESTEP set the trap flag (the
+	// guest had not): it is cleared, and hidden, at the next stop.
+	// Linux: TIF_FORCED_TF.
+	forcedTF bool
 }
 
 // ptraceOptionMask is every option a tracer may set (Linux:
@@ -297,6 +301,10 @@ func (p PtraceTracee) resume(how ptraceResume, sig int) error {
 		return unix.EIO
 	}
 	return p.withLocked(func(t *Task) error {
+		if how == resumeSingleStep && t.st.Regs.Eflags&arch.TrapFlag == 0 {
+			t.st.Regs.Eflags |= arch.TrapFlag
+			t.ptrace.forcedTF = true
+		}
 		t.ptrace.resume = how
 		t.ptrace.resumeSig = sig
 		t.ptrace.stopped = false
@@ -311,6 +319,11 @@ func (p PtraceTracee) Cont(sig int) error { return p.resume(resumeCont, sig) }
 
 // Syscall implements PTRACE_SYSCALL.
 func (p PtraceTracee) Syscall(sig int) error { return p.resume(resumeSyscall, sig) }
+
+// SingleStep implements PTRACE_SINGLESTEP: the tracee runs one
+// instruction (the CPU's trap flag; a syscall instruction counts as one,
+// completed) and stops with SIGTRAP.
+func (p PtraceTracee) SingleStep(sig int) error { return p.resume(resumeSingleStep, sig) }
 
 // Sysemu implements PTRACE_SYSEMU.
 func (p PtraceTracee) Sysemu(sig int) error { return p.resume(resumeSysemu, sig) }
@@ -483,6 +496,10 @@ func (t *Task) ptraceStopLocked(kind ptraceStopKind, code int, info *linux.Signa
 		}
 	}
 	k.mu.Lock()
+	if p.forcedTF {
+		t.st.Regs.Eflags &^= arch.TrapFlag
+		p.forcedTF = false
+	}
 	if p.tracer == nil || t.exiting {
 		return false
 	}
@@ -916,7 +933,18 @@ func (t *Task) ptraceSyscallExit() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	p := &t.ptrace
-	if p.tracer == nil || p.resume != resumeSyscall || t.exiting {
+	if p.tracer == nil || t.exiting {
+		return
+	}
+	if p.resume == resumeSingleStep && p.forcedTF {
+		// The trap flag traps after the instruction that follows the
+		// syscall: report the step over the syscall itself now, as
+		// Linux's user_single_step_report does.
+		info := linux.SignalInfo{Signo: int32(unix.SIGTRAP), Code: linux.TRAP_BRKPT}
+		t.pending.add(&info)
+		return
+	}
+	if p.resume != resumeSyscall {
 		return
 	}
 	t.ptraceSyscallStopLocked(true)

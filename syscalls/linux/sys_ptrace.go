@@ -12,7 +12,7 @@ import (
 
 func init() {
 	partial(unix.SYS_PTRACE, "guest tasks tracing each other, emulated in the Sentry (docs/kernel.md); "+
-		"no PTRACE_SINGLESTEP, SYSEMU_SINGLESTEP, PEEKSIGINFO, GETSIGMASK/SETSIGMASK, seccomp requests or hardware breakpoints (EIO, logged); "+
+		"no PTRACE_SYSEMU_SINGLESTEP, PEEKSIGINFO, GETSIGMASK/SETSIGMASK, seccomp requests or hardware breakpoints (EIO, logged); "+
 		"segment selectors cannot be changed", Ptrace)
 }
 
@@ -69,6 +69,8 @@ func Ptrace(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, tracee.Syscall(int(int64(data)))
 	case unix.PTRACE_SYSEMU:
 		return 0, tracee.Sysemu(int(int64(data)))
+	case unix.PTRACE_SINGLESTEP:
+		return 0, tracee.SingleStep(int(int64(data)))
 	case unix.PTRACE_DETACH:
 		return 0, tracee.Detach(int(int64(data)))
 	case unix.PTRACE_LISTEN:

@@ -601,3 +601,35 @@ TEST(ptrace, unknown_requests_fail_with_EIO)
 	EXPECT_ERRNO(pt(PTRACE_CONT, pid, 0, (void *)(long)1000), EIO);
 	cont_and_expect_exit(pid, 0, 7);
 }
+
+static int spin_then_exit_7(long r)
+{
+	volatile int x = (int)r;
+	for (int i = 0; i < 100; i++)
+		x += i;
+	return 7 + (x - x);
+}
+
+TEST(ptrace, singlestep_runs_one_instruction_then_stops_with_SIGTRAP)
+{
+	pid_t pid = traced_child(spin_then_exit_7);
+	struct user_regs_struct before, after;
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETREGS, pid, 0, &before));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_SYSCALL_OK(pt(PTRACE_SINGLESTEP, pid, 0, 0));
+		int ws;
+		ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+		ASSERT_TRUE(WIFSTOPPED(ws));
+		EXPECT_EQ(WSTOPSIG(ws), SIGTRAP);
+		ASSERT_SYSCALL_OK(pt(PTRACE_GETREGS, pid, 0, &after));
+		/* One instruction on (x86 instructions are at most 15
+		 * bytes, and none of these is a jump backwards yet). */
+		EXPECT_NE(after.rip, before.rip);
+		EXPECT_EQ(after.eflags & 0x100, 0);
+		siginfo_t si;
+		ASSERT_SYSCALL_OK(pt(PTRACE_GETSIGINFO, pid, 0, &si));
+		EXPECT_EQ(si.si_signo, SIGTRAP);
+		before = after;
+	}
+	cont_and_expect_exit(pid, 0, 7);
+}
