@@ -9,7 +9,7 @@ packages=(gcc libc6-dev make busybox-static python3 perl)
 # gzip, diff, git, sqlite3.
 packages+=(procps coreutils mount util-linux bsdutils tar gzip diffutils sed git sqlite3)
 # test/integration/ptrace_test.go traces programs in the sandbox.
-packages+=(strace)
+packages+=(strace gdb)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -44,3 +44,23 @@ func TestStrace(t *testing.T) {
 		})
 	}
 }
+
+// TestGdb debugs a program inside the sandbox: a breakpoint in a shared
+// library (POKETEXT into read-only text), a backtrace (registers and
+// PEEKs), stepping off the breakpoint (PTRACE_SINGLESTEP) and running to
+// the end.
+func TestGdb(t *testing.T) {
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Fatalf("gdb is not installed on the host (run scripts/install-deps.sh)")
+	}
+	got := sandboxed(t, "gdb", "-nx", "-batch", "-ex", "set breakpoint pending on", "-ex", "break write",
+		"-ex", "run", "-ex", "bt", "-ex", "continue", "--args", "/bin/echo", "hi")
+	if got.status != 0 {
+		t.Fatalf("exit status %d, want 0\nstdout: %s\nstderr: %s", got.status, trim(got.stdout), trim(got.stderr))
+	}
+	for _, l := range []string{"Breakpoint 1, ", "__libc_start_main", "\nhi\n", "exited normally"} {
+		if !strings.Contains(got.stdout, l) {
+			t.Errorf("gdb's output has no %q\n%s\nstderr: %s", l, trim(got.stdout), trim(got.stderr))
+		}
+	}
+}

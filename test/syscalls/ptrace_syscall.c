@@ -220,6 +220,10 @@ TEST(ptrace_syscall, TRACEEXEC_stops_after_exec_with_the_old_tid_as_event_messag
 	unsigned long msg = 0;
 	ASSERT_SYSCALL_OK(pt(PTRACE_GETEVENTMSG, pid, 0, &msg));
 	EXPECT_EQ(msg, pid);
+	/* The new program's registers: 64-bit user selectors (gdb tells
+	 * a 64-bit tracee by cs). */
+	EXPECT_EQ(peek_user(pid, REG(cs)), 0x33);
+	EXPECT_EQ(peek_user(pid, REG(ss)), 0x2b);
 	cont_to_exit(pid, 3);
 }
 
