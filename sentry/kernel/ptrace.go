@@ -507,6 +507,8 @@ func (t *Task) ptraceStopLocked(kind ptraceStopKind, code int, info *linux.Signa
 	p.stopKind = kind
 	p.stopStatus = ptraceStatus(code)
 	p.resumeCh = make(chan struct{})
+	// Set by a resume or detach request; if the tracer dies instead,
+	// the stop's signal is dropped, as Linux does.
 	p.resumeSig = 0
 	if info != nil {
 		p.siginfo = *info
@@ -545,8 +547,8 @@ func (t *Task) ptraceSignalStopLocked(info linux.SignalInfo) (linux.SignalInfo, 
 		if t.exiting {
 			return info, false
 		}
-		// Detached: the detach request's signal, if any, is delivered
-		// (Linux's exit_code), else the original one is dropped.
+		// Detached: the detach request's signal, if any, is delivered;
+		// none if the tracer died.
 		sig = t.ptrace.resumeSig
 		t.ptrace.resumeSig = 0
 		if sig == 0 {
@@ -602,7 +604,8 @@ func (t *Task) ptraceEventLocked(option uint32, event int, msg uint64) bool {
 		return false
 	}
 	t.ptrace.eventMsg = msg
-	if t.ptraceStopLocked(stopEvent, int(unix.SIGTRAP)|event<<8, nil) {
+	t.ptraceStopLocked(stopEvent, int(unix.SIGTRAP)|event<<8, nil)
+	if !t.exiting {
 		t.ptraceSendResumeSignalLocked()
 	}
 	return true
@@ -901,7 +904,9 @@ func (t *Task) ptraceSyscallStopLocked(exit bool) {
 		t.ptrace.eventMsg = 2
 	}
 	t.ptrace.syscallExit = exit
-	if t.ptraceStopLocked(stopSyscall, code, nil) {
+	t.ptraceStopLocked(stopSyscall, code, nil)
+	if !t.exiting {
+		// The resume or detach request's signal.
 		t.ptraceSendResumeSignalLocked()
 	}
 }

@@ -459,3 +459,49 @@ TEST(ptrace_syscall, mutual_tracing_deadlocks_only_the_guests_and_SIGKILL_ends_i
 	ASSERT_EQ(waitpid(a, &ws, 0), a);
 	EXPECT_KILLED_BY(ws, SIGKILL);
 }
+
+TEST(ptrace_syscall, tracer_exit_during_a_signal_delivery_stop_drops_the_signal)
+{
+	ASSERT_SYSCALL_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+	int tp[2];
+	ASSERT_SYSCALL_OK(pipe(tp));
+	pid_t tracer = fork();
+	ASSERT_SYSCALL_OK(tracer);
+	if (tracer == 0) {
+		int go[2];
+		ASSERT_SYSCALL_OK(pipe(go));
+		pid_t c = fork();
+		ASSERT_SYSCALL_OK(c);
+		if (c == 0) {
+			char ch;
+			signal(SIGUSR1, SIG_DFL);
+			if (read(go[0], &ch, 1) != 1)
+				_exit(1);
+			syscall(SYS_kill, getpid(), SIGUSR1);
+			_exit(2);
+		}
+		ASSERT_SYSCALL_OK(pt(PTRACE_SEIZE, c, 0, 0));
+		ASSERT_EQ(write(go[1], "x", 1), 1);
+		int ws = wait_stop(c);
+		ASSERT_EQ(WSTOPSIG(ws), SIGUSR1);
+		ASSERT_EQ(write(tp[1], &c, sizeof(c)), (ssize_t)sizeof(c));
+		_exit(0);
+	}
+	pid_t tracee;
+	ASSERT_EQ(read(tp[0], &tracee, sizeof(tracee)), (ssize_t)sizeof(tracee));
+	EXPECT_EXIT_STATUS(test_wait_exit(tracer), 0);
+	int ws;
+	ASSERT_EQ(waitpid(tracee, &ws, 0), tracee);
+	EXPECT_EXIT_STATUS(ws, 2);
+}
+
+TEST(ptrace_syscall, detach_from_a_syscall_stop_with_a_signal_sends_it)
+{
+	pid_t pid = start_traced(do_getppid, PTRACE_O_TRACESYSGOOD);
+	ASSERT_SYSCALL_OK(pt(PTRACE_SYSCALL, pid, 0, 0));
+	int ws = wait_stop(pid);
+	ASSERT_EQ(WSTOPSIG(ws), SIGTRAP | 0x80);
+	ASSERT_SYSCALL_OK(pt(PTRACE_DETACH, pid, 0, (void *)(long)SIGUSR1));
+	ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+	EXPECT_KILLED_BY(ws, SIGUSR1);
+}
