@@ -1044,3 +1044,17 @@ func (t *Task) ptraceExitEventLocked(status WaitStatus) {
 	}
 	t.ptraceEventLocked(unix.PTRACE_O_TRACEEXIT, unix.PTRACE_EVENT_EXIT, uint64(status))
 }
+
+// ptraceSeccompEvent is the PTRACE_EVENT_SECCOMP stop for a seccomp
+// filter's SECCOMP_RET_TRACE with data: it reports false, without
+// stopping, unless a tracer asked for it (PTRACE_O_TRACESECCOMP). The
+// tracer sees rax -ENOSYS, as at a syscall-entry stop.
+func (t *Task) ptraceSeccompEvent(data uint64) bool {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if t.ptrace.tracer == nil || t.ptrace.options&unix.PTRACE_O_TRACESECCOMP == 0 {
+		return false
+	}
+	t.st.Regs.Rax = negErrno(unix.ENOSYS)
+	return t.ptraceEventLocked(unix.PTRACE_O_TRACESECCOMP, unix.PTRACE_EVENT_SECCOMP, data)
+}

@@ -357,9 +357,13 @@ func (t *Task) doSyscall() {
 		return
 	}
 	nr, args = arch.Args(&t.st.Regs)
-	if s := t.seccomp.Load(); s != nil && !t.checkSeccomp(s, nr, args) {
-		t.ptraceSyscallExit()
-		return
+	if s := t.seccomp.Load(); s != nil {
+		if !t.checkSeccomp(s, nr, args) {
+			t.ptraceSyscallExit()
+			return
+		}
+		// A tracer may have changed the call (SECCOMP_RET_TRACE).
+		nr, args = arch.Args(&t.st.Regs)
 	}
 	if nr == unix.SYS_EXIT || nr == unix.SYS_EXIT_GROUP {
 		t.ptraceExitEvent(WaitStatusExited(int(args[0] & 0xff)))

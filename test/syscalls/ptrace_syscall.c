@@ -505,3 +505,48 @@ TEST(ptrace_syscall, detach_from_a_syscall_stop_with_a_signal_sends_it)
 	ASSERT_EQ(waitpid(pid, &ws, 0), pid);
 	EXPECT_KILLED_BY(ws, SIGUSR1);
 }
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+static int getppid_traced_by_seccomp(void)
+{
+	struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 42),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog fprog = {sizeof(prog) / sizeof(prog[0]), prog};
+	pid_t me = getpid();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+		return 10;
+	/* The tracer turns it into gettid. */
+	if (syscall(SYS_getppid) != me)
+		return 11;
+	/* The tracer skips it, returning 55. */
+	if (syscall(SYS_getppid) != 55)
+		return 12;
+	return 0;
+}
+
+TEST(ptrace_syscall, seccomp_RET_TRACE_stops_a_TRACESECCOMP_tracee_which_may_change_or_skip_the_call)
+{
+	pid_t pid = start_traced(getppid_traced_by_seccomp, PTRACE_O_TRACESECCOMP);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	int ws = wait_stop(pid);
+	ASSERT_EQ(ws >> 8, SIGTRAP | (PTRACE_EVENT_SECCOMP << 8));
+	unsigned long msg = 0;
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETEVENTMSG, pid, 0, &msg));
+	EXPECT_EQ(msg, 42);
+	EXPECT_EQ(peek_user(pid, REG(orig_rax)), SYS_getppid);
+	EXPECT_EQ(peek_user(pid, REG(rax)), -ENOSYS);
+	ASSERT_SYSCALL_OK(pt(PTRACE_POKEUSR, pid, (void *)REG(orig_rax), (void *)SYS_gettid));
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	ws = wait_stop(pid);
+	ASSERT_EQ(ws >> 8, SIGTRAP | (PTRACE_EVENT_SECCOMP << 8));
+	ASSERT_SYSCALL_OK(pt(PTRACE_POKEUSR, pid, (void *)REG(orig_rax), (void *)-1L));
+	ASSERT_SYSCALL_OK(pt(PTRACE_POKEUSR, pid, (void *)REG(rax), (void *)55));
+	cont_to_exit(pid, 0);
+}
