@@ -1058,3 +1058,28 @@ func (t *Task) ptraceSeccompEvent(data uint64) bool {
 	t.st.Regs.Rax = negErrno(unix.ENOSYS)
 	return t.ptraceEventLocked(unix.PTRACE_O_TRACESECCOMP, unix.PTRACE_EVENT_SECCOMP, data)
 }
+
+// SigMask implements PTRACE_GETSIGMASK: the tracee's blocked signals (the
+// mask a call like sigsuspend will restore, if it installed another).
+func (p PtraceTracee) SigMask() (linux.SignalSet, error) {
+	var m linux.SignalSet
+	err := p.withLocked(func(t *Task) error {
+		m = t.sigMask
+		if t.hasSaved {
+			m = t.savedMask
+		}
+		return nil
+	})
+	return m, err
+}
+
+// SetSigMask implements PTRACE_SETSIGMASK: SIGKILL and SIGSTOP stay
+// unblocked, and a temporary mask is dropped (Linux clears
+// TIF_RESTORE_SIGMASK).
+func (p PtraceTracee) SetSigMask(m linux.SignalSet) error {
+	return p.withLocked(func(t *Task) error {
+		t.sigMask = m &^ unblockable
+		t.hasSaved = false
+		return nil
+	})
+}

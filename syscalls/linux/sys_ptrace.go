@@ -12,7 +12,7 @@ import (
 
 func init() {
 	partial(unix.SYS_PTRACE, "guest tasks tracing each other, emulated in the Sentry (docs/kernel.md); "+
-		"no PTRACE_SYSEMU_SINGLESTEP, PEEKSIGINFO, GETSIGMASK/SETSIGMASK, seccomp requests or hardware breakpoints (EIO, logged); "+
+		"no PTRACE_SYSEMU_SINGLESTEP, PEEKSIGINFO, ARCH_PRCTL, seccomp filter requests or hardware breakpoints (EIO, logged); "+
 		"segment selectors cannot be changed", Ptrace)
 }
 
@@ -128,6 +128,24 @@ func Ptrace(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, ptraceSetRegset(t, tracee, addr, data)
 	case unix.PTRACE_GET_SYSCALL_INFO:
 		return ptraceSyscallInfo(t, tracee, addr, data)
+	case unix.PTRACE_GETSIGMASK:
+		if addr != 8 {
+			return 0, unix.EINVAL
+		}
+		m, err := tracee.SigMask()
+		if err != nil {
+			return 0, err
+		}
+		return 0, copyOutWord(t, data, uint64(m))
+	case unix.PTRACE_SETSIGMASK:
+		if addr != 8 {
+			return 0, unix.EINVAL
+		}
+		var b [8]byte
+		if err := copyIn(t, data, b[:]); err != nil {
+			return 0, err
+		}
+		return 0, tracee.SetSigMask(abi.SignalSet(binary.LittleEndian.Uint64(b[:])))
 	}
 	t.WarnPtraceUnimplemented(ptraceRequestName(req))
 	return 0, unix.EIO

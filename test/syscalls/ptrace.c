@@ -633,3 +633,30 @@ TEST(ptrace, singlestep_runs_one_instruction_then_stops_with_SIGTRAP)
 	}
 	cont_and_expect_exit(pid, 0, 7);
 }
+
+static int exit_0_if_usr2_blocked(long r)
+{
+	(void)r;
+	sigset_t cur;
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	return sigismember(&cur, SIGUSR2) && !sigismember(&cur, SIGUSR1) ? 0 : 1;
+}
+
+TEST(ptrace, getsigmask_and_setsigmask_move_the_blocked_set)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ASSERT_SYSCALL_OK(sigprocmask(SIG_BLOCK, &set, NULL));
+	pid_t pid = traced_child(exit_0_if_usr2_blocked);
+	unsigned long m = 0;
+	EXPECT_ERRNO(pt(PTRACE_GETSIGMASK, pid, (void *)4, &m), EINVAL);
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETSIGMASK, pid, (void *)8, &m));
+	EXPECT_EQ(m, 1UL << (SIGUSR1 - 1));
+	m = 1UL << (SIGUSR2 - 1) | 1UL << (SIGKILL - 1) | 1UL << (SIGSTOP - 1);
+	ASSERT_SYSCALL_OK(pt(PTRACE_SETSIGMASK, pid, (void *)8, &m));
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETSIGMASK, pid, (void *)8, &m));
+	/* SIGKILL and SIGSTOP can never be blocked. */
+	EXPECT_EQ(m, 1UL << (SIGUSR2 - 1));
+	cont_and_expect_exit(pid, 0, 0);
+}
