@@ -98,6 +98,9 @@ type ptraceState struct {
 	// syscallExit says the current syscall stop is an exit stop, for
 	// PTRACE_GET_SYSCALL_INFO.
 	syscallExit bool
+	// jobStopped is set while the task waits in a group-stop untraced,
+	// so an attach knows it will report the stop at once.
+	jobStopped bool
 	// forcedTF is set when PTRACE_SINGLESTEP set the trap flag (the
 	// guest had not): it is cleared, and hidden, at the next stop.
 	// Linux: TIF_FORCED_TF.
@@ -228,10 +231,13 @@ func (t *Task) PtraceAttach(tid int32, seize bool, options uint32) error {
 		k.sendSignalLocked(target, &info, false, fromOutside)
 	}
 	// A task already in a group-stop reports it to its new tracer, and
-	// the attach returns once it has (Linux waits for JOBCTL_TRAPPING),
-	// so a SIGCONT the tracer sends next finds it reported.
+	// the attach of a task parked in one returns once it has (Linux
+	// waits for JOBCTL_TRAPPING), so a SIGCONT the tracer sends next
+	// finds it reported. A thread busy elsewhere (a vfork parent) is
+	// not waited for.
+	parked := target.ptrace.jobStopped
 	target.wakeLocked()
-	for target.tg.stopped && !target.ptrace.stopped && target.ptrace.tracer == t && !target.exiting && !t.exiting {
+	for parked && target.tg.stopped && !target.ptrace.stopped && target.ptrace.tracer == t && !target.exiting && !t.exiting {
 		reported, resumed := t.tg.childEvents, target.tg.resumed
 		k.mu.Unlock()
 		select {

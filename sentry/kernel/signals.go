@@ -307,12 +307,14 @@ func (t *Task) handleSignals() bool {
 		} else if t.tg.stopped {
 			// Job control stop: wait for SIGCONT (or SIGKILL).
 			ch := t.tg.resumed
+			t.ptrace.jobStopped = true
 			k.mu.Unlock()
 			select {
 			case <-ch:
 			case <-t.interruptCh:
 			}
 			k.mu.Lock()
+			t.ptrace.jobStopped = false
 			continue
 		}
 		sig := t.deliverableLocked()

@@ -348,7 +348,6 @@ func (t *Task) run() {
 
 // doSyscall serves the system call the task just made.
 func (t *Task) doSyscall() {
-	nr, args := arch.Args(&t.st.Regs)
 	t.syscallCount++
 	if !t.ptraceSyscallEntry() {
 		// PTRACE_SYSEMU, or the tracer made the number -1: skipped,
@@ -356,7 +355,8 @@ func (t *Task) doSyscall() {
 		t.ptraceSyscallExit()
 		return
 	}
-	nr, args = arch.Args(&t.st.Regs)
+	// Read after the entry stop: a tracer may have changed the call.
+	nr, args := arch.Args(&t.st.Regs)
 	if s := t.seccomp.Load(); s != nil {
 		if !t.checkSeccomp(s, nr, args) {
 			t.ptraceSyscallExit()
