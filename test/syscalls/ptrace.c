@@ -660,3 +660,24 @@ TEST(ptrace, getsigmask_and_setsigmask_move_the_blocked_set)
 	EXPECT_EQ(m, 1UL << (SIGUSR2 - 1));
 	cont_and_expect_exit(pid, 0, 0);
 }
+
+TEST(ptrace, a_non_canonical_rip_from_the_tracer_faults_in_the_tracee)
+{
+	pid_t pid = traced_child(exit_7);
+	struct user_regs_struct regs;
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETREGS, pid, 0, &regs));
+	regs.rip = 0x8000000000000000UL;
+	/* Privileged flags (IOPL, VM) are not taken either. */
+	regs.eflags |= 0x3000 | 0x20000;
+	ASSERT_SYSCALL_OK(pt(PTRACE_SETREGS, pid, 0, &regs));
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	int ws;
+	ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+	ASSERT_TRUE(WIFSTOPPED(ws));
+	EXPECT_EQ(WSTOPSIG(ws), SIGSEGV);
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETREGS, pid, 0, &regs));
+	EXPECT_EQ(regs.eflags & 0x23000, 0);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, (void *)(long)SIGSEGV));
+	ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+	EXPECT_KILLED_BY(ws, SIGSEGV);
+}
