@@ -550,3 +550,53 @@ TEST(ptrace_syscall, seccomp_RET_TRACE_stops_a_TRACESECCOMP_tracee_which_may_cha
 	ASSERT_SYSCALL_OK(pt(PTRACE_POKEUSR, pid, (void *)REG(rax), (void *)55));
 	cont_to_exit(pid, 0);
 }
+
+#include <pthread.h>
+
+static void *thread_exits(void *arg)
+{
+	return arg;
+}
+
+static int run_a_thread(void)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, thread_exits, NULL) != 0)
+		return 1;
+	return pthread_join(th, NULL) == 0 ? 0 : 2;
+}
+
+TEST(ptrace_syscall, TRACECLONE_attaches_new_threads_whose_exit_the_tracer_sees)
+{
+	pid_t pid = start_traced(run_a_thread, PTRACE_O_TRACECLONE);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	int ws = wait_stop(pid);
+	ASSERT_EQ(ws >> 8, SIGTRAP | (PTRACE_EVENT_CLONE << 8));
+	unsigned long tid = 0;
+	ASSERT_SYSCALL_OK(pt(PTRACE_GETEVENTMSG, pid, 0, &tid));
+	ASSERT_GT(tid, 0);
+	EXPECT_NE(tid, pid);
+	/* Resume both; run each to its end, passing nothing on. */
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	int thread_done = 0, main_done = 0;
+	while (!main_done) {
+		pid_t w = waitpid(-1, &ws, __WALL);
+		ASSERT_GT(w, 0);
+		if (WIFSTOPPED(ws)) {
+			/* The new thread's first stop is SIGSTOP. */
+			if (w == (pid_t)tid && !thread_done)
+				EXPECT_TRUE(WSTOPSIG(ws) == SIGSTOP || WSTOPSIG(ws) == SIGTRAP);
+			ASSERT_SYSCALL_OK(pt(PTRACE_CONT, w, 0, 0));
+			continue;
+		}
+		if (w == (pid_t)tid) {
+			EXPECT_EXIT_STATUS(ws, 0);
+			thread_done = 1;
+		} else {
+			ASSERT_EQ(w, pid);
+			EXPECT_EXIT_STATUS(ws, 0);
+			main_done = 1;
+		}
+	}
+	EXPECT_TRUE(thread_done);
+}
