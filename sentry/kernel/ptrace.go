@@ -1089,3 +1089,26 @@ func (p PtraceTracee) SetSigMask(m linux.SignalSet) error {
 		return nil
 	})
 }
+
+// PendingSigInfo implements PTRACE_PEEKSIGINFO's read: the i-th pending
+// signal of the tracee's own queue (shared false) or its process's, in
+// signal-number order and, for a real-time signal, arrival order. ok is
+// false past the end.
+func (p PtraceTracee) PendingSigInfo(shared bool, i uint64) (info linux.SignalInfo, ok bool, err error) {
+	err = p.withLocked(func(t *Task) error {
+		q := &t.pending
+		if shared {
+			q = &t.tg.pending
+		}
+		for sig := 1; sig <= linux.NumSignals; sig++ {
+			n := uint64(len(q.infos[sig]))
+			if i < n {
+				info, ok = q.infos[sig][i], true
+				return nil
+			}
+			i -= n
+		}
+		return nil
+	})
+	return info, ok, err
+}

@@ -12,7 +12,7 @@ import (
 
 func init() {
 	partial(unix.SYS_PTRACE, "guest tasks tracing each other, emulated in the Sentry (docs/kernel.md); "+
-		"no PTRACE_SYSEMU_SINGLESTEP, PEEKSIGINFO, ARCH_PRCTL, seccomp filter requests or hardware breakpoints (EIO, logged); "+
+		"no PTRACE_SYSEMU_SINGLESTEP, ARCH_PRCTL, seccomp filter requests or hardware breakpoints (EIO, logged); "+
 		"segment selectors cannot be changed", Ptrace)
 }
 
@@ -128,6 +128,8 @@ func Ptrace(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, ptraceSetRegset(t, tracee, addr, data)
 	case unix.PTRACE_GET_SYSCALL_INFO:
 		return ptraceSyscallInfo(t, tracee, addr, data)
+	case unix.PTRACE_PEEKSIGINFO:
+		return ptracePeekSigInfo(t, tracee, addr, data)
 	case unix.PTRACE_GETSIGMASK:
 		if addr != 8 {
 			return 0, unix.EINVAL
@@ -158,8 +160,6 @@ func ptraceRequestName(req uint64) string {
 		return "PTRACE_SINGLESTEP"
 	case unix.PTRACE_SYSEMU_SINGLESTEP:
 		return "PTRACE_SYSEMU_SINGLESTEP"
-	case unix.PTRACE_PEEKSIGINFO:
-		return "PTRACE_PEEKSIGINFO"
 	case unix.PTRACE_GETSIGMASK:
 		return "PTRACE_GETSIGMASK"
 	case unix.PTRACE_SETSIGMASK:
@@ -298,4 +298,41 @@ func ptraceSyscallInfo(t *kernel.Task, tracee kernel.PtraceTracee, size, addr ui
 		return 0, err
 	}
 	return uint64(n), nil
+}
+
+// peekSigInfoShared is PTRACE_PEEKSIGINFO_SHARED.
+const peekSigInfoShared = 1
+
+// ptracePeekSigInfo implements PTRACE_PEEKSIGINFO: it copies up to nr
+// pending siginfos from index off of the thread's (or, with
+// PTRACE_PEEKSIGINFO_SHARED, the process's) queue and returns how many
+// it copied, one at a time so nothing scales with nr.
+func ptracePeekSigInfo(t *kernel.Task, tracee kernel.PtraceTracee, argsAddr, buf uint64) (uint64, error) {
+	var b [16]byte
+	if err := copyIn(t, argsAddr, b[:]); err != nil {
+		return 0, err
+	}
+	off := binary.LittleEndian.Uint64(b[:8])
+	flags := binary.LittleEndian.Uint32(b[8:12])
+	nr := int32(binary.LittleEndian.Uint32(b[12:]))
+	if flags&^peekSigInfoShared != 0 || nr < 0 {
+		return 0, unix.EINVAL
+	}
+	var done uint64
+	for ; done < uint64(nr); done++ {
+		info, ok, err := tracee.PendingSigInfo(flags&peekSigInfoShared != 0, off+done)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		if err := copyOut(t, buf+done*uint64(len(abi.AsBytes(&info))), abi.AsBytes(&info)); err != nil {
+			if done == 0 {
+				return 0, err
+			}
+			break
+		}
+	}
+	return done, nil
 }

@@ -681,3 +681,61 @@ TEST(ptrace, a_non_canonical_rip_from_the_tracer_faults_in_the_tracee)
 	ASSERT_EQ(waitpid(pid, &ws, 0), pid);
 	EXPECT_KILLED_BY(ws, SIGSEGV);
 }
+
+struct peeksiginfo_args_ {
+	unsigned long long off;
+	unsigned int flags;
+	int nr;
+};
+
+static int ignore_usr_and_exit_0(long r)
+{
+	(void)r;
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	return 0;
+}
+
+TEST(ptrace, peeksiginfo_reads_pending_signals_without_taking_them)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	ASSERT_SYSCALL_OK(sigprocmask(SIG_BLOCK, &set, NULL));
+	pid_t pid = fork();
+	ASSERT_SYSCALL_OK(pid);
+	if (pid == 0) {
+		ASSERT_SYSCALL_OK(pt(PTRACE_TRACEME, 0, 0, 0));
+		/* One for the thread, one for the process. */
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);
+		syscall(SYS_kill, getpid(), SIGUSR2);
+		syscall(SYS_kill, getpid(), SIGSTOP);
+		_exit(ignore_usr_and_exit_0(0));
+	}
+	int ws;
+	ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+	ASSERT_TRUE(WIFSTOPPED(ws));
+	siginfo_t si[4];
+	memset(si, 0, sizeof(si));
+	struct peeksiginfo_args_ a = {0, 0, 4};
+	EXPECT_EQ(pt(PTRACE_PEEKSIGINFO, pid, &a, si), 1);
+	EXPECT_EQ(si[0].si_signo, SIGUSR1);
+	EXPECT_EQ(si[0].si_code, SI_TKILL);
+	a.flags = 1; /* PTRACE_PEEKSIGINFO_SHARED */
+	EXPECT_EQ(pt(PTRACE_PEEKSIGINFO, pid, &a, si), 1);
+	EXPECT_EQ(si[0].si_signo, SIGUSR2);
+	EXPECT_EQ(si[0].si_code, SI_USER);
+	a.off = 1;
+	EXPECT_EQ(pt(PTRACE_PEEKSIGINFO, pid, &a, si), 0);
+	a.nr = -1;
+	EXPECT_ERRNO(pt(PTRACE_PEEKSIGINFO, pid, &a, si), EINVAL);
+	a.nr = 1;
+	a.flags = 2;
+	EXPECT_ERRNO(pt(PTRACE_PEEKSIGINFO, pid, &a, si), EINVAL);
+	/* Still pending: peeking again sees the same. */
+	a.off = 0;
+	a.flags = 0;
+	EXPECT_EQ(pt(PTRACE_PEEKSIGINFO, pid, &a, si), 1);
+	cont_and_expect_exit(pid, 0, 0);
+}
