@@ -739,3 +739,18 @@ TEST(ptrace, peeksiginfo_reads_pending_signals_without_taking_them)
 	EXPECT_EQ(pt(PTRACE_PEEKSIGINFO, pid, &a, si), 1);
 	cont_and_expect_exit(pid, 0, 0);
 }
+
+TEST(ptrace, proc_shows_a_stopped_tracee_in_tracing_stop)
+{
+	pid_t pid = traced_child(exit_7);
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	int fd = open(path, O_RDONLY);
+	ASSERT_SYSCALL_OK(fd);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ASSERT_GT(n, 0);
+	buf[n] = 0;
+	close(fd);
+	EXPECT_TRUE(strstr(buf, "State:\tt (tracing stop)") != NULL);
+	cont_and_expect_exit(pid, 0, 7);
+}
