@@ -40,6 +40,7 @@ const (
 	resumeSyscall
 	resumeSysemu
 	resumeSingleStep
+	resumeSysemuSingleStep
 )
 
 // ptraceExitNotice is a tracee's exit, kept for the tracer's wait(2)
@@ -307,7 +308,7 @@ func (p PtraceTracee) resume(how ptraceResume, sig int) error {
 		return unix.EIO
 	}
 	return p.withLocked(func(t *Task) error {
-		if how == resumeSingleStep && t.st.Regs.Eflags&arch.TrapFlag == 0 {
+		if (how == resumeSingleStep || how == resumeSysemuSingleStep) && t.st.Regs.Eflags&arch.TrapFlag == 0 {
 			t.st.Regs.Eflags |= arch.TrapFlag
 			t.ptrace.forcedTF = true
 		}
@@ -330,6 +331,12 @@ func (p PtraceTracee) Syscall(sig int) error { return p.resume(resumeSyscall, si
 // instruction (the CPU's trap flag; a syscall instruction counts as one,
 // completed) and stops with SIGTRAP.
 func (p PtraceTracee) SingleStep(sig int) error { return p.resume(resumeSingleStep, sig) }
+
+// SysemuSingleStep implements PTRACE_SYSEMU_SINGLESTEP: single-step,
+// with a syscall reported at its entry and not run (PTRACE_SYSEMU).
+func (p PtraceTracee) SysemuSingleStep(sig int) error {
+	return p.resume(resumeSysemuSingleStep, sig)
+}
 
 // Sysemu implements PTRACE_SYSEMU.
 func (p PtraceTracee) Sysemu(sig int) error { return p.resume(resumeSysemu, sig) }
@@ -926,10 +933,10 @@ func (t *Task) ptraceSyscallEntry() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	p := &t.ptrace
-	if p.tracer == nil || (p.resume != resumeSyscall && p.resume != resumeSysemu) {
+	if p.tracer == nil || (p.resume != resumeSyscall && p.resume != resumeSysemu && p.resume != resumeSysemuSingleStep) {
 		return true
 	}
-	emu := p.resume == resumeSysemu
+	emu := p.resume == resumeSysemu || p.resume == resumeSysemuSingleStep
 	t.st.Regs.Rax = negErrno(unix.ENOSYS)
 	t.ptraceSyscallStopLocked(false)
 	// Whether an exit stop follows depends on how the tracer resumed

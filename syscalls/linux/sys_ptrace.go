@@ -12,7 +12,7 @@ import (
 
 func init() {
 	partial(unix.SYS_PTRACE, "guest tasks tracing each other, emulated in the Sentry (docs/kernel.md); "+
-		"no PTRACE_SYSEMU_SINGLESTEP, ARCH_PRCTL, seccomp filter requests or hardware breakpoints (EIO, logged); "+
+		"no PTRACE_ARCH_PRCTL, seccomp filter requests or hardware breakpoints (EIO, logged); "+
 		"segment selectors cannot be changed", Ptrace)
 }
 
@@ -71,6 +71,8 @@ func Ptrace(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		return 0, tracee.Sysemu(int(int64(data)))
 	case unix.PTRACE_SINGLESTEP:
 		return 0, tracee.SingleStep(int(int64(data)))
+	case unix.PTRACE_SYSEMU_SINGLESTEP:
+		return 0, tracee.SysemuSingleStep(int(int64(data)))
 	case unix.PTRACE_DETACH:
 		return 0, tracee.Detach(int(int64(data)))
 	case unix.PTRACE_LISTEN:
@@ -156,10 +158,6 @@ func Ptrace(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // ptraceRequestName names a request for the unimplemented log line.
 func ptraceRequestName(req uint64) string {
 	switch req {
-	case unix.PTRACE_SINGLESTEP:
-		return "PTRACE_SINGLESTEP"
-	case unix.PTRACE_SYSEMU_SINGLESTEP:
-		return "PTRACE_SYSEMU_SINGLESTEP"
 	case unix.PTRACE_GETSIGMASK:
 		return "PTRACE_GETSIGMASK"
 	case unix.PTRACE_SETSIGMASK:

@@ -600,3 +600,47 @@ TEST(ptrace_syscall, TRACECLONE_attaches_new_threads_whose_exit_the_tracer_sees)
 	}
 	EXPECT_TRUE(thread_done);
 }
+
+static int getppid_returns_99(void)
+{
+	return syscall(SYS_getppid) == 99 ? 0 : 1;
+}
+
+TEST(ptrace_syscall, sysemu_singlestep_steps_until_a_syscall_which_it_stops_at_and_skips)
+{
+	pid_t pid = start_traced(getppid_returns_99, PTRACE_O_TRACESYSGOOD);
+	int steps = 0, ws;
+	for (;;) {
+		ASSERT_SYSCALL_OK(pt(PTRACE_SYSEMU_SINGLESTEP, pid, 0, 0));
+		ws = wait_stop(pid);
+		if (WSTOPSIG(ws) == (SIGTRAP | 0x80))
+			break;
+		ASSERT_EQ(WSTOPSIG(ws), SIGTRAP);
+		ASSERT_LT(++steps, 10000);
+	}
+	EXPECT_GT(steps, 0);
+	EXPECT_EQ(peek_user(pid, REG(orig_rax)), SYS_getppid);
+	ASSERT_SYSCALL_OK(pt(PTRACE_POKEUSR, pid, (void *)REG(rax), (void *)99));
+	cont_to_exit(pid, 0);
+}
+
+TEST(ptrace_syscall, singlestep_over_a_syscall_instruction_stops_right_after_it)
+{
+	pid_t pid = start_traced(do_getppid, 0);
+	int steps = 0, ws;
+	for (;;) {
+		ASSERT_SYSCALL_OK(pt(PTRACE_SINGLESTEP, pid, 0, 0));
+		ws = wait_stop(pid);
+		ASSERT_EQ(WSTOPSIG(ws), SIGTRAP);
+		ASSERT_LT(++steps, 10000);
+		if (peek_user(pid, REG(orig_rax)) == SYS_getppid)
+			break;
+	}
+	/* Stopped after the syscall instruction, the call done. */
+	long rip = peek_user(pid, REG(rip));
+	long word;
+	ASSERT_SYSCALL_OK(pt(PTRACE_PEEKTEXT, pid, (void *)(rip - 2), &word));
+	EXPECT_EQ(word & 0xffff, 0x050f);
+	EXPECT_EQ(peek_user(pid, REG(rax)), getpid());
+	cont_to_exit(pid, 0);
+}
