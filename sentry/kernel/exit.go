@@ -274,6 +274,11 @@ func (t *Task) killOtherThreads() bool {
 		for m := range t.tg.tasks {
 			if m != t {
 				m.exiting = true
+				if m == t.tg.leader {
+					// t takes its place: a tracer is not told of
+					// its death (ptrace(2), execve under ptrace).
+					m.ptrace.hideExit = true
+				}
 				m.wakeLocked()
 			}
 		}

@@ -99,6 +99,9 @@ type ptraceState struct {
 	// syscallExit says the current syscall stop is an exit stop, for
 	// PTRACE_GET_SYSCALL_INFO.
 	syscallExit bool
+	// hideExit is set for a leader replaced by another thread's
+	// execve: its tracer is not told of its exit.
+	hideExit bool
 	// jobStopped is set while the task waits in a group-stop untraced,
 	// so an attach knows it will report the stop at once.
 	jobStopped bool
@@ -645,7 +648,7 @@ func (t *Task) ptraceExitLocked(status WaitStatus) {
 		return
 	}
 	t.unlinkTracerLocked()
-	if t.tg.zombie && t.tg.parent == tracer.tg {
+	if t.ptrace.hideExit || t.tg.zombie && t.tg.parent == tracer.tg {
 		return
 	}
 	if tracer.exiting || len(tracer.ptrace.exitNotices) >= maxExitNotices {

@@ -644,3 +644,49 @@ TEST(ptrace_syscall, singlestep_over_a_syscall_instruction_stops_right_after_it)
 	EXPECT_EQ(peek_user(pid, REG(rax)), getpid());
 	cont_to_exit(pid, 0);
 }
+
+static void *thread_execs(void *arg)
+{
+	(void)arg;
+	exec_exit_3();
+	return NULL;
+}
+
+static int exec_from_a_thread(void)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, thread_execs, NULL) != 0)
+		return 1;
+	for (;;)
+		pause();
+}
+
+TEST(ptrace_syscall, exec_from_a_thread_hides_the_old_leaders_death_and_reports_the_old_tid)
+{
+	pid_t pid = start_traced(exec_from_a_thread, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC);
+	ASSERT_SYSCALL_OK(pt(PTRACE_CONT, pid, 0, 0));
+	int ws, exec_seen = 0;
+	unsigned long thread_tid = 0;
+	for (;;) {
+		pid_t w = waitpid(-1, &ws, __WALL);
+		ASSERT_GT(w, 0);
+		if (!WIFSTOPPED(ws)) {
+			/* The only death reported is the process's own. */
+			ASSERT_EQ(w, pid);
+			EXPECT_TRUE(exec_seen);
+			EXPECT_EXIT_STATUS(ws, 3);
+			break;
+		}
+		if (ws >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8)))
+			ASSERT_SYSCALL_OK(pt(PTRACE_GETEVENTMSG, w, 0, &thread_tid));
+		if (ws >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			/* The exec'ing thread now has the leader's ID. */
+			EXPECT_EQ(w, pid);
+			unsigned long old = 0;
+			ASSERT_SYSCALL_OK(pt(PTRACE_GETEVENTMSG, w, 0, &old));
+			EXPECT_EQ(old, thread_tid);
+			exec_seen = 1;
+		}
+		ASSERT_SYSCALL_OK(pt(PTRACE_CONT, w, 0, 0));
+	}
+}
