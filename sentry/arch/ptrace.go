@@ -25,8 +25,8 @@ const (
 	// UserSize is sizeof(struct user) as the kernel has it (glibc's
 	// lacks the trailing error_code and fault_address words).
 	UserSize = 928
-	// userDebugReg is offsetof(struct user, u_debugreg).
-	userDebugReg = 848
+	// UserDebugReg is offsetof(struct user, u_debugreg).
+	UserDebugReg = 848
 )
 
 // FXSaveSize is sizeof(struct user_i387_struct), the fxsave area that
@@ -81,7 +81,7 @@ func PokeUser(regs *unix.PtraceRegs, off, v uint64) error {
 		regWords(&nr)[off/8] = v
 		return SetRegsFromTracer(regs, &nr)
 	}
-	if off >= userDebugReg && v != 0 {
+	if off >= UserDebugReg && v != 0 {
 		return ErrBadRegister
 	}
 	return nil

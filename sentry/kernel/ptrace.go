@@ -301,11 +301,9 @@ func (p PtraceTracee) withLocked(fn func(t *Task) error) error {
 	return fn(t)
 }
 
-// Task returns the tracee.
-func (p PtraceTracee) Task() *Task { return p.t }
-
-// Resume implements PTRACE_CONT, PTRACE_SYSCALL, PTRACE_SYSEMU and
-// PTRACE_SINGLESTEP: the tracee runs on, with sig as the stop's signal.
+// resume implements PTRACE_CONT, PTRACE_SYSCALL, PTRACE_SYSEMU and the
+// single-step requests: the tracee runs on, with sig as the stop's
+// signal (EIO if not a signal number).
 func (p PtraceTracee) resume(how ptraceResume, sig int) error {
 	if sig < 0 || sig > linux.NumSignals {
 		return unix.EIO
@@ -765,7 +763,7 @@ func (p PtraceTracee) PeekUser(off uint64) (uint64, error) {
 // PokeUser implements PTRACE_POKEUSER.
 func (p PtraceTracee) PokeUser(off, v uint64) error {
 	return p.withLocked(func(t *Task) error {
-		if off >= 848 && off < arch.UserSize && v != 0 {
+		if off >= arch.UserDebugReg && off < arch.UserSize && v != 0 {
 			t.k.warnPtraceOnce("PTRACE_POKEUSER of a debug register (hardware breakpoints)")
 		}
 		if err := arch.PokeUser(&t.st.Regs, off, v); err != nil {
@@ -789,9 +787,6 @@ func (p PtraceTracee) FPRegs(xstate bool) ([]byte, error) {
 	})
 	return b, err
 }
-
-// XStateSize is the size of the NT_X86_XSTATE register set.
-func (p PtraceTracee) XStateSize() int { return len(p.t.st.FP) }
 
 // SetFPRegs implements PTRACE_SETFPREGS and NT_X86_XSTATE's set.
 func (p PtraceTracee) SetFPRegs(b []byte) error {
