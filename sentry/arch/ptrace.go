@@ -71,7 +71,8 @@ func PeekUser(regs *unix.PtraceRegs, off uint64) (uint64, error) {
 
 // PokeUser sets the word at off in struct user (PTRACE_POKEUSER) with
 // SetRegsFromTracer's checks. Debug registers take only zero (hardware
-// breakpoints are not supported); other words are ignored, as Linux does.
+// breakpoints are not supported); other words are refused, as Linux
+// does.
 func PokeUser(regs *unix.PtraceRegs, off, v uint64) error {
 	if off%8 != 0 || off >= UserSize {
 		return ErrBadRegister
@@ -81,10 +82,10 @@ func PokeUser(regs *unix.PtraceRegs, off, v uint64) error {
 		regWords(&nr)[off/8] = v
 		return SetRegsFromTracer(regs, &nr)
 	}
-	if off >= UserDebugReg && v != 0 {
-		return ErrBadRegister
+	if off >= UserDebugReg && off < UserDebugReg+64 && v == 0 {
+		return nil
 	}
-	return nil
+	return ErrBadRegister
 }
 
 // XStateForTracer returns the XSAVE area of fp as NT_X86_XSTATE shows

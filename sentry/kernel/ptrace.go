@@ -763,7 +763,7 @@ func (p PtraceTracee) PeekUser(off uint64) (uint64, error) {
 // PokeUser implements PTRACE_POKEUSER.
 func (p PtraceTracee) PokeUser(off, v uint64) error {
 	return p.withLocked(func(t *Task) error {
-		if off >= arch.UserDebugReg && off < arch.UserSize && v != 0 {
+		if off >= arch.UserDebugReg && off < arch.UserDebugReg+64 && v != 0 {
 			t.k.warnPtraceOnce("PTRACE_POKEUSER of a debug register (hardware breakpoints)")
 		}
 		if err := arch.PokeUser(&t.st.Regs, off, v); err != nil {

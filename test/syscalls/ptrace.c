@@ -754,3 +754,15 @@ TEST(ptrace, proc_shows_a_stopped_tracee_in_tracing_stop)
 	EXPECT_TRUE(strstr(buf, "State:\tt (tracing stop)") != NULL);
 	cont_and_expect_exit(pid, 0, 7);
 }
+
+TEST(ptrace, pokeuser_past_the_registers_takes_only_debug_registers)
+{
+	pid_t pid = traced_child(exit_7);
+	EXPECT_ERRNO(pt(PTRACE_POKEUSER, pid, (void *)offsetof(struct user, u_comm), (void *)1), EIO);
+	EXPECT_ERRNO(pt(PTRACE_POKEUSER, pid, (void *)(sizeof(struct user) + 8), (void *)1), EIO);
+	EXPECT_SYSCALL_OK(pt(PTRACE_POKEUSER, pid, (void *)offsetof(struct user, u_debugreg[7]), 0));
+	long v = 1;
+	ASSERT_SYSCALL_OK(pt(PTRACE_PEEKUSER, pid, (void *)offsetof(struct user, u_comm), &v));
+	EXPECT_EQ(v, 0);
+	cont_and_expect_exit(pid, 0, 7);
+}
