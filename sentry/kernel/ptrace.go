@@ -6,6 +6,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
+	"github.com/palisade-sandbox/palisade/sentry/mm"
 	"golang.org/x/sys/unix"
 )
 
@@ -797,30 +798,46 @@ func (p PtraceTracee) SetFPRegs(b []byte) error {
 	})
 }
 
+// memory returns the stopped tracee's address space. As for
+// process_vm_readv, the caller gets no user reference and accesses it
+// without Kernel.mu (a fault may read a file): one released meanwhile
+// (the tracee was killed) reads as empty.
+func (p PtraceTracee) memory() (*mm.MemoryManager, error) {
+	var m *mm.MemoryManager
+	err := p.withLocked(func(t *Task) error {
+		m = t.mm
+		return nil
+	})
+	return m, err
+}
+
 // Peek implements PTRACE_PEEKTEXT/PEEKDATA: EIO if the word is not
 // readable (Linux's answer through access_process_vm).
 func (p PtraceTracee) Peek(addr uint64) (uint64, error) {
+	m, err := p.memory()
+	if err != nil {
+		return 0, err
+	}
 	var b [8]byte
-	err := p.withLocked(func(t *Task) error {
-		if n, _ := t.mm.CopyInForce(addr, b[:]); n != len(b) {
-			return unix.EIO
-		}
-		return nil
-	})
-	return binary.LittleEndian.Uint64(b[:]), err
+	if n, _ := m.CopyInForce(addr, b[:]); n != len(b) {
+		return 0, unix.EIO
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 // Poke implements PTRACE_POKETEXT/POKEDATA: read-only private mappings
 // are written too, as Linux's FOLL_FORCE does (breakpoints).
 func (p PtraceTracee) Poke(addr, v uint64) error {
+	m, err := p.memory()
+	if err != nil {
+		return err
+	}
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], v)
-	return p.withLocked(func(t *Task) error {
-		if n, _ := t.mm.CopyOutForce(addr, b[:]); n != len(b) {
-			return unix.EIO
-		}
-		return nil
-	})
+	if n, _ := m.CopyOutForce(addr, b[:]); n != len(b) {
+		return unix.EIO
+	}
+	return nil
 }
 
 // SyscallInfo is PTRACE_GET_SYSCALL_INFO's answer.
