@@ -14,6 +14,8 @@ packages+=(procps coreutils mount util-linux bsdutils tar gzip diffutils sed git
 packages+=(iproute2 curl iperf3 dnsmasq-base iputils-ping)
 # CPython's own network test modules (test/integration/pymodules_test.go).
 packages+=(libpython3.11-testsuite)
+# test/integration/ptrace_test.go traces programs in the sandbox.
+packages+=(strace gdb)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -89,8 +89,16 @@ func sanitizeFP(fp FPState, l FPLayout) {
 
 // InitRegs returns the registers a new program starts with.
 func InitRegs(entry, sp uint64) unix.PtraceRegs {
-	return unix.PtraceRegs{Rip: entry, Rsp: sp, Eflags: flagIF | flagReserved}
+	// The user code and stack selectors are what a tracer reads back
+	// (gdb tells a 64-bit tracee by cs); the platform sets its own.
+	return unix.PtraceRegs{Rip: entry, Rsp: sp, Eflags: flagIF | flagReserved, Cs: userCS, Ss: userSS}
 }
+
+// The x86-64 Linux user code and stack segment selectors.
+const (
+	userCS = 0x33
+	userSS = 0x2b
+)
 
 // Flags bits (Intel SDM vol. 1, 3.4.3).
 const (

@@ -159,6 +159,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		t.tg.tasks[child] = struct{}{}
 		t.InheritPrctlStateLocked(child)
 		t.inheritExeLocked(child)
+		t.ptraceInheritLocked(child, opts)
 		k.tasks[tid] = child
 		k.live++
 		k.mu.Unlock()
@@ -182,6 +183,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 	t.InheritPrctlStateLocked(child)
 	t.inheritExeLocked(child)
+	t.ptraceInheritLocked(child, opts)
 	k.tasks[tid] = child
 	k.groups[tid] = tg
 	k.live++
@@ -221,8 +223,10 @@ func (t *Task) startChild(child *Task, opts CloneOptions, childMM *mm.MemoryMana
 		child.updateHostTitle()
 	}
 	child.Start()
+	t.ptraceCloneDone(opts, tid)
 	if vforkDone != nil {
 		<-vforkDone
+		t.ptraceVforkDone(tid)
 	}
 	return tid, nil
 }

@@ -101,6 +101,10 @@ func (t *Task) finishExit() {
 		k.ReleaseControllingTTYLocked(tg)
 		k.orphanChildrenLocked(tg)
 		k.notifyParentLocked(tg)
+	}
+	status := tg.exitStatus
+	t.ptraceExitLocked(status)
+	if len(tg.tasks) == 0 {
 		if tg == k.init {
 			k.initStatus = tg.exitStatus
 			// Like a PID namespace: when init dies, everyone dies.
@@ -270,6 +274,11 @@ func (t *Task) killOtherThreads() bool {
 		for m := range t.tg.tasks {
 			if m != t {
 				m.exiting = true
+				if m == t.tg.leader {
+					// t takes its place: a tracer is not told of
+					// its death (ptrace(2), execve under ptrace).
+					m.ptrace.hideExit = true
+				}
 				m.wakeLocked()
 			}
 		}

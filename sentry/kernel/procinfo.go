@@ -139,9 +139,10 @@ func (t *Task) ThreadPendingSignals() linux.SignalSet {
 }
 
 // ProcState returns t's state letter for /proc/PID/stat and status: 'Z'
-// for a zombie process, 'X' for a thread on its way out, 'T' while its
-// process is stopped by job control, 'S' while it waits (in Block), 'R'
-// otherwise (running guest code or serving a syscall).
+// for a zombie process, 'X' for a thread on its way out, 't' in a ptrace
+// stop, 'T' while its process is stopped by job control, 'S' while it
+// waits (in Block), 'R' otherwise (running guest code or serving a
+// syscall).
 func (t *Task) ProcState() byte {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
@@ -150,6 +151,8 @@ func (t *Task) ProcState() byte {
 		return 'Z'
 	case t.exiting:
 		return 'X'
+	case t.ptrace.stopped && !t.ptrace.listening:
+		return 't'
 	case t.tg.stopped:
 		return 'T'
 	case t.blocking.Load():

@@ -170,6 +170,13 @@ var seccompLogged atomic.Bool
 // process) is exiting, or a SIGSYS is pending for it.
 // Linux: __secure_computing.
 func (t *Task) checkSeccomp(s *seccompState, nr uint64, args arch.SyscallArgs) bool {
+	return t.checkSeccompAfter(s, nr, args, false)
+}
+
+// checkSeccompAfter is checkSeccomp; afterTrace is set for the check
+// Linux makes again once a tracer has seen a TRACE action (it may have
+// changed the call), where TRACE allows the call.
+func (t *Task) checkSeccompAfter(s *seccompState, nr uint64, args arch.SyscallArgs, afterTrace bool) bool {
 	switch s.mode {
 	case SeccompModeDisabled:
 		return true
@@ -205,9 +212,25 @@ func (t *Task) checkSeccomp(s *seccompState, nr uint64, args arch.SyscallArgs) b
 	case seccomp.ActionErrno:
 		t.skipSyscall(nr, uint64(-int64(min(data, seccomp.MaxErrno))))
 		return false
-	case seccomp.ActionTrace, seccomp.ActionUserNotif:
-		// No tracer can attach and no listener can be created: Linux
-		// fails the call with ENOSYS in both cases.
+	case seccomp.ActionTrace:
+		if afterTrace {
+			return true
+		}
+		// A tracer with PTRACE_O_TRACESECCOMP sees the call in a
+		// PTRACE_EVENT_SECCOMP stop and may change or skip it (-1);
+		// without one the call fails with ENOSYS, as Linux.
+		if !t.ptraceSeccompEvent(uint64(data)) {
+			t.skipSyscall(nr, negErrno(unix.ENOSYS))
+			return false
+		}
+		nr, args = arch.Args(&t.st.Regs)
+		if nr == ^uint64(0) || t.exiting {
+			return false
+		}
+		return t.checkSeccompAfter(s, nr, args, true)
+	case seccomp.ActionUserNotif:
+		// No listener can be created: Linux fails the call with
+		// ENOSYS.
 		t.skipSyscall(nr, negErrno(unix.ENOSYS))
 		return false
 	case seccomp.ActionTrap:

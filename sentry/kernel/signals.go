@@ -169,7 +169,9 @@ func (k *Kernel) sendSignalLocked(t *Task, info *linux.SignalInfo, group bool, s
 		k.killGroupLocked(tg, WaitStatusSignaled(sig, false))
 		return
 	}
-	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) && !t.sigWaiting.Has(sig) {
+	if tg.ignoredLocked(sig) && !t.sigMask.Has(sig) && !t.sigWaiting.Has(sig) && t.ptrace.tracer == nil {
+		// A tracee's tracer sees even ignored signals (Linux's
+		// sig_ignored).
 		return
 	}
 	k.notifySignalFDsLocked()
@@ -208,6 +210,7 @@ func (k *Kernel) continueGroupLocked(tg *ThreadGroup) {
 		close(tg.resumed)
 		tg.stopReport, tg.contReport = false, true
 		k.notifyJobControlLocked(tg, linux.CLD_CONTINUED, int(unix.SIGCONT))
+		k.ptraceGroupContinuedLocked(tg)
 	}
 }
 
@@ -286,15 +289,32 @@ func (t *Task) handleSignals() bool {
 			k.waitPausedLocked(t)
 			continue
 		}
-		if t.tg.stopped {
+		if t.ptrace.tracer != nil && t.ptraceInterruptLocked() {
+			continue
+		}
+		if t.tg.stopped && t.ptrace.tracer != nil {
+			if t.ptrace.groupStopSeen != t.tg.stopGen {
+				// Report the group-stop to the tracer, which decides
+				// when the task runs again (even before SIGCONT).
+				t.ptrace.groupStopSeen = t.tg.stopGen
+				code := t.tg.stopSig
+				if t.ptrace.seized {
+					code |= unix.PTRACE_EVENT_STOP << 8
+				}
+				t.ptraceStopLocked(stopGroup, code, nil)
+				continue
+			}
+		} else if t.tg.stopped {
 			// Job control stop: wait for SIGCONT (or SIGKILL).
 			ch := t.tg.resumed
+			t.ptrace.jobStopped = true
 			k.mu.Unlock()
 			select {
 			case <-ch:
 			case <-t.interruptCh:
 			}
 			k.mu.Lock()
+			t.ptrace.jobStopped = false
 			continue
 		}
 		sig := t.deliverableLocked()
@@ -317,6 +337,15 @@ func (t *Task) handleSignals() bool {
 		} else {
 			info = t.tg.pending.take(sig)
 		}
+		if t.ptrace.tracer != nil && sig != int(unix.SIGKILL) {
+			// Signal-delivery-stop: the tracer may change or
+			// suppress the signal.
+			var ok bool
+			if info, ok = t.ptraceSignalStopLocked(info); !ok {
+				continue
+			}
+			sig = int(info.Signo)
+		}
 		act := t.tg.handlers.actions[sig]
 		if act.Handler == linux.SIG_IGN && sig != int(unix.SIGKILL) {
 			continue
@@ -329,9 +358,11 @@ func (t *Task) handleSignals() bool {
 				k.stopGroupLocked(t.tg, sig)
 				continue
 			case actCore:
+				t.ptraceExitEventLocked(WaitStatusSignaled(sig, true))
 				k.killGroupLocked(t.tg, WaitStatusSignaled(sig, true))
 				continue
 			default:
+				t.ptraceExitEventLocked(WaitStatusSignaled(sig, false))
 				k.killGroupLocked(t.tg, WaitStatusSignaled(sig, false))
 				continue
 			}
@@ -778,6 +809,7 @@ func (k *Kernel) stopGroupLocked(tg *ThreadGroup, sig int) {
 		return
 	}
 	tg.stopped, tg.stopSig = true, sig
+	tg.stopGen++
 	tg.resumed = make(chan struct{})
 	tg.stopReport, tg.contReport = true, false
 	for m := range tg.tasks {

@@ -117,6 +117,10 @@ type Task struct {
 	// with SCHED_RESET_ON_FORK); recorded only (sched.go). Protected by
 	// Kernel.mu.
 	schedPolicy int32
+
+	// ptrace is the task's state as a tracer and as a tracee
+	// (ptrace.go). Protected by Kernel.mu.
+	ptrace ptraceState
 }
 
 // Kernel returns the task's kernel.
@@ -240,7 +244,7 @@ func (t *Task) interrupted() bool {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
 	awaited := (t.pending.set | t.tg.pending.set) & t.sigWaiting
-	return t.exiting || t.tg.stopped || awaited != 0 || t.deliverableLocked() != 0
+	return t.exiting || t.tg.stopped || awaited != 0 || t.deliverableLocked() != 0 || t.ptrace.interrupt
 }
 
 // wake interrupts the task's blocking call or guest execution.
@@ -344,13 +348,33 @@ func (t *Task) run() {
 
 // doSyscall serves the system call the task just made.
 func (t *Task) doSyscall() {
-	nr, args := arch.Args(&t.st.Regs)
 	t.syscallCount++
-	if s := t.seccomp.Load(); s != nil && !t.checkSeccomp(s, nr, args) {
+	if !t.ptraceSyscallEntry() {
+		// PTRACE_SYSEMU, or the tracer made the number -1: skipped,
+		// rax as the tracer left it (-ENOSYS unless changed).
+		t.ptraceSyscallExit()
 		return
 	}
+	// Read after the entry stop: a tracer may have changed the call.
+	nr, args := arch.Args(&t.st.Regs)
+	if s := t.seccomp.Load(); s != nil {
+		if !t.checkSeccomp(s, nr, args) {
+			t.ptraceSyscallExit()
+			return
+		}
+		// A tracer may have changed the call (SECCOMP_RET_TRACE).
+		nr, args = arch.Args(&t.st.Regs)
+	}
+	if nr == unix.SYS_EXIT || nr == unix.SYS_EXIT_GROUP {
+		t.ptraceExitEvent(WaitStatusExited(int(args[0] & 0xff)))
+	}
+	tid := t.tid
 	ret, err := t.k.Syscalls.Dispatch(t, nr, args)
 	if err == ErrNoSysReturn {
+		if nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT {
+			t.ptraceExec(tid)
+		}
+		t.ptraceSyscallExit()
 		return
 	}
 	if err != nil {
@@ -359,6 +383,7 @@ func (t *Task) doSyscall() {
 	arch.SetReturn(&t.st.Regs, ret)
 	// Remember the number for a restart (see handleSignals).
 	t.st.Regs.Orig_rax = nr
+	t.ptraceSyscallExit()
 }
 
 // errnoOf turns a handler's error into an errno.

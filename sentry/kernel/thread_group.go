@@ -113,6 +113,9 @@ type ThreadGroup struct {
 	resumed    chan struct{}
 	stopReport bool
 	contReport bool
+	// stopGen counts group-stops, so a tracee reports each one to its
+	// tracer once (ptrace.go).
+	stopGen uint64
 
 	// creator is the thread that forked this process; its exit sends
 	// the parent-death signals (PR_SET_PDEATHSIG). nil if not recorded
@@ -295,6 +298,8 @@ type WaitResult struct {
 	PID    int32
 	UID    uint32
 	Status WaitStatus
+	// Trapped says Status is a ptrace stop (waitid's CLD_TRAPPED).
+	Trapped bool
 }
 
 // WaitStatusStopped is the status of a process stopped by sig.
@@ -312,13 +317,20 @@ func (t *Task) Wait(opts WaitOptions) (*WaitResult, error) {
 	k := t.k
 	for {
 		k.mu.Lock()
-		matched := false
+		r, matched := t.ptraceWaitLocked(opts)
+		if r != nil {
+			k.mu.Unlock()
+			return r, nil
+		}
 		for child := range t.tg.children {
 			if !t.waitMatchesLocked(child, opts.PID, opts.Group) {
 				continue
 			}
 			matched = true
-			if opts.Stopped && child.stopReport && !child.zombie {
+			// A child this process traces reports its stops as a
+			// tracee only (Linux: !ptrace_reparented).
+			traced := child.leader != nil && child.leader.ptrace.tracer != nil && child.leader.ptrace.tracer.tg == t.tg
+			if opts.Stopped && child.stopReport && !child.zombie && !traced {
 				r := &WaitResult{PID: child.id, Status: WaitStatusStopped(child.stopSig)}
 				if !opts.NoWait {
 					child.stopReport = false
@@ -326,7 +338,7 @@ func (t *Task) Wait(opts WaitOptions) (*WaitResult, error) {
 				k.mu.Unlock()
 				return r, nil
 			}
-			if opts.Continued && child.contReport && !child.zombie {
+			if opts.Continued && child.contReport && !child.zombie && !traced {
 				r := &WaitResult{PID: child.id, Status: WaitStatusContinued}
 				if !opts.NoWait {
 					child.contReport = false

@@ -20,7 +20,7 @@ var ErrStringTooLong = errors.New("string too long")
 // and EFAULT.
 func (mm *MemoryManager) access(addr uint64, n int, write bool, fn func(b []byte, done int)) (int, error) {
 	done := 0
-	return mm.accessFile(addr, n, write, func(_ memory.Range, b []byte) {
+	return mm.accessFile(addr, n, write, false, func(_ memory.Range, b []byte) {
 		fn(b, done)
 		done += len(b)
 	})
@@ -28,7 +28,12 @@ func (mm *MemoryManager) access(addr uint64, n int, write bool, fn func(b []byte
 
 // accessFile is access that also hands fn the memory-file byte range
 // (not page aligned) behind each view.
-func (mm *MemoryManager) accessFile(addr uint64, n int, write bool, fn func(r memory.Range, b []byte)) (int, error) {
+//
+// force is Linux's FOLL_FORCE (a ptrace tracer's access): a mapping the
+// guest may not read is readable, and a private one it may not write is
+// written (after a copy-on-write break, so files and other processes
+// never see it); shared mappings still need write permission.
+func (mm *MemoryManager) accessFile(addr uint64, n int, write, force bool, fn func(r memory.Range, b []byte)) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
@@ -51,7 +56,7 @@ func (mm *MemoryManager) accessFile(addr uint64, n int, write bool, fn func(r me
 				return done, errFault
 			}
 		}
-		if !ok(v.perms) {
+		if !ok(v.perms) && !(force && (!write || v.private)) {
 			return done, errFault
 		}
 		p := mm.pmaAtLocked(cur)
@@ -113,7 +118,7 @@ func (p *Pinned) Release() {
 // released either way.
 func (mm *MemoryManager) PinIn(addr uint64, n int) (*Pinned, int, error) {
 	p := &Pinned{mf: mm.mf}
-	done, err := mm.accessFile(addr, n, false, func(r memory.Range, b []byte) {
+	done, err := mm.accessFile(addr, n, false, false, func(r memory.Range, b []byte) {
 		pages := memory.Range{Start: PageRoundDown(r.Start), End: PageRoundDown(r.End + pageSize - 1)}
 		mm.mf.IncRef(pages)
 		p.pages = append(p.pages, pages)
@@ -126,6 +131,27 @@ func (mm *MemoryManager) PinIn(addr uint64, n int) (*Pinned, int, error) {
 // the bytes copied before it and EFAULT.
 func (mm *MemoryManager) CopyOut(addr uint64, src []byte) (int, error) {
 	return mm.access(addr, len(src), true, func(b []byte, done int) { copy(b, src[done:]) })
+}
+
+// CopyInForce is CopyIn for a ptrace tracer (FOLL_FORCE): memory the
+// guest may not read is read too.
+func (mm *MemoryManager) CopyInForce(addr uint64, dst []byte) (int, error) {
+	done := 0
+	return mm.accessFile(addr, len(dst), false, true, func(_ memory.Range, b []byte) {
+		copy(dst[done:], b)
+		done += len(b)
+	})
+}
+
+// CopyOutForce is CopyOut for a ptrace tracer (FOLL_FORCE): a private
+// mapping is written even without write permission (breakpoints in
+// read-only text); the change stays private to this address space.
+func (mm *MemoryManager) CopyOutForce(addr uint64, src []byte) (int, error) {
+	done := 0
+	return mm.accessFile(addr, len(src), true, true, func(_ memory.Range, b []byte) {
+		copy(b, src[done:])
+		done += len(b)
+	})
 }
 
 // ZeroOut zeroes n bytes of guest memory at addr.

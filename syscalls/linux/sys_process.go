@@ -331,7 +331,10 @@ func Waitid(t *kernel.Task, args arch.SyscallArgs) (_ uint64, err error) {
 		info.Signo = int32(unix.SIGCHLD)
 		info.SetPID(r.PID)
 		info.SetUID(r.UID)
-		if sig, ok := r.Status.StopSignal(); ok {
+		if r.Trapped {
+			info.Code = abi.CLD_TRAPPED
+			info.SetStatus(int32(r.Status >> 8))
+		} else if sig, ok := r.Status.StopSignal(); ok {
 			info.Code = abi.CLD_STOPPED
 			info.SetStatus(int32(sig))
 		} else if r.Status == kernel.WaitStatusContinued {
