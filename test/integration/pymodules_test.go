@@ -33,7 +33,10 @@ func TestPythonNetworkModules(t *testing.T) {
 		// resources for -u ("" for none).
 		resources string
 	}{
-		{[]string{"test_socket"}, ""},
+		// AF_VSOCK is not confined by network namespaces (its peer is
+		// the hypervisor on a VM): its cases are left out. The
+		// sandbox has no AF_VSOCK (EAFNOSUPPORT, the cases skip).
+		{[]string{"test_socket", "-i", "*VSOCK*"}, ""},
 		{[]string{"test_socketserver"}, "network"},
 		{[]string{"test_httplib", "test_urllib2_localnet"}, ""},
 		{[]string{"test_ssl"}, ""},
