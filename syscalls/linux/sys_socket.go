@@ -28,7 +28,7 @@ func init() {
 	full(unix.SYS_SHUTDOWN, Shutdown)
 	partial(unix.SYS_SENDTO, "no MSG_OOB", Sendto)
 	partial(unix.SYS_RECVFROM, "no MSG_OOB or MSG_ERRQUEUE; MSG_WAITALL reads at most 1 MiB per step", Recvfrom)
-	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; passed descriptors that form a cycle are never freed (no unix GC); on AF_INET/AF_INET6 IP_TTL, IP_TOS, IP_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS and IPV6_PKTINFO are applied (checked only under --network=host)", Sendmsg)
+	partial(unix.SYS_SENDMSG, "SCM_RIGHTS and SCM_CREDENTIALS only; no MSG_OOB; on AF_INET/AF_INET6 IP_TTL, IP_TOS, IP_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS and IPV6_PKTINFO are applied (checked only under --network=host)", Sendmsg)
 	partial(unix.SYS_RECVMSG, "no MSG_OOB or MSG_ERRQUEUE", Recvmsg)
 	partial(unix.SYS_SENDMMSG, "as sendmsg", Sendmmsg)
 	partial(unix.SYS_RECVMMSG, "as recvmsg; the timeout is checked only between messages", Recvmmsg)
