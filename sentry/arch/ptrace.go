@@ -2,7 +2,6 @@ package arch
 
 import (
 	"errors"
-	"unsafe"
 
 	"github.com/palisade-sandbox/palisade/abi/linux"
 	"golang.org/x/sys/unix"
@@ -16,9 +15,6 @@ import (
 // ErrBadRegister is returned for a register value a tracer may not set
 // (ptrace answers EIO).
 var ErrBadRegister = errors.New("arch: invalid register value")
-
-// UserRegsSize is sizeof(struct user_regs_struct).
-const UserRegsSize = int(unsafe.Sizeof(unix.PtraceRegs{}))
 
 // Offsets in struct user (sys/user.h) for PTRACE_PEEKUSER/POKEUSER.
 const (
@@ -49,11 +45,6 @@ func SetRegsFromTracer(regs *unix.PtraceRegs, nr *unix.PtraceRegs) error {
 	*regs = *nr
 	regs.Eflags = flags
 	return nil
-}
-
-// regWords views regs as the words of struct user_regs_struct.
-func regWords(regs *unix.PtraceRegs) *[UserRegsSize / 8]uint64 {
-	return (*[UserRegsSize / 8]uint64)(unsafe.Pointer(regs))
 }
 
 // PeekUser returns the word at off in struct user (PTRACE_PEEKUSER):
