@@ -21,45 +21,6 @@ const (
 	soBindToIfindex = 62
 )
 
-// sockInt decodes an int option value: EINVAL if shorter than an int.
-func sockInt(val []byte) (int32, error) {
-	if len(val) < 4 {
-		return 0, unix.EINVAL
-	}
-	return int32(binary.LittleEndian.Uint32(val)), nil
-}
-
-// ipInt decodes an int SOL_IP option: an int, or one byte when shorter.
-func ipInt(val []byte) (int32, error) {
-	switch {
-	case len(val) >= 4:
-		return int32(binary.LittleEndian.Uint32(val)), nil
-	case len(val) >= 1:
-		return int32(val[0]), nil
-	}
-	return 0, unix.EINVAL
-}
-
-func putInt(buf []byte, v int32) int {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], uint32(v))
-	return copy(buf, b[:])
-}
-
-func boolInt(b bool) int32 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// bufSize is Linux's SO_RCVBUF/SO_SNDBUF rule: twice the request, capped,
-// at least min.
-func bufSize(v int32, minSize int) int {
-	n := uint64(uint32(v))
-	return max(int(min(n, maxBufSize/2))*2, minSize)
-}
-
 // SetSockOpt implements netstack.Endpoint.SetSockOpt.
 func (e *endpoint) SetSockOpt(level, name int, val []byte) error {
 	e.mu.Lock()
@@ -119,7 +80,7 @@ func (e *endpoint) SetSockOpt(level, name int, val []byte) error {
 
 // setChecksumLocked sets IPV6_CHECKSUM (do_rawv6_setsockopt).
 func (e *endpoint) setChecksumLocked(level int, val []byte) error {
-	v, err := sockInt(val)
+	v, err := netstack.SockoptInt(val)
 	if err != nil {
 		return err
 	}
@@ -154,7 +115,7 @@ func (e *endpoint) setSocketLocked(name int, val []byte) error {
 		e.dev = id
 		return nil
 	}
-	v, err := sockInt(val)
+	v, err := netstack.SockoptInt(val)
 	if err != nil {
 		return err
 	}
@@ -164,9 +125,9 @@ func (e *endpoint) setSocketLocked(name int, val []byte) error {
 	case unix.SO_TIMESTAMP:
 		e.timestamp = v != 0
 	case unix.SO_RCVBUF:
-		e.rcvbuf = bufSize(v, minRcvBuf)
+		e.rcvbuf = netstack.SockBufSize(v, minRcvBuf, maxBufSize)
 	case unix.SO_SNDBUF:
-		e.sndbuf = bufSize(v, minSndBuf)
+		e.sndbuf = netstack.SockBufSize(v, minSndBuf, maxBufSize)
 	case soBindToIfindex:
 		if v != 0 {
 			ifs, ok := e.p.net.(netstack.Interfaces)
@@ -185,7 +146,7 @@ func (e *endpoint) setSocketLocked(name int, val []byte) error {
 }
 
 func (e *endpoint) setIPLocked(name int, val []byte) error {
-	v, err := ipInt(val)
+	v, err := netstack.SockoptIPInt(val)
 	if err != nil {
 		return err
 	}
@@ -220,7 +181,7 @@ func (e *endpoint) setIPv6Locked(level, name int, val []byte) error {
 	if name == ipv6Checksum {
 		return e.setChecksumLocked(level, val)
 	}
-	v, err := sockInt(val)
+	v, err := netstack.SockoptInt(val)
 	if err != nil {
 		return err
 	}
@@ -264,9 +225,9 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 	case unix.SOL_SOCKET:
 		switch name {
 		case unix.SO_BROADCAST:
-			v = boolInt(e.broadcast)
+			v = netstack.BoolInt(e.broadcast)
 		case unix.SO_TIMESTAMP:
-			v = boolInt(e.timestamp)
+			v = netstack.BoolInt(e.timestamp)
 		case unix.SO_RCVBUF:
 			v = int32(e.rcvbuf)
 		case unix.SO_SNDBUF:
@@ -297,7 +258,7 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 		}
 		switch name {
 		case unix.IP_HDRINCL:
-			v = boolInt(e.hdrincl)
+			v = netstack.BoolInt(e.hdrincl)
 		case unix.IP_TOS:
 			v = int32(e.tos)
 		case unix.IP_TTL:
@@ -306,11 +267,11 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 				v = netstack.DefaultTTL
 			}
 		case unix.IP_PKTINFO:
-			v = boolInt(e.pktinfo)
+			v = netstack.BoolInt(e.pktinfo)
 		case unix.IP_RECVTOS:
-			v = boolInt(e.recvTOS)
+			v = netstack.BoolInt(e.recvTOS)
 		case unix.IP_RECVTTL:
-			v = boolInt(e.recvTTL)
+			v = netstack.BoolInt(e.recvTTL)
 		default:
 			return 0, unix.ENOPROTOOPT
 		}
@@ -322,7 +283,7 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 			if e.proto != unix.IPPROTO_ICMP {
 				return 0, unix.EOPNOTSUPP
 			}
-			return putInt(buf, int32(e.icmpFilter)), nil
+			return netstack.PutSockoptInt(buf, int32(e.icmpFilter)), nil
 		}
 		if !e.v6 {
 			return 0, unix.ENOPROTOOPT
@@ -333,17 +294,17 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 		case level == solRaw:
 			return 0, unix.ENOPROTOOPT
 		case name == ipv6HdrIncl:
-			v = boolInt(e.hdrincl)
+			v = netstack.BoolInt(e.hdrincl)
 		case name == unix.IPV6_V6ONLY:
-			v = boolInt(e.v6only)
+			v = netstack.BoolInt(e.v6only)
 		case name == unix.IPV6_RECVPKTINFO:
-			v = boolInt(e.v6pktinfo)
+			v = netstack.BoolInt(e.v6pktinfo)
 		case name == unix.IPV6_RECVTCLASS:
-			v = boolInt(e.recvTClass)
+			v = netstack.BoolInt(e.recvTClass)
 		case name == unix.IPV6_RECVHOPLIMIT:
-			v = boolInt(e.recvHops)
+			v = netstack.BoolInt(e.recvHops)
 		case name == ipv62292HopLim:
-			v = boolInt(e.recvHops2292)
+			v = netstack.BoolInt(e.recvHops2292)
 		case name == unix.IPV6_TCLASS:
 			v = int32(e.tclass)
 		case name == unix.IPV6_UNICAST_HOPS:
@@ -369,5 +330,5 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 	default:
 		return 0, unix.ENOPROTOOPT
 	}
-	return putInt(buf, v), nil
+	return netstack.PutSockoptInt(buf, v), nil
 }

@@ -31,7 +31,7 @@ func (e *endpoint) SetSockOpt(level, name int, val []byte) error {
 		if e.p.kind != kindUDP || (level == solUDPLite && !e.p.lite) {
 			return unix.ENOPROTOOPT
 		}
-		v, err := sockInt(val)
+		v, err := netstack.SockoptInt(val)
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (e *endpoint) setSocketLocked(name int, val []byte) error {
 		e.publishLocked()
 		return nil
 	}
-	v, err := sockInt(val)
+	v, err := netstack.SockoptInt(val)
 	if err != nil {
 		return err
 	}
@@ -85,9 +85,9 @@ func (e *endpoint) setSocketLocked(name int, val []byte) error {
 	case unix.SO_TIMESTAMP:
 		e.timestamp = v != 0
 	case unix.SO_RCVBUF:
-		e.rcvbuf = bufSize(v, MinRcvBuf)
+		e.rcvbuf = netstack.SockBufSize(v, MinRcvBuf, MaxBufSize)
 	case unix.SO_SNDBUF:
-		e.sndbuf = bufSize(v, MinSndBuf)
+		e.sndbuf = netstack.SockBufSize(v, MinSndBuf, MaxBufSize)
 	case soBindToIfindex:
 		if v != 0 {
 			ifs, ok := e.p.net.(netstack.Interfaces)
@@ -106,7 +106,7 @@ func (e *endpoint) setSocketLocked(name int, val []byte) error {
 }
 
 func (e *endpoint) setIPLocked(name int, val []byte) error {
-	v, err := ipInt(val)
+	v, err := netstack.SockoptIPInt(val)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (e *endpoint) setIPLocked(name int, val []byte) error {
 }
 
 func (e *endpoint) setIPv6Locked(name int, val []byte) error {
-	v, err := sockInt(val)
+	v, err := netstack.SockoptInt(val)
 	if err != nil {
 		return err
 	}
@@ -182,13 +182,13 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 	case unix.SOL_SOCKET:
 		switch name {
 		case unix.SO_REUSEADDR:
-			v = boolInt(e.reuseAddr)
+			v = netstack.BoolInt(e.reuseAddr)
 		case unix.SO_REUSEPORT:
-			v = boolInt(e.reusePort)
+			v = netstack.BoolInt(e.reusePort)
 		case unix.SO_BROADCAST:
-			v = boolInt(e.broadcast)
+			v = netstack.BoolInt(e.broadcast)
 		case unix.SO_TIMESTAMP:
-			v = boolInt(e.timestamp)
+			v = netstack.BoolInt(e.timestamp)
 		case unix.SO_RCVBUF:
 			v = int32(e.rcvbuf)
 		case unix.SO_SNDBUF:
@@ -226,13 +226,13 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 				v = netstack.DefaultTTL
 			}
 		case unix.IP_PKTINFO:
-			v = boolInt(e.pktinfo)
+			v = netstack.BoolInt(e.pktinfo)
 		case unix.IP_RECVTOS:
-			v = boolInt(e.recvTOS)
+			v = netstack.BoolInt(e.recvTOS)
 		case unix.IP_RECVTTL:
-			v = boolInt(e.recvTTL)
+			v = netstack.BoolInt(e.recvTTL)
 		case unix.IP_RECVERR:
-			v = boolInt(e.recvErr)
+			v = netstack.BoolInt(e.recvErr)
 		default:
 			return 0, unix.ENOPROTOOPT
 		}
@@ -242,13 +242,13 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 		}
 		switch name {
 		case unix.IPV6_V6ONLY:
-			v = boolInt(e.v6only)
+			v = netstack.BoolInt(e.v6only)
 		case unix.IPV6_RECVPKTINFO:
-			v = boolInt(e.v6pktinfo)
+			v = netstack.BoolInt(e.v6pktinfo)
 		case unix.IPV6_RECVTCLASS:
-			v = boolInt(e.recvTClass)
+			v = netstack.BoolInt(e.recvTClass)
 		case unix.IPV6_RECVHOPLIMIT:
-			v = boolInt(e.recvHops)
+			v = netstack.BoolInt(e.recvHops)
 		case unix.IPV6_TCLASS:
 			v = int32(e.tclass)
 		case unix.IPV6_UNICAST_HOPS:
@@ -257,7 +257,7 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 				v = netstack.DefaultTTL
 			}
 		case unix.IPV6_RECVERR:
-			v = boolInt(e.recvErr6)
+			v = netstack.BoolInt(e.recvErr6)
 		default:
 			return 0, unix.ENOPROTOOPT
 		}
@@ -273,5 +273,5 @@ func (e *endpoint) GetSockOpt(level, name int, buf []byte) (int, error) {
 	default:
 		return 0, unix.ENOPROTOOPT
 	}
-	return putInt(buf, v), nil
+	return netstack.PutSockoptInt(buf, v), nil
 }
