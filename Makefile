@@ -30,7 +30,7 @@ unit-test:
 	$(GO) test $$($(GO) list ./... | grep -v -e /test/integration -e /test/e2e)
 
 integration-test: all
-	$(GO) test -count=1 ./test/integration/
+	$(GO) test -count=1 -timeout 25m ./test/integration/
 
 # The C suite talks over loopback only: --network=none keeps runsc do from
 # setting up its NAT (docs/network.md) for each of the suite's binaries.
