@@ -182,6 +182,9 @@ func ifreq(ifs []netstack.InterfaceInfo, inet4 bool, cmd uint32, req [ifreqSize]
 			typ = arphrdLoopback
 		}
 		binary.LittleEndian.PutUint16(u, typ)
+		if len(in.LinkAddr) == 6 {
+			copy(u[2:8], in.LinkAddr) // ifr_hwaddr.sa_data
+		}
 	case unix.SIOCGIFADDR, unix.SIOCGIFNETMASK, unix.SIOCGIFBRDADDR:
 		p, ok := firstIPv4(in)
 		if !ok {

@@ -489,8 +489,21 @@ func (e *interop) names(t *testing.T) {
 func TestInteropSandboxMode(t *testing.T) {
 	e := newInterop(t, "sandbox")
 	t.Run("ip addr and ip route", func(t *testing.T) {
-		out := output(t, "ip", e.do("/bin/sh", "-c", "ip -o addr show; echo --; ip route show; echo --; ip -6 route show"))
+		mac, err := os.ReadFile("/sys/class/net/" + e.p.sdev + "/address")
+		if err != nil {
+			// The test runs outside the namespace: ask it.
+			b, err := inNS(e.ctx, e.p.sandbox, "cat", "/sys/class/net/"+e.p.sdev+"/address").Output()
+			if err != nil {
+				t.Fatalf("the veth's MAC: %v", err)
+			}
+			mac = b
+		}
+		// SIOCGIFHWADDR (0x8927): ifr_hwaddr's sa_data starts 18 bytes in.
+		hwaddr := fmt.Sprintf(`import fcntl, socket, struct; r = fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8927, struct.pack('40s', b'%s')); print('SIOCGIFHWADDR', r[18:24].hex(':'))`, e.p.sdev)
+		out := output(t, "ip", e.do("/bin/sh", "-c", "ip -o addr show; echo --; ip route show; echo --; ip -6 route show; echo --; ip -o link show; \"$0\" -c \"$1\"", e.py, hwaddr))
 		for _, want := range []string{
+			"link/ether " + strings.TrimSpace(string(mac)) + " brd ff:ff:ff:ff:ff:ff",
+			"SIOCGIFHWADDR " + strings.TrimSpace(string(mac)),
 			e.p.sdev + "    inet " + sandbox4 + "/24",
 			e.p.sdev + "    inet6 " + sandbox6 + "/64",
 			"10.201.0.0/24 dev " + e.p.sdev,
