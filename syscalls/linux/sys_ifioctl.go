@@ -53,7 +53,12 @@ func isSocketFile(f *vfs.FileDescription) (sock, inet4 bool) {
 
 // ifIoctl serves an interface ioctl on a socket file.
 func ifIoctl(t *kernel.Task, inet4 bool, cmd uint32, arg uint64) (uint64, error) {
-	ifs := stackOf(t).Interfaces()
+	var ifs []netstack.InterfaceInfo
+	if hs := inet.HostInterfacesFor(t.Kernel()); hs != nil && inet.EndpointFactoryFor(t.Kernel()) != nil {
+		ifs = hs.Interfaces() // --network=host: the host namespace's
+	} else {
+		ifs = stackOf(t).Interfaces()
+	}
 	if cmd == unix.SIOCGIFCONF {
 		return 0, ifconf(t, ifs, arg)
 	}

@@ -481,6 +481,33 @@ func (e *interop) names(t *testing.T) {
 	}
 }
 
+// ipShows checks what ip addr, ip route and ip link show in the sandbox,
+// and SIOCGIFHWADDR: the veth with its addresses, routes and MAC
+// (sandbox mode: the taken-over interface; host mode: the namespace's, as
+// boot saw it), and loopback.
+func (e *interop) ipShows(t *testing.T) {
+	mac, err := inNS(e.ctx, e.p.sandbox, "cat", "/sys/class/net/"+e.p.sdev+"/address").Output()
+	if err != nil {
+		t.Fatalf("the veth's MAC: %v", err)
+	}
+	// SIOCGIFHWADDR (0x8927): ifr_hwaddr's sa_data starts 18 bytes in.
+	hwaddr := fmt.Sprintf(`import fcntl, socket, struct; r = fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8927, struct.pack('40s', b'%s')); print('SIOCGIFHWADDR', r[18:24].hex(':'))`, e.p.sdev)
+	out := output(t, "ip", e.do("/bin/sh", "-c", "ip -o addr show; echo --; ip route show; echo --; ip -6 route show; echo --; ip -o link show; \"$0\" -c \"$1\"", e.py, hwaddr))
+	for _, want := range []string{
+		"link/ether " + strings.TrimSpace(string(mac)) + " brd ff:ff:ff:ff:ff:ff",
+		"SIOCGIFHWADDR " + strings.TrimSpace(string(mac)),
+		e.p.sdev + "    inet " + sandbox4 + "/24",
+		e.p.sdev + "    inet6 " + sandbox6 + "/64",
+		"10.201.0.0/24 dev " + e.p.sdev,
+		"fd00:201::/64 dev " + e.p.sdev,
+		"lo    inet 127.0.0.1/8",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the sandbox's ip output:\n%s", want, out)
+		}
+	}
+}
+
 // TestInteropSandboxMode runs Linux programs against the sandbox in
 // --network=sandbox mode (its own stack on the taken-over veth): the
 // interface as ip shows it, ping, HTTP, a large stream, UDP datagrams up
@@ -488,33 +515,7 @@ func (e *interop) names(t *testing.T) {
 // the peer.
 func TestInteropSandboxMode(t *testing.T) {
 	e := newInterop(t, "sandbox")
-	t.Run("ip addr and ip route", func(t *testing.T) {
-		mac, err := os.ReadFile("/sys/class/net/" + e.p.sdev + "/address")
-		if err != nil {
-			// The test runs outside the namespace: ask it.
-			b, err := inNS(e.ctx, e.p.sandbox, "cat", "/sys/class/net/"+e.p.sdev+"/address").Output()
-			if err != nil {
-				t.Fatalf("the veth's MAC: %v", err)
-			}
-			mac = b
-		}
-		// SIOCGIFHWADDR (0x8927): ifr_hwaddr's sa_data starts 18 bytes in.
-		hwaddr := fmt.Sprintf(`import fcntl, socket, struct; r = fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8927, struct.pack('40s', b'%s')); print('SIOCGIFHWADDR', r[18:24].hex(':'))`, e.p.sdev)
-		out := output(t, "ip", e.do("/bin/sh", "-c", "ip -o addr show; echo --; ip route show; echo --; ip -6 route show; echo --; ip -o link show; \"$0\" -c \"$1\"", e.py, hwaddr))
-		for _, want := range []string{
-			"link/ether " + strings.TrimSpace(string(mac)) + " brd ff:ff:ff:ff:ff:ff",
-			"SIOCGIFHWADDR " + strings.TrimSpace(string(mac)),
-			e.p.sdev + "    inet " + sandbox4 + "/24",
-			e.p.sdev + "    inet6 " + sandbox6 + "/64",
-			"10.201.0.0/24 dev " + e.p.sdev,
-			"fd00:201::/64 dev " + e.p.sdev,
-			"lo    inet 127.0.0.1/8",
-		} {
-			if !strings.Contains(out, want) {
-				t.Errorf("no %q in the sandbox's ip output:\n%s", want, out)
-			}
-		}
-	})
+	t.Run("ip addr and ip route", e.ipShows)
 	t.Run("ping", func(t *testing.T) {
 		for _, dst := range []string{peer4, peer6} {
 			out := output(t, "ping "+dst+" in the sandbox", e.do("ping", "-c", "2", "-W", "10", dst))
@@ -544,11 +545,11 @@ func TestInteropSandboxMode(t *testing.T) {
 
 // TestInteropHostMode runs the same programs with --network=host in the
 // test's namespace, where the host sockets are that namespace's. Left
-// out: ip addr (the sandbox's netlink shows its own loopback, not the
-// host's interfaces), and ping from the sandbox (no ping or raw sockets
-// for the guest in host mode).
+// out: ping from the sandbox (no ping or raw sockets for the guest in
+// host mode).
 func TestInteropHostMode(t *testing.T) {
 	e := newInterop(t, "host")
+	t.Run("ip addr and ip route", e.ipShows)
 	t.Run("HTTP", e.httpBothWays)
 	t.Run("stream IPv4", func(t *testing.T) { e.streamBothWays(t, sandbox4, peer4) })
 	t.Run("stream IPv6", func(t *testing.T) { e.streamBothWays(t, sandbox6, peer6) })
