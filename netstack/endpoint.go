@@ -52,6 +52,30 @@ type ControlMessages struct {
 	// PktInfoIfIndex and PktInfoDst are IP_PKTINFO/IPV6_PKTINFO.
 	PktInfoIfIndex int32
 	PktInfoDst     netip.Addr
+	// HasExtErr says ExtErr holds an error-queue entry (MSG_ERRQUEUE).
+	HasExtErr bool
+	ExtErr    ExtendedError
+}
+
+// ExtendedError is one error-queue entry as IP_RECVERR/IPV6_RECVERR
+// reports it: struct sock_extended_err and the offender's address.
+type ExtendedError struct {
+	Errno              uint32
+	Origin, Type, Code uint8
+	Info, Data         uint32
+	// Offender is the address of the node that reported the error (an
+	// ICMP error's source); invalid when there is none.
+	Offender netip.Addr
+}
+
+// ErrQueueReader is an Endpoint that keeps an error queue (ip(7)
+// IP_RECVERR), read with MSG_ERRQUEUE.
+type ErrQueueReader interface {
+	// ReadErrQueue takes the oldest error-queue entry: the payload of
+	// the datagram that failed into buf (N, Total), its destination as
+	// From and the error as Control.ExtErr. It never blocks: an empty
+	// queue is EAGAIN.
+	ReadErrQueue(buf []byte) (ReadResult, error)
 }
 
 // WriteOptions are the flags and destination of one send.

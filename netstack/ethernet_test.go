@@ -129,6 +129,27 @@ func TestEthernetResolvesAndCarriesIPv4AndIPv6(t *testing.T) {
 	expectPacket(t, rec.ch, big)
 }
 
+func TestEthernetLargeDatagramWaitsWholeForResolution(t *testing.T) {
+	wa, wb := newWire()
+	a, _ := ethStack(t, wa, macA, "10.201.0.1/24", "fd00:201::1/64")
+	b, _ := ethStack(t, wb, macB, "10.201.0.2/24", "fd00:201::2/64")
+	rec := &recorder{num: 200, ch: make(chan Packet, 4)}
+	b.RegisterTransport(rec)
+	// Each datagram's ~45 fragments are queued before the neighbour is
+	// known; none may be lost (a queue bounded at 32 packets lost them).
+	big := bytes.Repeat([]byte("0123456789abcdef"), 4000)
+	for _, dst := range []string{"10.201.0.2", "fd00:201::2"} {
+		r, err := a.FindRoute(netip.Addr{}, netip.MustParseAddr(dst), 0)
+		if err != nil {
+			t.Fatalf("FindRoute(%s): %v", dst, err)
+		}
+		if err := a.Send(r, 200, big, SendOptions{}); err != nil {
+			t.Fatalf("Send to %s: %v", dst, err)
+		}
+		expectPacket(t, rec.ch, big)
+	}
+}
+
 func TestEthernetGatewayRoute(t *testing.T) {
 	wa, wb := newWire()
 	a, _ := ethStack(t, wa, macA, "10.201.0.1/24")
@@ -164,14 +185,17 @@ func TestEthernetResolutionFailsAndBoundsTheQueue(t *testing.T) {
 	var mu sync.Mutex
 	ea.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	r, _ := a.FindRoute(netip.Addr{}, netip.MustParseAddr("10.201.0.9"), 0)
-	for i := 0; i < 100; i++ {
+	// More small packets than the byte bound holds: the oldest go.
+	const sent = neighMaxPendingBytes/neighPendingOverhead + 100
+	for i := 0; i < sent; i++ {
 		a.Send(r, 200, []byte("x"), SendOptions{})
 	}
 	ea.neigh.mu.Lock()
-	n := len(ea.neigh.m[netip.MustParseAddr("10.201.0.9")].pending)
+	nb := ea.neigh.m[netip.MustParseAddr("10.201.0.9")]
+	n, bytes := len(nb.pending), nb.pendingBytes
 	ea.neigh.mu.Unlock()
-	if n != neighMaxPending {
-		t.Fatalf("%d packets pending, want the bound %d", n, neighMaxPending)
+	if bytes > neighMaxPendingBytes || n >= sent || n < sent-200 {
+		t.Fatalf("%d packets (%d bytes) pending of %d sent, want bounded by %d bytes", n, bytes, sent, neighMaxPendingBytes)
 	}
 	for i := 0; i < neighMaxProbes+1; i++ {
 		mu.Lock()
@@ -185,8 +209,8 @@ func TestEthernetResolutionFailsAndBoundsTheQueue(t *testing.T) {
 	if left != 0 || ea.Stats.NeighFailed.Load() != 1 {
 		t.Fatalf("after %d probes: %d entries, %d failures", neighMaxProbes, left, ea.Stats.NeighFailed.Load())
 	}
-	if d := ea.Stats.NeighQueueDrops.Load(); d != 100 {
-		t.Errorf("%d packets counted dropped, want 100", d)
+	if d := ea.Stats.NeighQueueDrops.Load(); d != sent {
+		t.Errorf("%d packets counted dropped, want %d", d, sent)
 	}
 }
 

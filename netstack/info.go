@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"sync/atomic"
+
+	"github.com/palisade-sandbox/palisade/netstack/header"
 )
 
 // NICCounters count one interface's packets and bytes (IP packets as the
@@ -22,6 +24,9 @@ type InterfaceInfo struct {
 	MTU      int
 	// Addrs are the assigned addresses with their prefix lengths.
 	Addrs []netip.Prefix
+	// LinkAddr is the link-layer (MAC) address; nil for a link without
+	// one (loopback).
+	LinkAddr []byte
 	// RxPackets ... TxDrops are the counters at the time of the snapshot.
 	RxPackets, RxBytes, TxPackets, TxBytes, TxDrops uint64
 }
@@ -39,6 +44,10 @@ func (s *Stack) Interfaces() []InterfaceInfo {
 			TxPackets: n.counters.TxPackets.Load(), TxBytes: n.counters.TxBytes.Load(),
 			TxDrops: n.counters.TxDrops.Load(),
 		})
+		if e, ok := n.link.(interface{ MAC() header.MAC }); ok {
+			m := e.MAC()
+			out[len(out)-1].LinkAddr = m[:]
+		}
 	}
 	slices.SortFunc(out, func(a, b InterfaceInfo) int { return int(a.ID) - int(b.ID) })
 	return out

@@ -12,10 +12,15 @@ import (
 // gc_thresh3, unres_qlen, mcast_solicit, retrans_time, base_reachable).
 const (
 	neighMaxEntries = 1024
-	// neighMaxPending and neighMaxPendingBytes bound the packets queued
-	// for one unresolved neighbour.
-	neighMaxPending      = 32
-	neighMaxPendingBytes = 256 << 10
+	// neighMaxPendingBytes bounds what is queued for one unresolved
+	// neighbour, in bytes like Linux's unres_qlen_bytes (SK_WMEM_MAX):
+	// a count bound (Linux's old unres_qlen of 3, or 32) loses the first
+	// fragments of a 64 KiB datagram sent before resolution finishes.
+	// Each packet is charged neighPendingOverhead on top of its length,
+	// as Linux charges an skb's truesize, so tiny packets are bounded in
+	// number too (at most neighMaxPendingBytes/neighPendingOverhead).
+	neighMaxPendingBytes = 212992
+	neighPendingOverhead = 256
 	// neighMaxProbes solicitations are sent, neighRetrans apart, before
 	// resolution fails.
 	neighMaxProbes = 3
@@ -79,14 +84,19 @@ func (t *neighborTable) lookup(e *Ethernet, addr netip.Addr, etherType uint16, p
 		t.m[addr] = n
 		probe = true
 	}
-	if len(n.pending) >= neighMaxPending || n.pendingBytes+len(pkt) > neighMaxPendingBytes {
+	cost := len(pkt) + neighPendingOverhead
+	if cost > neighMaxPendingBytes {
+		e.Stats.NeighQueueDrops.Add(1)
+		return mac, false, probe
+	}
+	for len(n.pending) > 0 && n.pendingBytes+cost > neighMaxPendingBytes {
 		// Linux drops the oldest; so do we.
 		e.Stats.NeighQueueDrops.Add(1)
-		n.pendingBytes -= len(n.pending[0].pkt)
+		n.pendingBytes -= len(n.pending[0].pkt) + neighPendingOverhead
 		n.pending = n.pending[1:]
 	}
 	n.pending = append(n.pending, pendingPacket{etherType, pkt})
-	n.pendingBytes += len(pkt)
+	n.pendingBytes += cost
 	return mac, false, probe
 }
 

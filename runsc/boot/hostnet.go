@@ -21,6 +21,14 @@ func useHostNetwork(k *kernel.Kernel) {
 		}
 		return ep, nil
 	})
+	// NETLINK_ROUTE dumps and interface ioctls describe the host
+	// namespace from a snapshot taken now, before the seccomp filter
+	// (which allows no AF_NETLINK socket on the host).
+	if snap, err := hostinet.TakeSnapshot(); err != nil {
+		k.Warnf("hostinet: no snapshot of the host's interfaces (%v): netlink shows the sandbox's loopback stack", err)
+	} else {
+		inet.SetHostInterfaces(k, snap)
+	}
 }
 
 // dropPrivileges gives up the boot process's capabilities and installs

@@ -46,6 +46,10 @@ func parseControl(b []byte, c *netstack.ControlMessages) {
 			c.HasPktInfo = true
 			c.PktInfoDst = netip.AddrFrom16([16]byte(data[0:16]))
 			c.PktInfoIfIndex = int32(le.Uint32(data[16:]))
+		case level == unix.SOL_IP && typ == unix.IP_RECVERR && len(data) >= sizeofExtErr:
+			c.HasExtErr, c.ExtErr = true, parseExtErr(data)
+		case level == unix.SOL_IPV6 && typ == unix.IPV6_RECVERR && len(data) >= sizeofExtErr:
+			c.HasExtErr, c.ExtErr = true, parseExtErr(data)
 		}
 		next := (clen + 7) &^ 7
 		if next >= len(b) {
@@ -53,4 +57,36 @@ func parseControl(b []byte, c *netstack.ControlMessages) {
 		}
 		b = b[next:]
 	}
+}
+
+// sizeofExtErr is sizeof(struct sock_extended_err).
+const sizeofExtErr = 16
+
+// parseExtErr reads a struct sock_extended_err and the offender sockaddr
+// after it (SO_EE_OFFENDER), field by field: only an AF_INET or AF_INET6
+// offender of full size is kept.
+func parseExtErr(b []byte) netstack.ExtendedError {
+	le := binary.LittleEndian
+	ee := netstack.ExtendedError{
+		Errno:  le.Uint32(b[0:]),
+		Origin: b[4],
+		Type:   b[5],
+		Code:   b[6],
+		Info:   le.Uint32(b[8:]),
+		Data:   le.Uint32(b[12:]),
+	}
+	off := b[sizeofExtErr:]
+	if len(off) >= 2 {
+		switch le.Uint16(off) {
+		case unix.AF_INET:
+			if len(off) >= 8 {
+				ee.Offender = netip.AddrFrom4([4]byte(off[4:8]))
+			}
+		case unix.AF_INET6:
+			if len(off) >= 24 {
+				ee.Offender = netip.AddrFrom16([16]byte(off[8:24]))
+			}
+		}
+	}
+	return ee
 }

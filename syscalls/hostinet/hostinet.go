@@ -229,6 +229,35 @@ func (e *Endpoint) Read(buf []byte, opts netstack.ReadOptions) (netstack.ReadRes
 	return res, err
 }
 
+// ReadErrQueue implements netstack.ErrQueueReader: it takes the host
+// socket's oldest error-queue entry (recvmsg with MSG_ERRQUEUE). Only the
+// payload, the destination and the parsed IP_RECVERR/IPV6_RECVERR fields
+// are kept; the guest's control message is rebuilt from them.
+func (e *Endpoint) ReadErrQueue(buf []byte) (netstack.ReadResult, error) {
+	var res netstack.ReadResult
+	err := e.use(func(fd int) error {
+		var ctl [maxControl]byte
+		var name [unix.SizeofSockaddrAny]byte
+		n, namelen, ctllen, _, err := recvmsg(fd, buf, name[:], ctl[:], unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT|unix.MSG_TRUNC|unix.MSG_CMSG_CLOEXEC)
+		if err != nil {
+			return err
+		}
+		res.Total = n
+		res.N = min(n, len(buf))
+		if e.stype == unix.SOCK_STREAM {
+			res.Total = res.N
+		}
+		if namelen > 0 {
+			res.From = decodeSockaddr(name[:min(namelen, len(name))])
+		}
+		var c netstack.ControlMessages
+		parseControl(ctl[:min(ctllen, len(ctl))], &c)
+		res.Control.HasExtErr, res.Control.ExtErr = c.HasExtErr, c.ExtErr
+		return nil
+	})
+	return res, err
+}
+
 // Write implements netstack.Endpoint.Write.
 func (e *Endpoint) Write(buf []byte, opts netstack.WriteOptions) (int, error) {
 	flags := unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL

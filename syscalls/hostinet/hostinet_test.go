@@ -67,6 +67,26 @@ func TestParseControl(t *testing.T) {
 	if !c.HasPktInfo || c.PktInfoIfIndex != 2 || c.PktInfoDst != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("pktinfo %+v", c)
 	}
+	// IP_RECVERR: the fields and an AF_INET offender; a short one or an
+	// offender of another family keeps only what is whole.
+	ee := []byte{111, 0, 0, 0, 2, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	off := []byte{unix.AF_INET, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	var e netstack.ControlMessages
+	parseControl(cmsg(unix.SOL_IP, unix.IP_RECVERR, append(append([]byte{}, ee...), off...)), &e)
+	want := netstack.ExtendedError{Errno: 111, Origin: 2, Type: 3, Code: 3, Offender: netip.MustParseAddr("127.0.0.1")}
+	if !e.HasExtErr || e.ExtErr != want {
+		t.Errorf("IP_RECVERR parsed as %v %+v, want %+v", e.HasExtErr, e.ExtErr, want)
+	}
+	e = netstack.ControlMessages{}
+	parseControl(cmsg(unix.SOL_IPV6, unix.IPV6_RECVERR, append(append([]byte{}, ee...), unix.AF_INET6, 0, 1)), &e)
+	if want.Offender = (netip.Addr{}); !e.HasExtErr || e.ExtErr != want {
+		t.Errorf("IPV6_RECVERR with a short offender parsed as %v %+v, want %+v", e.HasExtErr, e.ExtErr, want)
+	}
+	e = netstack.ControlMessages{}
+	parseControl(cmsg(unix.SOL_IP, unix.IP_RECVERR, ee[:15]), &e)
+	if e.HasExtErr {
+		t.Errorf("a short IP_RECVERR was kept: %+v", e.ExtErr)
+	}
 	// Bogus lengths end parsing; nothing panics.
 	for _, bad := range [][]byte{
 		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0},

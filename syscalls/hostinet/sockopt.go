@@ -24,6 +24,9 @@ const (
 // needs host privileges the guest lacks (SO_MARK). TCP_CONGESTION picks
 // among the host's algorithms; loading a new one needs CAP_NET_ADMIN in
 // the host's user namespace, which the Sentry never has.
+// IP_RECVERR and IPV6_RECVERR make the host queue errors, which
+// ReadErrQueue rebuilds from parsed fields (glibc's resolver needs the
+// option to succeed).
 // SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE, SO_DOMAIN and SO_PROTOCOL never reach
 // here: the socket layer answers them.
 var allowedOpts = map[optKey]int{
@@ -56,7 +59,7 @@ var allowedOpts = map[optKey]int{
 	{unix.SOL_IP, unix.IP_MULTICAST_IF}:        optRW,
 	{unix.SOL_IP, unix.IP_ADD_MEMBERSHIP}:      optSet,
 	{unix.SOL_IP, unix.IP_DROP_MEMBERSHIP}:     optSet,
-	{unix.SOL_IP, unix.IP_RECVERR}:             optGet,
+	{unix.SOL_IP, unix.IP_RECVERR}:             optRW,
 	{unix.SOL_IPV6, unix.IPV6_V6ONLY}:          optRW,
 	{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:    optRW,
 	{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}:  optRW,
@@ -70,6 +73,7 @@ var allowedOpts = map[optKey]int{
 	{unix.SOL_IPV6, unix.IPV6_DROP_MEMBERSHIP}: optSet,
 	{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:    optRW,
 	{unix.SOL_IPV6, unix.IPV6_MTU}:             optGet,
+	{unix.SOL_IPV6, unix.IPV6_RECVERR}:         optRW,
 
 	{unix.SOL_TCP, unix.TCP_NODELAY}:       optRW,
 	{unix.SOL_TCP, unix.TCP_CORK}:          optRW,

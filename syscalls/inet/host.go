@@ -26,3 +26,25 @@ func EndpointFactoryFor(k any) EndpointFactory {
 	}
 	return nil
 }
+
+// InterfaceSource describes a network namespace's interfaces and routes
+// (netlink.Source has the same methods).
+type InterfaceSource interface {
+	Interfaces() []netstack.InterfaceInfo
+	Routes() []netstack.RouteEntry
+}
+
+// hostSources maps a kernel to the InterfaceSource of its host namespace.
+var hostSources sync.Map
+
+// SetHostInterfaces makes src what k's NETLINK_ROUTE dumps and interface
+// ioctls describe (--network=host: the host namespace's snapshot).
+func SetHostInterfaces(k any, src InterfaceSource) { hostSources.Store(k, src) }
+
+// HostInterfacesFor returns k's host InterfaceSource, or nil.
+func HostInterfacesFor(k any) InterfaceSource {
+	if s, ok := hostSources.Load(k); ok {
+		return s.(InterfaceSource)
+	}
+	return nil
+}

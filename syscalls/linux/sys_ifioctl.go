@@ -53,7 +53,12 @@ func isSocketFile(f *vfs.FileDescription) (sock, inet4 bool) {
 
 // ifIoctl serves an interface ioctl on a socket file.
 func ifIoctl(t *kernel.Task, inet4 bool, cmd uint32, arg uint64) (uint64, error) {
-	ifs := stackOf(t).Interfaces()
+	var ifs []netstack.InterfaceInfo
+	if hs := inet.HostInterfacesFor(t.Kernel()); hs != nil && inet.EndpointFactoryFor(t.Kernel()) != nil {
+		ifs = hs.Interfaces() // --network=host: the host namespace's
+	} else {
+		ifs = stackOf(t).Interfaces()
+	}
 	if cmd == unix.SIOCGIFCONF {
 		return 0, ifconf(t, ifs, arg)
 	}
@@ -182,6 +187,9 @@ func ifreq(ifs []netstack.InterfaceInfo, inet4 bool, cmd uint32, req [ifreqSize]
 			typ = arphrdLoopback
 		}
 		binary.LittleEndian.PutUint16(u, typ)
+		if len(in.LinkAddr) == 6 {
+			copy(u[2:8], in.LinkAddr) // ifr_hwaddr.sa_data
+		}
 	case unix.SIOCGIFADDR, unix.SIOCGIFNETMASK, unix.SIOCGIFBRDADDR:
 		p, ok := firstIPv4(in)
 		if !ok {

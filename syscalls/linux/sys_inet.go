@@ -301,7 +301,7 @@ type inetRecvResult struct {
 func inetRecv(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iovec, flags int) (inetRecvResult, error) {
 	var out inetRecvResult
 	if flags&unix.MSG_ERRQUEUE != 0 {
-		return out, unix.EAGAIN
+		return inetRecvErrQueue(t, s, iovs)
 	}
 	if flags&unix.MSG_OOB != 0 && s.Type != unix.SOCK_STREAM {
 		return out, unix.EOPNOTSUPP
@@ -370,6 +370,31 @@ func inetRecv(t *kernel.Task, f *vfs.FileDescription, s *inet.Socket, iovs []iov
 			return out, nil
 		}
 	}
+}
+
+// inetRecvErrQueue takes the oldest error-queue entry (MSG_ERRQUEUE: never
+// blocks; EAGAIN when empty or when the endpoint keeps no queue).
+func inetRecvErrQueue(t *kernel.Task, s *inet.Socket, iovs []iovec) (inetRecvResult, error) {
+	var out inetRecvResult
+	er, ok := s.Endpoint().(netstack.ErrQueueReader)
+	if !ok {
+		return out, unix.EAGAIN
+	}
+	buf := make([]byte, min(iovTotal(iovs), maxDatagram))
+	r, err := er.ReadErrQueue(buf)
+	if err != nil {
+		return out, err
+	}
+	out.res = r
+	out.flags = unix.MSG_ERRQUEUE
+	if r.Total > r.N {
+		out.flags |= unix.MSG_TRUNC
+	}
+	if err := scatterIovecs(t, iovs, 0, buf[:r.N]); err != nil {
+		return out, err
+	}
+	out.n = uint64(r.N)
+	return out, nil
 }
 
 // inetFrom encodes a receive's source for msg_name: none for streams.
@@ -491,6 +516,32 @@ func inetControl(s *inet.Socket, c *netstack.ControlMessages, room uint64) ([]by
 			d := c.PktInfoDst.As16()
 			b := le.AppendUint32(d[:], uint32(c.PktInfoIfIndex))
 			msgs = append(msgs, cm{unix.SOL_IPV6, unix.IPV6_PKTINFO, b})
+		}
+	}
+	if c.HasExtErr {
+		// struct sock_extended_err, then the offender (SO_EE_OFFENDER)
+		// as a sockaddr of the socket's family, zero when there is none.
+		ee := c.ExtErr
+		b := le.AppendUint32(nil, ee.Errno)
+		b = append(b, ee.Origin, ee.Type, ee.Code, 0)
+		b = le.AppendUint32(b, ee.Info)
+		b = le.AppendUint32(b, ee.Data)
+		if s.Family == unix.AF_INET {
+			off := make([]byte, unix.SizeofSockaddrInet4)
+			if ee.Offender.IsValid() && ee.Offender.Unmap().Is4() {
+				le.PutUint16(off, unix.AF_INET)
+				a := ee.Offender.Unmap().As4()
+				copy(off[4:8], a[:])
+			}
+			msgs = append(msgs, cm{unix.SOL_IP, unix.IP_RECVERR, append(b, off...)})
+		} else {
+			off := make([]byte, unix.SizeofSockaddrInet6)
+			if ee.Offender.IsValid() {
+				le.PutUint16(off, unix.AF_INET6)
+				a := ee.Offender.As16()
+				copy(off[8:24], a[:])
+			}
+			msgs = append(msgs, cm{unix.SOL_IPV6, unix.IPV6_RECVERR, append(b, off...)})
 		}
 	}
 	var out []byte

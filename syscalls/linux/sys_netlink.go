@@ -58,7 +58,12 @@ func netlinkSocket(t *kernel.Task, stype, protocol, flags int) (uint64, error) {
 	c := t.Credentials()
 	var src netlink.Source = stackOf(t)
 	if inet.EndpointFactoryFor(t.Kernel()) != nil {
-		src = netlink.ReadOnly(src) // --network=host: not the host's stack
+		// --network=host: dumps describe the host namespace as boot
+		// saw it; changes are refused (not the host's stack).
+		if hs := inet.HostInterfacesFor(t.Kernel()); hs != nil {
+			src = hs
+		}
+		src = netlink.ReadOnly(src)
 	}
 	s := netlink.New(netlinkNamespace(t), src, stype, protocol, c.EffectiveUID, c.EffectiveGID)
 	var of uint32

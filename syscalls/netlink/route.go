@@ -292,6 +292,9 @@ func linkMsgFamily(i *netstack.InterfaceInfo, fam uint8, flags uint16, seq, port
 		m.str(unix.IFLA_QDISC, "noqueue")
 	}
 	hw := make([]byte, 6)
+	if len(i.LinkAddr) == len(hw) {
+		copy(hw, i.LinkAddr)
+	}
 	m.attr(unix.IFLA_ADDRESS, hw)
 	brd := make([]byte, 6)
 	if !i.Loopback {

@@ -107,3 +107,34 @@ func TestAttrsRejectsBadLengths(t *testing.T) {
 		t.Errorf("attrs: %v %v", as, ok)
 	}
 }
+
+func TestLinkCarriesTheMACAndBroadcast(t *testing.T) {
+	mac := []byte{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}
+	for _, c := range []struct {
+		in       netstack.InterfaceInfo
+		hw, brd  []byte
+		linkType uint16
+	}{
+		{netstack.InterfaceInfo{ID: 2, Name: "eth0", Up: true, MTU: 1500, LinkAddr: mac}, mac, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, arphrdEther},
+		{netstack.InterfaceInfo{ID: 1, Name: "lo", Up: true, Loopback: true, MTU: 65536}, make([]byte, 6), make([]byte, 6), arphrdLoopback},
+	} {
+		b := linkMsg(&c.in, 0, 1, 0)
+		h := parseHeader(b)
+		if h.Type != unix.RTM_NEWLINK || int(h.Len) != len(b) {
+			t.Fatalf("%s: header %+v of %d bytes", c.in.Name, h, len(b))
+		}
+		if typ := binary.LittleEndian.Uint16(b[hdrLen+2:]); typ != c.linkType {
+			t.Errorf("%s: ifi_type %d, want %d", c.in.Name, typ, c.linkType)
+		}
+		a, ok := attrs(b[hdrLen+ifinfoLen:])
+		if !ok {
+			t.Fatalf("%s: malformed attributes", c.in.Name)
+		}
+		if got := a[unix.IFLA_ADDRESS]; string(got) != string(c.hw) {
+			t.Errorf("%s: IFLA_ADDRESS %x, want %x", c.in.Name, got, c.hw)
+		}
+		if got := a[unix.IFLA_BROADCAST]; string(got) != string(c.brd) {
+			t.Errorf("%s: IFLA_BROADCAST %x, want %x", c.in.Name, got, c.brd)
+		}
+	}
+}

@@ -456,12 +456,12 @@ func (e *interop) udpBothWays(t *testing.T, sandboxAddr, peerAddr string) {
 }
 
 // names checks getent hosts for a name the sandbox's /etc/hosts holds,
-// and a DNS query over UDP to dnsmasq in the peer: by hand, and (if
-// withGetent) through glibc's resolver with the sandbox's own
+// and a DNS query over UDP to dnsmasq in the peer: by hand, and through
+// glibc's resolver (which sets IP_RECVERR) with the sandbox's own
 // /etc/resolv.conf pointing to it. The sandbox's root is an overlay, so
 // what it writes to /etc stays in the sandbox; it writes before it looks
 // anything up, so no query ever goes to the host's name server.
-func (e *interop) names(t *testing.T, withGetent bool) {
+func (e *interop) names(t *testing.T) {
 	const answer = "10.201.7.7"
 	start(t, "dnsmasq in the peer", e.peer("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
 		"--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address="+peer4, "--pid-file=",
@@ -472,18 +472,39 @@ func (e *interop) names(t *testing.T, withGetent bool) {
 	if strings.TrimSpace(out) != answer {
 		t.Errorf("DNS query by hand from the sandbox: %q, want %s", out, answer)
 	}
-	script := `printf '10.201.9.9 interop-peer.internal\n' >> /etc/hosts && getent hosts interop-peer.internal`
-	if withGetent {
-		script = fmt.Sprintf(`printf 'nameserver %s\n' > /etc/resolv.conf && %s && getent hosts www.test.example`, peer4, script)
-	}
+	script := fmt.Sprintf(`printf 'nameserver %s\n' > /etc/resolv.conf && printf '10.201.9.9 interop-peer.internal\n' >> /etc/hosts && getent hosts interop-peer.internal && getent hosts www.test.example`, peer4)
 	out = output(t, "getent in the sandbox", e.do("/bin/sh", "-c", script))
 	lines := strings.Fields(out)
-	want := []string{"10.201.9.9", "interop-peer.internal"}
-	if withGetent {
-		want = append(want, answer, "www.test.example")
-	}
+	want := []string{"10.201.9.9", "interop-peer.internal", answer, "www.test.example"}
 	if strings.Join(lines, " ") != strings.Join(want, " ") {
 		t.Errorf("getent hosts in the sandbox: %q, want %q", out, want)
+	}
+}
+
+// ipShows checks what ip addr, ip route and ip link show in the sandbox,
+// and SIOCGIFHWADDR: the veth with its addresses, routes and MAC
+// (sandbox mode: the taken-over interface; host mode: the namespace's, as
+// boot saw it), and loopback.
+func (e *interop) ipShows(t *testing.T) {
+	mac, err := inNS(e.ctx, e.p.sandbox, "cat", "/sys/class/net/"+e.p.sdev+"/address").Output()
+	if err != nil {
+		t.Fatalf("the veth's MAC: %v", err)
+	}
+	// SIOCGIFHWADDR (0x8927): ifr_hwaddr's sa_data starts 18 bytes in.
+	hwaddr := fmt.Sprintf(`import fcntl, socket, struct; r = fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8927, struct.pack('40s', b'%s')); print('SIOCGIFHWADDR', r[18:24].hex(':'))`, e.p.sdev)
+	out := output(t, "ip", e.do("/bin/sh", "-c", "ip -o addr show; echo --; ip route show; echo --; ip -6 route show; echo --; ip -o link show; \"$0\" -c \"$1\"", e.py, hwaddr))
+	for _, want := range []string{
+		"link/ether " + strings.TrimSpace(string(mac)) + " brd ff:ff:ff:ff:ff:ff",
+		"SIOCGIFHWADDR " + strings.TrimSpace(string(mac)),
+		e.p.sdev + "    inet " + sandbox4 + "/24",
+		e.p.sdev + "    inet6 " + sandbox6 + "/64",
+		"10.201.0.0/24 dev " + e.p.sdev,
+		"fd00:201::/64 dev " + e.p.sdev,
+		"lo    inet 127.0.0.1/8",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the sandbox's ip output:\n%s", want, out)
+		}
 	}
 }
 
@@ -494,20 +515,7 @@ func (e *interop) names(t *testing.T, withGetent bool) {
 // the peer.
 func TestInteropSandboxMode(t *testing.T) {
 	e := newInterop(t, "sandbox")
-	t.Run("ip addr and ip route", func(t *testing.T) {
-		out := output(t, "ip", e.do("/bin/sh", "-c", "ip -o addr show; echo --; ip route show; echo --; ip -6 route show"))
-		for _, want := range []string{
-			e.p.sdev + "    inet " + sandbox4 + "/24",
-			e.p.sdev + "    inet6 " + sandbox6 + "/64",
-			"10.201.0.0/24 dev " + e.p.sdev,
-			"fd00:201::/64 dev " + e.p.sdev,
-			"lo    inet 127.0.0.1/8",
-		} {
-			if !strings.Contains(out, want) {
-				t.Errorf("no %q in the sandbox's ip output:\n%s", want, out)
-			}
-		}
-	})
+	t.Run("ip addr and ip route", e.ipShows)
 	t.Run("ping", func(t *testing.T) {
 		for _, dst := range []string{peer4, peer6} {
 			out := output(t, "ping "+dst+" in the sandbox", e.do("ping", "-c", "2", "-W", "10", dst))
@@ -532,22 +540,21 @@ func TestInteropSandboxMode(t *testing.T) {
 	t.Run("UDP IPv4", func(t *testing.T) { e.udpBothWays(t, sandbox4, peer4) })
 	t.Run("UDP IPv6", func(t *testing.T) { e.udpBothWays(t, sandbox6, peer6) })
 	t.Run("iperf3", func(t *testing.T) { e.iperfBothWays(t, sandbox4, peer4) })
-	t.Run("names", func(t *testing.T) { e.names(t, true) })
+	t.Run("names", func(t *testing.T) { e.names(t) })
 }
 
 // TestInteropHostMode runs the same programs with --network=host in the
 // test's namespace, where the host sockets are that namespace's. Left
-// out: ip addr (the sandbox's netlink shows its own loopback, not the
-// host's interfaces), ping from the sandbox (no ping or raw sockets for
-// the guest in host mode), and getent through glibc's resolver (hostinet
-// does not pass IP_RECVERR, which the resolver needs, to the host).
+// out: ping from the sandbox (no ping or raw sockets for the guest in
+// host mode).
 func TestInteropHostMode(t *testing.T) {
 	e := newInterop(t, "host")
+	t.Run("ip addr and ip route", e.ipShows)
 	t.Run("HTTP", e.httpBothWays)
 	t.Run("stream IPv4", func(t *testing.T) { e.streamBothWays(t, sandbox4, peer4) })
 	t.Run("stream IPv6", func(t *testing.T) { e.streamBothWays(t, sandbox6, peer6) })
 	t.Run("UDP IPv4", func(t *testing.T) { e.udpBothWays(t, sandbox4, peer4) })
 	t.Run("UDP IPv6", func(t *testing.T) { e.udpBothWays(t, sandbox6, peer6) })
 	t.Run("iperf3", func(t *testing.T) { e.iperfBothWays(t, sandbox4, peer4) })
-	t.Run("names", func(t *testing.T) { e.names(t, false) })
+	t.Run("names", func(t *testing.T) { e.names(t) })
 }

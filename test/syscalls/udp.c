@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -252,6 +253,69 @@ TEST(udp, unconnected_socket_with_ip_recverr_gets_port_unreachable)
 	socklen_t len = sizeof(err);
 	ASSERT_SYSCALL_OK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len));
 	EXPECT_EQ(err, ECONNREFUSED);
+	close(s);
+}
+
+/* With IP_RECVERR the ICMP error is also queued on the socket's error
+ * queue (ip(7)): recvmsg(MSG_ERRQUEUE) returns the datagram that failed,
+ * its destination and an IP_RECVERR message (struct sock_extended_err and
+ * the ICMP sender); the socket polls POLLERR until the queue is read. */
+TEST(udp, ip_recverr_queues_port_unreachable_for_msg_errqueue)
+{
+	struct sockaddr_in dst = closed_port(), me;
+	int s = bound(&me);
+	setint(s, SOL_IP, IP_RECVERR, 1);
+	EXPECT_EQ(sendto(s, "ping", 4, 0, (struct sockaddr *)&dst, sizeof(dst)), 4);
+	struct pollfd p = {.fd = s, .events = 0};
+	ASSERT_EQ(poll(&p, 1, 5000), 1);
+	EXPECT_TRUE(p.revents & POLLERR);
+	/* SO_ERROR is taken; the queued entry keeps POLLERR. */
+	int err = -1;
+	socklen_t len = sizeof(err);
+	ASSERT_SYSCALL_OK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(err, ECONNREFUSED);
+	p.revents = 0;
+	EXPECT_EQ(poll(&p, 1, 0), 1);
+	EXPECT_TRUE(p.revents & POLLERR);
+
+	char buf[16] = {0};
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_in from;
+	memset(&from, 0, sizeof(from));
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	EXPECT_EQ(recvmsg(s, &m, MSG_ERRQUEUE), 4);
+	EXPECT_EQ(memcmp(buf, "ping", 4), 0);
+	EXPECT_TRUE(m.msg_flags & MSG_ERRQUEUE);
+	EXPECT_EQ(from.sin_family, AF_INET);
+	EXPECT_EQ(from.sin_port, dst.sin_port);
+	EXPECT_EQ(from.sin_addr.s_addr, dst.sin_addr.s_addr);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ASSERT_TRUE(c != NULL);
+	EXPECT_EQ(c->cmsg_level, SOL_IP);
+	EXPECT_EQ(c->cmsg_type, IP_RECVERR);
+	ASSERT_EQ(c->cmsg_len, CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)));
+	struct sock_extended_err ee;
+	memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	EXPECT_EQ(ee.ee_errno, ECONNREFUSED);
+	EXPECT_EQ(ee.ee_origin, SO_EE_ORIGIN_ICMP);
+	EXPECT_EQ(ee.ee_type, 3); /* destination unreachable */
+	EXPECT_EQ(ee.ee_code, 3); /* port unreachable */
+	struct sockaddr_in off;
+	memcpy(&off, CMSG_DATA(c) + sizeof(ee), sizeof(off));
+	EXPECT_EQ(off.sin_family, AF_INET);
+	EXPECT_EQ(off.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	EXPECT_TRUE(CMSG_NXTHDR(&m, c) == NULL);
+
+	/* The queue is empty now: no POLLERR, and MSG_ERRQUEUE does not
+	 * block. */
+	p.revents = 0;
+	EXPECT_EQ(poll(&p, 1, 0), 0);
+	m.msg_controllen = sizeof(ctl.b);
+	EXPECT_ERRNO(recvmsg(s, &m, MSG_ERRQUEUE), EAGAIN);
 	close(s);
 }
 

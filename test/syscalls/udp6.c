@@ -4,6 +4,8 @@
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -277,6 +279,61 @@ TEST(udp6, ipv6_recverr_can_be_set_and_read_back)
 	EXPECT_EQ(getint(s, SOL_IPV6, IPV6_RECVERR), 1);
 	setint(s, SOL_IPV6, IPV6_RECVERR, 0);
 	EXPECT_EQ(getint(s, SOL_IPV6, IPV6_RECVERR), 0);
+	close(s);
+}
+
+/* With IPV6_RECVERR an ICMPv6 port unreachable is queued on the error
+ * queue (ipv6(7), ip(7)): MSG_ERRQUEUE returns the datagram, its
+ * destination and an IPV6_RECVERR message with the ICMPv6 type, code
+ * and sender; POLLERR stays until the queue is read. */
+TEST(udp6, ipv6_recverr_queues_port_unreachable_for_msg_errqueue)
+{
+	NEED_IPV6();
+	struct sockaddr_in6 dst, me;
+	close(bound6(&in6addr_loopback, &dst));
+	int s = bound6(&in6addr_loopback, &me);
+	setint(s, SOL_IPV6, IPV6_RECVERR, 1);
+	EXPECT_EQ(sendto(s, "ping", 4, 0, (struct sockaddr *)&dst, sizeof(dst)), 4);
+	struct pollfd p = {.fd = s, .events = 0};
+	ASSERT_EQ(poll(&p, 1, 5000), 1);
+	EXPECT_TRUE(p.revents & POLLERR);
+
+	char buf[16] = {0};
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_in6 from;
+	memset(&from, 0, sizeof(from));
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	EXPECT_EQ(recvmsg(s, &m, MSG_ERRQUEUE), 4);
+	EXPECT_EQ(memcmp(buf, "ping", 4), 0);
+	EXPECT_TRUE(m.msg_flags & MSG_ERRQUEUE);
+	EXPECT_EQ(from.sin6_family, AF_INET6);
+	EXPECT_EQ(from.sin6_port, dst.sin6_port);
+	EXPECT_TRUE(IN6_IS_ADDR_LOOPBACK(&from.sin6_addr));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ASSERT_TRUE(c != NULL);
+	EXPECT_EQ(c->cmsg_level, SOL_IPV6);
+	EXPECT_EQ(c->cmsg_type, IPV6_RECVERR);
+	ASSERT_EQ(c->cmsg_len, CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)));
+	struct sock_extended_err ee;
+	memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	EXPECT_EQ(ee.ee_errno, ECONNREFUSED);
+	EXPECT_EQ(ee.ee_origin, SO_EE_ORIGIN_ICMP6);
+	EXPECT_EQ(ee.ee_type, 1); /* destination unreachable */
+	EXPECT_EQ(ee.ee_code, 4); /* port unreachable */
+	struct sockaddr_in6 off;
+	memcpy(&off, CMSG_DATA(c) + sizeof(ee), sizeof(off));
+	EXPECT_EQ(off.sin6_family, AF_INET6);
+	EXPECT_TRUE(IN6_IS_ADDR_LOOPBACK(&off.sin6_addr));
+	EXPECT_TRUE(CMSG_NXTHDR(&m, c) == NULL);
+
+	p.revents = 0;
+	EXPECT_EQ(poll(&p, 1, 0), 0);
+	m.msg_controllen = sizeof(ctl.b);
+	EXPECT_ERRNO(recvmsg(s, &m, MSG_ERRQUEUE), EAGAIN);
 	close(s);
 }
 
