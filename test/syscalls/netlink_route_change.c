@@ -184,6 +184,8 @@ TEST(rtnetlink_change, RTM_NEWADDR_without_an_address_is_EINVAL) {
 
 TEST(rtnetlink_change, RTM_NEWROUTE_makes_a_destination_reachable_and_RTM_DELROUTE_unreachable_again) {
     private_net();
+    if (udp_connect("10.9.8.1") == 0)
+        TEST_SKIP("a default route reaches 10.9.8.1 (runsc do with its NAT); --network=none has none");
     EXPECT_EQ(udp_connect("10.9.8.1"), ENETUNREACH);
     ASSERT_EQ(route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, AF_INET, "10.9.8.0", 24, NULL, lo_index()), 0);
     EXPECT_EQ(udp_connect("10.9.8.1"), 0);
