@@ -97,7 +97,8 @@ func (t *Task) SetFileOwner(f *vfs.FileDescription, typ, id int32) error {
 		return unix.EINVAL
 	}
 	if id < 0 {
-		return unix.EINVAL
+		// No such PID (Linux's find_vpid finds none).
+		return unix.ESRCH
 	}
 	k := t.k
 	if id != 0 {

@@ -240,3 +240,26 @@ TEST(fcntl_async, tcp_data_sends_the_signal)
 	close(c);
 	close(l);
 }
+
+TEST(fcntl_async, owner_that_does_not_exist_is_ESRCH)
+{
+	int p[2];
+	ASSERT_EQ(pipe(p), 0);
+	/* A child reaped is a PID that no longer exists (until reused, which
+	 * the next few forks do not do). */
+	pid_t pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+	errno = 0;
+	EXPECT_EQ(fcntl(p[0], F_SETOWN, pid), -1);
+	EXPECT_EQ(errno, ESRCH);
+	struct f_owner_ex o = {F_OWNER_PID, -5};
+	errno = 0;
+	EXPECT_EQ(fcntl(p[0], F_SETOWN_EX, &o), -1);
+	EXPECT_EQ(errno, ESRCH);
+	EXPECT_EQ(fcntl(p[0], F_GETOWN), 0);
+	close(p[0]);
+	close(p[1]);
+}
