@@ -8,6 +8,9 @@ import (
 	abi "github.com/palisade-sandbox/palisade/abi/linux"
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/epoll"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/eventfd"
+	"github.com/palisade-sandbox/palisade/sentry/kernel/timerfd"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/pipe"
 	"golang.org/x/sys/unix"
@@ -426,6 +429,11 @@ func Fcntl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // a change of O_ASYNC starts or stops signal-driven I/O.
 func setStatusFlags(t *kernel.Task, f *vfs.FileDescription, fd int32, flags uint32) error {
 	old := f.StatusFlags()
+	if flags&^old&unix.O_ASYNC != 0 && !asyncCapable(t, f) {
+		// As Linux, O_ASYNC is not kept by a file that cannot send
+		// SIGIO (no fasync operation).
+		flags &^= unix.O_ASYNC
+	}
 	if err := f.SetStatusFlags(t.Context(), flags); err != nil {
 		return err
 	}
@@ -433,6 +441,28 @@ func setStatusFlags(t *kernel.Task, f *vfs.FileDescription, fd int32, flags uint
 		t.SetFileAsync(f, fd, now&unix.O_ASYNC != 0)
 	}
 	return nil
+}
+
+// asyncCapable reports whether f can do signal-driven I/O: not regular
+// files, directories, eventfd, timerfd, epoll, signalfd or pidfd, which
+// have no fasync under Linux.
+func asyncCapable(t *kernel.Task, f *vfs.FileDescription) bool {
+	switch f.Impl().(type) {
+	case *eventfd.EventFD, *timerfd.TimerFD, *epoll.EventPoll, *kernel.PIDFD:
+		return false
+	}
+	if kernel.IsSignalFD(f) {
+		return false
+	}
+	st, err := f.Stat(t.Context())
+	if err != nil {
+		return true
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFDIR:
+		return false
+	}
+	return true
 }
 
 // Ioctl implements ioctl(2).

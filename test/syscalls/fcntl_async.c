@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -260,6 +261,26 @@ TEST(fcntl_async, owner_that_does_not_exist_is_ESRCH)
 	EXPECT_EQ(fcntl(p[0], F_SETOWN_EX, &o), -1);
 	EXPECT_EQ(errno, ESRCH);
 	EXPECT_EQ(fcntl(p[0], F_GETOWN), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST(fcntl_async, O_ASYNC_is_not_kept_by_files_without_signal_driven_IO)
+{
+	int e = eventfd(0, 0);
+	ASSERT_GE(e, 0);
+	ASSERT_EQ(fcntl(e, F_SETFL, O_ASYNC), 0);
+	EXPECT_FALSE(fcntl(e, F_GETFL) & O_ASYNC);
+	int r = open(test_path("f"), O_CREAT | O_RDWR, 0600);
+	ASSERT_GE(r, 0);
+	ASSERT_EQ(fcntl(r, F_SETFL, O_ASYNC), 0);
+	EXPECT_FALSE(fcntl(r, F_GETFL) & O_ASYNC);
+	int p[2];
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(fcntl(p[0], F_SETFL, O_ASYNC), 0);
+	EXPECT_TRUE(fcntl(p[0], F_GETFL) & O_ASYNC);
+	close(e);
+	close(r);
 	close(p[0]);
 	close(p[1]);
 }
