@@ -24,6 +24,11 @@ import (
 //
 // Lock order: asyncMu is a leaf; it is never held with Kernel.mu, a
 // waiter.Queue's lock or across a DecRef (the release watch takes it).
+// (Registering an entry under asyncMu is in order: a waiter.Queue's lock
+// is a leaf.)
+//
+// A TCP socket with an owner also has a watcher for EPOLLPRI, which sends
+// SIGURG when urgent data arrives, O_ASYNC or not.
 
 // Owner types of F_SETOWN_EX (Linux's F_OWNER_*).
 const (
@@ -63,6 +68,9 @@ type fileAsync struct {
 	fd int32
 	// stop, while O_ASYNC is set, is closed to end the watcher.
 	stop chan struct{}
+	// urgStop, once an owner is set on a file with urgent data (TCP), is
+	// closed at release to end the SIGURG watcher.
+	urgStop chan struct{}
 }
 
 // asyncOfLocked returns f's state, made if need be (nil if f is already
@@ -81,6 +89,10 @@ func (k *Kernel) asyncOfLocked(f *vfs.FileDescription) *fileAsync {
 			close(a.stop)
 			a.stop = nil
 		}
+		if a.urgStop != nil {
+			close(a.urgStop)
+			a.urgStop = nil
+		}
 		asyncMu.Unlock()
 	}) {
 		return nil
@@ -91,8 +103,10 @@ func (k *Kernel) asyncOfLocked(f *vfs.FileDescription) *fileAsync {
 
 // SetFileOwner implements F_SETOWN and F_SETOWN_EX: signals for f go to
 // thread, process or process group id (0: nobody). EINVAL for a bad
-// type, ESRCH if no such target exists.
-func (t *Task) SetFileOwner(f *vfs.FileDescription, typ, id int32) error {
+// type, ESRCH if no such target exists. urgent says f has urgent data
+// (a TCP socket): its arrival (EPOLLPRI) sends the owner SIGURG, with or
+// without O_ASYNC (socket(7)).
+func (t *Task) SetFileOwner(f *vfs.FileDescription, typ, id int32, urgent bool) error {
 	if typ != OwnerTID && typ != OwnerPID && typ != OwnerPGRP {
 		return unix.EINVAL
 	}
@@ -130,6 +144,25 @@ func (t *Task) SetFileOwner(f *vfs.FileDescription, typ, id int32) error {
 		return unix.EBADF
 	}
 	a.ownerType, a.ownerID, a.uid, a.euid = typ, id, c.RealUID, c.EffectiveUID
+	if urgent && id != 0 && a.urgStop == nil {
+		stop := make(chan struct{})
+		a.urgStop = stop
+		// The queue's lock is a leaf, so registering under asyncMu is
+		// in order.
+		pri := waiter.NewEntry(unix.EPOLLPRI)
+		f.EventRegister(pri)
+		go func() {
+			defer f.EventUnregister(pri)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-pri.C:
+					a.sendInfo(&linux.SignalInfo{Signo: int32(unix.SIGURG), Code: linux.SI_KERNEL})
+				}
+			}
+		}()
+	}
 	return nil
 }
 
@@ -235,11 +268,8 @@ func (t *Task) SetFileAsync(f *vfs.FileDescription, fd int32, on bool) {
 // send sends the owner the file's signal for reason (POLL_IN, ...).
 func (a *fileAsync) send(reason int32, band int64) {
 	asyncMu.Lock()
-	typ, id, uid, euid, sig, fd := a.ownerType, a.ownerID, a.uid, a.euid, a.sig, a.fd
+	sig, fd := a.sig, a.fd
 	asyncMu.Unlock()
-	if id == 0 {
-		return
-	}
 	var info linux.SignalInfo
 	if sig == 0 {
 		info.Signo, info.Code = int32(unix.SIGIO), linux.SI_KERNEL
@@ -247,6 +277,17 @@ func (a *fileAsync) send(reason int32, band int64) {
 		info.Signo, info.Code = sig, reason
 		info.SetBand(band)
 		info.SetFD(fd)
+	}
+	a.sendInfo(&info)
+}
+
+// sendInfo sends info to the owner, if any, and if allowed.
+func (a *fileAsync) sendInfo(info *linux.SignalInfo) {
+	asyncMu.Lock()
+	typ, id, uid, euid := a.ownerType, a.ownerID, a.uid, a.euid
+	asyncMu.Unlock()
+	if id == 0 {
+		return
 	}
 	k := a.k
 	k.mu.Lock()
@@ -259,7 +300,7 @@ func (a *fileAsync) send(reason int32, band int64) {
 	}
 	sendTo := func(t *Task, group bool) {
 		if t != nil && (group || !t.exiting) && allowed(t) {
-			k.sendLocked(t, &info, group)
+			k.sendLocked(t, info, group)
 		}
 	}
 	switch typ {

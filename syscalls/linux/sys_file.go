@@ -11,6 +11,7 @@ import (
 	"github.com/palisade-sandbox/palisade/sentry/kernel/epoll"
 	"github.com/palisade-sandbox/palisade/sentry/kernel/eventfd"
 	"github.com/palisade-sandbox/palisade/sentry/kernel/timerfd"
+	"github.com/palisade-sandbox/palisade/syscalls/inet"
 	"github.com/palisade-sandbox/palisade/vfs"
 	"github.com/palisade-sandbox/palisade/vfs/pipe"
 	"golang.org/x/sys/unix"
@@ -365,7 +366,7 @@ func Fcntl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			}
 			typ, id = kernel.OwnerPGRP, -id
 		}
-		return 0, t.SetFileOwner(f, typ, id)
+		return 0, t.SetFileOwner(f, typ, id, hasUrgentData(f))
 	case unix.F_GETOWN:
 		typ, id := kernel.FileOwner(f)
 		if typ == kernel.OwnerPGRP {
@@ -378,7 +379,7 @@ func Fcntl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 			return 0, err
 		}
 		typ, id := int32(binary.LittleEndian.Uint32(b[:4])), int32(binary.LittleEndian.Uint32(b[4:]))
-		return 0, t.SetFileOwner(f, typ, id)
+		return 0, t.SetFileOwner(f, typ, id, hasUrgentData(f))
 	case unix.F_GETOWN_EX:
 		typ, id := kernel.FileOwner(f)
 		var b [8]byte
@@ -441,6 +442,13 @@ func setStatusFlags(t *kernel.Task, f *vfs.FileDescription, fd int32, flags uint
 		t.SetFileAsync(f, fd, now&unix.O_ASYNC != 0)
 	}
 	return nil
+}
+
+// hasUrgentData reports whether f is a TCP socket, whose owner gets
+// SIGURG when urgent data arrives.
+func hasUrgentData(f *vfs.FileDescription) bool {
+	s := inet.FromImpl(f.Impl())
+	return s != nil && s.Type == unix.SOCK_STREAM && (s.Family == unix.AF_INET || s.Family == unix.AF_INET6)
 }
 
 // asyncCapable reports whether f can do signal-driven I/O: not regular

@@ -284,3 +284,29 @@ TEST(fcntl_async, O_ASYNC_is_not_kept_by_files_without_signal_driven_IO)
 	close(p[0]);
 	close(p[1]);
 }
+
+TEST(fcntl_async, tcp_urgent_data_sends_SIGURG_to_the_owner_without_O_ASYNC)
+{
+	block(SIGURG);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(l, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	ASSERT_EQ(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	ASSERT_EQ(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	ASSERT_EQ(listen(l, 1), 0);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(c, 0);
+	ASSERT_EQ(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	int s = accept(l, NULL, NULL);
+	ASSERT_GE(s, 0);
+	ASSERT_EQ(fcntl(s, F_SETOWN, getpid()), 0);
+	ASSERT_EQ(send(c, "u", 1, MSG_OOB), 1);
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	ASSERT_EQ(wait_sig(SIGURG, &si), SIGURG);
+	EXPECT_EQ(si.si_code, SI_KERNEL);
+	close(s);
+	close(c);
+	close(l);
+}
