@@ -24,9 +24,6 @@ import (
 //
 // Lock order: asyncMu is a leaf; it is never held with Kernel.mu, a
 // waiter.Queue's lock or across a DecRef (the release watch takes it).
-// (Registering an entry under asyncMu is in order: a waiter.Queue's lock
-// is a leaf.)
-//
 // A TCP socket with an owner also has a watcher for EPOLLPRI, which sends
 // SIGURG when urgent data arrives, O_ASYNC or not.
 
@@ -138,17 +135,21 @@ func (t *Task) SetFileOwner(f *vfs.FileDescription, typ, id int32, urgent bool) 
 	}
 	c := t.Credentials()
 	asyncMu.Lock()
-	defer asyncMu.Unlock()
 	a := k.asyncOfLocked(f)
 	if a == nil {
+		asyncMu.Unlock()
 		return unix.EBADF
 	}
 	a.ownerType, a.ownerID, a.uid, a.euid = typ, id, c.RealUID, c.EffectiveUID
+	var stop chan struct{}
 	if urgent && id != 0 && a.urgStop == nil {
-		stop := make(chan struct{})
+		stop = make(chan struct{})
 		a.urgStop = stop
-		// The queue's lock is a leaf, so registering under asyncMu is
-		// in order.
+	}
+	asyncMu.Unlock()
+	if stop != nil {
+		// Registered outside asyncMu, as the file's locks may be taken;
+		// a release meanwhile has closed stop and the watcher just ends.
 		pri := waiter.NewEntry(unix.EPOLLPRI)
 		f.EventRegister(pri)
 		go func() {
