@@ -105,6 +105,8 @@ var (
 	_ proc.Process          = procProcess{}
 	_ proc.Thread           = procThread{}
 	_ proc.ExecutableThread = procThread{}
+	_ proc.TracedThread     = procThread{}
+	_ proc.MemThread        = procThread{}
 	_ proc.Memory           = procMemory{}
 )
 
@@ -308,6 +310,22 @@ func (pt procThread) Cwd() vfs.VirtualDentry { return pt.t.ProcCwd() }
 
 // Executable implements proc.ExecutableThread.Executable.
 func (pt procThread) Executable() vfs.VirtualDentry { return pt.t.ProcExecutable() }
+
+// TracerID implements proc.TracedThread.TracerID.
+func (pt procThread) TracerID() int32 { return pt.t.TracerID() }
+
+// OpenMem implements proc.MemThread.OpenMem.
+func (pt procThread) OpenMem(ctx context.Context) (proc.ForceMemory, error) {
+	caller := kernel.TaskFromContext(ctx)
+	if caller == nil {
+		return nil, unix.EACCES
+	}
+	m, err := caller.ProcMemTarget(pt.t)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return m, nil
+}
 
 // Root implements proc.Thread.Root.
 func (pt procThread) Root() vfs.VirtualDentry { return pt.t.ProcRoot() }

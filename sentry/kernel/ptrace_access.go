@@ -16,6 +16,25 @@ const capSysPtrace = 19
 //
 // Preconditions: Kernel.mu is held.
 func (t *Task) mayAttachRealCredsLocked(target *Task) bool {
+	c := t.Credentials()
+	return t.mayAttachLocked(target, c.RealUID, c.RealGID)
+}
+
+// mayAttachFSCredsLocked is mayAttachRealCredsLocked with the caller's
+// filesystem IDs in place of its real IDs: PTRACE_MODE_ATTACH_FSCREDS,
+// the check of opening /proc/PID/mem.
+//
+// Preconditions: Kernel.mu is held.
+func (t *Task) mayAttachFSCredsLocked(target *Task) bool {
+	c := t.Credentials()
+	return t.mayAttachLocked(target, c.FSUID, c.FSGID)
+}
+
+// mayAttachLocked is the ptrace access check for a caller whose
+// identity, as the mode chooses it, is uid and gid.
+//
+// Preconditions: Kernel.mu is held.
+func (t *Task) mayAttachLocked(target *Task, uid, gid uint32) bool {
 	if target.tg == t.tg {
 		return true
 	}
@@ -23,9 +42,40 @@ func (t *Task) mayAttachRealCredsLocked(target *Task) bool {
 	if c.HasCap(capSysPtrace) {
 		return true
 	}
-	sameUser := c.RealUID == tc.RealUID && c.RealUID == tc.EffectiveUID && c.RealUID == tc.SavedUID &&
-		c.RealGID == tc.RealGID && c.RealGID == tc.EffectiveGID && c.RealGID == tc.SavedGID
+	sameUser := uid == tc.RealUID && uid == tc.EffectiveUID && uid == tc.SavedUID &&
+		gid == tc.RealGID && gid == tc.EffectiveGID && gid == tc.SavedGID
 	return sameUser && !target.tg.notDumpable
+}
+
+// ProcMemTarget returns target's address space for an open of
+// /proc/PID/mem by t (Linux's mm_access with PTRACE_MODE_ATTACH_FSCREDS):
+// EACCES unless it is t's own address space or t may attach to target;
+// nil without error if target has no address space any more (the file
+// then reads nothing). The caller gets no user reference: the address
+// space is released when its last task leaves it (by exit or execve),
+// and Alive then reports false.
+func (t *Task) ProcMemTarget(target *Task) (*mm.MemoryManager, error) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if target.exiting || target.mm == nil {
+		return nil, nil
+	}
+	if target.mm != t.mm && !t.mayAttachFSCredsLocked(target) {
+		return nil, unix.EACCES
+	}
+	return target.mm, nil
+}
+
+// TracerID returns the thread ID of t's tracer, or 0 if t is not traced
+// (/proc/PID/status TracerPid).
+func (t *Task) TracerID() int32 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if tr := t.ptrace.tracer; tr != nil {
+		return tr.ThreadID()
+	}
+	return 0
 }
 
 // ProcessVMTarget returns the address space of the task with thread ID

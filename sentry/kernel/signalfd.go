@@ -70,6 +70,12 @@ func NewSignalFD(t *Task, mask linux.SignalSet, nonblock bool) *vfs.FileDescript
 	return vfs.NewFileDescription(s, flags, vfs.VirtualDentry{})
 }
 
+// IsSignalFD reports whether file is a signalfd.
+func IsSignalFD(file *vfs.FileDescription) bool {
+	_, ok := file.Impl().(*signalFD)
+	return ok
+}
+
 // SetSignalFDMask replaces the mask of a signalfd (signalfd4 with an
 // existing descriptor): EINVAL if file is not a signalfd.
 func SetSignalFDMask(file *vfs.FileDescription, mask linux.SignalSet) error {

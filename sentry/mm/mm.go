@@ -213,6 +213,14 @@ func (mm *MemoryManager) IncUsers() {
 	mm.mu.Unlock()
 }
 
+// Alive reports whether a task still uses mm: false once the last one
+// has left it (exit or execve) and its memory is released.
+func (mm *MemoryManager) Alive() bool {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.users.Load() > 0
+}
+
 // DecUsers drops a task's use of mm, releasing everything with the last.
 func (mm *MemoryManager) DecUsers() {
 	mm.mu.Lock()

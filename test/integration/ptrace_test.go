@@ -63,4 +63,9 @@ func TestGdb(t *testing.T) {
 			t.Errorf("gdb's output has no %q\n%s\nstderr: %s", l, trim(got.stdout), trim(got.stderr))
 		}
 	}
+	// gdb reads and writes the inferior through /proc/PID/mem, warning
+	// when it cannot.
+	if strings.Contains(got.stdout+got.stderr, "/proc/PID/mem") {
+		t.Errorf("gdb could not use /proc/PID/mem\nstdout: %s\nstderr: %s", trim(got.stdout), trim(got.stderr))
+	}
 }

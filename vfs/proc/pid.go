@@ -85,6 +85,7 @@ func (fs *filesystem) pidEntries(ref *taskRef) []staticEntry {
 			}
 			return []byte(m.Maps()), nil
 		}),
+		fs.memEntry(ref),
 		file("mountinfo", 0o444, fs.mountinfo),
 		file("mounts", 0o444, fs.mounts),
 		fs.nsEntry(ref),
@@ -251,6 +252,13 @@ func (fs *filesystem) rootTarget(ctx context.Context, r *taskRef) (string, error
 		return "", err
 	}
 	return fs.pathOf(ctx, vd), nil
+}
+
+// TracedThread is optionally implemented by a Thread whose kernel knows
+// its ptrace tracer.
+type TracedThread interface {
+	// TracerID returns the tracer's thread ID, or 0 if not traced.
+	TracerID() int32
 }
 
 // ExecutableThread is optionally implemented by a Thread whose kernel
@@ -556,7 +564,11 @@ func (fs *filesystem) status(ctx context.Context, r *taskRef) ([]byte, error) {
 	fmt.Fprintf(&b, "Name:\t%s\n", escapeComm(comm))
 	fmt.Fprintf(&b, "Umask:\t%04o\n", umask)
 	fmt.Fprintf(&b, "State:\t%c (%s)\n", state, stateName)
-	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", r.pid, id, p.ParentPID())
+	var tracer int32
+	if tt, ok := t.(TracedThread); ok {
+		tracer = tt.TracerID()
+	}
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n", r.pid, id, p.ParentPID(), tracer)
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\n", c.RealUID, c.EffectiveUID, c.SavedUID, c.FSUID)
 	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", c.RealGID, c.EffectiveGID, c.SavedGID, c.FSGID)
 	fmt.Fprintf(&b, "FDSize:\t%d\n", fdSize)
