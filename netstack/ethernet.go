@@ -113,6 +113,18 @@ func (e *Ethernet) IsLoopback() bool { return false }
 // Attach implements LinkEndpoint.Attach: it starts the reader, the writer
 // and the neighbour timer.
 func (e *Ethernet) Attach(deliver func(etherType uint16, pkt []byte)) {
+	e.attach(func(et uint16, pkt []byte, _ bool) { deliver(et, pkt) })
+}
+
+// checksumVerifier is a FrameIO that tells, for the frames of its last
+// ReadFrames, which carry transport checksums the host vouches for.
+type checksumVerifier interface {
+	ChecksumsVerified() []bool
+}
+
+// attach is Attach for the stack, which also learns whether a packet's
+// transport checksum is verified (checksumVerifier).
+func (e *Ethernet) attach(deliver func(etherType uint16, pkt []byte, verified bool)) {
 	go e.readLoop(deliver)
 	go e.writeLoop()
 	go e.timerLoop()
@@ -191,21 +203,26 @@ func (e *Ethernet) writeLoop() {
 	}
 }
 
-func (e *Ethernet) readLoop(deliver func(uint16, []byte)) {
+func (e *Ethernet) readLoop(deliver func(uint16, []byte, bool)) {
+	cv, _ := e.io.(checksumVerifier)
 	for {
 		frames, err := e.io.ReadFrames()
 		if err != nil {
 			return
 		}
-		for _, f := range frames {
-			e.receive(f, deliver)
+		var verified []bool
+		if cv != nil {
+			verified = cv.ChecksumsVerified()
+		}
+		for i, f := range frames {
+			e.receive(f, i < len(verified) && verified[i], deliver)
 		}
 	}
 }
 
 // receive handles one frame: hostile input, every length checked by the
-// parsers.
-func (e *Ethernet) receive(f []byte, deliver func(uint16, []byte)) {
+// parsers. verified says its transport checksum needs no checking.
+func (e *Ethernet) receive(f []byte, verified bool, deliver func(uint16, []byte, bool)) {
 	e.Stats.RxFrames.Add(1)
 	h, payload, err := header.ParseEthernet(f)
 	if err != nil {
@@ -222,12 +239,12 @@ func (e *Ethernet) receive(f []byte, deliver func(uint16, []byte)) {
 	case header.EtherTypeARP:
 		e.receiveARP(payload)
 	case EtherTypeIPv4:
-		deliver(EtherTypeIPv4, append([]byte(nil), payload...))
+		deliver(EtherTypeIPv4, append([]byte(nil), payload...), verified)
 	case EtherTypeIPv6:
 		if e.receiveNDP(h.Src, payload) {
 			return
 		}
-		deliver(EtherTypeIPv6, append([]byte(nil), payload...))
+		deliver(EtherTypeIPv6, append([]byte(nil), payload...), verified)
 	default:
 		e.Stats.RxUnknownType.Add(1)
 	}

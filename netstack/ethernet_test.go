@@ -218,7 +218,7 @@ func TestEthernetIgnoresHostileFrames(t *testing.T) {
 	wa, _ := newWire()
 	_, ea := ethStack(t, wa, macA, "10.201.0.1/24", "fd00:201::1/64")
 	delivered := 0
-	deliver := func(uint16, []byte) { delivered++ }
+	deliver := func(uint16, []byte, bool) { delivered++ }
 	arp := make([]byte, header.EthernetSize+header.ARPSize)
 	header.EncodeEthernet(arp, &header.Ethernet{Dst: header.BroadcastMAC, Src: macB, Type: header.EtherTypeARP})
 	header.EncodeARP(arp[header.EthernetSize:], &header.ARP{Op: header.ARPReply, SenderMAC: macB, SenderIP: netip.MustParseAddr("10.201.0.5"), TargetIP: netip.MustParseAddr("10.201.0.1")})
@@ -228,7 +228,7 @@ func TestEthernetIgnoresHostileFrames(t *testing.T) {
 		append(append([]byte{}, arp[:header.EthernetSize]...), 0, 1), // truncated ARP
 		arp, // an unsolicited reply creates no entry
 	} {
-		ea.receive(f, deliver)
+		ea.receive(f, false, deliver)
 	}
 	if _, ok := ea.Neighbor(netip.MustParseAddr("10.201.0.5")); ok {
 		t.Error("an unsolicited ARP reply filled the table")
@@ -236,10 +236,10 @@ func TestEthernetIgnoresHostileFrames(t *testing.T) {
 	// Another host's unicast frame and our own are dropped.
 	other := append([]byte{}, arp...)
 	copy(other[0:6], macB[:])
-	ea.receive(other, deliver)
+	ea.receive(other, false, deliver)
 	own := append([]byte{}, arp...)
 	copy(own[6:12], macA[:])
-	ea.receive(own, deliver)
+	ea.receive(own, false, deliver)
 	if ea.Stats.RxOtherHost.Load() != 2 {
 		t.Errorf("RxOtherHost = %d, want 2", ea.Stats.RxOtherHost.Load())
 	}
@@ -252,12 +252,12 @@ func TestEthernetIgnoresHostileFrames(t *testing.T) {
 	header.EncodeEthernet(f, &header.Ethernet{Dst: header.MulticastMAC(dst), Src: macB, Type: EtherTypeIPv6})
 	header.EncodeIPv6(f[header.EthernetSize:], &header.IPv6{PayloadLen: len(msg), NextHeader: 58, HopLimit: 64, Src: src, Dst: dst})
 	copy(f[header.EthernetSize+header.IPv6Size:], msg)
-	ea.receive(f, deliver)
+	ea.receive(f, false, deliver)
 	if _, ok := ea.Neighbor(src); ok || delivered != 0 || ea.Stats.NDPOut.Load() != 0 {
 		t.Errorf("routed solicitation: learnt %v, delivered %d, answered %d", ok, delivered, ea.Stats.NDPOut.Load())
 	}
 	f[header.EthernetSize+7] = 255
-	ea.receive(f, deliver)
+	ea.receive(f, false, deliver)
 	if mac, ok := ea.Neighbor(src); !ok || mac != macB || ea.Stats.NDPOut.Load() != 1 {
 		t.Errorf("solicitation: learnt %v %v, answered %d", mac, ok, ea.Stats.NDPOut.Load())
 	}
@@ -271,7 +271,7 @@ func FuzzEthernetReceive(f *testing.F) {
 	wa, _ := newWire()
 	_, e := ethStack(f, wa, macA, "10.201.0.1/24", "fd00:201::1/64")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e.receive(b, func(uint16, []byte) {})
+		e.receive(b, false, func(uint16, []byte, bool) {})
 		for len(e.txq) > 0 {
 			<-e.txq
 		}

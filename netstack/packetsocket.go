@@ -28,8 +28,9 @@ type PacketSocketStats struct {
 // to one interface), which runsc opens and donates: frames are read with
 // recvmmsg and written with sendmmsg, in batches, through the Go runtime's
 // poller. With vnetHdr the socket has PACKET_VNET_HDR set: each frame
-// comes with a virtio_net_hdr, whose partial checksums (a local peer's
-// checksum offload) are completed here.
+// comes with a virtio_net_hdr, which says whether the host vouches for
+// its checksums (ChecksumsVerified), and frames written may be GSO
+// frames (gso.go).
 type PacketSocket struct {
 	// Stats are the counters.
 	Stats PacketSocketStats
@@ -43,10 +44,13 @@ type PacketSocket struct {
 	rhdrs  []unix.Mmsghdr
 	riov   []unix.Iovec
 	frames [][]byte
+	// verified[i] says frames[i]'s checksums need no checking.
+	verified []bool
 
 	// Send state, used by WriteFrames only (one writer).
 	thdrs []unix.Mmsghdr
 	tiov  []unix.Iovec
+	tmsgs []txMsg
 }
 
 var _ FrameIO = (*PacketSocket)(nil)
@@ -65,8 +69,8 @@ func NewPacketSocket(fd int, vnetHdr bool) (*PacketSocket, error) {
 	}
 	p := &PacketSocket{f: f, rc: rc, vnet: vnetHdr,
 		rbufs: make([][]byte, packetBatch), rhdrs: make([]unix.Mmsghdr, packetBatch), riov: make([]unix.Iovec, packetBatch),
-		frames: make([][]byte, 0, packetBatch),
-		thdrs:  make([]unix.Mmsghdr, packetBatch), tiov: make([]unix.Iovec, packetBatch)}
+		frames: make([][]byte, 0, packetBatch), verified: make([]bool, 0, packetBatch),
+		thdrs: make([]unix.Mmsghdr, packetBatch)}
 	for i := range p.rbufs {
 		p.rbufs[i] = make([]byte, packetBufSize)
 	}
@@ -101,10 +105,11 @@ func (p *PacketSocket) ReadFrames() ([][]byte, error) {
 		if err != nil {
 			return nil, os.NewSyscallError("recvmmsg", err)
 		}
-		p.frames = p.frames[:0]
+		p.frames, p.verified = p.frames[:0], p.verified[:0]
 		for i := 0; i < n; i++ {
-			if f := p.frame(i); f != nil {
+			if f, v := p.frame(i); f != nil {
 				p.frames = append(p.frames, f)
+				p.verified = append(p.verified, v)
 			}
 		}
 		if len(p.frames) > 0 {
@@ -113,41 +118,67 @@ func (p *PacketSocket) ReadFrames() ([][]byte, error) {
 	}
 }
 
-// frame returns the i-th received frame, its checksum completed, or nil if
-// it is to be dropped.
-func (p *PacketSocket) frame(i int) []byte {
+// ChecksumsVerified says, for each frame of the last ReadFrames, whether
+// the host vouches for its transport checksum: the virtio_net_hdr says
+// DATA_VALID (the host's device checked it) or NEEDS_CSUM (a local peer
+// left it to checksum offload, never computed: Linux's CHECKSUM_PARTIAL,
+// which its own stack trusts too). Such a frame's checksum is not
+// checked again (nor completed: the field may hold only the partial
+// sum, as a packet capture on Linux shows it). Without the header, or
+// with neither flag, the stack checks it.
+func (p *PacketSocket) ChecksumsVerified() []bool { return p.verified }
+
+// frame returns the i-th received frame and whether its checksum is
+// verified, or nil if it is to be dropped.
+func (p *PacketSocket) frame(i int) ([]byte, bool) {
 	h := &p.rhdrs[i]
 	if h.Hdr.Flags&unix.MSG_TRUNC != 0 || int(h.Len) > len(p.rbufs[i]) {
 		p.Stats.RxTruncated.Add(1)
-		return nil
+		return nil, false
 	}
 	b := p.rbufs[i][:h.Len]
 	if !p.vnet {
-		return b
+		return b, false
 	}
 	vh, f, err := header.ParseVirtioNetHdr(b)
 	if err != nil {
 		p.Stats.RxBadVnetHdr.Add(1)
-		return nil
+		return nil, false
 	}
 	if vh.Flags&header.VirtioNetHdrNeedsCsum != 0 {
-		if err := vh.CompleteChecksum(f); err != nil {
+		if !vh.ChecksumFits(f) {
 			p.Stats.RxBadVnetHdr.Add(1)
-			return nil
+			return nil, false
 		}
+		return f, true
 	}
-	return f
+	return f, vh.Flags&header.VirtioNetHdrDataValid != 0
 }
 
 // WriteFrames implements FrameIO.WriteFrames. A frame the kernel refuses
-// (EMSGSIZE, the interface down) is dropped and counted.
+// (EMSGSIZE, the interface down) is dropped and counted. With the vnet
+// header, runs of one TCP flow's segments go as one GSO frame each
+// (gso.go).
 func (p *PacketSocket) WriteFrames(frames [][]byte) error {
-	for len(frames) > 0 {
-		batch := frames[:min(len(frames), packetBatch)]
+	// The messages: how many frames each carries, and where the payload
+	// of all but the first starts. Grouping changes the first frame of a
+	// group, so it is done once, before any is sent.
+	p.tmsgs = p.tmsgs[:0]
+	for i := 0; i < len(frames); {
+		m := txMsg{n: 1}
+		if p.vnet {
+			m.n, m.hdrEnd = gsoGroup(frames[i:], header.VirtioNetHdrSize)
+		}
+		p.tmsgs = append(p.tmsgs, m)
+		i += m.n
+	}
+	msgs := p.tmsgs
+	for len(msgs) > 0 {
+		batch := msgs[:min(len(msgs), packetBatch)]
 		var n int
 		var err error
 		if werr := p.rc.Write(func(fd uintptr) bool {
-			n, err = p.sendmmsg(fd, batch)
+			n, err = p.sendmmsg(fd, frames, batch)
 			return err != unix.EAGAIN
 		}); werr != nil {
 			return werr
@@ -158,11 +189,20 @@ func (p *PacketSocket) WriteFrames(frames [][]byte) error {
 		case errors.Is(err, unix.EBADF) || errors.Is(err, unix.ENOTSOCK):
 			return os.NewSyscallError("sendmmsg", err)
 		case err != nil:
-			// The first frame failed: drop it and go on.
+			// The first message failed: drop it and go on.
 			p.Stats.TxErrors.Add(1)
 			n = 1
 		}
-		frames = frames[n:]
+		for _, m := range msgs[:n] {
+			frames = frames[m.n:]
+		}
+		msgs = msgs[n:]
 	}
 	return nil
+}
+
+// txMsg is one message of a sendmmsg: n frames, the first whole, the
+// others from hdrEnd on (their payload, a GSO frame's).
+type txMsg struct {
+	n, hdrEnd int
 }

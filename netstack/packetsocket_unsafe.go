@@ -25,20 +25,37 @@ func (p *PacketSocket) recvmmsg(fd uintptr) (int, error) {
 	return int(n), nil
 }
 
-// sendmmsg sends frames (at most packetBatch, none empty) and returns how
-// many the kernel took.
-func (p *PacketSocket) sendmmsg(fd uintptr, frames [][]byte) (int, error) {
-	for i, f := range frames {
-		p.tiov[i] = unix.Iovec{Base: &f[0]}
-		p.tiov[i].SetLen(len(f))
+// sendmmsg sends msgs (at most packetBatch), the messages of frames
+// (from frames[0] on, none empty), and returns how many the kernel took.
+func (p *PacketSocket) sendmmsg(fd uintptr, frames [][]byte, msgs []txMsg) (int, error) {
+	nf := 0
+	for _, m := range msgs {
+		nf += m.n
+	}
+	if cap(p.tiov) < nf {
+		p.tiov = make([]unix.Iovec, nf)
+	}
+	iov := p.tiov[:nf]
+	j := 0
+	for i, m := range msgs {
+		first := j
+		for k := 0; k < m.n; k++ {
+			b := frames[j]
+			if k > 0 {
+				b = b[m.hdrEnd:]
+			}
+			iov[j] = unix.Iovec{Base: &b[0]}
+			iov[j].SetLen(len(b))
+			j++
+		}
 		p.thdrs[i] = unix.Mmsghdr{}
-		p.thdrs[i].Hdr.Iov = &p.tiov[i]
-		p.thdrs[i].Hdr.SetIovlen(1)
+		p.thdrs[i].Hdr.Iov = &iov[first]
+		p.thdrs[i].Hdr.SetIovlen(m.n)
 	}
 	// SAFETY: thdrs and tiov are fields of p, and frames is the caller's,
 	// all reachable for the call; the kernel only reads the frames and
 	// writes each header's Len.
-	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&p.thdrs[0])), uintptr(len(frames)), unix.MSG_DONTWAIT, 0, 0)
+	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&p.thdrs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
 	if errno != 0 {
 		return 0, errno
 	}

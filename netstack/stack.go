@@ -144,6 +144,14 @@ func (s *Stack) AddNIC(id int32, name string, link LinkEndpoint) error {
 		})
 		return nil
 	}
+	if eth, ok := link.(*Ethernet); ok {
+		eth.attach(func(et uint16, pkt []byte, verified bool) {
+			n.counters.RxPackets.Add(1)
+			n.counters.RxBytes.Add(uint64(len(pkt)))
+			s.deliver(n, et, pkt, verified)
+		})
+		return nil
+	}
 	link.Attach(func(et uint16, pkt []byte) {
 		n.counters.RxPackets.Add(1)
 		n.counters.RxBytes.Add(uint64(len(pkt)))

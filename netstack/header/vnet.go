@@ -46,10 +46,17 @@ func ParseVirtioNetHdr(b []byte) (VirtioNetHdr, []byte, error) {
 // stored at CsumStart+CsumOffset. It fails, changing nothing, if the
 // offsets do not fit in frame.
 func (h *VirtioNetHdr) CompleteChecksum(frame []byte) error {
-	start, off := int(h.CsumStart), int(h.CsumStart)+int(h.CsumOffset)
-	if start > len(frame) || off+2 > len(frame) || off < start {
+	if !h.ChecksumFits(frame) {
 		return ErrBadLength
 	}
+	start, off := int(h.CsumStart), int(h.CsumStart)+int(h.CsumOffset)
 	binary.BigEndian.PutUint16(frame[off:], ^Checksum(frame[start:], 0))
 	return nil
+}
+
+// ChecksumFits reports whether the partial checksum VirtioNetHdrNeedsCsum
+// describes lies within frame.
+func (h *VirtioNetHdr) ChecksumFits(frame []byte) bool {
+	start, off := int(h.CsumStart), int(h.CsumStart)+int(h.CsumOffset)
+	return start <= len(frame) && off+2 <= len(frame) && off >= start
 }

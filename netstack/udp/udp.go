@@ -213,7 +213,7 @@ func (p *Protocol) HandlePacket(pkt netstack.Packet) {
 	} else {
 		var err error
 		h, data, err = header.ParseUDP(pkt.Payload)
-		if err != nil || !header.VerifyUDPChecksum(pkt.Payload[:max(h.Length, 0)], pkt.Src, pkt.Dst) {
+		if err != nil || !pkt.ChecksumVerified && !header.VerifyUDPChecksum(pkt.Payload[:max(h.Length, 0)], pkt.Src, pkt.Dst) {
 			p.Stats.InErrors.Add(1)
 			v6.InErrors.Add(1)
 			return
