@@ -1,11 +1,13 @@
 // Command httpserve is a Go HTTP server for the interop load test: GET
 // /hello answers "hello N" (N counts requests), GET /blob?n=BYTES answers
 // that many bytes of a repeating pattern (at most 1 MiB). It prints
-// "ready" once listening and exits after -max requests or -idle without
-// one, so it always stops by itself.
+// "ready" once listening and stops by itself: after -max requests have
+// been answered (it then shuts down gracefully, so responses still in
+// flight complete) or after -idle without a request.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net"
@@ -18,7 +20,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", ":8090", "listen address")
-	maxReq := flag.Int64("max", 100000, "exit after this many requests")
+	maxReq := flag.Int64("max", 100000, "exit after this many requests were answered")
 	idle := flag.Duration("idle", 60*time.Second, "exit after this long without a request")
 	flag.Parse()
 	l, err := net.Listen("tcp", *addr)
@@ -26,15 +28,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	var n atomic.Int64
-	last := make(chan struct{}, 1)
+	var started, answered atomic.Int64
+	done := make(chan struct{}, 1)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello %d", n.Add(1))
-		select {
-		case last <- struct{}{}:
-		default:
-		}
+		fmt.Fprintf(w, "hello %d", started.Add(1))
 	})
 	mux.HandleFunc("/blob", func(w http.ResponseWriter, r *http.Request) {
 		size, err := strconv.Atoi(r.URL.Query().Get("n"))
@@ -42,26 +40,38 @@ func main() {
 			http.Error(w, "bad n", http.StatusBadRequest)
 			return
 		}
-		n.Add(1)
+		started.Add(1)
 		b := make([]byte, size)
 		for i := range b {
 			b[i] = byte('a' + i%26)
 		}
 		w.Write(b)
+	})
+	// A request counts once its handler has returned; the last one to
+	// count wakes the main loop.
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		answered.Add(1)
 		select {
-		case last <- struct{}{}:
+		case done <- struct{}{}:
 		default:
 		}
 	})
-	go http.Serve(l, mux)
+	srv := &http.Server{Handler: counted}
+	go srv.Serve(l)
 	fmt.Println("ready")
-	for n.Load() < *maxReq {
+	for answered.Load() < *maxReq {
 		select {
-		case <-last:
+		case <-done:
 		case <-time.After(*idle):
-			fmt.Println("idle", n.Load())
+			fmt.Println("idle", answered.Load())
 			return
 		}
 	}
-	fmt.Println("served", n.Load())
+	// Shutdown waits until every connection is idle: the responses of
+	// requests that are still being written reach their clients.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+	fmt.Println("served", answered.Load())
 }
