@@ -18,6 +18,7 @@
 package ptrace
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/palisade-sandbox/palisade/platform"
@@ -90,6 +91,9 @@ const StubThreadCloneFlags = threadFlags
 
 // New starts the master stub. memFD is the memory file; stubs inherit it.
 func New(memFD int, opts Options) (*Platform, error) {
+	if err := quietStopNotifications(); err != nil {
+		return nil, fmt.Errorf("SIGCHLD action: %w", err)
+	}
 	m, err := startMaster(memFD, opts)
 	if err != nil {
 		return nil, err

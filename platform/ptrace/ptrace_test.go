@@ -409,3 +409,25 @@ func TestNewStubLeavesNoGroupStop(t *testing.T) {
 		t.Fatalf("new stub thread %d is in state %c, want S (waiting in pause): the stub's group stop is still in effect", tid, s)
 	}
 }
+
+// TestStopsRaiseNoSIGCHLD checks that the platform asks the kernel not to
+// signal the Sentry for every stub stop, keeping the Go runtime's handler.
+func TestStopsRaiseNoSIGCHLD(t *testing.T) {
+	before, err := sigchldAction()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := quietStopNotifications(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := sigchldAction()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.flags&saNoCldStop == 0 {
+		t.Errorf("SIGCHLD flags %#x: no SA_NOCLDSTOP", after.flags)
+	}
+	if after.handler != before.handler || after.flags&^saNoCldStop != before.flags&^saNoCldStop || after.mask != before.mask {
+		t.Errorf("SIGCHLD action changed beyond SA_NOCLDSTOP: %+v -> %+v", before, after)
+	}
+}

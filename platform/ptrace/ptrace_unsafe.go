@@ -88,3 +88,48 @@ func uintptrOf(p *uint32) uintptr {
 	// p stays live across the call because it is an argument.
 	return uintptr(unsafe.Pointer(p))
 }
+
+// saNoCldStop is SA_NOCLDSTOP (include/uapi/asm-generic/signal-defs.h).
+const saNoCldStop = 0x1
+
+// kernelSigaction is struct sigaction as rt_sigaction(2) takes it on
+// amd64 (the kernel's layout, not glibc's).
+type kernelSigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
+}
+
+// quietStopNotifications adds SA_NOCLDSTOP to the process's SIGCHLD
+// action (the Go runtime's handler, kept as it is otherwise), so that the
+// kernel stops sending SIGCHLD for every ptrace stop of a stub: each was a
+// signal delivered to some Sentry thread (a context switch, a signal frame
+// and the Go runtime's handler) for nothing, since tracers learn of stops
+// from wait4, which the kernel wakes either way. Exits still raise
+// SIGCHLD.
+func quietStopNotifications() error {
+	act, err := sigchldAction()
+	if err != nil {
+		return err
+	}
+	if act.handler == 0 || act.handler == 1 || act.flags&saNoCldStop != 0 {
+		return nil // SIG_DFL or SIG_IGN: no signal is delivered anyway
+	}
+	act.flags |= saNoCldStop
+	// SAFETY: act outlives the call; sigsetsize 8 is the kernel's.
+	if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), uintptr(unsafe.Pointer(&act)), 0, 8, 0, 0); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// sigchldAction returns the process's SIGCHLD action.
+func sigchldAction() (kernelSigaction, error) {
+	var act kernelSigaction
+	// SAFETY: act outlives the call; sigsetsize 8 is the kernel's.
+	if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(unix.SIGCHLD), 0, uintptr(unsafe.Pointer(&act)), 8, 0, 0); errno != 0 {
+		return act, errno
+	}
+	return act, nil
+}
