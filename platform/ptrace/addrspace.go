@@ -78,26 +78,28 @@ func (as *addressSpace) HostPID() int {
 type mapOp struct {
 	nr   uintptr
 	args [6]uintptr
+	// aux is passed to the systrap server's new thread (its slot).
+	aux uintptr
 }
 
 // MapFile implements platform.AddressSpace.MapFile.
 func (as *addressSpace) MapFile(addr, offset, length uint64, at platform.Access) error {
-	return as.do(mapOp{unix.SYS_MMAP, [6]uintptr{uintptr(addr), uintptr(length), uintptr(at.Prot()), unix.MAP_SHARED | unix.MAP_FIXED, stubMemFD, uintptr(offset)}})
+	return as.do(mapOp{nr: unix.SYS_MMAP, args: [6]uintptr{uintptr(addr), uintptr(length), uintptr(at.Prot()), unix.MAP_SHARED | unix.MAP_FIXED, stubMemFD, uintptr(offset)}})
 }
 
 // Protect implements platform.AddressSpace.Protect.
 func (as *addressSpace) Protect(addr, length uint64, at platform.Access) error {
-	return as.do(mapOp{unix.SYS_MPROTECT, [6]uintptr{uintptr(addr), uintptr(length), uintptr(at.Prot())}})
+	return as.do(mapOp{nr: unix.SYS_MPROTECT, args: [6]uintptr{uintptr(addr), uintptr(length), uintptr(at.Prot())}})
 }
 
 // Unmap implements platform.AddressSpace.Unmap.
 func (as *addressSpace) Unmap(addr, length uint64) error {
-	return as.do(mapOp{unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(length)}})
+	return as.do(mapOp{nr: unix.SYS_MUNMAP, args: [6]uintptr{uintptr(addr), uintptr(length)}})
 }
 
 // UnmapAsync implements platform.AddressSpace.UnmapAsync.
 func (as *addressSpace) UnmapAsync(addr, length uint64, done func()) error {
-	op := mapOp{unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(length)}}
+	op := mapOp{nr: unix.SYS_MUNMAP, args: [6]uintptr{uintptr(addr), uintptr(length)}}
 	if err := checkOp(op); err != nil {
 		return err
 	}

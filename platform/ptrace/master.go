@@ -55,6 +55,13 @@ func (m *master) run(memFD int, opts Options, ready chan<- error) {
 		ready <- err
 		return
 	}
+	if opts.systrap != nil {
+		if err := setupSystrapMaster(t); err != nil {
+			t.kill()
+			ready <- err
+			return
+		}
+	}
 	m.title = title
 	ready <- nil
 	for reply := range m.requests {
@@ -87,7 +94,7 @@ func execStub(memFD int, opts Options) (*thread, titleArea, error) {
 
 func execStub1(memFD int, opts Options) (*thread, titleArea, error) {
 	var title titleArea
-	img, err := stubELF(opts.StubFilter)
+	img, err := stubELF(opts.StubFilter, opts.systrap)
 	if err != nil {
 		return nil, title, err
 	}

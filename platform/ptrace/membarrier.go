@@ -24,8 +24,16 @@ var (
 // (an RCU grace period), but needs no registration by the stubs.
 // It fails with EINVAL when the host lacks it (nohz_full CPUs, or no
 // CONFIG_MEMBARRIER).
-func (p *Platform) MemoryBarrier() error {
-	if !p.CanMemoryBarrier() {
+func (p *Platform) MemoryBarrier() error { return hostMemoryBarrier() }
+
+// CanMemoryBarrier implements platform.MemoryBarrierer: the host's
+// MEMBARRIER_CMD_QUERY, asked once.
+func (p *Platform) CanMemoryBarrier() bool { return canHostMemoryBarrier() }
+
+// hostMemoryBarrier runs the host's MEMBARRIER_CMD_GLOBAL, or fails with
+// EINVAL where the host lacks it.
+func hostMemoryBarrier() error {
+	if !canHostMemoryBarrier() {
 		return unix.EINVAL
 	}
 	if _, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdGlobal, 0, 0); e != 0 {
@@ -34,9 +42,9 @@ func (p *Platform) MemoryBarrier() error {
 	return nil
 }
 
-// CanMemoryBarrier implements platform.MemoryBarrierer: the host's
-// MEMBARRIER_CMD_QUERY, asked once.
-func (p *Platform) CanMemoryBarrier() bool {
+// canHostMemoryBarrier reports whether the host has
+// MEMBARRIER_CMD_GLOBAL, asked once.
+func canHostMemoryBarrier() bool {
 	hostGlobalOnce.Do(func() {
 		mask, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdQuery, 0, 0)
 		hostGlobalOK = e == 0 && mask&membarrierCmdGlobal != 0

@@ -64,6 +64,10 @@ type Options struct {
 	// directory, so a caller confined to an empty directory passes that.
 	// Empty means exec through /proc/self/fd from a memfd.
 	StubDir string
+
+	// systrap, set by NewSystrap, adds the systrap platform's code and
+	// data to the stub page and its set-up to the master stub.
+	systrap *systrapImage
 }
 
 // StubSyscalls are the host system calls a stub process makes: the ones

@@ -33,7 +33,7 @@ const (
 	// instructions, which fill the rest of the page. They are data the
 	// stub never executes: the Sentry points an injected seccomp(2) at
 	// them (see installStubFilter).
-	stubFprog  = 0x100
+	stubFprog  = 0x800
 	stubFilter = stubFprog + 16
 	// stubName is the offset of the 16-byte slot, at the end of the page,
 	// where the Sentry writes (PTRACE_POKEDATA, which gives the stub
@@ -43,6 +43,24 @@ const (
 	stubName = stubSize - 16
 	// maxStubFilter is the longest filter that fits in the page.
 	maxStubFilter = (stubName - stubFilter) / 8
+
+	// stubSystrap is the offset of the systrap code (systrap_amd64.s),
+	// in every stub page; only the systrap platform runs it. Its entry
+	// points are at the systrapEntry* offsets from there.
+	stubSystrap    = 0x100
+	maxSystrapCode = stubSystrapData - stubSystrap
+	// stubSystrapData is the offset of the systrap platform's data: the
+	// signal actions, masks and names its injected set-up calls point at,
+	// and the guest threads' seccomp filter. The code and the data are
+	// read-only, like the whole page.
+	stubSystrapData = 0x600
+	sysActTrap      = stubSystrapData + 0x00 // struct sigaction: the trap handler
+	sysActIgnore    = stubSystrapData + 0x20 // struct sigaction: SIG_IGN
+	sysMaskAll      = stubSystrapData + 0x40 // sigset_t: every signal
+	sysMemfdName    = stubSystrapData + 0x48 // "palisade-systrap"
+	sysGuestFprog   = stubSystrapData + 0x60 // struct sock_fprog of the guest filter
+	sysGuestFilter  = sysGuestFprog + 16     // the guest filter's instructions
+	maxGuestFilter  = (stubFprog - sysGuestFilter) / 8
 )
 
 // stubCode is the machine code at stubEntry.
@@ -99,11 +117,14 @@ var stubCode = []byte{
 // header mapping the file read+execute at stubAddr, stubCode at stubEntry
 // and, if filter is not empty, the seccomp program at stubFilter with its
 // sock_fprog at stubFprog.
-func stubELF(filter []unix.SockFilter) ([]byte, error) {
+func stubELF(filter []unix.SockFilter, sys *systrapImage) ([]byte, error) {
 	if len(filter) > maxStubFilter {
 		return nil, fmt.Errorf("ptrace: stub seccomp filter of %d instructions is longer than %d", len(filter), maxStubFilter)
 	}
 	size := stubEntry + len(stubCode)
+	if sys != nil {
+		size = stubFprog
+	}
 	if len(filter) > 0 {
 		size = stubFilter + 8*len(filter)
 	}
@@ -130,15 +151,29 @@ func stubELF(filter []unix.SockFilter) ([]byte, error) {
 	le.PutUint64(ph[40:], stubSize)         // p_memsz
 	le.PutUint64(ph[48:], stubSize)         // p_align
 	copy(img[stubEntry:], stubCode)
-	if len(filter) > 0 {
-		le.PutUint16(img[stubFprog:], uint16(len(filter)))   // sock_fprog.len
-		le.PutUint64(img[stubFprog+8:], stubAddr+stubFilter) // sock_fprog.filter
-		for i, ins := range filter {
-			b := img[stubFilter+8*i:]
-			le.PutUint16(b[0:], ins.Code)
-			b[2], b[3] = ins.Jt, ins.Jf
-			le.PutUint32(b[4:], ins.K)
+	if sys != nil {
+		if err := sys.put(img); err != nil {
+			return nil, err
 		}
 	}
+	putFilter(img, stubFprog, stubFilter, filter)
 	return img, nil
+}
+
+// putFilter writes filter's instructions at offset at of img and, before
+// them at fprog, the struct sock_fprog pointing at them, if filter is not
+// empty.
+func putFilter(img []byte, fprog, at int, filter []unix.SockFilter) {
+	if len(filter) == 0 {
+		return
+	}
+	le := binary.LittleEndian
+	le.PutUint16(img[fprog:], uint16(len(filter)))   // sock_fprog.len
+	le.PutUint64(img[fprog+8:], stubAddr+uint64(at)) // sock_fprog.filter
+	for i, ins := range filter {
+		b := img[at+8*i:]
+		le.PutUint16(b[0:], ins.Code)
+		b[2], b[3] = ins.Jt, ins.Jf
+		le.PutUint32(b[4:], ins.K)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"sync"
 
 	"github.com/palisade-sandbox/palisade/gofer/protocol"
+	"github.com/palisade-sandbox/palisade/platform"
 	"github.com/palisade-sandbox/palisade/platform/ptrace"
 	"github.com/palisade-sandbox/palisade/runsc/boot/filter"
 	"github.com/palisade-sandbox/palisade/runsc/caps"
@@ -62,6 +63,8 @@ type Args struct {
 	// TestOnlyPanicOnSyscall, if >= 0, makes that syscall panic in the
 	// Sentry (tests of the crash path only).
 	TestOnlyPanicOnSyscall int
+	// Platform is --platform: "ptrace" or "systrap".
+	Platform string
 	// MaxTasks is --max-tasks: the cap on the sandbox's tasks, lowered
 	// to what the host allows (taskCap).
 	MaxTasks int
@@ -140,11 +143,7 @@ func New(a Args) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	stubFilter, err := filter.StubProgram()
-	if err != nil {
-		return nil, err
-	}
-	pl, err := ptrace.New(mf.FD(), ptrace.Options{StubFilter: stubFilter, StubDir: "/"})
+	pl, err := newPlatform(a.Platform, mf.FD())
 	if err != nil {
 		return nil, err
 	}
@@ -568,4 +567,18 @@ func lookPath(ctx context.Context, v *vfs.VirtualFilesystem, mounts *vfs.MountNa
 		}
 	}
 	return "", fmt.Errorf("%s: executable file not found in $PATH", argv0)
+}
+
+// newPlatform starts the platform --platform names over the memory file
+// memFD. Both write their stub program to "/", the Sentry's own empty
+// root (see confine).
+func newPlatform(name string, memFD int) (platform.Platform, error) {
+	if name == "systrap" {
+		return ptrace.NewSystrap(memFD, ptrace.Options{StubDir: "/"})
+	}
+	stubFilter, err := filter.StubProgram()
+	if err != nil {
+		return nil, err
+	}
+	return ptrace.New(memFD, ptrace.Options{StubFilter: stubFilter, StubDir: "/"})
 }

@@ -131,7 +131,7 @@ func (b *Boot) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcom
 	s, err := boot.New(boot.Args{
 		Argv: argv, Env: env, Cwd: cwd, GoferFD: b.goferFD, Volumes: volumes, Container: cc, Limits: containerLimits(cc),
 		Strace: conf.Strace, Debug: conf.Debug, Log: logOut, Network: conf.Network, Links: links,
-		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks,
+		TestOnlyPanicOnSyscall: conf.TestOnlyPanicOnSyscall, MaxTasks: conf.MaxTasks, Platform: conf.Platform,
 	})
 	var cmdErr *boot.CommandError
 	if errors.As(err, &cmdErr) {

@@ -13,7 +13,7 @@ import (
 type Config struct {
 	// Root is where container state lives.
 	Root string
-	// Platform names the platform; only "ptrace" exists.
+	// Platform names the platform: "ptrace" or "systrap".
 	Platform string
 	// Debug enables debug logging.
 	Debug bool
@@ -78,7 +78,7 @@ func (c *Config) RegisterFlagsAgain(fs *flag.FlagSet) {
 
 func (c *Config) register(fs *flag.FlagSet, def Config) {
 	fs.StringVar(&c.Root, "root", def.Root, "root directory for container state")
-	fs.StringVar(&c.Platform, "platform", def.Platform, "platform that runs guest code: ptrace")
+	fs.StringVar(&c.Platform, "platform", def.Platform, "platform that runs guest code: ptrace, or systrap (seccomp traps, no ptrace stops; experimental)")
 	fs.BoolVar(&c.Debug, "debug", def.Debug, "enable debug logging")
 	fs.StringVar(&c.DebugLog, "debug-log", def.DebugLog, "file for debug and strace output (default: stderr)")
 	fs.BoolVar(&c.Strace, "strace", def.Strace, "log every guest system call with its arguments and result")
@@ -98,8 +98,8 @@ var UserFlags = []string{"debug", "debug-log", "log", "log-format", "max-tasks",
 
 // Validate checks the flags' values, naming the bad one.
 func (c *Config) Validate() error {
-	if c.Platform != "ptrace" {
-		return fmt.Errorf("--platform=%q: unsupported platform (supported: ptrace)", c.Platform)
+	if c.Platform != "ptrace" && c.Platform != "systrap" {
+		return fmt.Errorf("--platform=%q: unsupported platform (supported: ptrace, systrap)", c.Platform)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format=%q: must be text or json", c.LogFormat)
