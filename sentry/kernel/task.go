@@ -80,6 +80,9 @@ type Task struct {
 	// Protected by Kernel.mu.
 	nice    int
 	cpuMask []byte
+	// io is the I/O priority (ioprio_set(2)). Protected by Kernel.mu.
+	// Linux: task_struct::io_context.
+	io ioContext
 	// restartBlock is the call restart_syscall resumes.
 	restartBlock func(t *Task) (uint64, error)
 	// stats
