@@ -89,6 +89,8 @@ const schedResetOnFork = 0x40000000
 // Preconditions: Kernel.mu is held.
 func (t *Task) inheritSchedLocked(child *Task) {
 	child.nice, child.schedPolicy = t.nice, t.schedPolicy&^schedResetOnFork
+	t.inheritIOPriorityLocked(child)
+	child.mempolicy = t.mempolicy
 	if t.schedPolicy&schedResetOnFork != 0 {
 		child.nice = max(child.nice, 0)
 	}

@@ -80,6 +80,13 @@ type Task struct {
 	// Protected by Kernel.mu.
 	nice    int
 	cpuMask []byte
+	// io is the I/O priority (ioprio_set(2)). Protected by Kernel.mu.
+	// Linux: task_struct::io_context.
+	io ioContext
+	// mempolicy is the task's NUMA policy (set_mempolicy(2)), inherited
+	// by its children and threads. Protected by Kernel.mu. Linux:
+	// task_struct::mempolicy.
+	mempolicy mm.Policy
 	// restartBlock is the call restart_syscall resumes.
 	restartBlock func(t *Task) (uint64, error)
 	// stats

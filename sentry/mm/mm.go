@@ -107,6 +107,8 @@ type vma struct {
 	name string
 	// locked is mlock's VM_LOCKED (mlock.go): accounting only.
 	locked bool
+	// policy is mbind's NUMA policy (mempolicy.go). Linux: vm_policy.
+	policy Policy
 }
 
 // pma is a range of guest pages backed by the memory file.
@@ -317,7 +319,8 @@ func (mm *MemoryManager) splitsLocked(addr uint64) int {
 // mergeable reports whether b may be joined onto a, which it follows.
 func mergeable(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms || a.private != b.private ||
-		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file || a.locked != b.locked {
+		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file || a.locked != b.locked ||
+		a.policy != b.policy {
 		return false
 	}
 	return a.file == nil || a.off+(a.end-a.start) == b.off

@@ -33,6 +33,12 @@ const (
 	Partial
 	// Full calls behave as Linux's.
 	Full
+	// NotInLinux calls have a number in the amd64 table but no
+	// implementation in Linux either (create_module, tuxcall, ...): Linux
+	// answers them with ENOSYS, and so does the Sentry, without logging
+	// them, since no program can need them. They are not counted as
+	// unimplemented.
+	NotInLinux
 )
 
 // String names the level as docs/compatibility.md shows it.
@@ -42,6 +48,8 @@ func (s Support) String() string {
 		return "full"
 	case Partial:
 		return "partial"
+	case NotInLinux:
+		return "absent"
 	}
 	return "unimplemented"
 }
@@ -75,7 +83,7 @@ func register(s Syscall, nr uint64) {
 	if _, dup := table[nr]; dup {
 		panic(fmt.Sprintf("syscall %d registered twice", nr))
 	}
-	if (s.Support == Unimplemented) != (s.Handler == nil) {
+	if s.Support.answersENOSYS() != (s.Handler == nil) {
 		panic(fmt.Sprintf("syscall %d: support %v with handler %v", nr, s.Support, s.Handler != nil))
 	}
 	s.Name = abi.SyscallName(uintptr(nr))
@@ -108,6 +116,17 @@ const (
 func unimplemented(nr uint64, note string, logging enosysLogging) {
 	register(Syscall{Support: Unimplemented, Note: note, Quiet: logging == expectedENOSYS}, nr)
 }
+
+// notInLinux marks a call that Linux does not have on amd64 either (its
+// number is reserved, or the call was removed): ENOSYS, as Linux answers,
+// without a log line. why says since when or why Linux lacks it.
+func notInLinux(nr uint64, why string) {
+	register(Syscall{Support: NotInLinux, Note: why, Quiet: true}, nr)
+}
+
+// answersENOSYS reports whether calls of this level have no handler and
+// are answered ENOSYS by the dispatcher.
+func (s Support) answersENOSYS() bool { return s == Unimplemented || s == NotInLinux }
 
 // Lookup returns the entry for nr.
 func Lookup(nr uint64) Syscall {

@@ -50,6 +50,7 @@ func init() {
 	full(unix.SYS_CHMOD, Chmod)
 	full(unix.SYS_FCHMOD, Fchmod)
 	full(unix.SYS_FCHMODAT, Fchmodat)
+	full(unix.SYS_FCHMODAT2, Fchmodat2)
 	full(unix.SYS_CHOWN, Chown)
 	full(unix.SYS_FCHOWN, Fchown)
 	full(unix.SYS_LCHOWN, Lchown)
@@ -960,6 +961,35 @@ func Fchmod(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 func Fchmodat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	dirfd, addr, mode := fdArg(args[0]), args[1], args[2]
 	return 0, setStatAt(t, dirfd, addr, pathOpts{follow: true}, chmodOpts(mode))
+}
+
+// Fchmodat2 implements fchmodat2(2): fchmodat with AT_SYMLINK_NOFOLLOW
+// and AT_EMPTY_PATH. The mode of a symlink cannot be changed
+// (EOPNOTSUPP, which Linux's notify_change answers before any permission
+// check).
+func Fchmodat2(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	dirfd, addr, mode, flags := fdArg(args[0]), args[1], args[2], intArg(args[3])
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	opts := chmodOpts(mode)
+	pop, err := pathArg(t, dirfd, addr, atPathOpts(flags))
+	if err == errNoLocation {
+		return 0, setStatFD(t, dirfd, opts)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer pop.release()
+	ctx := t.Context()
+	sx, err := taskVFS(t).StatAt(ctx, &pop.PathOperation)
+	if err != nil {
+		return 0, err
+	}
+	if sx.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return 0, unix.EOPNOTSUPP
+	}
+	return 0, taskVFS(t).SetStatAt(ctx, &pop.PathOperation, opts)
 }
 
 // chownOpts is an owner change; -1 (all ones) leaves an ID unchanged.

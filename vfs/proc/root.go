@@ -46,7 +46,7 @@ func (fs *filesystem) newRoot() *dirNode {
 		link("thread-self", fs.threadSelfTarget),
 		file("cmdline", staticFile(kernelCmdline)),
 		file("cpuinfo", fs.cpuinfo),
-		file("filesystems", staticFile("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\t9p\nnodev\toverlay\n")),
+		file("filesystems", staticFile(filesystemsFile())),
 		file("loadavg", fs.loadavg),
 		file("meminfo", fs.meminfo),
 		link("mounts", func(context.Context) (string, error) { return "self/mounts", nil }),
@@ -365,4 +365,17 @@ func newUUID() string {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
+}
+
+// FilesystemTypes are the filesystem types the sandbox has, in the order
+// /proc/filesystems and sysfs(2) give them; none needs a block device.
+var FilesystemTypes = []string{"sysfs", "tmpfs", "proc", "devtmpfs", "devpts", "9p", "overlay"}
+
+// filesystemsFile is /proc/filesystems.
+func filesystemsFile() string {
+	var b strings.Builder
+	for _, name := range FilesystemTypes {
+		b.WriteString("nodev\t" + name + "\n")
+	}
+	return b.String()
 }
