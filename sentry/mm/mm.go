@@ -107,6 +107,9 @@ type vma struct {
 	name string
 	// locked is mlock's VM_LOCKED (mlock.go): accounting only.
 	locked bool
+	// sealed is mseal's VM_SEALED (mseal.go): the mapping may not be
+	// unmapped, moved, resized or re-protected. Copied by fork.
+	sealed bool
 }
 
 // pma is a range of guest pages backed by the memory file.
@@ -317,7 +320,7 @@ func (mm *MemoryManager) splitsLocked(addr uint64) int {
 // mergeable reports whether b may be joined onto a, which it follows.
 func mergeable(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms || a.private != b.private ||
-		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file || a.locked != b.locked {
+		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file || a.locked != b.locked || a.sealed != b.sealed {
 		return false
 	}
 	return a.file == nil || a.off+(a.end-a.start) == b.off
