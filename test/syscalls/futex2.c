@@ -431,3 +431,55 @@ TEST(futex_requeue, wakes_nr_wake_and_moves_nr_requeue_to_the_second_word)
 		EXPECT_EQ((long)r, 0);
 	}
 }
+
+/* ---- signals ---- */
+
+static _Atomic uint32_t sig_word;
+static _Atomic int sig_seen;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_store(&sig_seen, 1);
+}
+
+static void *sig_waiter(void *arg)
+{
+	(void)arg;
+	long r = f2_wait((void *)&sig_word, 0, ~0u, F2_U32 | F2_PRIVATE, NULL, 0);
+	return (void *)(r == 0 ? 0L : (long)errno);
+}
+
+static void interrupt_waiter(int flags, long want)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = flags;
+	ASSERT_SYSCALL_OK(sigaction(SIGUSR1, &sa, NULL));
+	pthread_t th;
+	ASSERT_EQ(pthread_create(&th, NULL, sig_waiter, NULL), 0);
+	wait_for_waiters(&sig_word, 0, 1, 1);
+	ASSERT_EQ(pthread_kill(th, SIGUSR1), 0);
+	while (!atomic_load(&sig_seen))
+		sched_yield();
+	if (want == 0) {
+		/* Restarted: it waits again until woken. */
+		wait_for_waiters(&sig_word, 0, 1, 1);
+		EXPECT_EQ(f2_wake((void *)&sig_word, ~0u, 1, F2_U32 | F2_PRIVATE), 1);
+	}
+	void *r;
+	pthread_join(th, &r);
+	EXPECT_EQ((long)r, want);
+}
+
+TEST(futex_wait, a_handler_without_SA_RESTART_makes_it_fail_with_EINTR)
+{
+	skip_if_no_futex2();
+	interrupt_waiter(0, EINTR);
+}
+
+TEST(futex_wait, a_handler_with_SA_RESTART_restarts_it)
+{
+	skip_if_no_futex2();
+	interrupt_waiter(SA_RESTART, 0);
+}
