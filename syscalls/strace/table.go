@@ -342,4 +342,20 @@ var calls = map[uintptr]call{
 	unix.SYS_EPOLL_WAIT:    c(aFD, aPtr, aInt, aInt),
 	unix.SYS_EPOLL_PWAIT:   c(aFD, aPtr, aInt, aInt, aSigset, aSize),
 	unix.SYS_EPOLL_PWAIT2:  c(aFD, aPtr, aInt, aTimespec, aSigset, aSize),
+
+	// futex2, *xattrat, memory and attribute calls of Linux 6.5 to 6.17.
+	unix.SYS_FUTEX_WAKE:        c(aPtr, aHex, aInt, aHex),
+	unix.SYS_FUTEX_WAIT:        c(aPtr, aHex, aHex, aHex, aPtr, aClock),
+	unix.SYS_FUTEX_REQUEUE:     c(aPtr, aHex, aInt, aInt),
+	unix.SYS_SETXATTRAT:        c(aDirFD, aPath, aATFlags, aString, aPtr, aSize),
+	unix.SYS_GETXATTRAT:        c(aDirFD, aPath, aATFlags, aString, aPtr, aSize),
+	unix.SYS_LISTXATTRAT:       c(aDirFD, aPath, aATFlags, aPtr, aSize),
+	unix.SYS_REMOVEXATTRAT:     c(aDirFD, aPath, aATFlags, aString),
+	unix.SYS_CACHESTAT:         c(aFD, aPtr, aPtr, aHex),
+	unix.SYS_MAP_SHADOW_STACK:  c(aPtr, aSize, aHex),
+	unix.SYS_LSM_GET_SELF_ATTR: c(aInt, aPtr, aPtr, aHex),
+	unix.SYS_LSM_SET_SELF_ATTR: c(aInt, aPtr, aSize, aHex),
+	unix.SYS_LSM_LIST_MODULES:  c(aPtr, aPtr, aHex),
+	unix.SYS_FILE_GETATTR:      c(aDirFD, aPath, aPtr, aSize, aATFlags),
+	unix.SYS_FILE_SETATTR:      c(aDirFD, aPath, aPtr, aSize, aATFlags),
 }
