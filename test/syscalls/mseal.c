@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <sys/mman.h>
+#include <sys/shm.h>
 
 #define NR_mseal 462
 #define PG 4096
@@ -144,4 +145,19 @@ TEST(mseal, the_seal_survives_fork)
 		_exit(0);
 	}
 	EXPECT_EXIT_STATUS(test_wait_exit(pid), 0);
+}
+
+TEST(mseal, shmdt_of_a_sealed_attachment_succeeds_and_leaves_it_mapped)
+{
+	skip_if_missing();
+	int id = shmget(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+	ASSERT_GE(id, 0);
+	char *p = shmat(id, NULL, 0);
+	ASSERT_NE((void *)p, (void *)-1);
+	ASSERT_SYSCALL_OK(shmctl(id, IPC_RMID, NULL));
+	p[0] = 's';
+	ASSERT_EQ(mseal_(p, PG, 0), 0);
+	EXPECT_SYSCALL_OK(shmdt(p));
+	EXPECT_EQ(p[0], 's');
+	EXPECT_ERRNO(munmap(p, PG), EPERM);
 }
