@@ -91,6 +91,11 @@ TEST(xattrat, AT_EMPTY_PATH_with_an_empty_or_NULL_path_uses_the_fd)
 	EXPECT_SYSCALL_OK(setxattrat_(AT_FDCWD, "", AT_EMPTY_PATH, "user.d", "333", 3, 0));
 	EXPECT_EQ(getxattr(test_tmpdir(), "user.d", buf, sizeof(buf)), 3);
 	EXPECT_ERRNO(syscall(NR_listxattrat, 999, NULL, AT_EMPTY_PATH, NULL, 0), EBADF);
+	/* An O_PATH descriptor is no open file for these calls. */
+	int o = open(test_path("f"), O_PATH);
+	ASSERT_GE(o, 0);
+	EXPECT_ERRNO(getxattrat_(o, NULL, AT_EMPTY_PATH, "user.b", buf, sizeof(buf)), EBADF);
+	EXPECT_ERRNO(setxattrat_(o, "", AT_EMPTY_PATH, "user.c", "1", 1, 0), EBADF);
 	close(fd);
 }
 
