@@ -228,6 +228,17 @@ func (t *Task) blockOnFutex(n *futexNotify, deadline time.Time) (fired bool, err
 // signal interrupts is restarted (restart_syscall) with the same deadline
 // unless a handler runs, as Linux's futex_wait_restart.
 func (t *Task) FutexWait(addr uint64, private bool, val, bitset uint32, deadline time.Time) error {
+	return t.futexWait(addr, private, val, bitset, deadline, true)
+}
+
+// FutexWait2 implements futex_wait(2): FutexWait, except that a signal
+// that interrupts it restarts the call itself (Linux's ERESTARTSYS), as
+// its deadline is always absolute.
+func (t *Task) FutexWait2(addr uint64, private bool, val, bitset uint32, deadline time.Time) error {
+	return t.futexWait(addr, private, val, bitset, deadline, false)
+}
+
+func (t *Task) futexWait(addr uint64, private bool, val, bitset uint32, deadline time.Time, restartBlock bool) error {
 	if bitset == 0 {
 		return unix.EINVAL
 	}
@@ -265,7 +276,7 @@ func (t *Task) FutexWait(addr uint64, private bool, val, bitset uint32, deadline
 	if err == unix.ETIMEDOUT {
 		return err
 	}
-	if !deadline.IsZero() {
+	if restartBlock && !deadline.IsZero() {
 		t.SetRestartBlock(func(t *Task) (uint64, error) {
 			return 0, t.FutexWait(addr, private, val, bitset, deadline)
 		})
@@ -289,14 +300,54 @@ func (t *Task) FutexWake(addr uint64, private bool, n int, bitset uint32) (int, 
 	return ft.wakeLocked(key, n, bitset), nil
 }
 
+// FutexWake2 implements futex_wake(2): FutexWake, except that n 0 wakes
+// nobody (the word is still checked).
+func (t *Task) FutexWake2(addr uint64, private bool, n int, bitset uint32) (int, error) {
+	if n == 0 && bitset != 0 {
+		_, err := t.futexKey(addr, private)
+		return 0, err
+	}
+	return t.FutexWake(addr, private, n, bitset)
+}
+
+// FutexNUMANode checks the node word of a FUTEX2_NUMA futex at addr: the
+// {value, node} pair must be aligned to its 8 bytes, and the node must be
+// 0 (the sandbox has one node) or ~0 (none yet), which is replaced by 0 as
+// Linux stores the node it picks. It must be called before the word is
+// used, as Linux's get_futex_key does.
+func (t *Task) FutexNUMANode(addr uint64) error {
+	if addr&7 != 0 {
+		return unix.EINVAL
+	}
+	node, err := t.loadFutexWord(addr + 4)
+	if err != nil {
+		return err
+	}
+	switch node {
+	case 0:
+		return nil
+	case futexNoNode:
+		_, err := t.updateFutexWord(addr+4, func(old uint32) (uint32, bool) {
+			return 0, old == futexNoNode
+		})
+		return err
+	}
+	return unix.EINVAL
+}
+
+// futexNoNode is FUTEX_NO_NODE: a FUTEX2_NUMA futex not yet on a node.
+const futexNoNode = ^uint32(0)
+
 // FutexRequeue implements FUTEX_REQUEUE and (with check) FUTEX_CMP_REQUEUE:
 // wake nwake waiters of addr and move up to nrequeue others to addr2.
-func (t *Task) FutexRequeue(addr, addr2 uint64, private bool, nwake, nrequeue int, check bool, val uint32) (int, error) {
+// private and private2 say how each word is keyed (futex_requeue(2) lets
+// them differ).
+func (t *Task) FutexRequeue(addr, addr2 uint64, private, private2 bool, nwake, nrequeue int, check bool, val uint32) (int, error) {
 	key, err := t.futexKey(addr, private)
 	if err != nil {
 		return 0, err
 	}
-	key2, err := t.futexKey(addr2, private)
+	key2, err := t.futexKey(addr2, private2)
 	if err != nil {
 		return 0, err
 	}

@@ -48,6 +48,11 @@ func (mm *MemoryManager) DetachAt(addr uint64, match func(Mappable) (size uint64
 		return unix.EINVAL
 	}
 	for _, s := range spans {
+		if mm.sealedLocked(s.start, s.end) {
+			// Linux's shmdt ignores the EPERM of a sealed mapping: the
+			// call succeeds and the mapping stays.
+			continue
+		}
 		if err := mm.removeLocked(s.start, s.end); err != nil {
 			return err
 		}

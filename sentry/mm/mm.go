@@ -109,6 +109,9 @@ type vma struct {
 	locked bool
 	// policy is mbind's NUMA policy (mempolicy.go). Linux: vm_policy.
 	policy Policy
+	// sealed is mseal's VM_SEALED (mseal.go): the mapping may not be
+	// unmapped, moved, resized or re-protected. Copied by fork.
+	sealed bool
 }
 
 // pma is a range of guest pages backed by the memory file.
@@ -320,7 +323,7 @@ func (mm *MemoryManager) splitsLocked(addr uint64) int {
 func mergeable(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms || a.private != b.private ||
 		a.growsDown || b.growsDown || a.name != b.name || a.file != b.file || a.locked != b.locked ||
-		a.policy != b.policy {
+		a.policy != b.policy || a.sealed != b.sealed {
 		return false
 	}
 	return a.file == nil || a.off+(a.end-a.start) == b.off

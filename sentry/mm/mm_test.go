@@ -279,3 +279,52 @@ func TestAdjacentAnonymousMappingsMerge(t *testing.T) {
 		t.Errorf("%d VMAs after re-protecting the middle page back, want %d", n, before+1)
 	}
 }
+
+// TestSealedHeapDoesNotShrink checks brk(2) against a sealed heap, which
+// the C tests cannot reach without disturbing libc's allocator: the break
+// stays where it was, as Linux's brk when the unmap fails with EPERM.
+func TestSealedHeapDoesNotShrink(t *testing.T) {
+	mm := newMM(t)
+	start := uint64(0x10000000)
+	mm.SetBrkStart(start)
+	if got := mm.Brk(start + 4*pageSize); got != start+4*pageSize {
+		t.Fatalf("brk grew to %#x, want %#x", got, start+4*pageSize)
+	}
+	if err := mm.Mseal(start+2*pageSize, pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if got := mm.Brk(start + pageSize); got != start+4*pageSize {
+		t.Errorf("brk over a sealed page moved to %#x, want it kept at %#x", got, start+4*pageSize)
+	}
+	// Above the sealed page the heap may still shrink.
+	if got := mm.Brk(start + 3*pageSize); got != start+3*pageSize {
+		t.Errorf("brk above the sealed page is %#x, want %#x", got, start+3*pageSize)
+	}
+}
+
+// TestSealedAndUnsealedMappingsDoNotMerge checks that sealing part of a
+// mapping splits it and that the halves stay apart when the rest is
+// re-protected to match.
+func TestSealedAndUnsealedMappingsDoNotMerge(t *testing.T) {
+	mm := newMM(t)
+	addr, err := mm.MMap(MMapOpts{Length: 3 * pageSize, Private: true, Perms: platform.ReadWrite, MaxPerms: platform.AnyAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(mm.vmas)
+	if err := mm.Mseal(addr+pageSize, pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mm.vmas); n != before+2 {
+		t.Errorf("%d VMAs after sealing the middle page, want %d", n, before+2)
+	}
+	if err := mm.Mprotect(addr, pageSize, platform.ReadWrite, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mm.vmas); n != before+2 {
+		t.Errorf("%d VMAs after re-protecting a neighbour, want %d", n, before+2)
+	}
+	if err := mm.Munmap(addr, 3*pageSize); err != unix.EPERM {
+		t.Errorf("munmap over the sealed page: %v, want EPERM", err)
+	}
+}

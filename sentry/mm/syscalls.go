@@ -58,6 +58,8 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uint64, error) {
 			if i < len(mm.vmas) && mm.vmas[i].start < addr+length {
 				return 0, unix.EEXIST
 			}
+		} else if mm.sealedLocked(addr, addr+length) {
+			return 0, unix.EPERM
 		} else if err := mm.removeLocked(addr, addr+length); err != nil {
 			return 0, err
 		}
@@ -152,6 +154,9 @@ func (mm *MemoryManager) Munmap(addr, length uint64) error {
 	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	if mm.sealedLocked(addr, addr+length) {
+		return unix.EPERM
+	}
 	return mm.removeLocked(addr, addr+length)
 }
 
@@ -185,6 +190,9 @@ func (mm *MemoryManager) Mprotect(addr, length uint64, perms platform.Access, gr
 			return unix.EACCES
 		}
 		cur = v.end
+	}
+	if mm.sealedLocked(addr, end) {
+		return unix.EPERM
 	}
 	if len(mm.vmas)+mm.splitsLocked(addr)+mm.splitsLocked(end) > maxMapCount {
 		return unix.ENOMEM
@@ -238,6 +246,9 @@ func (mm *MemoryManager) Brk(addr uint64) uint64 {
 		mm.insertVMALocked(&vma{start: oldEnd, end: newEnd, perms: rw, maxPerms: platform.AnyAccess, private: true, name: "[heap]"})
 		mm.mergeLocked(oldEnd, newEnd)
 	case newEnd < oldEnd:
+		if mm.sealedLocked(newEnd, oldEnd) {
+			return mm.brk
+		}
 		if err := mm.removeLocked(newEnd, oldEnd); err != nil {
 			return mm.brk
 		}
@@ -266,6 +277,9 @@ func (mm *MemoryManager) Mremap(old, oldLen, newLen uint64, mayMove, fixed bool,
 		// Linux duplicates shared mappings when oldLen is 0; not for
 		// private ones.
 		return 0, unix.EINVAL
+	}
+	if v.sealed {
+		return 0, unix.EPERM
 	}
 	if !fixed {
 		if newLen <= oldLen {
@@ -301,6 +315,9 @@ func (mm *MemoryManager) Mremap(old, oldLen, newLen uint64, mayMove, fixed bool,
 		}
 		if newAddr < old+oldLen && old < newAddr+newLen {
 			return 0, unix.EINVAL
+		}
+		if mm.sealedLocked(newAddr, newAddr+newLen) {
+			return 0, unix.EPERM
 		}
 		if err := mm.removeLocked(newAddr, newAddr+newLen); err != nil {
 			return 0, err
@@ -365,8 +382,19 @@ func (mm *MemoryManager) Madvise(addr, length uint64, advice int) error {
 	}
 	switch advice {
 	case unix.MADV_DONTNEED, unix.MADV_FREE:
+	case unix.MADV_DONTFORK:
+		// A discard for mseal: the child would see zeroes.
+		if err := mm.checkMapped(addr, length); err != nil {
+			return err
+		}
+		mm.mu.Lock()
+		defer mm.mu.Unlock()
+		if mm.discardSealedLocked(addr, addr+length) {
+			return unix.EPERM
+		}
+		return nil
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
-		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTFORK, unix.MADV_DOFORK,
+		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DOFORK,
 		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE, unix.MADV_DONTDUMP, unix.MADV_DODUMP, unix.MADV_COLD, unix.MADV_PAGEOUT:
 		return mm.checkMapped(addr, length)
 	default:
@@ -381,6 +409,9 @@ func (mm *MemoryManager) Madvise(addr, length uint64, advice int) error {
 			return unix.ENOMEM
 		}
 		cur = v.end
+	}
+	if mm.discardSealedLocked(addr, end) {
+		return unix.EPERM
 	}
 	// Dropping private pages makes them read back as zero (anonymous) or
 	// as the file's contents; shared pages keep their data.

@@ -10,6 +10,10 @@ import (
 )
 
 func init() {
+	// Linux's secretmem hides pages from the kernel itself; the Sentry
+	// (the guest's kernel) could not keep that promise, so it answers as
+	// a Linux booted without secretmem, and callers fall back.
+	unimplemented(unix.SYS_MEMFD_SECRET, "answers as Linux with secretmem disabled (secretmem.enable=0): the Sentry cannot hide pages from itself", expectedENOSYS)
 	partial(unix.SYS_MEMFD_CREATE, "MFD_HUGETLB fails with EINVAL; F_SEAL_WRITE's EBUSY sees only shared mappings whose pages were touched; /proc/PID/maps names the mapping \"/\"", MemfdCreate)
 }
 

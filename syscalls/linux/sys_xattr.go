@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"encoding/binary"
+
 	"github.com/palisade-sandbox/palisade/sentry/arch"
 	"github.com/palisade-sandbox/palisade/sentry/kernel"
 	"github.com/palisade-sandbox/palisade/sentry/mm"
@@ -22,6 +24,10 @@ func init() {
 	partial(unix.SYS_REMOVEXATTR, note, Removexattr)
 	partial(unix.SYS_LREMOVEXATTR, note, Lremovexattr)
 	partial(unix.SYS_FREMOVEXATTR, note, Fremovexattr)
+	partial(unix.SYS_SETXATTRAT, note, Setxattrat)
+	partial(unix.SYS_GETXATTRAT, note, Getxattrat)
+	partial(unix.SYS_LISTXATTRAT, note, Listxattrat)
+	partial(unix.SYS_REMOVEXATTRAT, note, Removexattrat)
 }
 
 // copyInXattrName reads an attribute name: EFAULT for a bad pointer,
@@ -133,11 +139,17 @@ func xattrTargetArg(t *kernel.Task, arg uint64, kind xattrKind) (*xattrTarget, e
 // for the value's size; ERANGE if size is too small.
 func getxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	target, nameAddr, valueAddr, size := args[0], args[1], args[2], args[3]
+	return getxattrOf(t, func() (*xattrTarget, error) { return xattrTargetArg(t, target, kind) }, nameAddr, valueAddr, size)
+}
+
+// getxattrOf reads the attribute named at nameAddr of the file resolve
+// returns (resolved after the name is read, as Linux).
+func getxattrOf(t *kernel.Task, resolve func() (*xattrTarget, error), nameAddr, valueAddr, size uint64) (uint64, error) {
 	name, err := copyInXattrName(t, nameAddr)
 	if err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, target, kind)
+	x, err := resolve()
 	if err != nil {
 		return 0, err
 	}
@@ -161,6 +173,12 @@ func getxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, er
 // setxattr implements setxattr, lsetxattr and fsetxattr.
 func setxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	target, nameAddr, valueAddr, size, flags := args[0], args[1], args[2], args[3], uint32(args[4])
+	return setxattrOf(t, func() (*xattrTarget, error) { return xattrTargetArg(t, target, kind) }, nameAddr, valueAddr, size, flags)
+}
+
+// setxattrOf sets the attribute named at nameAddr of the file resolve
+// returns, after the flags, name and value are checked and read.
+func setxattrOf(t *kernel.Task, resolve func() (*xattrTarget, error), nameAddr, valueAddr, size uint64, flags uint32) (uint64, error) {
 	if flags&^(unix.XATTR_CREATE|unix.XATTR_REPLACE) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -175,7 +193,7 @@ func setxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, er
 	if err := copyIn(t, valueAddr, value); err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, target, kind)
+	x, err := resolve()
 	if err != nil {
 		return 0, err
 	}
@@ -187,7 +205,12 @@ func setxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, er
 // names; size 0 asks for the size needed, ERANGE if size is too small.
 func listxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	target, listAddr, size := args[0], args[1], args[2]
-	x, err := xattrTargetArg(t, target, kind)
+	return listxattrOf(t, func() (*xattrTarget, error) { return xattrTargetArg(t, target, kind) }, listAddr, size)
+}
+
+// listxattrOf lists the attributes of the file resolve returns.
+func listxattrOf(t *kernel.Task, resolve func() (*xattrTarget, error), listAddr, size uint64) (uint64, error) {
+	x, err := resolve()
 	if err != nil {
 		return 0, err
 	}
@@ -219,11 +242,17 @@ func listxattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, e
 // removexattr implements removexattr, lremovexattr and fremovexattr.
 func removexattr(t *kernel.Task, args arch.SyscallArgs, kind xattrKind) (uint64, error) {
 	target, nameAddr := args[0], args[1]
+	return removexattrOf(t, func() (*xattrTarget, error) { return xattrTargetArg(t, target, kind) }, nameAddr)
+}
+
+// removexattrOf removes the attribute named at nameAddr of the file
+// resolve returns.
+func removexattrOf(t *kernel.Task, resolve func() (*xattrTarget, error), nameAddr uint64) (uint64, error) {
 	name, err := copyInXattrName(t, nameAddr)
 	if err != nil {
 		return 0, err
 	}
-	x, err := xattrTargetArg(t, target, kind)
+	x, err := resolve()
 	if err != nil {
 		return 0, err
 	}
@@ -289,4 +318,107 @@ func Lremovexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 // Fremovexattr implements fremovexattr(2).
 func Fremovexattr(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 	return removexattr(t, args, xattrFD)
+}
+
+// xattrAtFlags are the flags the *xattrat calls take.
+const xattrAtFlags = unix.AT_SYMLINK_NOFOLLOW | unix.AT_EMPTY_PATH
+
+// xattrArgsSizeVer0 is the size of the first struct xattr_args (Linux
+// 6.13): __u64 value, __u32 size, __u32 flags.
+const xattrArgsSizeVer0 = 16
+
+// xattrAtResolver returns the resolver of an *xattrat call's (dirfd,
+// path, at_flags): with AT_EMPTY_PATH a NULL or empty path names dirfd
+// itself (the working directory for AT_FDCWD), as Linux's
+// getname_maybe_null.
+func xattrAtResolver(t *kernel.Task, dirfd int32, pathAddr uint64, atFlags uint32) func() (*xattrTarget, error) {
+	return func() (*xattrTarget, error) {
+		o := pathOpts{follow: atFlags&unix.AT_SYMLINK_NOFOLLOW == 0}
+		if atFlags&unix.AT_EMPTY_PATH != 0 {
+			path := ""
+			if pathAddr != 0 {
+				var err error
+				if path, err = copyInPath(t, pathAddr); err != nil {
+					return nil, err
+				}
+			}
+			if path == "" {
+				if dirfd != unix.AT_FDCWD {
+					return xattrFDTarget(t, dirfd)
+				}
+				o.emptyPath = true
+			}
+			pop, err := pathOp(t, dirfd, path, o)
+			if err != nil {
+				return nil, err
+			}
+			return &xattrTarget{t: t, pop: pop}, nil
+		}
+		pop, err := pathArg(t, dirfd, pathAddr, o)
+		if err != nil {
+			return nil, err
+		}
+		return &xattrTarget{t: t, pop: pop}, nil
+	}
+}
+
+// copyInXattrArgs reads a struct xattr_args of usize bytes: EINVAL if
+// shorter than the first version, E2BIG if longer than a page or if bytes
+// this kernel does not know are not zero.
+func copyInXattrArgs(t *kernel.Task, addr, usize uint64) (value uint64, size, flags uint32, err error) {
+	if usize < xattrArgsSizeVer0 {
+		return 0, 0, 0, unix.EINVAL
+	}
+	if usize > pageSize {
+		return 0, 0, 0, unix.E2BIG
+	}
+	var b [xattrArgsSizeVer0]byte
+	if err := copyInExtensible(t, addr, usize, b[:]); err != nil {
+		return 0, 0, 0, err
+	}
+	return binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:]), nil
+}
+
+// Setxattrat implements setxattrat(2).
+func Setxattrat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	dirfd, pathAddr, atFlags, nameAddr, uargs, usize := fdArg(args[0]), args[1], uint32(args[2]), args[3], args[4], args[5]
+	value, size, flags, err := copyInXattrArgs(t, uargs, usize)
+	if err != nil {
+		return 0, err
+	}
+	if atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	return setxattrOf(t, xattrAtResolver(t, dirfd, pathAddr, atFlags), nameAddr, value, uint64(size), flags)
+}
+
+// Getxattrat implements getxattrat(2).
+func Getxattrat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	dirfd, pathAddr, atFlags, nameAddr, uargs, usize := fdArg(args[0]), args[1], uint32(args[2]), args[3], args[4], args[5]
+	value, size, flags, err := copyInXattrArgs(t, uargs, usize)
+	if err != nil {
+		return 0, err
+	}
+	if flags != 0 || atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	return getxattrOf(t, xattrAtResolver(t, dirfd, pathAddr, atFlags), nameAddr, value, uint64(size))
+}
+
+// Listxattrat implements listxattrat(2).
+func Listxattrat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	dirfd, pathAddr, atFlags, listAddr, size := fdArg(args[0]), args[1], uint32(args[2]), args[3], args[4]
+	if atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	return listxattrOf(t, xattrAtResolver(t, dirfd, pathAddr, atFlags), listAddr, size)
+}
+
+// Removexattrat implements removexattrat(2).
+func Removexattrat(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
+	dirfd, pathAddr, atFlags, nameAddr := fdArg(args[0]), args[1], uint32(args[2]), args[3]
+	if atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	return removexattrOf(t, xattrAtResolver(t, dirfd, pathAddr, atFlags), nameAddr)
 }

@@ -38,6 +38,7 @@ type regularFile struct {
 var (
 	_ vfs.Inode               = (*regularFile)(nil)
 	_ vfs.FileDescriptionImpl = (*regularFD)(nil)
+	_ vfs.PageHolder          = (*regularFD)(nil)
 )
 
 // newRegularFile returns an empty file with one reference.
@@ -323,6 +324,30 @@ type regularFD struct {
 	vfs.FileDescriptionDefaultImpl
 	// file is the open file. Immutable.
 	file *regularFile
+}
+
+// ResidentPages implements vfs.PageHolder.ResidentPages: the pages the
+// file holds in [first, last], walking whichever is smaller, the range
+// or the file's pages.
+func (fd *regularFD) ResidentPages(first, last uint64) uint64 {
+	f := fd.file
+	f.dataMu.RLock()
+	defer f.dataMu.RUnlock()
+	n := uint64(0)
+	if last-first >= uint64(len(f.pages)) {
+		for idx := range f.pages {
+			if uint64(idx) >= first && uint64(idx) <= last {
+				n++
+			}
+		}
+		return n
+	}
+	for i := uint64(0); i <= last-first; i++ {
+		if _, ok := f.pages[int64(first+i)]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 // Read implements vfs.FileDescriptionImpl.Read.

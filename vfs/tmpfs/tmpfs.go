@@ -206,6 +206,9 @@ type inode struct {
 	// xattrs are the extended attributes (nil until the first is set).
 	// Protected by fs.mu.
 	xattrs map[string][]byte
+	// xflags are the file attributes (file_setattr(2)): only
+	// FS_XFLAG_NODUMP. Protected by fs.mu.
+	xflags uint64
 	// linkable is set on an O_TMPFILE file until it gets a name (Linux:
 	// I_LINKABLE). Protected by fs.mu.
 	linkable bool
