@@ -25,9 +25,4 @@ func init() {
 	unimplemented(unix.SYS_LANDLOCK_CREATE_RULESET, "no Landlock (as Linux built without it); programs probe for it and go on", expectedENOSYS)
 	unimplemented(unix.SYS_LANDLOCK_ADD_RULE, "no Landlock", logFirstUse)
 	unimplemented(unix.SYS_LANDLOCK_RESTRICT_SELF, "no Landlock", logFirstUse)
-	unimplemented(unix.SYS_MEMFD_SECRET, "no secret memory (pages removed from the kernel's direct map)", logFirstUse)
-	unimplemented(unix.SYS_MAP_SHADOW_STACK, "no user shadow stacks (CET)", logFirstUse)
-	unimplemented(unix.SYS_LSM_GET_SELF_ATTR, "no Linux security module in the sandbox", logFirstUse)
-	unimplemented(unix.SYS_LSM_SET_SELF_ATTR, "no Linux security module in the sandbox", logFirstUse)
-	unimplemented(unix.SYS_LSM_LIST_MODULES, "no Linux security module in the sandbox", logFirstUse)
 }
