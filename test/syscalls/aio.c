@@ -783,3 +783,102 @@ TEST(aio, contexts_are_distinct)
 	struct timespec zero = {0, 0};
 	EXPECT_EQ(io_getevents(b, 0, 1, &ev, &zero), 0);
 }
+
+TEST(aio, blocking_pipe_read_waits_in_submit_and_a_signal_ends_it_with_EINTR)
+{
+	aio_context_t ctx = setup(8);
+	handle_usr1();
+	int p[2];
+	ASSERT_SYSCALL_OK(pipe(p));
+	pid_t parent = getpid();
+	pid_t child = fork();
+	ASSERT_SYSCALL_OK(child);
+	if (child == 0) {
+		for (;;) {
+			kill(parent, SIGUSR1);
+			usleep(10000);
+		}
+	}
+	char buf[4];
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_PREAD, p[0], buf, sizeof(buf), 0);
+	EXPECT_EQ(submit1(ctx, &cb), 1);
+	kill(child, SIGKILL);
+	test_wait_exit(child);
+	EXPECT_EQ(wait1(ctx, &cb).res, -EINTR);
+}
+
+TEST(aio, exit_while_blocked_in_submit_finishes)
+{
+	int p[2];
+	ASSERT_SYSCALL_OK(pipe(p));
+	pid_t child = fork();
+	ASSERT_SYSCALL_OK(child);
+	if (child == 0) {
+		aio_context_t ctx = setup(8);
+		char buf[4];
+		struct iocb cb;
+		prep(&cb, IOCB_CMD_PREAD, p[0], buf, sizeof(buf), 0);
+		submit1(ctx, &cb);
+		_exit(1);
+	}
+	kill(child, SIGKILL);
+	EXPECT_KILLED_BY(test_wait_exit(child), SIGKILL);
+}
+
+TEST(aio, garbage_ring_head_is_survived)
+{
+	aio_context_t ctx = setup(8);
+	struct ring *r = (struct ring *)ctx;
+	int fd = tmpfile_rw();
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_PWRITE, fd, "x", 1, 0);
+	ASSERT_EQ(submit1(ctx, &cb), 1);
+	r->head = 0xfffffff0u;
+	struct io_event ev[64];
+	struct timespec zero = {0, 0};
+	long n = io_getevents(ctx, 0, 64, ev, &zero);
+	EXPECT_GE(n, 0);
+	EXPECT_LE(n, r->nr);
+	/* The context still works. */
+	EXPECT_EQ(submit1(ctx, &cb), 1);
+}
+
+TEST(aio, many_polls_then_destroy)
+{
+	aio_context_t ctx = setup(64);
+	int p[2];
+	ASSERT_SYSCALL_OK(pipe(p));
+	static struct iocb cb[32];
+	struct iocb *ptrs[32];
+	for (int i = 0; i < 32; i++) {
+		prep(&cb[i], IOCB_CMD_POLL, p[0], NULL, 0, 0);
+		cb[i].aio_buf = POLLIN;
+		ptrs[i] = &cb[i];
+	}
+	ASSERT_EQ(io_submit(ctx, 32, ptrs), 32);
+	ASSERT_EQ(write(p[1], "x", 1), 1);
+	struct io_event ev[32];
+	EXPECT_GE(io_getevents(ctx, 1, 32, ev, NULL), 1);
+	EXPECT_SYSCALL_OK(io_destroy(ctx));
+}
+
+TEST(aio, poll_on_eventfd_with_resfd_on_itself)
+{
+	aio_context_t ctx = setup(8);
+	int efd = eventfd(0, 0);
+	ASSERT_SYSCALL_OK(efd);
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_POLL, efd, NULL, 0, 0);
+	cb.aio_buf = POLLIN;
+	cb.aio_flags = IOCB_FLAG_RESFD;
+	cb.aio_resfd = efd;
+	ASSERT_EQ(submit1(ctx, &cb), 1);
+	uint64_t one = 1;
+	ASSERT_EQ(write(efd, &one, 8), 8);
+	struct io_event ev = wait1(ctx, &cb);
+	EXPECT_TRUE(ev.res & POLLIN);
+	uint64_t n = 0;
+	EXPECT_EQ(read(efd, &n, 8), 8);
+	EXPECT_EQ(n, 2);
+}
