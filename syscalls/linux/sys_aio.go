@@ -18,7 +18,7 @@ func init() {
 	partial(unix.SYS_IO_SETUP, "aio-max-nr is fixed at 65536; a ring moved by mremap is no longer found (Linux follows it)", IoSetup)
 	full(unix.SYS_IO_DESTROY, IoDestroy)
 	partial(unix.SYS_IO_SUBMIT, "reads, writes and syncs run to completion inside io_submit (as Linux's buffered I/O); IOCB_FLAG_IOPRIO is checked and ignored; RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP", IoSubmit)
-	partial(unix.SYS_IO_CANCEL, "only IOCB_CMD_POLL requests can be cancelled (as Linux's file systems)", IoCancel)
+	full(unix.SYS_IO_CANCEL, IoCancel) // only polls stay pending long enough to cancel, as on Linux
 	full(unix.SYS_IO_GETEVENTS, IoGetevents)
 	full(unix.SYS_IO_PGETEVENTS, IoPgetevents)
 }
