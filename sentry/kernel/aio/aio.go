@@ -8,16 +8,16 @@
 // submitting task, which is what Linux does for buffered I/O (a read of
 // an empty blocking pipe waits in io_submit there too); the submitter puts
 // the completion in the ring before io_submit returns. Only IOCB_CMD_POLL
-// waits in the background, one goroutine per pending poll, and such a poll
-// can always be cancelled, so io_destroy and exit never wait for a file.
-// The number of goroutines is bounded by the ring sizes, which are bounded
-// by aio-max-nr for the whole sandbox.
+// waits in the background (one goroutine per context with pending polls,
+// see Poll), and such a poll can always be cancelled, so io_destroy and
+// exit never wait for a file.
 //
 // Lock order:
 //
 //	table.mu
 //	  Context.mu
 //	    mm.MemoryManager.mu (CopyOut of events)
+//	    the locks of a polled file (its Readiness)
 //	    waiter.Queue.mu
 //	Registry.mu (a leaf)
 package aio
@@ -215,6 +215,11 @@ type Context struct {
 	// polls are the pending (cancellable) IOCB_CMD_POLL requests by
 	// iocb address. Protected by mu.
 	polls map[uint64]*pollReq
+	// polling is set while the poller goroutine runs. Protected by mu.
+	polling bool
+	// pollCh wakes the poller: the pending polls' files and changes to
+	// polls signal it. Immutable.
+	pollCh chan struct{}
 	// idle is closed once dead and no request is in flight.
 	idle chan struct{}
 }
@@ -266,6 +271,7 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 	c := &Context{
 		reg: reg, tb: tb, addr: addr, size: size, maxReqs: uint64(nr),
 		nr: uint32(ringNR), ring: rg, polls: make(map[uint64]*pollReq), idle: make(chan struct{}),
+		pollCh: make(chan struct{}, 1),
 	}
 	tb.mu.Lock()
 	if tb.ctxs == nil {
@@ -342,14 +348,17 @@ func (c *Context) kill() {
 		return
 	}
 	c.dead = true
-	for obj, p := range c.polls {
-		delete(c.polls, obj)
-		close(p.cancel)
-	}
+	polls := c.polls
+	c.polls = make(map[uint64]*pollReq)
 	if c.inflight == 0 {
 		close(c.idle)
 	}
 	c.mu.Unlock()
+	c.kickPoller()
+	for _, p := range polls {
+		p.ev.Res = 0
+		c.finish(p)
+	}
 	c.reg.release(c.maxReqs)
 	c.queue.Notify(unix.EPOLLIN)
 	c.ring.DecRef()
@@ -511,13 +520,37 @@ func (c *Context) take(t *kernel.Task, dst uint64, max int64) (int64, bool, erro
 
 // pollReq is a pending IOCB_CMD_POLL. Linux: struct poll_iocb.
 type pollReq struct {
-	cancel chan struct{}
+	f      *vfs.FileDescription
+	efd    *vfs.FileDescription
+	entry  *waiter.Entry
+	ev     Event
+	events uint32
+}
+
+// finish unregisters p from its file, drops its file and posts its event.
+func (c *Context) finish(p *pollReq) {
+	p.f.EventUnregister(p.entry)
+	p.f.DecRef(context.Background())
+	c.Complete(p.ev, p.efd)
+}
+
+// kickPoller wakes the context's poller goroutine.
+func (c *Context) kickPoller() {
+	select {
+	case c.pollCh <- struct{}{}:
+	default:
+	}
 }
 
 // Poll starts an IOCB_CMD_POLL request admitted by Begin: it completes
 // at once if f is ready for events, else when it becomes so or the
 // request is cancelled (with result 0). Poll takes over the references on
 // f and efd.
+//
+// The pending polls of a context share one wake-up channel and one
+// goroutine (running only while some are pending), which re-checks them
+// all on every wake-up, as poll(2) does: so the Sentry runs at most one
+// goroutine per context, whatever number of polls the guest queues.
 func (c *Context) Poll(f *vfs.FileDescription, ev Event, events uint32, efd *vfs.FileDescription) {
 	if r := f.Readiness(events) & events; r != 0 {
 		f.DecRef(context.Background())
@@ -525,46 +558,52 @@ func (c *Context) Poll(f *vfs.FileDescription, ev Event, events uint32, efd *vfs
 		c.Complete(ev, efd)
 		return
 	}
-	entry := waiter.NewEntry(^uint32(0))
-	f.EventRegister(entry)
-	p := &pollReq{cancel: make(chan struct{})}
+	p := &pollReq{f: f, efd: efd, ev: ev, events: events, entry: waiter.NewEntryOn(^uint32(0), c.pollCh)}
+	f.EventRegister(p.entry)
 	c.mu.Lock()
 	if c.dead || c.polls[ev.Obj] != nil {
 		// Dead meanwhile, or the same iocb twice: complete at once.
 		c.mu.Unlock()
-		f.EventUnregister(entry)
-		f.DecRef(context.Background())
-		c.Complete(ev, efd)
+		c.finish(p)
 		return
 	}
 	c.polls[ev.Obj] = p
+	start := !c.polling
+	c.polling = true
 	c.mu.Unlock()
-	go func() {
-		defer f.DecRef(context.Background())
-		defer f.EventUnregister(entry)
-		for {
-			r := f.Readiness(^uint32(0))
-			if r&events != 0 {
-				// As Linux's wake-up path, what the file reports
-				// beyond the events asked for (POLLRDNORM) shows.
-				ev.Res = int64(r & (events | unix.EPOLLRDNORM | unix.EPOLLWRNORM))
-				break
-			}
-			select {
-			case <-entry.C:
-				continue
-			case <-p.cancel:
-			}
-			ev.Res = 0
-			break
-		}
+	if start {
+		go c.poller()
+	}
+	// The file may have become ready before the entry was registered.
+	c.kickPoller()
+}
+
+// poller completes the pending polls whose files are ready; it ends when
+// none is left.
+func (c *Context) poller() {
+	for range c.pollCh {
 		c.mu.Lock()
-		if c.polls[ev.Obj] == p {
-			delete(c.polls, ev.Obj)
+		if len(c.polls) == 0 {
+			c.polling = false
+			c.mu.Unlock()
+			return
+		}
+		var ready []*pollReq
+		for obj, p := range c.polls {
+			r := p.f.Readiness(^uint32(0))
+			if r&p.events != 0 {
+				// As Linux's wake-up path: what the file reports
+				// beyond the events asked for (POLLRDNORM) shows.
+				p.ev.Res = int64(r & (p.events | unix.EPOLLRDNORM | unix.EPOLLWRNORM))
+				delete(c.polls, obj)
+				ready = append(ready, p)
+			}
 		}
 		c.mu.Unlock()
-		c.Complete(ev, efd)
-	}()
+		for _, p := range ready {
+			c.finish(p)
+		}
+	}
 }
 
 // Cancel implements io_cancel(2) for the request of the iocb at obj:
@@ -573,12 +612,15 @@ func (c *Context) Poll(f *vfs.FileDescription, ev Event, events uint32, efd *vfs
 // cannot be cancelled, as on Linux).
 func (c *Context) Cancel(obj uint64) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	p := c.polls[obj]
 	if p == nil {
+		c.mu.Unlock()
 		return unix.EINVAL
 	}
 	delete(c.polls, obj)
-	close(p.cancel)
+	c.mu.Unlock()
+	c.kickPoller()
+	p.ev.Res = 0
+	c.finish(p)
 	return unix.EINPROGRESS
 }
