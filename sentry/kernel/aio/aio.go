@@ -230,11 +230,13 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 	if nr == 0 {
 		return nil, unix.EINVAL
 	}
-	events := uint64(max(nr, minEvents)) * 2
+	// In 32 bits, as Linux's ioctx_alloc: 2^31 and more wrap, 2^31
+	// itself to 0 (EAGAIN there).
+	events := uint64(max(nr, minEvents) * 2)
 	if events > maxRingEvents {
 		return nil, unix.EINVAL
 	}
-	if uint64(nr) > DefaultMaxNR {
+	if events == 0 || uint64(nr) > DefaultMaxNR {
 		return nil, unix.EAGAIN
 	}
 	// Linux: "1 is required, 2 for good luck", then the rest of the
