@@ -894,3 +894,76 @@ TEST(aio, getevents_timeout_is_not_validated)
 	struct timespec second = {0, 1000000000};
 	EXPECT_EQ(io_getevents(ctx, 1, 1, &ev, &second), 0);
 }
+
+static int ring_mapped(aio_context_t ctx)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	ASSERT_TRUE(f != NULL);
+	char line[512];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 && start <= ctx && ctx < end)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(aio, destroy_unmaps_the_ring)
+{
+	aio_context_t ctx = setup(8);
+	EXPECT_TRUE(ring_mapped(ctx));
+	EXPECT_SYSCALL_OK(io_destroy(ctx));
+	EXPECT_FALSE(ring_mapped(ctx));
+}
+
+#include <pthread.h>
+
+struct worker {
+	aio_context_t ctx;
+	int fd;
+	long reaped;
+};
+
+static void *submit_and_reap(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < 200; i++) {
+		struct iocb cb;
+		prep(&cb, IOCB_CMD_PWRITE, w->fd, "z", 1, i);
+		struct iocb *p[1] = {&cb};
+		long r;
+		while ((r = io_submit(w->ctx, 1, p)) == -1 && errno == EAGAIN) {
+			struct io_event ev;
+			struct timespec zero = {0, 0};
+			long n = io_getevents(w->ctx, 0, 1, &ev, &zero);
+			if (n > 0)
+				__atomic_add_fetch(&w->reaped, n, __ATOMIC_RELAXED);
+		}
+		if (r != 1)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+TEST(aio, threads_share_a_context)
+{
+	aio_context_t ctx = setup(16);
+	int fd = tmpfile_rw();
+	struct worker w = {ctx, fd, 0};
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(pthread_create(&th[i], NULL, submit_and_reap, &w), 0);
+	for (int i = 0; i < 4; i++) {
+		void *ret;
+		ASSERT_EQ(pthread_join(th[i], &ret), 0);
+		EXPECT_TRUE(ret == NULL);
+	}
+	struct io_event ev[64];
+	struct timespec zero = {0, 0};
+	long n;
+	while ((n = io_getevents(ctx, 0, 64, ev, &zero)) > 0)
+		w.reaped += n;
+	EXPECT_EQ(w.reaped, 800);
+}
