@@ -967,3 +967,25 @@ TEST(aio, threads_share_a_context)
 		w.reaped += n;
 	EXPECT_EQ(w.reaped, 800);
 }
+
+TEST(aio, context_follows_its_ring_when_mremap_moves_it)
+{
+	aio_context_t ctx = setup(8);
+	unsigned nr = ((struct ring *)ctx)->nr;
+	size_t len = (32 + (size_t)nr * 32 + 4095) & ~4095ul;
+	void *dst = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(dst != MAP_FAILED);
+	void *moved = mremap((void *)ctx, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_TRUE(moved == dst);
+	aio_context_t nctx = (aio_context_t)moved;
+	struct io_event ev;
+	struct timespec zero = {0, 0};
+	EXPECT_ERRNO(io_getevents(ctx, 0, 1, &ev, &zero), EINVAL);
+	int fd = tmpfile_rw();
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_PWRITE, fd, "m", 1, 0);
+	ASSERT_EQ(submit1(nctx, &cb), 1);
+	EXPECT_EQ(wait1(nctx, &cb).res, 1);
+	EXPECT_SYSCALL_OK(io_destroy(nctx));
+	EXPECT_FALSE(ring_mapped(nctx));
+}

@@ -160,8 +160,9 @@ func (rg *ring) Translate(off, length uint64) (memory.Range, error) {
 // is the mm.Releaser the address space keeps.
 type table struct {
 	mu sync.Mutex
-	// ctxs maps the contexts' IDs (ring addresses) to them. Protected by mu.
-	ctxs map[uint64]*Context
+	// ctxs maps the rings' ids (aio_ring::id) to their contexts.
+	// Protected by mu.
+	ctxs map[uint32]*Context
 	// nextID numbers the rings (aio_ring::id). Protected by mu.
 	nextID uint32
 }
@@ -189,8 +190,11 @@ type Context struct {
 	reg *Registry
 	tb  *table
 	// addr is the ring's guest address, the context's ID (Linux:
-	// kioctx::user_id); size the mapping's length. Immutable.
-	addr, size uint64
+	// kioctx::user_id): where io_setup mapped it, then where a lookup
+	// last found it (mremap moves it). Protected by tb.mu.
+	addr uint64
+	// size is the mapping's length. Immutable.
+	size uint64
 	// id is the ring header's id. Immutable.
 	id uint32
 	// maxReqs is what io_setup asked for, counted in aio-nr; nr the
@@ -256,7 +260,7 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 	rg := &ring{mf: mf, r: r}
 	rg.refs.Init(rg)
 	m := t.MemoryManager()
-	st := m.AIO(func() mm.Releaser { return &table{ctxs: make(map[uint64]*Context)} })
+	st := m.AIO(func() mm.Releaser { return &table{ctxs: make(map[uint32]*Context)} })
 	tb, _ := st.(*table)
 	if tb == nil {
 		rg.DecRef()
@@ -283,9 +287,12 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 		reg.release(uint64(nr))
 		return nil, unix.EINVAL
 	}
+	for tb.ctxs[tb.nextID] != nil {
+		tb.nextID++ // wrapped: at most aio-max-nr are taken
+	}
 	c.id = tb.nextID
 	tb.nextID++
-	tb.ctxs[addr] = c
+	tb.ctxs[c.id] = c
 	tb.mu.Unlock()
 	b := rg.bytes()
 	store32(b, offID, c.id)
@@ -301,13 +308,19 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 func (c *Context) Capacity() uint32 { return c.nr }
 
 // ID returns the context's ID, the ring's guest address.
-func (c *Context) ID() uint64 { return c.addr }
+func (c *Context) ID() uint64 {
+	c.tb.mu.Lock()
+	defer c.tb.mu.Unlock()
+	return c.addr
+}
 
 // Lookup returns t's context with ID id, or nil (EINVAL for the caller).
 // As Linux's lookup_ioctx it reads the ring's id through the guest
-// mapping, so a context whose ring was unmapped is not found.
+// mapping, so a context whose ring was unmapped is not found, and one
+// whose ring mremap moved is found at its new address only.
 func Lookup(t *kernel.Task, id uint64) *Context {
-	tb, _ := t.MemoryManager().AIO(nil).(*table)
+	m := t.MemoryManager()
+	tb, _ := m.AIO(nil).(*table)
 	if tb == nil {
 		return nil
 	}
@@ -316,11 +329,20 @@ func Lookup(t *kernel.Task, id uint64) *Context {
 		return nil
 	}
 	tb.mu.Lock()
-	c := tb.ctxs[id]
+	c := tb.ctxs[binary.LittleEndian.Uint32(b[:])]
 	tb.mu.Unlock()
-	if c == nil || c.id != binary.LittleEndian.Uint32(b[:]) {
+	if c == nil {
 		return nil
 	}
+	if f, off, ok := m.MappingAt(id); !ok || f != mm.Mappable(c.ring) || off != 0 {
+		return nil
+	}
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if tb.ctxs[c.id] != c {
+		return nil // destroyed meanwhile
+	}
+	c.addr = id
 	return c
 }
 
@@ -329,14 +351,15 @@ func Lookup(t *kernel.Task, id uint64) *Context {
 // is in flight (a signal ends the wait early; the context is dead anyway).
 func (c *Context) Destroy(t *kernel.Task) error {
 	c.tb.mu.Lock()
-	if c.tb.ctxs == nil || c.tb.ctxs[c.addr] != c {
+	if c.tb.ctxs == nil || c.tb.ctxs[c.id] != c {
 		c.tb.mu.Unlock()
 		return unix.EINVAL
 	}
-	delete(c.tb.ctxs, c.addr)
+	delete(c.tb.ctxs, c.id)
+	addr := c.addr
 	c.tb.mu.Unlock()
 	c.kill()
-	t.MemoryManager().Munmap(c.addr, c.size)
+	t.MemoryManager().Munmap(addr, c.size)
 	t.Block(c.idle)
 	return nil
 }
