@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_IO_SETUP, "/proc/sys/fs/aio-max-nr is fixed at 65536 (read-only)", IoSetup)
+	partial(unix.SYS_IO_SETUP, "/proc/sys/fs/aio-max-nr (65536) can be raised to 1048576 at most", IoSetup)
 	full(unix.SYS_IO_DESTROY, IoDestroy)
 	partial(unix.SYS_IO_SUBMIT, "reads, writes and syncs run to completion inside io_submit (as Linux's buffered I/O); IOCB_FLAG_IOPRIO is checked and ignored; RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP", IoSubmit)
 	full(unix.SYS_IO_CANCEL, IoCancel) // only polls stay pending long enough to cancel, as on Linux

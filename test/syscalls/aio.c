@@ -989,3 +989,31 @@ TEST(aio, context_follows_its_ring_when_mremap_moves_it)
 	EXPECT_SYSCALL_OK(io_destroy(nctx));
 	EXPECT_FALSE(ring_mapped(nctx));
 }
+
+static void write_proc_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "%ld\n", v);
+	ASSERT_EQ(fclose(f), 0);
+}
+
+TEST(aio, lowered_aio_max_nr_limits_setup)
+{
+	/* Changing the host's sysctl would disturb everything else on it. */
+	SKIP_UNLESS_IN_SANDBOX();
+	if (geteuid() != 0)
+		TEST_SKIP("writing aio-max-nr needs root");
+	long old = read_proc_long("/proc/sys/fs/aio-max-nr");
+	long used = read_proc_long("/proc/sys/fs/aio-nr");
+	write_proc_long("/proc/sys/fs/aio-max-nr", used + 100);
+	EXPECT_EQ(read_proc_long("/proc/sys/fs/aio-max-nr"), used + 100);
+	aio_context_t ctx = 0;
+	EXPECT_ERRNO(io_setup(101, &ctx), EAGAIN);
+	aio_context_t a = setup(60);
+	EXPECT_ERRNO(io_setup(41, &ctx), EAGAIN);
+	EXPECT_SYSCALL_OK(io_destroy(a));
+	aio_context_t b = setup(100);
+	EXPECT_SYSCALL_OK(io_destroy(b));
+	write_proc_long("/proc/sys/fs/aio-max-nr", old);
+}

@@ -42,9 +42,12 @@ import (
 )
 
 const (
-	// DefaultMaxNR is /proc/sys/fs/aio-max-nr: the events all contexts
-	// of the sandbox may ask for together (Linux's default, 0x10000).
+	// DefaultMaxNR is /proc/sys/fs/aio-max-nr at boot: the events all
+	// contexts of the sandbox may ask for together (Linux's default).
 	DefaultMaxNR = 0x10000
+	// HardMaxNR bounds what aio-max-nr may be set to (Linux takes any
+	// value): the rings are Sentry-held memory, 64 bytes an event.
+	HardMaxNR = 1 << 20
 
 	// EventSize is sizeof(struct io_event); headerSize is sizeof(struct
 	// aio_ring), the header before the events.
@@ -70,6 +73,8 @@ type Registry struct {
 	mu sync.Mutex
 	// nr is the sum of the contexts' nr_events. Protected by mu.
 	nr uint64
+	// maxNR is aio-max-nr. Protected by mu.
+	maxNR uint64
 }
 
 var registries sync.Map // *kernel.Kernel -> *Registry
@@ -79,7 +84,7 @@ func For(k *kernel.Kernel) *Registry {
 	if r, ok := registries.Load(k); ok {
 		return r.(*Registry)
 	}
-	r, _ := registries.LoadOrStore(k, &Registry{})
+	r, _ := registries.LoadOrStore(k, &Registry{maxNR: DefaultMaxNR})
 	return r.(*Registry)
 }
 
@@ -91,12 +96,28 @@ func (r *Registry) NR() uint64 {
 }
 
 // MaxNR returns /proc/sys/fs/aio-max-nr.
-func (r *Registry) MaxNR() uint64 { return DefaultMaxNR }
+func (r *Registry) MaxNR() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.maxNR
+}
+
+// SetMaxNR sets aio-max-nr: EINVAL above HardMaxNR. Contexts that hold
+// more than a lowered limit keep their events.
+func (r *Registry) SetMaxNR(n uint64) error {
+	if n > HardMaxNR {
+		return unix.EINVAL
+	}
+	r.mu.Lock()
+	r.maxNR = n
+	r.mu.Unlock()
+	return nil
+}
 
 func (r *Registry) reserve(n uint64) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.nr+n > DefaultMaxNR {
+	if r.nr+n > r.maxNR {
 		return false
 	}
 	r.nr += n
@@ -240,14 +261,14 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 	if events > maxRingEvents {
 		return nil, unix.EINVAL
 	}
-	if events == 0 || uint64(nr) > DefaultMaxNR {
+	reg := For(t.Kernel())
+	if events == 0 || uint64(nr) > reg.MaxNR() {
 		return nil, unix.EAGAIN
 	}
 	// Linux: "1 is required, 2 for good luck", then the rest of the
 	// last page.
 	size := (headerSize + (events+2)*EventSize + memory.PageSize - 1) &^ (memory.PageSize - 1)
 	ringNR := (size - headerSize) / EventSize
-	reg := For(t.Kernel())
 	if !reg.reserve(uint64(nr)) {
 		return nil, unix.EAGAIN
 	}

@@ -22,7 +22,7 @@ func newTestContext(t *testing.T) *Context {
 	}
 	rg := &ring{mf: mf, r: r}
 	rg.refs.Init(rg)
-	reg := &Registry{nr: 1}
+	reg := &Registry{nr: 1, maxNR: DefaultMaxNR}
 	return &Context{
 		reg: reg, tb: &table{}, size: memory.PageSize, maxReqs: 1,
 		nr: (memory.PageSize - headerSize) / EventSize, ring: rg,
