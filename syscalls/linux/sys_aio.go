@@ -254,6 +254,9 @@ func prepRW(t *kernel.Task, f *vfs.FileDescription, cb iocb) error {
 	if (write && !f.IsWritable()) || (!write && !f.IsReadable()) {
 		return unix.EBADF
 	}
+	if st, err := f.Stat(t.Context()); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EINVAL // no read_iter or write_iter
+	}
 	iovs, err := iocbIovecs(t, cb)
 	if err != nil {
 		return err

@@ -1017,3 +1017,45 @@ TEST(aio, lowered_aio_max_nr_limits_setup)
 	EXPECT_SYSCALL_OK(io_destroy(b));
 	write_proc_long("/proc/sys/fs/aio-max-nr", old);
 }
+
+TEST(aio, fsync_of_a_pipe_is_EINVAL)
+{
+	aio_context_t ctx = setup(8);
+	int p[2];
+	ASSERT_SYSCALL_OK(pipe(p));
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_FSYNC, p[1], NULL, 0, 0);
+	EXPECT_ERRNO(submit1(ctx, &cb), EINVAL);
+}
+
+TEST(aio, read_of_a_directory)
+{
+	aio_context_t ctx = setup(8);
+	int fd = open(test_tmpdir(), O_RDONLY | O_DIRECTORY);
+	ASSERT_SYSCALL_OK(fd);
+	char buf[16];
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_PREAD, fd, buf, sizeof(buf), 0);
+	EXPECT_ERRNO(submit1(ctx, &cb), EINVAL);
+}
+
+TEST(aio, negative_offset_is_EINVAL)
+{
+	aio_context_t ctx = setup(8);
+	int fd = tmpfile_rw();
+	char buf[16];
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_PREAD, fd, buf, sizeof(buf), -1);
+	EXPECT_ERRNO(submit1(ctx, &cb), EINVAL);
+}
+
+TEST(aio, poll_of_a_regular_file_is_ready)
+{
+	aio_context_t ctx = setup(8);
+	int fd = tmpfile_rw();
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_POLL, fd, NULL, 0, 0);
+	cb.aio_buf = POLLIN | POLLOUT;
+	ASSERT_EQ(submit1(ctx, &cb), 1);
+	EXPECT_EQ(wait1(ctx, &cb).res, POLLIN | POLLOUT);
+}
