@@ -359,6 +359,9 @@ func runIocb(t *kernel.Task, f *vfs.FileDescription, cb iocb) (int64, error) {
 func errnoResult(err error) int64 {
 	var e unix.Errno
 	if errors.As(err, &e) {
+		if e >= 512 && e <= 516 { // ERESTARTSYS ... ERESTART_RESTARTBLOCK
+			e = unix.EINTR
+		}
 		return -int64(e)
 	}
 	if errors.Is(err, vfs.ErrInterrupted) {

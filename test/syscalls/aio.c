@@ -1059,3 +1059,51 @@ TEST(aio, poll_of_a_regular_file_is_ready)
 	ASSERT_EQ(submit1(ctx, &cb), 1);
 	EXPECT_EQ(wait1(ctx, &cb).res, POLLIN | POLLOUT);
 }
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+TEST(aio, read_and_write_on_a_unix_socket_pair)
+{
+	aio_context_t ctx = setup(8);
+	int sv[2];
+	ASSERT_SYSCALL_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_PWRITE, sv[0], "sock", 4, 0);
+	ASSERT_EQ(submit1(ctx, &cb), 1);
+	EXPECT_EQ(wait1(ctx, &cb).res, 4);
+	char buf[8] = {0};
+	prep(&cb, IOCB_CMD_PREAD, sv[1], buf, sizeof(buf), 0);
+	ASSERT_EQ(submit1(ctx, &cb), 1);
+	EXPECT_EQ(wait1(ctx, &cb).res, 4);
+	EXPECT_MEMEQ(buf, "sock", 4);
+}
+
+TEST(aio, read_and_poll_on_a_tcp_connection)
+{
+	aio_context_t ctx = setup(8);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_SYSCALL_OK(l);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	ASSERT_SYSCALL_OK(bind(l, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_SYSCALL_OK(listen(l, 1));
+	ASSERT_SYSCALL_OK(getsockname(l, (struct sockaddr *)&a, &al));
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_SYSCALL_OK(connect(c, (struct sockaddr *)&a, sizeof(a)));
+	int s = accept(l, NULL, NULL);
+	ASSERT_SYSCALL_OK(s);
+	struct iocb pcb;
+	prep(&pcb, IOCB_CMD_POLL, s, NULL, 0, 0);
+	pcb.aio_buf = POLLIN;
+	ASSERT_EQ(submit1(ctx, &pcb), 1);
+	ASSERT_EQ(write(c, "tcp!", 4), 4);
+	struct io_event ev = wait1(ctx, &pcb);
+	EXPECT_TRUE(ev.res & POLLIN);
+	char buf[8] = {0};
+	struct iocb cb;
+	prep(&cb, IOCB_CMD_PREAD, s, buf, sizeof(buf), 0);
+	ASSERT_EQ(submit1(ctx, &cb), 1);
+	EXPECT_EQ(wait1(ctx, &cb).res, 4);
+	EXPECT_MEMEQ(buf, "tcp!", 4);
+}
