@@ -1107,3 +1107,36 @@ TEST(aio, read_and_poll_on_a_tcp_connection)
 	EXPECT_EQ(wait1(ctx, &cb).res, 4);
 	EXPECT_MEMEQ(buf, "tcp!", 4);
 }
+
+TEST_HELPER(aio_exec_target)
+{
+	/* Exits 0 if aio-nr is back to argv[1] after the exec. */
+	if (argc < 2)
+		return 2;
+	return read_proc_long("/proc/sys/fs/aio-nr") == atol(argv[1]) ? 0 : 1;
+}
+
+TEST(aio, exit_and_exec_give_the_events_back_to_aio_nr)
+{
+	/* aio-nr is host-wide natively: other programs move it. */
+	SKIP_UNLESS_IN_SANDBOX();
+	long base = read_proc_long("/proc/sys/fs/aio-nr");
+	char arg[32];
+	snprintf(arg, sizeof(arg), "%ld", base);
+	pid_t child = fork();
+	ASSERT_SYSCALL_OK(child);
+	if (child == 0) {
+		setup(4096);
+		_exit(0);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(child), 0);
+	EXPECT_EQ(read_proc_long("/proc/sys/fs/aio-nr"), base);
+	child = fork();
+	ASSERT_SYSCALL_OK(child);
+	if (child == 0) {
+		setup(4096);
+		execl(test_self_exe(), test_self_exe(), "--helper", "aio_exec_target", arg, (char *)NULL);
+		_exit(127);
+	}
+	EXPECT_EXIT_STATUS(test_wait_exit(child), 0);
+}
