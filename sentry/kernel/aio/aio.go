@@ -250,7 +250,7 @@ type Context struct {
 }
 
 // Setup implements io_setup(2) after its pointer checks: it creates a
-// context for nr events in t's address space and returns its ID.
+// context for nr events in t's address space, its ring mapped there.
 func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 	if nr == 0 {
 		return nil, unix.EINVAL
@@ -280,6 +280,13 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 	}
 	rg := &ring{mf: mf, r: r}
 	rg.refs.Init(rg)
+	// The header is complete before the guest can see the ring.
+	b := rg.bytes()
+	store32(b, offNR, uint32(ringNR))
+	store32(b, offMagic, ringMagic)
+	store32(b, offCompat, 1)
+	store32(b, offIncompat, 0)
+	store32(b, offHeaderLen, headerSize)
 	m := t.MemoryManager()
 	st := m.AIO(func() mm.Releaser { return &table{ctxs: make(map[uint32]*Context)} })
 	tb, _ := st.(*table)
@@ -313,15 +320,9 @@ func Setup(t *kernel.Task, nr uint32) (*Context, error) {
 	}
 	c.id = tb.nextID
 	tb.nextID++
+	store32(b, offID, c.id)
 	tb.ctxs[c.id] = c
 	tb.mu.Unlock()
-	b := rg.bytes()
-	store32(b, offID, c.id)
-	store32(b, offNR, c.nr)
-	store32(b, offMagic, ringMagic)
-	store32(b, offCompat, 1)
-	store32(b, offIncompat, 0)
-	store32(b, offHeaderLen, headerSize)
 	return c, nil
 }
 
