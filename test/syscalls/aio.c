@@ -1140,3 +1140,29 @@ TEST(aio, exit_and_exec_give_the_events_back_to_aio_nr)
 	}
 	EXPECT_EXIT_STATUS(test_wait_exit(child), 0);
 }
+
+TEST(aio, contexts_stop_at_aio_max_nr)
+{
+	/* Natively this would take the whole host's AIO budget. */
+	SKIP_UNLESS_IN_SANDBOX();
+	long max = read_proc_long("/proc/sys/fs/aio-max-nr");
+	static aio_context_t ctx[1024];
+	int n = 0;
+	long r;
+	for (;;) {
+		ASSERT_LT(n, 1024);
+		ctx[n] = 0;
+		r = io_setup(1000, &ctx[n]);
+		if (r != 0)
+			break;
+		n++;
+	}
+	EXPECT_EQ(errno, EAGAIN);
+	EXPECT_LE((long)n * 1000, max);
+	/* The one refused would not have fitted. */
+	EXPECT_GT(read_proc_long("/proc/sys/fs/aio-nr") + 1000, max);
+	for (int i = 0; i < n; i++)
+		EXPECT_SYSCALL_OK(io_destroy(ctx[i]));
+	aio_context_t again = setup(1000);
+	EXPECT_SYSCALL_OK(io_destroy(again));
+}
