@@ -1166,3 +1166,75 @@ TEST(aio, contexts_stop_at_aio_max_nr)
 	aio_context_t again = setup(1000);
 	EXPECT_SYSCALL_OK(io_destroy(again));
 }
+
+struct churn {
+	aio_context_t ctx;
+	int p[2];
+	struct iocb cb[16];
+	volatile int stop;
+};
+
+static void *churn_writer(void *arg)
+{
+	struct churn *c = arg;
+	while (!c->stop) {
+		char x;
+		if (write(c->p[1], "w", 1) == 1)
+			(void)!read(c->p[0], &x, 1);
+	}
+	return NULL;
+}
+
+static void *churn_canceller(void *arg)
+{
+	struct churn *c = arg;
+	while (!c->stop)
+		for (int i = 0; i < 16; i++) {
+			struct io_event ev;
+			io_cancel(c->ctx, &c->cb[i], &ev);
+		}
+	return NULL;
+}
+
+TEST(aio, polls_cancels_and_destroy_race_without_harm)
+{
+	static struct churn c;
+	c.ctx = setup(64);
+	c.stop = 0;
+	ASSERT_SYSCALL_OK(pipe2(c.p, O_NONBLOCK));
+	pthread_t w, k;
+	ASSERT_EQ(pthread_create(&w, NULL, churn_writer, &c), 0);
+	ASSERT_EQ(pthread_create(&k, NULL, churn_canceller, &c), 0);
+	long completed = 0;
+	for (int round = 0; round < 200; round++) {
+		struct iocb *ptrs[16];
+		for (int i = 0; i < 16; i++) {
+			prep(&c.cb[i], IOCB_CMD_POLL, c.p[0], NULL, 0, 0);
+			c.cb[i].aio_buf = POLLIN;
+			ptrs[i] = &c.cb[i];
+		}
+		long n = io_submit(c.ctx, 16, ptrs);
+		ASSERT_EQ(n, 16);
+		struct io_event ev[16];
+		long got = 0;
+		while (got < 16) {
+			long r = io_getevents(c.ctx, 1, 16 - got, ev, NULL);
+			ASSERT_GT(r, 0);
+			got += r;
+		}
+		completed += got;
+	}
+	EXPECT_EQ(completed, 200 * 16);
+	/* Destroy with polls pending and both threads still going. */
+	struct iocb *ptrs[16];
+	for (int i = 0; i < 16; i++) {
+		prep(&c.cb[i], IOCB_CMD_POLL, c.p[1], NULL, 0, 0);
+		c.cb[i].aio_buf = POLLPRI;
+		ptrs[i] = &c.cb[i];
+	}
+	EXPECT_EQ(io_submit(c.ctx, 16, ptrs), 16);
+	EXPECT_SYSCALL_OK(io_destroy(c.ctx));
+	c.stop = 1;
+	pthread_join(w, NULL);
+	pthread_join(k, NULL);
+}
