@@ -193,7 +193,7 @@ func prepIocb(t *kernel.Task, cb iocb, addr uint64) (*vfs.FileDescription, *vfs.
 // eventfd it takes a reference on.
 func checkIocb(t *kernel.Task, cb iocb, addr uint64, f *vfs.FileDescription, efd **vfs.FileDescription) error {
 	if cb.flags&iocbFlagResfd != 0 {
-		e, err := getFile(t, int32(cb.resfd))
+		e, err := getOpenFile(t, int32(cb.resfd))
 		if err != nil {
 			return err
 		}
