@@ -90,7 +90,7 @@ func NewProcFilesystem(k *kernel.Kernel, cpuinfo []byte, lim ContainerLimits, oo
 		CPUInfo:     limitCPUInfo(cpuinfo, k.NumCPU()),
 		MemTotal:    lim.MemTotal(si.Totalram * uint64(si.Unit)),
 		OOMScoreAdj: oomScoreAdj,
-		Files:       append(append(ipcProcFiles(k), mqueueProcFiles(k)...), netSysctlFiles()...),
+		Files:       append(append(append(ipcProcFiles(k), mqueueProcFiles(k)...), netSysctlFiles()...), aioProcFiles(k)...),
 		Net:         inet.ProcNet{Kernel: k, Unix: func() []byte { return linux.ProcNetUnix(k) }},
 	}), nil
 }

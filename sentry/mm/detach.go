@@ -59,3 +59,16 @@ func (mm *MemoryManager) DetachAt(addr uint64, match func(Mappable) (size uint64
 	}
 	return nil
 }
+
+// MappingAt returns the file mapped at addr and the file offset addr
+// maps; ok is false for anonymous memory or an unmapped address. (AIO
+// uses it to find its ring wherever mremap moved it.)
+func (mm *MemoryManager) MappingAt(addr uint64) (file Mappable, off uint64, ok bool) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	v := mm.vmaAtLocked(addr)
+	if v == nil || v.file == nil {
+		return nil, 0, false
+	}
+	return v.file, v.off + (addr - v.start), true
+}

@@ -164,6 +164,30 @@ type MemoryManager struct {
 	// InvalidatingMappable), by MappingID. Protected by mu; lock order:
 	// mu, then the files' own mapper locks.
 	mappedFiles map[any]InvalidatingMappable
+	// aio is the address space's Linux AIO contexts (Linux:
+	// mm_struct::ioctx_table), kept by a higher layer. Protected by mu;
+	// not inherited by Fork; released with the last user.
+	aio Releaser
+}
+
+// Releaser is state a higher layer keeps per address space (AIO
+// contexts); Release runs once, after the last task has left it.
+type Releaser interface {
+	Release()
+}
+
+// AIO returns the address space's AIO state, creating it with create if
+// there is none yet; nil if the address space is already released.
+func (mm *MemoryManager) AIO(create func() Releaser) Releaser {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	if mm.users.Load() == 0 {
+		return nil
+	}
+	if mm.aio == nil && create != nil {
+		mm.aio = create()
+	}
+	return mm.aio
 }
 
 // Layout is what /proc/PID reports about an address space's contents.
@@ -230,7 +254,9 @@ func (mm *MemoryManager) Alive() bool {
 func (mm *MemoryManager) DecUsers() {
 	mm.mu.Lock()
 	last := mm.users.DecRef()
+	var aio Releaser
 	if last {
+		aio, mm.aio = mm.aio, nil
 		for _, p := range mm.pmas {
 			mm.mf.DecRef(p.fileRange())
 		}
@@ -243,6 +269,9 @@ func (mm *MemoryManager) DecUsers() {
 		mm.unregisterMappersLocked()
 	}
 	mm.mu.Unlock()
+	if aio != nil {
+		aio.Release()
+	}
 	if last {
 		mm.as.Release()
 	}

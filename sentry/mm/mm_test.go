@@ -328,3 +328,54 @@ func TestSealedAndUnsealedMappingsDoNotMerge(t *testing.T) {
 		t.Errorf("munmap over the sealed page: %v, want EPERM", err)
 	}
 }
+
+type countingReleaser struct{ n int }
+
+func (r *countingReleaser) Release() { r.n++ }
+
+func TestAIOStateIsReleasedOnceWithTheLastUserAndNotForked(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	mf, err := memory.New("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := ptrace.New(mf.FD(), ptrace.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm, err := New(mf, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mm.AIO(nil); got != nil {
+		t.Fatalf("AIO(nil) on a fresh address space = %v, want nil", got)
+	}
+	r := &countingReleaser{}
+	if got := mm.AIO(func() Releaser { return r }); got != r {
+		t.Fatalf("AIO(create) = %v, want the created state", got)
+	}
+	if got := mm.AIO(func() Releaser { return &countingReleaser{} }); got != r {
+		t.Fatalf("second AIO(create) = %v, want the first state", got)
+	}
+	child, err := mm.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := child.AIO(nil); got != nil {
+		t.Errorf("forked child has AIO state %v, want none", got)
+	}
+	child.DecUsers()
+	mm.IncUsers()
+	mm.DecUsers()
+	if r.n != 0 {
+		t.Fatalf("released with a user left")
+	}
+	mm.DecUsers()
+	if r.n != 1 {
+		t.Fatalf("released %d times after the last user, want 1", r.n)
+	}
+	if got := mm.AIO(func() Releaser { return &countingReleaser{} }); got != nil {
+		t.Errorf("AIO on a released address space = %v, want nil", got)
+	}
+}

@@ -298,6 +298,12 @@ func vectorIO(t *kernel.Task, fd int32, iovAddr uint64, iovCnt int32, off int64,
 	if err != nil {
 		return 0, err
 	}
+	return transferIovecs(t, f, iovs, off, dir)
+}
+
+// transferIovecs is vectorIO once the file and iovecs are known.
+func transferIovecs(t *kernel.Task, f *vfs.FileDescription, iovs []iovec, off int64, dir transfer) (uint64, error) {
+	var err error
 	if is := inet.FromImpl(f.Impl()); is != nil && off < 0 {
 		// One datagram gathers or scatters all the iovecs.
 		if dir == transferWrite {

@@ -44,7 +44,7 @@ func rw2(t *kernel.Task, args arch.SyscallArgs, dir transfer) (uint64, error) {
 	if off < -1 {
 		return 0, unix.EINVAL
 	}
-	f, err := getFile(t, fd)
+	f, err := getOpenFile(t, fd) // O_PATH descriptors have no file to read
 	if err != nil {
 		return 0, err
 	}

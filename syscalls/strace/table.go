@@ -167,6 +167,12 @@ var calls = map[uintptr]call{
 	unix.SYS_MEMFD_CREATE:      c(aString, aHex),
 	unix.SYS_EVENTFD:           c(aUint32),
 	unix.SYS_EVENTFD2:          c(aUint32, aFDFlags),
+	unix.SYS_IO_SETUP:          c(aUint32, aPtr),
+	unix.SYS_IO_DESTROY:        c(aHex),
+	unix.SYS_IO_SUBMIT:         c(aHex, aLong, aPtr),
+	unix.SYS_IO_CANCEL:         c(aHex, aPtr, aPtr),
+	unix.SYS_IO_GETEVENTS:      c(aHex, aLong, aLong, aPtr, aTimespec),
+	unix.SYS_IO_PGETEVENTS:     c(aHex, aLong, aLong, aPtr, aTimespec, aPtr),
 
 	// Memory.
 	unix.SYS_MMAP:     c(aPtr, aSize, flags(linux.ProtFlags), flags(linux.MapFlags), aFD, aHex).withRet(retHex),

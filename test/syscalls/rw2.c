@@ -208,3 +208,13 @@ TEST(pwritev2, at_an_offset_writes_there_and_keeps_the_position)
 	EXPECT_STREQ(buf, "abXYZf");
 	close(fd);
 }
+
+TEST(preadv2, an_O_PATH_descriptor_fails_with_EBADF)
+{
+	int fd = open(test_tmpdir(), O_PATH);
+	ASSERT_SYSCALL_OK(fd);
+	char b[4];
+	struct iovec v = {b, sizeof(b)};
+	EXPECT_ERRNO(syscall(SYS_preadv2, fd, &v, 1, 0, 0, 0), EBADF);
+	EXPECT_ERRNO(syscall(SYS_pwritev2, fd, &v, 1, 0, 0, 0), EBADF);
+}

@@ -165,3 +165,13 @@ func (e *EventFD) EventRegister(w *waiter.Entry) { e.queue.EventRegister(w) }
 
 // EventUnregister implements vfs.FileDescriptionImpl.EventUnregister.
 func (e *EventFD) EventUnregister(w *waiter.Entry) { e.queue.EventUnregister(w) }
+
+// Signal adds n to the counter without waiting, stopping at the largest
+// value it may hold, and wakes readers: how the kernel itself signals an
+// eventfd (Linux: eventfd_signal, used by AIO's IOCB_FLAG_RESFD).
+func (e *EventFD) Signal(n uint64) {
+	e.mu.Lock()
+	e.count += min(n, maxCounter-e.count)
+	e.mu.Unlock()
+	e.queue.Notify(unix.EPOLLIN | unix.EPOLLRDNORM)
+}
