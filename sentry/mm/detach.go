@@ -7,7 +7,9 @@ import "golang.org/x/sys/unix"
 // offset equals its distance from addr (the segment's first page was
 // attached at addr), then unmaps every mapping of that same file in
 // [addr, addr+size) that also lines up with addr, size being what match
-// returned. EINVAL if no mapping matches.
+// returned rounded up to whole pages (as Linux's shmdt does: the last page
+// of an odd-sized segment is unmapped whole, never split). EINVAL if no
+// mapping matches.
 func (mm *MemoryManager) DetachAt(addr uint64, match func(Mappable) (size uint64, ok bool)) error {
 	if addr&pageMask != 0 {
 		return unix.EINVAL
@@ -32,8 +34,9 @@ func (mm *MemoryManager) DetachAt(addr uint64, match func(Mappable) (size uint64
 				continue
 			}
 			file = v.file
+			size, ok = PageRoundUp(size)
 			end = addr + size
-			if end < addr {
+			if !ok || end < addr {
 				end = mm.pl.MaxUserAddress()
 			}
 		}

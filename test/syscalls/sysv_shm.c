@@ -247,6 +247,32 @@ static char *free_range(size_t len)
 	return m;
 }
 
+/* shmdt unmaps the attachment's pages whole, the partly used last page of
+ * an odd size included: afterwards that page is free for a new mapping,
+ * and nothing of the segment is left in the address space. (PostgreSQL's
+ * sysv dynamic shared memory detaches segments of odd sizes; a tail left
+ * behind broke later mmaps.) */
+TEST(sysv_shm, shmdt_of_an_odd_size_unmaps_the_last_page_whole)
+{
+	int id = new_seg(PAGE + 100, 0600);
+	char *want = free_range(2 * PAGE);
+	char *p = shmat(id, want, 0);
+	ASSERT_EQ(p, want);
+	EXPECT_SYSCALL_OK(shmdt(p));
+	/* Both pages are free: a fixed no-replace mapping fits on each. */
+	char *m = mmap(p + PAGE, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	EXPECT_EQ(m, p + PAGE);
+	if (m != MAP_FAILED)
+		munmap(m, PAGE);
+	m = mmap(p, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	EXPECT_EQ(m, p);
+	if (m != MAP_FAILED)
+		munmap(m, 2 * PAGE);
+	/* msync of an unmapped range is ENOMEM. */
+	EXPECT_ERRNO(msync(p + PAGE, PAGE, MS_ASYNC), ENOMEM);
+	shmctl(id, IPC_RMID, NULL);
+}
+
 TEST(sysv_shm, shmat_at_a_given_address)
 {
 	int id = new_seg(PAGE, 0600);
