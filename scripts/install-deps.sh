@@ -16,6 +16,9 @@ packages+=(iproute2 curl iperf3 dnsmasq-base iputils-ping)
 packages+=(libpython3.11-testsuite)
 # test/integration/ptrace_test.go traces programs in the sandbox.
 packages+=(strace gdb)
+# test/integration/postgres_test.go runs PostgreSQL's server and psql in
+# the sandbox (no cluster is created on the host: the test makes its own).
+packages+=(postgresql)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
