@@ -17,7 +17,7 @@ packages+=(libpython3.11-testsuite)
 # test/integration/ptrace_test.go traces programs in the sandbox.
 packages+=(strace gdb)
 # test/integration/postgres_test.go runs PostgreSQL's server and psql in
-# the sandbox (no cluster is created on the host: the test makes its own).
+# the sandbox, in a cluster of its own (not the one the package may set up).
 packages+=(postgresql)
 missing=()
 for p in "${packages[@]}"; do
