@@ -29,6 +29,10 @@ type Credentials struct {
 	// keeps the permitted capabilities. Linux: SECURE_KEEP_CAPS in
 	// cred::securebits (cleared by execve).
 	KeepCaps bool
+	// SecureBits are the other securebits of PR_SET_SECUREBITS
+	// (capabilities(7)): the Secbit* flags and their locks, all but
+	// SecbitKeepCaps, which is KeepCaps. Kept across fork and execve.
+	SecureBits uint32
 	// NoNewPrivs is PR_SET_NO_NEW_PRIVS: once set it is inherited by
 	// every child and kept across execve, never cleared. Linux keeps
 	// it in task_struct::atomic_flags; it lives with the credentials
@@ -64,6 +68,9 @@ const noID = ^uint32(0)
 // fixCapsAfterUIDChange applies Linux's capability rules for UID changes
 // (capabilities(7), "Effect of user ID changes on capabilities").
 func (c *Credentials) fixCapsAfterUIDChange(old *Credentials) {
+	if c.SecureBits&SecbitNoSetuidFixup != 0 {
+		return
+	}
 	wasRoot := old.RealUID == 0 || old.EffectiveUID == 0 || old.SavedUID == 0
 	isRoot := c.RealUID == 0 || c.EffectiveUID == 0 || c.SavedUID == 0
 	if wasRoot && !isRoot {

@@ -17,7 +17,8 @@ import (
 //   - The saved and filesystem IDs follow the effective ones.
 //   - If the real or effective UID is 0 the permitted set becomes
 //     bounding | inheritable, otherwise it is emptied; under
-//     no_new_privs it can't grow.
+//     no_new_privs it can't grow. With SECBIT_NOROOT, UID 0 is no
+//     different from any other.
 //   - The ambient set is kept, unless the program's set-ID bits made the
 //     effective IDs differ from the real ones, and is added to the
 //     permitted set. Effective is the permitted set if the effective UID
@@ -34,7 +35,8 @@ func execCredentials(c *Credentials, mode, fileUID, fileGID uint32, nosuid bool)
 	}
 	n.SavedUID, n.FSUID = n.EffectiveUID, n.EffectiveUID
 	n.SavedGID, n.FSGID = n.EffectiveGID, n.EffectiveGID
-	if n.EffectiveUID == 0 || n.RealUID == 0 {
+	root := c.SecureBits&SecbitNoRoot == 0
+	if root && (n.EffectiveUID == 0 || n.RealUID == 0) {
 		n.Permitted = c.Bounding | c.Inheritable
 	} else {
 		n.Permitted = 0
@@ -47,7 +49,7 @@ func execCredentials(c *Credentials, mode, fileUID, fileGID uint32, nosuid bool)
 	}
 	n.Permitted |= n.Ambient
 	n.Effective = n.Ambient
-	if n.EffectiveUID == 0 {
+	if root && n.EffectiveUID == 0 {
 		n.Effective = n.Permitted
 	}
 	return n, setID

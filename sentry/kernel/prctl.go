@@ -75,11 +75,69 @@ func (t *Task) SetTimerSlack(ns uint64) {
 // ClearChildTID returns set_tid_address's address (PR_GET_TID_ADDRESS).
 func (t *Task) ClearChildTID() uint64 { return t.clearChildTID }
 
-// SetKeepCaps implements PR_SET_KEEPCAPS.
-func (t *Task) SetKeepCaps(keep bool) {
+// SetKeepCaps implements PR_SET_KEEPCAPS: EPERM once
+// SECBIT_KEEP_CAPS_LOCKED is set.
+func (t *Task) SetKeepCaps(keep bool) error {
+	if t.Credentials().SecureBits&SecbitKeepCapsLocked != 0 {
+		return unix.EPERM
+	}
 	c := t.Credentials().Copy()
 	c.KeepCaps = keep
 	t.SetCredentials(c)
+	return nil
+}
+
+// The securebits of capabilities(7) (linux/securebits.h): each flag's
+// lock is the bit above it; a set lock freezes the flag and cannot be
+// cleared.
+const (
+	// SecbitNoRoot: UID 0 gains no capabilities at execve.
+	SecbitNoRoot = 1 << 0
+	// SecbitNoRootLocked freezes SecbitNoRoot.
+	SecbitNoRootLocked = 1 << 1
+	// SecbitNoSetuidFixup: set*uid leave the capability sets alone.
+	SecbitNoSetuidFixup = 1 << 2
+	// SecbitNoSetuidFixupLocked freezes SecbitNoSetuidFixup.
+	SecbitNoSetuidFixupLocked = 1 << 3
+	// SecbitKeepCaps is PR_SET_KEEPCAPS's flag (Credentials.KeepCaps).
+	SecbitKeepCaps = 1 << 4
+	// SecbitKeepCapsLocked freezes SecbitKeepCaps.
+	SecbitKeepCapsLocked = 1 << 5
+	// SecbitNoCapAmbientRaise: PR_CAP_AMBIENT_RAISE fails with EPERM.
+	SecbitNoCapAmbientRaise = 1 << 6
+	// SecbitNoCapAmbientRaiseLocked freezes SecbitNoCapAmbientRaise.
+	SecbitNoCapAmbientRaiseLocked = 1 << 7
+
+	secbitLocks = SecbitNoRootLocked | SecbitNoSetuidFixupLocked | SecbitKeepCapsLocked | SecbitNoCapAmbientRaiseLocked
+	secbitAll   = secbitLocks | secbitLocks>>1
+)
+
+// SecureBits implements PR_GET_SECUREBITS.
+func (t *Task) SecureBits() uint32 {
+	c := t.Credentials()
+	bits := c.SecureBits
+	if c.KeepCaps {
+		bits |= SecbitKeepCaps
+	}
+	return bits
+}
+
+// SetSecureBits implements PR_SET_SECUREBITS: a change needs
+// CAP_SETPCAP (setting the current bits again does not, as since Linux
+// 6.14), only the bits above are known (others are EPERM, as on Linux),
+// and neither a locked flag may change nor a lock be cleared.
+func (t *Task) SetSecureBits(bits uint64) error {
+	old := t.Credentials()
+	cur := uint64(t.SecureBits())
+	locks := cur & secbitLocks
+	if bits&^secbitAll != 0 || (locks>>1)&(cur^bits) != 0 || locks&^bits != 0 || (bits != cur && !old.HasCap(capSetPCap)) {
+		return unix.EPERM
+	}
+	c := old.Copy()
+	c.KeepCaps = bits&SecbitKeepCaps != 0
+	c.SecureBits = uint32(bits) &^ SecbitKeepCaps
+	t.SetCredentials(c)
+	return nil
 }
 
 // SetNoNewPrivs implements PR_SET_NO_NEW_PRIVS (it can only be set).
@@ -106,7 +164,7 @@ func (t *Task) AmbientCap(op, cp uint64) (uint64, error) {
 	case unix.PR_CAP_AMBIENT_IS_SET:
 		return (old.Ambient >> cp) & 1, nil
 	case unix.PR_CAP_AMBIENT_RAISE:
-		if old.Permitted&old.Inheritable&bit == 0 {
+		if old.Permitted&old.Inheritable&bit == 0 || old.SecureBits&SecbitNoCapAmbientRaise != 0 {
 			return 0, unix.EPERM
 		}
 		ambient = old.Ambient | bit

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	partial(unix.SYS_PRCTL, "NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, NO_NEW_PRIVS, CAPBSET_READ/DROP, GET_TID_ADDRESS, TIMERSLACK (recorded), SET_SECCOMP and GET_SECCOMP (see seccomp); PR_SET_MM and PR_SET_VMA fail; others EINVAL", Prctl)
+	partial(unix.SYS_PRCTL, "NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS, CAPBSET_READ/DROP, GET_TID_ADDRESS, TIMERSLACK (recorded), SET_SECCOMP and GET_SECCOMP (see seccomp); PR_SET_MM and PR_SET_VMA fail; others EINVAL", Prctl)
 }
 
 // Prctl implements prctl(2): the options listed in its table entry.
@@ -46,13 +46,16 @@ func Prctl(t *kernel.Task, args arch.SyscallArgs) (uint64, error) {
 		if arg2 > 1 {
 			return 0, unix.EINVAL
 		}
-		t.SetKeepCaps(arg2 == 1)
-		return 0, nil
+		return 0, t.SetKeepCaps(arg2 == 1)
 	case unix.PR_GET_KEEPCAPS:
 		if t.Credentials().KeepCaps {
 			return 1, nil
 		}
 		return 0, nil
+	case unix.PR_GET_SECUREBITS:
+		return uint64(t.SecureBits()), nil
+	case unix.PR_SET_SECUREBITS:
+		return 0, t.SetSecureBits(arg2)
 	case unix.PR_SET_NO_NEW_PRIVS:
 		if arg2 != 1 || arg3 != 0 || arg4 != 0 || arg5 != 0 {
 			return 0, unix.EINVAL
