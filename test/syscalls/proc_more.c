@@ -1,4 +1,4 @@
-/* procfs: smaps, ns/, io, wchan, /proc/cmdline and a few /proc/sys files. */
+/* procfs: smaps, ns/, io, wchan, /proc/cmdline, /proc/meminfo and a few /proc/sys files. */
 #include "test.h"
 
 #include <sys/mman.h>
@@ -162,4 +162,51 @@ TEST(proc_more, random_uuid_is_fresh_each_read)
 	EXPECT_STRNE(a, b);
 	EXPECT_EQ(a[8], '-');
 	EXPECT_EQ(a[14], '4');
+}
+
+/* The unit after a /proc/meminfo value ("" or "kB") for key, or NULL if
+ * the key is absent. */
+static const char *meminfo_unit(const char *mi, const char *key, char *unit, size_t len)
+{
+	size_t kl = strlen(key);
+	for (const char *l = mi; *l;) {
+		const char *nl = strchr(l, '\n');
+		if (!nl)
+			nl = l + strlen(l);
+		if ((size_t)(nl - l) > kl && !strncmp(l, key, kl) && l[kl] == ':') {
+			const char *p = l + kl + 1;
+			while (p < nl && *p == ' ')
+				p++;
+			while (p < nl && *p >= '0' && *p <= '9')
+				p++;
+			while (p < nl && *p == ' ')
+				p++;
+			size_t n = (size_t)(nl - p) < len - 1 ? (size_t)(nl - p) : len - 1;
+			memcpy(unit, p, n);
+			unit[n] = 0;
+			return unit;
+		}
+		l = *nl ? nl + 1 : nl;
+	}
+	return NULL;
+}
+
+/* proc(5): the HugePages_* lines are counts of huge pages, without a
+ * unit; Hugepagesize is in kB. (A kernel without hugetlbfs has none.) */
+TEST(proc_more, meminfo_hugepage_counts_have_no_unit)
+{
+	ASSERT_GT(read_file("/proc/meminfo", big, sizeof(big)), 0);
+	char unit[16];
+	if (!meminfo_unit(big, "HugePages_Total", unit, sizeof(unit))) {
+		EXPECT_TRUE(meminfo_unit(big, "HugePages_Free", unit, sizeof(unit)) == NULL);
+		return;
+	}
+	EXPECT_STREQ(unit, "");
+	const char *counts[] = {"HugePages_Free", "HugePages_Rsvd", "HugePages_Surp"};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		EXPECT_TRUE(meminfo_unit(big, counts[i], unit, sizeof(unit)) != NULL);
+		EXPECT_STREQ(unit, "");
+	}
+	EXPECT_TRUE(meminfo_unit(big, "Hugepagesize", unit, sizeof(unit)) != NULL);
+	EXPECT_STREQ(unit, "kB");
 }

@@ -188,8 +188,13 @@ func (fs *filesystem) meminfo(context.Context) ([]byte, error) {
 	kb("VmallocTotal", 0)
 	kb("VmallocUsed", 0)
 	kb("VmallocChunk", 0)
-	kb("HugePages_Total", 0)
+	// The huge page pool (empty: MAP_HUGETLB is a hint) is counted in
+	// pages, without a unit.
+	for _, name := range []string{"HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp"} {
+		fmt.Fprintf(&b, "%-16s%8d\n", name+":", 0)
+	}
 	kb("Hugepagesize", 2048*1024)
+	kb("Hugetlb", 0)
 	return b.Bytes(), nil
 }
 
