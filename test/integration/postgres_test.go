@@ -37,7 +37,7 @@ if ! "$B/initdb" -D "$D/data" -A trust -U postgres >"$D/initdb.log" 2>&1; then
 	echo "initdb failed:"; cat "$D/initdb.log"; exit 1
 fi
 if ! "$B/pg_ctl" -D "$D/data" -l "$D/server.log" -w -t 20 -o "-k $D $OPTS" start >"$D/pg_ctl.log" 2>&1; then
-	echo "pg_ctl start failed:"; cat "$D/pg_ctl.log" "$D/server.log"; "$B/pg_ctl" -D "$D/data" -m immediate stop >/dev/null 2>&1; exit 1
+	echo "pg_ctl start failed:"; cat "$D/pg_ctl.log" "$D/server.log"; "$B/pg_ctl" -D "$D/data" -w -t 10 -m immediate stop >/dev/null 2>&1; exit 1
 fi
 "$B/psql" -h "$HOST" -U postgres -d postgres -X -A -t -v ON_ERROR_STOP=1 \
 	-c "CREATE TABLE fruit (id int PRIMARY KEY, name text NOT NULL)" \
@@ -48,7 +48,7 @@ fi
 	-c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM big WHERE h LIKE '"'"'a%'"'"'"
 rc=$?
 if ! "$B/pg_ctl" -D "$D/data" -w -t 20 -m fast stop >"$D/pg_ctl.log" 2>&1; then
-	echo "pg_ctl stop failed:"; cat "$D/pg_ctl.log"; "$B/pg_ctl" -D "$D/data" -m immediate stop >/dev/null 2>&1; rc=1
+	echo "pg_ctl stop failed:"; cat "$D/pg_ctl.log"; "$B/pg_ctl" -D "$D/data" -w -t 10 -m immediate stop >/dev/null 2>&1; rc=1
 fi
 if [ $rc != 0 ] || grep -q "terminated by signal" "$D/server.log"; then
 	echo "server log:"; cat "$D/server.log"; rc=1
