@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,9 +92,17 @@ func (e *sysEnv) context(t *testing.T) *sysContext {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.Release)
+	t.Cleanup(func() {
+		if _, stuck := sysStuck.Load(c); !stuck {
+			c.Release()
+		}
+	})
 	return c.(*sysContext)
 }
+
+// sysStuck holds the contexts whose Switch never returned, even after
+// their stub was killed: they are never released.
+var sysStuck sync.Map
 
 type sysResult struct {
 	ev  platform.Event
@@ -144,6 +153,15 @@ func sysSwitch(t *testing.T, ctx platform.Context, as platform.AddressSpace, st 
 		case <-tick:
 			ctx.Interrupt()
 		case <-deadline:
+			// Kill the stub so that the Switch returns before the
+			// test's cleanup releases the context: releasing it under a
+			// running Switch would unmap the slot that Switch reads.
+			as.Release()
+			select {
+			case <-ret:
+			case <-time.After(sysHang):
+				sysStuck.Store(ctx, true)
+			}
 			t.Fatalf("Switch did not return within %v (kick=%v): the Sentry thread hangs", sysHang, kick)
 		}
 	}
@@ -599,4 +617,366 @@ func TestSystrapFPRoundTrip(t *testing.T) {
 	if got := le.Uint64(st.FP[160:]); got != 0xfeedfacecafebeef {
 		t.Fatalf("xmm0 in st.FP after the second trap = %#x", got)
 	}
+}
+
+// Hostile guests. A guest owns its registers and every page it can
+// write, including its thread's slot of the systrap area; it can jump
+// anywhere, into the stub page too. Whatever it does, each Switch must
+// return (an event, or an error once its stub is dead), its calls must
+// never run in the host, and other address spaces must keep working.
+
+// sysOutcome runs a Switch of a hostile guest, interrupting it until it
+// returns, and checks that it ended with an event or a dead stub.
+// A kick can come before the guest ran an instruction: Switch then
+// returns at once, at the rip it was given. Unless st.Regs.Rip is a spin
+// loop (spin), it switches again until the guest made progress.
+func sysOutcome(t *testing.T, ctx *sysContext, as *sysAS, st *platform.State, spin bool) (platform.Event, error) {
+	t.Helper()
+	start := st.Regs.Rip
+	deadline := time.Now().Add(sysHang)
+	ev, err := sysSwitch(t, ctx, as, st, true)
+	for !spin && err == nil && ev.Kind == platform.EventInterrupted && st.Regs.Rip == start {
+		if time.Now().After(deadline) {
+			t.Fatalf("the guest never ran between interrupts for %v", sysHang)
+		}
+		ev, err = sysSwitch(t, ctx, as, st, true)
+	}
+	if err != nil {
+		// The stub is dead, or the Sentry kills it now (as the
+		// Sentry does, by exiting the task and releasing its
+		// address space).
+		as.Release()
+		deadline = time.Now().Add(sysHang)
+		for stubAlive(as.pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("Switch failed (%v) but stub %d still runs", err, as.pid)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return ev, err
+}
+
+// stubMaps returns /proc/PID/maps of a stub, "" if it is gone.
+func stubMaps(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	return string(b)
+}
+
+// pipeReadable reports whether the server's answer pipe holds a packet.
+func pipeReadable(as *sysAS) bool {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.pipe < 0 {
+		return false
+	}
+	fds := []unix.PollFd{{Fd: int32(as.pipe), Events: unix.POLLIN}}
+	n, _ := unix.Poll(fds, 0)
+	return n > 0 && fds[0].Revents&unix.POLLIN != 0
+}
+
+// Offsets in the hostile guests' code page.
+const (
+	hostileSyscall = 0x00 // syscall; jmp . : the first trap makes the thread
+	hostileStore   = 0x10 // mov [rdi], eax; syscall; jmp .
+	hostileFill    = 0x20 // rep stosb; syscall; jmp .
+	hostileJump    = 0x30 // mov rsp, rbx; jmp r11
+	hostileReqPage = 0x40 // mov [sysCtlAddr], rax; syscall; jmp .
+)
+
+func hostileCode() []byte {
+	code := make([]byte, 0x100)
+	copy(code[hostileSyscall:], cat(insSyscall, insSpin))
+	copy(code[hostileStore:], cat([]byte{0x89, 0x07}, insSyscall, insSpin))
+	copy(code[hostileFill:], cat([]byte{0xf3, 0xaa}, insSyscall, insSpin))
+	copy(code[hostileJump:], cat([]byte{0x48, 0x89, 0xdc}, insJmpR11))
+	copy(code[hostileReqPage:], cat(binary.LittleEndian.AppendUint64([]byte{0x48, 0xa3}, sysCtlAddr), insSyscall, insSpin))
+	return code
+}
+
+// hostileStart makes a thread in a new address space running
+// hostileCode and returns it stopped at its first system call.
+func hostileStart(t *testing.T, e *sysEnv) (*sysAS, *sysContext, *sysThread, *platform.State) {
+	t.Helper()
+	as := e.space(t, hostileCode())
+	ctx := e.context(t)
+	st := &platform.State{}
+	st.Regs.Rip = codeAddr + hostileSyscall
+	st.Regs.Rax = unix.SYS_GETPID
+	if ev, err := sysSwitch(t, ctx, as, st, false); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first switch: %v, %v", ev, err)
+	}
+	return as, ctx, sysThreadOf(t, ctx), st
+}
+
+// TestSystrapHostileSlotWrites: a guest that overwrites its own slot
+// (state word, frame pointers, alternate stack) or stores into the
+// read-only request page.
+func TestSystrapHostileSlotWrites(t *testing.T) {
+	e := newSysEnv(t)
+	for _, c := range []struct {
+		name string
+		fill bool
+		val  uint64
+	}{
+		{"state 0", false, 0},
+		{"state run", false, stateRun},
+		{"state trapped", false, stateTrapped},
+		{"state exit", false, stateExit},
+		{"fill 0x00", true, 0x00},
+		{"fill 0x02", true, 0x02},
+		{"fill 0x03", true, 0x03},
+		{"fill 0xff", true, 0xff},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			as, ctx, th, st := hostileStart(t, e)
+			st.Regs.Rax = c.val
+			st.Regs.Rdi = th.addr
+			st.Regs.Rip = codeAddr + hostileStore
+			if c.fill {
+				st.Regs.Rip = codeAddr + hostileFill
+				st.Regs.Rcx = sysSlotSize
+			}
+			for i := 0; i < 3; i++ {
+				ev, err := sysOutcome(t, ctx, as, st, i > 0)
+				t.Logf("switch %d: %v, %v", i, ev, err)
+				if err != nil {
+					break
+				}
+			}
+			checkFreshSpaceWorks(t, e)
+		})
+	}
+	t.Run("request page", func(t *testing.T) {
+		as, ctx, _, st := hostileStart(t, e)
+		st.Regs.Rip = codeAddr + hostileReqPage
+		st.Regs.Rax = 0xdeadbeef
+		ev, err := sysOutcome(t, ctx, as, st, false)
+		if err != nil || ev.Kind != platform.EventFault || ev.Addr != sysCtlAddr || st.Regs.Rip != codeAddr+hostileReqPage {
+			t.Fatalf("store to the request page: %v, %v at rip %#x; want a fault at %#x", ev, err, st.Regs.Rip, uint64(sysCtlAddr))
+		}
+		// The server still answers.
+		off, _ := e.page(t, nil)
+		if err := as.MapFile(0x600000, off, memory.PageSize, platform.ReadWrite); err != nil {
+			t.Fatalf("MapFile after the guest's store: %v", err)
+		}
+		checkFreshSpaceWorks(t, e)
+	})
+}
+
+// sysStubSyscalls returns the stub page offsets of every syscall
+// instruction (and byte pair that decodes as one) in the stub's code.
+func sysStubSyscalls(t *testing.T) []uint64 {
+	t.Helper()
+	code, err := loadSystrapCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offs []uint64
+	for i := 0; i+1 < len(stubCode); i++ {
+		if stubCode[i] == 0x0f && stubCode[i+1] == 0x05 {
+			offs = append(offs, uint64(stubEntry+i))
+		}
+	}
+	for i := 0; i+1 < len(code); i++ {
+		if code[i] == 0x0f && code[i+1] == 0x05 {
+			offs = append(offs, uint64(stubSystrap+i))
+		}
+	}
+	if len(offs) < 5 {
+		t.Fatalf("found only %d syscall instructions in the stub page", len(offs))
+	}
+	return offs
+}
+
+// TestSystrapHostileJumpIntoStub: a guest that jumps to each syscall
+// instruction of the stub page with the registers of an mmap, a clone
+// or a write to the server's pipe. The guest filter must kill the stub
+// (or the call trap); the call must never run.
+func TestSystrapHostileJumpIntoStub(t *testing.T) {
+	e := newSysEnv(t)
+	const probe = 0x600000
+	calls := []struct {
+		name string
+		set  func(r *unix.PtraceRegs, as *sysAS)
+		ran  func(as *sysAS, threads int) bool
+	}{
+		{"mmap", func(r *unix.PtraceRegs, as *sysAS) {
+			r.Rax, r.Rdi, r.Rsi, r.Rdx = unix.SYS_MMAP, probe, memory.PageSize, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC
+			r.R10, r.R8, r.R9 = unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED, ^uint64(0), 0
+		}, func(as *sysAS, _ int) bool {
+			return strings.Contains("\n"+stubMaps(as.pid), fmt.Sprintf("\n%x-", probe))
+		}},
+		{"clone", func(r *unix.PtraceRegs, as *sysAS) {
+			r.Rax, r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8 = unix.SYS_CLONE, unix.CLONE_VM|unix.CLONE_THREAD|unix.CLONE_SIGHAND, 0, 0, 0, 0
+		}, func(as *sysAS, threads int) bool {
+			n, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", as.pid))
+			return err == nil && len(n) > threads
+		}},
+		{"write to the server's pipe", func(r *unix.PtraceRegs, as *sysAS) {
+			r.Rax, r.Rdi, r.Rsi, r.Rdx = unix.SYS_WRITE, uint64(binary.LittleEndian.Uint32(as.mem[reqPipe:])), codeAddr, 7
+		}, func(as *sysAS, _ int) bool {
+			return pipeReadable(as)
+		}},
+		// Calls the guest filter allows from the stub page: the thread
+		// may end itself, or block, but a kick must still reach it.
+		{"exit", func(r *unix.PtraceRegs, as *sysAS) {
+			r.Rax, r.Rdi = unix.SYS_EXIT, 0
+		}, func(*sysAS, int) bool { return false }},
+		{"futex wait", func(r *unix.PtraceRegs, as *sysAS) {
+			r.Rax, r.Rdi, r.Rsi, r.Rdx, r.R10 = unix.SYS_FUTEX, codeAddr+0x200, futexWaitOp, 0, 0
+		}, func(*sysAS, int) bool { return false }},
+	}
+	for _, off := range sysStubSyscalls(t) {
+		for _, c := range calls {
+			t.Run(fmt.Sprintf("%s at %#x", c.name, off), func(t *testing.T) {
+				as, ctx, _, st := hostileStart(t, e)
+				threads := stubThreads(t, as.pid)
+				c.set(&st.Regs, as)
+				st.Regs.Rip = codeAddr + hostileJump
+				st.Regs.R11 = stubAddr + off
+				st.Regs.Rbx = 0 // no stack: the stub code needs none
+				ev, err := sysOutcome(t, ctx, as, st, false)
+				t.Logf("%v, %v, rip %#x", ev, err, st.Regs.Rip)
+				if err == nil {
+					if c.ran(as, threads) {
+						t.Fatalf("%s from stub page offset %#x ran in the host (event %v at rip %#x)", c.name, off, ev, st.Regs.Rip)
+					}
+					if ev.Kind == platform.EventSyscall && st.Regs.Rip>>12 == stubAddr>>12 {
+						t.Logf("trapped at rip %#x", st.Regs.Rip)
+					}
+				}
+			})
+		}
+	}
+	checkFreshSpaceWorks(t, e)
+}
+
+// forgedFrame writes at b a signal frame (ucontext, as rt_sigreturn
+// reads it at the stack pointer) that returns to rip with the given
+// signal mask and alternate stack.
+func forgedFrame(b []byte, as *sysAS, rip, rsp, rax uint64, mask uint64, ssSP, ssFlags, ssSize uint64) {
+	le := binary.LittleEndian
+	clear(b[:ucSize])
+	le.PutUint64(b[ucFlags:], ucSigCtxSS|ucStrictSS)
+	le.PutUint64(b[ucStack:], ssSP)
+	le.PutUint32(b[ucStack+8:], uint32(ssFlags))
+	le.PutUint64(b[ucStack+16:], ssSize)
+	var r unix.PtraceRegs
+	r.Rip, r.Rsp, r.Rax, r.Eflags = rip, rsp, rax, 0x202
+	mc := b[ucMcontext:]
+	for i, p := range mcontextRegs(&r) {
+		le.PutUint64(mc[8*i:], *p)
+	}
+	le.PutUint16(mc[144:], uint16(as.cs))
+	le.PutUint16(mc[150:], uint16(as.ss))
+	le.PutUint64(mc[mcFPState:], 0) // no FP state: rt_sigreturn resets it
+	le.PutUint64(b[ucSigmask:], mask)
+}
+
+// TestSystrapHostileSigreturn: a guest that makes rt_sigreturn with a
+// frame of its own, from its own code (trapped) or through the stub's
+// restorer (allowed from the stub page), setting what the kernel takes
+// from the frame: the signal mask, the alternate stack, the registers.
+func TestSystrapHostileSigreturn(t *testing.T) {
+	e := newSysEnv(t)
+	const data = 0x700000
+	const frame = data + 0x100
+	const stack = 0x800000 // 64 KiB a forged alternate stack could use
+	sig := func(s unix.Signal) uint64 { return 1 << (uint(s) - 1) }
+	restorer := uint64(stubAddr + stubSystrap + systrapEntryRestorer)
+
+	setup := func(t *testing.T) (*sysAS, *sysContext, *sysThread, *platform.State, []byte) {
+		as, ctx, th, st := hostileStart(t, e)
+		off, view := e.page(t, nil)
+		if err := as.MapFile(data, off, memory.PageSize, platform.ReadWrite); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.mf.Allocate(0x10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := as.MapFile(stack, r.Start, 0x10000, platform.ReadWrite); err != nil {
+			t.Fatal(err)
+		}
+		return as, ctx, th, st, view[frame-data:]
+	}
+	realStack := func(th *sysThread) (uint64, uint64, uint64) {
+		return th.addr + slotAltStack, 0, slotAltEnd - slotAltStack
+	}
+
+	t.Run("from guest code", func(t *testing.T) {
+		as, ctx, th, st, b := setup(t)
+		sp, fl, sz := realStack(th)
+		forgedFrame(b, as, stubAddr+stubEntry, frame, unix.SYS_MMAP, sig(kickSignal)|sig(unix.SIGSYS), sp, fl, sz)
+		st.Regs.Rip = codeAddr + hostileSyscall
+		st.Regs.Rax = unix.SYS_RT_SIGRETURN
+		st.Regs.Rsp = frame
+		ev, err := sysOutcome(t, ctx, as, st, false)
+		if err != nil || ev.Kind != platform.EventSyscall || st.Regs.Orig_rax != unix.SYS_RT_SIGRETURN || st.Regs.Rip != codeAddr+2 {
+			t.Fatalf("rt_sigreturn from guest code: %v, %v, orig_rax %d, rip %#x; want it trapped", ev, err, st.Regs.Orig_rax, st.Regs.Rip)
+		}
+		checkFreshSpaceWorks(t, e)
+	})
+	t.Run("restorer to an mmap in the stub page", func(t *testing.T) {
+		as, ctx, th, st, b := setup(t)
+		sp, fl, sz := realStack(th)
+		forgedFrame(b, as, stubAddr+stubEntry, frame, unix.SYS_MMAP, 0, sp, fl, sz)
+		// The frame's other registers are 0: mmap(0, 0, ...) fails, but
+		// it must not run at all.
+		st.Regs.Rip, st.Regs.R11, st.Regs.Rbx = codeAddr+hostileJump, restorer, frame
+		ev, err := sysOutcome(t, ctx, as, st, false)
+		if err == nil {
+			t.Logf("event %v at rip %#x", ev, st.Regs.Rip)
+		}
+		checkFreshSpaceWorks(t, e)
+	})
+	t.Run("restorer blocking SIGSYS", func(t *testing.T) {
+		as, ctx, th, st, b := setup(t)
+		sp, fl, sz := realStack(th)
+		forgedFrame(b, as, codeAddr+hostileSyscall, frame, unix.SYS_GETPID, sig(unix.SIGSYS), sp, fl, sz)
+		st.Regs.Rip, st.Regs.R11, st.Regs.Rbx = codeAddr+hostileJump, restorer, frame
+		ev, err := sysOutcome(t, ctx, as, st, false)
+		if err == nil && ev.Kind == platform.EventSyscall {
+			t.Fatalf("got a syscall event though the guest blocked SIGSYS: %v", ev)
+		}
+		checkFreshSpaceWorks(t, e)
+	})
+	t.Run("restorer blocking the kick", func(t *testing.T) {
+		sysSkipBug(t, "a guest that jumps to the stub's restorer (rt_sigreturn, allowed from the stub page) with a frame whose uc_sigmask blocks SIGURG, returning to a spin loop, can never be interrupted: Switch hangs for good")
+		as, ctx, th, st, b := setup(t)
+		sp, fl, sz := realStack(th)
+		forgedFrame(b, as, codeAddr+hostileSyscall+2 /* jmp . */, frame, 0, sig(kickSignal), sp, fl, sz)
+		st.Regs.Rip, st.Regs.R11, st.Regs.Rbx = codeAddr+hostileJump, restorer, frame
+		sysOutcome(t, ctx, as, st, false)
+		checkFreshSpaceWorks(t, e)
+	})
+	t.Run("restorer moving the alternate stack", func(t *testing.T) {
+		sysSkipBug(t, "a guest that jumps to the stub's restorer with a frame whose uc_stack names guest memory makes the kernel build its next trap frames there: the handler then takes the guest's page as its slot (SP & ~0xffff), reports the trap there and waits there with SIGURG blocked, so the Sentry's Switch never sees the trap and no Interrupt ends it")
+		as, ctx, _, st, b := setup(t)
+		forgedFrame(b, as, codeAddr+hostileSyscall, frame, unix.SYS_GETPID, 0, stack, 0, 0x10000)
+		st.Regs.Rip, st.Regs.R11, st.Regs.Rbx = codeAddr+hostileJump, restorer, frame
+		sysOutcome(t, ctx, as, st, false)
+		checkFreshSpaceWorks(t, e)
+	})
+	t.Run("restorer disabling the alternate stack", func(t *testing.T) {
+		sysSkipBug(t, "a guest that jumps to the stub's restorer with a frame whose uc_stack is SS_DISABLE makes the kernel build its next trap frame on the guest's own stack: the handler then takes the guest's page as its slot and waits there with SIGURG blocked, so the Sentry's Switch never sees the trap and no Interrupt ends it")
+		as, ctx, _, st, b := setup(t)
+		// SS_DISABLE: the next trap frame goes on the guest's stack.
+		forgedFrame(b, as, codeAddr+hostileSyscall, stack+0x8000, unix.SYS_GETPID, 0, 0, 2, 0)
+		st.Regs.Rip, st.Regs.R11, st.Regs.Rbx = codeAddr+hostileJump, restorer, frame
+		ev, err := sysOutcome(t, ctx, as, st, false)
+		t.Logf("%v, %v", ev, err)
+		checkFreshSpaceWorks(t, e)
+	})
+	t.Run("handler entry on a guest stack", func(t *testing.T) {
+		// The guest calls the handler itself: it writes its "slot" in
+		// guest memory and waits there, outside any signal handler,
+		// so a kick must still reach it.
+		as, ctx, _, st, _ := setup(t)
+		st.Regs.Rip, st.Regs.R11, st.Regs.Rbx = codeAddr+hostileJump, stubAddr+stubSystrap+systrapEntryHandler, stack+0x8000
+		ev, err := sysOutcome(t, ctx, as, st, false)
+		t.Logf("%v, %v", ev, err)
+		checkFreshSpaceWorks(t, e)
+	})
 }
