@@ -468,17 +468,24 @@ func TestSystrapFaultThenMap(t *testing.T) {
 // goes on spinning afterwards.
 func TestSystrapInterruptSpinningThreads(t *testing.T) {
 	e := newSysEnv(t)
-	// loop: inc rbx; jmp loop
-	as := e.space(t, []byte{0x48, 0xff, 0xc3, 0xeb, 0xfb})
+	// syscall; loop: inc rbx; jmp loop
+	as := e.space(t, cat(insSyscall, []byte{0x48, 0xff, 0xc3, 0xeb, 0xfb}))
+	const loop = codeAddr + 2
 	ctx := e.context(t)
 	var st platform.State
+	// A first trap, so that the thread has run before anything else
+	// (see TestSystrapNewThreadsKeepTheirSlots).
 	st.Regs.Rip = codeAddr
+	st.Regs.Rax = unix.SYS_GETPID
+	if ev, err := sysSwitch(t, ctx, as, &st, false); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first switch: %v, %v", ev, err)
+	}
 	for i := 0; i < 3; i++ {
 		ev, err := sysSwitch(t, ctx, as, &st, true)
 		if err != nil || ev.Kind != platform.EventInterrupted {
 			t.Fatalf("first thread, switch %d: %v, %v; want interrupted", i, ev, err)
 		}
-		if st.Regs.Rip != codeAddr && st.Regs.Rip != codeAddr+3 {
+		if st.Regs.Rip != loop && st.Regs.Rip != loop+3 {
 			t.Fatalf("first thread interrupted at rip %#x, outside its loop", st.Regs.Rip)
 		}
 	}
@@ -488,6 +495,10 @@ func TestSystrapInterruptSpinningThreads(t *testing.T) {
 	ctx2 := e.context(t)
 	var st2 platform.State
 	st2.Regs.Rip = codeAddr
+	st2.Regs.Rax = unix.SYS_GETPID
+	if ev, err := sysSwitch(t, ctx2, as, &st2, false); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("second thread's first switch: %v, %v", ev, err)
+	}
 	// Both spin at once; each interrupt must stop its own thread only.
 	done1 := sysSwitchAsync(ctx, as, &st)
 	for i := 0; i < 3; i++ {
@@ -514,9 +525,43 @@ func TestSystrapInterruptSpinningThreads(t *testing.T) {
 			}
 			return
 		case <-deadline:
+			// Let the Switch end before the cleanup releases ctx.
+			as.Release()
+			<-done1
 			t.Fatal("the first thread was never interrupted while a second one ran")
 		case <-time.After(time.Millisecond):
 		}
+	}
+}
+
+// TestSystrapNewThreadsKeepTheirSlots: a stub thread the server has just
+// cloned must run in the slot it was made for, however soon the Sentry
+// sends the server its next request. Each round prepares two threads
+// back to back, before either ran, then runs each to a system call.
+func TestSystrapNewThreadsKeepTheirSlots(t *testing.T) {
+	sysSkipBug(t, "a new stub thread reads its slot address from the clone request (OP_AUX(BX) in the request page) after the server has already answered; the Sentry's next request overwrites it, so the thread takes the next thread's slot: its sigaltstack then fails on the not yet mapped slot and it exits (Switch: \"stub process is gone\"), or two stub threads wait on one slot and the other slot's Switch never returns. Most runs of this test hit it within 20 rounds")
+	e := newSysEnv(t)
+	code := cat(movabs(rAX, unix.SYS_GETPID), insSyscall, insSpin)
+	for round := 0; round < 20; round++ {
+		as := e.space(t, code)
+		for i := 0; i < 2; i++ {
+			if err := as.PrepareThread(); err != nil {
+				t.Fatalf("round %d: PrepareThread %d: %v", round, i, err)
+			}
+		}
+		for i := 0; i < 2; i++ {
+			ctx := e.context(t)
+			var st platform.State
+			st.Regs.Rip = codeAddr
+			ev, err := sysSwitch(t, ctx, as, &st, false)
+			if err != nil || ev.Kind != platform.EventSyscall {
+				t.Fatalf("round %d: prepared thread %d: %v, %v; want its getpid", round, i, ev, err)
+			}
+		}
+		if n := stubThreads(t, as.pid); n != 3 {
+			t.Fatalf("round %d: %d stub threads, want 3 (server and the two prepared threads)", round, n)
+		}
+		as.Release()
 	}
 }
 
