@@ -13,6 +13,7 @@ import (
 
 	"github.com/palisade-sandbox/palisade/platform"
 	"github.com/palisade-sandbox/palisade/sentry/memory"
+	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
 )
 
@@ -1024,4 +1025,79 @@ func TestSystrapHostileSigreturn(t *testing.T) {
 		t.Logf("%v, %v", ev, err)
 		checkFreshSpaceWorks(t, e)
 	})
+}
+
+// TestSystrapAVXRoundTrip: the upper half of ymm0 (XSAVE component 2,
+// at byte 576 of the standard format) goes from the guest to st.FP and
+// back, as xmm0 does in TestSystrapFPRoundTrip.
+func TestSystrapAVXRoundTrip(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2 on this host")
+	}
+	e := newSysEnv(t)
+	if _, features := e.p.FPLayout(); features&4 == 0 {
+		t.Skip("the host does not enable AVX state")
+	}
+	code := cat(
+		[]byte{0x66, 0x48, 0x0f, 0x6e, 0xc0}, // movq xmm0, rax
+		[]byte{0xc4, 0xe2, 0x7d, 0x59, 0xc0}, // vpbroadcastq ymm0, xmm0
+		insSyscall,
+		[]byte{0xc4, 0xe3, 0x7d, 0x39, 0xc1, 0x01}, // vextracti128 xmm1, ymm0, 1
+		[]byte{0x66, 0x48, 0x0f, 0x7e, 0xcb},       // movq rbx, xmm1
+		insSyscall, insUD2)
+	as := e.space(t, code)
+	ctx := e.context(t)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	st.Regs.Rax = 0x1122334455667788
+	ev, err := sysSwitch(t, ctx, as, &st, false)
+	if err != nil || ev.Kind != platform.EventSyscall || st.Regs.Rip != codeAddr+12 {
+		t.Fatalf("first switch: %v, %v, rip %#x", ev, err, st.Regs.Rip)
+	}
+	le := binary.LittleEndian
+	if bv := le.Uint64(st.FP[512:]); bv&4 == 0 {
+		t.Fatalf("XSTATE_BV %#x: no AVX state though ymm0's upper half is set", bv)
+	}
+	for i := 0; i < 2; i++ {
+		if got := le.Uint64(st.FP[576+8*i:]); got != 0x1122334455667788 {
+			t.Fatalf("ymm0 upper half, word %d, in st.FP = %#x, want 0x1122334455667788", i, got)
+		}
+	}
+	le.PutUint64(st.FP[576:], 0x0badc0ffee0ddf00)
+	st.FPValid = true
+	st.Regs.Rax = unix.SYS_GETPID
+	ev, err = sysSwitch(t, ctx, as, &st, false)
+	if err != nil || ev.Kind != platform.EventSyscall || st.Regs.Rip != codeAddr+25 {
+		t.Fatalf("second switch: %v, %v, rip %#x", ev, err, st.Regs.Rip)
+	}
+	if st.Regs.Rbx != 0x0badc0ffee0ddf00 {
+		t.Fatalf("guest read ymm0's upper half as %#x, want the Sentry's 0x0badc0ffee0ddf00", st.Regs.Rbx)
+	}
+}
+
+// TestSystrapSwitchAfterRelease: a Switch into a released address space
+// fails at once, and so do mapping changes; nothing waits on the dead
+// stub.
+func TestSystrapSwitchAfterRelease(t *testing.T) {
+	e := newSysEnv(t)
+	as := e.space(t, cat(movabs(rAX, unix.SYS_GETPID), insSyscall, insSpin))
+	ctx := e.context(t)
+	var st platform.State
+	st.Regs.Rip = codeAddr
+	if ev, err := sysSwitch(t, ctx, as, &st, false); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first switch: %v, %v", ev, err)
+	}
+	as.Release()
+	if ev, err := sysSwitch(t, ctx, as, &st, false); err == nil {
+		t.Fatalf("Switch into a released address space: %v, no error", ev)
+	}
+	off, _ := e.page(t, nil)
+	if err := as.MapFile(0x600000, off, memory.PageSize, platform.Read); err == nil {
+		t.Fatal("MapFile into a released address space succeeded")
+	}
+	ctx2 := e.context(t)
+	if ev, err := sysSwitch(t, ctx2, as, &st, false); err == nil {
+		t.Fatalf("a new context's Switch into a released address space: %v, no error", ev)
+	}
+	checkFreshSpaceWorks(t, e)
 }
