@@ -89,6 +89,9 @@ as_op:
 	MOVQ 32(BX), R10
 	MOVQ 40(BX), R8
 	MOVQ 48(BX), R9
+	// A new thread takes its slot from BP: once the server has answered,
+	// the request page holds the Sentry's next request.
+	MOVQ OP_AUX(BX), BP
 	SYSCALL
 	CMPQ AX, $-4095
 	JAE as_fail
@@ -119,12 +122,12 @@ as_answer:
 	SYSCALL
 	JMP as_wait
 
-// thread_start: a guest thread just cloned by the server; BX still points
-// at its clone request, whose aux field is the thread's slot. It takes
+// thread_start: a guest thread just cloned by the server; BP holds its
+// slot (the clone request's aux field). It takes
 // its alternate signal stack from the slot, puts itself under the guest
 // filter, and waits to be run.
 thread_start:
-	MOVQ OP_AUX(BX), BX
+	MOVQ BP, BX
 	// sigaltstack(&slot.stack, NULL)
 	LEAQ S_STACKT(BX), DI
 	XORL SI, SI

@@ -540,7 +540,6 @@ func TestSystrapInterruptSpinningThreads(t *testing.T) {
 // sends the server its next request. Each round prepares two threads
 // back to back, before either ran, then runs each to a system call.
 func TestSystrapNewThreadsKeepTheirSlots(t *testing.T) {
-	sysSkipBug(t, "a new stub thread reads its slot address from the clone request (OP_AUX(BX) in the request page) after the server has already answered; the Sentry's next request overwrites it, so the thread takes the next thread's slot: its sigaltstack then fails on the not yet mapped slot and it exits (Switch: \"stub process is gone\"), or two stub threads wait on one slot and the other slot's Switch never returns. Most runs of this test hit it within 20 rounds")
 	e := newSysEnv(t)
 	code := cat(movabs(rAX, unix.SYS_GETPID), insSyscall, insSpin)
 	for round := 0; round < 20; round++ {
