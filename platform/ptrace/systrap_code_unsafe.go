@@ -8,6 +8,7 @@ import (
 
 // systrapBlob is the systrap stub code (systrap_amd64.s). It is never
 // called: its bytes are copied into the stub page.
+//
 //lint:ignore U1000 its body (systrap_amd64.s) is copied into stubs, never called
 func systrapBlob()
 
